@@ -1,0 +1,74 @@
+# kcc-node: every entry point. See README.md.
+#   make            build the C binaries (hardened, -Werror)
+#   make image      build the disk image (VARIANT=prod|test) into build/<variant>/
+#   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
+#   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
+#   make bench      boot and size figures (prints, never asserts)
+#   make deps       install the Debian packages that building and testing need
+
+SHELL := /bin/bash
+BUILD ?= build
+VARIANT ?= prod
+CC ?= gcc
+
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection \
+	-fPIE
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers -Wno-format-truncation
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP
+LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+PKGS := libcryptsetup libkmod blkid
+
+INIT_COMMON := util log cmdline dps
+INIT_OBJS := $(INIT_COMMON) blkid kmod verity stage-early stage-modules stage-verity \
+	stage-switchroot stage-system timeline service supervise-fsm supervise loop control pid1 \
+	shutdown main
+CTL_OBJS := util control ctl
+
+OBJ := $(BUILD)/obj
+BIN := $(BUILD)/bin
+
+all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/mkcpio
+.PHONY: all image run check bench deps unit fuzz bats vm clean
+
+$(OBJ)/init/%.o: init/%.c | $(OBJ)/init
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
+$(OBJ)/image/%.o: image/%.c | $(OBJ)/image
+	$(CC) $(CFLAGS) -c $< -o $@
+$(OBJ)/init $(OBJ)/image $(BIN):
+	mkdir -p $@
+
+$(BIN)/kcc-init: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(INIT_OBJS))) | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS))
+$(BIN)/kcc-ctl: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(CTL_OBJS))) | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BIN)/mkcpio: $(OBJ)/image/mkcpio.o | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+-include $(wildcard $(OBJ)/*/*.d)
+
+include tests/unit/unit.mk
+
+deps:
+	@image/deps.sh
+
+image: all
+	@image/deps.sh --check
+	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT)
+
+run: all
+	@image/deps.sh --check
+	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT)
+	tests/vm/run-vm.sh --image $(BUILD)/$(VARIANT) --mode $(or $(MODE),direct) --interactive
+
+check:
+	@image/deps.sh --check
+	@tests/check.sh
+
+bench: all
+	@image/deps.sh --check
+	tests/bench.sh
+
+clean:
+	rm -rf $(OBJ) $(BIN) $(BUILD)/unit

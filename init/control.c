@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "control.h"
+#include "util.h"
+
+static const char *const names[_CONTROL_REQUEST_MAX] = {
+	[CONTROL_POWEROFF] = "poweroff",
+	[CONTROL_REBOOT] = "reboot",
+	[CONTROL_STATUS] = "status",
+};
+
+ControlRequest control_request_from_string(const char *s)
+{
+	for (int i = 0; i < _CONTROL_REQUEST_MAX; i++)
+		if (streq(s, names[i]))
+			return (ControlRequest)i;
+	return _CONTROL_REQUEST_INVALID;
+}
+
+const char *control_request_to_string(ControlRequest r)
+{
+	return r >= 0 && r < _CONTROL_REQUEST_MAX ? names[r] : NULL;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Logging for kcc-init: /dev/kmsg with a "kcc-init:" prefix, stderr before kmsg is open. */
+#pragma once
+
+#include <stdbool.h>
+#include <syslog.h>
+
+#include "util.h"
+
+void log_open_kmsg(void);
+void log_set_debug(bool on);
+void log_set_ident(const char *ident);
+bool log_debug_enabled(void);
+
+/* Logs at level; when error != 0 sets errno to |error| so %m prints it; returns -|error|. */
+int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+/* Writes one raw line that a service printed, with its name as prefix. */
+void log_service_line(const char *service, const char *line, size_t len);
+
+#define log_debug(...) (log_debug_enabled() ? log_internal(LOG_DEBUG, 0, __VA_ARGS__) : 0)
+#define log_info(...) log_internal(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(...) log_internal(LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(...) log_internal(LOG_ERR, 0, __VA_ARGS__)
+#define log_warning_errno(e, ...) log_internal(LOG_WARNING, (e), __VA_ARGS__)
+#define log_error_errno(e, ...) log_internal(LOG_ERR, (e), __VA_ARGS__)
+#define log_debug_errno(e, ...)                                                                  \
+	(log_debug_enabled() ? log_internal(LOG_DEBUG, (e), __VA_ARGS__) : -abs(e))

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The one event loop of PID 1: epoll over signalfd, timerfds, pipes and the control socket. */
+#pragma once
+
+#include <stdint.h>
+
+typedef struct Source Source;
+typedef void (*source_fn)(Source *s, uint32_t events);
+struct Source {
+	source_fn fn;
+	int fd;
+};
+
+int loop_init(void);
+int loop_add(Source *s, int fd, source_fn fn);
+void loop_del(Source *s);
+/* Waits for events and dispatches them; returns -errno on a loop failure. */
+int loop_run_once(int timeout_ms);
+
+/* timerfd helpers: arm with a relative delay in ms, disarm with 0. */
+int timer_new(void);
+int timer_arm(int fd, unsigned ms);
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kcc-init: PID 1 of kcc-node. One binary, two stages:
+ *   initrd stage (the initramfs has /etc/initrd-release): early mounts, command line, modules,
+ *     dm-verity root, switch_root into it and exec kcc-init there;
+ *   system stage (on the verity root): /tmp, cgroup2, host name, then the supervised services.
+ * Every failure logs one line and ends in poweroff (or reboot with kcc.on_failure=reboot).
+ * Not as PID 1: "kcc-init check-services DIR" validates service files (exit 0, 1 bad, 100 usage).
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "cmdline.h"
+#include "log.h"
+#include "pid1.h"
+#include "shutdown.h"
+#include "stage-early.h"
+#include "stage-modules.h"
+#include "stage-switchroot.h"
+#include "stage-system.h"
+#include "stage-verity.h"
+#include "supervise.h"
+#include "timeline.h"
+
+#define SYSROOT "/sysroot"
+#define INIT_PATH "/usr/sbin/kcc-init"
+#define CMDLINE_MAX 4096
+
+static KccCmdline arg_cmdline;
+
+/* The kernel opens /dev/console as 0, 1, 2; if that failed, keep them from being reused. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", O_RDWR);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
+static int load_cmdline(KccCmdline *ret)
+{
+	_cleanup_free_ char *line = NULL;
+	char err[160];
+	int r;
+
+	r = read_small_file("/proc/cmdline", CMDLINE_MAX, &line);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+	r = cmdline_parse(line, ret, err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "Bad kernel command line: %s", err);
+	log_set_debug(ret->debug);
+	return 0;
+}
+
+_Noreturn static void initrd_stage(void)
+{
+	int r;
+
+	timeline_begin("initrd");
+	timeline_begin("early");
+	r = stage_early_run();
+	ensure_std_fds();
+	if (r < 0)
+		shutdown_fatal(NULL, "early mounts", r);
+	log_info("initrd stage started");
+	r = load_cmdline(&arg_cmdline);
+	if (r < 0)
+		shutdown_fatal(NULL, "command line", r);
+	timeline_end("early");
+
+	timeline_begin("modules");
+	r = stage_modules_run("/etc/kcc/modules.conf");
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "modules", r);
+	timeline_end("modules");
+
+	timeline_begin("verity");
+	r = stage_verity_run(&arg_cmdline, SYSROOT);
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "verity root", r);
+	timeline_end("verity");
+	timeline_end("initrd");
+	timeline_begin("switch-root");
+	r = timeline_save();
+	if (r < 0)
+		log_warning_errno(r, "Failed to save the boot timeline, ignoring: %m");
+
+	r = stage_switchroot_run(SYSROOT, INIT_PATH);
+	shutdown_fatal(&arg_cmdline, "switch root", r);
+}
+
+_Noreturn static void system_stage(void)
+{
+	int r;
+
+	log_open_kmsg();
+	ensure_std_fds();
+	(void)timeline_load();
+	timeline_end("switch-root");
+	timeline_begin("system");
+	log_info("system stage started on the verity root");
+	r = load_cmdline(&arg_cmdline);
+	if (r < 0)
+		shutdown_fatal(NULL, "command line", r);
+	r = stage_system_run(&arg_cmdline);
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "system set-up", r);
+	timeline_end("system");
+	pid1_run(&arg_cmdline);
+}
+
+static int tool_main(int argc, char **argv)
+{
+	int r;
+
+	if (argc == 3 && streq(argv[1], "check-services")) {
+		r = supervise_check_dir(argv[2]);
+		if (r < 0)
+			return 1;
+		printf("%d service files are valid\n", r);
+		return 0;
+	}
+	fprintf(stderr, "usage: kcc-init check-services DIR   (as PID 1 it boots the node)\n");
+	return 100;
+}
+
+int main(int argc, char **argv)
+{
+	if (getpid() != 1)
+		return tool_main(argc, argv);
+	if (argc == 3 && streq(argv[1], "exitrd")) {
+		ShutdownAction a = shutdown_action_from_string(argv[2]);
+		shutdown_exitrd(a < 0 ? SHUTDOWN_POWEROFF : a);
+	}
+	umask(022);
+	if (access("/etc/initrd-release", F_OK) == 0)
+		initrd_stage();
+	system_stage();
+}

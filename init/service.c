@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <stdio.h>
+
+#include "service.h"
+#include "util.h"
+
+bool service_name_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > SERVICE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' ||
+		      s[i] == '_'))
+			return false;
+	return true;
+}
+
+void service_config_done(ServiceConfig *c)
+{
+	for (unsigned i = 0; i < c->n_args; i++)
+		free(c->argv[i]);
+	for (unsigned i = 0; i < c->n_env; i++)
+		free(c->env[i]);
+	for (unsigned i = 0; i < c->n_after; i++)
+		free(c->after[i]);
+	memset(c, 0, sizeof(*c));
+}
+
+#define FAIL(r, ...)                                                                            \
+	do {                                                                                    \
+		int _o = snprintf(err, errlen, "line %u: ", lineno);                            \
+		if (_o >= 0 && (size_t)_o < errlen)                                             \
+			snprintf(err + _o, errlen - (size_t)_o, __VA_ARGS__);                   \
+		return (r);                                                                     \
+	} while (0)
+
+/* Splits v into words: whitespace separates, double quotes group, backslash escapes " and \. */
+static int split_words(const char *v, ServiceConfig *c, unsigned lineno, char *err, size_t errlen)
+{
+	const char *p = v;
+
+	for (;;) {
+		char word[SERVICE_LINE_MAX];
+		size_t n = 0;
+		bool quoted = false, any = false;
+
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		for (; *p && (quoted || !isspace((unsigned char)*p)); p++) {
+			any = true;
+			if (*p == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				p++;
+			word[n++] = *p; /* n < line length < sizeof(word) */
+		}
+		if (quoted)
+			FAIL(-EINVAL, "unbalanced quote in exec=");
+		if (!any)
+			break;
+		word[n] = '\0';
+		if (c->n_args >= SERVICE_ARGS_MAX)
+			FAIL(-E2BIG, "more than %d words in exec=", SERVICE_ARGS_MAX);
+		c->argv[c->n_args] = strdup(word);
+		if (!c->argv[c->n_args])
+			return -ENOMEM;
+		c->n_args++;
+	}
+	return 0;
+}
+
+static int parse_ms(const char *v, unsigned long max, unsigned *ret)
+{
+	unsigned long x;
+	int r = parse_uint(v, 1, max, &x);
+
+	if (r < 0)
+		return r;
+	*ret = (unsigned)x;
+	return 0;
+}
+
+static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned lineno,
+		      bool *seen_exec, char *err, size_t errlen)
+{
+	int r;
+
+	if (streq(key, "exec")) {
+		if (*seen_exec)
+			FAIL(-EINVAL, "exec= given twice");
+		*seen_exec = true;
+		r = split_words(v, c, lineno, err, errlen);
+		if (r < 0)
+			return r;
+		if (c->n_args == 0 || c->argv[0][0] != '/')
+			FAIL(-EINVAL, "exec= needs an absolute path");
+	} else if (streq(key, "env")) {
+		const char *eq = strchr(v, '=');
+		if (!eq || eq == v)
+			FAIL(-EINVAL, "env= needs KEY=VALUE");
+		for (const char *k = v; k < eq; k++)
+			if (!(isalnum((unsigned char)*k) || *k == '_'))
+				FAIL(-EINVAL, "env= key '%.*s' is not a valid name", (int)(eq - v), v);
+		if (c->n_env >= SERVICE_ENV_MAX)
+			FAIL(-E2BIG, "more than %d env= lines", SERVICE_ENV_MAX);
+		if (!(c->env[c->n_env] = strdup(v)))
+			return -ENOMEM;
+		c->n_env++;
+	} else if (streq(key, "user")) {
+		char buf[32];
+		char *colon;
+		unsigned long uid, gid;
+
+		if (strlen(v) >= sizeof(buf))
+			FAIL(-EINVAL, "user= '%s' is not UID:GID", v);
+		strcpy(buf, v);
+		colon = strchr(buf, ':');
+		if (!colon)
+			FAIL(-EINVAL, "user= '%s' is not UID:GID (numbers)", v);
+		*colon = '\0';
+		if (parse_uint(buf, 0, 65534, &uid) < 0 || parse_uint(colon + 1, 0, 65534, &gid) < 0)
+			FAIL(-EINVAL, "user= '%s' is not UID:GID with numbers up to 65534", v);
+		c->uid = (uid_t)uid;
+		c->gid = (gid_t)gid;
+	} else if (streq(key, "after")) {
+		if (!service_name_is_valid(v))
+			FAIL(-EINVAL, "after= '%s' is not a service name", v);
+		if (c->n_after >= SERVICE_AFTER_MAX)
+			FAIL(-E2BIG, "more than %d after= lines", SERVICE_AFTER_MAX);
+		if (!(c->after[c->n_after] = strdup(v)))
+			return -ENOMEM;
+		c->n_after++;
+	} else if (streq(key, "restart")) {
+		if (streq(v, "always"))
+			c->restart = RESTART_ALWAYS;
+		else if (streq(v, "on-failure"))
+			c->restart = RESTART_ON_FAILURE;
+		else if (streq(v, "never"))
+			c->restart = RESTART_NEVER;
+		else
+			FAIL(-EINVAL, "restart= '%s' is not always, on-failure or never", v);
+	} else if (streq(key, "restart_base_ms")) {
+		if (parse_ms(v, 600000, &c->restart_base_ms) < 0)
+			FAIL(-ERANGE, "restart_base_ms= '%s' is not 1..600000", v);
+	} else if (streq(key, "restart_max_ms")) {
+		if (parse_ms(v, 3600000, &c->restart_max_ms) < 0)
+			FAIL(-ERANGE, "restart_max_ms= '%s' is not 1..3600000", v);
+	} else if (streq(key, "stop_timeout_ms")) {
+		if (parse_ms(v, 600000, &c->stop_timeout_ms) < 0)
+			FAIL(-ERANGE, "stop_timeout_ms= '%s' is not 1..600000", v);
+	} else if (streq(key, "ready")) {
+		const char *n;
+		unsigned long fd;
+		if (streq(v, "none"))
+			c->ready_fd = -1;
+		else if ((n = startswith(v, "fd:")) && parse_uint(n, 3, 99, &fd) == 0)
+			c->ready_fd = (int)fd;
+		else
+			FAIL(-EINVAL, "ready= '%s' is not none or fd:N (3..99)", v);
+	} else
+		FAIL(-EINVAL, "unknown key '%s'", key);
+	return 0;
+}
+
+int service_config_parse(const char *name, const char *text, ServiceConfig *ret, char *err,
+			 size_t errlen)
+{
+	ServiceConfig c = {
+		.restart = RESTART_ALWAYS,
+		.restart_base_ms = 100,
+		.restart_max_ms = 30000,
+		.stop_timeout_ms = 5000,
+		.ready_fd = -1,
+	};
+	const char *p = text;
+	unsigned lineno = 0;
+	bool seen_exec = false;
+	int r = 0;
+
+	if (!service_name_is_valid(name)) {
+		snprintf(err, errlen, "'%s' is not a valid service name ([a-z0-9_-], 1..%d)", name,
+			 SERVICE_NAME_MAX);
+		return -EINVAL;
+	}
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	while (*p) {
+		char line[SERVICE_LINE_MAX];
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *key, *val, *eq, *end;
+
+		lineno++;
+		if (len >= sizeof(line)) {
+			snprintf(err, errlen, "line %u: longer than %d bytes", lineno,
+				 SERVICE_LINE_MAX - 1);
+			r = -E2BIG;
+			goto fail;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (nl ? 1 : 0);
+
+		key = line;
+		while (isspace((unsigned char)*key))
+			key++;
+		if (!*key || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			snprintf(err, errlen, "line %u: expected key = value", lineno);
+			r = -EINVAL;
+			goto fail;
+		}
+		val = eq + 1;
+		for (end = eq; end > key && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = '\0';
+		while (isspace((unsigned char)*val))
+			val++;
+		for (end = val + strlen(val); end > val && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = '\0';
+		r = parse_line(&c, key, val, lineno, &seen_exec, err, errlen);
+		if (r < 0)
+			goto fail;
+	}
+	if (!seen_exec) {
+		snprintf(err, errlen, "no exec= line");
+		r = -EINVAL;
+		goto fail;
+	}
+	if (c.restart_max_ms < c.restart_base_ms) {
+		snprintf(err, errlen, "restart_max_ms= is below restart_base_ms=");
+		r = -ERANGE;
+		goto fail;
+	}
+	for (unsigned i = 0; i < c.n_after; i++)
+		if (streq(c.after[i], c.name)) {
+			snprintf(err, errlen, "after= names the service itself");
+			r = -EINVAL;
+			goto fail;
+		}
+	*ret = c;
+	return 0;
+fail:
+	service_config_done(&c);
+	return r;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Service files: /etc/kcc/services/NAME.conf, "key = value" lines, '#' comments.
+ *   exec = /path/to/binary arg "quoted arg"     (required; absolute path)
+ *   env = KEY=VALUE                             (repeatable)
+ *   user = UID:GID                              (numeric, no NSS in PID 1; default 0:0)
+ *   after = NAME                                (repeatable: start once NAME is ready)
+ *   restart = always | on-failure | never       (default always)
+ *   restart_base_ms = 100, restart_max_ms = 30000  (exponential backoff and its cap)
+ *   ready = none | fd:N                         (s6-style: the service writes a newline on fd N)
+ *   stop_timeout_ms = 5000                      (SIGTERM, then SIGKILL of the whole cgroup)
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define SERVICE_NAME_MAX 32
+#define SERVICE_ARGS_MAX 64
+#define SERVICE_ENV_MAX 32
+#define SERVICE_AFTER_MAX 8
+#define SERVICE_FILE_MAX 16384
+#define SERVICE_LINE_MAX 4096
+
+typedef enum RestartPolicy {
+	RESTART_ALWAYS,
+	RESTART_ON_FAILURE,
+	RESTART_NEVER,
+	_RESTART_POLICY_MAX,
+	_RESTART_POLICY_INVALID = -22,
+} RestartPolicy;
+
+typedef struct ServiceConfig {
+	char name[SERVICE_NAME_MAX + 1];
+	char *argv[SERVICE_ARGS_MAX + 1]; /* NULL-terminated */
+	char *env[SERVICE_ENV_MAX + 1];   /* NULL-terminated */
+	char *after[SERVICE_AFTER_MAX];
+	unsigned n_args, n_env, n_after;
+	uid_t uid;
+	gid_t gid;
+	RestartPolicy restart;
+	unsigned restart_base_ms, restart_max_ms, stop_timeout_ms;
+	int ready_fd; /* -1: ready as soon as started */
+} ServiceConfig;
+
+bool service_name_is_valid(const char *s);
+/* Parses text as the service called name. On error returns -EINVAL/-E2BIG/-ERANGE and writes
+ * "line N: reason" into err. The result owns its strings: release it with service_config_done. */
+int service_config_parse(const char *name, const char *text, ServiceConfig *ret, char *err,
+			 size_t errlen);
+void service_config_done(ServiceConfig *c);

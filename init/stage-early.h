@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* First thing in the initrd: the API file systems and kmsg logging. */
+#pragma once
+
+int stage_early_run(void);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "stage-switchroot.h"
+
+static const char *const moved[] = { "/dev", "/proc", "/sys", "/run" };
+
+/* Deletes everything on the initramfs (same device as dirfd), without following mounts. */
+static void remove_tree(int dirfd, dev_t rootdev)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *de;
+
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		bool isdir;
+
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != rootdev)
+			continue;
+		isdir = S_ISDIR(st.st_mode);
+		if (isdir) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+								   O_NOFOLLOW);
+			if (sub >= 0)
+				remove_tree(sub, rootdev);
+		}
+		(void)unlinkat(dirfd, de->d_name, isdir ? AT_REMOVEDIR : 0);
+	}
+	closedir(d);
+}
+
+int stage_switchroot_run(const char *newroot, const char *init)
+{
+	char path[256];
+	struct stat st;
+	int rootfd;
+
+	snprintf(path, sizeof(path), "%s%s", newroot, init);
+	if (access(path, X_OK) < 0)
+		return log_error_errno(-errno, "The new root has no executable %s: %m", init);
+	for (size_t i = 0; i < ARRAY_SIZE(moved); i++) {
+		snprintf(path, sizeof(path), "%s%s", newroot, moved[i]);
+		if (mount(moved[i], path, NULL, MS_MOVE, NULL) < 0)
+			return log_error_errno(-errno, "Failed to move %s to %s: %m", moved[i], path);
+	}
+	rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || fstat(rootfd, &st) < 0)
+		return log_error_errno(-errno, "Failed to open the initramfs root: %m");
+	if (chdir(newroot) < 0)
+		return log_error_errno(-errno, "Failed to enter %s: %m", newroot);
+	remove_tree(rootfd, st.st_dev);
+	if (mount(newroot, "/", NULL, MS_MOVE, NULL) < 0)
+		return log_error_errno(-errno, "Failed to move %s to /: %m", newroot);
+	if (chroot(".") < 0 || chdir("/") < 0)
+		return log_error_errno(-errno, "Failed to chroot into the new root: %m");
+	execl(init, init, (char *)NULL);
+	return log_error_errno(-errno, "Failed to execute %s on the new root: %m", init);
+}

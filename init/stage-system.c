@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "stage-system.h"
+
+typedef struct SystemMount {
+	const char *what, *where, *type;
+	unsigned long flags;
+	const char *data;
+} SystemMount;
+
+/* /var is a tmpfs until the encrypted state partition takes its place. */
+static const SystemMount system_mounts[] = {
+	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=20%" },
+	{ "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate" },
+	{ "tmpfs", "/var", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=20%" },
+};
+
+static int enable_controllers(const char *cg)
+{
+	static const char *const wanted[] = { "cpu", "memory", "pids", "io" };
+	_cleanup_free_ char *have = NULL;
+	char path[256], line[64];
+	size_t off = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg);
+	r = read_small_file(path, 4096, &have);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(wanted); i++) {
+		const char *p = strstr(have, wanted[i]);
+		size_t l = strlen(wanted[i]);
+		if (p && (p == have || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\n' || !p[l]))
+			off += (size_t)snprintf(line + off, sizeof(line) - off, "+%s ", wanted[i]);
+	}
+	if (off == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg);
+	return write_string_file(path, line);
+}
+
+static int set_hostname(const KccCmdline *c)
+{
+	_cleanup_free_ char *file = NULL;
+	const char *name = "kcc-node";
+
+	if (c->hostname[0])
+		name = c->hostname;
+	else if (read_small_file("/etc/hostname", 128, &file) > 0) {
+		file[strcspn(file, "\n")] = '\0';
+		if (hostname_is_valid(file))
+			name = file;
+		else
+			log_warning("/etc/hostname holds no valid host name, using %s", name);
+	}
+	if (sethostname(name, strlen(name)) < 0)
+		return log_error_errno(-errno, "Failed to set the host name %s: %m", name);
+	log_info("host name %s", name);
+	return 0;
+}
+
+int stage_system_run(const KccCmdline *c)
+{
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(system_mounts); i++) {
+		const SystemMount *m = &system_mounts[i];
+		if (mount(m->what, m->where, m->type, m->flags, m->data) < 0)
+			return log_error_errno(-errno, "Failed to mount %s on %s: %m", m->type,
+					       m->where);
+	}
+	r = enable_controllers("/sys/fs/cgroup");
+	if (r < 0)
+		return log_error_errno(r, "Failed to enable cgroup controllers: %m");
+	if (mkdir(CGROUP_SERVICES, 0755) < 0 && errno != EEXIST)
+		return log_error_errno(-errno, "Failed to create %s: %m", CGROUP_SERVICES);
+	r = enable_controllers(CGROUP_SERVICES);
+	if (r < 0)
+		return log_error_errno(r, "Failed to enable controllers in %s: %m", CGROUP_SERVICES);
+	r = mkdir_p("/run/kcc", 0755);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create /run/kcc: %m");
+	return set_hostname(c);
+}

@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "loop.h"
+#include "supervise-fsm.h"
+#include "supervise.h"
+
+#define SERVICES_MAX 64
+#define OUT_LINE_MAX 512
+
+typedef struct Service {
+	ServiceConfig cfg;
+	SvcState state;
+	pid_t pid;
+	int cg_fd;
+	unsigned restarts;
+	unsigned long long started_ms;
+	unsigned start_seq; /* order of the first start, for the reverse stop */
+	Source out, ready, timer;
+	char outbuf[OUT_LINE_MAX];
+	size_t outlen;
+} Service;
+
+static Service services[SERVICES_MAX];
+static unsigned n_services, next_seq;
+static void (*ready_cb)(unsigned running, unsigned failed);
+static void (*stopped_cb)(void);
+static bool stopping;
+
+static void feed(Service *s, SvcEvent e);
+
+static Service *service_by_name(const char *name)
+{
+	for (unsigned i = 0; i < n_services; i++)
+		if (streq(services[i].cfg.name, name))
+			return &services[i];
+	return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+/* Depth-first search for a cycle through after= links. */
+static bool has_cycle(unsigned i, unsigned char *mark)
+{
+	if (mark[i] == 1)
+		return true;
+	if (mark[i] == 2)
+		return false;
+	mark[i] = 1;
+	for (unsigned k = 0; k < services[i].cfg.n_after; k++) {
+		Service *d = service_by_name(services[i].cfg.after[k]);
+		if (d && has_cycle((unsigned)(d - services), mark))
+			return true;
+	}
+	mark[i] = 2;
+	return false;
+}
+
+static void unload_all(void)
+{
+	for (unsigned i = 0; i < n_services; i++)
+		service_config_done(&services[i].cfg);
+	n_services = 0;
+}
+
+static int load_configs(const char *dir)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	char *names[SERVICES_MAX];
+	unsigned n = 0;
+	struct dirent *de;
+	int r = 0;
+
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return log_error_errno(-errno, "Failed to open service directory %s: %m", dir);
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l <= 5 || !streq(de->d_name + l - 5, ".conf"))
+			continue;
+		if (n >= SERVICES_MAX) {
+			r = log_error_errno(-E2BIG, "More than %d service files in %s", SERVICES_MAX,
+					    dir);
+			goto out;
+		}
+		names[n] = strndup(de->d_name, l - 5);
+		if (!names[n]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(char *), cmp_str);
+	for (unsigned i = 0; i < n; i++) {
+		_cleanup_free_ char *text = NULL;
+		char path[512], err[256];
+
+		snprintf(path, sizeof(path), "%s/%s.conf", dir, names[i]);
+		r = read_small_file(path, SERVICE_FILE_MAX, &text);
+		if (r < 0) {
+			r = log_error_errno(r, "Failed to read service file %s: %m", path);
+			goto out;
+		}
+		r = service_config_parse(names[i], text, &services[n_services].cfg, err,
+					 sizeof(err));
+		if (r < 0) {
+			r = log_error_errno(r, "Bad service file %s: %s", path, err);
+			goto out;
+		}
+		n_services++;
+	}
+	for (unsigned i = 0; i < n_services; i++)
+		for (unsigned k = 0; k < services[i].cfg.n_after; k++)
+			if (!service_by_name(services[i].cfg.after[k])) {
+				r = log_error_errno(-ENOENT, "Service %s: after=%s names no service",
+						    services[i].cfg.name, services[i].cfg.after[k]);
+				goto out;
+			}
+	for (unsigned i = 0; i < n_services; i++) {
+		unsigned char mark[SERVICES_MAX] = {};
+		if (has_cycle(i, mark)) {
+			r = log_error_errno(-ELOOP, "Service %s: its after= dependencies form a cycle",
+					    services[i].cfg.name);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	for (unsigned i = 0; i < n; i++)
+		free(names[i]);
+	return r;
+}
+
+int supervise_check_dir(const char *dir)
+{
+	int r = load_configs(dir);
+	unsigned n = n_services;
+
+	unload_all();
+	return r < 0 ? r : (int)n;
+}
+
+unsigned supervise_count(void)
+{
+	return n_services;
+}
+
+/* ---- output and readiness pipes ---- */
+
+static void flush_line(Service *s)
+{
+	if (s->outlen > 0)
+		log_service_line(s->cfg.name, s->outbuf, s->outlen);
+	s->outlen = 0;
+}
+
+static void on_output(Source *src, uint32_t events)
+{
+	Service *s = container_of(src, Service, out);
+	char buf[1024];
+	ssize_t k;
+
+	(void)events;
+	k = read(src->fd, buf, sizeof(buf));
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (k <= 0) {
+		flush_line(s);
+		close(src->fd);
+		loop_del(src);
+		return;
+	}
+	for (ssize_t i = 0; i < k; i++) {
+		if (buf[i] == '\n') {
+			flush_line(s);
+			continue;
+		}
+		s->outbuf[s->outlen++] = buf[i];
+		if (s->outlen == sizeof(s->outbuf))
+			flush_line(s);
+	}
+}
+
+static void close_source(Source *src)
+{
+	if (src->fd >= 0) {
+		int fd = src->fd;
+		loop_del(src);
+		close(fd);
+	}
+}
+
+static void on_ready(Source *src, uint32_t events)
+{
+	Service *s = container_of(src, Service, ready);
+	char buf[64];
+	ssize_t k;
+
+	(void)events;
+	k = read(src->fd, buf, sizeof(buf));
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	close_source(src);
+	if (k > 0 && memchr(buf, '\n', (size_t)k))
+		feed(s, EV_READY);
+	else
+		log_warning("service %s closed its readiness fd without a newline",
+			    s->cfg.name);
+}
+
+static void on_timer(Source *src, uint32_t events)
+{
+	Service *s = container_of(src, Service, timer);
+	uint64_t n;
+
+	(void)events;
+	if (read(src->fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	feed(s, EV_TIMER);
+}
+
+/* ---- spawning ---- */
+
+_noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
+{
+	const ServiceConfig *c = &s->cfg;
+	char *envp[SERVICE_ENV_MAX + 3];
+	char svcenv[64];
+	sigset_t none;
+	unsigned n = 0;
+	int nullfd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	if (write_string_fileat(s->cg_fd, "cgroup.procs", "0") < 0) {
+		dprintf(out_w, "kcc-init: cannot join its cgroup: %m\n");
+		_exit(126);
+	}
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd < 0 || dup2(nullfd, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0 ||
+	    dup2(out_w, STDERR_FILENO) < 0)
+		_exit(126);
+	if (ready_w >= 0 && dup2(ready_w, c->ready_fd) < 0)
+		_exit(126);
+	if (c->gid != 0 && (setgroups(0, NULL) < 0 || setgid(c->gid) < 0)) {
+		dprintf(STDERR_FILENO, "kcc-init: setgid(%u): %m\n", (unsigned)c->gid);
+		_exit(126);
+	}
+	if (c->uid != 0 && setuid(c->uid) < 0) {
+		dprintf(STDERR_FILENO, "kcc-init: setuid(%u): %m\n", (unsigned)c->uid);
+		_exit(126);
+	}
+	if (chdir("/") < 0)
+		_exit(126);
+	envp[n++] = (char *)"PATH=/usr/sbin:/usr/bin";
+	snprintf(svcenv, sizeof(svcenv), "KCC_SERVICE=%s", c->name);
+	envp[n++] = svcenv;
+	for (unsigned i = 0; i < c->n_env; i++)
+		envp[n++] = c->env[i];
+	envp[n] = NULL;
+	execve(c->argv[0], c->argv, envp);
+	dprintf(STDERR_FILENO, "kcc-init: cannot execute %s: %m\n", c->argv[0]);
+	_exit(127);
+}
+
+static int spawn(Service *s)
+{
+	int out[2] = { -EBADF, -EBADF }, rdy[2] = { -EBADF, -EBADF };
+	pid_t pid;
+	int r;
+
+	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	if (s->cfg.ready_fd >= 0 && pipe2(rdy, O_CLOEXEC | O_NONBLOCK) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (pid == 0) {
+		/* The child's writing ends must block like ordinary stdout. */
+		fcntl(out[1], F_SETFL, 0);
+		child_exec(s, out[1], rdy[1]);
+	}
+	close(out[1]);
+	if (rdy[1] >= 0)
+		close(rdy[1]);
+	close_source(&s->out);
+	close_source(&s->ready);
+	s->outlen = 0;
+	(void)loop_add(&s->out, out[0], on_output);
+	if (rdy[0] >= 0)
+		(void)loop_add(&s->ready, rdy[0], on_ready);
+	s->pid = pid;
+	s->started_ms = now_ms();
+	if (s->start_seq == 0)
+		s->start_seq = ++next_seq;
+	log_info("started %s (pid %d)", s->cfg.name, (int)pid);
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (rdy[i] >= 0)
+			close(rdy[i]);
+	}
+	return r;
+}
+
+static void kill_cgroup(Service *s)
+{
+	if (s->cg_fd >= 0)
+		(void)write_string_fileat(s->cg_fd, "cgroup.kill", "1");
+}
+
+/* ---- the state machine's actions ---- */
+
+static bool deps_ready(const Service *s)
+{
+	for (unsigned k = 0; k < s->cfg.n_after; k++)
+		if (service_by_name(s->cfg.after[k])->state != SVC_RUNNING)
+			return false;
+	return true;
+}
+
+/* A waiting service whose dependency failed for good will never start. */
+static bool blocked(const Service *s)
+{
+	if (s->state == SVC_FAILED)
+		return true;
+	if (s->state != SVC_WAITING)
+		return false;
+	for (unsigned k = 0; k < s->cfg.n_after; k++)
+		if (blocked(service_by_name(s->cfg.after[k])))
+			return true;
+	return false;
+}
+
+static void check_all_ready(void)
+{
+	unsigned running = 0, failed = 0;
+
+	if (!ready_cb || stopping)
+		return;
+	for (unsigned i = 0; i < n_services; i++) {
+		if (services[i].state == SVC_RUNNING)
+			running++;
+		else if (blocked(&services[i]))
+			failed++;
+		else
+			return;
+	}
+	void (*cb)(unsigned, unsigned) = ready_cb;
+	ready_cb = NULL;
+	cb(running, failed);
+}
+
+static void start_dependents(void)
+{
+	if (stopping)
+		return;
+	for (unsigned i = 0; i < n_services; i++)
+		if (services[i].state == SVC_WAITING && deps_ready(&services[i]))
+			feed(&services[i], EV_START);
+}
+
+static void stop_next(void);
+
+static void do_action(Service *s, SvcAction a)
+{
+	int r;
+
+	switch (a) {
+	case ACT_NONE:
+	case ACT_IGNORE:
+		break;
+	case ACT_SPAWN:
+		r = spawn(s);
+		if (r < 0) {
+			log_error_errno(r, "Failed to start %s: %m", s->cfg.name);
+			feed(s, svc_should_restart(s->cfg.restart, 127 << 8) ? EV_EXIT_RESTART
+									     : EV_EXIT_FINAL);
+		} else if (s->cfg.ready_fd < 0)
+			feed(s, EV_READY);
+		break;
+	case ACT_MARK_READY:
+		log_info("%s is ready", s->cfg.name);
+		start_dependents();
+		check_all_ready();
+		break;
+	case ACT_SCHEDULE: {
+		unsigned delay;
+		if (now_ms() - s->started_ms >= SVC_STABLE_MS)
+			s->restarts = 0;
+		s->restarts++;
+		delay = svc_backoff_ms(s->cfg.restart_base_ms, s->cfg.restart_max_ms, s->restarts);
+		log_info("restarting %s in %u ms (restart %u)", s->cfg.name, delay, s->restarts);
+		(void)timer_arm(s->timer.fd, delay);
+		break;
+	}
+	case ACT_GIVE_UP:
+		log_warning("%s will not be restarted (its restart policy)", s->cfg.name);
+		check_all_ready();
+		break;
+	case ACT_TERM:
+		log_info("stopping %s (pid %d)", s->cfg.name, (int)s->pid);
+		if (s->pid > 0)
+			(void)kill(s->pid, SIGTERM);
+		(void)timer_arm(s->timer.fd, s->cfg.stop_timeout_ms);
+		break;
+	case ACT_KILL:
+		log_warning("%s did not stop within %u ms, killing its cgroup", s->cfg.name,
+			    s->cfg.stop_timeout_ms);
+		kill_cgroup(s);
+		if (s->pid > 0)
+			(void)kill(s->pid, SIGKILL);
+		break;
+	case ACT_CANCEL:
+		(void)timer_arm(s->timer.fd, 0);
+		break;
+	case ACT_STOPPED:
+		(void)timer_arm(s->timer.fd, 0);
+		kill_cgroup(s);
+		log_info("stopped %s", s->cfg.name);
+		break;
+	default:
+		break;
+	}
+}
+
+static void feed(Service *s, SvcEvent e)
+{
+	SvcTransition t = svc_transition(s->state, e);
+	SvcState old = s->state;
+
+	if (stopping && e == EV_TIMER && s->state == SVC_BACKOFF)
+		t = (SvcTransition){ s->state, ACT_IGNORE }; /* no restarts during shutdown */
+	if (t.action == ACT_IGNORE) {
+		log_debug("%s: event %s ignored in state %s", s->cfg.name, svc_event_to_string(e),
+			  svc_state_to_string(old));
+		return;
+	}
+	s->state = t.next;
+	log_debug("%s: %s --%s--> %s", s->cfg.name, svc_state_to_string(old),
+		  svc_event_to_string(e), svc_state_to_string(t.next));
+	do_action(s, t.action);
+	if (stopping && (s->state == SVC_STOPPED))
+		stop_next();
+}
+
+bool supervise_child_exited(pid_t pid, int st)
+{
+	for (unsigned i = 0; i < n_services; i++) {
+		Service *s = &services[i];
+		char how[48];
+
+		if (s->pid != pid)
+			continue;
+		s->pid = 0;
+		if (WIFEXITED(st))
+			snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(st));
+		else
+			snprintf(how, sizeof(how), "killed by signal %d (status %d)", WTERMSIG(st),
+				 128 + WTERMSIG(st));
+		log_info("%s (pid %d) %s", s->cfg.name, (int)pid, how);
+		close_source(&s->ready);
+		/* Whatever the main process left behind in its cgroup goes with it. */
+		kill_cgroup(s);
+		feed(s, svc_should_restart(s->cfg.restart, st) ? EV_EXIT_RESTART : EV_EXIT_FINAL);
+		return true;
+	}
+	return false;
+}
+
+int supervise_load(const char *dir, const char *cgroup_root)
+{
+	int r;
+
+	r = load_configs(dir);
+	if (r < 0) {
+		unload_all();
+		return r;
+	}
+	for (unsigned i = 0; i < n_services; i++) {
+		Service *s = &services[i];
+		char path[512];
+
+		s->state = SVC_WAITING;
+		s->out.fd = s->ready.fd = -EBADF;
+		s->cg_fd = -EBADF;
+		snprintf(path, sizeof(path), "%s/%s", cgroup_root, s->cfg.name);
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return log_error_errno(-errno, "Failed to create cgroup %s: %m", path);
+		s->cg_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s->cg_fd < 0)
+			return log_error_errno(-errno, "Failed to open cgroup %s: %m", path);
+		r = timer_new();
+		if (r < 0)
+			return log_error_errno(r, "Failed to create a timer: %m");
+		r = loop_add(&s->timer, r, on_timer);
+		if (r < 0)
+			return log_error_errno(r, "Failed to watch a timer: %m");
+	}
+	return (int)n_services;
+}
+
+int supervise_start(void (*cb)(unsigned running, unsigned failed))
+{
+	ready_cb = cb;
+	start_dependents();
+	check_all_ready(); /* no services at all */
+	return 0;
+}
+
+static void stop_next(void)
+{
+	Service *next = NULL;
+
+	/* Highest start sequence first; never-started services stop at once. */
+	for (unsigned i = 0; i < n_services; i++) {
+		Service *s = &services[i];
+		if (s->state == SVC_STOPPED)
+			continue;
+		if (s->state == SVC_STOPPING)
+			return; /* one at a time */
+		if (!next || s->start_seq > next->start_seq)
+			next = s;
+	}
+	if (!next) {
+		if (stopped_cb) {
+			void (*cb)(void) = stopped_cb;
+			stopped_cb = NULL;
+			cb();
+		}
+		return;
+	}
+	feed(next, EV_STOP); /* feed() calls stop_next() again when it reached SVC_STOPPED */
+}
+
+void supervise_stop_all(void (*on_stopped)(void))
+{
+	if (stopping)
+		return;
+	stopping = true;
+	stopped_cb = on_stopped;
+	stop_next();
+}
+
+int supervise_status(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n_services && off < len; i++) {
+		const Service *s = &services[i];
+		int k = snprintf(buf + off, len - off, "%s %s pid=%d restarts=%u\n", s->cfg.name,
+				 svc_state_to_string(s->state), (int)s->pid, s->restarts);
+		if (k < 0)
+			return -EIO;
+		off += (size_t)k;
+	}
+	return off >= len ? -ENOBUFS : (int)off;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Small helpers shared by every kcc binary: cleanup attributes, errno conversion, string checks. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _noreturn_ __attribute__((noreturn))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+/* Converts a libc "-1 and errno" result into -errno. */
+#define RET_NERRNO(expr)                                                                        \
+	({                                                                                      \
+		long _r = (long)(expr);                                                         \
+		_r < 0 ? -errno : (int)_r;                                                      \
+	})
+
+/* Hands ownership out of a _cleanup_ variable. */
+#define TAKE_PTR(p)                                                                             \
+	({                                                                                      \
+		__typeof__(p) _p = (p);                                                         \
+		(p) = NULL;                                                                     \
+		_p;                                                                             \
+	})
+#define TAKE_FD(fd)                                                                             \
+	({                                                                                      \
+		int _fd = (fd);                                                                 \
+		(fd) = -EBADF;                                                                  \
+		_fd;                                                                            \
+	})
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -EBADF;
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+/* Returns the rest of s after prefix, or NULL when s does not start with it. */
+static inline const char *startswith(const char *s, const char *prefix)
+{
+	size_t l = strlen(prefix);
+	return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+
+/* Wipes memory in a way the compiler cannot drop. */
+static inline void explicit_wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
+/* Milliseconds of CLOCK_MONOTONIC (close to the kernel's uptime, the clock of the boot timeline). */
+unsigned long long now_ms(void);
+
+/* Writes a whole string to a file (sysfs, procfs, cgroupfs), no O_CREAT. */
+int write_string_file(const char *path, const char *s);
+int write_string_fileat(int dirfd, const char *path, const char *s);
+/* Reads a small file into a NUL-terminated buffer (max bytes, newline kept). */
+int read_small_file(const char *path, size_t max, char **ret);
+/* mkdir -p with mode, ignoring EEXIST. */
+int mkdir_p(const char *path, mode_t mode);
+/* strtoul for bounded decimal values with full validation. */
+int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);
