@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/sendfile.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -109,6 +112,25 @@ static int copy_file(const char *src, const char *dst)
 	return 0;
 }
 
+/* The dynamic loader's path as the kernel looks it up (PT_INTERP), often a symlink that the
+ * mapped file names of /proc/self/maps do not show. */
+static const char *interpreter_path(void)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	unsigned long n = getauxval(AT_PHNUM);
+	uintptr_t base = 0;
+
+	if (!ph)
+		return NULL;
+	for (unsigned long i = 0; i < n; i++)
+		if (ph[i].p_type == PT_PHDR)
+			base = (uintptr_t)ph - ph[i].p_vaddr;
+	for (unsigned long i = 0; i < n; i++)
+		if (ph[i].p_type == PT_INTERP)
+			return (const char *)(base + ph[i].p_vaddr);
+	return NULL;
+}
+
 /* Copies kcc-init and every file it has mapped (its libraries) into the exitrd. */
 static int populate_exitrd(void)
 {
@@ -119,6 +141,12 @@ static int populate_exitrd(void)
 	r = copy_file("/proc/self/exe", EXITRD "/kcc-init");
 	if (r < 0)
 		return r;
+	if (interpreter_path()) {
+		snprintf(dst, sizeof(dst), EXITRD "%s", interpreter_path());
+		r = copy_file(interpreter_path(), dst);
+		if (r < 0)
+			return r;
+	}
 	maps = fopen("/proc/self/maps", "re");
 	if (!maps)
 		return -errno;
@@ -189,6 +217,13 @@ _Noreturn void shutdown_final(ShutdownAction a)
 	do_reboot(a);
 }
 
+static int cmp_longest_first(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+	return la < lb ? 1 : la > lb ? -1 : strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 _Noreturn void shutdown_exitrd(ShutdownAction a)
 {
 	char *mounts[128];
@@ -202,12 +237,15 @@ _Noreturn void shutdown_exitrd(ShutdownAction a)
 	while (f && n < ARRAY_SIZE(mounts) && fgets(line, sizeof(line), f)) {
 		char mp[512];
 		/* id parent major:minor root mountpoint ... */
-		if (sscanf(line, "%*s %*s %*s %*s %511s", mp) == 1 && startswith(mp, "/oldroot"))
-			mounts[n++] = strdup(mp);
+		if (sscanf(line, "%*s %*s %*s %*s %511s", mp) == 1 && startswith(mp, "/oldroot") &&
+		    (mounts[n] = strdup(mp)))
+			n++;
 	}
-	/* Children come after their parents in mountinfo: unmount from the end. */
-	for (unsigned i = n; i > 0; i--) {
-		char *mp = mounts[i - 1];
+	/* Mounts moved in from the initrd come before the root in mountinfo, so the order there says
+	 * nothing: a child's path is always longer than its parent's, so unmount longest first. */
+	qsort(mounts, n, sizeof(char *), cmp_longest_first);
+	for (unsigned i = 0; i < n; i++) {
+		char *mp = mounts[i];
 		const char *shown;
 		if (!mp)
 			continue;

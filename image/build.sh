@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# build.sh --variant prod|test --out DIR [--keys DIR]: builds a kcc-node image without privileges.
+# Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, initramfs.cpio.zst, cmdline,
+# kcc-node.efi (signed UKI), kcc-node.unsigned.efi, disk.raw, disk.qcow2, manifest.json.
+# Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
+# Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
+set -euo pipefail
+umask 022
+export LC_ALL=C TZ=UTC
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+
+variant=prod out= keys=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--variant) variant=${2:-}; shift 2 ;;
+	--out) out=${2:-}; shift 2 ;;
+	--keys) keys=${2:-}; shift 2 ;;
+	*) bad_input "unknown option '$1' (usage: build.sh --variant prod|test --out DIR [--keys DIR])" ;;
+	esac
+done
+case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, not '$variant'" ;; esac
+[ -n "$out" ] || bad_input "--out DIR is required"
+bin=${KCC_BIN:-$top/build/bin}
+keys=${keys:-$top/build/keys}
+cache=${DEB_CACHE:-$top/build/debs}
+for b in kcc-init kcc-ctl mkcpio; do
+	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
+done
+for d in "$top/overlays/common" "$top/overlays/$variant"; do
+	[ -d "$d" ] || bad_input "overlay $d is missing"
+done
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(git -C "$top" log -1 --format=%ct 2>/dev/null || echo 1700000000)
+fi
+export SOURCE_DATE_EPOCH
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+w=$out/.work
+rm -rf "$w"
+mkdir -p "$w"
+
+kernel_pkg=$(awk '/^linux-image-/ {print $1}' "$here/packages.lock")
+kver=${kernel_pkg#linux-image-}
+lib_pkgs=$(awk '$1 !~ /^linux-image-/ && $1 != "busybox-static" {print $1}' "$here/packages.lock")
+
+fetch() {
+	local pkgs=("$kernel_pkg" $lib_pkgs)
+	[ "$variant" = test ] && pkgs+=(busybox-static)
+	"$here/fetch-debs.sh" "$cache" "${pkgs[@]}" >"$w/debs"
+}
+
+unpack() {
+	mkdir -p "$w/kernel" "$w/pkgs"
+	while read -r deb; do
+		case $(basename "$deb") in
+		linux-image-*) dpkg-deb -x "$deb" "$w/kernel" ;;
+		*) dpkg-deb -x "$deb" "$w/pkgs" ;;
+		esac
+	done <"$w/debs"
+	[ -f "$w/kernel/boot/vmlinuz-$kver" ] || bad_input "kernel package has no vmlinuz-$kver"
+	depmod -b "$w/kernel" "$kver"
+}
+
+# Copies ELF binaries and their library closure (from the unpacked packages) into a tree.
+install_elf() {
+	local dst=$1
+	shift
+	mkdir -p "$dst/usr/lib/x86_64-linux-gnu" "$dst/usr/lib64"
+	"$here/elf-closure.sh" "$w/pkgs" "$@" >"$w/closure" || exit 111
+	while read -r name path; do
+		if [ "$name" = INTERP ]; then
+			name=$(basename "$path")
+			ln -sf "../lib/x86_64-linux-gnu/$name" "$dst/usr/lib64/$name"
+		fi
+		install -m 0755 "$path" "$dst/usr/lib/x86_64-linux-gnu/$name"
+	done <"$w/closure"
+}
+
+merged_usr() {
+	local dst=$1
+	mkdir -p "$dst/usr/bin" "$dst/usr/sbin" "$dst/usr/lib" "$dst/usr/lib64"
+	ln -sfn usr/bin "$dst/bin"
+	ln -sfn usr/sbin "$dst/sbin"
+	ln -sfn usr/lib "$dst/lib"
+	ln -sfn usr/lib64 "$dst/lib64"
+}
+
+os_release() {
+	cat <<-OSR
+	NAME="kcc-node"
+	ID=kcc-node
+	PRETTY_NAME="kcc-node ($variant)"
+	VARIANT_ID=$variant
+	IMAGE_ID=kcc-node
+	IMAGE_VERSION=$(git -C "$top" describe --always --dirty 2>/dev/null | tr -c 'A-Za-z0-9.\n_-' _ || echo dev)
+	OSR
+}
+
+rootfs() {
+	local r=$w/root
+	merged_usr "$r"
+	mkdir -p "$r"/{dev,proc,sys,run,tmp,var,etc/kcc/services}
+	install -m 0755 -s "$bin/kcc-init" "$r/usr/sbin/kcc-init"
+	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
+	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/bin/kcc-ctl"
+	os_release >"$r/usr/lib/os-release"
+	ln -sf ../usr/lib/os-release "$r/etc/os-release"
+	if [ "$variant" = test ]; then
+		install -m 0755 "$w/pkgs/bin/busybox" "$r/usr/bin/busybox"
+		for a in $("$r/usr/bin/busybox" --list); do
+			[ -e "$r/usr/bin/$a" ] || ln -s busybox "$r/usr/bin/$a"
+		done
+	fi
+	for o in common "$variant"; do
+		cp -R --no-preserve=ownership "$top/overlays/$o/." "$r/"
+	done
+	"$bin/kcc-init" check-services "$r/etc/kcc/services" >/dev/null ||
+		bad_input "the overlays' service files are invalid (see above)"
+	find "$r" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}
+
+erofs() {
+	local uuid
+	uuid=$(derive_uuid erofs "$(cd "$w/root" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)")
+	rm -f "$out/root.erofs"
+	mkfs.erofs --quiet -zlz4hc -T"$SOURCE_DATE_EPOCH" -U"$uuid" --all-root "$out/root.erofs" "$w/root" ||
+		die "mkfs.erofs failed"
+}
+
+verity() {
+	local salt uuid
+	salt=$(sha256sum "$out/root.erofs" | cut -d' ' -f1)
+	uuid=$(derive_uuid verity "$salt")
+	rm -f "$out/root.verity"
+	veritysetup format --salt="$salt" --uuid="$uuid" "$out/root.erofs" "$out/root.verity" >"$w/verity.txt" ||
+		die "veritysetup format failed"
+	awk '/^Root hash:/ {print $3}' "$w/verity.txt" >"$out/roothash"
+	[ "$(wc -c <"$out/roothash")" -eq 65 ] || die "no root hash from veritysetup"
+}
+
+initramfs() {
+	local i=$w/initrd list=$w/initrd.list m
+	merged_usr "$i"
+	mkdir -p "$i"/{dev,proc,sys,run,sysroot,etc/kcc}
+	install -m 0755 -s "$bin/kcc-init" "$i/usr/sbin/kcc-init"
+	install_elf "$i" "$i/usr/sbin/kcc-init"
+	os_release >"$i/usr/lib/os-release"
+	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
+	ln -sf usr/sbin/kcc-init "$i/init"
+	grep -v '^\s*#' "$here/initrd-modules.conf" | grep -v '^\s*$' >"$i/etc/kcc/modules.conf"
+	local mdir=$i/usr/lib/modules/$kver
+	mkdir -p "$mdir"
+	cp "$w/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$mdir/"
+	while read -r m; do
+		modprobe -d "$w/kernel" -S "$kver" --show-depends "$m" >>"$w/modules.deps" ||
+			bad_input "kernel module $m is not in $kernel_pkg"
+	done <"$i/etc/kcc/modules.conf"
+	for m in $(awk '$1 == "insmod" {print $2}' "$w/modules.deps" | sort -u); do
+		local rel=${m#"$w/kernel/lib/modules/$kver/"}
+		install -D -m 0644 "$m" "$mdir/$rel"
+	done
+	depmod -b "$i" "$kver"
+	rm -f "$mdir"/modules.{dep,alias,symbols,devname,softdep,builtin.alias}.bin.tmp
+	(cd "$i" && find . -mindepth 1 -printf '%y %P %m %l\n') | sort | while read -r t p mode l; do
+		case $t in
+		d) echo "dir $p $mode" ;;
+		f) echo "file $p $mode $i/$p" ;;
+		l) echo "slink $p $l" ;;
+		esac
+	done >"$list"
+	echo "nod dev/console 600 c 5 1" >>"$list"
+	echo "nod dev/null 666 c 1 3" >>"$list"
+	"$bin/mkcpio" <"$list" >"$w/initramfs.cpio" || die "mkcpio failed"
+	zstd -q -19 -f "$w/initramfs.cpio" -o "$out/initramfs.cpio.zst"
+}
+
+cmdline() {
+	install -m 0644 "$w/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
+	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash") kcc.slot=a" >"$out/cmdline"
+}
+
+uki() {
+	"$here/keys.sh" "$keys"
+	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
+		"$out/kcc-node.unsigned.efi"
+	faketime -f "@$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" \
+		sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/kcc-node.efi" \
+		"$out/kcc-node.unsigned.efi" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign failed"; }
+}
+
+disk() {
+	"$here/mkdisk.sh" "$out" "$w"
+	rm -f "$out/disk.qcow2"
+	qemu-img convert -f raw -O qcow2 "$out/disk.raw" "$out/disk.qcow2"
+}
+
+manifest() {
+	local f first=1
+	{
+		echo "{"
+		echo "  \"variant\": \"$variant\","
+		echo "  \"kernel\": \"$kver\","
+		echo "  \"roothash\": \"$(cat "$out/roothash")\","
+		echo "  \"source_date_epoch\": $SOURCE_DATE_EPOCH,"
+		echo "  \"packages\": {"
+		awk -v v="$variant" '$1 != "busybox-static" || v == "test" {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$here/packages.lock"
+		echo "  },"
+		echo "  \"artifacts\": {"
+		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2; do
+			[ $first -eq 1 ] || echo ","
+			first=0
+			printf '    "%s": {"sha256": "%s", "size": %s}' "$f" "$(sha256sum "$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")"
+		done
+		echo
+		echo "  }"
+		echo "}"
+	} >"$out/manifest.json"
+}
+
+echo "build: kcc-node $variant image into $out (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
+step fetch fetch
+step unpack unpack
+step rootfs rootfs
+step erofs erofs
+step verity verity
+step initramfs initramfs
+step cmdline cmdline
+step uki uki
+step disk disk
+step manifest manifest
+rm -rf "$w"
+echo "build: done: root hash $(cat "$out/roothash")"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# mkdisk.sh OUT WORK: the GPT disk image (UAPI Discoverable Partitions Specification types):
+#   esp (UKI at \EFI\BOOT\BOOTX64.EFI) · root-a · root-a-verity · B pair (label _empty, no-auto) · state
+# root-a and root-a-verity carry the two halves of the root hash as partition UUIDs; every other
+# UUID is derived from the root hash, so the disk is reproducible. Exit codes: 0 ok, 111 failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+out=$1 w=$2
+MiB=1048576
+ESP_MB=${ESP_MB:-64} ROOT_MB=${ROOT_MB:-256} VERITY_MB=${VERITY_MB:-8} STATE_MB=${STATE_MB:-256}
+rh=$(cat "$out/roothash")
+for f in root.erofs root.verity; do
+	lim=$ROOT_MB
+	[ $f = root.verity ] && lim=$VERITY_MB
+	[ "$(stat -c %s "$out/$f")" -le $((lim * MiB)) ] || die "$f is larger than its ${lim} MiB slot"
+done
+
+esp=$w/esp.img
+rm -f "$esp"
+mkfs.vfat --invariant -i "${rh:0:8}" -n KCC-ESP -C "$esp" $((ESP_MB * 1024)) >/dev/null
+export MTOOLS_SKIP_CHECK=1
+mmd -i "$esp" ::/EFI ::/EFI/BOOT
+mcopy -m -i "$esp" "$out/kcc-node.efi" ::/EFI/BOOT/BOOTX64.EFI
+
+total=$((1 + ESP_MB + 2 * (ROOT_MB + VERITY_MB) + STATE_MB + 1))
+rm -f "$out/disk.raw"
+truncate -s $((total * MiB)) "$out/disk.raw"
+S=2048 # sectors per MiB
+sfdisk --quiet --no-reread --no-tell-kernel "$out/disk.raw" <<-EOT >/dev/null
+	label: gpt
+	label-id: $(derive_uuid disk "$rh")
+	unit: sectors
+	first-lba: 2048
+	start=$((1 * S)), size=$((ESP_MB * S)), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$(derive_uuid esp "$rh"), name="esp"
+	size=$((ROOT_MB * S)), type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$(hex_to_uuid "${rh:0:32}"), name="root-a"
+	size=$((VERITY_MB * S)), type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5, uuid=$(hex_to_uuid "${rh:32:32}"), name="root-a-verity"
+	size=$((ROOT_MB * S)), type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$(derive_uuid root-b "$rh"), name="_empty", attrs="GUID:63"
+	size=$((VERITY_MB * S)), type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5, uuid=$(derive_uuid root-b-verity "$rh"), name="_empty", attrs="GUID:63"
+	size=$((STATE_MB * S)), type=4D21B016-B534-45C2-A9FB-5C16E091FD2D, uuid=$(derive_uuid state "$rh"), name="state"
+EOT
+put() { dd if="$1" of="$out/disk.raw" bs=1M seek="$2" conv=notrunc,sparse status=none; }
+put "$esp" 1
+put "$out/root.erofs" $((1 + ESP_MB))
+put "$out/root.verity" $((1 + ESP_MB + ROOT_MB))

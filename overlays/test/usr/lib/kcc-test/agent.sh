@@ -1,0 +1,89 @@
+# kcc-node in-guest test agent (busybox sh). Each check prints one line:
+#   kcc-test: PASS NAME: detail     or     kcc-test: FAIL NAME: detail
+# The host (tests/vm) asserts on these lines; the agent never decides a test's outcome alone.
+# Kernel command line switches: kcc_test.poweroff=0 keeps the node up (make run VARIANT=test).
+
+pass() { echo "kcc-test: PASS $1: $2"; }
+fail() { echo "kcc-test: FAIL $1: $2"; }
+
+# Waits up to $2 tenths of a second for command $1 to succeed.
+wait_for() {
+	n=0
+	while [ $n -lt "$2" ]; do
+		eval "$1" && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+
+pid_of_sleeper() {
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = sleep ] && { echo "${d#/proc/}"; return 0; }
+	done
+	return 1
+}
+
+echo "kcc-test: agent started"
+
+# PID 1 is kcc-init from the verity root.
+exe=$(readlink /proc/1/exe)
+[ "$exe" = /usr/sbin/kcc-init ] && pass pid1 "PID 1 is $exe" || fail pid1 "PID 1 is '$exe'"
+
+# The root is the erofs on dm-verity, read-only.
+rootline=$(awk '$2 == "/" {print $1, $3, $4}' /proc/mounts | tail -n1)
+case "$rootline" in
+/dev/mapper/root\ erofs\ ro*) pass verity-root "$rootline" ;;
+*) fail verity-root "$rootline" ;;
+esac
+status=$(cat /sys/block/dm-0/dm/name 2>/dev/null)
+[ "$status" = root ] && pass dm-name "dm-0 is $status" || fail dm-name "dm-0 is '$status'"
+
+# Writing under /usr fails with EROFS.
+err=$(touch /usr/kcc-test-write 2>&1)
+case "$err" in
+*"Read-only file system"*) pass usr-erofs "$err" ;;
+*) fail usr-erofs "touch /usr said '$err'" ;;
+esac
+
+# The boot timeline exists as JSON.
+if grep -q '"stages":\[' /run/kcc/boot-timeline.json 2>/dev/null; then
+	pass timeline "$(cat /run/kcc/boot-timeline.json)"
+else
+	fail timeline "no /run/kcc/boot-timeline.json"
+fi
+
+# Each service runs in its own cgroup.
+p=$(pid_of_sleeper)
+cg=$(cat /proc/"$p"/cgroup 2>/dev/null)
+[ "$cg" = "0::/services/sleeper" ] && pass cgroup "sleeper pid $p in $cg" || fail cgroup "sleeper pid '$p' in '$cg'"
+
+# Killing the test service restarts it (twice, to see the backoff grow).
+for round in 1 2; do
+	old=$(pid_of_sleeper)
+	kill -9 "$old"
+	if wait_for 'new=$(pid_of_sleeper) && [ "$new" != "$old" ]' 100; then
+		pass "restart-$round" "sleeper $old killed, now pid $new"
+	else
+		fail "restart-$round" "sleeper not restarted after kill of $old"
+	fi
+done
+
+# The status of PID 1 over the control socket.
+st=$(kcc-ctl status 2>&1)
+echo "$st" | grep -q '^sleeper running pid=[0-9]* restarts=2$' && pass ctl-status "$(echo $st)" || fail ctl-status "$(echo $st)"
+
+# An unknown request is refused with exit code 100.
+kcc-ctl bogus >/dev/null 2>&1
+rc=$?
+[ $rc -eq 100 ] && pass ctl-usage "exit $rc" || fail ctl-usage "exit $rc"
+
+# An orphan (parent exits first) is reaped by PID 1: no zombie stays.
+sh -c 'sleep 0.2 & exit 0'
+sleep 1
+z=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)
+[ "$z" -eq 0 ] && pass reap "no zombies" || fail reap "$z zombies"
+
+echo "kcc-test: agent done"
+grep -q 'kcc_test.poweroff=0' /proc/cmdline && exit 0
+kcc-ctl poweroff

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# run-vm.sh: boots a kcc-node image under qemu (KVM when it really works, else TCG) with a swtpm TPM.
+#   --image DIR          build output (vmlinuz, initramfs.cpio.zst, cmdline, disk.raw, kcc-node.efi)
+#   --mode direct|uefi   direct kernel boot (fast), or OVMF + Secure Boot + UKI from the ESP
+#   --disk FILE          raw disk to boot (default: a throw-away overlay on DIR/disk.raw)
+#   --cmdline STRING     replace the kernel command line (direct mode only)
+#   --vars FILE          OVMF variable store to use (uefi mode; default: enrolled test keys)
+#   --no-tpm             boot without a TPM
+#   --timeout S          hard time limit (default 120); qemu is killed after it
+#   --log FILE           serial console log (default: stdout)
+#   --interactive        serial console on the terminal (make run)
+# Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+image= mode=direct disk= cmdline= vars= tpm=1 timeout_s=120 log= interactive=0
+usage() { echo "run-vm: $*" >&2; exit 100; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--image) image=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
+	--cmdline) cmdline=$2; shift 2 ;;
+	--vars) vars=$2; shift 2 ;;
+	--no-tpm) tpm=0; shift ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--interactive) interactive=1; shift ;;
+	*) usage "unknown option '$1'" ;;
+	esac
+done
+[ -n "$image" ] && [ -d "$image" ] || usage "--image DIR is required"
+case $mode in direct | uefi) ;; *) usage "--mode must be direct or uefi" ;; esac
+
+tmp=$(mktemp -d)
+swtpm_pid=
+cleanup() {
+	[ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# KVM only when it really works: a paused guest with our CPU model must stay up for 2 s.
+# KCC_ACCEL=tcg|kvm skips the probe (the test suite probes once and exports it).
+accel=${KCC_ACCEL:-}
+if [ -z "$accel" ]; then
+	accel=tcg
+	if [ -w /dev/kvm ]; then
+		set +e
+		bash -c 'timeout 2 qemu-system-x86_64 -accel kvm -cpu max -machine q35 -nodefaults \
+			-display none -monitor none -S >/dev/null 2>&1' 2>/dev/null
+		[ $? -eq 124 ] && accel=kvm
+		set -e
+	fi
+fi
+
+if [ -z "$disk" ]; then
+	disk=$tmp/overlay.qcow2
+	qemu-img create -q -f qcow2 -b "$(readlink -f "$image/disk.raw")" -F raw "$disk"
+	fmt=qcow2
+else
+	fmt=$(qemu-img info --output=json "$disk" | sed -n 's/.*"format": "\(.*\)".*/\1/p')
+fi
+
+args=(-accel "$accel" -m 1024 -no-reboot -net none -cpu max
+	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)
+if [ $interactive -eq 1 ]; then
+	args+=(-nographic)
+else
+	args+=(-display none -monitor none -serial "file:${log:-/dev/stdout}")
+fi
+
+if [ $tpm -eq 1 ]; then
+	mkdir -p "$tmp/tpm"
+	swtpm socket --tpmstate "dir=$tmp/tpm" --tpm2 --ctrl "type=unixio,path=$tmp/tpm/sock" \
+		--flags startup-clear --terminate >"$tmp/swtpm.log" 2>&1 &
+	swtpm_pid=$!
+	for _ in $(seq 50); do [ -S "$tmp/tpm/sock" ] && break; sleep 0.1; done
+	[ -S "$tmp/tpm/sock" ] || { echo "run-vm: swtpm did not start" >&2; exit 111; }
+	args+=(-chardev "socket,id=chrtpm,path=$tmp/tpm/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm
+		-device tpm-tis,tpmdev=tpm0)
+fi
+
+if [ "$mode" = direct ]; then
+	args+=(-machine q35 -kernel "$image/vmlinuz" -initrd "$image/initramfs.cpio.zst"
+		-append "${cmdline:-$(cat "$image/cmdline")}")
+else
+	code=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+	if [ -z "$vars" ]; then
+		vars=$("$here/enroll.sh" "$image")
+	fi
+	cp "$vars" "$tmp/vars.fd"
+	args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+		-drive "if=pflash,format=raw,unit=0,file=$code,readonly=on"
+		-drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd")
+fi
+
+set +e
+if [ $interactive -eq 1 ]; then
+	qemu-system-x86_64 "${args[@]}"
+else
+	timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}"
+fi
+rc=$?
+set -e
+exit $rc
