@@ -1,1 +1,32 @@
+# Unit tests: cmocka, built with ASan and UBSan; fuzz targets: libFuzzer (clang).
+UNIT := $(BUILD)/unit
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit
+UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps
 
+$(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
+$(UNIT)/test-service: tests/unit/test-service.c init/service.c init/util.c
+$(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
+$(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
+$(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
+	@mkdir -p $(UNIT)
+	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) -lcmocka
+
+unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
+	@for t in $^; do $$t || exit 1; done
+
+FUZZ_TARGETS := fuzz-cmdline fuzz-service
+$(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
+$(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/util.c
+$(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
+	@mkdir -p $(UNIT)
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -fsanitize=fuzzer,address,undefined -o $@ $^
+
+# FUZZ_SECONDS per target (make fuzz FUZZ_SECONDS=600 for a long run).
+FUZZ_SECONDS ?= 10
+fuzz: $(addprefix $(UNIT)/,$(FUZZ_TARGETS))
+	@for t in $^; do mkdir -p $(UNIT)/corpus-$$(basename $$t); \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(UNIT)/corpus-$$(basename $$t) \
+		tests/unit/seeds/$$(basename $$t) >$(UNIT)/$$(basename $$t).log 2>&1 || \
+		{ tail -30 $(UNIT)/$$(basename $$t).log; exit 1; }; \
+		echo "$$(basename $$t): $$(grep -o 'Done [0-9]* runs' $(UNIT)/$$(basename $$t).log)"; done

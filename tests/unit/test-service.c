@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "unit.h"
+
+#include "service.h"
+#include "util.h"
+
+typedef struct Case {
+	const char *text;
+	int ret;
+	const char *errmsg;
+} Case;
+
+static const Case cases[] = {
+	{ "exec = /bin/true\n", 0, NULL },
+	{ "# comment\n\n  exec=/bin/true  \n", 0, NULL },
+	{ "exec = /bin/true", 0, NULL },
+	{ "", -EINVAL, "no exec=" },
+	{ "exec = true\n", -EINVAL, "line 1: exec= needs an absolute path" },
+	{ "exec = \n", -EINVAL, "absolute path" },
+	{ "exec = /bin/a\nexec = /bin/b\n", -EINVAL, "line 2: exec= given twice" },
+	{ "exec = /bin/sh -c \"echo hi\n", -EINVAL, "unbalanced quote" },
+	{ "exec = /bin/true\nbogus = 1\n", -EINVAL, "line 2: unknown key 'bogus'" },
+	{ "exec = /bin/true\nnovalue\n", -EINVAL, "line 2: expected key = value" },
+	{ "exec = /bin/true\nenv = FOO\n", -EINVAL, "env= needs KEY=VALUE" },
+	{ "exec = /bin/true\nenv = =x\n", -EINVAL, "env= needs KEY=VALUE" },
+	{ "exec = /bin/true\nenv = A-B=x\n", -EINVAL, "not a valid name" },
+	{ "exec = /bin/true\nuser = root\n", -EINVAL, "UID:GID" },
+	{ "exec = /bin/true\nuser = 1000:x\n", -EINVAL, "UID:GID" },
+	{ "exec = /bin/true\nuser = 70000:1\n", -EINVAL, "UID:GID" },
+	{ "exec = /bin/true\nafter = Bad\n", -EINVAL, "not a service name" },
+	{ "exec = /bin/true\nafter = svc\n", -EINVAL, "names the service itself" },
+	{ "exec = /bin/true\nrestart = sometimes\n", -EINVAL, "always, on-failure or never" },
+	{ "exec = /bin/true\nrestart_base_ms = 0\n", -ERANGE, "1..600000" },
+	{ "exec = /bin/true\nrestart_max_ms = 10x\n", -ERANGE, "1..3600000" },
+	{ "exec = /bin/true\nrestart_base_ms = 500\nrestart_max_ms = 100\n", -ERANGE,
+	  "below restart_base_ms" },
+	{ "exec = /bin/true\nready = fd:2\n", -EINVAL, "fd:N (3..99)" },
+	{ "exec = /bin/true\nready = file:/x\n", -EINVAL, "fd:N" },
+	{ "exec = /bin/true\nstop_timeout_ms = 9999999\n", -ERANGE, "1..600000" },
+};
+
+static void test_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		ServiceConfig c;
+		char err[256] = "";
+		int r = service_config_parse("svc", cases[i].text, &c, err, sizeof(err));
+
+		if (r != cases[i].ret)
+			fail_msg("case %zu: returned %d, expected %d (%s)", i, r, cases[i].ret, err);
+		if (cases[i].errmsg && !strstr(err, cases[i].errmsg))
+			fail_msg("case %zu: error '%s' lacks '%s'", i, err, cases[i].errmsg);
+		if (r == 0)
+			service_config_done(&c);
+	}
+}
+
+static void test_full(void **state)
+{
+	ServiceConfig c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(service_config_parse("web",
+					      "exec = /usr/bin/busybox sh -c \"echo \\\"hi\\\" x\"\n"
+					      "env = A=1\nenv = B=two=2\nuser = 1000:1001\n"
+					      "after = db\nafter = net\nrestart = on-failure\n"
+					      "restart_base_ms = 50\nrestart_max_ms = 800\n"
+					      "ready = fd:3\nstop_timeout_ms = 1500\n",
+					      &c, err, sizeof(err)),
+			 0);
+	assert_string_equal(c.name, "web");
+	assert_int_equal(c.n_args, 4);
+	assert_string_equal(c.argv[0], "/usr/bin/busybox");
+	assert_string_equal(c.argv[3], "echo \"hi\" x");
+	assert_null(c.argv[4]);
+	assert_int_equal(c.n_env, 2);
+	assert_string_equal(c.env[1], "B=two=2");
+	assert_int_equal(c.uid, 1000);
+	assert_int_equal(c.gid, 1001);
+	assert_int_equal(c.n_after, 2);
+	assert_string_equal(c.after[1], "net");
+	assert_int_equal(c.restart, RESTART_ON_FAILURE);
+	assert_int_equal(c.restart_base_ms, 50);
+	assert_int_equal(c.restart_max_ms, 800);
+	assert_int_equal(c.ready_fd, 3);
+	assert_int_equal(c.stop_timeout_ms, 1500);
+	service_config_done(&c);
+}
+
+static void test_defaults_and_limits(void **state)
+{
+	ServiceConfig c;
+	char err[256], big[SERVICE_FILE_MAX];
+	size_t off = 0;
+
+	(void)state;
+	assert_int_equal(service_config_parse("a", "exec=/x", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.restart, RESTART_ALWAYS);
+	assert_int_equal(c.ready_fd, -1);
+	assert_int_equal(c.uid, 0);
+	service_config_done(&c);
+
+	assert_int_equal(service_config_parse("Bad", "exec=/x", &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(service_config_parse("a/b", "exec=/x", &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(service_config_parse("", "exec=/x", &c, err, sizeof(err)), -EINVAL);
+
+	/* Too many words. */
+	off += (size_t)snprintf(big + off, sizeof(big) - off, "exec = /x");
+	for (int i = 0; i < SERVICE_ARGS_MAX + 1; i++)
+		off += (size_t)snprintf(big + off, sizeof(big) - off, " a");
+	assert_int_equal(service_config_parse("a", big, &c, err, sizeof(err)), -E2BIG);
+
+	/* A line longer than the limit. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(service_config_parse("a", big, &c, err, sizeof(err)), -E2BIG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults_and_limits),
+	};
+	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
+}
