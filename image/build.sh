@@ -150,13 +150,14 @@ initramfs() {
 	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
 	ln -sf usr/sbin/kcc-init "$i/init"
 	grep -v '^\s*#' "$here/initrd-modules.conf" | grep -v '^\s*$' >"$i/etc/kcc/modules.conf"
+	sed 's/^?//' "$i/etc/kcc/modules.conf" >"$w/modules.list"
 	local mdir=$i/usr/lib/modules/$kver
 	mkdir -p "$mdir"
 	cp "$w/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$mdir/"
 	while read -r m; do
 		modprobe -d "$w/kernel" -S "$kver" --show-depends "$m" >>"$w/modules.deps" ||
 			bad_input "kernel module $m is not in $kernel_pkg"
-	done <"$i/etc/kcc/modules.conf"
+	done <"$w/modules.list"
 	for m in $(awk '$1 == "insmod" {print $2}' "$w/modules.deps" | sort -u); do
 		local rel=${m#"$w/kernel/lib/modules/$kver/"}
 		install -D -m 0644 "$m" "$mdir/$rel"

@@ -76,6 +76,9 @@ _Noreturn static void initrd_stage(void)
 	r = stage_modules_run("/etc/kcc/modules.conf");
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "modules", r);
+	r = stage_early_efivarfs();
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "efivarfs", r);
 	timeline_end("modules");
 
 	timeline_begin("verity");

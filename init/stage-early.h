@@ -3,3 +3,5 @@
 #pragma once
 
 int stage_early_run(void);
+/* Mounts efivarfs once its module is loaded, when booted through UEFI. */
+int stage_early_efivarfs(void);

@@ -12,6 +12,7 @@ int stage_modules_run(const char *config_path)
 	_cleanup_free_ char *conf = NULL;
 	char *save = NULL;
 	unsigned count = 0;
+	bool optional;
 	int r;
 
 	r = read_small_file(config_path, MODULES_CONF_MAX, &conf);
@@ -27,11 +28,18 @@ int stage_modules_run(const char *config_path)
 			*--end = '\0';
 		if (!*line || *line == '#')
 			continue;
+		optional = *line == '?';
+		if (optional)
+			line++;
 		for (char *c = line; *c; c++)
 			if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
 				return log_error_errno(-EINVAL, "Module list %s: bad module name '%s'",
 						       config_path, line);
 		r = kmod_load(line);
+		if (r == -ENODEV && optional) {
+			log_debug("module %s: no such device here, skipped", line);
+			continue;
+		}
 		if (r < 0) {
 			kmod_done();
 			return log_error_errno(r, "Failed to load kernel module %s: %m", line);

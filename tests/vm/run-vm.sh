@@ -8,11 +8,12 @@
 #   --no-tpm             boot without a TPM
 #   --timeout S          hard time limit (default 120); qemu is killed after it
 #   --log FILE           serial console log (default: stdout)
+#   --until REGEX        stop qemu as soon as the serial log matches (exit code 0 then)
 #   --interactive        serial console on the terminal (make run)
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image= mode=direct disk= cmdline= vars= tpm=1 timeout_s=120 log= interactive=0
+image= mode=direct disk= cmdline= vars= tpm=1 timeout_s=120 log= interactive=0 until=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
+	--until) until=$2; shift 2 ;;
 	*) usage "unknown option '$1'" ;;
 	esac
 done
@@ -97,9 +99,23 @@ fi
 set +e
 if [ $interactive -eq 1 ]; then
 	qemu-system-x86_64 "${args[@]}"
-else
-	timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}"
+	exit $?
 fi
-rc=$?
-set -e
-exit $rc
+if [ -z "$until" ]; then
+	timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}"
+	exit $?
+fi
+[ -n "$log" ] || usage "--until needs --log"
+: >"$log"
+timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" &
+qpid=$!
+while kill -0 "$qpid" 2>/dev/null; do
+	if grep -qE "$until" "$log"; then
+		kill "$qpid" 2>/dev/null
+		wait "$qpid" 2>/dev/null
+		exit 0
+	fi
+	sleep 0.5
+done
+wait "$qpid"
+exit $?

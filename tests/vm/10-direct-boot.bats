@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# Direct kernel boot of the test image: kcc-init from the initramfs to the services and back down.
+load helper
+
+setup_file() {
+	vm_boot happy --mode direct --timeout 120
+	vm_boot sigterm --mode direct --timeout 120 \
+		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.shutdown=sigterm"
+}
+
+@test "direct: boots to 'services started' with the initramfs and verity stages" {
+	assert_log happy 'kcc-init: initrd stage started'
+	assert_log happy 'kcc-init: loaded [0-9]+ kernel modules'
+	assert_log happy 'kcc-init: root /dev/vda2 \(root-a\) verified by /dev/vda3'
+	assert_log happy 'kcc-init: verity root mounted read-only'
+	assert_log happy 'kcc-init: system stage started on the verity root'
+	assert_log happy 'kcc-init: services started \(2 running, 0 failed\)'
+	assert_log happy 'kcc-init: boot timeline \(ms since kernel start\): initrd [0-9]+-[0-9]+, .*services started at [0-9]+ ms'
+}
+
+@test "direct: every in-guest check passes" {
+	for c in $agent_checks; do
+		assert_log happy "kcc-test: PASS $c:"
+	done
+	refute_log happy 'kcc-test: FAIL'
+	assert_log happy 'kcc-test: INFO secureboot=none'
+}
+
+@test "direct: a killed service restarts with a growing backoff" {
+	assert_log happy 'kcc-init: sleeper \(pid [0-9]+\) killed by signal 9 \(status 137\)'
+	assert_log happy 'restarting sleeper in 200 ms \(restart 1\)'
+	assert_log happy 'restarting sleeper in 400 ms \(restart 2\)'
+}
+
+@test "direct: service output reaches the log with its name" {
+	assert_log happy 'kcc-init\[sleeper\]: sleeper up'
+}
+
+@test "direct: poweroff stops services in reverse order and reports every unmount" {
+	[ "$(vm_rc happy)" -eq 0 ]
+	assert_log happy 'poweroff requested by kcc-ctl'
+	# test-agent started after sleeper, so it stops first.
+	vm_log happy | grep -aoE 'stopping (test-agent|sleeper)' | tr '\n' ' ' | grep -q 'stopping test-agent stopping sleeper'
+	for m in /tmp /var /sys/fs/cgroup /run /dev /proc /sys /; do
+		assert_log happy "kcc-init: unmounted $m\$"
+	done
+	assert_log happy 'kcc-init: closed verity device root'
+	assert_log happy 'kcc-init: shutdown complete \(0 mounts left\)'
+	assert_log happy 'kcc-init: powering off now'
+	assert_log happy 'reboot: Power down'
+}
+
+@test "direct: SIGTERM to PID 1 reboots after an orderly stop" {
+	[ "$(vm_rc sigterm)" -eq 0 ]
+	assert_log sigterm 'reboot requested by SIGTERM'
+	assert_log sigterm 'kcc-init: unmounted /$'
+	assert_log sigterm 'kcc-init: rebooting now'
+	assert_log sigterm 'reboot: Restarting system'
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# The full chain: OVMF with Secure Boot on and our development keys enrolled, the signed UKI from
+# the ESP. An unsigned or modified UKI must not run.
+load helper
+
+setup_file() {
+	VARS=$("$TOP/tests/vm/enroll.sh" "$IMAGE")
+	export VARS
+	vm_boot sb --mode uefi --vars "$VARS" --timeout 180
+}
+
+# esp_put DISK FILE: replaces \EFI\BOOT\BOOTX64.EFI inside the disk's ESP.
+esp_put() {
+	local off esp=$BATS_FILE_TMPDIR/esp.img
+	off=$(part_offset "$1" 1)
+	dd if="$1" of="$esp" bs=1M skip=$((off / 1048576)) count=64 status=none
+	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$esp" "$2" ::/EFI/BOOT/BOOTX64.EFI
+	dd if="$esp" of="$1" bs=1M seek=$((off / 1048576)) conv=notrunc status=none
+}
+
+@test "secure boot: the signed UKI boots to 'services started' with Secure Boot enforced" {
+	assert_log sb 'BdsDxe: starting Boot[0-9A-F]+ '
+	assert_log sb 'Secure boot enabled'
+	assert_log sb 'kcc-test: INFO secureboot=1'
+	assert_log sb 'kcc-init: services started \(2 running, 0 failed\)'
+	for c in $agent_checks; do
+		assert_log sb "kcc-test: PASS $c:"
+	done
+	refute_log sb 'kcc-test: FAIL'
+	assert_log sb 'kcc-init: closed verity device root'
+	[ "$(vm_rc sb)" -eq 0 ]
+}
+
+@test "secure boot: an unsigned UKI is refused by the firmware" {
+	disk_copy "$BATS_FILE_TMPDIR/unsigned.raw"
+	esp_put "$BATS_FILE_TMPDIR/unsigned.raw" "$IMAGE/kcc-node.unsigned.efi"
+	vm_boot unsigned --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/unsigned.raw" \
+		--timeout 90 --until 'Access Denied|Security Violation'
+	assert_log unsigned 'BdsDxe: failed to load Boot[0-9A-F]+ .*(Access Denied|Security Violation)'
+	refute_log unsigned 'Linux version'
+	refute_log unsigned 'kcc-init'
+}
+
+@test "secure boot: a signed UKI with a modified command line is refused" {
+	disk_copy "$BATS_FILE_TMPDIR/modified.raw"
+	cp "$IMAGE/kcc-node.efi" "$BATS_FILE_TMPDIR/modified.efi"
+	off=$(grep -obUa 'kcc.slot=a' "$BATS_FILE_TMPDIR/modified.efi" | head -n1 | cut -d: -f1)
+	[ -n "$off" ]
+	printf 'b' | dd of="$BATS_FILE_TMPDIR/modified.efi" bs=1 seek=$((off + 9)) conv=notrunc status=none
+	grep -qa 'kcc.slot=b' "$BATS_FILE_TMPDIR/modified.efi"
+	esp_put "$BATS_FILE_TMPDIR/modified.raw" "$BATS_FILE_TMPDIR/modified.efi"
+	vm_boot modified --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/modified.raw" \
+		--timeout 90 --until 'Access Denied|Security Violation'
+	assert_log modified 'BdsDxe: failed to load Boot[0-9A-F]+ .*(Access Denied|Security Violation)'
+	refute_log modified 'kcc-init'
+}
