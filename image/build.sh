@@ -28,7 +28,11 @@ cache=${DEB_CACHE:-$top/build/debs}
 for b in kcc-init kcc-ctl mkcpio; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
-for d in "$top/overlays/common" "$top/overlays/$variant"; do
+overlays=${KCC_OVERLAYS:-$top/overlays}
+lock=${KCC_PACKAGES_LOCK:-$here/packages.lock}
+export KCC_PACKAGES_LOCK=$lock
+[ -f "$lock" ] || bad_input "no package lock $lock; run make pin"
+for d in "$overlays/common" "$overlays/$variant"; do
 	[ -d "$d" ] || bad_input "overlay $d is missing"
 done
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
@@ -41,9 +45,10 @@ w=$out/.work
 rm -rf "$w"
 mkdir -p "$w"
 
-kernel_pkg=$(awk '/^linux-image-/ {print $1}' "$here/packages.lock")
+kernel_pkg=$(awk '/^linux-image-/ {print $1}' "$lock")
+[ -n "$kernel_pkg" ] || bad_input "no kernel (linux-image-*) pinned in $lock"
 kver=${kernel_pkg#linux-image-}
-lib_pkgs=$(awk '$1 !~ /^linux-image-/ && $1 != "busybox-static" {print $1}' "$here/packages.lock")
+lib_pkgs=$(awk '$1 !~ /^linux-image-/ && $1 != "busybox-static" {print $1}' "$lock")
 
 fetch() {
 	local pkgs=("$kernel_pkg" $lib_pkgs)
@@ -114,7 +119,7 @@ rootfs() {
 		done
 	fi
 	for o in common "$variant"; do
-		cp -R --no-preserve=ownership "$top/overlays/$o/." "$r/"
+		cp -R --no-preserve=ownership "$overlays/$o/." "$r/"
 	done
 	"$bin/kcc-init" check-services "$r/etc/kcc/services" >/dev/null ||
 		bad_input "the overlays' service files are invalid (see above)"
@@ -206,7 +211,7 @@ manifest() {
 		echo "  \"roothash\": \"$(cat "$out/roothash")\","
 		echo "  \"source_date_epoch\": $SOURCE_DATE_EPOCH,"
 		echo "  \"packages\": {"
-		awk -v v="$variant" '$1 != "busybox-static" || v == "test" {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$here/packages.lock"
+		awk -v v="$variant" '$1 != "busybox-static" || v == "test" {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
 		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2; do

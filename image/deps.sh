@@ -10,6 +10,7 @@ PACKAGES=(
 	libcmocka-dev clang llvm bats jq
 	erofs-utils cryptsetup-bin systemd-boot-efi sbsigntool fdisk dosfstools mtools
 	qemu-utils qemu-system-x86 ovmf swtpm swtpm-tools efitools openssl kmod zstd cpio
+	systemd-container bc
 	faketime
 )
 

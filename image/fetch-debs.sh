@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cache=$1
 shift
-lock=$here/packages.lock
+lock=${KCC_PACKAGES_LOCK:-$here/packages.lock}
 [ -f "$lock" ] || bad_input "no $lock; run make pin"
 mkdir -p "$cache"
 names=("$@")
@@ -18,6 +18,7 @@ for name in "${names[@]}"; do
 	read -r _ ver sum <<<"$line"
 	deb="$cache/${name}_${ver//:/%3a}_amd64.deb"
 	if [ ! -f "$deb" ]; then
+		apt-cache show "$name" >/dev/null 2>&1 || bad_input "unknown package '$name' (not in Debian's lists; apt-get update?)"
 		(cd "$cache" && apt-get download -q "$name=$ver" >/dev/null 2>&1) ||
 			die "cannot download $name=$ver: Debian may have moved it on; run make pin"
 	fi

@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# What the builder made: verity, partitions, UKI, initramfs, manifest, reproducibility.
+load helper
+
+@test "image: veritysetup verify accepts the root and its hash tree" {
+	run veritysetup verify "$TEST_IMAGE/root.erofs" "$TEST_IMAGE/root.verity" "$(cat "$TEST_IMAGE/roothash")"
+	[ "$status" -eq 0 ]
+}
+
+@test "image: veritysetup verify rejects a root with one byte changed" {
+	cp "$TEST_IMAGE/root.erofs" "$BATS_TEST_TMPDIR/r"
+	printf 'X' | dd of="$BATS_TEST_TMPDIR/r" bs=1 seek=5000 conv=notrunc status=none
+	run veritysetup verify "$BATS_TEST_TMPDIR/r" "$TEST_IMAGE/root.verity" "$(cat "$TEST_IMAGE/roothash")"
+	[ "$status" -ne 0 ]
+}
+
+@test "image: GPT partitions carry DPS types and the root hash halves as UUIDs" {
+	rh=$(cat "$TEST_IMAGE/roothash")
+	j=$(sfdisk -J "$TEST_IMAGE/disk.raw")
+	t() { echo "$j" | jq -r ".partitiontable.partitions[$1].$2"; }
+	[ "$(t 0 type)" = C12A7328-F81F-11D2-BA4B-00A0C93EC93B ]
+	[ "$(t 1 type)" = 4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709 ]
+	[ "$(t 2 type)" = 2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5 ]
+	[ "$(t 5 type)" = 4D21B016-B534-45C2-A9FB-5C16E091FD2D ]
+	[ "$(t 1 uuid | tr -d - | tr A-F a-f)" = "${rh:0:32}" ]
+	[ "$(t 2 uuid | tr -d - | tr A-F a-f)" = "${rh:32:32}" ]
+	[ "$(t 1 name)" = root-a ]
+	[ "$(t 3 name)" = _empty ]
+	[ "$(t 4 name)" = _empty ]
+	[[ "$(t 3 attrs)" == *"GUID:63"* ]]
+}
+
+@test "image: systemd-dissect recognises root, verity, ESP and state" {
+	run systemd-dissect --json=short --root-hash="$(cat "$TEST_IMAGE/roothash")" "$TEST_IMAGE/disk.raw"
+	[ "$status" -eq 0 ]
+	for d in root root-verity esp var; do
+		echo "$output" | jq -e ".mounts[] | select(.designator == \"$d\")" >/dev/null
+	done
+	echo "$output" | jq -e '.mounts[] | select(.designator == "root") | .fstype == "erofs" and .verity == "yes"'
+	echo "$output" | jq -e '.osRelease | index("ID=kcc-node")'
+}
+
+@test "image: the UKI is signed by our db key and carries the root hash" {
+	run sbverify --cert "$TOP/build/keys/db.crt" "$TEST_IMAGE/kcc-node.efi"
+	[ "$status" -eq 0 ]
+	run sbverify --cert "$TOP/build/keys/db.crt" "$TEST_IMAGE/kcc-node.unsigned.efi"
+	[ "$status" -ne 0 ]
+	for s in .osrel .cmdline .linux .initrd; do
+		objdump -h "$TEST_IMAGE/kcc-node.efi" | grep -q " $s "
+	done
+	grep -qa "kcc.roothash=$(cat "$TEST_IMAGE/roothash")" "$TEST_IMAGE/kcc-node.efi"
+}
+
+@test "image: the initramfs holds kcc-init, its libraries and the module closure" {
+	run bash -c "zstd -dc '$TEST_IMAGE/initramfs.cpio.zst' | cpio -it --quiet"
+	[ "$status" -eq 0 ]
+	for f in init usr/sbin/kcc-init usr/lib/x86_64-linux-gnu/libcryptsetup.so.12 \
+		usr/lib64/ld-linux-x86-64.so.2 etc/initrd-release etc/kcc/modules.conf dev/console; do
+		echo "$output" | grep -qx "$f"
+	done
+	for m in dm-verity erofs crc32c_generic virtio_blk; do
+		echo "$output" | grep -q "/$m.ko$"
+	done
+	echo "$output" | grep -q 'modules.softdep$'
+}
+
+@test "image: the production root has no shell; the test root has busybox" {
+	mkdir -p "$BATS_TEST_TMPDIR/p" "$BATS_TEST_TMPDIR/t"
+	fsck.erofs --extract="$BATS_TEST_TMPDIR/p/x" "$PROD_IMAGE/root.erofs" >/dev/null
+	fsck.erofs --extract="$BATS_TEST_TMPDIR/t/x" "$TEST_IMAGE/root.erofs" >/dev/null
+	[ -x "$BATS_TEST_TMPDIR/p/x/usr/sbin/kcc-init" ]
+	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/sh" ]
+	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/busybox" ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/p/x" -name 'sh' -o -name 'bash' -o -name 'dash')" ]
+	[ -x "$BATS_TEST_TMPDIR/t/x/usr/bin/busybox" ]
+}
+
+@test "image: manifest.json lists the sha256 of every artifact" {
+	for img in "$TEST_IMAGE" "$PROD_IMAGE"; do
+		jq -e . "$img/manifest.json" >/dev/null
+		for f in $(jq -r '.artifacts | keys[]' "$img/manifest.json"); do
+			[ "$(jq -r ".artifacts[\"$f\"].sha256" "$img/manifest.json")" = "$(sha256sum "$img/$f" | cut -d' ' -f1)" ]
+		done
+		[ "$(jq -r .roothash "$img/manifest.json")" = "$(cat "$img/roothash")" ]
+	done
+}
+
+@test "image: two builds from the same inputs are byte-identical" {
+	# Same tree, same keys, same SOURCE_DATE_EPOCH as the test image; another output folder.
+	sde=$(jq -r .source_date_epoch "$TEST_IMAGE/manifest.json")
+	SOURCE_DATE_EPOCH=$sde run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/again"
+	[ "$status" -eq 0 ]
+	for f in root.erofs root.verity initramfs.cpio.zst kcc-node.efi disk.raw disk.qcow2; do
+		cmp "$TEST_IMAGE/$f" "$BATS_TEST_TMPDIR/again/$f"
+	done
+	cmp "$TEST_IMAGE/manifest.json" "$BATS_TEST_TMPDIR/again/manifest.json"
+}
+
+@test "build: prints one progress line per step with its duration" {
+	run grep -cE '^build: (fetch|unpack|rootfs|erofs|verity|initramfs|cmdline|uki|disk|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
+	[ "$output" -eq 10 ]
+}

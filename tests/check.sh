@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# make check: builds everything, then runs the unit tests (ASan/UBSan), a fuzz smoke run, the
+# builder's BATS tests and the VM tests, and ends with one line "N passed, N failed".
+# A skipped test counts as failed. Exit code: 0 when nothing failed, 1 otherwise.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+B=${BUILD:-build}
+passed=0 failed=0
+log=$B/check
+mkdir -p "$log"
+
+count_tap() { # FILE: adds the TAP results of a bats run
+	local p f
+	p=$(grep -cE '^ok ' "$1" | tr -d ' ')
+	f=$(grep -cE '^not ok ' "$1" | tr -d ' ')
+	# A skip reads "ok N ... # skip": count it as a failure.
+	s=$(grep -cE '^ok .* # skip' "$1" | tr -d ' ')
+	passed=$((passed + p - s))
+	failed=$((failed + f + s))
+}
+
+section() { echo; echo "=== $*"; }
+
+section "build"
+if make -s all >"$log/make.log" 2>&1; then passed=$((passed + 1)); else
+	failed=$((failed + 1)); cat "$log/make.log"
+	echo "$passed passed, $failed failed"; exit 1
+fi
+
+section "unit tests (cmocka, ASan/UBSan)"
+make -s unit >"$log/unit.log" 2>&1
+cat "$log/unit.log" | grep -E '^\[  (PASSED|FAILED) |^\[  ERROR|runtime error|AddressSanitizer' || true
+p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$log/unit.log" | awk '{s += $4} END {print s + 0}')
+f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$log/unit.log" | awk '{s += $4} END {print s + 0}')
+grep -qE 'runtime error|AddressSanitizer|Error [0-9]' "$log/unit.log" && [ "$f" -eq 0 ] && f=1
+passed=$((passed + p)) failed=$((failed + f))
+
+section "fuzz smoke (libFuzzer, ${FUZZ_SECONDS:-10}s per target)"
+if make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" 2>&1 | tee "$log/fuzz.log"; then
+	passed=$((passed + $(grep -c 'Done [0-9]* runs' "$log/fuzz.log")))
+else
+	failed=$((failed + 1))
+fi
+
+section "images"
+images_ok=1
+for v in prod test; do
+	if image/build.sh --variant $v --out "$B/$v" >"$B/$v.build.log" 2>&1; then
+		passed=$((passed + 1)); tail -n1 "$B/$v.build.log"
+	else
+		failed=$((failed + 1)) images_ok=0; tail -20 "$B/$v.build.log"
+	fi
+done
+
+section "builder and tool tests (BATS)"
+bats --tap tests/bats >"$log/bats.tap" 2>&1
+cat "$log/bats.tap"
+count_tap "$log/bats.tap"
+
+section "VM tests (BATS, qemu + swtpm)"
+if [ $images_ok -eq 1 ]; then
+	bats --tap tests/vm >"$log/vm.tap" 2>&1
+	cat "$log/vm.tap"
+	count_tap "$log/vm.tap"
+else
+	echo "no images, VM tests not run"
+	failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
