@@ -29,7 +29,8 @@ echo "kcc-test: agent started"
 # Report, not judge: the host knows which boot mode it started.
 sb=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
 if [ -e "$sb" ]; then
-	echo "kcc-test: INFO secureboot=$(od -An -tu1 -j4 -N1 "$sb" | tr -d ' ')"
+	# 4 bytes of attributes, then the value; efivarfs files do not seek, so read them whole.
+	echo "kcc-test: INFO secureboot=$(od -An -tu1 "$sb" | awk '{print $5}')"
 else
 	echo "kcc-test: INFO secureboot=none"
 fi
