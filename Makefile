@@ -30,7 +30,7 @@ OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
 
 all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/mkcpio
-.PHONY: all image run check bench deps unit fuzz bats vm clean
+.PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
@@ -53,12 +53,15 @@ include tests/unit/unit.mk
 deps:
 	@image/deps.sh
 
-image: all
+# Targets that need the Debian packages install them first, then build.
+image:
 	@image/deps.sh --check
+	@$(MAKE) --no-print-directory all
 	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT)
 
-run: all
+run:
 	@image/deps.sh --check
+	@$(MAKE) --no-print-directory all
 	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT)
 	tests/vm/run-vm.sh --image $(BUILD)/$(VARIANT) --mode $(or $(MODE),direct) --interactive
 
@@ -66,9 +69,13 @@ check:
 	@image/deps.sh --check
 	@tests/check.sh
 
-bench: all
+bench:
 	@image/deps.sh --check
-	tests/bench.sh
+	@$(MAKE) --no-print-directory all
+	@tests/bench.sh
+
+pin:
+	image/pin.sh
 
 clean:
 	rm -rf $(OBJ) $(BIN) $(BUILD)/unit

@@ -35,6 +35,8 @@ else
 	echo "kcc-test: INFO secureboot=none"
 fi
 
+echo "kcc-test: INFO pid1-rss-kb=$(awk '/^VmRSS:/ {print $2}' /proc/1/status)"
+
 # PID 1 is kcc-init from the verity root.
 exe=$(readlink /proc/1/exe)
 [ "$exe" = /usr/sbin/kcc-init ] && pass pid1 "PID 1 is $exe" || fail pid1 "PID 1 is '$exe'"
