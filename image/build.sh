@@ -32,9 +32,8 @@ overlays=${KCC_OVERLAYS:-$top/overlays}
 lock=${KCC_PACKAGES_LOCK:-$here/packages.lock}
 export KCC_PACKAGES_LOCK=$lock
 [ -f "$lock" ] || bad_input "no package lock $lock; run make pin"
-for d in "$overlays/common" "$overlays/$variant"; do
-	[ -d "$d" ] || bad_input "overlay $d is missing"
-done
+# overlays/common is required; overlays/<variant> is optional (prod has none yet).
+[ -d "$overlays/common" ] || bad_input "overlay $overlays/common is missing"
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git -C "$top" log -1 --format=%ct 2>/dev/null || echo 1700000000)
 fi
@@ -119,7 +118,7 @@ rootfs() {
 		done
 	fi
 	for o in common "$variant"; do
-		cp -R --no-preserve=ownership "$overlays/$o/." "$r/"
+		[ -d "$overlays/$o" ] && cp -R --no-preserve=ownership "$overlays/$o/." "$r/"
 	done
 	"$bin/kcc-init" check-services "$r/etc/kcc/services" >/dev/null ||
 		bad_input "the overlays' service files are invalid (see above)"

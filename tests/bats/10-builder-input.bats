@@ -21,10 +21,10 @@ load helper
 }
 
 @test "build: a missing overlay is refused" {
-	mkdir -p "$BATS_TEST_TMPDIR/ov/common"
+	mkdir -p "$BATS_TEST_TMPDIR/ov/test"
 	KCC_OVERLAYS=$BATS_TEST_TMPDIR/ov run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/o"
 	[ "$status" -eq 100 ]
-	[[ "$output" == *"overlay $BATS_TEST_TMPDIR/ov/test is missing"* ]]
+	[[ "$output" == *"overlay $BATS_TEST_TMPDIR/ov/common is missing"* ]]
 }
 
 @test "build: an overlay with a bad service file is refused, naming file and line" {
@@ -101,7 +101,7 @@ load helper
 @test "kcc-init check-services: accepts the test overlay, exit 100 on usage" {
 	run "$TOP/build/bin/kcc-init" check-services "$TOP/overlays/test/etc/kcc/services"
 	[ "$status" -eq 0 ]
-	[[ "$output" == "2 service files are valid" ]]
+	[[ "$output" == "3 service files are valid" ]]
 	run "$TOP/build/bin/kcc-init"
 	[ "$status" -eq 100 ]
 }

@@ -14,7 +14,7 @@ setup_file() {
 	assert_log happy 'kcc-init: root /dev/vda2 \(root-a\) verified by /dev/vda3'
 	assert_log happy 'kcc-init: verity root mounted read-only'
 	assert_log happy 'kcc-init: system stage started on the verity root'
-	assert_log happy 'kcc-init: services started \(2 running, 0 failed\)'
+	assert_log happy 'kcc-init: services started \(3 running, 0 failed\)'
 	assert_log happy 'kcc-init: boot timeline \(ms since kernel start\): initrd [0-9]+-[0-9]+, .*services started at [0-9]+ ms'
 }
 
@@ -39,6 +39,9 @@ setup_file() {
 @test "direct: poweroff stops services in reverse order and reports every unmount" {
 	[ "$(vm_rc happy)" -eq 0 ]
 	assert_log happy 'poweroff requested by kcc-ctl'
+	# A service that ignores SIGTERM has its cgroup killed after its stop_timeout_ms.
+	assert_log happy 'kcc-init: stubborn did not stop within 500 ms, killing its cgroup'
+	assert_log happy 'kcc-init: stopped stubborn'
 	# test-agent started after sleeper, so it stops first.
 	vm_log happy | grep -aoE 'stopping (test-agent|sleeper)' | tr '\n' ' ' | grep -q 'stopping test-agent stopping sleeper'
 	for m in /tmp /var /sys/fs/cgroup /run /dev /proc /sys /; do

@@ -49,4 +49,4 @@ part_offset() {
 	sfdisk -J "$1" | jq ".partitiontable.partitions[$(($2 - 1))].start * 512"
 }
 
-agent_checks="pid1 verity-root dm-name usr-erofs timeline cgroup restart-1 restart-2 ctl-status ctl-usage reap"
+agent_checks="pid1 verity-root dm-name usr-erofs timeline cgroup user restart-1 restart-2 ctl-status ctl-usage reap"

@@ -69,6 +69,11 @@ p=$(pid_of_sleeper)
 cg=$(cat /proc/"$p"/cgroup 2>/dev/null)
 [ "$cg" = "0::/services/sleeper" ] && pass cgroup "sleeper pid $p in $cg" || fail cgroup "sleeper pid '$p' in '$cg'"
 
+# A service with user = 1000:1000 runs with that uid and gid, and no supplementary groups.
+sp=$(for d in /proc/[0-9]*; do grep -q 'stubborn' "$d/cmdline" 2>/dev/null && [ "$(cat "$d/comm")" = sh ] && echo "${d#/proc/}"; done | head -n1)
+ids=$(awk '/^Uid:|^Gid:|^Groups:/ {printf "%s%s ", $1, $2}' /proc/"$sp"/status 2>/dev/null)
+[ "$ids" = "Uid:1000 Gid:1000 Groups: " ] && pass user "stubborn pid $sp: $ids" || fail user "stubborn pid '$sp': '$ids'"
+
 # Killing the test service restarts it (twice, to see the backoff grow).
 for round in 1 2; do
 	old=$(pid_of_sleeper)
