@@ -118,7 +118,9 @@ rootfs() {
 		done
 	fi
 	for o in common "$variant"; do
-		[ -d "$overlays/$o" ] && cp -R --no-preserve=ownership "$overlays/$o/." "$r/"
+		if [ -d "$overlays/$o" ]; then
+			cp -R --no-preserve=ownership "$overlays/$o/." "$r/"
+		fi
 	done
 	"$bin/kcc-init" check-services "$r/etc/kcc/services" >/dev/null ||
 		bad_input "the overlays' service files are invalid (see above)"
