@@ -6,6 +6,11 @@ setup_file() {
 	vm_boot happy --mode direct --timeout 120
 	vm_boot sigterm --mode direct --timeout 120 \
 		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.shutdown=sigterm"
+	# The kernel turns ctrl-alt-del into SIGINT to PID 1 once kcc-init disabled CAD.
+	vm_boot sigint --mode direct --timeout 120 \
+		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.shutdown=sigint"
+	vm_boot sigusr2 --mode direct --timeout 120 \
+		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.shutdown=sigusr2"
 }
 
 @test "direct: boots to 'services started' with the initramfs and verity stages" {
@@ -59,4 +64,15 @@ setup_file() {
 	assert_log sigterm 'kcc-init: unmounted /$'
 	assert_log sigterm 'kcc-init: rebooting now'
 	assert_log sigterm 'reboot: Restarting system'
+}
+
+@test "direct: ctrl-alt-del (SIGINT) and SIGUSR2 power off after an orderly stop" {
+	for b in sigint sigusr2; do
+		[ "$(vm_rc $b)" -eq 0 ]
+		assert_log $b 'kcc-init: closed verity device root'
+		assert_log $b 'kcc-init: powering off now'
+		assert_log $b 'reboot: Power down'
+	done
+	assert_log sigint 'poweroff requested by ctrl-alt-del'
+	assert_log sigusr2 'poweroff requested by SIGUSR2'
 }
