@@ -28,3 +28,6 @@ objcopy \
 pe=$(od -An -tu4 -j60 -N4 "$5" | tr -d ' ')
 printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((SOURCE_DATE_EPOCH & 255)) $(((SOURCE_DATE_EPOCH >> 8) & 255)) $(((SOURCE_DATE_EPOCH >> 16) & 255)) $(((SOURCE_DATE_EPOCH >> 24) & 255)))" |
 	dd of="$5" bs=1 seek=$((pe + 8)) conv=notrunc status=none
+# objcopy's PE checksum covers its own timestamp; UEFI ignores the field, so zero it (sbsign
+# writes a fresh one into the signed image).
+printf '\0\0\0\0' | dd of="$5" bs=1 seek=$((pe + 88)) conv=notrunc status=none

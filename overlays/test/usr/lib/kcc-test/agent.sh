@@ -17,11 +17,10 @@ wait_for() {
 	return 1
 }
 
+# The sleeper service execs sleep, so its cgroup holds exactly its main process.
 pid_of_sleeper() {
-	for d in /proc/[0-9]*; do
-		[ "$(cat "$d/comm" 2>/dev/null)" = sleep ] && { echo "${d#/proc/}"; return 0; }
-	done
-	return 1
+	p=$(head -n1 /sys/fs/cgroup/services/sleeper/cgroup.procs 2>/dev/null)
+	[ -n "$p" ] && echo "$p"
 }
 
 echo "kcc-test: agent started"
@@ -70,9 +69,13 @@ cg=$(cat /proc/"$p"/cgroup 2>/dev/null)
 [ "$cg" = "0::/services/sleeper" ] && pass cgroup "sleeper pid $p in $cg" || fail cgroup "sleeper pid '$p' in '$cg'"
 
 # A service with user = 1000:1000 runs with that uid and gid, and no supplementary groups.
-sp=$(for d in /proc/[0-9]*; do grep -q 'stubborn' "$d/cmdline" 2>/dev/null && [ "$(cat "$d/comm")" = sh ] && echo "${d#/proc/}"; done | head -n1)
-ids=$(awk '/^Uid:|^Gid:|^Groups:/ {printf "%s%s ", $1, $2}' /proc/"$sp"/status 2>/dev/null)
-[ "$ids" = "Uid:1000 Gid:1000 Groups: " ] && pass user "stubborn pid $sp: $ids" || fail user "stubborn pid '$sp': '$ids'"
+# Every process of its cgroup (the shell and its sleep) must have them.
+ok=0 bad=0 ids=
+for sp in $(cat /sys/fs/cgroup/services/stubborn/cgroup.procs 2>/dev/null); do
+	ids=$(awk '/^Uid:|^Gid:|^Groups:/ {printf "%s%s ", $1, $2}' /proc/"$sp"/status 2>/dev/null)
+	[ "$ids" = "Uid:1000 Gid:1000 Groups: " ] && ok=$((ok + 1)) || [ -z "$ids" ] || bad=$((bad + 1))
+done
+[ $ok -gt 0 ] && [ $bad -eq 0 ] && pass user "$ok processes of stubborn: $ids" || fail user "stubborn: $ok right, $bad wrong ($ids)"
 
 # Killing the test service restarts it (twice, to see the backoff grow).
 for round in 1 2; do
