@@ -169,8 +169,8 @@ initramfs() {
 		install -D -m 0644 "$m" "$mdir/$rel"
 	done
 	depmod -b "$i" "$kver"
-	rm -f "$mdir"/modules.{dep,alias,symbols,devname,softdep,builtin.alias}.bin.tmp
-	(cd "$i" && find . -mindepth 1 -printf '%y %P %m %l\n') | sort | while read -r t p mode l; do
+	# mkcpio sorts the entries itself.
+	(cd "$i" && find . -mindepth 1 -printf '%y %P %m %l\n') | while read -r t p mode l; do
 		case $t in
 		d) echo "dir $p $mode" ;;
 		f) echo "file $p $mode $i/$p" ;;
@@ -192,8 +192,7 @@ uki() {
 	"$here/keys.sh" "$keys"
 	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
 		"$out/kcc-node.unsigned.efi"
-	faketime -f "@$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" \
-		sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/kcc-node.efi" \
+	at_source_date sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/kcc-node.efi" \
 		"$out/kcc-node.unsigned.efi" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign failed"; }
 }
 

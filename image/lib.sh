@@ -19,15 +19,19 @@ step() {
 	printf 'build: %-10s %3d.%02ds\n' "$_step" $((_ms / 1000)) $((_ms % 1000 / 10))
 }
 
-# Derives a stable UUID string from a label and any data (sha256, first 16 bytes).
-derive_uuid() {
-	local h
-	h=$(printf '%s' "$*" | sha256sum | cut -c1-32)
-	echo "${h:0:8}-${h:8:4}-${h:12:4}-${h:16:4}-${h:20:12}"
-}
-
 # Formats 32 hex digits as a UUID.
 hex_to_uuid() {
 	local h=$1
 	echo "${h:0:8}-${h:8:4}-${h:12:4}-${h:16:4}-${h:20:12}"
+}
+
+# Derives a stable UUID string from a label and any data (sha256, first 16 bytes).
+derive_uuid() {
+	hex_to_uuid "$(printf '%s' "$*" | sha256sum | cut -c1-32)"
+}
+
+# Runs a command with the clock at SOURCE_DATE_EPOCH, for tools that stamp the current time
+# (sbsign's signing time, mtools' directory entries).
+at_source_date() {
+	faketime -f "@$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" "$@"
 }

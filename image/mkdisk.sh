@@ -19,10 +19,8 @@ esp=$w/esp.img
 rm -f "$esp"
 mkfs.vfat --invariant -i "${rh:0:8}" -n KCC-ESP -C "$esp" $((ESP_MB * 1024)) >/dev/null
 export MTOOLS_SKIP_CHECK=1
-# mtools stamps directories with the current time: run it at SOURCE_DATE_EPOCH.
-ft=(faketime -f "@$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')")
-"${ft[@]}" mmd -i "$esp" ::/EFI ::/EFI/BOOT
-"${ft[@]}" mcopy -m -i "$esp" "$out/kcc-node.efi" ::/EFI/BOOT/BOOTX64.EFI
+at_source_date mmd -i "$esp" ::/EFI ::/EFI/BOOT
+at_source_date mcopy -m -i "$esp" "$out/kcc-node.efi" ::/EFI/BOOT/BOOTX64.EFI
 
 total=$((1 + ESP_MB + 2 * (ROOT_MB + VERITY_MB) + STATE_MB + 1))
 rm -f "$out/disk.raw"

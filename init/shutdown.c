@@ -135,15 +135,16 @@ static const char *interpreter_path(void)
 static int populate_exitrd(void)
 {
 	_cleanup_fclose_ FILE *maps = NULL;
+	const char *interp = interpreter_path();
 	char line[1024], dst[600];
 	int r;
 
 	r = copy_file("/proc/self/exe", EXITRD "/kcc-init");
 	if (r < 0)
 		return r;
-	if (interpreter_path()) {
-		snprintf(dst, sizeof(dst), EXITRD "%s", interpreter_path());
-		r = copy_file(interpreter_path(), dst);
+	if (interp) {
+		snprintf(dst, sizeof(dst), EXITRD "%s", interp);
+		r = copy_file(interp, dst);
 		if (r < 0)
 			return r;
 	}
@@ -247,8 +248,7 @@ _Noreturn void shutdown_exitrd(ShutdownAction a)
 	for (unsigned i = 0; i < n; i++) {
 		char *mp = mounts[i];
 		const char *shown;
-		if (!mp)
-			continue;
+
 		shown = mp[strlen("/oldroot")] ? mp + strlen("/oldroot") : "/";
 		if (umount2(mp, 0) == 0)
 			log_info("unmounted %s", shown);
