@@ -29,7 +29,9 @@ printf '%-20s %8d KiB (uncompressed)\n' initramfs.cpio $(($(zstd -dc "$b/prod/in
 strip -o "$b/kcc-init.stripped" build/bin/kcc-init
 printf '%-20s %8d KiB (stripped, plus shared libraries)\n' kcc-init $(($(stat -c %s "$b/kcc-init.stripped") / 1024))
 
-echo "== boot, direct kernel mode, $runs runs"
+KCC_ACCEL=${KCC_ACCEL:-$(tests/vm/run-vm.sh --print-accel)}
+export KCC_ACCEL
+echo "== boot, direct kernel mode, $runs runs, accelerator $KCC_ACCEL"
 for i in $(seq "$runs"); do
 	log=$b/boot-$i.log
 	tests/vm/run-vm.sh --image "$b/cold" --mode direct --log "$log" --timeout 120 2>/dev/null \

@@ -59,6 +59,10 @@ cat "$log/bats.tap"
 count_tap "$log/bats.tap"
 
 section "VM tests (BATS, qemu + swtpm)"
+# Probe the accelerator once for every boot of the suite.
+KCC_ACCEL=${KCC_ACCEL:-$(tests/vm/run-vm.sh --print-accel)}
+export KCC_ACCEL
+echo "accelerator: $KCC_ACCEL"
 if [ $images_ok -eq 1 ]; then
 	bats --tap tests/vm >"$log/vm.tap" 2>&1
 	cat "$log/vm.tap"

@@ -10,10 +10,11 @@
 #   --log FILE           serial console log (default: stdout)
 #   --until REGEX        stop qemu as soon as the serial log matches (exit code 0 then)
 #   --interactive        serial console on the terminal (make run)
+#   --print-accel        print the accelerator it would use (kvm or tcg) and exit
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image= mode=direct disk= cmdline= vars= tpm=1 timeout_s=120 log= interactive=0 until=
+image= mode=direct disk= cmdline= vars= tpm=1 timeout_s=120 log= interactive=0 until= print_accel=0
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -27,10 +28,13 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
 	--until) until=$2; shift 2 ;;
+	--print-accel) print_accel=1; shift ;;
 	*) usage "unknown option '$1'" ;;
 	esac
 done
-[ -n "$image" ] && [ -d "$image" ] || usage "--image DIR is required"
+if [ $print_accel -eq 0 ]; then
+	[ -n "$image" ] && [ -d "$image" ] || usage "--image DIR is required"
+fi
 case $mode in direct | uefi) ;; *) usage "--mode must be direct or uefi" ;; esac
 
 tmp=$(mktemp -d)
@@ -41,18 +45,22 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# KVM only when it really works: a paused guest with our CPU model must stay up for 2 s.
-# KCC_ACCEL=tcg|kvm skips the probe (the test suite probes once and exports it).
+# KVM only when it really works: a paused q35 guest with our CPU model must come up under KVM and
+# quit cleanly through QMP (a broken KVM aborts while the vCPUs are reset, before any QMP command
+# is served). KCC_ACCEL=tcg|kvm skips the probe; --print-accel prints the result and exits.
+probe_accel() {
+	local out
+	[ -w /dev/kvm ] || { echo tcg; return; }
+	out=$(printf '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n' |
+		timeout 30 qemu-system-x86_64 -accel kvm -cpu max -machine q35 -nodefaults \
+			-display none -S -qmp stdio 2>/dev/null) && [[ "$out" == *'"return"'* ]] &&
+		echo kvm || echo tcg
+}
 accel=${KCC_ACCEL:-}
-if [ -z "$accel" ]; then
-	accel=tcg
-	if [ -w /dev/kvm ]; then
-		set +e
-		bash -c 'timeout 2 qemu-system-x86_64 -accel kvm -cpu max -machine q35 -nodefaults \
-			-display none -monitor none -S >/dev/null 2>&1' 2>/dev/null
-		[ $? -eq 124 ] && accel=kvm
-		set -e
-	fi
+[ -n "$accel" ] || accel=$(probe_accel)
+if [ $print_accel -eq 1 ]; then
+	echo "$accel"
+	exit 0
 fi
 
 if [ -z "$disk" ]; then
