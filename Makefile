@@ -19,28 +19,37 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 PKGS := libcryptsetup libkmod blkid
+TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
 
 INIT_COMMON := util log cmdline dps
-INIT_OBJS := $(INIT_COMMON) blkid kmod verity stage-early stage-modules stage-verity \
-	stage-switchroot stage-system timeline service supervise-fsm supervise loop control pid1 \
+INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modules stage-verity \
+	stage-switchroot stage-state stage-system timeline service supervise-fsm supervise loop control pid1 \
 	shutdown main
 CTL_OBJS := util control ctl
+# measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.
+MB_LIB := pcr tpm tpm-seal sealed pcrsig eventlog
+MB_OBJS := $(MB_LIB) tpm-quote quote uki kcc-pcr kcc-pcr-seal
 
 OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
 
-all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/mkcpio
+all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio
 .PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
+	$(CC) $(CFLAGS) -Imeasured-boot $(shell pkg-config --cflags $(PKGS) $(TPM_PKGS)) -c $< -o $@
+$(OBJ)/measured-boot/%.o: measured-boot/%.c | $(OBJ)/measured-boot
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(TPM_PKGS)) -c $< -o $@
 $(OBJ)/image/%.o: image/%.c | $(OBJ)/image
 	$(CC) $(CFLAGS) -c $< -o $@
-$(OBJ)/init $(OBJ)/image $(BIN):
+$(OBJ)/init $(OBJ)/image $(OBJ)/measured-boot $(BIN):
 	mkdir -p $@
 
-$(BIN)/kcc-init: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(INIT_OBJS))) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS))
+$(BIN)/kcc-init: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(INIT_OBJS))) \
+		$(addprefix $(OBJ)/measured-boot/,$(addsuffix .o,$(MB_LIB))) | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
+$(BIN)/kcc-pcr: $(addprefix $(OBJ)/measured-boot/,$(addsuffix .o,$(MB_OBJS))) | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TPM_PKGS))
 $(BIN)/kcc-ctl: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(CTL_OBJS))) | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BIN)/mkcpio: $(OBJ)/image/mkcpio.o | $(BIN)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh --variant prod|test --out DIR [--keys DIR]: builds a kcc-node image without privileges.
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, initramfs.cpio.zst, cmdline,
-# kcc-node.efi (signed UKI), kcc-node.unsigned.efi, disk.raw, disk.qcow2, manifest.json.
+# tpm2-pcr-signature.json (the UKI's signed PCR 11 policy), kcc-node.efi (signed UKI),
+# kcc-node.unsigned.efi, disk.raw, disk.qcow2, manifest.json.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
 # Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
 set -euo pipefail
@@ -25,7 +26,7 @@ case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, n
 bin=${KCC_BIN:-$top/build/bin}
 keys=${keys:-$top/build/keys}
 cache=${DEB_CACHE:-$top/build/debs}
-for b in kcc-init kcc-ctl mkcpio; do
+for b in kcc-init kcc-ctl kcc-pcr mkcpio; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -108,7 +109,8 @@ rootfs() {
 	mkdir -p "$r"/{dev,proc,sys,run,tmp,var,etc/kcc/services}
 	install -m 0755 -s "$bin/kcc-init" "$r/usr/sbin/kcc-init"
 	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
-	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/bin/kcc-ctl"
+	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
+	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr"
 	os_release >"$r/usr/lib/os-release"
 	ln -sf ../usr/lib/os-release "$r/etc/os-release"
 	if [ "$variant" = test ]; then
@@ -151,7 +153,16 @@ initramfs() {
 	merged_usr "$i"
 	mkdir -p "$i"/{dev,proc,sys,run,sysroot,etc/kcc}
 	install -m 0755 -s "$bin/kcc-init" "$i/usr/sbin/kcc-init"
-	install_elf "$i" "$i/usr/sbin/kcc-init"
+	install -m 0755 "$w/pkgs/sbin/mke2fs" "$i/usr/sbin/mke2fs"
+	install_elf "$i" "$i/usr/sbin/kcc-init" "$i/usr/sbin/mke2fs"
+	# Direct kernel boots have no UKI stub to hand over .pcrpkey/.pcrsig: a policy for this
+	# command line, signed with the separate direct-boot key.
+	mkdir -p "$i/etc/kcc/direct"
+	install -m 0644 "$keys/tpm2-pcr-direct-public-key.pem" "$i/etc/kcc/direct/tpm2-pcr-public-key.pem"
+	"$bin/kcc-pcr" sign --direct-cmdline "$(cat "$out/cmdline")" \
+		--private-key "$keys/tpm2-pcr-direct-private-key.pem" \
+		--public-key "$keys/tpm2-pcr-direct-public-key.pem" >"$i/etc/kcc/direct/tpm2-pcr-signature.json" ||
+		die "signing the direct-boot PCR policy failed"
 	os_release >"$i/usr/lib/os-release"
 	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
 	ln -sf usr/sbin/kcc-init "$i/init"
@@ -184,14 +195,24 @@ initramfs() {
 }
 
 cmdline() {
+	"$here/keys.sh" "$keys"
 	install -m 0644 "$w/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
 	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash") kcc.slot=a" >"$out/cmdline"
 }
 
+# The PCR 11 policy is signed over the UKI with .pcrpkey (measured) but without .pcrsig (not
+# measured), then .pcrsig is added; the prediction must not change.
 uki() {
-	"$here/keys.sh" "$keys"
+	local pub=$keys/tpm2-pcr-public-key.pem p1 p2
 	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
-		"$out/kcc-node.unsigned.efi"
+		"$w/uki-nosig.efi" "$pub"
+	"$bin/kcc-pcr" sign --uki "$w/uki-nosig.efi" --private-key "$keys/tpm2-pcr-private-key.pem" \
+		--public-key "$pub" >"$out/tpm2-pcr-signature.json" || die "signing the PCR 11 policy failed"
+	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
+		"$out/kcc-node.unsigned.efi" "$pub" "$out/tpm2-pcr-signature.json"
+	p1=$("$bin/kcc-pcr" predict --uki "$w/uki-nosig.efi")
+	p2=$("$bin/kcc-pcr" predict --uki "$out/kcc-node.unsigned.efi")
+	[ "$p1" = "$p2" ] || die "adding .pcrsig changed the PCR 11 prediction ($p1 vs $p2)"
 	at_source_date sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/kcc-node.efi" \
 		"$out/kcc-node.unsigned.efi" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign failed"; }
 }
@@ -214,7 +235,7 @@ manifest() {
 		awk -v v="$variant" '$1 != "busybox-static" || v == "test" {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
-		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2; do
+		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2; do
 			[ $first -eq 1 ] || echo ","
 			first=0
 			printf '    "%s": {"sha256": "%s", "size": %s}' "$f" "$(sha256sum "$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")"
@@ -231,8 +252,8 @@ step unpack unpack
 step rootfs rootfs
 step erofs erofs
 step verity verity
-step initramfs initramfs
 step cmdline cmdline
+step initramfs initramfs
 step uki uki
 step disk disk
 step manifest manifest

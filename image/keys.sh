@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# keys.sh KEYDIR: creates the development Secure Boot keys (PK, KEK, db) on first use, with their
-# EFI signature lists and signed .auth updates for enrollment. Never committed; production keys are
-# passed in by path (make image KEYS=/path). Exit codes: 0 ok, 111 openssl or efitools failed.
+# keys.sh KEYDIR: creates the development keys on first use: Secure Boot (PK, KEK, db, with their
+# EFI signature lists and signed .auth updates for enrollment) and the two RSA keys that sign PCR 11
+# policies: tpm2-pcr-* for UKIs, tpm2-pcr-direct-* for direct kernel boots (a separate key, so a
+# direct boot's policy can never unseal a disk provisioned under the UKI). Never committed;
+# production keys are passed in by path (build.sh --keys DIR). Exit codes: 0 ok, 111 failed.
 set -euo pipefail
 dir=$1
 mkdir -p "$dir"
 chmod 700 "$dir"
 cd "$dir"
+for k in tpm2-pcr tpm2-pcr-direct; do
+	if [ ! -f $k-private-key.pem ]; then
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $k-private-key.pem 2>/dev/null
+		openssl pkey -in $k-private-key.pem -pubout -out $k-public-key.pem
+		chmod 600 $k-private-key.pem
+		echo "keys: created PCR signing key $k in $dir (never commit it)" >&2
+	fi
+done
 [ -f db.key ] && [ -f db.crt ] && [ -f PK.auth ] && exit 0
 [ -f guid ] || cat /proc/sys/kernel/random/uuid >guid
 guid=$(cat guid)

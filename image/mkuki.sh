@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# mkuki.sh VMLINUZ INITRD CMDLINE OSREL OUT: a Unified Kernel Image from systemd's EFI stub.
-# The stub measures .linux, .osrel, .cmdline and .initrd into PCR 11 and, under Secure Boot,
-# ignores command-line overrides. Section addresses are fixed; the stub must end below them.
+# mkuki.sh VMLINUZ INITRD CMDLINE OSREL OUT [PCRPKEY [PCRSIG]]: a Unified Kernel Image from
+# systemd's EFI stub. The stub measures .linux, .osrel, .cmdline, .initrd and .pcrpkey into PCR 11
+# (never .pcrsig, which holds the signature of that very value), passes .pcrpkey and .pcrsig to the
+# initrd in /.extra, and under Secure Boot ignores command-line overrides. Section addresses are
+# fixed; the stub must end below them.
 # Exit codes: 0 ok, 100 bad input, 111 objcopy failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 5 ] || bad_input "usage: mkuki.sh VMLINUZ INITRD CMDLINE OSREL OUT"
+[ $# -ge 5 ] && [ $# -le 7 ] || bad_input "usage: mkuki.sh VMLINUZ INITRD CMDLINE OSREL OUT [PCRPKEY [PCRSIG]]"
+extra=()
+if [ $# -ge 6 ]; then
+	[ -s "$6" ] || bad_input "PCR public key $6 is missing or empty"
+	extra+=(--add-section .pcrpkey="$6" --change-section-vma .pcrpkey=0x50000)
+fi
+if [ $# -ge 7 ]; then
+	[ -s "$7" ] || bad_input "PCR signature $7 is missing or empty"
+	extra+=(--add-section .pcrsig="$7" --change-section-vma .pcrsig=0x40000)
+fi
 stub=${EFI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 [ -f "$stub" ] || bad_input "no EFI stub at $stub (package systemd-boot-efi)"
 for f in "$1" "$2" "$3" "$4"; do [ -s "$f" ] || bad_input "UKI input $f is missing or empty"; done
@@ -23,7 +34,7 @@ objcopy \
 	--add-section .cmdline="$3" --change-section-vma .cmdline=0x30000 \
 	--add-section .linux="$1" --change-section-vma .linux=0x2000000 \
 	--add-section .initrd="$2" --change-section-vma .initrd=0x3000000 \
-	"$stub" "$5" || die "objcopy failed"
+	"${extra[@]}" "$stub" "$5" || die "objcopy failed"
 # objcopy stamps the PE header with the current time; use SOURCE_DATE_EPOCH instead.
 pe=$(od -An -tu4 -j60 -N4 "$5" | tr -d ' ')
 printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((SOURCE_DATE_EPOCH & 255)) $(((SOURCE_DATE_EPOCH >> 8) & 255)) $(((SOURCE_DATE_EPOCH >> 16) & 255)) $(((SOURCE_DATE_EPOCH >> 24) & 255)))" |

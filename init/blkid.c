@@ -81,7 +81,8 @@ static int probe_disk(const char *disk, PartitionMatch *m, unsigned n, unsigned 
 			int r;
 
 			if (strcasecmp(type, m[j].type_uuid) != 0 ||
-			    strcasecmp(uuid, m[j].part_uuid) != 0)
+			    (m[j].part_uuid && strcasecmp(uuid, m[j].part_uuid) != 0) ||
+			    (m[j].disk && !streq(m[j].disk, disk)))
 				continue;
 			if (m[j].ret_node[0])
 				return -ENOTUNIQ;
@@ -90,6 +91,7 @@ static int probe_disk(const char *disk, PartitionMatch *m, unsigned n, unsigned 
 			if (r < 0)
 				return r;
 			snprintf(m[j].ret_label, sizeof(m[j].ret_label), "%s", name ? name : "");
+			snprintf(m[j].ret_disk, sizeof(m[j].ret_disk), "%s", disk);
 			(*found)++;
 		}
 	}
@@ -103,7 +105,7 @@ int blkid_find_partitions(PartitionMatch *m, unsigned n)
 	unsigned found = 0;
 
 	for (unsigned j = 0; j < n; j++)
-		m[j].ret_node[0] = m[j].ret_label[0] = '\0';
+		m[j].ret_node[0] = m[j].ret_label[0] = m[j].ret_disk[0] = '\0';
 	d = opendir("/sys/class/block");
 	if (!d)
 		return -errno;
@@ -124,4 +126,28 @@ int blkid_find_partitions(PartitionMatch *m, unsigned n)
 			log_debug_errno(r, "Probing /dev/%s failed, ignoring: %m", de->d_name);
 	}
 	return (int)found;
+}
+
+int blkid_probe_content(const char *node, char *type, size_t size)
+{
+	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+	const char *v = NULL;
+	int r;
+
+	pr = blkid_new_probe_from_filename(node);
+	if (!pr)
+		return -errno ?: -EIO;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	r = blkid_do_fullprobe(pr);
+	if (r == 1)
+		return -ENOENT;
+	if (r < 0)
+		return -EIO;
+	if (blkid_probe_lookup_value(pr, "TYPE", &v, NULL) < 0 &&
+	    blkid_probe_lookup_value(pr, "PTTYPE", &v, NULL) < 0)
+		v = "unknown";
+	snprintf(type, size, "%s", v);
+	return 0;
 }

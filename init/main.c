@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kcc-init: PID 1 of kcc-node. One binary, two stages:
- *   initrd stage (the initramfs has /etc/initrd-release): early mounts, command line, modules,
- *     dm-verity root, switch_root into it and exec kcc-init there;
- *   system stage (on the verity root): /tmp, cgroup2, host name, then the supervised services.
+ *   initrd stage (the initramfs has /etc/initrd-release): early mounts, command line, TPM
+ *     (PCR 11 "enter-initrd"), modules, dm-verity root, the LUKS2 state partition on /var
+ *     (PCR 15), PCR 11 "leave-initrd", switch_root into the root and exec kcc-init there;
+ *   system stage (on the verity root): PCR 11 "sysinit", /tmp, cgroup2, host name, PCR 11
+ *     "ready", then the supervised services.
  * Every failure logs one line and ends in poweroff (or reboot with kcc.on_failure=reboot).
  * Not as PID 1: "kcc-init check-services DIR" validates service files (exit 0, 1 bad, 100 usage).
  */
@@ -11,10 +13,12 @@
 
 #include "cmdline.h"
 #include "log.h"
+#include "measure.h"
 #include "pid1.h"
 #include "shutdown.h"
 #include "stage-early.h"
 #include "stage-modules.h"
+#include "stage-state.h"
 #include "stage-switchroot.h"
 #include "stage-system.h"
 #include "stage-verity.h"
@@ -26,6 +30,7 @@
 #define CMDLINE_MAX 4096
 
 static KccCmdline arg_cmdline;
+static char arg_cmdline_raw[CMDLINE_MAX];
 
 /* The kernel opens /dev/console as 0, 1, 2; if that failed, keep them from being reused. */
 static void ensure_std_fds(void)
@@ -49,6 +54,7 @@ static int load_cmdline(KccCmdline *ret)
 	r = read_small_file("/proc/cmdline", CMDLINE_MAX, &line);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+	snprintf(arg_cmdline_raw, sizeof(arg_cmdline_raw), "%.*s", (int)strcspn(line, "\n"), line);
 	r = cmdline_parse(line, ret, err, sizeof(err));
 	if (r < 0)
 		return log_error_errno(r, "Bad kernel command line: %s", err);
@@ -58,6 +64,7 @@ static int load_cmdline(KccCmdline *ret)
 
 _Noreturn static void initrd_stage(void)
 {
+	char disk[32];
 	int r;
 
 	timeline_begin("initrd");
@@ -72,6 +79,22 @@ _Noreturn static void initrd_stage(void)
 		shutdown_fatal(NULL, "command line", r);
 	timeline_end("early");
 
+	timeline_begin("tpm");
+	r = measure_open();
+	if (r >= 0)
+		r = measure_initial(PCR_KERNEL_BOOT);
+	if (r >= 0)
+		r = measure_initial(PCR_SYSTEM_IDENTITY);
+	if (r >= 0 && measure_boot_is_direct()) {
+		log_info("direct kernel boot (no UKI stub): measuring the command line into PCR 11");
+		r = measure_cmdline(arg_cmdline_raw);
+	}
+	if (r >= 0)
+		r = measure_phase("enter-initrd");
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
+	timeline_end("tpm");
+
 	timeline_begin("modules");
 	r = stage_modules_run("/etc/kcc/modules.conf");
 	if (r < 0)
@@ -82,10 +105,21 @@ _Noreturn static void initrd_stage(void)
 	timeline_end("modules");
 
 	timeline_begin("verity");
-	r = stage_verity_run(&arg_cmdline, SYSROOT);
+	r = stage_verity_run(&arg_cmdline, SYSROOT, disk);
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "verity root", r);
 	timeline_end("verity");
+
+	timeline_begin("state");
+	r = stage_state_run(disk, SYSROOT "/var");
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "state partition", r);
+	/* From here on the PCR 11 policy no longer holds: nothing later can unseal the key. */
+	r = measure_phase("leave-initrd");
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
+	measure_close();
+	timeline_end("state");
 	timeline_end("initrd");
 	timeline_begin("switch-root");
 	r = timeline_save();
@@ -109,9 +143,18 @@ _Noreturn static void system_stage(void)
 	r = load_cmdline(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(NULL, "command line", r);
+	r = measure_open();
+	if (r >= 0)
+		r = measure_phase("sysinit");
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
 	r = stage_system_run(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "system set-up", r);
+	r = measure_phase("ready");
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
+	measure_close();
 	timeline_end("system");
 	pid1_run(&arg_cmdline);
 }

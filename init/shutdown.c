@@ -13,8 +13,9 @@
 
 #include "log.h"
 #include "shutdown.h"
+#include "stage-state.h"
 #include "stage-verity.h"
-#include "verity.h"
+#include "cryptsetup.h"
 
 #define EXITRD "/run/kcc/exitrd"
 #define KILL_WAIT_MS 3000
@@ -260,7 +261,13 @@ _Noreturn void shutdown_exitrd(ShutdownAction a)
 		}
 		free(mp);
 	}
-	r = verity_close(VERITY_ROOT_NAME);
+	/* The state volume lives on /var, below the root: close it first. */
+	r = dm_close(STATE_DM_NAME);
+	if (r < 0 && r != -ENODEV)
+		log_warning_errno(r, "Failed to close LUKS2 device %s: %m", STATE_DM_NAME);
+	else if (r == 0)
+		log_info("closed LUKS2 device %s", STATE_DM_NAME);
+	r = dm_close(VERITY_ROOT_NAME);
 	if (r < 0 && r != -ENODEV)
 		log_warning_errno(r, "Failed to close verity device %s: %m", VERITY_ROOT_NAME);
 	else if (r == 0)

@@ -11,11 +11,10 @@ typedef struct SystemMount {
 	const char *data;
 } SystemMount;
 
-/* /var is a tmpfs until the encrypted state partition takes its place. */
+/* /var is the encrypted state partition, mounted by the initrd stage. */
 static const SystemMount system_mounts[] = {
 	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=20%" },
 	{ "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate" },
-	{ "tmpfs", "/var", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=20%" },
 };
 
 static int enable_controllers(const char *cg)

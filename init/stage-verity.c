@@ -8,7 +8,7 @@
 #include "dps.h"
 #include "log.h"
 #include "stage-verity.h"
-#include "verity.h"
+#include "cryptsetup.h"
 
 /* A uevent socket lets the stage wait for disks that appear late, without polling sleeps. */
 static int uevent_open(void)
@@ -62,7 +62,7 @@ static int find_pair(PartitionMatch m[2], unsigned rootwait_s)
 	}
 }
 
-int stage_verity_run(const KccCmdline *c, const char *target)
+int stage_verity_run(const KccCmdline *c, const char *target, char *ret_disk)
 {
 	char root_uuid[DPS_UUID_STRING_MAX], verity_uuid[DPS_UUID_STRING_MAX];
 	char expect_label[32];
@@ -116,5 +116,6 @@ int stage_verity_run(const KccCmdline *c, const char *target)
 	if (mount("/dev/mapper/" VERITY_ROOT_NAME, target, "erofs", MS_RDONLY | MS_NODEV, NULL) < 0)
 		return log_error_errno(-errno, "Failed to mount the verity root on %s: %m", target);
 	log_info("verity root mounted read-only on %s", target);
+	memcpy(ret_disk, m[0].ret_disk, sizeof(m[0].ret_disk));
 	return 0;
 }

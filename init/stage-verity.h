@@ -8,4 +8,5 @@
 
 #define VERITY_ROOT_NAME "root"
 
-int stage_verity_run(const KccCmdline *cmdline, const char *target);
+/* ret_disk (32 bytes) gets the whole disk the root is on ("vda"), where the state partition is. */
+int stage_verity_run(const KccCmdline *cmdline, const char *target, char *ret_disk);

@@ -6,6 +6,7 @@
 #   --cmdline STRING     replace the kernel command line (direct mode only)
 #   --vars FILE          OVMF variable store to use (uefi mode; default: enrolled test keys)
 #   --no-tpm             boot without a TPM
+#   --tpm-state DIR      keep the TPM's state in DIR across boots (default: a fresh TPM each boot)
 #   --timeout S          hard time limit (default 120); qemu is killed after it
 #   --log FILE           serial console log (default: stdout)
 #   --until REGEX        stop qemu as soon as the serial log matches (exit code 0 then)
@@ -14,7 +15,7 @@
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image= mode=direct disk= cmdline= vars= tpm=1 timeout_s=120 log= interactive=0 until= print_accel=0
+image= mode=direct disk= cmdline= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
 	--cmdline) cmdline=$2; shift 2 ;;
 	--vars) vars=$2; shift 2 ;;
 	--no-tpm) tpm=0; shift ;;
+	--tpm-state) tpm_state=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
@@ -80,8 +82,8 @@ else
 fi
 
 if [ $tpm -eq 1 ]; then
-	mkdir -p "$tmp/tpm"
-	swtpm socket --tpmstate "dir=$tmp/tpm" --tpm2 --ctrl "type=unixio,path=$tmp/tpm/sock" \
+	mkdir -p "$tmp/tpm" "${tpm_state:=$tmp/tpm}"
+	swtpm socket --tpmstate "dir=$tpm_state" --tpm2 --ctrl "type=unixio,path=$tmp/tpm/sock" \
 		--flags startup-clear --terminate >"$tmp/swtpm.log" 2>&1 &
 	swtpm_pid=$!
 	for _ in $(seq 50); do [ -S "$tmp/tpm/sock" ] && break; sleep 0.1; done
@@ -123,7 +125,7 @@ while kill -0 "$qpid" 2>/dev/null; do
 		wait "$qpid" 2>/dev/null
 		exit 0
 	fi
-	sleep 0.5
+	sleep 0.1
 done
 wait "$qpid"
 exit $?

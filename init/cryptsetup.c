@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <libcryptsetup.h>
+
+#include "log.h"
+#include "cryptsetup.h"
+
+static void crypt_log_glue(int level, const char *msg, void *usrptr)
+{
+	(void)usrptr;
+	if (level == CRYPT_LOG_DEBUG && !log_debug_enabled())
+		return;
+	log_debug("libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+static void crypt_freep(struct crypt_device **cd)
+{
+	if (*cd)
+		crypt_free(*cd);
+}
+
+int verity_open(const char *name, const char *data_dev, const char *hash_dev,
+		const uint8_t *roothash, size_t roothash_size)
+{
+	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	int r;
+
+	crypt_set_log_callback(NULL, crypt_log_glue, NULL);
+	if (log_debug_enabled())
+		crypt_set_debug_level(CRYPT_DEBUG_ALL);
+	r = crypt_init_data_device(&cd, hash_dev, data_dev);
+	if (r < 0)
+		return r;
+	crypt_set_log_callback(cd, crypt_log_glue, NULL);
+	/* The superblock on the hash device gives algorithm, salt, block sizes and data size. */
+	r = crypt_load(cd, CRYPT_VERITY, /* params= */ NULL);
+	if (r < 0)
+		return r;
+	r = crypt_activate_by_volume_key(cd, name, (const char *)roothash, roothash_size,
+					 CRYPT_ACTIVATE_READONLY |
+						 CRYPT_ACTIVATE_PANIC_ON_CORRUPTION);
+	return r;
+}
+
+int dm_close(const char *name)
+{
+	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	int r;
+
+	crypt_set_log_callback(NULL, crypt_log_glue, NULL);
+	r = crypt_init_by_name(&cd, name);
+	if (r < 0)
+		return r;
+	return crypt_deactivate(cd, name);
+}
+
+static int crypt_open_node(const char *node, struct crypt_device **cd)
+{
+	int r;
+
+	crypt_set_log_callback(NULL, crypt_log_glue, NULL);
+	r = crypt_init(cd, node);
+	if (r < 0)
+		return r;
+	crypt_set_log_callback(*cd, crypt_log_glue, NULL);
+	return 0;
+}
+
+static int kcc_token(struct crypt_device *cd, char **ret)
+{
+	for (int id = 0; id < 32; id++) {
+		const char *json;
+		json_object *o, *t;
+		bool ours;
+
+		if (crypt_token_json_get(cd, id, &json) < 0)
+			continue;
+		o = json_tokener_parse(json);
+		ours = o && json_object_object_get_ex(o, "type", &t) &&
+		       streq(json_object_get_string(t), LUKS_TOKEN_TYPE);
+		json_object_put(o);
+		if (ours) {
+			*ret = strdup(json);
+			return *ret ? 0 : -ENOMEM;
+		}
+	}
+	*ret = NULL;
+	return 0;
+}
+
+int luks_load(const char *node, LuksInfo *info)
+{
+	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	const char *v;
+	int r;
+
+	*info = (LuksInfo){ 0 };
+	r = crypt_open_node(node, &cd);
+	if (r < 0)
+		return r;
+	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (r < 0)
+		return r;
+	v = crypt_get_subsystem(cd);
+	snprintf(info->subsystem, sizeof(info->subsystem), "%s", v ? v : "");
+	v = crypt_get_uuid(cd);
+	snprintf(info->uuid, sizeof(info->uuid), "%s", v ? v : "");
+	return kcc_token(cd, &info->token_json);
+}
+
+bool luks_header_unfinished(const char *node)
+{
+	/* LUKS2 binary header: magic at 0, subsystem (48 bytes) at 208. */
+	static const char magic[6] = { 'L', 'U', 'K', 'S', (char)0xba, (char)0xbe };
+	_cleanup_close_ int fd = open(node, O_RDONLY | O_CLOEXEC);
+	char hdr[512];
+
+	if (fd < 0 || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		return false;
+	return memcmp(hdr, magic, sizeof(magic)) == 0 &&
+	       strncmp(hdr + 208, LUKS_SUBSYSTEM_PROVISIONING, 48) == 0;
+}
+
+int luks_format(const char *node, const void *pass, size_t pass_size, const char *token_json,
+		char uuid[LUKS_UUID_MAX])
+{
+	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	struct crypt_pbkdf_type pbkdf = {
+		.type = CRYPT_KDF_PBKDF2,
+		.hash = "sha256",
+		.iterations = 1000,
+		.flags = CRYPT_PBKDF_NO_BENCHMARK,
+	};
+	struct crypt_params_luks2 params = {
+		.pbkdf = &pbkdf,
+		.sector_size = 4096,
+		.label = "state",
+		.subsystem = LUKS_SUBSYSTEM_PROVISIONING,
+	};
+	json_object *tok;
+	const char *v;
+	int r, slot;
+
+	r = crypt_open_node(node, &cd);
+	if (r < 0)
+		return r;
+	r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, &params);
+	if (r < 0)
+		return log_error_errno(r, "Failed to write the LUKS2 header on %s: %m", node);
+	v = crypt_get_uuid(cd);
+	snprintf(uuid, LUKS_UUID_MAX, "%s", v ? v : "");
+	log_info("state: LUKS2 header written on %s (%s)", node, uuid);
+	r = crypt_set_pbkdf_type(cd, &pbkdf);
+	if (r < 0)
+		return log_error_errno(r, "Failed to select pbkdf2: %m");
+	slot = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, pass, pass_size);
+	if (slot < 0)
+		return log_error_errno(slot, "Failed to add the keyslot: %m");
+	tok = json_tokener_parse(token_json);
+	if (!tok)
+		return log_error_errno(-EINVAL, "The token is not JSON");
+	json_object_object_add(tok, "type", json_object_new_string(LUKS_TOKEN_TYPE));
+	json_object *ks = json_object_new_array();
+	char sl[12];
+	snprintf(sl, sizeof(sl), "%d", slot);
+	json_object_array_add(ks, json_object_new_string(sl));
+	json_object_object_add(tok, "keyslots", ks);
+	r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN,
+				 json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN));
+	json_object_put(tok);
+	if (r < 0)
+		return log_error_errno(r, "Failed to write the kcc-tpm2 token: %m");
+	log_info("state: keyslot %d and sealed-key token written", slot);
+	return 0;
+}
+
+int luks_activate(const char *node, const char *name, const void *pass, size_t pass_size,
+		  uint8_t *vk, size_t *vk_size)
+{
+	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	int r;
+
+	r = crypt_open_node(node, &cd);
+	if (r < 0)
+		return r;
+	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (r < 0)
+		return r;
+	r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk, vk_size, pass, pass_size);
+	if (r < 0)
+		return r == -EPERM || r == -ENOENT ? -EPERM : r;
+	return crypt_activate_by_volume_key(cd, name, (const char *)vk, *vk_size, 0);
+}
+
+int luks_mark_ready(const char *node)
+{
+	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	int r;
+
+	r = crypt_open_node(node, &cd);
+	if (r < 0)
+		return r;
+	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (r < 0)
+		return r;
+	return crypt_set_label(cd, crypt_get_label(cd), LUKS_SUBSYSTEM_READY);
+}

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <json-c/json.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+
+#include "blkid.h"
+#include "cryptsetup.h"
+#include "dps.h"
+#include "log.h"
+#include "measure.h"
+#include "pcrsig.h"
+#include "sealed.h"
+#include "stage-state.h"
+
+#define PASS_SIZE 32
+#define MKE2FS "/usr/sbin/mke2fs"
+
+/* Key material lives in one locked page, wiped before it is unmapped. */
+typedef struct Secrets {
+	uint8_t pass[PASS_SIZE];
+	uint8_t vk[64];
+	size_t pass_size, vk_size;
+} Secrets;
+
+static Secrets *secrets_new(void)
+{
+	Secrets *s = mmap(NULL, sizeof(Secrets), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (s == MAP_FAILED)
+		return NULL;
+	if (mlock(s, sizeof(*s)) < 0)
+		log_warning_errno(-errno, "Failed to lock the key page in memory: %m");
+	(void)madvise(s, sizeof(*s), MADV_DONTDUMP);
+	return s;
+}
+
+static void secrets_freep(Secrets **s)
+{
+	if (!*s)
+		return;
+	explicit_wipe(*s, sizeof(**s));
+	munlock(*s, sizeof(**s));
+	munmap(*s, sizeof(**s));
+	*s = NULL;
+}
+
+/* The PCR signing key and signed policy of the booted image: the UKI stub hands them over in
+ * /.extra; a direct kernel boot uses the development pair in the initramfs. */
+typedef struct ImagePolicy {
+	uint8_t *key_der;
+	size_t key_der_size;
+	char *sig_json;
+} ImagePolicy;
+
+static void image_policy_done(ImagePolicy *p)
+{
+	free(p->key_der);
+	free(p->sig_json);
+}
+
+static int image_policy_load(ImagePolicy *p)
+{
+	bool direct = measure_boot_is_direct();
+	const char *key = direct ? POLICY_DIRECT_KEY : POLICY_UKI_KEY;
+	const char *sig = direct ? POLICY_DIRECT_SIG : POLICY_UKI_SIG;
+	_cleanup_free_ char *pem = NULL;
+	int r;
+
+	*p = (ImagePolicy){ 0 };
+	r = read_small_file(key, 64 * 1024, &pem);
+	if (r < 0)
+		return log_error_errno(r, "The image has no PCR signing key %s: %m", key);
+	r = pem_pubkey_to_der(pem, strlen(pem), &p->key_der, &p->key_der_size);
+	if (r < 0)
+		return log_error_errno(r, "%s is not a PEM public key", key);
+	r = read_small_file(sig, 256 * 1024, &p->sig_json);
+	if (r < 0)
+		return log_error_errno(r, "The image has no signed PCR policy %s: %m", sig);
+	return 0;
+}
+
+/* state.conf: "literal_pcrs=7,14" binds further PCRs by value (none by default; PCR 11 never). */
+static int read_conf(uint32_t *literal)
+{
+	_cleanup_free_ char *text = NULL;
+	char *line, *save = NULL;
+	int r;
+
+	*literal = 0;
+	r = read_small_file(STATE_CONF, 4096, &text);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return log_error_errno(r, "Failed to read %s: %m", STATE_CONF);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *v;
+
+		if (*line == '#' || *line == '\0')
+			continue;
+		if ((v = startswith(line, "literal_pcrs="))) {
+			if (pcr_mask_parse(v, literal) < 0 || (*literal & (1u << 11)))
+				return log_error_errno(-EINVAL, "%s: bad literal_pcrs '%s' (PCR "
+								"numbers; 11 is bound by signature)",
+						       STATE_CONF, v);
+		} else
+			return log_error_errno(-EINVAL, "%s: unknown setting '%s'", STATE_CONF, line);
+	}
+	return 0;
+}
+
+static int run_mkfs(void)
+{
+	char *const argv[] = { MKE2FS, "-q", "-F", "-t", "ext4", "-L", "var", "-E",
+			       "lazy_itable_init=1", "/dev/mapper/" STATE_DM_NAME, NULL };
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return log_error_errno(-EIO, "%s failed (status %d)", MKE2FS, status);
+	return 0;
+}
+
+/* Activates with the passphrase, then extends PCR 15 before anything reads the volume. */
+static int activate(const char *node, const char *uuid, Secrets *s)
+{
+	int r;
+
+	s->vk_size = sizeof(s->vk);
+	r = luks_activate(node, STATE_DM_NAME, s->pass, s->pass_size, s->vk, &s->vk_size);
+	if (r == -EPERM)
+		return log_error_errno(r, "The TPM-sealed key opens no keyslot of %s: this is not "
+					  "the volume the key was sealed for (swapped partition?)",
+				       node);
+	if (r < 0)
+		return log_error_errno(r, "Failed to activate %s: %m", node);
+	r = measure_volume(STATE_DM_NAME, uuid, s->vk, s->vk_size);
+	explicit_wipe(s->vk, sizeof(s->vk));
+	return r;
+}
+
+static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
+{
+	json_object *tok = json_object_new_object();
+	char uuid[LUKS_UUID_MAX];
+	uint32_t literal;
+	Sealed sealed;
+	int r;
+
+	r = read_conf(&literal);
+	if (r < 0)
+		return r;
+	if (getrandom(s->pass, PASS_SIZE, 0) != PASS_SIZE)
+		return log_error_errno(-errno, "Failed to get random bytes: %m");
+	s->pass_size = PASS_SIZE;
+	r = sealed_create(measure_tpm(), ip->key_der, ip->key_der_size, literal, s->pass,
+			  s->pass_size, &sealed);
+	if (r < 0)
+		return log_error_errno(r, "Failed to seal the state key to the TPM: %s",
+				       tpm_error(measure_tpm()));
+	log_info("state: key sealed to the TPM (signed PCR 11 policy, PCR 15 at zero)");
+	r = sealed_to_json(&sealed, tok);
+	sealed_done(&sealed);
+	if (r >= 0)
+		r = luks_format(node, s->pass, s->pass_size,
+				json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN), uuid);
+	json_object_put(tok);
+	if (r < 0)
+		return r;
+	r = activate(node, uuid, s);
+	if (r < 0)
+		return r;
+	r = run_mkfs();
+	if (r < 0)
+		return r;
+	log_info("state: ext4 filesystem created");
+	sync();
+	r = luks_mark_ready(node);
+	if (r < 0)
+		return log_error_errno(r, "Failed to mark %s provisioned: %m", node);
+	log_info("state: provisioned");
+	return 0;
+}
+
+static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip, Secrets *s)
+{
+	json_object *tok;
+	char err[160];
+	Sealed sealed;
+	int r;
+
+	if (!info->token_json)
+		return log_error_errno(-ENOKEY, "%s has no %s token: no sealed key to unlock it with",
+				       node, LUKS_TOKEN_TYPE);
+	tok = json_tokener_parse(info->token_json);
+	r = tok ? sealed_from_json(tok, &sealed, err, sizeof(err)) : -EBADMSG;
+	json_object_put(tok);
+	if (r < 0)
+		return log_error_errno(-EBADMSG, "The %s token of %s is corrupt: %s",
+				       LUKS_TOKEN_TYPE, node, tok ? err : "not JSON");
+	s->pass_size = sizeof(s->pass);
+	r = sealed_open(measure_tpm(), &sealed, ip->key_der, ip->key_der_size, ip->sig_json,
+			s->pass, &s->pass_size);
+	sealed_done(&sealed);
+	if (r < 0)
+		return log_error_errno(r, "The TPM did not release the state key: %s",
+				       tpm_error(measure_tpm()));
+	log_info("state: key unsealed by the TPM");
+	return activate(node, info->uuid, s);
+}
+
+static int find_state(const char *disk, char *node, size_t size)
+{
+	PartitionMatch m = { .type_uuid = DPS_TYPE_VAR, .disk = disk };
+	int r = blkid_find_partitions(&m, 1);
+
+	if (r == -ENOTUNIQ)
+		return log_error_errno(r, "Two state partitions on %s, refusing to pick one", disk);
+	if (r <= 0)
+		return log_error_errno(r < 0 ? r : -ENXIO,
+				       "No state partition (DPS var type) on /dev/%s", disk);
+	snprintf(node, size, "%s", m.ret_node);
+	return 0;
+}
+
+int stage_state_run(const char *disk, const char *target)
+{
+	_cleanup_(secrets_freep) Secrets *s = NULL;
+	_cleanup_(image_policy_done) ImagePolicy ip = { 0 };
+	LuksInfo info = { 0 };
+	char node[PATH_MAX], type[64];
+	int r;
+
+	r = find_state(disk, node, sizeof(node));
+	if (r < 0)
+		return r;
+	s = secrets_new();
+	if (!s)
+		return log_error_errno(-ENOMEM, "Failed to allocate the key page: %m");
+	r = image_policy_load(&ip);
+	if (r < 0)
+		return r;
+
+	/* libcryptsetup first: it also finds a header whose primary copy was wiped. */
+	r = luks_load(node, &info);
+	if (r >= 0 && streq(info.subsystem, LUKS_SUBSYSTEM_READY))
+		r = unlock(node, &info, &ip, s);
+	else if (r >= 0 && streq(info.subsystem, LUKS_SUBSYSTEM_PROVISIONING)) {
+		log_info("state: provisioning of %s was cut short; starting again (it never held "
+			 "data)", node);
+		r = provision(node, &ip, s);
+	} else if (r >= 0)
+		r = log_error_errno(-EMEDIUMTYPE, "%s is a LUKS2 volume of another kind (subsystem "
+						  "'%s'), refusing to touch it",
+				    node, info.subsystem);
+	else if (luks_header_unfinished(node)) {
+		log_info("state: the first LUKS2 header write on %s was cut short; starting again",
+			 node);
+		r = provision(node, &ip, s);
+	} else {
+		r = blkid_probe_content(node, type, sizeof(type));
+		if (r == -ENOENT) {
+			log_info("state: %s is blank, provisioning it", node);
+			r = provision(node, &ip, s);
+		} else if (r < 0)
+			r = log_error_errno(r, "Failed to probe %s: %m", node);
+		else
+			r = log_error_errno(-EMEDIUMTYPE, "%s holds %s, not a kcc-node state "
+							  "volume; refusing to format it",
+					    node, type);
+	}
+	free(info.token_json);
+	if (r < 0)
+		return r;
+
+	r = mkdir_p(target, 0755);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create %s: %m", target);
+	if (mount("/dev/mapper/" STATE_DM_NAME, target, "ext4", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return log_error_errno(-errno, "Failed to mount the state volume on %s: %m", target);
+	log_info("state volume mounted on %s", target);
+	return 0;
+}

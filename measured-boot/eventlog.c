@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eventlog.h"
+
+#define RECORD_MAX 4096
+
+int eventlog_append(const char *path, unsigned pcr, const PcrDigests *d, const char *content_type,
+		    const char *event_type, const char *string)
+{
+	json_object *rec = json_object_new_object(), *digests = json_object_new_array(),
+		    *content = json_object_new_object();
+	char hex[2 * PCR_DIGEST_MAX + 1];
+	const char *text;
+	size_t len;
+	int fd, r = 0;
+
+	for (size_t i = 0; i < d->n; i++) {
+		json_object *o = json_object_new_object();
+		hexify(d->d[i], d->bank[i]->size, hex);
+		json_object_object_add(o, "hashAlg", json_object_new_string(d->bank[i]->name));
+		json_object_object_add(o, "digest", json_object_new_string(hex));
+		json_object_array_add(digests, o);
+	}
+	json_object_object_add(rec, "pcr", json_object_new_int((int)pcr));
+	json_object_object_add(rec, "digests", digests);
+	json_object_object_add(rec, "content_type", json_object_new_string(content_type));
+	if (string)
+		json_object_object_add(content, "string", json_object_new_string(string));
+	json_object_object_add(content, "eventType", json_object_new_string(event_type));
+	json_object_object_add(rec, "content", content);
+	text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		r = -errno;
+	else {
+		char buf[RECORD_MAX];
+		if (len + 2 > sizeof(buf))
+			r = -E2BIG;
+		else {
+			buf[0] = 0x1e;
+			memcpy(buf + 1, text, len);
+			buf[len + 1] = '\n';
+			if (write(fd, buf, len + 2) != (ssize_t)(len + 2))
+				r = errno ? -errno : -EIO;
+		}
+		close(fd);
+	}
+	json_object_put(rec);
+	return r;
+}
+
+static int replay_record(json_object *rec, EventlogReplay *out, FILE *print, char *err,
+			 size_t err_size)
+{
+	json_object *jpcr, *jdig, *jct, *jcontent, *jtype = NULL, *jstr = NULL;
+	const char *type;
+	bool initial;
+	int pcr;
+
+	if (!json_object_is_type(rec, json_type_object) ||
+	    !json_object_object_get_ex(rec, "pcr", &jpcr) ||
+	    !json_object_is_type(jpcr, json_type_int) ||
+	    !json_object_object_get_ex(rec, "digests", &jdig) ||
+	    !json_object_is_type(jdig, json_type_array) ||
+	    !json_object_object_get_ex(rec, "content_type", &jct) ||
+	    !json_object_object_get_ex(rec, "content", &jcontent)) {
+		snprintf(err, err_size, "record lacks pcr, digests, content_type or content");
+		return -EBADMSG;
+	}
+	pcr = json_object_get_int(jpcr);
+	if (pcr < 0 || pcr >= PCR_COUNT) {
+		snprintf(err, err_size, "PCR %d out of range", pcr);
+		return -EBADMSG;
+	}
+	json_object_object_get_ex(jcontent, "eventType", &jtype);
+	json_object_object_get_ex(jcontent, "string", &jstr);
+	type = jtype ? json_object_get_string(jtype) : "";
+	initial = strcmp(json_object_get_string(jct), "kcc") == 0 && strcmp(type, "initial-value") == 0;
+	if (print)
+		fprintf(print, "%2d %-14s %s\n", pcr, type, jstr ? json_object_get_string(jstr) : "");
+	for (size_t i = 0; i < json_object_array_length(jdig); i++) {
+		json_object *o = json_object_array_get_idx(jdig, i), *ja, *jd;
+		uint8_t digest[PCR_DIGEST_MAX];
+		const PcrBank *b;
+		size_t bi;
+
+		if (!json_object_object_get_ex(o, "hashAlg", &ja) ||
+		    !json_object_object_get_ex(o, "digest", &jd) ||
+		    !(b = pcr_bank_by_name(json_object_get_string(ja))) ||
+		    unhexify(json_object_get_string(jd), digest, b->size) < 0) {
+			snprintf(err, err_size, "bad digest entry");
+			return -EBADMSG;
+		}
+		bi = (size_t)(b - pcr_bank_table);
+		if (initial)
+			memcpy(out->value[bi][pcr], digest, b->size);
+		else if (pcr_extend_value(b, out->value[bi][pcr], digest) < 0)
+			return -EIO;
+		out->touched[bi] |= 1u << pcr;
+	}
+	return 0;
+}
+
+int eventlog_replay(const char *path, EventlogReplay *out, FILE *print, char *err, size_t err_size)
+{
+	char line[RECORD_MAX];
+	unsigned lineno = 0;
+	FILE *f;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, err_size, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		json_object *rec;
+		char *p = line;
+		char sub[160];
+
+		lineno++;
+		if (*p == 0x1e)
+			p++;
+		if (!*p || *p == '\n')
+			continue;
+		rec = json_tokener_parse(p);
+		if (!rec) {
+			snprintf(err, err_size, "line %u: not JSON", lineno);
+			r = -EBADMSG;
+			break;
+		}
+		r = replay_record(rec, out, print, sub, sizeof(sub));
+		json_object_put(rec);
+		if (r < 0) {
+			snprintf(err, err_size, "line %u: %s", lineno, sub);
+			break;
+		}
+		out->n_records++;
+	}
+	fclose(f);
+	return r;
+}

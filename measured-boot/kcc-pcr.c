@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kcc-pcr: predict, sign, read, extend, log; seal, unseal, quote, verify-quote (kcc-pcr-seal.c).
+ * Built on the same library as kcc-init. */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eventlog.h"
+#include "kcc-pcr.h"
+#include "pcrsig.h"
+#include "uki.h"
+
+#define UKI_MAX (512u << 20)
+#define DEFAULT_LOG "/run/kcc/tpm2-measure.log"
+
+const char *arg_tcti;
+
+static const char *const phases[] = { "enter-initrd", "leave-initrd", "sysinit", "ready" };
+
+int pcr_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kcc-pcr: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int read_file_all(const char *path, size_t max, char **ret, size_t *size)
+{
+	FILE *f = streq_p(path, "-") ? stdin : fopen(path, "re");
+	size_t n = 0, cap = 4096;
+	char *buf;
+
+	if (!f)
+		return -errno;
+	buf = malloc(cap + 1);
+	while (buf) {
+		size_t k = fread(buf + n, 1, cap - n, f);
+		n += k;
+		if (n < cap)
+			break;
+		if (cap >= max) {
+			free(buf);
+			buf = NULL;
+			errno = EFBIG;
+			break;
+		}
+		cap *= 2;
+		char *nb = realloc(buf, cap + 1);
+		if (!nb)
+			free(buf);
+		buf = nb;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (!buf)
+		return errno ? -errno : -ENOMEM;
+	buf[n] = '\0';
+	*ret = buf;
+	if (size)
+		*size = n;
+	return 0;
+}
+
+int read_pubkey(const char *path, uint8_t **der, size_t *der_size)
+{
+	char *pem;
+	size_t n;
+	int r = read_file_all(path, 1 << 20, &pem, &n);
+
+	if (r < 0)
+		return pcr_die(EXIT_USAGE, "cannot read %s: %s", path, strerror(-r));
+	r = pem_pubkey_to_der(pem, n, der, der_size);
+	free(pem);
+	if (r < 0)
+		return pcr_die(EXIT_USAGE, "%s is not a PEM public key", path);
+	return 0;
+}
+
+Tpm *tpm_or_die(void)
+{
+	Tpm *t = NULL;
+	int r = tpm_open(arg_tcti, &t);
+
+	if (r < 0) {
+		pcr_die(EXIT_SYSTEM, "cannot open the TPM: %s", t ? tpm_error(t) : strerror(-r));
+		tpm_close(t);
+		exit(EXIT_SYSTEM);
+	}
+	return t;
+}
+
+int tpm_exit(Tpm *t, int r)
+{
+	int code = r == -EPERM || r == -ENOENT || r == -ENOKEY || r == -EKEYREJECTED ? EXIT_CHECK
+		   : r == -EBADMSG || r == -EINVAL			       ? EXIT_USAGE
+									       : EXIT_SYSTEM;
+	pcr_die(code, "%s", tpm_error(t));
+	tpm_close(t);
+	return code;
+}
+
+/* --uki FILE or --direct-cmdline STRING, then phases up to --phase. */
+typedef struct Target {
+	const char *uki, *cmdline, *value, *phase;
+} Target;
+
+static int predict_value(const Target *tg, uint8_t value[32])
+{
+	char err[160];
+	size_t size, i;
+	char *pe;
+	int r;
+
+	memset(value, 0, 32);
+	if (!!tg->uki + !!tg->cmdline + !!tg->value != 1)
+		return pcr_die(EXIT_USAGE, "give exactly one of --uki FILE, --direct-cmdline STRING "
+					   "and --value HEX");
+	if (tg->value) {
+		/* A PCR 11 value computed elsewhere: taken as it is, no phases added. */
+		if (unhexify(tg->value, value, 32) < 0)
+			return pcr_die(EXIT_USAGE, "--value needs 64 hex digits");
+		return 0;
+	}
+	if (tg->uki) {
+		r = read_file_all(tg->uki, UKI_MAX, &pe, &size);
+		if (r < 0)
+			return pcr_die(EXIT_USAGE, "cannot read %s: %s", tg->uki, strerror(-r));
+		r = uki_measure((const uint8_t *)pe, size, PCR_BANK_SHA256, value, err, sizeof(err));
+		free(pe);
+		if (r < 0)
+			return pcr_die(EXIT_USAGE, "%s: %s", tg->uki, err);
+	} else if (direct_measure(tg->cmdline, PCR_BANK_SHA256, value) < 0)
+		return pcr_die(EXIT_SYSTEM, "hashing failed");
+	if (!*tg->phase)
+		return 0;
+	for (i = 0; i < sizeof(phases) / sizeof(*phases); i++) {
+		if (phase_measure(phases[i], PCR_BANK_SHA256, value) < 0)
+			return pcr_die(EXIT_SYSTEM, "hashing failed");
+		if (streq_p(phases[i], tg->phase))
+			return 0;
+	}
+	return pcr_die(EXIT_USAGE, "unknown phase '%s' (enter-initrd, leave-initrd, sysinit, ready)",
+		       tg->phase);
+}
+
+static int target_option(int c, Target *tg)
+{
+	switch (c) {
+	case 'u':
+		tg->uki = optarg;
+		return 0;
+	case 'c':
+		tg->cmdline = optarg;
+		return 0;
+	case 'p':
+		tg->phase = optarg;
+		return 0;
+	case 'v':
+		tg->value = optarg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int cmd_predict(int argc, char **argv)
+{
+	static const struct option opts[] = { { "uki", 1, NULL, 'u' },
+					      { "direct-cmdline", 1, NULL, 'c' },
+					      { "phase", 1, NULL, 'p' },
+					      { "json", 0, NULL, 'j' },
+					      {} };
+	Target tg = { .phase = "enter-initrd" };
+	bool json = false;
+	uint8_t v[32];
+	char hex[65];
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
+		if (c == 'j')
+			json = true;
+		else if (target_option(c, &tg) < 0)
+			return EXIT_USAGE;
+	if (optind != argc)
+		return pcr_die(EXIT_USAGE, "predict takes no positional arguments");
+	r = predict_value(&tg, v);
+	if (r)
+		return r;
+	hexify(v, 32, hex);
+	if (json)
+		printf("{\"pcr\":11,\"bank\":\"sha256\",\"phase\":\"%s\",\"value\":\"%s\"}\n",
+		       tg.phase, hex);
+	else
+		printf("11:sha256=%s\n", hex);
+	return 0;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+	static const struct option opts[] = { { "uki", 1, NULL, 'u' },
+					      { "direct-cmdline", 1, NULL, 'c' },
+					      { "value", 1, NULL, 'v' },
+					      { "phase", 1, NULL, 'p' },
+					      { "private-key", 1, NULL, 'k' },
+					      { "public-key", 1, NULL, 'P' },
+					      {} };
+	Target tg = { .phase = "enter-initrd" };
+	const char *key = NULL, *pub = NULL;
+	uint8_t v[32], pol[32] = { 0 }, fp[32], *der, *sig;
+	size_t der_size, sig_size;
+	json_object *root;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
+		if (c == 'k')
+			key = optarg;
+		else if (c == 'P')
+			pub = optarg;
+		else if (target_option(c, &tg) < 0)
+			return EXIT_USAGE;
+	if (!key || !pub || optind != argc)
+		return pcr_die(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
+	r = predict_value(&tg, v);
+	if (r)
+		return r;
+	r = read_pubkey(pub, &der, &der_size);
+	if (r)
+		return r;
+	pcr_key_fingerprint(der, der_size, fp);
+	free(der);
+	if (pcr_policy_pcr(pol, 1u << 11, (const uint8_t(*)[32])v) < 0)
+		return pcr_die(EXIT_SYSTEM, "hashing failed");
+	r = pcrsig_sign(key, pol, &sig, &sig_size);
+	if (r < 0)
+		return pcr_die(EXIT_USAGE, "cannot sign with %s: %s", key,
+			       r == -EPROTONOSUPPORT ? "not an RSA key" :
+			       r == -EBADMSG	     ? "not a PEM private key" :
+						       strerror(-r));
+	root = json_object_new_object();
+	pcrsig_add(root, 1u << 11, fp, pol, sig, sig_size);
+	free(sig);
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return 0;
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	uint32_t mask = 0xffff;
+	json_object *root;
+	uint8_t v[PCR_DIGEST_MAX];
+	char hex[2 * PCR_DIGEST_MAX + 1], k[4];
+	Tpm *t;
+	int r = 0;
+
+	if (argc > 2 || (argc == 2 && pcr_mask_parse(argv[1], &mask) < 0))
+		return pcr_die(EXIT_USAGE, "usage: kcc-pcr read [PCR,PCR…]");
+	t = tpm_or_die();
+	root = json_object_new_object();
+	for (int i = 0; i < PCR_COUNT && r >= 0; i++)
+		if (mask & (1u << i)) {
+			r = tpm_pcr_read(t, PCR_BANK_SHA256, (unsigned)i, v);
+			hexify(v, 32, hex);
+			snprintf(k, sizeof(k), "%d", i);
+			json_object_object_add(root, k, json_object_new_string(hex));
+		}
+	if (r >= 0)
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	if (r < 0)
+		return tpm_exit(t, r);
+	tpm_close(t);
+	return 0;
+}
+
+static int cmd_extend(int argc, char **argv)
+{
+	unsigned long pcr;
+	PcrDigests d;
+	char *end;
+	Tpm *t;
+	int r;
+
+	if (argc != 3)
+		return pcr_die(EXIT_USAGE, "usage: kcc-pcr extend PCR STRING");
+	errno = 0;
+	pcr = strtoul(argv[1], &end, 10);
+	if (errno || *end || end == argv[1] || pcr >= PCR_COUNT)
+		return pcr_die(EXIT_USAGE, "bad PCR index '%s'", argv[1]);
+	t = tpm_or_die();
+	r = tpm_extend(t, (unsigned)pcr, argv[2], strlen(argv[2]), &d);
+	if (r < 0)
+		return tpm_exit(t, r);
+	tpm_close(t);
+	return 0;
+}
+
+static int cmd_log(int argc, char **argv)
+{
+	static const struct option opts[] = { { "file", 1, NULL, 'f' },
+					      { "no-tpm", 0, NULL, 'n' },
+					      {} };
+	const char *path = DEFAULT_LOG;
+	bool compare = true;
+	EventlogReplay rp;
+	char err[200], hex[2 * PCR_DIGEST_MAX + 1], live[2 * PCR_DIGEST_MAX + 1];
+	int c, r, bad = 0;
+	Tpm *t = NULL;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
+		if (c == 'f')
+			path = optarg;
+		else if (c == 'n')
+			compare = false;
+		else
+			return EXIT_USAGE;
+	if (optind != argc)
+		return pcr_die(EXIT_USAGE, "log takes no positional arguments");
+	r = eventlog_replay(path, &rp, stdout, err, sizeof(err));
+	if (r == -EBADMSG)
+		return pcr_die(EXIT_USAGE, "%s: %s", path, err);
+	if (r < 0)
+		return pcr_die(EXIT_USAGE, "%s", err);
+	if (compare)
+		t = tpm_or_die();
+	for (size_t b = 0; b < PCR_BANKS_MAX; b++)
+		for (unsigned i = 0; i < PCR_COUNT; i++) {
+			const PcrBank *bank = &pcr_bank_table[b];
+			uint8_t v[PCR_DIGEST_MAX];
+
+			if (!(rp.touched[b] & (1u << i)))
+				continue;
+			hexify(rp.value[b][i], bank->size, hex);
+			if (!t) {
+				printf("replay %u:%s=%s\n", i, bank->name, hex);
+				continue;
+			}
+			r = tpm_pcr_read(t, bank, i, v);
+			if (r < 0)
+				return tpm_exit(t, r);
+			hexify(v, bank->size, live);
+			printf("replay %u:%s=%s %s\n", i, bank->name, hex,
+			       streq_p(hex, live) ? "matches the TPM" : "DIFFERS from the TPM");
+			bad += !streq_p(hex, live);
+		}
+	printf("%zu records\n", rp.n_records);
+	tpm_close(t);
+	if (bad)
+		return pcr_die(EXIT_CHECK, "%d PCR values differ from the log's replay", bad);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: kcc-pcr [--tcti CONF] COMMAND …\n"
+	      "  predict (--uki F | --direct-cmdline S) [--phase P] [--json]   expected PCR 11\n"
+	      "  sign --private-key PEM --public-key PEM (--uki F | --direct-cmdline S | --value HEX)\n"
+	      "       [--phase P]                signed PCR 11 policy, systemd-measure's JSON\n"
+	      "  read [PCRS]                     SHA-256 PCR values as JSON\n"
+	      "  extend PCR STRING               extend every active bank\n"
+	      "  log [--file F] [--no-tpm]       print and replay the event log, compare with TPM\n"
+	      "  seal --public-key PEM [--literal-pcrs L] < SECRET > SEALED.json\n"
+	      "  unseal --public-key PEM --signature JSON < SEALED.json > SECRET\n"
+	      "  quote --nonce HEX [--pcrs L]    signed quote as JSON\n"
+	      "  verify-quote --nonce HEX [--ak PEM] < QUOTE.json\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "predict", cmd_predict }, { "sign", cmd_sign },
+		{ "read", cmd_read },	    { "extend", cmd_extend },
+		{ "log", cmd_log },	    { "seal", cmd_seal },
+		{ "unseal", cmd_unseal },   { "quote", cmd_quote },
+		{ "verify-quote", cmd_verify_quote },
+	};
+	int i = 1;
+
+	/* The TSS logs its own errors to stderr; kcc-pcr prints one clear line instead. */
+	setenv("TSS2_LOG", "all+none", 0);
+	if (argc > 2 && streq_p(argv[1], "--tcti")) {
+		arg_tcti = argv[2];
+		i = 3;
+	}
+	if (i >= argc || streq_p(argv[i], "--help") || streq_p(argv[i], "-h")) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? EXIT_USAGE : 0;
+	}
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(*cmds); k++)
+		if (streq_p(argv[i], cmds[k].name)) {
+			optind = 1;
+			return cmds[k].fn(argc - i, argv + i);
+		}
+	usage(stderr);
+	return pcr_die(EXIT_USAGE, "unknown command '%s'", argv[i]);
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pcr.h"
+#include "pcrsig.h"
+
+int pem_pubkey_to_der(const char *pem, size_t len, uint8_t **der, size_t *der_size)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pk = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	unsigned char *out = NULL;
+	int n = pk ? i2d_PUBKEY(pk, &out) : -1;
+
+	EVP_PKEY_free(pk);
+	BIO_free(bio);
+	if (n <= 0)
+		return -EBADMSG;
+	*der = out;
+	*der_size = (size_t)n;
+	return 0;
+}
+
+int pcrsig_sign(const char *key_path, const uint8_t pol[32], uint8_t **sig, size_t *sig_size)
+{
+	EVP_MD_CTX *ctx = NULL;
+	EVP_PKEY *pk = NULL;
+	uint8_t *out = NULL;
+	size_t n = 0;
+	FILE *f;
+	int r = -EIO;
+
+	f = fopen(key_path, "re");
+	if (!f)
+		return -errno;
+	pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!pk)
+		return -EBADMSG;
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
+		r = -EPROTONOSUPPORT;
+		goto out;
+	}
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pk) <= 0 ||
+	    EVP_DigestSign(ctx, NULL, &n, pol, 32) <= 0 || !(out = malloc(n)) ||
+	    EVP_DigestSign(ctx, out, &n, pol, 32) <= 0)
+		goto out;
+	*sig = out;
+	*sig_size = n;
+	out = NULL;
+	r = 0;
+out:
+	free(out);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
+int pcrsig_add(json_object *root, uint32_t mask, const uint8_t fp[32], const uint8_t pol[32],
+	       const uint8_t *sig, size_t sig_size)
+{
+	json_object *arr, *e = json_object_new_object(), *pcrs = json_object_new_array();
+	char hex[65];
+	char *b64 = malloc(4 * ((sig_size + 2) / 3) + 1);
+
+	if (!b64 || !e || !pcrs)
+		return -ENOMEM;
+	if (!json_object_object_get_ex(root, "sha256", &arr)) {
+		arr = json_object_new_array();
+		json_object_object_add(root, "sha256", arr);
+	}
+	for (int i = 0; i < PCR_COUNT; i++)
+		if (mask & (1u << i))
+			json_object_array_add(pcrs, json_object_new_int(i));
+	json_object_object_add(e, "pcrs", pcrs);
+	hexify(fp, 32, hex);
+	json_object_object_add(e, "pkfp", json_object_new_string(hex));
+	hexify(pol, 32, hex);
+	json_object_object_add(e, "pol", json_object_new_string(hex));
+	EVP_EncodeBlock((unsigned char *)b64, sig, (int)sig_size);
+	json_object_object_add(e, "sig", json_object_new_string(b64));
+	free(b64);
+	json_object_array_add(arr, e);
+	return 0;
+}
+
+static int base64_decode(const char *s, uint8_t **out, size_t *out_size)
+{
+	size_t len = strlen(s), pad = 0;
+	uint8_t *buf;
+	int n;
+
+	if (len == 0 || len % 4 != 0)
+		return -EBADMSG;
+	pad = (s[len - 1] == '=') + (s[len - 2] == '=');
+	buf = malloc(len / 4 * 3 + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len);
+	if (n < 0 || (size_t)n < pad) {
+		free(buf);
+		return -EBADMSG;
+	}
+	*out = buf;
+	*out_size = (size_t)n - pad;
+	return 0;
+}
+
+static uint32_t entry_mask(json_object *pcrs)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < json_object_array_length(pcrs); i++) {
+		int v = json_object_get_int(json_object_array_get_idx(pcrs, i));
+		if (v < 0 || v >= PCR_COUNT)
+			return 0;
+		m |= 1u << v;
+	}
+	return m;
+}
+
+int pcrsig_find(const char *json, uint32_t mask, const uint8_t fp[32], const uint8_t pol[32],
+		uint8_t **sig, size_t *sig_size)
+{
+	json_object *root = json_tokener_parse(json), *arr;
+	char fph[65], polh[65];
+	int r = -ENOENT;
+
+	if (!root || !json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return -EBADMSG;
+	}
+	hexify(fp, 32, fph);
+	hexify(pol, 32, polh);
+	if (!json_object_object_get_ex(root, "sha256", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		r = -EBADMSG;
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *e = json_object_array_get_idx(arr, i), *jp, *jf, *jo, *js;
+
+		if (!json_object_object_get_ex(e, "pcrs", &jp) ||
+		    !json_object_is_type(jp, json_type_array) ||
+		    !json_object_object_get_ex(e, "pol", &jo) ||
+		    !json_object_object_get_ex(e, "sig", &js)) {
+			r = -EBADMSG;
+			goto out;
+		}
+		if (entry_mask(jp) != mask ||
+		    strcasecmp(json_object_get_string(jo), polh) != 0)
+			continue;
+		/* systemd 252 omits pkfp in some outputs; when present it must match. */
+		if (json_object_object_get_ex(e, "pkfp", &jf) &&
+		    strcasecmp(json_object_get_string(jf), fph) != 0)
+			continue;
+		r = base64_decode(json_object_get_string(js), sig, sig_size);
+		goto out;
+	}
+out:
+	json_object_put(root);
+	return r;
+}

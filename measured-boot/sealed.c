@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcrsig.h"
+#include "sealed.h"
+#include "tpm-internal.h"
+
+void sealed_done(Sealed *s)
+{
+	free(s->blob);
+	explicit_bzero(s, sizeof(*s));
+}
+
+static json_object *mask_array(uint32_t mask)
+{
+	json_object *a = json_object_new_array();
+
+	for (int i = 0; i < PCR_COUNT; i++)
+		if (mask & (1u << i))
+			json_object_array_add(a, json_object_new_int(i));
+	return a;
+}
+
+static void add_hex(json_object *obj, const char *key, const uint8_t *p, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	hexify(p, n, hex);
+	json_object_object_add(obj, key, json_object_new_string(hex));
+}
+
+int sealed_to_json(const Sealed *s, json_object *obj)
+{
+	json_object *lit = json_object_new_object();
+	char *b64 = malloc(4 * ((s->blob_size + 2) / 3) + 1);
+
+	if (!b64 || !lit)
+		return -ENOMEM;
+	EVP_EncodeBlock((unsigned char *)b64, s->blob, (int)s->blob_size);
+	json_object_object_add(obj, "kcc-blob", json_object_new_string(b64));
+	free(b64);
+	add_hex(obj, "kcc-srk", s->srk_name, TPM_NAME_SIZE);
+	add_hex(obj, "kcc-pkfp", s->pkfp, 32);
+	add_hex(obj, "kcc-policy", s->policy, 32);
+	json_object_object_add(obj, "kcc-signed-pcrs", mask_array(s->signed_mask));
+	for (int i = 0; i < PCR_COUNT; i++)
+		if (s->literal_mask & (1u << i)) {
+			char k[4];
+			snprintf(k, sizeof(k), "%d", i);
+			add_hex(lit, k, s->literal_values[i], 32);
+		}
+	json_object_object_add(obj, "kcc-literal", lit);
+	return 0;
+}
+
+static int get_hex(json_object *obj, const char *key, uint8_t *out, size_t n)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return -EBADMSG;
+	return unhexify(json_object_get_string(v), out, n) < 0 ? -EBADMSG : 0;
+}
+
+int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
+{
+	json_object *v, *lit;
+	const char *b64;
+	size_t len, pad;
+	int n;
+
+	memset(s, 0, sizeof(*s));
+#define BAD(what) (snprintf(err, err_size, "%s", what), sealed_done(s), -EBADMSG)
+	if (!json_object_is_type(obj, json_type_object))
+		return BAD("not a JSON object");
+	if (!json_object_object_get_ex(obj, "kcc-blob", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return BAD("no kcc-blob");
+	b64 = json_object_get_string(v);
+	len = strlen(b64);
+	if (len == 0 || len % 4 || len > 8192)
+		return BAD("kcc-blob is not base64");
+	pad = (b64[len - 1] == '=') + (b64[len - 2] == '=');
+	s->blob = malloc(len / 4 * 3 + 1);
+	if (!s->blob)
+		return -ENOMEM;
+	n = EVP_DecodeBlock(s->blob, (const unsigned char *)b64, (int)len);
+	if (n < 0 || (size_t)n < pad)
+		return BAD("kcc-blob is not base64");
+	s->blob_size = (size_t)n - pad;
+	if (get_hex(obj, "kcc-srk", s->srk_name, TPM_NAME_SIZE) < 0)
+		return BAD("kcc-srk missing or malformed");
+	if (get_hex(obj, "kcc-pkfp", s->pkfp, 32) < 0)
+		return BAD("kcc-pkfp missing or malformed");
+	if (get_hex(obj, "kcc-policy", s->policy, 32) < 0)
+		return BAD("kcc-policy missing or malformed");
+	if (!json_object_object_get_ex(obj, "kcc-signed-pcrs", &v) ||
+	    !json_object_is_type(v, json_type_array))
+		return BAD("kcc-signed-pcrs missing");
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		int p = json_object_get_int(json_object_array_get_idx(v, i));
+		if (p < 0 || p >= PCR_COUNT)
+			return BAD("kcc-signed-pcrs out of range");
+		s->signed_mask |= 1u << p;
+	}
+	if (s->signed_mask != SEALED_SIGNED_PCRS)
+		return BAD("kcc-signed-pcrs must be [11]");
+	if (!json_object_object_get_ex(obj, "kcc-literal", &lit) ||
+	    !json_object_is_type(lit, json_type_object))
+		return BAD("kcc-literal missing");
+	json_object_object_foreach(lit, key, val)
+	{
+		char *end;
+		long p = strtol(key, &end, 10);
+
+		if (*end || end == key || p < 0 || p >= PCR_COUNT ||
+		    !json_object_is_type(val, json_type_string) ||
+		    unhexify(json_object_get_string(val), s->literal_values[p], 32) < 0)
+			return BAD("kcc-literal has a bad entry");
+		s->literal_mask |= 1u << p;
+	}
+	if (!(s->literal_mask & SEALED_ZERO_PCRS))
+		return BAD("kcc-literal lacks PCR 15");
+	return 0;
+#undef BAD
+}
+
+static void policy_from(const Sealed *s, const uint8_t *der, size_t der_size, TpmPolicy *p)
+{
+	*p = (TpmPolicy){ .key_der = der, .key_der_size = der_size,
+			  .literal_mask = s->literal_mask };
+	memcpy(p->literal_values, s->literal_values, sizeof(p->literal_values));
+}
+
+int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t extra_literal,
+		  const void *secret, size_t size, Sealed *out)
+{
+	TpmPolicy p;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->signed_mask = SEALED_SIGNED_PCRS;
+	out->literal_mask = SEALED_ZERO_PCRS | (extra_literal & ~SEALED_SIGNED_PCRS);
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		if ((out->literal_mask & (1u << i)) && i != 15) {
+			uint8_t v[PCR_DIGEST_MAX];
+			r = tpm_pcr_read(t, PCR_BANK_SHA256, i, v);
+			if (r < 0)
+				return r;
+			memcpy(out->literal_values[i], v, 32);
+		}
+	r = pcr_key_fingerprint(key_der, key_der_size, out->pkfp);
+	if (r < 0)
+		return r;
+	policy_from(out, key_der, key_der_size, &p);
+	r = tpm_policy_digest(t, &p, out->policy);
+	if (r < 0)
+		return r;
+	r = tpm_seal(t, &p, secret, size, &out->blob, &out->blob_size, out->srk_name);
+	if (r < 0)
+		sealed_done(out);
+	return r;
+}
+
+int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
+		const char *sig_json, void *out, size_t *out_size)
+{
+	uint8_t fp[32], value[PCR_DIGEST_MAX], pol[32] = { 0 };
+	TpmApproval a = { .signed_mask = s->signed_mask };
+	_Alignas(8) uint8_t values[1][32];
+	uint8_t *sig = NULL;
+	char hex[65];
+	TpmPolicy p;
+	int r;
+
+	r = pcr_key_fingerprint(key_der, key_der_size, fp);
+	if (r < 0)
+		return r;
+	if (memcmp(fp, s->pkfp, 32) != 0)
+		return tpm_failf(t, ENOKEY,
+				 "the image's PCR signing key is not the key this secret is sealed to");
+	/* The policy the signature must approve: PolicyPCR over the current PCR 11. */
+	r = tpm_pcr_read(t, PCR_BANK_SHA256, 11, value);
+	if (r < 0)
+		return r;
+	memcpy(values[0], value, 32);
+	r = pcr_policy_pcr(pol, s->signed_mask, (const uint8_t(*)[32])values);
+	if (r < 0)
+		return r;
+	r = pcrsig_find(sig_json, s->signed_mask, fp, pol, &sig, &a.sig_size);
+	if (r == -EBADMSG)
+		return tpm_failf(t, EBADMSG, "the PCR signature JSON is malformed");
+	if (r < 0) {
+		hexify(value, 32, hex);
+		return tpm_failf(t, ENOENT, "no signature approves the current PCR 11 (%s)", hex);
+	}
+	memcpy(a.policy, pol, 32);
+	a.sig = sig;
+	policy_from(s, key_der, key_der_size, &p);
+	r = tpm_unseal(t, &p, &a, s->blob, s->blob_size, s->srk_name, out, out_size);
+	free(sig);
+	return r;
+}

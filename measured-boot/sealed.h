@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A secret sealed to this node's TPM under kcc-node's policy, and its JSON form (the body of the
+ * LUKS2 token "kcc-tpm2", and what `kcc-pcr seal` prints):
+ *   "kcc-blob"    base64 of TPM2B_PRIVATE + TPM2B_PUBLIC
+ *   "kcc-srk"     name of the storage key it was sealed under (checked before every unseal)
+ *   "kcc-pkfp"    SHA-256 of the PCR signing key (the image's key must be this one)
+ *   "kcc-policy"  the sealed object's policy digest
+ *   "kcc-signed-pcrs"  [11]: PCRs approved by a signature
+ *   "kcc-literal" {"15": "<sha256 value>", …}: PCRs bound by value */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "tpm.h"
+
+#define SEALED_SIGNED_PCRS (1u << 11)
+#define SEALED_ZERO_PCRS (1u << 15)
+
+typedef struct Sealed {
+	uint8_t *blob;
+	size_t blob_size;
+	uint8_t srk_name[TPM_NAME_SIZE];
+	uint8_t pkfp[32];
+	uint8_t policy[32];
+	uint32_t signed_mask;
+	uint32_t literal_mask;
+	uint8_t literal_values[PCR_COUNT][32];
+} Sealed;
+
+void sealed_done(Sealed *s);
+int sealed_to_json(const Sealed *s, json_object *obj);
+/* -EBADMSG with the reason in err for a missing or malformed field. */
+int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size);
+
+/* Seals secret under PolicyAuthorize(key) over PCR 11 plus PCR 15 = zeros plus the current values
+ * of extra_literal (configurable, empty by default). key_der: the PCR signing key. */
+int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t extra_literal,
+		  const void *secret, size_t size, Sealed *out);
+/* Finds the signature in sig_json that approves the current PCR 11 for key_der, and unseals.
+ * -ENOKEY: key_der is not the key the secret was sealed to; -ENOENT: no signature approves the
+ * current PCR values; otherwise tpm_unseal()'s errors. The reason is in tpm_error(t). */
+int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
+		const char *sig_json, void *out, size_t *out_size);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared by the tpm*.c files only. */
+#pragma once
+
+#include <tss2/tss2_esys.h>
+
+#include "tpm.h"
+
+struct Tpm {
+	ESYS_CONTEXT *esys;
+	TSS2_TCTI_CONTEXT *tcti; /* ours to finalize when own_tcti */
+	bool own_tcti, tcti_ldr;
+	char err[320];
+	size_t n_banks;
+	const PcrBank *banks[PCR_BANKS_MAX];
+};
+
+/* Records "what: TPM reason" and returns the mapped -errno. */
+int tpm_fail(Tpm *t, const char *what, TSS2_RC rc);
+/* Records a message of ours and returns error. */
+int tpm_failf(Tpm *t, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tpm_flush(Tpm *t, ESYS_TR *h);
+/* A primary key in the owner hierarchy from template. */
+int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TPM2B_PUBLIC **pub);

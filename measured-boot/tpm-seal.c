@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The storage key, policies, sealing and unsealing. */
+#include <errno.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+#include "tpm-internal.h"
+
+/* The ECC P-256 storage root key template of the TCG provisioning guidance. */
+static const TPM2B_PUBLIC srk_template = {
+	.publicArea = {
+		.type = TPM2_ALG_ECC,
+		.nameAlg = TPM2_ALG_SHA256,
+		.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+				    TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+		.parameters.eccDetail = {
+			.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
+				       .mode.aes = TPM2_ALG_CFB },
+			.scheme.scheme = TPM2_ALG_NULL,
+			.curveID = TPM2_ECC_NIST_P256,
+			.kdf.scheme = TPM2_ALG_NULL,
+		},
+	},
+};
+
+static const TPMT_SYM_DEF session_sym = {
+	.algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB,
+};
+
+static int srk_open(Tpm *t, ESYS_TR *srk, uint8_t name[TPM_NAME_SIZE])
+{
+	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_NAME *n = NULL;
+	TSS2_RC rc;
+	int r;
+
+	r = tpm_create_primary(t, &srk_template, srk, &pub);
+	Esys_Free(pub);
+	if (r < 0)
+		return r;
+	rc = Esys_TR_GetName(t->esys, *srk, &n);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_TR_GetName", rc);
+	if (n->size != TPM_NAME_SIZE)
+		r = tpm_failf(t, EIO, "unexpected storage key name size %u", n->size);
+	else
+		memcpy(name, n->name, TPM_NAME_SIZE);
+	Esys_Free(n);
+	return r;
+}
+
+int tpm_srk_name(Tpm *t, uint8_t name[TPM_NAME_SIZE])
+{
+	ESYS_TR srk = ESYS_TR_NONE;
+	int r = srk_open(t, &srk, name);
+
+	tpm_flush(t, &srk);
+	return r;
+}
+
+/* Salted with the storage key, AES-128-CFB parameter encryption. */
+static int session_start(Tpm *t, ESYS_TR salt_key, TPM2_SE type, TPMA_SESSION attrs,
+			 ESYS_TR *session)
+{
+	TSS2_RC rc;
+
+	rc = Esys_StartAuthSession(t->esys, salt_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, type, &session_sym, TPM2_ALG_SHA256,
+				   session);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_StartAuthSession", rc);
+	rc = Esys_TRSess_SetAttributes(t->esys, *session, attrs, 0xff);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_TRSess_SetAttributes", rc);
+	return 0;
+}
+
+/* The PCR signing key (RSA public key, DER), loaded into the owner hierarchy: a key in the null
+ * hierarchy gets null tickets, which PolicyAuthorize refuses. */
+static int signing_key_load(Tpm *t, const TpmPolicy *p, ESYS_TR *key, TPM2B_NAME **name)
+{
+	const unsigned char *der = p->key_der;
+	TPM2B_PUBLIC pub = { 0 };
+	BIGNUM *n = NULL, *e = NULL;
+	EVP_PKEY *pk;
+	TSS2_RC rc;
+	int r = 0;
+
+	pk = d2i_PUBKEY(NULL, &der, (long)p->key_der_size);
+	if (!pk)
+		return tpm_failf(t, EINVAL, "the PCR signing key is not a public key");
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
+	    !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) ||
+	    !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) ||
+	    BN_num_bytes(n) > (int)sizeof(pub.publicArea.unique.rsa.buffer)) {
+		r = tpm_failf(t, EINVAL, "the PCR signing key must be RSA (2048..4096 bits)");
+		goto out;
+	}
+	pub.publicArea.type = TPM2_ALG_RSA;
+	pub.publicArea.nameAlg = TPM2_ALG_SHA256;
+	pub.publicArea.objectAttributes = TPMA_OBJECT_DECRYPT | TPMA_OBJECT_SIGN_ENCRYPT |
+					  TPMA_OBJECT_USERWITHAUTH;
+	pub.publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+	pub.publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+	pub.publicArea.parameters.rsaDetail.keyBits = (TPMI_RSA_KEY_BITS)BN_num_bits(n);
+	pub.publicArea.parameters.rsaDetail.exponent =
+		BN_get_word(e) == 65537 ? 0 : (UINT32)BN_get_word(e);
+	pub.publicArea.unique.rsa.size = (UINT16)BN_bn2bin(n, pub.publicArea.unique.rsa.buffer);
+	rc = Esys_LoadExternal(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &pub,
+			       ESYS_TR_RH_OWNER, key);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_LoadExternal(PCR signing key)", rc);
+		goto out;
+	}
+	rc = Esys_TR_GetName(t->esys, *key, name);
+	if (rc != TSS2_RC_SUCCESS)
+		r = tpm_fail(t, "Esys_TR_GetName", rc);
+out:
+	BN_free(n);
+	BN_free(e);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
+static void literal_values(const TpmPolicy *p, uint8_t (*v)[32])
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		if (p->literal_mask & (1u << i))
+			memcpy(v[n++], p->literal_values[i], 32);
+}
+
+int tpm_policy_digest(Tpm *t, const TpmPolicy *p, uint8_t digest[32])
+{
+	uint8_t values[PCR_COUNT][32];
+	ESYS_TR key = ESYS_TR_NONE;
+	TPM2B_NAME *name = NULL;
+	int r;
+
+	r = signing_key_load(t, p, &key, &name);
+	tpm_flush(t, &key);
+	if (r < 0)
+		goto out;
+	r = pcr_policy_authorize(digest, name->name, name->size);
+	if (r < 0 || p->literal_mask == 0)
+		goto out;
+	literal_values(p, values);
+	r = pcr_policy_pcr(digest, p->literal_mask, (const uint8_t(*)[32])values);
+out:
+	Esys_Free(name);
+	return r;
+}
+
+int tpm_seal(Tpm *t, const TpmPolicy *p, const void *secret, size_t size, uint8_t **blob,
+	     size_t *blob_size, uint8_t srk_name[TPM_NAME_SIZE])
+{
+	TPM2B_SENSITIVE_CREATE in = { 0 };
+	TPM2B_PUBLIC tmpl = { 0 };
+	const TPM2B_DATA outside = { 0 };
+	const TPML_PCR_SELECTION creation_pcr = { 0 };
+	TPM2B_PRIVATE *priv = NULL;
+	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_CREATION_DATA *cd = NULL;
+	TPM2B_DIGEST *ch = NULL;
+	TPMT_TK_CREATION *ct = NULL;
+	ESYS_TR srk = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	uint8_t *buf = NULL;
+	size_t off = 0, max;
+	TSS2_RC rc;
+	int r;
+
+	if (size == 0 || size > sizeof(in.sensitive.data.buffer))
+		return tpm_failf(t, EINVAL, "a sealed secret holds 1..%zu bytes",
+				 sizeof(in.sensitive.data.buffer));
+	tmpl.publicArea.type = TPM2_ALG_KEYEDHASH;
+	tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
+	/* No userWithAuth: only the policy releases it. noDA: a lockout never bricks the disk. */
+	tmpl.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					   TPMA_OBJECT_NODA;
+	tmpl.publicArea.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
+	tmpl.publicArea.authPolicy.size = 32;
+
+	r = srk_open(t, &srk, srk_name);
+	if (r < 0)
+		goto out;
+	r = tpm_policy_digest(t, p, tmpl.publicArea.authPolicy.buffer);
+	if (r < 0)
+		goto out;
+	r = session_start(t, srk, TPM2_SE_HMAC,
+			  TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION, &session);
+	if (r < 0)
+		goto out;
+	in.sensitive.data.size = (UINT16)size;
+	memcpy(in.sensitive.data.buffer, secret, size);
+	rc = Esys_Create(t->esys, srk, session, ESYS_TR_NONE, ESYS_TR_NONE, &in, &tmpl, &outside,
+			 &creation_pcr, &priv, &pub, &cd, &ch, &ct);
+	explicit_bzero(&in, sizeof(in));
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_Create(sealed key)", rc);
+		goto out;
+	}
+	max = sizeof(*priv) + sizeof(*pub);
+	buf = malloc(max);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, max, &off) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, max, &off) != TSS2_RC_SUCCESS) {
+		r = tpm_failf(t, EIO, "cannot marshal the sealed object");
+		goto out;
+	}
+	*blob = buf;
+	*blob_size = off;
+	buf = NULL;
+out:
+	free(buf);
+	Esys_Free(priv);
+	Esys_Free(pub);
+	Esys_Free(cd);
+	Esys_Free(ch);
+	Esys_Free(ct);
+	tpm_flush(t, &session);
+	tpm_flush(t, &srk);
+	return r;
+}
+
+static TPML_PCR_SELECTION selection(uint32_t mask)
+{
+	TPML_PCR_SELECTION s = { .count = 1 };
+
+	s.pcrSelections[0].hash = TPM2_ALG_SHA256;
+	s.pcrSelections[0].sizeofSelect = 3;
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		if (mask & (1u << i))
+			s.pcrSelections[0].pcrSelect[i / 8] |= 1u << (i % 8);
+	return s;
+}
+
+/* The signed part: the TPM checks the signature, then PolicyPCR + PolicyAuthorize. */
+static int policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmApproval *a)
+{
+	const TPM2B_DIGEST empty = { 0 };
+	const TPM2B_NONCE ref = { 0 };
+	TPM2B_DIGEST approved = { .size = 32 }, ahash = { .size = 32 };
+	TPMT_SIGNATURE sig = { .sigAlg = TPM2_ALG_RSASSA };
+	TPML_PCR_SELECTION sel = selection(a->signed_mask);
+	TPMT_TK_VERIFIED *ticket = NULL;
+	ESYS_TR key = ESYS_TR_NONE;
+	TPM2B_NAME *name = NULL;
+	TSS2_RC rc;
+	int r;
+
+	if (a->sig_size > sizeof(sig.signature.rsassa.sig.buffer))
+		return tpm_failf(t, EBADMSG, "the PCR policy signature is too long");
+	memcpy(approved.buffer, a->policy, 32);
+	r = pcr_hash(PCR_BANK_SHA256, a->policy, 32, ahash.buffer);
+	if (r < 0)
+		return r;
+	sig.signature.rsassa.hash = TPM2_ALG_SHA256;
+	sig.signature.rsassa.sig.size = (UINT16)a->sig_size;
+	memcpy(sig.signature.rsassa.sig.buffer, a->sig, a->sig_size);
+
+	r = signing_key_load(t, p, &key, &name);
+	if (r < 0)
+		goto out;
+	rc = Esys_VerifySignature(t->esys, key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ahash,
+				  &sig, &ticket);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "the PCR policy signature does not verify with the image's key", rc);
+		r = r == -EIO ? r : -EPERM;
+		goto out;
+	}
+	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty,
+			    &sel);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_PolicyPCR(signed PCRs)", rc);
+		goto out;
+	}
+	rc = Esys_PolicyAuthorize(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				  &approved, &ref, name, ticket);
+	if (rc != TSS2_RC_SUCCESS) {
+		/* TPM_RC_VALUE: the PCRs now differ from the ones the signature approves. */
+		r = tpm_fail(t, "the signed PCRs do not have the values the signature approves", rc);
+		r = r == -EIO ? r : -EPERM;
+	}
+out:
+	Esys_Free(ticket);
+	Esys_Free(name);
+	tpm_flush(t, &key);
+	return r;
+}
+
+static int blob_parse(Tpm *t, const uint8_t *blob, size_t size, TPM2B_PRIVATE *priv,
+		      TPM2B_PUBLIC *pub)
+{
+	size_t off = 0;
+
+	if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob, size, &off, priv) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PUBLIC_Unmarshal(blob, size, &off, pub) != TSS2_RC_SUCCESS ||
+	    off != size)
+		return tpm_failf(t, EBADMSG, "the sealed blob is malformed");
+	return 0;
+}
+
+int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *blob,
+	       size_t blob_size, const uint8_t srk_name[TPM_NAME_SIZE], void *out, size_t *out_size)
+{
+	uint8_t name[TPM_NAME_SIZE], values[PCR_COUNT][32];
+	ESYS_TR srk = ESYS_TR_NONE, session = ESYS_TR_NONE, obj = ESYS_TR_NONE;
+	TPM2B_SENSITIVE_DATA *data = NULL;
+	TPM2B_PRIVATE priv = { 0 };
+	TPM2B_PUBLIC pub = { 0 };
+	TSS2_RC rc;
+	int r;
+
+	r = blob_parse(t, blob, blob_size, &priv, &pub);
+	if (r < 0)
+		return r;
+	r = srk_open(t, &srk, name);
+	if (r < 0)
+		goto out;
+	if (memcmp(name, srk_name, TPM_NAME_SIZE) != 0) {
+		r = tpm_failf(t, EKEYREJECTED,
+			      "this TPM's storage key is not the one the key was sealed under");
+		goto out;
+	}
+	r = session_start(t, srk, TPM2_SE_POLICY,
+			  TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, &session);
+	if (r < 0)
+		goto out;
+	if (a) {
+		r = policy_signed(t, session, p, a);
+		if (r < 0)
+			goto out;
+	}
+	if (p->literal_mask) {
+		TPML_PCR_SELECTION sel = selection(p->literal_mask);
+		TPM2B_DIGEST want = { .size = 32 };
+
+		literal_values(p, values);
+		r = pcr_hash(PCR_BANK_SHA256, values, 32 * (size_t)__builtin_popcount(p->literal_mask),
+			     want.buffer);
+		if (r < 0)
+			goto out;
+		/* Passing the expected digest makes a mismatch fail here, with a clear reason. */
+		rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				    &want, &sel);
+		if (rc != TSS2_RC_SUCCESS) {
+			char m[24];
+			pcr_mask_format(p->literal_mask, m, sizeof(m));
+			r = tpm_fail(t, "PCRs bound by value do not match", rc);
+			snprintf(t->err + strlen(t->err), sizeof(t->err) - strlen(t->err),
+				 " [PCR %s]", m);
+			r = r == -EIO ? r : -EPERM;
+			goto out;
+		}
+	}
+	rc = Esys_Load(t->esys, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+		       &obj);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_Load(sealed key)", rc);
+		goto out;
+	}
+	rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &data);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "the TPM refused to unseal the key", rc);
+		goto out;
+	}
+	if (data->size > *out_size)
+		r = tpm_failf(t, ENOBUFS, "the unsealed secret is larger than expected");
+	else {
+		memcpy(out, data->buffer, data->size);
+		*out_size = data->size;
+	}
+	explicit_bzero(data, sizeof(*data));
+out:
+	Esys_Free(data);
+	explicit_bzero(values, sizeof(values));
+	tpm_flush(t, &obj);
+	tpm_flush(t, &session);
+	tpm_flush(t, &srk);
+	return r;
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Opening the TPM, errors, banks, PCR extend and read. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tcti_device.h>
+#include <tss2/tss2_tctildr.h>
+#include <unistd.h>
+
+#include "tpm-internal.h"
+
+#define TPM_DEFAULT_TCTI "device:/dev/tpmrm0"
+
+static int rc_to_errno(TSS2_RC rc)
+{
+	if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
+		return -EIO;
+	if (rc & TPM2_RC_FMT1)
+		switch (rc & (TPM2_RC_FMT1 | 0x3f)) {
+		case TPM2_RC_POLICY_FAIL:
+		case TPM2_RC_SIGNATURE:
+		case TPM2_RC_TICKET:
+		case TPM2_RC_VALUE:
+			return -EPERM;
+		case TPM2_RC_INTEGRITY:
+		case TPM2_RC_SIZE:
+		case TPM2_RC_BINDING:
+			return -EBADMSG;
+		default:
+			return -EIO;
+		}
+	switch (rc & 0xfff) {
+	case TPM2_RC_LOCKOUT:
+		return -EBUSY;
+	case TPM2_RC_POLICY:
+	case TPM2_RC_PCR_CHANGED:
+		return -EPERM;
+	default:
+		return -EIO;
+	}
+}
+
+int tpm_fail(Tpm *t, const char *what, TSS2_RC rc)
+{
+	const char *why = Tss2_RC_Decode(rc);
+
+	if ((rc & 0xfff) == TPM2_RC_LOCKOUT)
+		why = "the TPM is in dictionary-attack lockout";
+	snprintf(t->err, sizeof(t->err), "%s: %s (0x%x)", what, why, rc);
+	return rc_to_errno(rc);
+}
+
+int tpm_failf(Tpm *t, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	va_end(ap);
+	return -abs(error);
+}
+
+const char *tpm_error(const Tpm *t)
+{
+	return t->err[0] ? t->err : "no error";
+}
+
+void tpm_flush(Tpm *t, ESYS_TR *h)
+{
+	if (*h != ESYS_TR_NONE)
+		(void)Esys_FlushContext(t->esys, *h);
+	*h = ESYS_TR_NONE;
+}
+
+/* A device path is opened directly, so PID 1 needs no dlopen()ed TCTI module. */
+static int tcti_device(Tpm *t, const char *path, TSS2_TCTI_CONTEXT **ret)
+{
+	TSS2_TCTI_CONTEXT *tcti;
+	size_t size = 0;
+	TSS2_RC rc;
+
+	if (access(path, F_OK) < 0)
+		return tpm_failf(t, ENODEV, "no TPM: %s: %s", path, strerror(errno));
+	rc = Tss2_Tcti_Device_Init(NULL, &size, path);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Tss2_Tcti_Device_Init", rc);
+	tcti = calloc(1, size);
+	if (!tcti)
+		return -ENOMEM;
+	rc = Tss2_Tcti_Device_Init(tcti, &size, path);
+	if (rc != TSS2_RC_SUCCESS) {
+		free(tcti);
+		return tpm_fail(t, path, rc);
+	}
+	*ret = tcti;
+	return 0;
+}
+
+static int tpm_new(Tpm **ret)
+{
+	Tpm *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	*ret = t;
+	return 0;
+}
+
+static int tpm_init_esys(Tpm *t)
+{
+	TSS2_RC rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_Initialize", rc);
+	return 0;
+}
+
+int tpm_open_tcti(TSS2_TCTI_CONTEXT *tcti, Tpm **ret)
+{
+	Tpm *t;
+	int r = tpm_new(&t);
+
+	if (r < 0)
+		return r;
+	t->tcti = tcti;
+	r = tpm_init_esys(t);
+	*ret = t;
+	return r;
+}
+
+int tpm_open(const char *conf, Tpm **ret)
+{
+	const char *dev;
+	Tpm *t;
+	int r;
+
+	if (!conf)
+		conf = getenv("KCC_TPM2_TCTI");
+	if (!conf || !*conf)
+		conf = TPM_DEFAULT_TCTI;
+	r = tpm_new(&t);
+	if (r < 0)
+		return r;
+	*ret = t;
+	t->own_tcti = true;
+	dev = strncmp(conf, "device:", 7) == 0 ? conf + 7 : NULL;
+	if (dev)
+		r = tcti_device(t, dev, &t->tcti);
+	else {
+		TSS2_RC rc = Tss2_TctiLdr_Initialize(conf, &t->tcti);
+		t->tcti_ldr = rc == TSS2_RC_SUCCESS;
+		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(t, conf, rc);
+		if (r < 0 && strncmp(conf, "swtpm", 5) == 0)
+			r = -ENODEV;
+	}
+	if (r < 0)
+		return r;
+	return tpm_init_esys(t);
+}
+
+void tpm_close(Tpm *t)
+{
+	if (!t)
+		return;
+	if (t->esys)
+		Esys_Finalize(&t->esys);
+	if (t->own_tcti && t->tcti && t->tcti_ldr)
+		Tss2_TctiLdr_Finalize(&t->tcti);
+	else if (t->own_tcti && t->tcti) {
+		Tss2_Tcti_Finalize(t->tcti);
+		free(t->tcti);
+	}
+	free(t);
+}
+
+int tpm_banks(Tpm *t, const PcrBank **banks, size_t max, size_t *n)
+{
+	if (t->n_banks == 0) {
+		TPMS_CAPABILITY_DATA *cap = NULL;
+		TPMI_YES_NO more;
+		TSS2_RC rc;
+
+		rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					TPM2_CAP_PCRS, 0, 1, &more, &cap);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(t, "Esys_GetCapability(PCRS)", rc);
+		for (uint32_t i = 0; i < cap->data.assignedPCR.count; i++) {
+			const TPMS_PCR_SELECTION *s = &cap->data.assignedPCR.pcrSelections[i];
+			const PcrBank *b = pcr_bank_by_alg(s->hash);
+			bool active = false;
+
+			for (unsigned j = 0; j < s->sizeofSelect; j++)
+				active |= s->pcrSelect[j] != 0;
+			if (b && active && t->n_banks < PCR_BANKS_MAX)
+				t->banks[t->n_banks++] = b;
+		}
+		Esys_Free(cap);
+		if (t->n_banks == 0)
+			return tpm_failf(t, ENODEV, "the TPM has no active PCR bank we know");
+	}
+	if (banks) {
+		if (max < t->n_banks)
+			return -ENOBUFS;
+		memcpy(banks, t->banks, t->n_banks * sizeof(*banks));
+	}
+	if (n)
+		*n = t->n_banks;
+	return 0;
+}
+
+int tpm_extend_digests(Tpm *t, unsigned pcr, const PcrDigests *d)
+{
+	TPML_DIGEST_VALUES v = { .count = (uint32_t)d->n };
+	TSS2_RC rc;
+	char what[48];
+
+	if (pcr >= PCR_COUNT || d->n == 0 || d->n > TPM2_NUM_PCR_BANKS)
+		return tpm_failf(t, EINVAL, "bad PCR extend request");
+	for (size_t i = 0; i < d->n; i++) {
+		v.digests[i].hashAlg = d->bank[i]->alg;
+		memcpy(&v.digests[i].digest, d->d[i], d->bank[i]->size);
+	}
+	rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			     ESYS_TR_NONE, &v);
+	if (rc != TSS2_RC_SUCCESS) {
+		snprintf(what, sizeof(what), "Esys_PCR_Extend(%u)", pcr);
+		return tpm_fail(t, what, rc);
+	}
+	return 0;
+}
+
+int tpm_extend(Tpm *t, unsigned pcr, const void *data, size_t len, PcrDigests *digests_out)
+{
+	PcrDigests d = { 0 };
+	int r;
+
+	r = tpm_banks(t, d.bank, PCR_BANKS_MAX, &d.n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < d.n; i++) {
+		r = pcr_hash(d.bank[i], data, len, d.d[i]);
+		if (r < 0)
+			return tpm_failf(t, -r, "cannot hash with %s", d.bank[i]->name);
+	}
+	r = tpm_extend_digests(t, pcr, &d);
+	if (r >= 0 && digests_out)
+		*digests_out = d;
+	return r;
+}
+
+int tpm_pcr_read(Tpm *t, const PcrBank *bank, unsigned pcr, uint8_t value[PCR_DIGEST_MAX])
+{
+	TPML_PCR_SELECTION sel = { .count = 1 };
+	TPML_PCR_SELECTION *sel_out = NULL;
+	TPML_DIGEST *vals = NULL;
+	UINT32 counter;
+	TSS2_RC rc;
+	int r = 0;
+
+	if (pcr >= PCR_COUNT)
+		return tpm_failf(t, EINVAL, "no PCR %u", pcr);
+	sel.pcrSelections[0].hash = bank->alg;
+	sel.pcrSelections[0].sizeofSelect = 3;
+	sel.pcrSelections[0].pcrSelect[pcr / 8] = 1u << (pcr % 8);
+	rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
+			   &sel_out, &vals);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_PCR_Read", rc);
+	if (vals->count != 1 || vals->digests[0].size != bank->size)
+		r = tpm_failf(t, ENOENT, "PCR %u has no %s value", pcr, bank->name);
+	else
+		memcpy(value, vals->digests[0].buffer, bank->size);
+	Esys_Free(sel_out);
+	Esys_Free(vals);
+	return r;
+}
+
+int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TPM2B_PUBLIC **pub)
+{
+	const TPM2B_SENSITIVE_CREATE sens = { 0 };
+	const TPM2B_DATA outside = { 0 };
+	const TPML_PCR_SELECTION creation_pcr = { 0 };
+	TPM2B_CREATION_DATA *cd = NULL;
+	TPM2B_DIGEST *ch = NULL;
+	TPMT_TK_CREATION *ct = NULL;
+	TSS2_RC rc;
+
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &sens, template, &outside, &creation_pcr, handle, pub,
+				&cd, &ch, &ct);
+	Esys_Free(cd);
+	Esys_Free(ch);
+	Esys_Free(ct);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_CreatePrimary", rc);
+	return 0;
+}

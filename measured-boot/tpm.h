@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The TPM, through tpm2-tss ESAPI: the only code of kcc-node that calls Esys_*.
+ * kcc-init and kcc-pcr both use it. Every call returns 0 or -errno; the TPM's own reason
+ * (Tss2_RC_Decode) is kept and tpm_error() returns it for the caller's log line.
+ *
+ * Errno mapping: -ENODEV no TPM; -EPERM a policy, PCR or signature check refused the key;
+ * -EBUSY dictionary-attack lockout; -EBADMSG a blob the TPM does not accept (corrupt, other TPM);
+ * -EKEYREJECTED the storage key is not the one the blob was sealed under; -EIO anything else. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_tcti.h>
+
+#include "pcr.h"
+
+typedef struct Tpm Tpm;
+
+/* tcti: a tctildr configuration ("device:/dev/tpmrm0", "swtpm:path=SOCK"); NULL means
+ * $KCC_TPM2_TCTI, else "device:/dev/tpmrm0". */
+int tpm_open(const char *tcti, Tpm **ret);
+/* Uses a TCTI the caller made (tests wrap one to watch the bytes on the wire). Not owned. */
+int tpm_open_tcti(TSS2_TCTI_CONTEXT *tcti, Tpm **ret);
+void tpm_close(Tpm *t);
+const char *tpm_error(const Tpm *t);
+
+/* The banks that have PCRs allocated, as PcrBank entries of pcr.h. */
+int tpm_banks(Tpm *t, const PcrBank **banks, size_t max, size_t *n);
+/* Extends pcr in every active bank with that bank's hash of data; digests_out (optional) gets
+ * one digest per active bank, in the order of tpm_banks(). */
+int tpm_extend(Tpm *t, unsigned pcr, const void *data, size_t len, PcrDigests *digests_out);
+/* Extends with precomputed digests (one per active bank, as tpm_banks() orders them). */
+int tpm_extend_digests(Tpm *t, unsigned pcr, const PcrDigests *d);
+int tpm_pcr_read(Tpm *t, const PcrBank *bank, unsigned pcr, uint8_t value[PCR_DIGEST_MAX]);
+
+/* Name (nameAlg + SHA-256 of the public area) of the ECC P-256 storage primary key made from the
+ * standard SRK template in the owner hierarchy. */
+#define TPM_NAME_SIZE 34
+int tpm_srk_name(Tpm *t, uint8_t name[TPM_NAME_SIZE]);
+
+/* The policy a secret is sealed under: PolicyAuthorize(key) over the signed PCRs, then PolicyPCR
+ * with literal values. key_der: the PCR signing key (RSA, SubjectPublicKeyInfo DER). */
+typedef struct TpmPolicy {
+	const uint8_t *key_der;
+	size_t key_der_size;
+	uint32_t literal_mask;
+	uint8_t literal_values[PCR_COUNT][32]; /* SHA-256 bank */
+} TpmPolicy;
+
+/* A signed approval: the PolicyPCR digest for signed_mask, and its RSA signature. */
+typedef struct TpmApproval {
+	uint32_t signed_mask;
+	uint8_t policy[32];
+	const uint8_t *sig;
+	size_t sig_size;
+} TpmApproval;
+
+/* Computes the sealed object's policy digest (needs the TPM for the signing key's name). */
+int tpm_policy_digest(Tpm *t, const TpmPolicy *p, uint8_t digest[32]);
+
+/* Seals secret under the policy, below the SRK, through a salted session with the secret
+ * encrypted on the wire. blob: TPM2B_PRIVATE then TPM2B_PUBLIC, marshalled; free() it.
+ * srk_name gets the name of the parent the blob belongs to. */
+int tpm_seal(Tpm *t, const TpmPolicy *p, const void *secret, size_t size, uint8_t **blob,
+	     size_t *blob_size, uint8_t srk_name[TPM_NAME_SIZE]);
+
+/* Unseals: checks the SRK's name, verifies the approval's signature in the TPM, satisfies the
+ * policy in a salted policy session whose response is encrypted, unseals into out (size in
+ * *out_size, capacity passed in). */
+int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *blob,
+	       size_t blob_size, const uint8_t srk_name[TPM_NAME_SIZE], void *out, size_t *out_size);
+
+/* A quote over the SHA-256 bank of mask with the caller's nonce, signed by the attestation key
+ * (a restricted ECC P-256 signing primary in the owner hierarchy, the same on every call).
+ * attest: marshalled TPMS_ATTEST; sig: marshalled TPMT_SIGNATURE; ak_der: the key as
+ * SubjectPublicKeyInfo DER. All three are malloc'ed. */
+typedef struct TpmQuote {
+	uint8_t *attest, *sig, *ak_der;
+	size_t attest_size, sig_size, ak_der_size;
+} TpmQuote;
+int tpm_quote(Tpm *t, uint32_t mask, const uint8_t *nonce, size_t nonce_size, TpmQuote *q);
+void tpm_quote_done(TpmQuote *q);
