@@ -233,6 +233,28 @@ static int find_state(const char *disk, char *node, size_t size)
 	return 0;
 }
 
+/* Leaves the public parts of the policy and the sealed token in /run/kcc, for kcc-pcr on the
+ * running node (attestation, and tests that prove the key can no longer be unsealed). */
+static void publish(const char *node, const char *key_src, const char *sig_src)
+{
+	const char *const copies[][2] = {
+		{ key_src, STATE_RUN_DIR "/tpm2-pcr-public-key.pem" },
+		{ sig_src, STATE_RUN_DIR "/tpm2-pcr-signature.json" },
+	};
+	LuksInfo info;
+
+	for (size_t i = 0; i < ARRAY_SIZE(copies); i++) {
+		_cleanup_free_ char *text = NULL;
+		if (read_small_file(copies[i][0], 256 * 1024, &text) < 0 ||
+		    write_new_file(copies[i][1], text, 0644) < 0)
+			log_warning("Failed to copy %s to %s, ignoring", copies[i][0], copies[i][1]);
+	}
+	if (luks_load(node, &info) >= 0 && info.token_json &&
+	    write_new_file(STATE_RUN_DIR "/state-token.json", info.token_json, 0644) < 0)
+		log_warning("Failed to write %s/state-token.json, ignoring", STATE_RUN_DIR);
+	free(info.token_json);
+}
+
 int stage_state_run(const char *disk, const char *target)
 {
 	_cleanup_(secrets_freep) Secrets *s = NULL;
@@ -290,5 +312,9 @@ int stage_state_run(const char *disk, const char *target)
 		  NULL) < 0)
 		return log_error_errno(-errno, "Failed to mount the state volume on %s: %m", target);
 	log_info("state volume mounted on %s", target);
+	if (measure_boot_is_direct())
+		publish(node, POLICY_DIRECT_KEY, POLICY_DIRECT_SIG);
+	else
+		publish(node, POLICY_UKI_KEY, POLICY_UKI_SIG);
 	return 0;
 }

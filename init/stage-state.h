@@ -7,6 +7,7 @@
 
 #define STATE_DM_NAME "state"
 #define STATE_CONF "/etc/kcc/state.conf"
+#define STATE_RUN_DIR "/run/kcc"
 
 /* disk: the whole disk of the root ("vda"); target: where /var goes ("/sysroot/var"). */
 int stage_state_run(const char *disk, const char *target);

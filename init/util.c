@@ -14,13 +14,13 @@ unsigned long long now_ms(void)
 	return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
 }
 
-int write_string_fileat(int dirfd, const char *path, const char *s)
+static int write_string_flags(int dirfd, const char *path, const char *s, int flags, mode_t mode)
 {
 	_cleanup_close_ int fd = -EBADF;
 	size_t n = strlen(s);
 	ssize_t k;
 
-	fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY | flags, mode);
 	if (fd < 0)
 		return -errno;
 	k = write(fd, s, n);
@@ -31,9 +31,19 @@ int write_string_fileat(int dirfd, const char *path, const char *s)
 	return 0;
 }
 
+int write_string_fileat(int dirfd, const char *path, const char *s)
+{
+	return write_string_flags(dirfd, path, s, 0, 0);
+}
+
 int write_string_file(const char *path, const char *s)
 {
 	return write_string_fileat(AT_FDCWD, path, s);
+}
+
+int write_new_file(const char *path, const char *s, mode_t mode)
+{
+	return write_string_flags(AT_FDCWD, path, s, O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
 }
 
 int read_small_file(const char *path, size_t max, char **ret)

@@ -82,6 +82,8 @@ unsigned long long now_ms(void);
 /* Writes a whole string to a file (sysfs, procfs, cgroupfs), no O_CREAT. */
 int write_string_file(const char *path, const char *s);
 int write_string_fileat(int dirfd, const char *path, const char *s);
+/* Creates (or truncates) a regular file with s as its content. */
+int write_new_file(const char *path, const char *s, mode_t mode);
 /* Reads a small file into a NUL-terminated buffer (max bytes, newline kept). */
 int read_small_file(const char *path, size_t max, char **ret);
 /* mkdir -p with mode, ignoring EEXIST. */

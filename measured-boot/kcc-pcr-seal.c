@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "kcc-pcr.h"
+#include "tpm-internal.h"
 #include "pcr.h"
+#include "pcrsig.h"
 #include "quote.h"
 #include "sealed.h"
 
@@ -90,8 +92,10 @@ int cmd_unseal(int argc, char **argv)
 {
 	static const struct option opts[] = { { "public-key", 1, NULL, 'P' },
 					      { "signature", 1, NULL, 's' },
+					      { "any-entry", 0, NULL, 'a' },
 					      {} };
 	const char *pub = NULL, *sigpath = NULL;
+	bool any = false;
 	uint8_t *der, secret[SECRET_MAX];
 	size_t der_size, n = sizeof(secret);
 	char *sig, err[160];
@@ -105,6 +109,8 @@ int cmd_unseal(int argc, char **argv)
 			pub = optarg;
 		else if (c == 's')
 			sigpath = optarg;
+		else if (c == 'a')
+			any = true;
 		else
 			return EXIT_USAGE;
 	if (!pub || !sigpath || optind != argc)
@@ -129,7 +135,20 @@ int cmd_unseal(int argc, char **argv)
 		return r;
 	}
 	t = tpm_or_die();
-	r = sealed_open(t, &s, der, der_size, sig, secret, &n);
+	if (any) {
+		/* The signature's first entry, whatever PCR 11 is now: the TPM decides. */
+		uint8_t pol[32], *raw;
+		size_t raw_size;
+
+		r = pcrsig_first(sig, SEALED_SIGNED_PCRS, pol, &raw, &raw_size);
+		if (r < 0)
+			r = tpm_failf(t, EBADMSG, "%s has no PCR 11 entry", sigpath);
+		else {
+			r = sealed_open_approved(t, &s, der, der_size, pol, raw, raw_size, secret, &n);
+			free(raw);
+		}
+	} else
+		r = sealed_open(t, &s, der, der_size, sig, secret, &n);
 	free(der);
 	free(sig);
 	sealed_done(&s);

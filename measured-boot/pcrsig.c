@@ -127,8 +127,8 @@ static uint32_t entry_mask(json_object *pcrs)
 	return m;
 }
 
-int pcrsig_find(const char *json, uint32_t mask, const uint8_t fp[32], const uint8_t pol[32],
-		uint8_t **sig, size_t *sig_size)
+static int find_entry(const char *json, uint32_t mask, const uint8_t *fp, const uint8_t *pol,
+		      uint8_t *ret_pol, uint8_t **sig, size_t *sig_size)
 {
 	json_object *root = json_tokener_parse(json), *arr;
 	char fph[65], polh[65];
@@ -138,8 +138,10 @@ int pcrsig_find(const char *json, uint32_t mask, const uint8_t fp[32], const uin
 		json_object_put(root);
 		return -EBADMSG;
 	}
-	hexify(fp, 32, fph);
-	hexify(pol, 32, polh);
+	if (fp)
+		hexify(fp, 32, fph);
+	if (pol)
+		hexify(pol, 32, polh);
 	if (!json_object_object_get_ex(root, "sha256", &arr) ||
 	    !json_object_is_type(arr, json_type_array)) {
 		r = -EBADMSG;
@@ -156,16 +158,32 @@ int pcrsig_find(const char *json, uint32_t mask, const uint8_t fp[32], const uin
 			goto out;
 		}
 		if (entry_mask(jp) != mask ||
-		    strcasecmp(json_object_get_string(jo), polh) != 0)
+		    (pol && strcasecmp(json_object_get_string(jo), polh) != 0))
 			continue;
-		/* systemd 252 omits pkfp in some outputs; when present it must match. */
-		if (json_object_object_get_ex(e, "pkfp", &jf) &&
+		/* When present, the key fingerprint must match. */
+		if (fp && json_object_object_get_ex(e, "pkfp", &jf) &&
 		    strcasecmp(json_object_get_string(jf), fph) != 0)
 			continue;
+		if (ret_pol && unhexify(json_object_get_string(jo), ret_pol, 32) < 0) {
+			r = -EBADMSG;
+			goto out;
+		}
 		r = base64_decode(json_object_get_string(js), sig, sig_size);
 		goto out;
 	}
 out:
 	json_object_put(root);
 	return r;
+}
+
+int pcrsig_find(const char *json, uint32_t mask, const uint8_t fp[32], const uint8_t pol[32],
+		uint8_t **sig, size_t *sig_size)
+{
+	return find_entry(json, mask, fp, pol, NULL, sig, sig_size);
+}
+
+int pcrsig_first(const char *json, uint32_t mask, uint8_t pol[32], uint8_t **sig,
+		 size_t *sig_size)
+{
+	return find_entry(json, mask, NULL, NULL, pol, sig, sig_size);
 }

@@ -21,3 +21,6 @@ int pcrsig_add(json_object *root, uint32_t mask, const uint8_t fp[32], const uin
  * the JSON is malformed. sig is malloc'ed. */
 int pcrsig_find(const char *json, uint32_t mask, const uint8_t fp[32], const uint8_t pol[32],
 		uint8_t **sig, size_t *sig_size);
+/* The first entry for mask, whatever policy it approves (pol and sig filled). */
+int pcrsig_first(const char *json, uint32_t mask, uint8_t pol[32], uint8_t **sig,
+		 size_t *sig_size);

@@ -166,23 +166,39 @@ int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t 
 	return r;
 }
 
-int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
-		const char *sig_json, void *out, size_t *out_size)
+int sealed_open_approved(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
+			 const uint8_t pol[32], const uint8_t *sig, size_t sig_size, void *out,
+			 size_t *out_size)
 {
-	uint8_t fp[32], value[PCR_DIGEST_MAX], pol[32] = { 0 };
-	TpmApproval a = { .signed_mask = s->signed_mask };
-	_Alignas(8) uint8_t values[1][32];
-	uint8_t *sig = NULL;
-	char hex[65];
+	TpmApproval a = { .signed_mask = s->signed_mask, .sig = sig, .sig_size = sig_size };
+	uint8_t fp[32];
 	TpmPolicy p;
 	int r;
 
 	r = pcr_key_fingerprint(key_der, key_der_size, fp);
 	if (r < 0)
-		return r;
+		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
 	if (memcmp(fp, s->pkfp, 32) != 0)
 		return tpm_failf(t, ENOKEY,
 				 "the image's PCR signing key is not the key this secret is sealed to");
+	memcpy(a.policy, pol, 32);
+	policy_from(s, key_der, key_der_size, &p);
+	return tpm_unseal(t, &p, &a, s->blob, s->blob_size, s->srk_name, out, out_size);
+}
+
+int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
+		const char *sig_json, void *out, size_t *out_size)
+{
+	uint8_t fp[32], value[PCR_DIGEST_MAX], pol[32] = { 0 };
+	_Alignas(8) uint8_t values[1][32];
+	uint8_t *sig = NULL;
+	size_t sig_size;
+	char hex[65];
+	int r;
+
+	r = pcr_key_fingerprint(key_der, key_der_size, fp);
+	if (r < 0)
+		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
 	/* The policy the signature must approve: PolicyPCR over the current PCR 11. */
 	r = tpm_pcr_read(t, PCR_BANK_SHA256, 11, value);
 	if (r < 0)
@@ -191,17 +207,14 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 	r = pcr_policy_pcr(pol, s->signed_mask, (const uint8_t(*)[32])values);
 	if (r < 0)
 		return r;
-	r = pcrsig_find(sig_json, s->signed_mask, fp, pol, &sig, &a.sig_size);
+	r = pcrsig_find(sig_json, s->signed_mask, fp, pol, &sig, &sig_size);
 	if (r == -EBADMSG)
 		return tpm_failf(t, EBADMSG, "the PCR signature JSON is malformed");
 	if (r < 0) {
 		hexify(value, 32, hex);
 		return tpm_failf(t, ENOENT, "no signature approves the current PCR 11 (%s)", hex);
 	}
-	memcpy(a.policy, pol, 32);
-	a.sig = sig;
-	policy_from(s, key_der, key_der_size, &p);
-	r = tpm_unseal(t, &p, &a, s->blob, s->blob_size, s->srk_name, out, out_size);
+	r = sealed_open_approved(t, s, key_der, key_der_size, pol, sig, sig_size, out, out_size);
 	free(sig);
 	return r;
 }

@@ -41,3 +41,8 @@ int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t 
  * current PCR values; otherwise tpm_unseal()'s errors. The reason is in tpm_error(t). */
 int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
 		const char *sig_json, void *out, size_t *out_size);
+/* Unseals with the given approval (policy digest and signature), whatever the PCRs are now: the
+ * TPM alone decides. For tests and recovery tools. */
+int sealed_open_approved(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
+			 const uint8_t pol[32], const uint8_t *sig, size_t sig_size, void *out,
+			 size_t *out_size);

@@ -56,6 +56,59 @@ case "$err" in
 *) fail usr-erofs "touch /usr said '$err'" ;;
 esac
 
+# /var is the LUKS2 state volume: ext4 on dm-crypt, nosuid, nodev, noexec.
+varline=$(awk '$2 == "/var" {print $1, $3, $4}' /proc/mounts | tail -n1)
+case "$varline" in
+/dev/mapper/state\ ext4\ rw,nosuid,nodev,noexec*) pass var-luks "$varline" ;;
+*) fail var-luks "$varline" ;;
+esac
+dmtype=$(for d in /sys/block/dm-*; do [ "$(cat $d/dm/name)" = state ] && cat $d/dm/uuid; done)
+case "$dmtype" in CRYPT-LUKS2-*) pass var-dm "dm uuid $dmtype" ;; *) fail var-dm "dm uuid '$dmtype'" ;; esac
+
+# A marker on /var tells the host whether this boot found the data of an earlier one.
+m=/var/lib/kcc-test/marker
+if [ -s $m ]; then
+	echo "kcc-test: INFO var-marker=found:$(cat $m)"
+else
+	mkdir -p /var/lib/kcc-test && cat /proc/sys/kernel/random/uuid >$m && sync
+	echo "kcc-test: INFO var-marker=created:$(cat $m)"
+fi
+
+# The event log replays to the TPM's PCR 11 and 15, with the phases in order.
+out=$(kcc-pcr log 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && echo "$out" | grep -q '^replay 11:sha256=.* matches the TPM' &&
+	echo "$out" | grep -q '^replay 15:sha256=.* matches the TPM'; then
+	pass eventlog "$(echo "$out" | grep -c '') lines, PCR 11 and 15 match"
+else
+	fail eventlog "rc=$rc $(echo $out)"
+fi
+phases=$(echo "$out" | awk '$2 == "phase" {printf "%s ", $3}')
+[ "$phases" = "enter-initrd leave-initrd sysinit ready " ] && pass phases "$phases" || fail phases "'$phases'"
+log=/run/kcc/tpm2-measure.log
+init11=$(grep '"pcr":11,' $log | grep initial-value | grep -o '"hashAlg":"sha256","digest":"[0-9a-f]*"' | cut -d'"' -f8)
+echo "kcc-test: INFO pcr11-initial=$init11"
+echo "kcc-test: INFO pcrs=$(kcc-pcr read 11,15)"
+
+# After leave-initrd nothing can unseal the state key: not with the image's signature matched to
+# the current PCR 11 (none matches), and not with its enter-initrd approval forced on the TPM.
+unseal() {
+	kcc-pcr unseal --public-key /run/kcc/tpm2-pcr-public-key.pem \
+		--signature /run/kcc/tpm2-pcr-signature.json "$@" </run/kcc/state-token.json
+}
+err=$(unseal 2>&1 >/dev/null)
+rc=$?
+case "$rc:$err" in
+1:*"no signature approves the current PCR 11"*) pass unseal-after-boot "rc=$rc $err" ;;
+*) fail unseal-after-boot "rc=$rc $err" ;;
+esac
+err=$(unseal --any-entry 2>&1 >/dev/null)
+rc=$?
+case "$rc:$err" in
+1:*"do not have the values the signature approves"*) pass unseal-forced "rc=$rc $err" ;;
+*) fail unseal-forced "rc=$rc $err" ;;
+esac
+
 # The boot timeline exists as JSON.
 if grep -q '"stages":\[' /run/kcc/boot-timeline.json 2>/dev/null; then
 	pass timeline "$(cat /run/kcc/boot-timeline.json)"
