@@ -151,7 +151,8 @@ static int activate(const char *node, const char *uuid, Secrets *s)
 
 static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 {
-	json_object *tok = json_object_new_object();
+	unsigned long long t0 = now_ms();
+	json_object *tok;
 	char uuid[LUKS_UUID_MAX];
 	uint32_t literal;
 	Sealed sealed;
@@ -169,7 +170,8 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 		return log_error_errno(r, "Failed to seal the state key to the TPM: %s",
 				       tpm_error(measure_tpm()));
 	log_info("state: key sealed to the TPM (signed PCR 11 policy, PCR 15 at zero)");
-	r = sealed_to_json(&sealed, tok);
+	tok = json_object_new_object();
+	r = tok ? sealed_to_json(&sealed, tok) : -ENOMEM;
 	sealed_done(&sealed);
 	if (r >= 0)
 		r = luks_format(node, s->pass, s->pass_size,
@@ -188,12 +190,14 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	r = luks_mark_ready(node);
 	if (r < 0)
 		return log_error_errno(r, "Failed to mark %s provisioned: %m", node);
-	log_info("state: provisioned");
+	log_info("state: provisioned (%llu ms)", now_ms() - t0);
 	return 0;
 }
 
 static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip, Secrets *s)
 {
+	unsigned long long t0, t1;
+	unsigned long n0;
 	json_object *tok;
 	char err[160];
 	Sealed sealed;
@@ -209,14 +213,21 @@ static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip,
 		return log_error_errno(-EBADMSG, "The %s token of %s is corrupt: %s",
 				       LUKS_TOKEN_TYPE, node, tok ? err : "not JSON");
 	s->pass_size = sizeof(s->pass);
+	t0 = now_ms();
+	n0 = tpm_commands(measure_tpm());
 	r = sealed_open(measure_tpm(), &sealed, ip->key_der, ip->key_der_size, ip->sig_json,
 			s->pass, &s->pass_size);
 	sealed_done(&sealed);
 	if (r < 0)
 		return log_error_errno(r, "The TPM did not release the state key: %s",
 				       tpm_error(measure_tpm()));
-	log_info("state: key unsealed by the TPM");
-	return activate(node, info->uuid, s);
+	t1 = now_ms();
+	log_info("state: key unsealed by the TPM (%lu TPM commands, %llu ms)",
+		 tpm_commands(measure_tpm()) - n0, t1 - t0);
+	r = activate(node, info->uuid, s);
+	if (r >= 0)
+		log_info("state: unlocked (unseal and activation %llu ms)", now_ms() - t0);
+	return r;
 }
 
 static int find_state(const char *disk, char *node, size_t size)

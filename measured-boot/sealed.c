@@ -199,6 +199,9 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 	r = pcr_key_fingerprint(key_der, key_der_size, fp);
 	if (r < 0)
 		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
+	if (memcmp(fp, s->pkfp, 32) != 0)
+		return tpm_failf(t, ENOKEY,
+				 "the image's PCR signing key is not the key this secret is sealed to");
 	/* The policy the signature must approve: PolicyPCR over the current PCR 11. */
 	r = tpm_pcr_read(t, PCR_BANK_SHA256, 11, value);
 	if (r < 0)

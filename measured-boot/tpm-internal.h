@@ -6,8 +6,20 @@
 
 #include "tpm.h"
 
+/* A pass-through TCTI between ESAPI and the real one: counts commands and shows the bytes on the
+ * wire to an optional hook. */
+typedef struct WireTcti {
+	TSS2_TCTI_CONTEXT_COMMON_V2 common;
+	TSS2_TCTI_CONTEXT *inner;
+	Tpm *tpm;
+} WireTcti;
+
 struct Tpm {
 	ESYS_CONTEXT *esys;
+	WireTcti wire;
+	unsigned long n_commands;
+	TpmWireHook hook;
+	void *hook_data;
 	TSS2_TCTI_CONTEXT *tcti; /* ours to finalize when own_tcti */
 	bool own_tcti, tcti_ldr;
 	char err[320];

@@ -63,6 +63,17 @@ int tpm_failf(Tpm *t, int error, const char *fmt, ...)
 	return -abs(error);
 }
 
+unsigned long tpm_commands(const Tpm *t)
+{
+	return t->n_commands;
+}
+
+void tpm_set_wire_hook(Tpm *t, TpmWireHook hook, void *data)
+{
+	t->hook = hook;
+	t->hook_data = data;
+}
+
 const char *tpm_error(const Tpm *t)
 {
 	return t->err[0] ? t->err : "no error";
@@ -109,9 +120,65 @@ static int tpm_new(Tpm **ret)
 	return 0;
 }
 
+static TSS2_RC wire_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t *cmd)
+{
+	WireTcti *w = (WireTcti *)ctx;
+
+	w->tpm->n_commands++;
+	if (w->tpm->hook)
+		w->tpm->hook(false, cmd, size, w->tpm->hook_data);
+	return Tss2_Tcti_Transmit(w->inner, size, cmd);
+}
+
+static TSS2_RC wire_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *resp, int32_t timeout)
+{
+	WireTcti *w = (WireTcti *)ctx;
+	TSS2_RC rc = Tss2_Tcti_Receive(w->inner, size, resp, timeout);
+
+	if (rc == TSS2_RC_SUCCESS && resp && w->tpm->hook)
+		w->tpm->hook(true, resp, *size, w->tpm->hook_data);
+	return rc;
+}
+
+static void wire_finalize(TSS2_TCTI_CONTEXT *ctx)
+{
+	(void)ctx; /* the inner TCTI is finalized by tpm_close() */
+}
+
+static TSS2_RC wire_cancel(TSS2_TCTI_CONTEXT *ctx)
+{
+	return Tss2_Tcti_Cancel(((WireTcti *)ctx)->inner);
+}
+
+static TSS2_RC wire_poll(TSS2_TCTI_CONTEXT *ctx, TSS2_TCTI_POLL_HANDLE *h, size_t *n)
+{
+	return Tss2_Tcti_GetPollHandles(((WireTcti *)ctx)->inner, h, n);
+}
+
+static TSS2_RC wire_locality(TSS2_TCTI_CONTEXT *ctx, uint8_t locality)
+{
+	return Tss2_Tcti_SetLocality(((WireTcti *)ctx)->inner, locality);
+}
+
+static TSS2_RC wire_sticky(TSS2_TCTI_CONTEXT *ctx, TPM2_HANDLE *handle, uint8_t sticky)
+{
+	return Tss2_Tcti_MakeSticky(((WireTcti *)ctx)->inner, handle, sticky);
+}
+
 static int tpm_init_esys(Tpm *t)
 {
-	TSS2_RC rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+	TSS2_RC rc;
+
+	t->wire = (WireTcti){
+		.common = { .v1 = { .magic = 0x6b63632d77697265ULL, .version = 2,
+				    .transmit = wire_transmit, .receive = wire_receive,
+				    .finalize = wire_finalize, .cancel = wire_cancel,
+				    .getPollHandles = wire_poll, .setLocality = wire_locality },
+			    .makeSticky = wire_sticky },
+		.inner = t->tcti,
+		.tpm = t,
+	};
+	rc = Esys_Initialize(&t->esys, (TSS2_TCTI_CONTEXT *)&t->wire, NULL);
 
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail(t, "Esys_Initialize", rc);

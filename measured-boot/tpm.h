@@ -24,6 +24,11 @@ int tpm_open(const char *tcti, Tpm **ret);
 int tpm_open_tcti(TSS2_TCTI_CONTEXT *tcti, Tpm **ret);
 void tpm_close(Tpm *t);
 const char *tpm_error(const Tpm *t);
+/* Commands sent to the TPM so far. */
+unsigned long tpm_commands(const Tpm *t);
+/* Sees every command (is_response false) and response on the wire, as the bus would. */
+typedef void (*TpmWireHook)(bool is_response, const uint8_t *buf, size_t size, void *data);
+void tpm_set_wire_hook(Tpm *t, TpmWireHook hook, void *data);
 
 /* The banks that have PCRs allocated, as PcrBank entries of pcr.h. */
 int tpm_banks(Tpm *t, const PcrBank **banks, size_t max, size_t *n);

@@ -2,15 +2,19 @@
 UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit
-UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps
+UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/util.c
 $(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
+MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
+$(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
+$(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c
 $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 	@mkdir -p $(UNIT)
-	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) -lcmocka
+	$(CC) $(UNIT_CFLAGS) -Imeasured-boot $(shell pkg-config --cflags $(TPM_PKGS)) -o $@ \
+		$(filter %.c,$^) -lcmocka $(shell pkg-config --libs $(TPM_PKGS))
 
 unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@for t in $^; do $$t || exit 1; done

@@ -50,3 +50,17 @@ part_offset() {
 }
 
 agent_checks="pid1 verity-root dm-name usr-erofs timeline cgroup user restart-1 restart-2 ctl-status ctl-usage reap"
+
+# The state partition is partition 6 of the image.
+STATE_PART=6
+part_size() {
+	sfdisk -J "$1" | jq ".partitiontable.partitions[$(($2 - 1))].size * 512"
+}
+# part_get DISK N FILE / part_put DISK N FILE: copies a partition out of or into a disk image.
+part_get() {
+	dd if="$1" of="$3" bs=1M skip=$(($(part_offset "$1" "$2") / 1048576)) \
+		count=$(($(part_size "$1" "$2") / 1048576)) status=none
+}
+part_put() {
+	dd if="$3" of="$1" bs=1M seek=$(($(part_offset "$1" "$2") / 1048576)) conv=notrunc status=none
+}

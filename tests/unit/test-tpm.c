@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The measured-boot library against a real TPM: swtpm, started fresh by this test (fresh state:
+ * PCRs at zero), reached through the same tctildr path kcc-pcr uses on a host. */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#include "eventlog.h"
+#include "pcrsig.h"
+#include "quote.h"
+#include "sealed.h"
+#include "tpm-internal.h"
+
+static char dir[] = "/tmp/kcc-test-tpm-XXXXXX";
+static char tcti[256], keypath[300];
+static pid_t swtpm;
+static uint8_t *key_der, *other_der;
+static size_t key_der_size, other_der_size;
+static const uint8_t secret[32] = "0123456789abcdef0123456789abcdef";
+
+static int start_swtpm(void)
+{
+	char sock[300], ctrl[320], state[300];
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", sock);
+	snprintf(state, sizeof(state), "dir=%s", dir);
+	swtpm = fork();
+	if (swtpm == 0) {
+		char srv[320], logf[320];
+		snprintf(srv, sizeof(srv), "type=unixio,path=%s", sock);
+		snprintf(logf, sizeof(logf), "%s/swtpm.log", dir);
+		if (!freopen(logf, "we", stdout) || !freopen(logf, "ae", stderr))
+			_exit(127);
+		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", srv,
+		       "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && access(sock, F_OK) < 0; i++)
+		usleep(20000);
+	snprintf(tcti, sizeof(tcti), "swtpm:path=%s", sock);
+	return access(sock, F_OK);
+}
+
+static int der_of_new_key(const char *pem_path, uint8_t **der, size_t *size)
+{
+	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	unsigned char *out = NULL;
+	FILE *f;
+	int n;
+
+	if (!pk)
+		return -1;
+	if (pem_path) {
+		f = fopen(pem_path, "we");
+		if (!f || !PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL))
+			return -1;
+		fclose(f);
+	}
+	n = i2d_PUBKEY(pk, &out);
+	EVP_PKEY_free(pk);
+	if (n <= 0)
+		return -1;
+	*der = out;
+	*size = (size_t)n;
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	setenv("TSS2_LOG", "all+none", 1);
+	if (start_swtpm() < 0)
+		return -1;
+	snprintf(keypath, sizeof(keypath), "%s/pcr-key.pem", dir);
+	if (der_of_new_key(keypath, &key_der, &key_der_size) < 0 ||
+	    der_of_new_key(NULL, &other_der, &other_der_size) < 0)
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[400];
+
+	(void)state;
+	kill(swtpm, SIGTERM);
+	waitpid(swtpm, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	OPENSSL_free(key_der);
+	OPENSSL_free(other_der);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static Tpm *open_tpm(void)
+{
+	Tpm *t = NULL;
+
+	assert_int_equal(tpm_open(tcti, &t), 0);
+	return t;
+}
+
+/* The signature JSON approving PCR 11's current value, made as the builder makes it. */
+static char *sign_current(Tpm *t)
+{
+	uint8_t v[PCR_DIGEST_MAX], pol[32] = { 0 }, fp[32], *sig;
+	size_t sig_size;
+	json_object *root = json_object_new_object();
+	char *out;
+
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	assert_int_equal(pcr_policy_pcr(pol, 1u << 11, (const uint8_t(*)[32])v), 0);
+	assert_int_equal(pcr_key_fingerprint(key_der, key_der_size, fp), 0);
+	assert_int_equal(pcrsig_sign(keypath, pol, &sig, &sig_size), 0);
+	assert_int_equal(pcrsig_add(root, 1u << 11, fp, pol, sig, sig_size), 0);
+	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+	free(sig);
+	return out;
+}
+
+static void seal(Tpm *t, Sealed *s)
+{
+	assert_int_equal(sealed_create(t, key_der, key_der_size, 0, secret, sizeof(secret), s), 0);
+	assert_int_equal(s->literal_mask, 1u << 15);
+}
+
+static int unseal(Tpm *t, const Sealed *s, const char *sig)
+{
+	uint8_t out[64];
+	size_t n = sizeof(out);
+	int r = sealed_open(t, s, key_der, key_der_size, sig, out, &n);
+
+	if (r == 0) {
+		assert_int_equal(n, sizeof(secret));
+		assert_memory_equal(out, secret, n);
+	}
+	return r;
+}
+
+/* PCR 11 and 15 start at zero and cannot be reset: the tests run in order, each reads the PCR
+ * values it needs, and the PCR 15 test (after which nothing unseals) comes last of the sealing
+ * tests. */
+static void test_seal_unseal(void **state)
+{
+	Tpm *t = open_tpm();
+	Sealed s;
+	char *sig;
+
+	(void)state;
+	assert_int_equal(tpm_extend(t, 11, "enter-initrd", 12, NULL), 0);
+	seal(t, &s);
+	sig = sign_current(t);
+	assert_int_equal(unseal(t, &s, sig), 0);
+	/* The JSON form (the LUKS2 token) round-trips. */
+	{
+		json_object *o = json_object_new_object();
+		Sealed back;
+		char err[128];
+		assert_int_equal(sealed_to_json(&s, o), 0);
+		assert_int_equal(sealed_from_json(o, &back, err, sizeof(err)), 0);
+		assert_int_equal(unseal(t, &back, sig), 0);
+		sealed_done(&back);
+		json_object_put(o);
+	}
+	free(sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
+static void test_extend_breaks_unseal_and_resign_restores(void **state)
+{
+	uint8_t pol[32], out[64], *raw;
+	size_t raw_size, n = sizeof(out);
+	Tpm *t = open_tpm();
+	char *old_sig, *new_sig;
+	Sealed s;
+
+	(void)state;
+	seal(t, &s);
+	old_sig = sign_current(t);
+	assert_int_equal(unseal(t, &s, old_sig), 0);
+	/* leave-initrd: no signature approves PCR 11 any more ... */
+	assert_int_equal(tpm_extend(t, 11, "leave-initrd", 12, NULL), 0);
+	assert_int_equal(unseal(t, &s, old_sig), -ENOENT);
+	/* ... and forcing the old approval on the TPM is refused by the TPM itself. */
+	assert_int_equal(pcrsig_first(old_sig, 1u << 11, pol, &raw, &raw_size), 0);
+	assert_int_equal(sealed_open_approved(t, &s, key_der, key_der_size, pol, raw, raw_size, out, &n),
+			 -EPERM);
+	free(raw);
+	/* A new image signed with the same key: the old blob unseals again, no re-sealing. */
+	new_sig = sign_current(t);
+	assert_int_equal(unseal(t, &s, new_sig), 0);
+	free(old_sig);
+	free(new_sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
+static void test_wrong_key_and_tampered_signature(void **state)
+{
+	uint8_t out[64];
+	size_t n = sizeof(out);
+	Tpm *t = open_tpm();
+	char *sig, *p;
+	Sealed s;
+
+	(void)state;
+	seal(t, &s);
+	sig = sign_current(t);
+	/* Another image's key: refused before the TPM is asked. */
+	assert_int_equal(sealed_open(t, &s, other_der, other_der_size, sig, out, &n), -ENOKEY);
+	/* A signature with one character changed: the TPM's VerifySignature refuses it. */
+	p = strstr(sig, "\"sig\":\"") + 7;
+	*p = *p == 'A' ? 'B' : 'A';
+	assert_int_equal(unseal(t, &s, sig), -EPERM);
+	assert_non_null(strstr(tpm_error(t), "signature"));
+	free(sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
+static void test_pcr15_breaks_unseal(void **state)
+{
+	Tpm *t = open_tpm();
+	char *sig;
+	Sealed s;
+
+	(void)state;
+	seal(t, &s);
+	sig = sign_current(t);
+	assert_int_equal(tpm_extend(t, 15, "cryptsetup:state:x", 18, NULL), 0);
+	assert_int_equal(unseal(t, &s, sig), -EPERM);
+	assert_non_null(strstr(tpm_error(t), "[PCR 15]"));
+	free(sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
+/* What a bus sniffer sees: sessions salted with the storage key, and never the secret. */
+typedef struct Wire {
+	size_t salted, unsalted, commands;
+	bool secret_seen;
+} Wire;
+
+static void watch(bool is_response, const uint8_t *buf, size_t size, void *data)
+{
+	Wire *w = data;
+
+	for (size_t i = 0; i + sizeof(secret) <= size; i++)
+		if (memcmp(buf + i, secret, sizeof(secret)) == 0)
+			w->secret_seen = true;
+	if (is_response)
+		return;
+	w->commands++;
+	if (size < 22)
+		return;
+	/* header: tag(2) size(4) code(4); StartAuthSession: tpmKey(4) bind(4) nonceCaller(TPM2B)
+	 * encryptedSalt(TPM2B) … */
+	if (((uint32_t)buf[6] << 24 | buf[7] << 16 | buf[8] << 8 | buf[9]) == TPM2_CC_StartAuthSession) {
+		uint32_t key = (uint32_t)buf[10] << 24 | buf[11] << 16 | buf[12] << 8 | buf[13];
+		size_t nonce = (size_t)(buf[18] << 8 | buf[19]);
+		size_t salt = 20 + nonce + 2 <= size ? (size_t)(buf[20 + nonce] << 8 | buf[21 + nonce]) : 0;
+		if (key != TPM2_RH_NULL && salt > 0)
+			w->salted++;
+		else
+			w->unsalted++;
+	}
+}
+
+/* Sealing and unsealing (PCR 15 still zero here), watched on the wire. */
+static void test_sessions_are_salted(void **state)
+{
+	Tpm *t = open_tpm();
+	Wire w = { 0 };
+	char *sig;
+	Sealed s;
+
+	(void)state;
+	tpm_set_wire_hook(t, watch, &w);
+	seal(t, &s);
+	assert_int_equal(w.salted, 1);
+	sig = sign_current(t);
+	assert_int_equal(unseal(t, &s, sig), 0);
+	assert_int_equal(w.salted, 2);
+	assert_int_equal(w.unsalted, 0);
+	/* The secret went in (Create) and came out (Unseal) encrypted. */
+	assert_false(w.secret_seen);
+	assert_int_equal(tpm_commands(t), w.commands);
+	free(sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
+static void test_eventlog_replays_to_tpm(void **state)
+{
+	char path[320];
+	Tpm *t = open_tpm();
+	PcrDigests d = { 0 };
+	EventlogReplay rp;
+	uint8_t v[PCR_DIGEST_MAX];
+	char err[128];
+	size_t bi = (size_t)(PCR_BANK_SHA256 - pcr_bank_table);
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/measure.log", dir);
+	assert_int_equal(tpm_banks(t, d.bank, PCR_BANKS_MAX, &d.n), 0);
+	for (size_t i = 0; i < d.n; i++)
+		assert_int_equal(tpm_pcr_read(t, d.bank[i], 11, d.d[i]), 0);
+	assert_int_equal(eventlog_append(path, 11, &d, "kcc", "initial-value", NULL), 0);
+	assert_int_equal(tpm_extend(t, 11, "sysinit", 7, &d), 0);
+	assert_int_equal(eventlog_append(path, 11, &d, "systemd", "phase", "sysinit"), 0);
+	assert_int_equal(tpm_extend(t, 11, "ready", 5, &d), 0);
+	assert_int_equal(eventlog_append(path, 11, &d, "systemd", "phase", "ready"), 0);
+	assert_int_equal(eventlog_replay(path, &rp, NULL, err, sizeof(err)), 0);
+	assert_int_equal(rp.n_records, 3);
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	assert_memory_equal(rp.value[bi][11], v, 32);
+	/* A log missing an event does not replay to the TPM's value. */
+	assert_int_equal(tpm_extend(t, 11, "unlogged", 8, NULL), 0);
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	assert_memory_not_equal(rp.value[bi][11], v, 32);
+	tpm_close(t);
+}
+
+static void test_quote(void **state)
+{
+	static const uint8_t nonce[16] = "fresh-nonce-1234";
+	uint8_t vals[2][32], v[PCR_DIGEST_MAX];
+	uint32_t mask = (1u << 11) | (1u << 15);
+	char err[160];
+	Tpm *t = open_tpm();
+	TpmQuote q;
+
+	(void)state;
+	assert_int_equal(tpm_quote(t, mask, nonce, sizeof(nonce), &q), 0);
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	memcpy(vals[0], v, 32);
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 15, v), 0);
+	memcpy(vals[1], v, 32);
+	assert_int_equal(quote_verify(q.attest, q.attest_size, q.sig, q.sig_size, q.ak_der,
+				      q.ak_der_size, nonce, sizeof(nonce), mask,
+				      (const uint8_t(*)[32])vals, err, sizeof(err)),
+			 0);
+	/* Another nonce (a replayed quote), and a forged PCR value, are both rejected. */
+	assert_int_equal(quote_verify(q.attest, q.attest_size, q.sig, q.sig_size, q.ak_der,
+				      q.ak_der_size, (const uint8_t *)"other-nonce-1234", 16, mask,
+				      (const uint8_t(*)[32])vals, err, sizeof(err)),
+			 -EPERM);
+	vals[1][0] ^= 1;
+	assert_int_equal(quote_verify(q.attest, q.attest_size, q.sig, q.sig_size, q.ak_der,
+				      q.ak_der_size, nonce, sizeof(nonce), mask,
+				      (const uint8_t(*)[32])vals, err, sizeof(err)),
+			 -EPERM);
+	tpm_quote_done(&q);
+	tpm_close(t);
+}
+
+static void test_no_tpm(void **state)
+{
+	Tpm *t = NULL;
+
+	(void)state;
+	assert_int_equal(tpm_open("device:/nonexistent/tpmrm0", &t), -ENODEV);
+	assert_non_null(strstr(tpm_error(t), "no TPM"));
+	tpm_close(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_tpm),
+		cmocka_unit_test(test_sessions_are_salted),
+		cmocka_unit_test(test_seal_unseal),
+		cmocka_unit_test(test_extend_breaks_unseal_and_resign_restores),
+		cmocka_unit_test(test_wrong_key_and_tampered_signature),
+		cmocka_unit_test(test_pcr15_breaks_unseal),
+		cmocka_unit_test(test_eventlog_replays_to_tpm),
+		cmocka_unit_test(test_quote),
+	};
+	return cmocka_run_group_tests_name("tpm", tests, group_setup, group_teardown);
+}
