@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# kcc-pcr against a fresh swtpm on the host: agreement with systemd-measure (prediction and
+# signature, byte for byte), seal/unseal, log replay, quotes, and bad input (exit 100), a refused
+# check (exit 1), no TPM (exit 111).
+load helper
+
+PCR=$TOP/build/bin/kcc-pcr
+MEASURE=/usr/lib/systemd/systemd-measure
+
+setup_file() {
+	S=$BATS_FILE_TMPDIR
+	swtpm socket --tpm2 --tpmstate "dir=$S" --server "type=unixio,path=$S/sock" \
+		--ctrl "type=unixio,path=$S/sock.ctrl" --flags not-need-init,startup-clear \
+		--daemon --pid "file=$S/swtpm.pid" --log "file=$S/swtpm.log"
+	for _ in $(seq 50); do [ -S "$S/sock" ] && break; sleep 0.1; done
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$S/k.pem" 2>/dev/null
+	openssl pkey -in "$S/k.pem" -pubout -out "$S/k.pub"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$S/ec.pem" 2>/dev/null
+	head -c 32 /dev/urandom >"$S/secret"
+	# The sections of the test image's UKI, for systemd-measure.
+	for s in linux osrel cmdline initrd pcrpkey; do
+		objcopy -O binary --only-section=.$s "$TEST_IMAGE/kcc-node.efi" "$S/sec.$s"
+	done
+}
+
+teardown_file() {
+	kill "$(cat "$BATS_FILE_TMPDIR/swtpm.pid")" 2>/dev/null || true
+}
+
+setup() {
+	S=$BATS_FILE_TMPDIR
+	export KCC_TPM2_TCTI=swtpm:path=$S/sock
+}
+
+sections() {
+	echo --linux="$S/sec.linux" --osrel="$S/sec.osrel" --cmdline="$S/sec.cmdline" \
+		--initrd="$S/sec.initrd" --pcrpkey="$S/sec.pcrpkey" --bank=sha256
+}
+
+@test "kcc-pcr predict: equals systemd-measure calculate for the image's UKI, every phase" {
+	for p in enter-initrd leave-initrd sysinit ready; do
+		ours=$("$PCR" predict --uki "$TEST_IMAGE/kcc-node.efi" --phase $p)
+		theirs=$("$MEASURE" calculate $(sections) --phase=$(case $p in
+			enter-initrd) echo enter-initrd ;;
+			leave-initrd) echo enter-initrd:leave-initrd ;;
+			sysinit) echo enter-initrd:leave-initrd:sysinit ;;
+			ready) echo enter-initrd:leave-initrd:sysinit:ready ;; esac) 2>/dev/null)
+		echo "$p: ours $ours, systemd-measure $theirs"
+		[ -n "$ours" ] && [ "$ours" = "$theirs" ]
+	done
+}
+
+@test "kcc-pcr sign: byte-identical to systemd-measure sign (pcrs, pkfp, pol, sig)" {
+	ours=$("$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --private-key "$S/k.pem" --public-key "$S/k.pub" | jq -S .)
+	theirs=$("$MEASURE" sign $(sections) --phase=enter-initrd --private-key="$S/k.pem" \
+		--public-key="$S/k.pub" --tpm2-device="swtpm:path=$S/sock" | jq -S .)
+	echo "ours: $ours"
+	echo "theirs: $theirs"
+	[ "$(echo "$ours" | jq -r '.sha256[0].sig')" != null ]
+	[ "$ours" = "$theirs" ]
+}
+
+@test "kcc-pcr: the image carries the UKI's signed policy and the prediction the builder signed" {
+	want=$("$PCR" predict --uki "$TEST_IMAGE/kcc-node.efi" --json | jq -r .value)
+	objcopy -O binary --only-section=.pcrsig "$TEST_IMAGE/kcc-node.efi" "$S/pcrsig"
+	cmp "$S/pcrsig" "$TEST_IMAGE/tpm2-pcr-signature.json"
+	# The signed policy is PolicyPCR(11 = predicted value): sign the same value ourselves.
+	pol=$("$PCR" sign --value "$want" --private-key "$S/k.pem" --public-key "$S/k.pub" | jq -r '.sha256[0].pol')
+	[ "$(jq -r '.sha256[0].pol' "$S/pcrsig")" = "$pol" ]
+	cmp "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-public-key.pem"
+}
+
+@test "kcc-pcr seal/unseal: the secret comes back while PCR 11 matches, not after an extend" {
+	"$PCR" seal --public-key "$S/k.pub" <"$S/secret" >"$S/sealed.json"
+	jq -e '."kcc-literal"."15" == "0000000000000000000000000000000000000000000000000000000000000000"' "$S/sealed.json"
+	"$PCR" extend 11 enter-initrd
+	v=$("$PCR" read 11 | jq -r '."11"')
+	"$PCR" sign --value "$v" --private-key "$S/k.pem" --public-key "$S/k.pub" >"$S/sig.json"
+	"$PCR" unseal --public-key "$S/k.pub" --signature "$S/sig.json" <"$S/sealed.json" >"$S/out"
+	cmp "$S/out" "$S/secret"
+	"$PCR" extend 11 leave-initrd
+	run "$PCR" unseal --public-key "$S/k.pub" --signature "$S/sig.json" <"$S/sealed.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no signature approves the current PCR 11"* ]]
+	run "$PCR" unseal --any-entry --public-key "$S/k.pub" --signature "$S/sig.json" <"$S/sealed.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"do not have the values the signature approves"* ]]
+}
+
+@test "kcc-pcr log: replays the event log and compares it with the TPM" {
+	v=$("$PCR" read 12 | jq -r '."12"')
+	d=$(printf 'hello' | sha256sum | cut -d' ' -f1)
+	printf '\x1e{"pcr":12,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"kcc","content":{"eventType":"initial-value"}}\n' "$v" >"$S/log"
+	printf '\x1e{"pcr":12,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"systemd","content":{"string":"hello","eventType":"phase"}}\n' "$d" >>"$S/log"
+	run "$PCR" log --file "$S/log"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"DIFFERS from the TPM"* ]]
+	"$PCR" extend 12 hello
+	run "$PCR" log --file "$S/log"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"replay 12:sha256="*" matches the TPM"* ]]
+	[[ "$output" == *"2 records"* ]]
+	echo '{"pcr":' >"$S/badlog"
+	run "$PCR" log --file "$S/badlog"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"line 1: not JSON"* ]]
+}
+
+@test "kcc-pcr quote: verify-quote accepts the node's quote and refuses a replay or a forged value" {
+	"$PCR" quote --nonce 00112233445566778899 --pcrs 11,15 >"$S/q.json"
+	run "$PCR" verify-quote --nonce 00112233445566778899 <"$S/q.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"quote verified"* ]]
+	run "$PCR" verify-quote --nonce 00112233445566778800 <"$S/q.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"another nonce"* ]]
+	jq '.pcrs."15" = "1111111111111111111111111111111111111111111111111111111111111111"' "$S/q.json" >"$S/forged.json"
+	run "$PCR" verify-quote --nonce 00112233445566778899 <"$S/forged.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not match the PCR values"* ]]
+	# The verifier pins the node's attestation key.
+	jq -r .ak "$S/q.json" | base64 -d | openssl pkey -pubin -inform DER -out "$S/ak.pem"
+	run "$PCR" verify-quote --nonce 00112233445566778899 --ak "$S/ak.pem" <"$S/q.json"
+	[ "$status" -eq 0 ]
+	openssl pkey -in "$S/ec.pem" -pubout -out "$S/other-ak.pem"
+	run "$PCR" verify-quote --nonce 00112233445566778899 --ak "$S/other-ak.pem" <"$S/q.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"another attestation key"* ]]
+}
+
+@test "kcc-pcr: bad input is refused with exit 100 and one clear line" {
+	run "$PCR"
+	[ "$status" -eq 100 ]
+	run "$PCR" frobnicate
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"unknown command 'frobnicate'"* ]]
+	run "$PCR" extend 24 x
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"bad PCR index '24'"* ]]
+	run "$PCR" predict
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"exactly one of --uki FILE"* ]]
+	run "$PCR" predict --uki /nonexistent.efi
+	[ "$status" -eq 100 ]
+	run "$PCR" predict --uki "$S/k.pub"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"not a PE image"* ]]
+	run "$PCR" predict --direct-cmdline x --phase nap
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"unknown phase 'nap'"* ]]
+	run "$PCR" sign --value 00 --private-key "$S/k.pem" --public-key "$S/k.pub"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"64 hex digits"* ]]
+	run "$PCR" sign --direct-cmdline x --private-key "$S/ec.pem" --public-key "$S/k.pub"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"not an RSA key"* ]]
+	run "$PCR" seal --public-key "$S/secret" <"$S/secret"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"is not a PEM public key"* ]]
+	run "$PCR" seal --public-key "$S/k.pub" --literal-pcrs 11 <"$S/secret"
+	[ "$status" -eq 100 ]
+	run "$PCR" seal --public-key "$S/k.pub" </dev/null
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"1..128 bytes"* ]]
+	run "$PCR" unseal --public-key "$S/k.pub" --signature "$S/k.pub" <<<'{"kcc-blob":"AAAA"}'
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"the sealed JSON is not valid"* ]]
+	run "$PCR" quote --nonce xyz
+	[ "$status" -eq 100 ]
+	run "$PCR" verify-quote --nonce 00 <<<'{}'
+	[ "$status" -eq 100 ]
+}
+
+@test "kcc-pcr: no TPM is exit 111 with the reason" {
+	run env KCC_TPM2_TCTI=device:/nonexistent/tpmrm0 "$PCR" read 11
+	[ "$status" -eq 111 ]
+	[[ "$output" == *"no TPM: /nonexistent/tpmrm0"* ]]
+}
