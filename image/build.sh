@@ -166,6 +166,10 @@ initramfs() {
 	os_release >"$i/usr/lib/os-release"
 	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
 	ln -sf usr/sbin/kcc-init "$i/init"
+	# Test images let VM tests hold the boot at a provisioning step (kcc_test.pause=STEP).
+	if [ "$variant" = test ]; then
+		: >"$i/etc/kcc/test-faults"
+	fi
 	grep -v '^\s*#' "$here/initrd-modules.conf" | grep -v '^\s*$' >"$i/etc/kcc/modules.conf"
 	sed 's/^?//' "$i/etc/kcc/modules.conf" >"$w/modules.list"
 	local mdir=$i/usr/lib/modules/$kver

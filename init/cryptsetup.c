@@ -123,7 +123,7 @@ bool luks_header_unfinished(const char *node)
 }
 
 int luks_format(const char *node, const void *pass, size_t pass_size, const char *token_json,
-		char uuid[LUKS_UUID_MAX])
+		char uuid[LUKS_UUID_MAX], void (*checkpoint)(const char *step))
 {
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
 	struct crypt_pbkdf_type pbkdf = {
@@ -151,6 +151,8 @@ int luks_format(const char *node, const void *pass, size_t pass_size, const char
 	v = crypt_get_uuid(cd);
 	snprintf(uuid, LUKS_UUID_MAX, "%s", v ? v : "");
 	log_info("state: LUKS2 header written on %s (%s)", node, uuid);
+	if (checkpoint)
+		checkpoint("header");
 	r = crypt_set_pbkdf_type(cd, &pbkdf);
 	if (r < 0)
 		return log_error_errno(r, "Failed to select pbkdf2: %m");

@@ -35,9 +35,10 @@ int luks_load(const char *node, LuksInfo *info);
 bool luks_header_unfinished(const char *node);
 /* aes-xts-plain64 with a random 512-bit volume key, one keyslot for passphrase with pbkdf2 at the
  * minimum iterations (the passphrase is 32 random bytes, not something to stretch), the token
- * (token_json: a JSON object without "type" and "keyslots"), subsystem "kcc-provisioning". */
+ * (token_json: a JSON object without "type" and "keyslots"), subsystem "kcc-provisioning".
+ * checkpoint (optional) is called after the header write, before the keyslot. */
 int luks_format(const char *node, const void *pass, size_t pass_size, const char *token_json,
-		char uuid[LUKS_UUID_MAX]);
+		char uuid[LUKS_UUID_MAX], void (*checkpoint)(const char *step));
 /* Unlocks the keyslot with pass and activates /dev/mapper/name. vk gets the volume key (for
  * PCR 15; 64 bytes room). -EPERM when pass opens no keyslot. */
 int luks_activate(const char *node, const char *name, const void *pass, size_t pass_size,

@@ -17,6 +17,25 @@
 #define PASS_SIZE 32
 #define MKE2FS "/usr/sbin/mke2fs"
 
+/* Test images only (the file exists in their initramfs, never in production ones):
+ * kcc_test.pause=STEP on the command line holds the boot after STEP so that a test can cut the
+ * power there (kill qemu) and prove the next boot recovers. */
+#define TEST_FAULTS "/etc/kcc/test-faults"
+static void test_checkpoint(const char *step)
+{
+	_cleanup_free_ char *line = NULL;
+	char want[64];
+
+	if (access(TEST_FAULTS, F_OK) < 0 || read_small_file("/proc/cmdline", 4096, &line) < 0)
+		return;
+	snprintf(want, sizeof(want), "kcc_test.pause=%s", step);
+	for (char *w = strtok(line, " \n"); w; w = strtok(NULL, " \n"))
+		if (streq(w, want)) {
+			log_info("test: pausing after %s", step);
+			sleep(60);
+		}
+}
+
 /* Key material lives in one locked page, wiped before it is unmapped. */
 typedef struct Secrets {
 	uint8_t pass[PASS_SIZE];
@@ -170,15 +189,18 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 		return log_error_errno(r, "Failed to seal the state key to the TPM: %s",
 				       tpm_error(measure_tpm()));
 	log_info("state: key sealed to the TPM (signed PCR 11 policy, PCR 15 at zero)");
+	test_checkpoint("sealed");
 	tok = json_object_new_object();
 	r = tok ? sealed_to_json(&sealed, tok) : -ENOMEM;
 	sealed_done(&sealed);
 	if (r >= 0)
 		r = luks_format(node, s->pass, s->pass_size,
-				json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN), uuid);
+				json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN), uuid,
+				test_checkpoint);
 	json_object_put(tok);
 	if (r < 0)
 		return r;
+	test_checkpoint("token");
 	r = activate(node, uuid, s);
 	if (r < 0)
 		return r;
@@ -186,6 +208,7 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	if (r < 0)
 		return r;
 	log_info("state: ext4 filesystem created");
+	test_checkpoint("mkfs");
 	sync();
 	r = luks_mark_ready(node);
 	if (r < 0)
@@ -227,6 +250,7 @@ static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip,
 	r = activate(node, info->uuid, s);
 	if (r >= 0)
 		log_info("state: unlocked (unseal and activation %llu ms)", now_ms() - t0);
+	test_checkpoint("unlocked");
 	return r;
 }
 

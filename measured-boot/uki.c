@@ -10,6 +10,9 @@ static const char *const measured_sections[] = {
 	".linux", ".osrel", ".cmdline", ".initrd", ".splash", ".dtb", ".pcrpkey",
 };
 
+/* A section may be longer in memory than in the file (the loader fills zeros), but not absurdly. */
+#define ZERO_FILL_MAX (1u << 20)
+
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -59,6 +62,9 @@ int uki_measure(const uint8_t *pe, size_t size, const PcrBank *b, uint8_t *value
 				continue;
 			if ((uint64_t)rawptr + rawsize > size)
 				return BAD("section %s runs past the end of the file", want);
+			if (vsize > rawsize && vsize - rawsize > ZERO_FILL_MAX)
+				return BAD("section %s claims %u bytes of memory for %u bytes of data",
+					   want, vsize, rawsize);
 			r = extend_blob(b, value, want, strlen(want) + 1);
 			if (r < 0)
 				return r;

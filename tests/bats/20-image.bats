@@ -58,10 +58,32 @@ load helper
 		usr/lib64/ld-linux-x86-64.so.2 etc/initrd-release etc/kcc/modules.conf dev/console; do
 		echo "$output" | grep -qx "$f"
 	done
-	for m in dm-verity erofs crc32c_generic virtio_blk; do
+	for m in dm-verity erofs crc32c_generic virtio_blk dm-crypt xts algif_skcipher ext4; do
 		echo "$output" | grep -q "/$m.ko$"
 	done
 	echo "$output" | grep -q 'modules.softdep$'
+	# The state partition: mke2fs, the TPM libraries (no dlopen()ed TCTI needed), and the
+	# direct-boot policy pair.
+	for f in usr/sbin/mke2fs usr/lib/x86_64-linux-gnu/libtss2-esys.so.0 \
+		usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 \
+		etc/kcc/direct/tpm2-pcr-public-key.pem etc/kcc/direct/tpm2-pcr-signature.json; do
+		echo "$output" | grep -qx "$f"
+	done
+}
+
+@test "image: test-only fault hooks are in the test initramfs only; direct and UKI keys differ" {
+	t=$(zstd -dc "$TEST_IMAGE/initramfs.cpio.zst" | cpio -it --quiet)
+	p=$(zstd -dc "$PROD_IMAGE/initramfs.cpio.zst" | cpio -it --quiet)
+	echo "$t" | grep -qx etc/kcc/test-faults
+	! echo "$p" | grep -q test-faults
+	mkdir -p "$BATS_TEST_TMPDIR/i"
+	(cd "$BATS_TEST_TMPDIR/i" && zstd -dc "$PROD_IMAGE/initramfs.cpio.zst" | cpio -id --quiet etc/kcc/direct/*)
+	! cmp -s "$BATS_TEST_TMPDIR/i/etc/kcc/direct/tpm2-pcr-public-key.pem" "$TOP/build/keys/tpm2-pcr-public-key.pem"
+	# The direct-boot policy approves exactly this image's command line.
+	want=$("$TOP/build/bin/kcc-pcr" predict --direct-cmdline "$(cat "$PROD_IMAGE/cmdline")" --json | jq -r .value)
+	pol=$("$TOP/build/bin/kcc-pcr" sign --value "$want" --private-key "$TOP/build/keys/tpm2-pcr-direct-private-key.pem" \
+		--public-key "$TOP/build/keys/tpm2-pcr-direct-public-key.pem" | jq -r '.sha256[0].pol')
+	[ "$(jq -r '.sha256[0].pol' "$BATS_TEST_TMPDIR/i/etc/kcc/direct/tpm2-pcr-signature.json")" = "$pol" ]
 }
 
 @test "image: the production root has no shell; the test root has busybox" {

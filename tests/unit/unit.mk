@@ -19,12 +19,16 @@ $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@for t in $^; do $$t || exit 1; done
 
-FUZZ_TARGETS := fuzz-cmdline fuzz-service
+FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/util.c
+$(UNIT)/fuzz-token: tests/unit/fuzz-token.c $(MB_SRC)
+$(UNIT)/fuzz-uki: tests/unit/fuzz-uki.c measured-boot/uki.c measured-boot/pcr.c
 $(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
 	@mkdir -p $(UNIT)
-	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot \
+		$(shell pkg-config --cflags $(TPM_PKGS)) -fsanitize=fuzzer,address,undefined -o $@ $^ \
+		$(shell pkg-config --libs $(TPM_PKGS))
 
 # FUZZ_SECONDS per target (make fuzz FUZZ_SECONDS=600 for a long run).
 FUZZ_SECONDS ?= 10
