@@ -231,6 +231,78 @@ static void test_wrong_key_and_tampered_signature(void **state)
 	tpm_close(t);
 }
 
+/* Puts the TPM into dictionary-attack lockout with wrong passwords on a DA-protected object. */
+static TSS2_RC force_lockout(Tpm *t)
+{
+	static const TPM2B_PUBLIC srk_tmpl = {
+		.publicArea = {
+			.type = TPM2_ALG_ECC, .nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+					    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+			.parameters.eccDetail = { .symmetric = { .algorithm = TPM2_ALG_AES,
+							 .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
+						  .scheme.scheme = TPM2_ALG_NULL,
+						  .curveID = TPM2_ECC_NIST_P256,
+						  .kdf.scheme = TPM2_ALG_NULL } } };
+	TPM2B_SENSITIVE_CREATE in = { .sensitive.userAuth = { .size = 4, .buffer = "good" },
+				      .sensitive.data = { .size = 1, .buffer = "x" } };
+	TPM2B_PUBLIC tmpl = { .publicArea = { .type = TPM2_ALG_KEYEDHASH, .nameAlg = TPM2_ALG_SHA256,
+					      .objectAttributes = TPMA_OBJECT_FIXEDTPM |
+								  TPMA_OBJECT_FIXEDPARENT |
+								  TPMA_OBJECT_USERWITHAUTH } };
+	const TPM2B_DATA outside = { 0 };
+	const TPML_PCR_SELECTION none = { 0 };
+	const TPM2B_AUTH wrong = { .size = 3, .buffer = "bad" };
+	TPM2B_PRIVATE *priv = NULL;
+	TPM2B_PUBLIC *pub = NULL, *ppub = NULL;
+	ESYS_TR parent = ESYS_TR_NONE, obj = ESYS_TR_NONE;
+	TPM2B_SENSITIVE_DATA *out = NULL;
+	TSS2_RC rc = 0;
+
+	tmpl.publicArea.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
+	assert_int_equal(tpm_create_primary(t, &srk_tmpl, &parent, &ppub), 0);
+	assert_int_equal(Esys_Create(t->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+				     &in, &tmpl, &outside, &none, &priv, &pub, NULL, NULL, NULL),
+			 TSS2_RC_SUCCESS);
+	assert_int_equal(Esys_Load(t->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+				   priv, pub, &obj),
+			 TSS2_RC_SUCCESS);
+	Esys_TR_SetAuth(t->esys, obj, &wrong);
+	for (int i = 0; i < 64 && (rc & 0xfff) != TPM2_RC_LOCKOUT; i++) {
+		rc = Esys_Unseal(t->esys, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &out);
+		Esys_Free(out);
+		out = NULL;
+	}
+	tpm_flush(t, &obj);
+	tpm_flush(t, &parent);
+	Esys_Free(priv);
+	Esys_Free(pub);
+	Esys_Free(ppub);
+	return rc;
+}
+
+/* Lockout never locks the node out of its own disk: the sealed key is noDA. */
+static void test_lockout_does_not_lock_the_disk(void **state)
+{
+	Tpm *t = open_tpm();
+	char *sig;
+	Sealed s;
+	TSS2_RC rc;
+
+	(void)state;
+	seal(t, &s);
+	sig = sign_current(t);
+	rc = force_lockout(t);
+	assert_int_equal(rc & 0xfff, TPM2_RC_LOCKOUT);
+	assert_int_equal(tpm_fail(t, "probe", rc), -EBUSY);
+	assert_non_null(strstr(tpm_error(t), "dictionary-attack lockout"));
+	assert_int_equal(unseal(t, &s, sig), 0);
+	free(sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
 static void test_pcr15_breaks_unseal(void **state)
 {
 	Tpm *t = open_tpm();
@@ -385,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_seal_unseal),
 		cmocka_unit_test(test_extend_breaks_unseal_and_resign_restores),
 		cmocka_unit_test(test_wrong_key_and_tampered_signature),
+		cmocka_unit_test(test_lockout_does_not_lock_the_disk),
 		cmocka_unit_test(test_pcr15_breaks_unseal),
 		cmocka_unit_test(test_eventlog_replays_to_tpm),
 		cmocka_unit_test(test_quote),
