@@ -171,6 +171,7 @@ static int activate(const char *node, const char *uuid, Secrets *s)
 static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 {
 	unsigned long long t0 = now_ms();
+	unsigned long n0 = tpm_commands(measure_tpm());
 	json_object *tok;
 	char uuid[LUKS_UUID_MAX];
 	uint32_t literal;
@@ -213,7 +214,8 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	r = luks_mark_ready(node);
 	if (r < 0)
 		return log_error_errno(r, "Failed to mark %s provisioned: %m", node);
-	log_info("state: provisioned (%llu ms)", now_ms() - t0);
+	log_info("state: provisioned (%llu ms, %lu TPM commands)", now_ms() - t0,
+		 tpm_commands(measure_tpm()) - n0);
 	return 0;
 }
 

@@ -160,39 +160,13 @@ int cmd_unseal(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : EXIT_SYSTEM;
 }
 
-static char *b64(const uint8_t *p, size_t n)
-{
-	char *s = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (s)
-		EVP_EncodeBlock((unsigned char *)s, p, (int)n);
-	return s;
-}
-
 static int unb64(json_object *o, const char *key, uint8_t **out, size_t *n)
 {
 	json_object *v;
-	const char *s;
-	size_t len, pad;
-	int k;
 
 	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return -EBADMSG;
-	s = json_object_get_string(v);
-	len = strlen(s);
-	if (len == 0 || len % 4)
-		return -EBADMSG;
-	pad = (s[len - 1] == '=') + (s[len - 2] == '=');
-	*out = malloc(len / 4 * 3 + 1);
-	if (!*out)
-		return -ENOMEM;
-	k = EVP_DecodeBlock(*out, (const unsigned char *)s, (int)len);
-	if (k < 0 || (size_t)k < pad) {
-		free(*out);
-		return -EBADMSG;
-	}
-	*n = (size_t)k - pad;
-	return 0;
+	return b64_decode(json_object_get_string(v), out, n);
 }
 
 static int parse_nonce(const char *hex, uint8_t *nonce, size_t *n)
@@ -249,11 +223,11 @@ int cmd_quote(int argc, char **argv)
 	hexify(nonce, nonce_size, hex);
 	json_object_object_add(root, "nonce", json_object_new_string(hex));
 	json_object_object_add(root, "pcrs", pcrs);
-	json_object_object_add(root, "attest", json_object_new_string(s = b64(q.attest, q.attest_size)));
+	json_object_object_add(root, "attest", json_object_new_string(s = b64_encode(q.attest, q.attest_size)));
 	free(s);
-	json_object_object_add(root, "signature", json_object_new_string(s = b64(q.sig, q.sig_size)));
+	json_object_object_add(root, "signature", json_object_new_string(s = b64_encode(q.sig, q.sig_size)));
 	free(s);
-	json_object_object_add(root, "ak", json_object_new_string(s = b64(q.ak_der, q.ak_der_size)));
+	json_object_object_add(root, "ak", json_object_new_string(s = b64_encode(q.ak_der, q.ak_der_size)));
 	free(s);
 	tpm_quote_done(&q);
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

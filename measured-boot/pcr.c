@@ -211,3 +211,34 @@ int unhexify(const char *s, uint8_t *out, size_t len)
 	}
 	return 0;
 }
+
+char *b64_encode(const uint8_t *p, size_t len)
+{
+	char *s = malloc(4 * ((len + 2) / 3) + 1);
+
+	if (s)
+		EVP_EncodeBlock((unsigned char *)s, p, (int)len);
+	return s;
+}
+
+int b64_decode(const char *s, uint8_t **out, size_t *len)
+{
+	size_t n = strlen(s), pad;
+	uint8_t *buf;
+	int k;
+
+	if (n == 0 || n % 4 != 0 || n > (1u << 24))
+		return -EBADMSG;
+	pad = (s[n - 1] == '=') + (s[n - 2] == '=');
+	buf = malloc(n / 4 * 3 + 1);
+	if (!buf)
+		return -ENOMEM;
+	k = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
+	if (k < 0 || (size_t)k < pad) {
+		free(buf);
+		return -EBADMSG;
+	}
+	*out = buf;
+	*len = (size_t)k - pad;
+	return 0;
+}

@@ -52,3 +52,8 @@ void pcr_mask_format(uint32_t mask, char *buf, size_t size);
 void hexify(const uint8_t *p, size_t len, char *out);
 /* Exact hex of len bytes; -EINVAL otherwise. */
 int unhexify(const char *s, uint8_t *out, size_t len);
+
+/* Base64 (RFC 4648, with padding). b64_encode returns a malloc'ed string or NULL;
+ * b64_decode gives -EBADMSG for anything that is not canonical base64. */
+char *b64_encode(const uint8_t *p, size_t len);
+int b64_decode(const char *s, uint8_t **out, size_t *len);

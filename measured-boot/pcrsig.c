@@ -69,7 +69,7 @@ int pcrsig_add(json_object *root, uint32_t mask, const uint8_t fp[32], const uin
 {
 	json_object *arr, *e = json_object_new_object(), *pcrs = json_object_new_array();
 	char hex[65];
-	char *b64 = malloc(4 * ((sig_size + 2) / 3) + 1);
+	char *b64 = b64_encode(sig, sig_size);
 
 	if (!b64 || !e || !pcrs)
 		return -ENOMEM;
@@ -85,32 +85,9 @@ int pcrsig_add(json_object *root, uint32_t mask, const uint8_t fp[32], const uin
 	json_object_object_add(e, "pkfp", json_object_new_string(hex));
 	hexify(pol, 32, hex);
 	json_object_object_add(e, "pol", json_object_new_string(hex));
-	EVP_EncodeBlock((unsigned char *)b64, sig, (int)sig_size);
 	json_object_object_add(e, "sig", json_object_new_string(b64));
 	free(b64);
 	json_object_array_add(arr, e);
-	return 0;
-}
-
-static int base64_decode(const char *s, uint8_t **out, size_t *out_size)
-{
-	size_t len = strlen(s), pad = 0;
-	uint8_t *buf;
-	int n;
-
-	if (len == 0 || len % 4 != 0)
-		return -EBADMSG;
-	pad = (s[len - 1] == '=') + (s[len - 2] == '=');
-	buf = malloc(len / 4 * 3 + 1);
-	if (!buf)
-		return -ENOMEM;
-	n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len);
-	if (n < 0 || (size_t)n < pad) {
-		free(buf);
-		return -EBADMSG;
-	}
-	*out = buf;
-	*out_size = (size_t)n - pad;
 	return 0;
 }
 
@@ -168,7 +145,7 @@ static int find_entry(const char *json, uint32_t mask, const uint8_t *fp, const 
 			r = -EBADMSG;
 			goto out;
 		}
-		r = base64_decode(json_object_get_string(js), sig, sig_size);
+		r = b64_decode(json_object_get_string(js), sig, sig_size);
 		goto out;
 	}
 out:

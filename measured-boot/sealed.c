@@ -36,11 +36,10 @@ static void add_hex(json_object *obj, const char *key, const uint8_t *p, size_t 
 int sealed_to_json(const Sealed *s, json_object *obj)
 {
 	json_object *lit = json_object_new_object();
-	char *b64 = malloc(4 * ((s->blob_size + 2) / 3) + 1);
+	char *b64 = b64_encode(s->blob, s->blob_size);
 
 	if (!b64 || !lit)
 		return -ENOMEM;
-	EVP_EncodeBlock((unsigned char *)b64, s->blob, (int)s->blob_size);
 	json_object_object_add(obj, "kcc-blob", json_object_new_string(b64));
 	free(b64);
 	add_hex(obj, "kcc-srk", s->srk_name, TPM_NAME_SIZE);
@@ -70,8 +69,6 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 {
 	json_object *v, *lit;
 	const char *b64;
-	size_t len, pad;
-	int n;
 
 	memset(s, 0, sizeof(*s));
 #define BAD(what) (snprintf(err, err_size, "%s", what), sealed_done(s), -EBADMSG)
@@ -81,17 +78,8 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 	    !json_object_is_type(v, json_type_string))
 		return BAD("no kcc-blob");
 	b64 = json_object_get_string(v);
-	len = strlen(b64);
-	if (len == 0 || len % 4 || len > 8192)
+	if (strlen(b64) > 8192 || b64_decode(b64, &s->blob, &s->blob_size) < 0)
 		return BAD("kcc-blob is not base64");
-	pad = (b64[len - 1] == '=') + (b64[len - 2] == '=');
-	s->blob = malloc(len / 4 * 3 + 1);
-	if (!s->blob)
-		return -ENOMEM;
-	n = EVP_DecodeBlock(s->blob, (const unsigned char *)b64, (int)len);
-	if (n < 0 || (size_t)n < pad)
-		return BAD("kcc-blob is not base64");
-	s->blob_size = (size_t)n - pad;
 	if (get_hex(obj, "kcc-srk", s->srk_name, TPM_NAME_SIZE) < 0)
 		return BAD("kcc-srk missing or malformed");
 	if (get_hex(obj, "kcc-pkfp", s->pkfp, 32) < 0)

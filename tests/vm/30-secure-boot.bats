@@ -6,7 +6,13 @@ load helper
 setup_file() {
 	VARS=$("$TOP/tests/vm/enroll.sh" "$IMAGE")
 	export VARS
-	vm_boot sb --mode uefi --vars "$VARS" --timeout 180
+	disk_copy "$BATS_FILE_TMPDIR/sb.raw"
+	mkdir -p "$BATS_FILE_TMPDIR/sb.tpm"
+	# Two boots of one node: the first provisions the state partition, the second unlocks it.
+	vm_boot sb --mode uefi --vars "$VARS" --timeout 180 --disk "$BATS_FILE_TMPDIR/sb.raw" \
+		--tpm-state "$BATS_FILE_TMPDIR/sb.tpm"
+	vm_boot sb2 --mode uefi --vars "$VARS" --timeout 180 --disk "$BATS_FILE_TMPDIR/sb.raw" \
+		--tpm-state "$BATS_FILE_TMPDIR/sb.tpm"
 }
 
 # esp_put DISK FILE: replaces \EFI\BOOT\BOOTX64.EFI inside the disk's ESP.
@@ -28,6 +34,24 @@ esp_put() {
 	refute_log sb 'kcc-test: FAIL'
 	assert_log sb 'kcc-init: closed verity device root'
 	[ "$(vm_rc sb)" -eq 0 ]
+}
+
+@test "secure boot: the UKI's signed PCR 11 policy seals the state key and unlocks it on the next boot" {
+	refute_log sb 'direct kernel boot'
+	assert_log sb 'kcc-init: state: /dev/vda6 is blank, provisioning it'
+	assert_log sb 'kcc-init: state: provisioned'
+	assert_log sb2 'kcc-init: state: key unsealed by the TPM'
+	assert_log sb2 'kcc-test: INFO var-marker=found:'
+	for b in sb sb2; do
+		assert_log $b 'kcc-test: PASS eventlog: .* PCR 11 and 15 match'
+		assert_log $b 'kcc-test: PASS unseal-after-boot:'
+		assert_log $b 'kcc-test: PASS unseal-forced:'
+	done
+	refute_log sb2 'kcc-test: FAIL'
+	# kcc-init found PCR 11 at the value the builder predicted for the stub's measurements.
+	want=$("$TOP/build/bin/kcc-pcr" predict --uki "$IMAGE/kcc-node.efi" --phase "" --json | jq -r .value)
+	assert_log sb "kcc-test: INFO pcr11-initial=$want"
+	assert_log sb2 "kcc-test: INFO pcr11-initial=$want"
 }
 
 @test "secure boot: an unsigned UKI is refused by the firmware" {
