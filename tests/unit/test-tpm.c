@@ -231,6 +231,31 @@ static void test_wrong_key_and_tampered_signature(void **state)
 	tpm_close(t);
 }
 
+/* A further literal PCR (state.conf literal_pcrs=): bound at its value when sealing. PCR 16 (the
+ * debug PCR) stands in for, say, PCR 7. */
+static void test_extra_literal_pcr(void **state)
+{
+	uint8_t out[64];
+	size_t n = sizeof(out);
+	Tpm *t = open_tpm();
+	char *sig;
+	Sealed s;
+
+	(void)state;
+	assert_int_equal(sealed_create(t, key_der, key_der_size, 1u << 16, secret, sizeof(secret), &s),
+			 0);
+	assert_int_equal(s.literal_mask, (1u << 15) | (1u << 16));
+	sig = sign_current(t);
+	assert_int_equal(sealed_open(t, &s, key_der, key_der_size, sig, out, &n), 0);
+	assert_int_equal(tpm_extend(t, 16, "changed", 7, NULL), 0);
+	n = sizeof(out);
+	assert_int_equal(sealed_open(t, &s, key_der, key_der_size, sig, out, &n), -EPERM);
+	assert_non_null(strstr(tpm_error(t), "[PCR 15,16]"));
+	free(sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
 /* Puts the TPM into dictionary-attack lockout with wrong passwords on a DA-protected object. */
 static TSS2_RC force_lockout(Tpm *t)
 {
@@ -457,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_seal_unseal),
 		cmocka_unit_test(test_extend_breaks_unseal_and_resign_restores),
 		cmocka_unit_test(test_wrong_key_and_tampered_signature),
+		cmocka_unit_test(test_extra_literal_pcr),
 		cmocka_unit_test(test_lockout_does_not_lock_the_disk),
 		cmocka_unit_test(test_pcr15_breaks_unseal),
 		cmocka_unit_test(test_eventlog_replays_to_tpm),

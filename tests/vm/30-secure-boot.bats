@@ -54,6 +54,28 @@ esp_put() {
 	assert_log sb2 "kcc-test: INFO pcr11-initial=$want"
 }
 
+@test "secure boot: another UKI that Secure Boot accepts (db key) but no PCR signature approves cannot unlock" {
+	# As if the db key had leaked: a UKI with one more command-line option, properly signed for
+	# the firmware, carrying the original image's .pcrsig and .pcrpkey.
+	cp --sparse=always "$BATS_FILE_TMPDIR/sb.raw" "$BATS_FILE_TMPDIR/other.raw"
+	cp -a "$BATS_FILE_TMPDIR/sb.tpm" "$BATS_FILE_TMPDIR/other.tpm"
+	k=$TOP/build/keys
+	printf '%s kcc.rootwait=9\n' "$(cat "$IMAGE/cmdline")" >"$BATS_FILE_TMPDIR/other.cmdline"
+	objcopy -O binary --only-section=.osrel "$IMAGE/kcc-node.efi" "$BATS_FILE_TMPDIR/other.osrel"
+	SOURCE_DATE_EPOCH=0 "$TOP/image/mkuki.sh" "$IMAGE/vmlinuz" "$IMAGE/initramfs.cpio.zst" \
+		"$BATS_FILE_TMPDIR/other.cmdline" "$BATS_FILE_TMPDIR/other.osrel" "$BATS_FILE_TMPDIR/other.unsigned.efi" \
+		"$k/tpm2-pcr-public-key.pem" "$IMAGE/tpm2-pcr-signature.json"
+	sbsign --key "$k/db.key" --cert "$k/db.crt" --output "$BATS_FILE_TMPDIR/other.efi" \
+		"$BATS_FILE_TMPDIR/other.unsigned.efi" 2>/dev/null
+	esp_put "$BATS_FILE_TMPDIR/other.raw" "$BATS_FILE_TMPDIR/other.efi"
+	vm_boot other --mode uefi --vars "$VARS" --timeout 180 --disk "$BATS_FILE_TMPDIR/other.raw" \
+		--tpm-state "$BATS_FILE_TMPDIR/other.tpm"
+	assert_log other 'kcc-init: initrd stage started'
+	assert_log other 'kcc-init: The TPM did not release the state key: no signature approves the current PCR 11'
+	assert_log other "kcc-init: boot stopped: stage 'state partition' failed"
+	refute_log other 'system stage started'
+}
+
 @test "secure boot: an unsigned UKI is refused by the firmware" {
 	disk_copy "$BATS_FILE_TMPDIR/unsigned.raw"
 	esp_put "$BATS_FILE_TMPDIR/unsigned.raw" "$IMAGE/kcc-node.unsigned.efi"

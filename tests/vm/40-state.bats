@@ -122,7 +122,7 @@ marker() { tr -d '\r' <"$BATS_FILE_TMPDIR/$1.log" | sed -n 's/.*kcc-test: INFO v
 	assert_log othertpm "kcc-init: boot stopped: stage 'state partition' failed"
 }
 
-@test "state: a corrupt token stops the boot; a foreign filesystem is never formatted" {
+@test "state: a corrupt or missing token stops the boot; a foreign filesystem is never formatted" {
 	copy_node tok
 	part_get "$BATS_FILE_TMPDIR/tok.raw" $STATE_PART "$BATS_FILE_TMPDIR/tok.img"
 	cryptsetup token export --token-id 0 "$BATS_FILE_TMPDIR/tok.img" |
@@ -132,6 +132,12 @@ marker() { tr -d '\r' <"$BATS_FILE_TMPDIR/$1.log" | sed -n 's/.*kcc-test: INFO v
 	vm_boot tok --disk "$BATS_FILE_TMPDIR/tok.raw" --tpm-state "$BATS_FILE_TMPDIR/tok.tpm" --timeout 120
 	assert_log tok 'kcc-init: The TPM did not release the state key: the sealed blob is malformed'
 	assert_log tok "kcc-init: boot stopped: stage 'state partition' failed"
+
+	cryptsetup token remove --token-id 0 "$BATS_FILE_TMPDIR/tok.img"
+	part_put "$BATS_FILE_TMPDIR/tok.raw" $STATE_PART "$BATS_FILE_TMPDIR/tok.img"
+	vm_boot notok --disk "$BATS_FILE_TMPDIR/tok.raw" --tpm-state "$BATS_FILE_TMPDIR/tok.tpm" --timeout 120
+	assert_log notok 'kcc-init: /dev/vda6 has no kcc-tpm2 token: no sealed key to unlock it with'
+	assert_log notok "kcc-init: boot stopped: stage 'state partition' failed"
 
 	disk_copy "$BATS_FILE_TMPDIR/ext4.raw"
 	truncate -s "$(part_size "$BATS_FILE_TMPDIR/ext4.raw" $STATE_PART)" "$BATS_FILE_TMPDIR/ext4.img"
