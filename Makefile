@@ -16,7 +16,7 @@ HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers -Wno-format-truncation
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP
+CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP -Imeasured-boot
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 PKGS := libcryptsetup libkmod blkid
 TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto

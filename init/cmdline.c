@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "cmdline.h"
 #include "util.h"
 
@@ -14,17 +15,6 @@ void cmdline_init(KccCmdline *c)
 	memset(c, 0, sizeof(*c));
 	c->on_failure = FAILURE_POWEROFF;
 	c->rootwait_s = 30;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int unhex(const char *s, size_t len, uint8_t *out, size_t outmax)

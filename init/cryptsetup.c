@@ -67,6 +67,13 @@ static int crypt_open_node(const char *node, struct crypt_device **cd)
 	return 0;
 }
 
+static int crypt_load_luks2(const char *node, struct crypt_device **cd)
+{
+	int r = crypt_open_node(node, cd);
+
+	return r < 0 ? r : crypt_load(*cd, CRYPT_LUKS2, NULL);
+}
+
 static int kcc_token(struct crypt_device *cd, char **ret)
 {
 	for (int id = 0; id < 32; id++) {
@@ -96,10 +103,7 @@ int luks_load(const char *node, LuksInfo *info)
 	int r;
 
 	*info = (LuksInfo){ 0 };
-	r = crypt_open_node(node, &cd);
-	if (r < 0)
-		return r;
-	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	r = crypt_load_luks2(node, &cd);
 	if (r < 0)
 		return r;
 	v = crypt_get_subsystem(cd);
@@ -183,10 +187,7 @@ int luks_activate(const char *node, const char *name, const void *pass, size_t p
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
 	int r;
 
-	r = crypt_open_node(node, &cd);
-	if (r < 0)
-		return r;
-	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	r = crypt_load_luks2(node, &cd);
 	if (r < 0)
 		return r;
 	r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk, vk_size, pass, pass_size);
@@ -200,10 +201,7 @@ int luks_mark_ready(const char *node)
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
 	int r;
 
-	r = crypt_open_node(node, &cd);
-	if (r < 0)
-		return r;
-	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	r = crypt_load_luks2(node, &cd);
 	if (r < 0)
 		return r;
 	return crypt_set_label(cd, crypt_get_label(cd), LUKS_SUBSYSTEM_READY);

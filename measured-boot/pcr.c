@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <tss2/tss2_mu.h>
 
+#include "hex.h"
 #include "pcr.h"
 
 const PcrBank pcr_bank_table[PCR_BANKS_MAX] = {
@@ -186,17 +187,6 @@ void hexify(const uint8_t *p, size_t len, char *out)
 		out[2 * i + 1] = h[p[i] & 15];
 	}
 	out[2 * len] = '\0';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int unhexify(const char *s, uint8_t *out, size_t len)

@@ -154,6 +154,18 @@ int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t 
 	return r;
 }
 
+/* The image's key must be the one the secret was sealed to. */
+static int check_key(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
+		     uint8_t fp[32])
+{
+	if (pcr_key_fingerprint(key_der, key_der_size, fp) < 0)
+		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
+	if (memcmp(fp, s->pkfp, 32) != 0)
+		return tpm_failf(t, ENOKEY,
+				 "the image's PCR signing key is not the key this secret is sealed to");
+	return 0;
+}
+
 int sealed_open_approved(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
 			 const uint8_t pol[32], const uint8_t *sig, size_t sig_size, void *out,
 			 size_t *out_size)
@@ -163,12 +175,9 @@ int sealed_open_approved(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t
 	TpmPolicy p;
 	int r;
 
-	r = pcr_key_fingerprint(key_der, key_der_size, fp);
+	r = check_key(t, s, key_der, key_der_size, fp);
 	if (r < 0)
-		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
-	if (memcmp(fp, s->pkfp, 32) != 0)
-		return tpm_failf(t, ENOKEY,
-				 "the image's PCR signing key is not the key this secret is sealed to");
+		return r;
 	memcpy(a.policy, pol, 32);
 	policy_from(s, key_der, key_der_size, &p);
 	return tpm_unseal(t, &p, &a, s->blob, s->blob_size, s->srk_name, out, out_size);
@@ -184,12 +193,9 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 	char hex[65];
 	int r;
 
-	r = pcr_key_fingerprint(key_der, key_der_size, fp);
+	r = check_key(t, s, key_der, key_der_size, fp);
 	if (r < 0)
-		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
-	if (memcmp(fp, s->pkfp, 32) != 0)
-		return tpm_failf(t, ENOKEY,
-				 "the image's PCR signing key is not the key this secret is sealed to");
+		return r;
 	/* The policy the signature must approve: PolicyPCR over the current PCR 11. */
 	r = tpm_pcr_read(t, PCR_BANK_SHA256, 11, value);
 	if (r < 0)

@@ -1,7 +1,7 @@
 # Unit tests: cmocka, built with ASan and UBSan; fuzz targets: libFuzzer (clang).
 UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit
+UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
 UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
