@@ -143,18 +143,15 @@ _Noreturn static void system_stage(void)
 	r = load_cmdline(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(NULL, "command line", r);
-	r = measure_open();
-	if (r >= 0)
-		r = measure_phase("sysinit");
+	r = measure_phase_forked("sysinit");
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);
 	r = stage_system_run(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "system set-up", r);
-	r = measure_phase("ready");
+	r = measure_phase_forked("ready");
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);
-	measure_close();
 	timeline_end("system");
 	pid1_run(&arg_cmdline);
 }

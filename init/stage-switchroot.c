@@ -58,7 +58,9 @@ int stage_switchroot_run(const char *newroot, const char *init)
 		return log_error_errno(-errno, "Failed to open the initramfs root: %m");
 	if (chdir(newroot) < 0)
 		return log_error_errno(-errno, "Failed to enter %s: %m", newroot);
+	log_debug("switch-root: removing the initramfs");
 	remove_tree(rootfd, st.st_dev);
+	log_debug("switch-root: initramfs removed");
 	if (mount(newroot, "/", NULL, MS_MOVE, NULL) < 0)
 		return log_error_errno(-errno, "Failed to move %s to /: %m", newroot);
 	if (chroot(".") < 0 || chdir("/") < 0)

@@ -35,6 +35,13 @@ else
 fi
 
 echo "kcc-test: INFO pid1-rss-kb=$(awk '/^VmRSS:/ {print $2}' /proc/1/status)"
+# Where PID 1's resident memory is, by mapping (for make bench).
+echo "kcc-test: INFO pid1-rss-top=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {m = NF >= 6 ? $6 : "[anon]"; sub(".*/", "", m)} /^Rss:/ {r[m] += $2} END {for (k in r) print r[k], k}' /proc/1/smaps | sort -rn | head -6 | awk '{printf "%s:%s ", $2, $1}')"
+# The cost of starting kcc-init (dynamic loading from the erofs root), as after switch_root.
+t0=$(cut -d' ' -f1 /proc/uptime)
+kcc-init check-services /etc/kcc/services >/dev/null
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "kcc-test: INFO exec-kcc-init-ms=$(echo "($t1 - $t0) * 1000" | bc 2>/dev/null || echo "$t0 $t1")"
 
 # PID 1 is kcc-init from the verity root.
 exe=$(readlink /proc/1/exe)
