@@ -308,9 +308,11 @@ static int cmd_log(int argc, char **argv)
 {
 	static const struct option opts[] = { { "file", 1, NULL, 'f' },
 					      { "no-tpm", 0, NULL, 'n' },
+					      { "json", 0, NULL, 'j' },
 					      {} };
 	const char *path = DEFAULT_LOG;
-	bool compare = true;
+	bool compare = true, json = false;
+	json_object *out = NULL, *arr = NULL;
 	EventlogReplay rp;
 	char err[200], hex[2 * PCR_DIGEST_MAX + 1], live[2 * PCR_DIGEST_MAX + 1];
 	int c, r, bad = 0;
@@ -321,11 +323,13 @@ static int cmd_log(int argc, char **argv)
 			path = optarg;
 		else if (c == 'n')
 			compare = false;
+		else if (c == 'j')
+			json = true;
 		else
 			return EXIT_USAGE;
 	if (optind != argc)
 		return pcr_die(EXIT_USAGE, "log takes no positional arguments");
-	r = eventlog_replay(path, &rp, stdout, err, sizeof(err));
+	r = eventlog_replay(path, &rp, json ? NULL : stdout, err, sizeof(err));
 	if (r == -EBADMSG)
 		return pcr_die(EXIT_USAGE, "%s: %s", path, err);
 	if (r < 0)
@@ -340,19 +344,42 @@ static int cmd_log(int argc, char **argv)
 			if (!(rp.touched[b] & (1u << i)))
 				continue;
 			hexify(rp.value[b][i], bank->size, hex);
-			if (!t) {
-				printf("replay %u:%s=%s\n", i, bank->name, hex);
-				continue;
+			live[0] = '\0';
+			if (t) {
+				r = tpm_pcr_read(t, bank, i, v);
+				if (r < 0)
+					return tpm_exit(t, r);
+				hexify(v, bank->size, live);
+				bad += !streq_p(hex, live);
 			}
-			r = tpm_pcr_read(t, bank, i, v);
-			if (r < 0)
-				return tpm_exit(t, r);
-			hexify(v, bank->size, live);
-			printf("replay %u:%s=%s %s\n", i, bank->name, hex,
-			       streq_p(hex, live) ? "matches the TPM" : "DIFFERS from the TPM");
-			bad += !streq_p(hex, live);
+			if (json) {
+				json_object *e = json_object_new_object();
+				if (!arr)
+					arr = json_object_new_array();
+				json_object_object_add(e, "pcr", json_object_new_int((int)i));
+				json_object_object_add(e, "bank", json_object_new_string(bank->name));
+				json_object_object_add(e, "replayed", json_object_new_string(hex));
+				if (t) {
+					json_object_object_add(e, "tpm", json_object_new_string(live));
+					json_object_object_add(e, "match",
+							       json_object_new_boolean(streq_p(hex, live)));
+				}
+				json_object_array_add(arr, e);
+			} else if (!t)
+				printf("replay %u:%s=%s\n", i, bank->name, hex);
+			else
+				printf("replay %u:%s=%s %s\n", i, bank->name, hex,
+				       streq_p(hex, live) ? "matches the TPM" : "DIFFERS from the TPM");
 		}
-	printf("%zu records\n", rp.n_records);
+	if (json) {
+		out = json_object_new_object();
+		json_object_object_add(out, "records", json_object_new_int((int)rp.n_records));
+		json_object_object_add(out, "pcrs", arr ? arr : json_object_new_array());
+		printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(out);
+	} else
+		printf("%zu records\n", rp.n_records);
 	tpm_close(t);
 	if (bad)
 		return pcr_die(EXIT_CHECK, "%d PCR values differ from the log's replay", bad);
@@ -367,7 +394,7 @@ static void usage(FILE *f)
 	      "       [--phase P]                signed PCR 11 policy, systemd-measure's JSON\n"
 	      "  read [PCRS]                     SHA-256 PCR values as JSON\n"
 	      "  extend PCR STRING               extend every active bank\n"
-	      "  log [--file F] [--no-tpm]       print and replay the event log, compare with TPM\n"
+	      "  log [--file F] [--no-tpm] [--json]  print and replay the event log, compare with TPM\n"
 	      "  seal --public-key PEM [--literal-pcrs L] < SECRET > SEALED.json\n"
 	      "  unseal --public-key PEM --signature JSON < SEALED.json > SECRET\n"
 	      "  quote --nonce HEX [--pcrs L]    signed quote as JSON\n"

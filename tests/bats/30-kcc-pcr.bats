@@ -100,6 +100,10 @@ sections() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"replay 12:sha256="*" matches the TPM"* ]]
 	[[ "$output" == *"2 records"* ]]
+	run "$PCR" log --file "$S/log" --json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.records == 2 and .pcrs[0].pcr == 12 and .pcrs[0].match == true'
+	[ "$(echo "$output" | jq -r '.pcrs[0].replayed')" = "$("$PCR" read 12 | jq -r '."12"')" ]
 	echo '{"pcr":' >"$S/badlog"
 	run "$PCR" log --file "$S/badlog"
 	[ "$status" -eq 100 ]
