@@ -33,7 +33,7 @@ MB_OBJS := $(MB_LIB) tpm-quote quote uki kcc-pcr kcc-pcr-seal
 OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
 
-all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio
+all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check
 .PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
@@ -42,7 +42,7 @@ $(OBJ)/measured-boot/%.o: measured-boot/%.c | $(OBJ)/measured-boot
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(TPM_PKGS)) -c $< -o $@
 $(OBJ)/image/%.o: image/%.c | $(OBJ)/image
 	$(CC) $(CFLAGS) -c $< -o $@
-$(OBJ)/init $(OBJ)/image $(OBJ)/measured-boot $(BIN):
+$(OBJ)/init $(OBJ)/image $(OBJ)/measured-boot $(OBJ)/kernel-config $(BIN):
 	mkdir -p $@
 
 $(BIN)/kcc-init: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(INIT_OBJS))) \
@@ -53,6 +53,10 @@ $(BIN)/kcc-pcr: $(addprefix $(OBJ)/measured-boot/,$(addsuffix .o,$(MB_OBJS))) | 
 $(BIN)/kcc-ctl: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(CTL_OBJS))) | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BIN)/mkcpio: $(OBJ)/image/mkcpio.o | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^
+$(OBJ)/kernel-config/%.o: kernel-config/%.c | $(OBJ)/kernel-config
+	$(CC) $(CFLAGS) -c $< -o $@
+$(BIN)/kconfig-check: $(OBJ)/kernel-config/kconfig-check.o | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 -include $(wildcard $(OBJ)/*/*.d)

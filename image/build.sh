@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh --variant prod|test --out DIR [--keys DIR]: builds a kcc-node image without privileges.
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, initramfs.cpio.zst, cmdline,
-# tpm2-pcr-signature.json (the UKI's signed PCR 11 policy), kcc-node.efi (signed UKI),
+# tpm2-pcr-signature.json (the UKI's signed PCR 11 policy), kernel-config.txt (what
+# kernel-config/kconfig-check found lacking in the kernel), kcc-node.efi (signed UKI),
 # kcc-node.unsigned.efi, disk.raw, disk.qcow2, manifest.json.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
 # Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
@@ -26,7 +27,7 @@ case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, n
 bin=${KCC_BIN:-$top/build/bin}
 keys=${keys:-$top/build/keys}
 cache=${DEB_CACHE:-$top/build/debs}
-for b in kcc-init kcc-ctl kcc-pcr mkcpio; do
+for b in kcc-init kcc-ctl kcc-pcr mkcpio kconfig-check; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -66,6 +67,21 @@ unpack() {
 	done <"$w/debs"
 	[ -f "$w/kernel/boot/vmlinuz-$kver" ] || bad_input "kernel package has no vmlinuz-$kver"
 	depmod -b "$w/kernel" "$kver"
+}
+
+# The kernel must have every option kernel-config/ requires (KCC_KCONFIG_FRAGMENTS: other fragments).
+kconfig() {
+	local cfg=$w/kernel/boot/config-$kver rc=0
+	[ -f "$cfg" ] || bad_input "kernel package has no config-$kver to check"
+	# shellcheck disable=SC2086
+	"$bin/kconfig-check" --quiet "$cfg" ${KCC_KCONFIG_FRAGMENTS:-$top/kernel-config/fragments/*.config} \
+		>"$out/kernel-config.txt" || rc=$?
+	case $rc in
+	0) ;;
+	1) grep -E '^(missing|weaker) +required' "$out/kernel-config.txt" >&2
+	   bad_input "kernel $kver lacks options kcc-node requires (see $out/kernel-config.txt)" ;;
+	*) bad_input "kernel-config fragments could not be checked (kconfig-check exit $rc)" ;;
+	esac
 }
 
 # Copies ELF binaries and their library closure (from the unpacked packages) into a tree.
@@ -253,6 +269,7 @@ manifest() {
 echo "build: kcc-node $variant image into $out (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
 step fetch fetch
 step unpack unpack
+step kconfig kconfig
 step rootfs rootfs
 step erofs erofs
 step verity verity

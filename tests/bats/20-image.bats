@@ -119,6 +119,6 @@ load helper
 }
 
 @test "build: prints one progress line per step with its duration" {
-	run grep -cE '^build: (fetch|unpack|rootfs|erofs|verity|initramfs|cmdline|uki|disk|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
-	[ "$output" -eq 10 ]
+	run grep -cE '^build: (fetch|unpack|kconfig|rootfs|erofs|verity|initramfs|cmdline|uki|disk|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
+	[ "$output" -eq 11 ]
 }

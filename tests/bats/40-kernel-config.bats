@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# kernel-config/: the checker on Debian's shipped configuration (the pinned kernel), on broken
+# configurations and fragments, and the builder refusing a kernel that lacks a required option.
+load helper
+
+CHECK=$TOP/build/bin/kconfig-check
+FRAGMENTS=("$TOP"/kernel-config/fragments/*.config)
+
+setup_file() {
+	deb=$(ls "$TOP"/build/debs/linux-image-*.deb | head -n1)
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$BATS_FILE_TMPDIR" --wildcards './boot/config-*'
+	cp "$BATS_FILE_TMPDIR"/boot/config-* "$BATS_FILE_TMPDIR/debian.config"
+}
+
+setup() {
+	CFG=$BATS_FILE_TMPDIR/debian.config
+}
+
+@test "kconfig: Debian's shipped kernel has every required option; what it lacks is reported with the reason" {
+	run "$CHECK" "$CFG" "${FRAGMENTS[@]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 required options not met"* ]]
+	# Every option of the fragments is judged, one line each, with its reason.
+	n=$(cat "${FRAGMENTS[@]}" | grep -cE '^(CONFIG_|# CONFIG_.* is not set)')
+	[ "$(echo "$output" | grep -cE '^(ok|weaker|missing) ')" -eq "$n" ]
+	[[ "$output" == *"ok      required     CONFIG_DM_VERITY=m (want y or m): the read-only root is dm-verity"* ]]
+	[[ "$output" == *"missing recommended  CONFIG_MODULE_SIG_FORCE=n (want y): "* ]]
+	[[ "$output" == *"missing recommended  CONFIG_DM_INIT=<unset> (want y): "* ]]
+	[[ "$output" == *"weaker  recommended  CONFIG_DEVMEM=y (want n): "* ]]
+}
+
+@test "kconfig: a missing or weaker required option fails with exit 1 and names it" {
+	grep -v '^CONFIG_BPF_LSM=' "$CFG" | sed 's/^CONFIG_TCG_TPM=y/CONFIG_TCG_TPM=m/' >"$BATS_TEST_TMPDIR/bad.config"
+	run "$CHECK" "$BATS_TEST_TMPDIR/bad.config" "${FRAGMENTS[@]}"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"missing required     CONFIG_BPF_LSM=<unset> (want y): the BPF LSM enforces the exec policy"* ]]
+	[[ "$output" == *"weaker  required     CONFIG_TCG_TPM=m (want y): "* ]]
+	[[ "$output" == *"2 required options not met"* ]]
+	# A number below the minimum is weaker.
+	sed 's/^CONFIG_DEFAULT_MMAP_MIN_ADDR=.*/CONFIG_DEFAULT_MMAP_MIN_ADDR=4096/' "$CFG" >"$BATS_TEST_TMPDIR/low.config"
+	run "$CHECK" --quiet "$BATS_TEST_TMPDIR/low.config" "${FRAGMENTS[@]}"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"weaker  required     CONFIG_DEFAULT_MMAP_MIN_ADDR=4096 (want 65536)"* ]]
+	! echo "$output" | grep -q '^ok '
+}
+
+@test "kconfig: bad usage, a malformed fragment and unreadable files are refused" {
+	run "$CHECK" "$CFG"
+	[ "$status" -eq 100 ]
+	printf 'CONFIG_X=y\n' >"$BATS_TEST_TMPDIR/noreason.config"
+	run "$CHECK" "$CFG" "$BATS_TEST_TMPDIR/noreason.config"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"noreason.config:1: expected '# required: why'"* ]]
+	printf '# required: dangling\n' >"$BATS_TEST_TMPDIR/dangling.config"
+	run "$CHECK" "$CFG" "$BATS_TEST_TMPDIR/dangling.config"
+	[ "$status" -eq 100 ]
+	run "$CHECK" /nonexistent "${FRAGMENTS[@]}"
+	[ "$status" -eq 111 ]
+	run "$CHECK" "$TOP/README.md" "${FRAGMENTS[@]}"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"not a kernel config"* ]]
+}
+
+@test "kconfig: the build refuses a kernel that lacks a required option" {
+	printf '# required: the kernel sets up dm-verity itself\nCONFIG_DM_INIT=y\n' >"$BATS_TEST_TMPDIR/strict.config"
+	KCC_KCONFIG_FRAGMENTS="$BATS_TEST_TMPDIR/strict.config" run "$TOP/image/build.sh" --variant prod --out "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"missing required     CONFIG_DM_INIT=<unset> (want y): the kernel sets up dm-verity itself"* ]]
+	[[ "$output" == *"lacks options kcc-node requires"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out/disk.raw" ]
+}
