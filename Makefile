@@ -23,7 +23,7 @@ TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcr
 
 INIT_COMMON := util log cmdline dps
 INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modules stage-verity \
-	stage-switchroot stage-state stage-system timeline service supervise-fsm supervise loop control pid1 \
+	stage-switchroot stage-state stage-system stage-harden timeline service supervise-fsm supervise loop control pid1 \
 	shutdown main
 CTL_OBJS := util control ctl
 # measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.
@@ -33,7 +33,8 @@ MB_OBJS := $(MB_LIB) tpm-quote quote uki kcc-pcr kcc-pcr-seal
 OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
 
-all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check
+all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check \
+	$(BIN)/kcc-test-probe
 .PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
@@ -58,6 +59,9 @@ $(OBJ)/kernel-config/%.o: kernel-config/%.c | $(OBJ)/kernel-config
 	$(CC) $(CFLAGS) -c $< -o $@
 $(BIN)/kconfig-check: $(OBJ)/kernel-config/kconfig-check.o | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^
+# In test images only: hardening checks that need system calls busybox cannot make.
+$(BIN)/kcc-test-probe: tests/vm/probe.c | $(BIN)
+	$(CC) -std=gnu17 -O2 $(WARN) -static -o $@ $<
 
 -include $(wildcard $(OBJ)/*/*.d)
 

@@ -130,6 +130,8 @@ rootfs() {
 	os_release >"$r/usr/lib/os-release"
 	ln -sf ../usr/lib/os-release "$r/etc/os-release"
 	if [ "$variant" = test ]; then
+		[ -x "$bin/kcc-test-probe" ] || bad_input "$bin/kcc-test-probe is missing; run make first"
+		install -D -m 0755 -s "$bin/kcc-test-probe" "$r/usr/lib/kcc-test/probe"
 		install -m 0755 "$w/pkgs/bin/busybox" "$r/usr/bin/busybox"
 		for a in $("$r/usr/bin/busybox" --list); do
 			[ -e "$r/usr/bin/$a" ] || ln -s busybox "$r/usr/bin/$a"

@@ -3,8 +3,9 @@
  *   initrd stage (the initramfs has /etc/initrd-release): early mounts, command line, TPM
  *     (PCR 11 "enter-initrd"), modules, dm-verity root, the LUKS2 state partition on /var
  *     (PCR 15), PCR 11 "leave-initrd", switch_root into the root and exec kcc-init there;
- *   system stage (on the verity root): PCR 11 "sysinit", /tmp, cgroup2, host name, PCR 11
- *     "ready", then the supervised services.
+ *   system stage (on the verity root): PCR 11 "sysinit", /tmp, cgroup2, host name, hardening
+ *     (sysctls, modules_disabled, lockdown=confidentiality), PCR 11 "ready", then the supervised
+ *     services.
  * Every failure logs one line and ends in poweroff (or reboot with kcc.on_failure=reboot).
  * Not as PID 1: "kcc-init check-services DIR" validates service files (exit 0, 1 bad, 100 usage).
  */
@@ -17,6 +18,7 @@
 #include "pid1.h"
 #include "shutdown.h"
 #include "stage-early.h"
+#include "stage-harden.h"
 #include "stage-modules.h"
 #include "stage-state.h"
 #include "stage-switchroot.h"
@@ -149,6 +151,9 @@ _Noreturn static void system_stage(void)
 	r = stage_system_run(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "system set-up", r);
+	r = stage_harden_run();
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "hardening", r);
 	r = measure_phase_forked("ready");
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);

@@ -2,12 +2,13 @@
 UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
-UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr
+UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr test-harden
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/util.c
 $(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
+$(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
 $(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c

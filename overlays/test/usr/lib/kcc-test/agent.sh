@@ -116,6 +116,24 @@ case "$rc:$err" in
 *) fail unseal-forced "rc=$rc $err" ;;
 esac
 
+# Hardening: lockdown, module loading, kexec, each with the exact errno.
+[ "$(cat /sys/kernel/security/lockdown)" = "none integrity [confidentiality]" ] &&
+	pass lockdown "$(cat /sys/kernel/security/lockdown)" || fail lockdown "$(cat /sys/kernel/security/lockdown)"
+probe=$(/usr/lib/kcc-test/probe)
+for want in "devmem EPERM" "kcore EPERM" "devport EPERM" "lockdown-none EPERM" "init-module EPERM" \
+	"kexec-load EPERM" "kexec-file-load EPERM"; do
+	name=${want%% *}
+	got=$(echo "$probe" | grep "^$name ")
+	[ "$got" = "$want" ] && pass "refused-$name" "$got" || fail "refused-$name" "got '$got', want '$want'"
+done
+bad=
+for kv in kernel/kptr_restrict=2 kernel/dmesg_restrict=1 kernel/kexec_load_disabled=1 \
+	kernel/unprivileged_bpf_disabled=1 kernel/yama/ptrace_scope=2 kernel/sysrq=0 \
+	fs/protected_regular=2 kernel/modules_disabled=1; do
+	[ "$(cat /proc/sys/${kv%=*})" = "${kv#*=}" ] || bad="$bad ${kv%=*}=$(cat /proc/sys/${kv%=*})"
+done
+[ -z "$bad" ] && pass sysctls "as set by kcc-init" || fail sysctls "$bad"
+
 # The boot timeline exists as JSON.
 if grep -q '"stages":\[' /run/kcc/boot-timeline.json 2>/dev/null; then
 	pass timeline "$(cat /run/kcc/boot-timeline.json)"

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+
+#include "log.h"
+#include "stage-harden.h"
+
+typedef struct Sysctl {
+	const char *name; /* dotted, as sysctl(8) and hardening.conf spell it */
+	const char *value;
+} Sysctl;
+
+/* The reasons are in docs/security-profiles.md, one row each. */
+static const Sysctl sysctls[] = {
+	{ "kernel.kptr_restrict", "2" },
+	{ "kernel.dmesg_restrict", "1" },
+	{ "kernel.kexec_load_disabled", "1" },
+	{ "kernel.unprivileged_bpf_disabled", "1" },
+	{ "net.core.bpf_jit_harden", "2" },
+	{ "kernel.yama.ptrace_scope", "2" },
+	{ "kernel.perf_event_paranoid", "3" },
+	{ "kernel.sysrq", "0" },
+	{ "kernel.core_pattern", "|/bin/false" },
+	{ "fs.suid_dumpable", "0" },
+	{ "fs.protected_symlinks", "1" },
+	{ "fs.protected_hardlinks", "1" },
+	{ "fs.protected_fifos", "2" },
+	{ "fs.protected_regular", "2" },
+	{ "kernel.randomize_va_space", "2" },
+	{ "vm.mmap_min_addr", "65536" },
+	{ "vm.unprivileged_userfaultfd", "0" },
+	{ "dev.tty.ldisc_autoload", "0" },
+	{ "kernel.panic_on_oops", "1" },
+	{ "net.ipv4.tcp_syncookies", "1" },
+	{ "net.ipv4.conf.all.accept_redirects", "0" },
+	{ "net.ipv4.conf.default.accept_redirects", "0" },
+	{ "net.ipv4.conf.all.send_redirects", "0" },
+	{ "net.ipv4.conf.all.accept_source_route", "0" },
+	{ "net.ipv4.conf.all.rp_filter", "1" },
+	{ "net.ipv4.conf.all.log_martians", "1" },
+	{ "net.ipv4.icmp_echo_ignore_broadcasts", "1" },
+	{ "net.ipv6.conf.all.accept_redirects", "0" },
+	{ "net.ipv6.conf.default.accept_redirects", "0" },
+	{ "net.ipv6.conf.all.accept_source_route", "0" },
+};
+
+int harden_conf_parse(const char *text, char *allowed, size_t size, char *err, size_t err_size)
+{
+	static const char *const named[] = { "lockdown", "bpf-lsm", "modules-disabled" };
+	const char *line = text;
+	size_t off = 0;
+	unsigned lineno = 0;
+
+	off += (size_t)snprintf(allowed, size, " ");
+	while (line && *line) {
+		const char *end = strchr(line, '\n'), *v;
+		char buf[512], *save = NULL;
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		lineno++;
+		if (len >= sizeof(buf)) {
+			snprintf(err, err_size, "line %u is too long", lineno);
+			return -EINVAL;
+		}
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		line = end ? end + 1 : NULL;
+		if (buf[0] == '#' || buf[strspn(buf, " \t")] == '\0')
+			continue;
+		if (!(v = startswith(buf, "allow_weaker")) || *(v += strspn(v, " \t")) != '=') {
+			snprintf(err, err_size, "line %u: unknown setting '%s' (only allow_weaker = ...)",
+				 lineno, buf);
+			return -EINVAL;
+		}
+		for (char *w = strtok_r((char *)v + 1, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+			bool ok = false;
+
+			for (size_t i = 0; i < ARRAY_SIZE(named); i++)
+				ok |= streq(w, named[i]);
+			for (size_t i = 0; i < ARRAY_SIZE(sysctls); i++)
+				ok |= streq(w, sysctls[i].name);
+			if (!ok) {
+				snprintf(err, err_size, "line %u: '%s' is not a hardening step", lineno, w);
+				return -EINVAL;
+			}
+			if (off + strlen(w) + 2 >= size) {
+				snprintf(err, err_size, "too many allow_weaker entries");
+				return -EINVAL;
+			}
+			off += (size_t)snprintf(allowed + off, size - off, "%s ", w);
+		}
+	}
+	return 0;
+}
+
+static bool allowed(const char *list, const char *name)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), " %s ", name);
+	return strstr(list, key) != NULL;
+}
+
+/* A step the kernel could not do: fatal unless the image allows the weaker mode. */
+static int weaker(const char *list, const char *name, int error, const char *what)
+{
+	if (allowed(list, name)) {
+		log_warning("hardening: %s (%s); continuing in the weaker mode %s allows", what, name,
+			    HARDEN_CONF);
+		return 0;
+	}
+	return log_error_errno(error, "hardening: %s; refusing to go on (allow_weaker = %s in %s "
+				      "would accept it)",
+			       what, name, HARDEN_CONF);
+}
+
+static int set_sysctl(const Sysctl *s, const char *list)
+{
+	_cleanup_free_ char *back = NULL;
+	char path[160], what[200];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", s->name);
+	for (char *p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+	r = write_string_file(path, s->value);
+	if (r >= 0)
+		r = read_small_file(path, 256, &back);
+	if (r >= 0)
+		r = strncmp(back, s->value, strlen(s->value)) == 0 && back[strlen(s->value)] == '\n'
+			    ? 0
+			    : -EIO;
+	if (r >= 0)
+		return 0;
+	snprintf(what, sizeof(what), "%s = %s did not take (%s)", s->name, s->value,
+		 r == -ENOENT ? "the kernel has no such sysctl" : strerror(-r));
+	return weaker(list, s->name, r, what);
+}
+
+static int lsm_active(const char *lsm)
+{
+	_cleanup_free_ char *list = NULL;
+	char *save = NULL;
+	int r = read_small_file("/sys/kernel/security/lsm", 1024, &list);
+
+	if (r < 0)
+		return r;
+	list[strcspn(list, "\n")] = '\0';
+	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (streq(w, lsm))
+			return 1;
+	return 0;
+}
+
+static int lockdown(const char *list)
+{
+	static const char path[] = "/sys/kernel/security/lockdown";
+	_cleanup_free_ char *back = NULL;
+	int r;
+
+	if (access(path, F_OK) < 0)
+		return weaker(list, "lockdown", -ENOENT, "the kernel has no lockdown LSM");
+	r = write_string_file(path, "confidentiality");
+	if (r >= 0)
+		r = read_small_file(path, 256, &back);
+	if (r >= 0 && !strstr(back, "[confidentiality]"))
+		r = -EIO;
+	if (r < 0)
+		return weaker(list, "lockdown", r, "lockdown=confidentiality did not take");
+	log_info("hardening: kernel lockdown is confidentiality");
+	return 0;
+}
+
+int stage_harden_run(void)
+{
+	_cleanup_free_ char *conf = NULL;
+	char list[1024] = " ", err[200];
+	int r, n = 0;
+
+	r = read_small_file(HARDEN_CONF, 16 * 1024, &conf);
+	if (r < 0 && r != -ENOENT)
+		return log_error_errno(r, "Failed to read %s: %m", HARDEN_CONF);
+	if (r >= 0 && harden_conf_parse(conf, list, sizeof(list), err, sizeof(err)) < 0)
+		return log_error_errno(-EINVAL, "%s: %s", HARDEN_CONF, err);
+	if (!streq(list, " "))
+		log_warning("hardening: the image allows weaker modes for:%s", list);
+
+	for (size_t i = 0; i < ARRAY_SIZE(sysctls); i++) {
+		r = set_sysctl(&sysctls[i], list);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	log_info("hardening: %d sysctls set and read back", n);
+
+	/* The BPF LSM only acts when "bpf" is among the active LSMs (lsm= on the command line). */
+	r = lsm_active("bpf");
+	if (r <= 0) {
+		r = weaker(list, "bpf-lsm", r < 0 ? r : -ENOPROTOOPT,
+			   "the BPF LSM is not active (bpf missing from /sys/kernel/security/lsm)");
+		if (r < 0)
+			return r;
+	}
+
+	r = write_string_file("/proc/sys/kernel/modules_disabled", "1");
+	if (r < 0) {
+		r = weaker(list, "modules-disabled", r, "kernel.modules_disabled=1 did not take");
+		if (r < 0)
+			return r;
+	} else
+		log_info("hardening: module loading disabled");
+	return lockdown(list);
+}

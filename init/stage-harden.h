@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* System stage, after the mounts and before any service: hardened sysctls, then (BPF LSM programs,
+ * once they exist), kernel.modules_disabled=1, then lockdown=confidentiality. Every step is read
+ * back. A step the kernel cannot do stops the boot unless /etc/kcc/hardening.conf allows that
+ * weaker mode by name, and the log says so either way. */
+#pragma once
+
+#define HARDEN_CONF "/etc/kcc/hardening.conf"
+
+int stage_harden_run(void);
+
+/* hardening.conf: "allow_weaker = NAME [NAME...]" lines; NAME is "lockdown", "bpf-lsm",
+ * "modules-disabled" or a sysctl ("kernel.kptr_restrict"). Returns 0 or -EINVAL with the reason
+ * in err. allowed gets a space-separated, space-bracketed list (" a b ") for lookups. */
+int harden_conf_parse(const char *text, char *allowed, size_t size, char *err, size_t err_size);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The parser of /etc/kcc/hardening.conf: only known steps can be weakened, by name. */
+#include <errno.h>
+#include <string.h>
+
+#include "unit.h"
+
+#include "stage-harden.h"
+
+static void test_parse(void **state)
+{
+	char list[256], err[200];
+
+	(void)state;
+	assert_int_equal(harden_conf_parse("", list, sizeof(list), err, sizeof(err)), 0);
+	assert_string_equal(list, " ");
+	assert_int_equal(harden_conf_parse("# comment\n\nallow_weaker = lockdown bpf-lsm\n"
+					   "allow_weaker=kernel.kptr_restrict\n",
+					   list, sizeof(list), err, sizeof(err)),
+			 0);
+	assert_string_equal(list, " lockdown bpf-lsm kernel.kptr_restrict ");
+}
+
+static void test_refuses(void **state)
+{
+	char list[256], err[200];
+
+	(void)state;
+	assert_int_equal(harden_conf_parse("allow_weaker = everything\n", list, sizeof(list), err,
+					   sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "'everything' is not a hardening step"));
+	assert_int_equal(harden_conf_parse("lockdown = none\n", list, sizeof(list), err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "unknown setting"));
+	assert_int_equal(harden_conf_parse("allow_weakerlockdown\n", list, sizeof(list), err,
+					   sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(harden_conf_parse("allow_weaker = kernel.kptr_restrict.x\n", list,
+					   sizeof(list), err, sizeof(err)),
+			 -EINVAL);
+	/* No room: refused, not truncated. */
+	assert_int_equal(harden_conf_parse("allow_weaker = lockdown bpf-lsm modules-disabled\n", list,
+					   12, err, sizeof(err)),
+			 -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_refuses),
+	};
+	return cmocka_run_group_tests_name("harden", tests, NULL, NULL);
+}
