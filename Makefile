@@ -18,12 +18,12 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstric
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP -Imeasured-boot
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-PKGS := libcryptsetup libkmod blkid
+PKGS := libcryptsetup libkmod blkid libbpf
 TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
 
 INIT_COMMON := util log cmdline dps
 INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modules stage-verity \
-	stage-switchroot stage-state stage-system stage-harden timeline service supervise-fsm supervise loop control pid1 \
+	stage-switchroot stage-state stage-system stage-harden bpf-lsm timeline service supervise-fsm supervise loop control pid1 \
 	shutdown main
 CTL_OBJS := util control ctl
 # measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.
@@ -38,7 +38,18 @@ all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-
 .PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
-	$(CC) $(CFLAGS) -Imeasured-boot $(shell pkg-config --cflags $(PKGS) $(TPM_PKGS)) -c $< -o $@
+	$(CC) $(CFLAGS) -I$(BPF) -Iinit/bpf $(shell pkg-config --cflags $(PKGS) $(TPM_PKGS)) -c $< -o $@
+
+# The BPF LSM: vmlinux.h from the pinned kernel's BTF, CO-RE object, bpftool skeleton.
+BPF := $(BUILD)/bpf
+$(BPF)/vmlinux.h: image/packages.lock image/vmlinux-h.sh
+	image/vmlinux-h.sh $@
+$(BPF)/kcc-lsm.bpf.o: init/bpf/kcc-lsm.bpf.c init/bpf/kcc-lsm.h $(BPF)/vmlinux.h
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BPF) -Iinit/bpf -c $< -o $@
+	llvm-strip -g $@
+$(BPF)/kcc-lsm.skel.h: $(BPF)/kcc-lsm.bpf.o
+	bpftool gen skeleton $< name kcc_lsm >$@
+$(OBJ)/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
 $(OBJ)/measured-boot/%.o: measured-boot/%.c | $(OBJ)/measured-boot
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(TPM_PKGS)) -c $< -o $@
 $(OBJ)/image/%.o: image/%.c | $(OBJ)/image

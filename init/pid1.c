@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "control.h"
+#include "bpf-lsm.h"
 #include "log.h"
 #include "loop.h"
 #include "pid1.h"
@@ -16,7 +17,7 @@
 #include "supervise.h"
 #include "timeline.h"
 
-static Source sig_src, ctl_src;
+static Source sig_src, ctl_src, bpf_src;
 static ShutdownAction pending = _SHUTDOWN_ACTION_INVALID; /* what shutdown will do, once asked */
 static bool services_down;
 
@@ -64,6 +65,13 @@ static void on_signal(Source *src, uint32_t events)
 		}
 	}
 	reap();
+}
+
+static void on_bpf_events(Source *src, uint32_t events)
+{
+	(void)src;
+	(void)events;
+	bpf_lsm_consume();
 }
 
 static void on_control(Source *src, uint32_t events)
@@ -163,6 +171,10 @@ _Noreturn void pid1_run(const KccCmdline *c)
 	fd = control_open();
 	if (fd < 0 || loop_add(&ctl_src, fd, on_control) < 0)
 		shutdown_fatal(c, "control socket " CONTROL_SOCKET, fd < 0 ? fd : -errno);
+	fd = bpf_lsm_events_fd();
+	if (fd >= 0 && loop_add(&bpf_src, fd, on_bpf_events) < 0)
+		shutdown_fatal(c, "BPF LSM events", -errno);
+	bpf_lsm_consume(); /* denials from before the loop */
 
 	timeline_begin("services");
 	r = supervise_load("/etc/kcc/services", CGROUP_SERVICES);

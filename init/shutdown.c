@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "bpf-lsm.h"
 #include "log.h"
 #include "shutdown.h"
 #include "stage-state.h"
@@ -209,6 +210,7 @@ _Noreturn void shutdown_final(ShutdownAction a)
 	kill_all(SIGTERM, KILL_WAIT_MS);
 	kill_all(SIGKILL, KILL_WAIT_MS);
 	sync();
+	bpf_lsm_unload();
 	r = setup_exitrd();
 	if (r < 0) {
 		log_error_errno(r, "Failed to set up the exit root, root stays mounted: %m");

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 
+#include "bpf-lsm.h"
 #include "log.h"
 #include "stage-harden.h"
+#include "stage-system.h"
 
 typedef struct Sysctl {
 	const char *name; /* dotted, as sysctl(8) and hardening.conf spell it */
@@ -193,14 +195,19 @@ int stage_harden_run(void)
 	}
 	log_info("hardening: %d sysctls set and read back", n);
 
-	/* The BPF LSM only acts when "bpf" is among the active LSMs (lsm= on the command line). */
+	/* The BPF LSM only acts when "bpf" is among the active LSMs (lsm= on the command line);
+	 * the programs go in before lockdown, which would refuse some of what loading needs. */
 	r = lsm_active("bpf");
-	if (r <= 0) {
+	if (r <= 0)
 		r = weaker(list, "bpf-lsm", r < 0 ? r : -ENOPROTOOPT,
 			   "the BPF LSM is not active (bpf missing from /sys/kernel/security/lsm)");
+	else {
+		r = bpf_lsm_load("/", CGROUP_SERVICES, CGROUP_PODS);
 		if (r < 0)
-			return r;
+			r = weaker(list, "bpf-lsm", r, "the BPF LSM programs could not be loaded");
 	}
+	if (r < 0)
+		return r;
 
 	r = write_string_file("/proc/sys/kernel/modules_disabled", "1");
 	if (r < 0) {
@@ -209,5 +216,9 @@ int stage_harden_run(void)
 			return r;
 	} else
 		log_info("hardening: module loading disabled");
-	return lockdown(list);
+	r = lockdown(list);
+	if (r < 0)
+		return r;
+	(void)bpf_lsm_lock();
+	return 0;
 }

@@ -6,5 +6,7 @@
 #include "cmdline.h"
 
 #define CGROUP_SERVICES "/sys/fs/cgroup/services"
+/* The kubelet's pods (issue 5): out of the BPF LSM's scope, their runtime confines them. */
+#define CGROUP_PODS "/sys/fs/cgroup/kubepods"
 
 int stage_system_run(const KccCmdline *cmdline);

@@ -134,6 +134,28 @@ for kv in kernel/kptr_restrict=2 kernel/dmesg_restrict=1 kernel/kexec_load_disab
 done
 [ -z "$bad" ] && pass sysctls "as set by kcc-init" || fail sysctls "$bad"
 
+# BPF LSM: code runs only from the verity root. The same binary runs from the root and is refused
+# from /tmp (exec allowed by the mount: the BPF LSM says EPERM) and /var, /run (noexec: EACCES).
+P=/usr/lib/kcc-test/probe
+expect() { # NAME WANT COMMAND...: one probe result line
+	name=$1 want=$2
+	shift 2
+	got=$("$@" 2>&1 | head -n1)
+	[ "$got" = "$want" ] && pass "$name" "$*: $got" || fail "$name" "$*: got '$got', want '$want'"
+}
+expect exec-root "exec ok" $P exec $P
+for d in /tmp /var /run; do cp $P $d/kcc-probe-copy; done
+expect exec-tmp "exec EPERM" $P exec /tmp/kcc-probe-copy
+expect exec-var "exec EACCES" $P exec /var/kcc-probe-copy
+expect exec-run "exec EACCES" $P exec /run/kcc-probe-copy
+expect mmap-root "mmap-exec ok" $P mmap $P
+expect mmap-tmp "mmap-exec EPERM" $P mmap /tmp/kcc-probe-copy
+expect mprotect-tmp "mprotect-exec EPERM" sh -c "$P mmap /tmp/kcc-probe-copy | tail -n1"
+expect ptrace-pid1 "ptrace EPERM" $P ptrace 1
+expect ptrace-service "ptrace EPERM" $P ptrace "$(pid_of_sleeper)"
+expect bpf-load "bpf-load EPERM" $P bpf
+rm -f /tmp/kcc-probe-copy /var/kcc-probe-copy /run/kcc-probe-copy
+
 # The boot timeline exists as JSON.
 if grep -q '"stages":\[' /run/kcc/boot-timeline.json 2>/dev/null; then
 	pass timeline "$(cat /run/kcc/boot-timeline.json)"

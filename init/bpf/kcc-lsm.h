@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The denial record the BPF LSM programs send to kcc-init (shared by both sides). */
+#pragma once
+
+enum {
+	KCC_LSM_EXEC = 1,
+	KCC_LSM_MMAP = 2,
+	KCC_LSM_PTRACE = 3,
+	KCC_LSM_BPF = 4,
+};
+
+struct kcc_lsm_event {
+	__u32 kind;
+	__u32 pid;
+	__u32 target; /* ptrace: the traced task's tgid */
+	__u32 dev;    /* exec/mmap: the file's device (kernel encoding) */
+	__u64 ino;
+	char comm[16];
+};
