@@ -18,7 +18,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstric
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP -Imeasured-boot
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-PKGS := libcryptsetup libkmod blkid libbpf
+PKGS := libcryptsetup libkmod blkid libbpf libcap
 TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
 
 INIT_COMMON := util log cmdline dps

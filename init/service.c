@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
+#include <sys/capability.h>
 #include <stdio.h>
 
 #include "service.h"
@@ -87,6 +88,70 @@ static int parse_ms(const char *v, unsigned long max, unsigned *ret)
 	return 0;
 }
 
+/* "CAP_A cap_b ..." or "all", through libcap's names. */
+static int parse_caps(const char *v, uint64_t *caps)
+{
+	char buf[SERVICE_LINE_MAX], *save = NULL;
+	uint64_t m = 0;
+
+	if (streq(v, "all")) {
+		*caps = ~0ULL;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		cap_value_t cap;
+
+		if (cap_from_name(w, &cap) < 0 || cap < 0 || cap > 63)
+			return -EINVAL;
+		m |= 1ULL << cap;
+	}
+	*caps = m;
+	return 0;
+}
+
+/* "max", or a number (with K/M/G when bytes); normalised to what cgroupfs takes. */
+static int parse_limit(const char *v, bool bytes, char *out, size_t size)
+{
+	unsigned long long n, mult = 1;
+	char *end;
+
+	if (streq(v, "max")) {
+		snprintf(out, size, "max");
+		return 0;
+	}
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (bytes && *end && !end[1])
+		mult = *end == 'K' ? 1ULL << 10 : *end == 'M' ? 1ULL << 20 : *end == 'G' ? 1ULL << 30 : 0;
+	else if (*end)
+		return -EINVAL;
+	if (mult == 0 || n == 0 || n > (1ULL << 50) / mult)
+		return -EINVAL;
+	snprintf(out, size, "%llu", n * mult);
+	return 0;
+}
+
+static int parse_cpu_max(const char *v, char *out, size_t size)
+{
+	unsigned long quota, period;
+	char q[24], p[24], extra[2];
+
+	if (streq(v, "max")) {
+		snprintf(out, size, "max");
+		return 0;
+	}
+	if (sscanf(v, "%23s %23s %1s", q, p, extra) != 2 || parse_uint(q, 1000, 10000000, &quota) < 0 ||
+	    parse_uint(p, 1000, 1000000, &period) < 0)
+		return -EINVAL;
+	snprintf(out, size, "%lu %lu", quota, period);
+	return 0;
+}
+
 static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned lineno,
 		      bool *seen_exec, char *err, size_t errlen)
 {
@@ -164,6 +229,26 @@ static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned
 			c->ready_fd = (int)fd;
 		else
 			FAIL(-EINVAL, "ready= '%s' is not none or fd:N (3..99)", v);
+	} else if (streq(key, "capabilities")) {
+		r = parse_caps(v, &c->caps);
+		if (r < 0)
+			FAIL(-EINVAL, "capabilities= '%s' is not a list of capability names", v);
+	} else if (streq(key, "no_new_privs")) {
+		if (streq(v, "yes"))
+			c->no_new_privs = true;
+		else if (streq(v, "no"))
+			c->no_new_privs = false;
+		else
+			FAIL(-EINVAL, "no_new_privs= '%s' is not yes or no", v);
+	} else if (streq(key, "memory_max")) {
+		if (parse_limit(v, true, c->memory_max, sizeof(c->memory_max)) < 0)
+			FAIL(-EINVAL, "memory_max= '%s' is not max or bytes with K, M or G", v);
+	} else if (streq(key, "pids_max")) {
+		if (parse_limit(v, false, c->pids_max, sizeof(c->pids_max)) < 0)
+			FAIL(-EINVAL, "pids_max= '%s' is not max or a number", v);
+	} else if (streq(key, "cpu_max")) {
+		if (parse_cpu_max(v, c->cpu_max, sizeof(c->cpu_max)) < 0)
+			FAIL(-EINVAL, "cpu_max= '%s' is not max or QUOTA_US PERIOD_US", v);
 	} else
 		FAIL(-EINVAL, "unknown key '%s'", key);
 	return 0;
@@ -178,6 +263,8 @@ int service_config_parse(const char *name, const char *text, ServiceConfig *ret,
 		.restart_max_ms = 30000,
 		.stop_timeout_ms = 5000,
 		.ready_fd = -1,
+		.no_new_privs = true,
+		.pids_max = "1024",
 	};
 	const char *p = text;
 	unsigned lineno = 0;

@@ -8,10 +8,17 @@
  *   restart_base_ms = 100, restart_max_ms = 30000  (exponential backoff and its cap)
  *   ready = none | fd:N                         (s6-style: the service writes a newline on fd N)
  *   stop_timeout_ms = 5000                      (SIGTERM, then SIGKILL of the whole cgroup)
+ * The security profile, deny by default (docs/security-profiles.md):
+ *   capabilities = CAP_NET_BIND_SERVICE ...     (bounding, permitted, effective, inheritable and
+ *                                                ambient set; default none; "all" for test agents)
+ *   no_new_privs = yes | no                     (default yes)
+ *   memory_max = 64M | max, pids_max = 128 | max, cpu_max = QUOTA_US PERIOD_US | max
+ *                                               (cgroup v2 limits; default pids_max = 1024)
  */
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SERVICE_NAME_MAX 32
@@ -40,6 +47,9 @@ typedef struct ServiceConfig {
 	RestartPolicy restart;
 	unsigned restart_base_ms, restart_max_ms, stop_timeout_ms;
 	int ready_fd; /* -1: ready as soon as started */
+	uint64_t caps; /* bit N: capability N */
+	bool no_new_privs;
+	char memory_max[24], pids_max[24], cpu_max[48]; /* as cgroupfs takes them */
 } ServiceConfig;
 
 bool service_name_is_valid(const char *s);

@@ -30,10 +30,15 @@ static int enable_controllers(const char *cg)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(wanted); i++) {
-		const char *p = strstr(have, wanted[i]);
 		size_t l = strlen(wanted[i]);
-		if (p && (p == have || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\n' || !p[l]))
-			off += (size_t)snprintf(line + off, sizeof(line) - off, "+%s ", wanted[i]);
+
+		/* A whole word: "cpu" must not match inside "cpuset". */
+		for (const char *p = strstr(have, wanted[i]); p; p = strstr(p + 1, wanted[i]))
+			if ((p == have || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\n' || !p[l])) {
+				off += (size_t)snprintf(line + off, sizeof(line) - off, "+%s ",
+							wanted[i]);
+				break;
+			}
 	}
 	if (off == 0)
 		return 0;

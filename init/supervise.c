@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stddef.h>
@@ -240,6 +242,71 @@ static void on_timer(Source *src, uint32_t events)
 
 /* ---- spawning ---- */
 
+/* The profile's cgroup limits, written once; a limit the kernel refuses stops the boot. */
+static int set_limits(Service *s, const char *path)
+{
+	const struct {
+		const char *file, *value;
+	} limits[] = {
+		{ "memory.max", s->cfg.memory_max },
+		{ "pids.max", s->cfg.pids_max },
+		{ "cpu.max", s->cfg.cpu_max },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		int r;
+
+		if (!limits[i].value[0])
+			continue;
+		r = write_string_fileat(s->cg_fd, limits[i].file, limits[i].value);
+		if (r < 0)
+			return log_error_errno(r, "Failed to set %s/%s to %s: %m", path, limits[i].file,
+					       limits[i].value);
+	}
+	return 0;
+}
+
+/* The bounding set, while the child is still root with every capability (it needs CAP_SETPCAP). */
+static int drop_bounding(const ServiceConfig *c)
+{
+	for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (!(c->caps & (1ULL << cap)) && cap_drop_bound(cap) < 0 && errno != EINVAL)
+			return -errno;
+	return 0;
+}
+
+/* After the user switch: the process's sets, then the ambient set (so that a non-root service
+ * keeps them across exec), then no_new_privs. */
+static int drop_privileges(const ServiceConfig *c)
+{
+	cap_value_t list[64];
+	int n = 0, r = 0;
+	cap_t caps;
+
+	for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (c->caps & (1ULL << cap))
+			list[n++] = cap;
+	caps = cap_init();
+	if (!caps)
+		return -errno;
+	if ((n > 0 && (cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
+		       cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
+		       cap_set_flag(caps, CAP_INHERITABLE, n, list, CAP_SET) < 0)) ||
+	    cap_set_proc(caps) < 0)
+		r = -errno;
+	cap_free(caps);
+	if (r < 0)
+		return r;
+	if (cap_reset_ambient() < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		if (cap_set_ambient(list[i], CAP_SET) < 0)
+			return -errno;
+	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 _noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
 {
 	const ServiceConfig *c = &s->cfg;
@@ -262,12 +329,23 @@ _noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
 		_exit(126);
 	if (ready_w >= 0 && dup2(ready_w, c->ready_fd) < 0)
 		_exit(126);
+	errno = -drop_bounding(c);
+	if (errno) {
+		dprintf(STDERR_FILENO, "kcc-init: cannot drop the bounding set: %m\n");
+		_exit(126);
+	}
 	if (c->gid != 0 && (setgroups(0, NULL) < 0 || setgid(c->gid) < 0)) {
 		dprintf(STDERR_FILENO, "kcc-init: setgid(%u): %m\n", (unsigned)c->gid);
 		_exit(126);
 	}
-	if (c->uid != 0 && setuid(c->uid) < 0) {
+	/* Keep the permitted set across setuid, to hand the profile's capabilities on. */
+	if (c->uid != 0 && (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setuid(c->uid) < 0)) {
 		dprintf(STDERR_FILENO, "kcc-init: setuid(%u): %m\n", (unsigned)c->uid);
+		_exit(126);
+	}
+	errno = -drop_privileges(c);
+	if (errno) {
+		dprintf(STDERR_FILENO, "kcc-init: cannot apply the security profile: %m\n");
 		_exit(126);
 	}
 	if (chdir("/") < 0)
@@ -517,6 +595,9 @@ int supervise_load(const char *dir, const char *cgroup_root)
 		s->cg_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (s->cg_fd < 0)
 			return log_error_errno(-errno, "Failed to open cgroup %s: %m", path);
+		r = set_limits(s, path);
+		if (r < 0)
+			return r;
 		r = timer_new();
 		if (r < 0)
 			return log_error_errno(r, "Failed to create a timer: %m");

@@ -8,14 +8,15 @@ $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/util.c
 $(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
-$(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c
+$(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c \
+	tests/unit/stub-bpf-lsm.c
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
 $(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c
 $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 	@mkdir -p $(UNIT)
 	$(CC) $(UNIT_CFLAGS) -Imeasured-boot $(shell pkg-config --cflags $(TPM_PKGS)) -o $@ \
-		$(filter %.c,$^) -lcmocka $(shell pkg-config --libs $(TPM_PKGS))
+		$(filter %.c,$^) -lcmocka $(shell pkg-config --libs $(TPM_PKGS)) -lcap
 
 unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@for t in $^; do $$t || exit 1; done
@@ -29,7 +30,7 @@ $(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
 	@mkdir -p $(UNIT)
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot \
 		$(shell pkg-config --cflags $(TPM_PKGS)) -fsanitize=fuzzer,address,undefined -o $@ $^ \
-		$(shell pkg-config --libs $(TPM_PKGS))
+		$(shell pkg-config --libs $(TPM_PKGS)) -lcap
 
 # FUZZ_SECONDS per target (make fuzz FUZZ_SECONDS=600 for a long run).
 FUZZ_SECONDS ?= 10

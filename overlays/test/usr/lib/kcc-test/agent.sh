@@ -134,6 +134,28 @@ for kv in kernel/kptr_restrict=2 kernel/dmesg_restrict=1 kernel/kexec_load_disab
 done
 [ -z "$bad" ] && pass sysctls "as set by kcc-init" || fail sysctls "$bad"
 
+echo "kcc-test: INFO cgroup-controllers=$(cat /sys/fs/cgroup/cgroup.controllers) / $(cat /sys/fs/cgroup/cgroup.subtree_control) / $(cat /sys/fs/cgroup/services/cgroup.subtree_control)"
+# Service profiles, read back from /proc and cgroupfs: sleeper (root) and stubborn (uid 1000)
+# hold CAP_NET_BIND_SERVICE (bit 10) and nothing else, no_new_privs; sleeper's cgroup limits.
+caps_of() { awk '/^(CapEff|CapBnd|CapAmb|NoNewPrivs):/ {printf "%s%s ", $1, $2}' /proc/"$1"/status; }
+want="CapEff:0000000000000400 CapBnd:0000000000000400 CapAmb:0000000000000400 NoNewPrivs:1 "
+got=$(caps_of "$(pid_of_sleeper)")
+[ "$got" = "$want" ] && pass profile-root "sleeper: $got" || fail profile-root "sleeper: '$got', want '$want'"
+sp=$(head -n1 /sys/fs/cgroup/services/stubborn/cgroup.procs)
+got=$(caps_of "$sp")
+[ "$got" = "$want" ] && pass profile-user "stubborn: $got" || fail profile-user "stubborn: '$got', want '$want'"
+cg=/sys/fs/cgroup/services/sleeper
+got="$(cat $cg/memory.max) $(cat $cg/pids.max) $(cat $cg/cpu.max)"
+[ "$got" = "67108864 16 50000 100000" ] && pass profile-cgroup "sleeper: $got" || fail profile-cgroup "sleeper: '$got'"
+got=$(cat /sys/fs/cgroup/services/stubborn/pids.max)
+[ "$got" = 1024 ] && pass profile-default-pids "stubborn pids.max $got" || fail profile-default-pids "stubborn pids.max '$got'"
+# hog went over memory.max: OOM-killed by the kernel, restarted by PID 1.
+if wait_for 'grep -q "^oom_kill [1-9]" /sys/fs/cgroup/services/hog/memory.events && [ -n "$(cat /sys/fs/cgroup/services/hog/cgroup.procs)" ]' 200; then
+	pass oom-restart "$(grep oom_kill /sys/fs/cgroup/services/hog/memory.events | tr '\n' ' ')running again"
+else
+	fail oom-restart "$(cat /sys/fs/cgroup/services/hog/memory.events | tr '\n' ' ')"
+fi
+
 # BPF LSM: code runs only from the verity root. The same binary runs from the root and is refused
 # from /tmp (exec allowed by the mount: the BPF LSM says EPERM) and /var, /run (noexec: EACCES).
 P=/usr/lib/kcc-test/probe
