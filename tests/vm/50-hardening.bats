@@ -7,12 +7,26 @@ load helper
 @test "hardening: every step is logged and the agent finds each refusal with its errno" {
 	vm_boot happy --timeout 150
 	assert_log happy 'kcc-init: hardening: 30 sysctls set and read back'
+	assert_log happy 'kcc-init: hardening: BPF LSM attached'
 	assert_log happy 'kcc-init: hardening: module loading disabled'
 	assert_log happy 'kcc-init: hardening: kernel lockdown is confidentiality'
+	assert_log happy 'kcc-init: hardening: BPF program loading locked'
 	for c in lockdown refused-devmem refused-kcore refused-devport refused-lockdown-none \
-		refused-init-module refused-kexec-load refused-kexec-file-load sysctls; do
+		refused-init-module refused-kexec-load refused-kexec-file-load sysctls exec-root exec-tmp \
+		exec-var exec-run mmap-root mmap-tmp mprotect-tmp ptrace-pid1 ptrace-service bpf-load \
+		profile-root profile-user profile-cgroup profile-default-pids oom-restart; do
 		assert_log happy "kcc-test: PASS $c:"
 	done
+	# Each denial reaches PID 1's log through the ring buffer.
+	assert_log happy 'kcc-init: bpf-lsm: denied exec of inode [0-9]+ on device [0-9]+:[0-9]+ \(not the verity root\) to pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-init: bpf-lsm: denied executable mapping of inode'
+	assert_log happy 'kcc-init: bpf-lsm: denied ptrace of pid 1 to pid'
+	assert_log happy 'kcc-init: bpf-lsm: denied BPF program load to pid'
+	# The OOM-killed service was restarted while PID 1 carried on; shutdown still completes.
+	assert_log happy 'kcc-init: hog \(pid [0-9]+\) killed by signal 9'
+	assert_log happy 'kcc-init: restarting hog in 500 ms'
+	assert_log happy 'kcc-init: BPF LSM detached'
+	assert_log happy 'kcc-init: shutdown complete \(0 mounts left\)'
 	# Order: hardening comes after the mounts and before the ready phase and the first service.
 	vm_log happy | tr -d '\r' | grep -aoE 'hardening: kernel lockdown|PCR 11 extended: ready|started sleeper' |
 		tr '\n' '|' | grep -q '^hardening: kernel lockdown|PCR 11 extended: ready|started sleeper|'
