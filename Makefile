@@ -18,12 +18,12 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstric
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP -Imeasured-boot
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-PKGS := libcryptsetup libkmod blkid libbpf libcap
+PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
 TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
 
 INIT_COMMON := util log cmdline dps
 INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modules stage-verity \
-	stage-switchroot stage-state stage-system stage-harden bpf-lsm timeline service supervise-fsm supervise loop control pid1 \
+	stage-switchroot stage-state stage-system stage-harden bpf-lsm timeline service sandbox supervise-fsm supervise loop control pid1 \
 	shutdown main
 CTL_OBJS := util control ctl
 # measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.

@@ -3,6 +3,7 @@
 #include <sys/capability.h>
 #include <stdio.h>
 
+#include "sandbox.h"
 #include "service.h"
 #include "util.h"
 
@@ -27,6 +28,12 @@ void service_config_done(ServiceConfig *c)
 		free(c->env[i]);
 	for (unsigned i = 0; i < c->n_after; i++)
 		free(c->after[i]);
+	for (unsigned i = 0; i < c->n_syscalls; i++)
+		free(c->syscalls[i]);
+	for (unsigned i = 0; i < c->n_ro; i++)
+		free(c->ro[i]);
+	for (unsigned i = 0; i < c->n_rw; i++)
+		free(c->rw[i]);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -152,6 +159,25 @@ static int parse_cpu_max(const char *v, char *out, size_t size)
 	return 0;
 }
 
+/* Space-separated words into list: absolute paths, or known syscall names. */
+static int add_words(const char *v, char **list, unsigned *n, unsigned max, bool paths)
+{
+	char buf[SERVICE_LINE_MAX], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (paths ? (w[0] != '/' || strstr(w, "/../") || strstr(w, "/./"))
+			  : !sandbox_syscall_known(w))
+			return -EINVAL;
+		if (*n >= max)
+			return -E2BIG;
+		if (!(list[*n] = strdup(w)))
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
 static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned lineno,
 		      bool *seen_exec, char *err, size_t errlen)
 {
@@ -249,6 +275,21 @@ static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned
 	} else if (streq(key, "cpu_max")) {
 		if (parse_cpu_max(v, c->cpu_max, sizeof(c->cpu_max)) < 0)
 			FAIL(-EINVAL, "cpu_max= '%s' is not max or QUOTA_US PERIOD_US", v);
+	} else if (streq(key, "seccomp") || streq(key, "landlock") || streq(key, "private_tmp")) {
+		bool *b = streq(key, "seccomp") ? &c->seccomp : streq(key, "landlock") ? &c->landlock
+											: &c->private_tmp;
+		if (!streq(v, "yes") && !streq(v, "no"))
+			FAIL(-EINVAL, "%s= '%s' is not yes or no", key, v);
+		*b = streq(v, "yes");
+	} else if (streq(key, "syscalls_allow")) {
+		r = add_words(v, c->syscalls, &c->n_syscalls, SERVICE_ARGS_MAX, false);
+		if (r < 0)
+			FAIL(r, "syscalls_allow= '%s' is not a list of known system calls", v);
+	} else if (streq(key, "read_only_paths") || streq(key, "writable_paths")) {
+		bool ro = streq(key, "read_only_paths");
+		r = add_words(v, ro ? c->ro : c->rw, ro ? &c->n_ro : &c->n_rw, SERVICE_PATHS_MAX, true);
+		if (r < 0)
+			FAIL(r, "%s= '%s' is not a list of absolute paths", key, v);
 	} else
 		FAIL(-EINVAL, "unknown key '%s'", key);
 	return 0;
@@ -265,6 +306,9 @@ int service_config_parse(const char *name, const char *text, ServiceConfig *ret,
 		.ready_fd = -1,
 		.no_new_privs = true,
 		.pids_max = "1024",
+		.seccomp = true,
+		.landlock = true,
+		.private_tmp = true,
 	};
 	const char *p = text;
 	unsigned lineno = 0;
@@ -326,6 +370,12 @@ int service_config_parse(const char *name, const char *text, ServiceConfig *ret,
 	if (c.restart_max_ms < c.restart_base_ms) {
 		snprintf(err, errlen, "restart_max_ms= is below restart_base_ms=");
 		r = -ERANGE;
+		goto fail;
+	}
+	/* Without CAP_SYS_ADMIN, the kernel takes Landlock and seccomp only with no_new_privs. */
+	if (!c.no_new_privs && (c.seccomp || c.landlock) && !(c.caps & (1ULL << CAP_SYS_ADMIN))) {
+		snprintf(err, errlen, "no_new_privs = no needs seccomp = no and landlock = no");
+		r = -EINVAL;
 		goto fail;
 	}
 	for (unsigned i = 0; i < c.n_after; i++)

@@ -14,6 +14,11 @@
  *   no_new_privs = yes | no                     (default yes)
  *   memory_max = 64M | max, pids_max = 128 | max, cpu_max = QUOTA_US PERIOD_US | max
  *                                               (cgroup v2 limits; default pids_max = 1024)
+ *   seccomp = yes | no                          (default yes: the default syscall allowlist)
+ *   syscalls_allow = NAME ...                   (more syscalls for the allowlist)
+ *   landlock = yes | no                         (default yes: read /usr /etc, write nothing)
+ *   read_only_paths = /a /b, writable_paths = /c (more Landlock rules)
+ *   private_tmp = yes | no                      (default yes: own mount namespace and /tmp)
  */
 #pragma once
 
@@ -25,6 +30,7 @@
 #define SERVICE_ARGS_MAX 64
 #define SERVICE_ENV_MAX 32
 #define SERVICE_AFTER_MAX 8
+#define SERVICE_PATHS_MAX 16
 #define SERVICE_FILE_MAX 16384
 #define SERVICE_LINE_MAX 4096
 
@@ -50,6 +56,9 @@ typedef struct ServiceConfig {
 	uint64_t caps; /* bit N: capability N */
 	bool no_new_privs;
 	char memory_max[24], pids_max[24], cpu_max[48]; /* as cgroupfs takes them */
+	bool seccomp, landlock, private_tmp;
+	char *syscalls[SERVICE_ARGS_MAX], *ro[SERVICE_PATHS_MAX], *rw[SERVICE_PATHS_MAX];
+	unsigned n_syscalls, n_ro, n_rw;
 } ServiceConfig;
 
 bool service_name_is_valid(const char *s);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "log.h"
+#include "sandbox.h"
 #include "loop.h"
 #include "supervise-fsm.h"
 #include "supervise.h"
@@ -312,6 +313,7 @@ _noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
 	const ServiceConfig *c = &s->cfg;
 	char *envp[SERVICE_ENV_MAX + 3];
 	char svcenv[64];
+	const char *what;
 	sigset_t none;
 	unsigned n = 0;
 	int nullfd;
@@ -329,6 +331,11 @@ _noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
 		_exit(126);
 	if (ready_w >= 0 && dup2(ready_w, c->ready_fd) < 0)
 		_exit(126);
+	errno = -sandbox_mounts(c);
+	if (errno) {
+		dprintf(STDERR_FILENO, "kcc-init: cannot set up the private mount namespace: %m\n");
+		_exit(126);
+	}
 	errno = -drop_bounding(c);
 	if (errno) {
 		dprintf(STDERR_FILENO, "kcc-init: cannot drop the bounding set: %m\n");
@@ -356,6 +363,12 @@ _noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
 	for (unsigned i = 0; i < c->n_env; i++)
 		envp[n++] = c->env[i];
 	envp[n] = NULL;
+	/* Last: after this, even a chdir or an open outside the profile fails. */
+	errno = -sandbox_confine(c, &what);
+	if (errno) {
+		dprintf(STDERR_FILENO, "kcc-init: cannot apply the %s: %m\n", what);
+		_exit(126);
+	}
 	execve(c->argv[0], c->argv, envp);
 	dprintf(STDERR_FILENO, "kcc-init: cannot execute %s: %m\n", c->argv[0]);
 	_exit(127);

@@ -5,7 +5,7 @@ UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-
 UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr test-harden
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
-$(UNIT)/test-service: tests/unit/test-service.c init/service.c init/util.c
+$(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c
 $(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
 $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c \
@@ -16,21 +16,21 @@ $(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c
 $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 	@mkdir -p $(UNIT)
 	$(CC) $(UNIT_CFLAGS) -Imeasured-boot $(shell pkg-config --cflags $(TPM_PKGS)) -o $@ \
-		$(filter %.c,$^) -lcmocka $(shell pkg-config --libs $(TPM_PKGS)) -lcap
+		$(filter %.c,$^) -lcmocka $(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp
 
 unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@for t in $^; do $$t || exit 1; done
 
 FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
-$(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/util.c
+$(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c
 $(UNIT)/fuzz-token: tests/unit/fuzz-token.c $(MB_SRC)
 $(UNIT)/fuzz-uki: tests/unit/fuzz-uki.c measured-boot/uki.c measured-boot/pcr.c
 $(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
 	@mkdir -p $(UNIT)
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot \
 		$(shell pkg-config --cflags $(TPM_PKGS)) -fsanitize=fuzzer,address,undefined -o $@ $^ \
-		$(shell pkg-config --libs $(TPM_PKGS)) -lcap
+		$(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp
 
 # FUZZ_SECONDS per target (make fuzz FUZZ_SECONDS=600 for a long run).
 FUZZ_SECONDS ?= 10

@@ -14,9 +14,16 @@ load helper
 	for c in lockdown refused-devmem refused-kcore refused-devport refused-lockdown-none \
 		refused-init-module refused-kexec-load refused-kexec-file-load sysctls exec-root exec-tmp \
 		exec-var exec-run mmap-root mmap-tmp mprotect-tmp ptrace-pid1 ptrace-service bpf-load \
-		profile-root profile-user profile-cgroup profile-default-pids oom-restart; do
+		profile-root profile-user profile-seccomp profile-mountns profile-cgroup \
+		profile-default-pids oom-restart; do
 		assert_log happy "kcc-test: PASS $c:"
 	done
+	# A service in the default profile: Landlock refuses the write (root, but without
+	# capabilities: only Landlock can), seccomp refuses unshare (needs no capability), /tmp is its own.
+	assert_log happy 'kcc-init\[confined\]: confined: write /var: touch: /var/confined-probe: Permission denied'
+	assert_log happy 'kcc-init\[confined\]: confined: read /etc: allowed'
+	assert_log happy 'kcc-init\[confined\]: confined: unshare: unshare: unshare\(0x10000000\): Operation not permitted'
+	assert_log happy 'kcc-init\[confined\]: confined: own /tmp: mine$'
 	# Each denial reaches PID 1's log through the ring buffer.
 	assert_log happy 'kcc-init: bpf-lsm: denied exec of inode [0-9]+ on device [0-9]+:[0-9]+ \(not the verity root\) to pid [0-9]+ \(probe\)'
 	assert_log happy 'kcc-init: bpf-lsm: denied executable mapping of inode'

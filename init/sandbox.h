@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The confinement a service's child applies to itself just before exec: a private mount namespace
+ * with its own /tmp, a Landlock ruleset, a seccomp allowlist (libseccomp). Called after the
+ * capability and no_new_privs set-up (supervise.c), so the filters cannot be undone. */
+#pragma once
+
+#include "service.h"
+
+/* While still root with every capability: the private mount namespace and /tmp. */
+int sandbox_mounts(const ServiceConfig *c);
+/* Last, after the user switch, capabilities and no_new_privs: Landlock, then seccomp.
+ * Returns 0, or -errno with what failed in what (the child prints it and exits 126). */
+int sandbox_confine(const ServiceConfig *c, const char **what);
+
+/* Syscall names of the default allowlist, for the service parser's checks. */
+bool sandbox_syscall_known(const char *name);
