@@ -37,7 +37,59 @@ static const Case cases[] = {
 	{ "exec = /bin/true\nready = fd:2\n", -EINVAL, "fd:N (3..99)" },
 	{ "exec = /bin/true\nready = file:/x\n", -EINVAL, "fd:N" },
 	{ "exec = /bin/true\nstop_timeout_ms = 9999999\n", -ERANGE, "1..600000" },
+	{ "exec = /bin/true\ncapabilities = CAP_FLY\n", -EINVAL, "capability names" },
+	{ "exec = /bin/true\nno_new_privs = maybe\n", -EINVAL, "yes or no" },
+	{ "exec = /bin/true\nmemory_max = 10T\n", -EINVAL, "bytes with K, M or G" },
+	{ "exec = /bin/true\nmemory_max = 0\n", -EINVAL, "memory_max=" },
+	{ "exec = /bin/true\npids_max = 10M\n", -EINVAL, "max or a number" },
+	{ "exec = /bin/true\ncpu_max = 50000\n", -EINVAL, "QUOTA_US PERIOD_US" },
+	{ "exec = /bin/true\ncpu_max = 50000 100000 7\n", -EINVAL, "QUOTA_US PERIOD_US" },
+	{ "exec = /bin/true\nseccomp = off\n", -EINVAL, "seccomp= 'off' is not yes or no" },
+	{ "exec = /bin/true\nsyscalls_allow = read fly\n", -EINVAL, "known system calls" },
+	{ "exec = /bin/true\nwritable_paths = var/lib\n", -EINVAL, "absolute paths" },
+	{ "exec = /bin/true\nread_only_paths = /a/../etc\n", -EINVAL, "absolute paths" },
+	{ "exec = /bin/true\nno_new_privs = no\n", -EINVAL, "needs seccomp = no and landlock = no" },
+	{ "exec = /bin/true\nno_new_privs = no\nseccomp = no\nlandlock = no\n", 0, NULL },
 };
+
+static void test_profile(void **state)
+{
+	ServiceConfig c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(service_config_parse("svc", "exec = /bin/true\n", &c, err, sizeof(err)), 0);
+	/* Deny by default. */
+	assert_int_equal(c.caps, 0);
+	assert_true(c.no_new_privs && c.seccomp && c.landlock && c.private_tmp);
+	assert_string_equal(c.pids_max, "1024");
+	assert_string_equal(c.memory_max, "");
+	service_config_done(&c);
+	assert_int_equal(service_config_parse("svc",
+					      "exec = /bin/true\n"
+					      "capabilities = CAP_NET_BIND_SERVICE cap_chown\n"
+					      "memory_max = 64M\npids_max = max\ncpu_max = 50000 100000\n"
+					      "syscalls_allow = mount umount2\n"
+					      "read_only_paths = /srv\nwritable_paths = /var/lib/svc /run/svc\n"
+					      "private_tmp = no\n",
+					      &c, err, sizeof(err)),
+			 0);
+	assert_int_equal(c.caps, (1ULL << 10) | (1ULL << 0));
+	assert_string_equal(c.memory_max, "67108864");
+	assert_string_equal(c.pids_max, "max");
+	assert_string_equal(c.cpu_max, "50000 100000");
+	assert_int_equal(c.n_syscalls, 2);
+	assert_int_equal(c.n_ro, 1);
+	assert_int_equal(c.n_rw, 2);
+	assert_string_equal(c.rw[1], "/run/svc");
+	assert_false(c.private_tmp);
+	service_config_done(&c);
+	assert_int_equal(service_config_parse("svc", "exec = /bin/true\ncapabilities = all\n", &c, err,
+					      sizeof(err)),
+			 0);
+	assert_int_equal(c.caps, ~0ULL);
+	service_config_done(&c);
+}
 
 static void test_table(void **state)
 {
@@ -124,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults_and_limits),
+		cmocka_unit_test(test_profile),
 	};
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
 }
