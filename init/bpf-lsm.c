@@ -70,7 +70,7 @@ static int cgroup_id(const char *path, uint64_t *id)
 	return 0;
 }
 
-int bpf_lsm_load(const char *root, const char *services, const char *pods)
+int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed)
 {
 	struct stat st;
 	int r;
@@ -86,6 +86,8 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods)
 	r = cgroup_id(services, (uint64_t *)&skel->rodata->services_cgroup);
 	if (r >= 0)
 		r = cgroup_id(pods, (uint64_t *)&skel->rodata->pods_cgroup);
+	if (r >= 0)
+		r = cgroup_id(bpf_allowed, (uint64_t *)&skel->rodata->bpf_allowed_cgroup);
 	if (r < 0)
 		return log_error_errno(r, "Failed to look up the service cgroups: %m");
 	r = kcc_lsm__load(skel);
@@ -100,6 +102,8 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods)
 	log_info("hardening: BPF LSM attached (exec and executable mappings only from the verity "
 		 "root %u:%u, no ptrace of PID 1 or services)",
 		 major(st.st_dev), minor(st.st_dev));
+	if (skel->rodata->bpf_allowed_cgroup)
+		log_warning("hardening: the image lets %s load BPF programs after boot", bpf_allowed);
 	return 0;
 }
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "bpf-lsm.h"
 #include "log.h"
+#include "service.h"
 #include "stage-harden.h"
 #include "stage-system.h"
 
@@ -45,7 +47,8 @@ static const Sysctl sysctls[] = {
 	{ "net.ipv6.conf.all.accept_source_route", "0" },
 };
 
-int harden_conf_parse(const char *text, char *allowed, size_t size, char *err, size_t err_size)
+int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_service, char *err,
+		      size_t err_size)
 {
 	static const char *const named[] = { "lockdown", "bpf-lsm", "modules-disabled" };
 	const char *line = text;
@@ -53,6 +56,7 @@ int harden_conf_parse(const char *text, char *allowed, size_t size, char *err, s
 	unsigned lineno = 0;
 
 	off += (size_t)snprintf(allowed, size, " ");
+	bpf_service[0] = '\0';
 	while (line && *line) {
 		const char *end = strchr(line, '\n'), *v;
 		char buf[512], *save = NULL;
@@ -68,9 +72,19 @@ int harden_conf_parse(const char *text, char *allowed, size_t size, char *err, s
 		line = end ? end + 1 : NULL;
 		if (buf[0] == '#' || buf[strspn(buf, " \t")] == '\0')
 			continue;
+		if ((v = startswith(buf, "bpf_allow_service")) && *(v += strspn(v, " \t")) == '=') {
+			v += 1 + strspn(v + 1, " \t");
+			if (!service_name_is_valid(v)) {
+				snprintf(err, err_size, "line %u: bpf_allow_service= '%s' is not a "
+					 "service name", lineno, v);
+				return -EINVAL;
+			}
+			snprintf(bpf_service, SERVICE_NAME_MAX + 1, "%s", v);
+			continue;
+		}
 		if (!(v = startswith(buf, "allow_weaker")) || *(v += strspn(v, " \t")) != '=') {
-			snprintf(err, err_size, "line %u: unknown setting '%s' (only allow_weaker = ...)",
-				 lineno, buf);
+			snprintf(err, err_size, "line %u: unknown setting '%s' (allow_weaker = ..., "
+				 "bpf_allow_service = ...)", lineno, buf);
 			return -EINVAL;
 		}
 		for (char *w = strtok_r((char *)v + 1, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
@@ -176,13 +190,13 @@ static int lockdown(const char *list)
 int stage_harden_run(void)
 {
 	_cleanup_free_ char *conf = NULL;
-	char list[1024] = " ", err[200];
+	char list[1024] = " ", err[200], bpf_service[SERVICE_NAME_MAX + 1] = "", bpf_cg[128] = "";
 	int r, n = 0;
 
 	r = read_small_file(HARDEN_CONF, 16 * 1024, &conf);
 	if (r < 0 && r != -ENOENT)
 		return log_error_errno(r, "Failed to read %s: %m", HARDEN_CONF);
-	if (r >= 0 && harden_conf_parse(conf, list, sizeof(list), err, sizeof(err)) < 0)
+	if (r >= 0 && harden_conf_parse(conf, list, sizeof(list), bpf_service, err, sizeof(err)) < 0)
 		return log_error_errno(-EINVAL, "%s: %s", HARDEN_CONF, err);
 	if (!streq(list, " "))
 		log_warning("hardening: the image allows weaker modes for:%s", list);
@@ -202,7 +216,13 @@ int stage_harden_run(void)
 		r = weaker(list, "bpf-lsm", r < 0 ? r : -ENOPROTOOPT,
 			   "the BPF LSM is not active (bpf missing from /sys/kernel/security/lsm)");
 	else {
-		r = bpf_lsm_load("/", CGROUP_SERVICES, CGROUP_PODS);
+		if (bpf_service[0]) {
+			/* Its cgroup exists before the programs, which take its id. */
+			snprintf(bpf_cg, sizeof(bpf_cg), CGROUP_SERVICES "/%s", bpf_service);
+			if (mkdir(bpf_cg, 0755) < 0 && errno != EEXIST)
+				return log_error_errno(-errno, "Failed to create %s: %m", bpf_cg);
+		}
+		r = bpf_lsm_load("/", CGROUP_SERVICES, CGROUP_PODS, bpf_cg[0] ? bpf_cg : NULL);
 		if (r < 0)
 			r = weaker(list, "bpf-lsm", r, "the BPF LSM programs could not be loaded");
 	}

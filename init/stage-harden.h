@@ -9,7 +9,10 @@
 
 int stage_harden_run(void);
 
-/* hardening.conf: "allow_weaker = NAME [NAME...]" lines; NAME is "lockdown", "bpf-lsm",
- * "modules-disabled" or a sysctl ("kernel.kptr_restrict"). Returns 0 or -EINVAL with the reason
- * in err. allowed gets a space-separated, space-bracketed list (" a b ") for lookups. */
-int harden_conf_parse(const char *text, char *allowed, size_t size, char *err, size_t err_size);
+/* hardening.conf:
+ *   allow_weaker = NAME [NAME...]   NAME: "lockdown", "bpf-lsm", "modules-disabled" or a sysctl
+ *   bpf_allow_service = SERVICE     the one service that may load BPF programs after boot
+ * Returns 0 or -EINVAL with the reason in err. allowed gets a space-separated, space-bracketed
+ * list (" a b ") for lookups; bpf_service (33 bytes) the service name or "". */
+int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_service, char *err,
+		      size_t err_size);

@@ -2,7 +2,8 @@
 /* kcc-node's BPF LSM policy, loaded by kcc-init (init/bpf-lsm.c) before lockdown:
  *   - host processes execute, and map executable, only files on the verity root;
  *   - no ptrace of PID 1 or of services;
- *   - no BPF program loads once kcc-init has locked it (after boot);
+ *   - no BPF program loads once kcc-init has locked it (after boot), but by the one service the
+ *     image may name (hardening.conf bpf_allow_service =);
  * processes in the kubelet's pod cgroup are out of scope (their runtime confines them). A denial
  * by an earlier LSM is passed on unchanged. Denials go to a ring buffer, at most
  * EVENTS_PER_SECOND a second. */
@@ -23,6 +24,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 root_dev = 0;        /* s_dev of the verity root's superblock */
 const volatile __u64 pods_cgroup = 0;     /* cgroup id of /sys/fs/cgroup/kubepods, 0: none */
 const volatile __u64 services_cgroup = 0; /* cgroup id of /sys/fs/cgroup/services */
+const volatile __u64 bpf_allowed_cgroup = 0; /* the one service allowed to load BPF, 0: none */
 
 __u32 bpf_locked = 0; /* set by kcc-init once its own programs are in */
 __u64 window_start = 0;
@@ -150,6 +152,9 @@ int BPF_PROG(kcc_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 	if (ret)
 		return ret;
 	if (!bpf_locked || cmd != BPF_PROG_LOAD)
+		return 0;
+	/* services/NAME is at level 2 of the cgroup tree */
+	if (bpf_allowed_cgroup && bpf_get_current_ancestor_cgroup_id(2) == bpf_allowed_cgroup)
 		return 0;
 	report(KCC_LSM_BPF, NULL, 0);
 	return -EPERM;

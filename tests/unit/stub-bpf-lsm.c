@@ -4,8 +4,9 @@
 
 #include "bpf-lsm.h"
 
-int bpf_lsm_load(const char *root, const char *services, const char *pods)
+int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed)
 {
+	(void)bpf_allowed;
 	(void)root;
 	(void)services;
 	(void)pods;

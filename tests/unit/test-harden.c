@@ -7,18 +7,30 @@
 
 #include "stage-harden.h"
 
+static char svc[64];
+#define harden_conf_parse_(t, l, n, e, en) harden_conf_parse(t, l, n, svc, e, en)
+
 static void test_parse(void **state)
 {
 	char list[256], err[200];
 
 	(void)state;
-	assert_int_equal(harden_conf_parse("", list, sizeof(list), err, sizeof(err)), 0);
+	assert_int_equal(harden_conf_parse_("", list, sizeof(list), err, sizeof(err)), 0);
 	assert_string_equal(list, " ");
-	assert_int_equal(harden_conf_parse("# comment\n\nallow_weaker = lockdown bpf-lsm\n"
+	assert_int_equal(harden_conf_parse_("# comment\n\nallow_weaker = lockdown bpf-lsm\n"
 					   "allow_weaker=kernel.kptr_restrict\n",
 					   list, sizeof(list), err, sizeof(err)),
 			 0);
 	assert_string_equal(list, " lockdown bpf-lsm kernel.kptr_restrict ");
+	assert_string_equal(svc, "");
+	assert_int_equal(harden_conf_parse_("bpf_allow_service = netmon\n", list, sizeof(list), err,
+					    sizeof(err)),
+			 0);
+	assert_string_equal(svc, "netmon");
+	assert_int_equal(harden_conf_parse_("bpf_allow_service = ../x\n", list, sizeof(list), err,
+					    sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "is not a service name"));
 }
 
 static void test_refuses(void **state)
@@ -26,21 +38,21 @@ static void test_refuses(void **state)
 	char list[256], err[200];
 
 	(void)state;
-	assert_int_equal(harden_conf_parse("allow_weaker = everything\n", list, sizeof(list), err,
+	assert_int_equal(harden_conf_parse_("allow_weaker = everything\n", list, sizeof(list), err,
 					   sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "'everything' is not a hardening step"));
-	assert_int_equal(harden_conf_parse("lockdown = none\n", list, sizeof(list), err, sizeof(err)),
+	assert_int_equal(harden_conf_parse_("lockdown = none\n", list, sizeof(list), err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "unknown setting"));
-	assert_int_equal(harden_conf_parse("allow_weakerlockdown\n", list, sizeof(list), err,
+	assert_int_equal(harden_conf_parse_("allow_weakerlockdown\n", list, sizeof(list), err,
 					   sizeof(err)),
 			 -EINVAL);
-	assert_int_equal(harden_conf_parse("allow_weaker = kernel.kptr_restrict.x\n", list,
+	assert_int_equal(harden_conf_parse_("allow_weaker = kernel.kptr_restrict.x\n", list,
 					   sizeof(list), err, sizeof(err)),
 			 -EINVAL);
 	/* No room: refused, not truncated. */
-	assert_int_equal(harden_conf_parse("allow_weaker = lockdown bpf-lsm modules-disabled\n", list,
+	assert_int_equal(harden_conf_parse_("allow_weaker = lockdown bpf-lsm modules-disabled\n", list,
 					   12, err, sizeof(err)),
 			 -EINVAL);
 }

@@ -9,7 +9,7 @@ $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c in
 $(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
 $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c \
-	tests/unit/stub-bpf-lsm.c
+	tests/unit/stub-bpf-lsm.c init/service.c init/sandbox.c
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
 $(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c

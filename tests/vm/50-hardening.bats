@@ -52,3 +52,21 @@ load helper
 	assert_log nolockdown 'kcc-init: hardening: kernel lockdown is confidentiality'
 	assert_log nolockdown 'kcc-test: PASS refused-devmem: devmem EPERM'
 }
+
+@test "hardening: hardening.conf may name a service allowed to load BPF, and allow a weaker mode, and the log says so" {
+	o=$BATS_FILE_TMPDIR/overlays
+	cp -R "$TOP/overlays" "$o"
+	printf 'allow_weaker = bpf-lsm\nbpf_allow_service = test-agent\n' >"$o/test/etc/kcc/hardening.conf"
+	KCC_OVERLAYS=$o "$TOP/image/build.sh" --variant test --out "$BATS_FILE_TMPDIR/img" >/dev/null
+	IMAGE=$BATS_FILE_TMPDIR/img
+	vm_boot allowbpf --timeout 150
+	assert_log allowbpf 'kcc-init: hardening: the image allows weaker modes for: bpf-lsm'
+	assert_log allowbpf 'kcc-init: hardening: the image lets /sys/fs/cgroup/services/test-agent load BPF programs after boot'
+	assert_log allowbpf 'kcc-test: PASS bpf-load: .*bpf-load ok'
+	assert_log allowbpf 'kcc-test: PASS exec-tmp: .*exec EPERM'
+	# The same image on a kernel without the BPF LSM: the weaker mode it allows, said in the log.
+	vm_boot weaker --timeout 150 --cmdline "$(cat "$IMAGE/cmdline") lsm=lockdown,capability,landlock,yama"
+	assert_log weaker 'kcc-init: hardening: the BPF LSM is not active \(bpf missing from /sys/kernel/security/lsm\) \(bpf-lsm\); continuing in the weaker mode /etc/kcc/hardening.conf allows'
+	assert_log weaker 'kcc-init: services started'
+	refute_log weaker 'boot stopped'
+}
