@@ -5,6 +5,7 @@
 #include <seccomp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -142,13 +143,65 @@ static int apply_landlock(const ServiceConfig *c)
 	return r;
 }
 
-/* Its own mount namespace: changes do not reach the host; a fresh /tmp. */
+/* Every mount of the namespace read-only, keeping its other flags. */
+static int remount_all_readonly(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[1024];
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char mp[512];
+		struct statvfs sv;
+		unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+
+		/* id parent major:minor root mountpoint ... (no spaces in our mount points) */
+		if (sscanf(line, "%*s %*s %*s %*s %511s", mp) != 1 || statvfs(mp, &sv) < 0)
+			continue;
+		flags |= (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (sv.f_flag & ST_NODEV ? MS_NODEV : 0) |
+			 (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0) |
+			 (sv.f_flag & ST_NOATIME ? MS_NOATIME : 0) |
+			 (sv.f_flag & ST_RELATIME ? MS_RELATIME : 0);
+		if (mount(NULL, mp, NULL, flags, NULL) < 0 && errno != EINVAL && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/* A read-write view of path: bound onto itself, then remounted without MS_RDONLY. */
+static int writable_view(const char *path)
+{
+	struct statvfs sv;
+	unsigned long flags = MS_BIND | MS_REMOUNT;
+
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (statvfs(path, &sv) == 0)
+		flags |= (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (sv.f_flag & ST_NODEV ? MS_NODEV : 0) |
+			 (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+	return mount(NULL, path, NULL, flags, NULL) < 0 ? -errno : 0;
+}
+
+/* Its own mount namespace: nothing it mounts reaches the host, every mount is a read-only view
+ * but its writable_paths, and /tmp is a fresh tmpfs of its own. */
 int sandbox_mounts(const ServiceConfig *c)
 {
+	int r;
+
 	if (!c->private_tmp)
 		return 0;
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=10%") < 0)
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	r = remount_all_readonly();
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < c->n_rw; i++) {
+		r = writable_view(c->rw[i]);
+		if (r < 0)
+			return r;
+	}
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=10%") < 0)
 		return -errno;
 	return 0;
 }

@@ -6,7 +6,8 @@
 
 #include "service.h"
 
-/* While still root with every capability: the private mount namespace and /tmp. */
+/* While still root with every capability: the private mount namespace (read-only views of every
+ * mount but the service's writable_paths) and its own /tmp. */
 int sandbox_mounts(const ServiceConfig *c);
 /* Last, after the user switch, capabilities and no_new_privs: Landlock, then seccomp.
  * Returns 0, or -errno with what failed in what (the child prints it and exits 126). */

@@ -18,7 +18,8 @@
  *   syscalls_allow = NAME ...                   (more syscalls for the allowlist)
  *   landlock = yes | no                         (default yes: read /usr /etc, write nothing)
  *   read_only_paths = /a /b, writable_paths = /c (more Landlock rules)
- *   private_tmp = yes | no                      (default yes: own mount namespace and /tmp)
+ *   private_tmp = yes | no                      (default yes: own mount namespace with read-only
+ *                                                views but writable_paths, and its own /tmp)
  */
 #pragma once
 

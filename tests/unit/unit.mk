@@ -36,7 +36,7 @@ $(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
 FUZZ_SECONDS ?= 10
 fuzz: $(addprefix $(UNIT)/,$(FUZZ_TARGETS))
 	@for t in $^; do mkdir -p $(UNIT)/corpus-$$(basename $$t); \
-		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(UNIT)/corpus-$$(basename $$t) \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(UNIT)/crash-$$(basename $$t)- $(UNIT)/corpus-$$(basename $$t) \
 		tests/unit/seeds/$$(basename $$t) >$(UNIT)/$$(basename $$t).log 2>&1 || \
 		{ tail -30 $(UNIT)/$$(basename $$t).log; exit 1; }; \
 		echo "$$(basename $$t): $$(grep -o 'Done [0-9]* runs' $(UNIT)/$$(basename $$t).log)"; done

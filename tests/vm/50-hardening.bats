@@ -20,10 +20,12 @@ load helper
 	done
 	# A service in the default profile: Landlock refuses the write (root, but without
 	# capabilities: only Landlock can), seccomp refuses unshare (needs no capability), /tmp is its own.
-	assert_log happy 'kcc-init\[confined\]: confined: write /var: touch: /var/confined-probe: Permission denied'
+	assert_log happy 'kcc-init\[confined\]: confined: write /var: touch: /var/confined-probe: Read-only file system'
+	assert_log happy 'kcc-init\[confined\]: confined: list /var: ls: can.t open ./var.: Permission denied'
 	assert_log happy 'kcc-init\[confined\]: confined: read /etc: allowed'
 	assert_log happy 'kcc-init\[confined\]: confined: unshare: unshare: unshare\(0x10000000\): Operation not permitted'
 	assert_log happy 'kcc-init\[confined\]: confined: own /tmp: mine$'
+	assert_log happy 'kcc-init\[confined\]: confined: /var view: ro$'
 	# Each denial reaches PID 1's log through the ring buffer.
 	assert_log happy 'kcc-init: bpf-lsm: denied exec of inode [0-9]+ on device [0-9]+:[0-9]+ \(not the verity root\) to pid [0-9]+ \(probe\)'
 	assert_log happy 'kcc-init: bpf-lsm: denied executable mapping of inode'

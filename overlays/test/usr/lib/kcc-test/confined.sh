@@ -1,7 +1,13 @@
 # Run by the confined test service (busybox sh). Root, but without capabilities: /var is root's,
-# so only Landlock can refuse the write; unshare -U needs no capability, so only seccomp can.
+# so only the read-only view refuses the write and only Landlock the listing; unshare -U needs no
+# capability, so only seccomp can refuse it.
 echo "confined: write /var: $(touch /var/confined-probe 2>&1 && echo allowed)"
+echo "confined: list /var: $(ls /var 2>&1 >/dev/null || true)"
 echo "confined: read /etc: $(cat /etc/hostname 2>&1 >/dev/null && echo allowed)"
 echo "confined: unshare: $(busybox unshare -U true 2>&1 && echo allowed)"
 echo "confined: own /tmp: $(touch /tmp/mine 2>&1 && ls -A /tmp)"
+# The shell's builtin read: Landlock allows this process's /proc/self, not a child's.
+view=
+while read -r _ dir _ opts _; do [ "$dir" = /var ] && view=${opts%%,*}; done </proc/self/mounts
+echo "confined: /var view: $view"
 exec sleep 100000
