@@ -23,7 +23,7 @@ TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcr
 
 INIT_COMMON := util log cmdline dps
 INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modules stage-verity \
-	stage-switchroot stage-state stage-system stage-harden bpf-lsm timeline service sandbox supervise-fsm supervise loop control pid1 \
+	stage-switchroot stage-state stage-system stage-network stage-harden bpf-lsm timeline service sandbox supervise-fsm supervise ready-http loop control pid1 \
 	shutdown main
 CTL_OBJS := util control ctl
 # measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.
@@ -34,7 +34,7 @@ OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
 
 all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check \
-	$(BIN)/kcc-test-probe
+	$(BIN)/kcc-test-probe $(BIN)/kcc-kubelet
 .PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
@@ -70,6 +70,17 @@ $(OBJ)/kernel-config/%.o: kernel-config/%.c | $(OBJ)/kernel-config
 	$(CC) $(CFLAGS) -c $< -o $@
 $(BIN)/kconfig-check: $(OBJ)/kernel-config/kconfig-check.o | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^
+# kcc-kubelet (kubelet/): libyaml, json-c, libcrypto; libarchive linked statically so that only its
+# tar, gzip and zstd code comes along (the shared library pulls libxml2 and ICU, 30 MB).
+KUBELET_OBJS := main pods runtime probe status http spec oci-image fs manifest yaml backoff
+KUBELET_LIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
+	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap)
+$(OBJ)/kubelet/%.o: kubelet/%.c | $(OBJ)/kubelet
+	$(CC) $(CFLAGS) -Iinit $(shell pkg-config --cflags yaml-0.1 json-c libarchive) -c $< -o $@
+$(OBJ)/kubelet:
+	mkdir -p $@
+$(BIN)/kcc-kubelet: $(addprefix $(OBJ)/kubelet/,$(addsuffix .o,$(KUBELET_OBJS))) $(OBJ)/init/util.o | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(KUBELET_LIBS)
 # In test images only: hardening checks that need system calls busybox cannot make.
 $(BIN)/kcc-test-probe: tests/vm/probe.c | $(BIN)
 	$(CC) -std=gnu17 -O2 $(WARN) -static -o $@ $<
@@ -91,7 +102,8 @@ run:
 	@image/deps.sh --check
 	@$(MAKE) --no-print-directory all
 	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT)
-	tests/vm/run-vm.sh --image $(BUILD)/$(VARIANT) --mode $(or $(MODE),direct) --interactive
+	tests/vm/run-vm.sh --image $(BUILD)/$(VARIANT) --mode $(or $(MODE),direct) --interactive \
+		--forward $(or $(PORT),8080):8080
 
 check:
 	@image/deps.sh --check

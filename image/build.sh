@@ -52,8 +52,7 @@ kver=${kernel_pkg#linux-image-}
 lib_pkgs=$(awk '$1 !~ /^linux-image-/ && $1 != "busybox-static" {print $1}' "$lock")
 
 fetch() {
-	local pkgs=("$kernel_pkg" $lib_pkgs)
-	[ "$variant" = test ] && pkgs+=(busybox-static)
+	local pkgs=("$kernel_pkg" $lib_pkgs busybox-static)
 	"$here/fetch-debs.sh" "$cache" "${pkgs[@]}" >"$w/debs"
 }
 
@@ -126,7 +125,13 @@ rootfs() {
 	install -m 0755 -s "$bin/kcc-init" "$r/usr/sbin/kcc-init"
 	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
-	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr"
+	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
+	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
+	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
+		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/crun"
+	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)
+	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \
+		"$(awk '$1 == "busybox-static" {v = $2; sub(/^[0-9]+:/, "", v); sub(/-.*/, "", v); print v}' "$lock")"
 	os_release >"$r/usr/lib/os-release"
 	ln -sf ../usr/lib/os-release "$r/etc/os-release"
 	if [ "$variant" = test ]; then
@@ -254,7 +259,7 @@ manifest() {
 		echo "  \"roothash\": \"$(cat "$out/roothash")\","
 		echo "  \"source_date_epoch\": $SOURCE_DATE_EPOCH,"
 		echo "  \"packages\": {"
-		awk -v v="$variant" '$1 != "busybox-static" || v == "test" {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
+		awk '{printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
 		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2; do

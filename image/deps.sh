@@ -8,6 +8,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config binutils libcryptsetup-dev libkmod-dev libblkid-dev
 	libtss2-dev libjson-c-dev libssl-dev libbpf-dev bpftool xz-utils libcap-dev libseccomp-dev
+	libyaml-dev libarchive-dev libzstd-dev libacl1-dev busybox-static crun curl
 	libcmocka-dev clang llvm bats jq
 	erofs-utils cryptsetup-bin systemd-boot-efi sbsigntool fdisk dosfstools mtools
 	qemu-utils qemu-system-x86 ovmf swtpm swtpm-tools efitools openssl kmod zstd cpio

@@ -70,7 +70,8 @@ static int cgroup_id(const char *path, uint64_t *id)
 	return 0;
 }
 
-int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed)
+int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed,
+		 const char *runtime)
 {
 	struct stat st;
 	int r;
@@ -88,6 +89,8 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods, const
 		r = cgroup_id(pods, (uint64_t *)&skel->rodata->pods_cgroup);
 	if (r >= 0)
 		r = cgroup_id(bpf_allowed, (uint64_t *)&skel->rodata->bpf_allowed_cgroup);
+	if (r >= 0)
+		r = cgroup_id(runtime, (uint64_t *)&skel->rodata->runtime_cgroup);
 	if (r < 0)
 		return log_error_errno(r, "Failed to look up the service cgroups: %m");
 	r = kcc_lsm__load(skel);
@@ -104,6 +107,9 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods, const
 		 major(st.st_dev), minor(st.st_dev));
 	if (skel->rodata->bpf_allowed_cgroup)
 		log_warning("hardening: the image lets %s load BPF programs after boot", bpf_allowed);
+	if (skel->rodata->runtime_cgroup)
+		log_info("hardening: the container runtime %s may load cgroup device programs, no "
+			 "other BPF", runtime);
 	return 0;
 }
 

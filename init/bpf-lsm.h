@@ -9,7 +9,8 @@
 /* root: the verity root's mount point ("/"); services, pods and bpf_allowed (the cgroup of the
  * service allowed to load BPF programs): cgroup directories (pods and bpf_allowed may be absent or
  * NULL). */
-int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed);
+int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed,
+		 const char *runtime);
 /* From now on no BPF program can be loaded. */
 int bpf_lsm_lock(void);
 /* The ring buffer's epoll fd for PID 1's loop, or -EBADF when nothing is loaded. */

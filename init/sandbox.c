@@ -191,6 +191,10 @@ int sandbox_mounts(const ServiceConfig *c)
 
 	if (!c->private_tmp)
 		return 0;
+	/* writable_paths on /var and /run are the service's state: created when missing */
+	for (unsigned i = 0; i < c->n_rw; i++)
+		if (startswith(c->rw[i], "/var/") || startswith(c->rw[i], "/run/"))
+			(void)mkdir_p(c->rw[i], 0755);
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
 	r = remount_all_readonly();

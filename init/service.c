@@ -253,8 +253,22 @@ static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned
 			c->ready_fd = -1;
 		else if ((n = startswith(v, "fd:")) && parse_uint(n, 3, 99, &fd) == 0)
 			c->ready_fd = (int)fd;
-		else
-			FAIL(-EINVAL, "ready= '%s' is not none or fd:N (3..99)", v);
+		else if ((n = startswith(v, "http:"))) {
+			char port[8];
+			const char *slash = strchr(n, '/');
+			size_t pl = slash ? (size_t)(slash - n) : 0;
+			unsigned long p;
+			if (!slash || pl == 0 || pl >= sizeof(port) ||
+			    strlen(slash) >= sizeof(c->ready_http_path) || strpbrk(slash, " \t\r\n"))
+				FAIL(-EINVAL, "ready= '%s' is not http:PORT/PATH", v);
+			memcpy(port, n, pl);
+			port[pl] = '\0';
+			if (parse_uint(port, 1, 65535, &p) < 0)
+				FAIL(-EINVAL, "ready= '%s': the port must be 1..65535", v);
+			c->ready_http_port = (unsigned)p;
+			snprintf(c->ready_http_path, sizeof(c->ready_http_path), "%s", slash);
+		} else
+			FAIL(-EINVAL, "ready= '%s' is not none, fd:N (3..99) or http:PORT/PATH", v);
 	} else if (streq(key, "capabilities")) {
 		r = parse_caps(v, &c->caps);
 		if (r < 0)

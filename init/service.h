@@ -6,7 +6,8 @@
  *   after = NAME                                (repeatable: start once NAME is ready)
  *   restart = always | on-failure | never       (default always)
  *   restart_base_ms = 100, restart_max_ms = 30000  (exponential backoff and its cap)
- *   ready = none | fd:N                         (s6-style: the service writes a newline on fd N)
+ *   ready = none | fd:N | http:PORT/PATH         (s6-style: the service writes a newline on fd N;
+ *                                                or GET 127.0.0.1:PORT/PATH answers 200)
  *   stop_timeout_ms = 5000                      (SIGTERM, then SIGKILL of the whole cgroup)
  * The security profile, deny by default (docs/security-profiles.md):
  *   capabilities = CAP_NET_BIND_SERVICE ...     (bounding, permitted, effective, inheritable and
@@ -17,7 +18,8 @@
  *   seccomp = yes | no                          (default yes: the default syscall allowlist)
  *   syscalls_allow = NAME ...                   (more syscalls for the allowlist)
  *   landlock = yes | no                         (default yes: read /usr /etc, write nothing)
- *   read_only_paths = /a /b, writable_paths = /c (more Landlock rules)
+ *   read_only_paths = /a /b, writable_paths = /c (more Landlock rules; missing writable paths
+ *                                                below /var and /run are created)
  *   private_tmp = yes | no                      (default yes: own mount namespace with read-only
  *                                                views but writable_paths, and its own /tmp)
  */
@@ -53,7 +55,9 @@ typedef struct ServiceConfig {
 	gid_t gid;
 	RestartPolicy restart;
 	unsigned restart_base_ms, restart_max_ms, stop_timeout_ms;
-	int ready_fd; /* -1: ready as soon as started */
+	int ready_fd; /* -1: ready as soon as started (or by HTTP) */
+	unsigned ready_http_port; /* 0: none */
+	char ready_http_path[64];
 	uint64_t caps; /* bit N: capability N */
 	bool no_new_privs;
 	char memory_max[24], pids_max[24], cpu_max[48]; /* as cgroupfs takes them */

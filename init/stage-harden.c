@@ -47,8 +47,25 @@ static const Sysctl sysctls[] = {
 	{ "net.ipv6.conf.all.accept_source_route", "0" },
 };
 
-int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_service, char *err,
-		      size_t err_size)
+/* "KEY = service name" into out (SERVICE_NAME_MAX + 1 bytes): 1 when the line is that key. */
+static int service_key(const char *buf, const char *key, char *out, unsigned lineno, char *err,
+		       size_t err_size)
+{
+	const char *v = startswith(buf, key);
+
+	if (!v || *(v += strspn(v, " \t")) != '=')
+		return 0;
+	v += 1 + strspn(v + 1, " \t");
+	if (!service_name_is_valid(v)) {
+		snprintf(err, err_size, "line %u: %s= '%s' is not a service name", lineno, key, v);
+		return -EINVAL;
+	}
+	snprintf(out, SERVICE_NAME_MAX + 1, "%s", v);
+	return 1;
+}
+
+int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_service,
+		      char *runtime_service, char *err, size_t err_size)
 {
 	static const char *const named[] = { "lockdown", "bpf-lsm", "modules-disabled" };
 	const char *line = text;
@@ -56,7 +73,7 @@ int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_se
 	unsigned lineno = 0;
 
 	off += (size_t)snprintf(allowed, size, " ");
-	bpf_service[0] = '\0';
+	bpf_service[0] = runtime_service[0] = '\0';
 	while (line && *line) {
 		const char *end = strchr(line, '\n'), *v;
 		char buf[512], *save = NULL;
@@ -72,19 +89,16 @@ int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_se
 		line = end ? end + 1 : NULL;
 		if (buf[0] == '#' || buf[strspn(buf, " \t")] == '\0')
 			continue;
-		if ((v = startswith(buf, "bpf_allow_service")) && *(v += strspn(v, " \t")) == '=') {
-			v += 1 + strspn(v + 1, " \t");
-			if (!service_name_is_valid(v)) {
-				snprintf(err, err_size, "line %u: bpf_allow_service= '%s' is not a "
-					 "service name", lineno, v);
-				return -EINVAL;
-			}
-			snprintf(bpf_service, SERVICE_NAME_MAX + 1, "%s", v);
+		int k = service_key(buf, "bpf_allow_service", bpf_service, lineno, err, err_size);
+		if (k == 0)
+			k = service_key(buf, "runtime_service", runtime_service, lineno, err, err_size);
+		if (k < 0)
+			return k;
+		if (k > 0)
 			continue;
-		}
 		if (!(v = startswith(buf, "allow_weaker")) || *(v += strspn(v, " \t")) != '=') {
 			snprintf(err, err_size, "line %u: unknown setting '%s' (allow_weaker = ..., "
-				 "bpf_allow_service = ...)", lineno, buf);
+				 "bpf_allow_service = ..., runtime_service = ...)", lineno, buf);
 			return -EINVAL;
 		}
 		for (char *w = strtok_r((char *)v + 1, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
@@ -191,12 +205,14 @@ int stage_harden_run(void)
 {
 	_cleanup_free_ char *conf = NULL;
 	char list[1024] = " ", err[200], bpf_service[SERVICE_NAME_MAX + 1] = "", bpf_cg[128] = "";
+	char runtime_service[SERVICE_NAME_MAX + 1] = "", runtime_cg[128] = "";
 	int r, n = 0;
 
 	r = read_small_file(HARDEN_CONF, 16 * 1024, &conf);
 	if (r < 0 && r != -ENOENT)
 		return log_error_errno(r, "Failed to read %s: %m", HARDEN_CONF);
-	if (r >= 0 && harden_conf_parse(conf, list, sizeof(list), bpf_service, err, sizeof(err)) < 0)
+	if (r >= 0 && harden_conf_parse(conf, list, sizeof(list), bpf_service, runtime_service, err,
+					sizeof(err)) < 0)
 		return log_error_errno(-EINVAL, "%s: %s", HARDEN_CONF, err);
 	if (!streq(list, " "))
 		log_warning("hardening: the image allows weaker modes for:%s", list);
@@ -222,7 +238,13 @@ int stage_harden_run(void)
 			if (mkdir(bpf_cg, 0755) < 0 && errno != EEXIST)
 				return log_error_errno(-errno, "Failed to create %s: %m", bpf_cg);
 		}
-		r = bpf_lsm_load("/", CGROUP_SERVICES, CGROUP_PODS, bpf_cg[0] ? bpf_cg : NULL);
+		if (runtime_service[0]) {
+			snprintf(runtime_cg, sizeof(runtime_cg), CGROUP_SERVICES "/%s", runtime_service);
+			if (mkdir(runtime_cg, 0755) < 0 && errno != EEXIST)
+				return log_error_errno(-errno, "Failed to create %s: %m", runtime_cg);
+		}
+		r = bpf_lsm_load("/", CGROUP_SERVICES, CGROUP_PODS, bpf_cg[0] ? bpf_cg : NULL,
+				 runtime_cg[0] ? runtime_cg : NULL);
 		if (r < 0)
 			r = weaker(list, "bpf-lsm", r, "the BPF LSM programs could not be loaded");
 	}

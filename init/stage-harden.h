@@ -12,7 +12,10 @@ int stage_harden_run(void);
 /* hardening.conf:
  *   allow_weaker = NAME [NAME...]   NAME: "lockdown", "bpf-lsm", "modules-disabled" or a sysctl
  *   bpf_allow_service = SERVICE     the one service that may load BPF programs after boot
+ *   runtime_service = SERVICE       the container runtime's service: it may load cgroup device
+ *                                   programs (BPF_PROG_TYPE_CGROUP_DEVICE) only, as crun does
+ *                                   for each container's device allowlist
  * Returns 0 or -EINVAL with the reason in err. allowed gets a space-separated, space-bracketed
- * list (" a b ") for lookups; bpf_service (33 bytes) the service name or "". */
-int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_service, char *err,
-		      size_t err_size);
+ * list (" a b ") for lookups; bpf_service and runtime_service (33 bytes each) a name or "". */
+int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_service,
+		      char *runtime_service, char *err, size_t err_size);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "stage-network.h"
 #include "stage-system.h"
 
 typedef struct SystemMount {
@@ -84,6 +85,15 @@ int stage_system_run(const KccCmdline *c)
 	r = enable_controllers(CGROUP_SERVICES);
 	if (r < 0)
 		return log_error_errno(r, "Failed to enable controllers in %s: %m", CGROUP_SERVICES);
+	/* the kubelet's pods: created now so that the BPF LSM (loaded next) knows its id */
+	if (mkdir(CGROUP_PODS, 0755) < 0 && errno != EEXIST)
+		return log_error_errno(-errno, "Failed to create %s: %m", CGROUP_PODS);
+	r = enable_controllers(CGROUP_PODS);
+	if (r < 0)
+		return log_error_errno(r, "Failed to enable controllers in %s: %m", CGROUP_PODS);
+	r = stage_network_run("/etc/kcc/network.conf");
+	if (r < 0)
+		return r;
 	r = mkdir_p("/run/kcc", 0755);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create /run/kcc: %m");

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "loop.h"
+#include "ready-http.h"
 #include "supervise-fsm.h"
 #include "supervise.h"
 
@@ -26,7 +27,7 @@ typedef struct Service {
 	unsigned restarts;
 	unsigned long long started_ms;
 	unsigned start_seq; /* order of the first start, for the reverse stop */
-	Source out, ready, timer;
+	Source out, ready, timer, probe; /* probe: the HTTP readiness retry timer */
 	char outbuf[OUT_LINE_MAX];
 	size_t outlen;
 } Service;
@@ -230,6 +231,42 @@ static void on_ready(Source *src, uint32_t events)
 			    s->cfg.name);
 }
 
+static void on_probe(Source *src, uint32_t events);
+
+static void on_http_answer(Source *src, uint32_t events)
+{
+	Service *s = container_of(src, Service, ready);
+	int r = ready_http_answer(src->fd);
+
+	(void)events;
+	if (r == 0)
+		return;
+	close_source(src);
+	if (r > 0)
+		feed(s, EV_READY);
+	else
+		(void)timer_arm(s->probe.fd, 100);
+}
+
+/* Until the service answers 200 on its readiness URL: try every 100 ms, never blocking. */
+static void on_probe(Source *src, uint32_t events)
+{
+	Service *s = container_of(src, Service, probe);
+	uint64_t n;
+	int fd;
+
+	(void)events;
+	if (read(src->fd, &n, sizeof(n)) != sizeof(n) || s->state != SVC_STARTING)
+		return;
+	close_source(&s->ready);
+	fd = ready_http_connect(s->cfg.ready_http_port, s->cfg.ready_http_path);
+	if (fd < 0 || loop_add(&s->ready, fd, on_http_answer) < 0) {
+		if (fd >= 0)
+			close(fd);
+		(void)timer_arm(s->probe.fd, 100);
+	}
+}
+
 static void on_timer(Source *src, uint32_t events)
 {
 	Service *s = container_of(src, Service, timer);
@@ -405,6 +442,8 @@ static int spawn(Service *s)
 	(void)loop_add(&s->out, out[0], on_output);
 	if (rdy[0] >= 0)
 		(void)loop_add(&s->ready, rdy[0], on_ready);
+	if (s->cfg.ready_http_port)
+		(void)timer_arm(s->probe.fd, 20);
 	s->pid = pid;
 	s->started_ms = now_ms();
 	if (s->start_seq == 0)
@@ -494,7 +533,7 @@ static void do_action(Service *s, SvcAction a)
 			log_error_errno(r, "Failed to start %s: %m", s->cfg.name);
 			feed(s, svc_should_restart(s->cfg.restart, 127 << 8) ? EV_EXIT_RESTART
 									     : EV_EXIT_FINAL);
-		} else if (s->cfg.ready_fd < 0)
+		} else if (s->cfg.ready_fd < 0 && !s->cfg.ready_http_port)
 			feed(s, EV_READY);
 		break;
 	case ACT_MARK_READY:
@@ -600,7 +639,7 @@ int supervise_load(const char *dir, const char *cgroup_root)
 		char path[512];
 
 		s->state = SVC_WAITING;
-		s->out.fd = s->ready.fd = -EBADF;
+		s->out.fd = s->ready.fd = s->probe.fd = -EBADF;
 		s->cg_fd = -EBADF;
 		snprintf(path, sizeof(path), "%s/%s", cgroup_root, s->cfg.name);
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
@@ -617,6 +656,13 @@ int supervise_load(const char *dir, const char *cgroup_root)
 		r = loop_add(&s->timer, r, on_timer);
 		if (r < 0)
 			return log_error_errno(r, "Failed to watch a timer: %m");
+		if (s->cfg.ready_http_port) {
+			r = timer_new();
+			if (r >= 0)
+				r = loop_add(&s->probe, r, on_probe);
+			if (r < 0)
+				return log_error_errno(r, "Failed to create a readiness timer: %m");
+		}
 	}
 	return (int)n_services;
 }

@@ -25,6 +25,7 @@ const volatile __u32 root_dev = 0;        /* s_dev of the verity root's superblo
 const volatile __u64 pods_cgroup = 0;     /* cgroup id of /sys/fs/cgroup/kubepods, 0: none */
 const volatile __u64 services_cgroup = 0; /* cgroup id of /sys/fs/cgroup/services */
 const volatile __u64 bpf_allowed_cgroup = 0; /* the one service allowed to load BPF, 0: none */
+const volatile __u64 runtime_cgroup = 0; /* the container runtime: cgroup device programs only */
 
 __u32 bpf_locked = 0; /* set by kcc-init once its own programs are in */
 __u64 window_start = 0;
@@ -155,6 +156,10 @@ int BPF_PROG(kcc_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 		return 0;
 	/* services/NAME is at level 2 of the cgroup tree */
 	if (bpf_allowed_cgroup && bpf_get_current_ancestor_cgroup_id(2) == bpf_allowed_cgroup)
+		return 0;
+	/* crun confines each container's devices with a cgroup device program */
+	if (runtime_cgroup && bpf_get_current_ancestor_cgroup_id(2) == runtime_cgroup &&
+	    BPF_CORE_READ(attr, prog_type) == BPF_PROG_TYPE_CGROUP_DEVICE)
 		return 0;
 	report(KCC_LSM_BPF, NULL, 0);
 	return -EPERM;

@@ -4,7 +4,8 @@
 
 #include "bpf-lsm.h"
 
-int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed)
+int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed,
+		 const char *runtime)
 {
 	(void)bpf_allowed;
 	(void)root;

@@ -7,8 +7,8 @@
 
 #include "stage-harden.h"
 
-static char svc[64];
-#define harden_conf_parse_(t, l, n, e, en) harden_conf_parse(t, l, n, svc, e, en)
+static char svc[64], rt[64];
+#define harden_conf_parse_(t, l, n, e, en) harden_conf_parse(t, l, n, svc, rt, e, en)
 
 static void test_parse(void **state)
 {
@@ -27,6 +27,16 @@ static void test_parse(void **state)
 					    sizeof(err)),
 			 0);
 	assert_string_equal(svc, "netmon");
+	assert_string_equal(rt, "");
+	assert_int_equal(harden_conf_parse_("runtime_service = kcc-kubelet\n", list, sizeof(list), err,
+					    sizeof(err)),
+			 0);
+	assert_string_equal(rt, "kcc-kubelet");
+	assert_string_equal(svc, "");
+	assert_int_equal(harden_conf_parse_("runtime_service = a/b\n", list, sizeof(list), err,
+					    sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "runtime_service= 'a/b' is not a service name"));
 	assert_int_equal(harden_conf_parse_("bpf_allow_service = ../x\n", list, sizeof(list), err,
 					    sizeof(err)),
 			 -EINVAL);

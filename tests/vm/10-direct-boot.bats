@@ -19,7 +19,7 @@ setup_file() {
 	assert_log happy 'kcc-init: root /dev/vda2 \(root-a\) verified by /dev/vda3'
 	assert_log happy 'kcc-init: verity root mounted read-only'
 	assert_log happy 'kcc-init: system stage started on the verity root'
-	assert_log happy 'kcc-init: services started \(5 running, 0 failed\)'
+	assert_log happy 'kcc-init: services started \(6 running, 0 failed\)'
 	assert_log happy 'kcc-init: boot timeline \(ms since kernel start\): initrd [0-9]+-[0-9]+, .*services started at [0-9]+ ms'
 }
 

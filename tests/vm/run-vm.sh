@@ -11,11 +11,12 @@
 #   --log FILE           serial console log (default: stdout)
 #   --until REGEX        stop qemu as soon as the serial log matches (exit code 0 then)
 #   --interactive        serial console on the terminal (make run)
+#   --forward H:G        forward 127.0.0.1:H on the host to TCP port G of the guest (repeatable)
 #   --print-accel        print the accelerator it would use (kvm or tcg) and exit
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image= mode=direct disk= cmdline= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0
+forwards= image= mode=direct disk= cmdline= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -31,6 +32,9 @@ while [ $# -gt 0 ]; do
 	--interactive) interactive=1; shift ;;
 	--until) until=$2; shift 2 ;;
 	--print-accel) print_accel=1; shift ;;
+	--forward)
+		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--forward needs HOSTPORT:GUESTPORT"
+		forwards+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
 	*) usage "unknown option '$1'" ;;
 	esac
 done
@@ -73,7 +77,9 @@ else
 	fmt=$(qemu-img info --output=json "$disk" | sed -n 's/.*"format": "\(.*\)".*/\1/p')
 fi
 
-args=(-accel "$accel" -m 1024 -no-reboot -net none -cpu max
+# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards still work.
+args=(-accel "$accel" -m 1024 -no-reboot -cpu max
+	-netdev "user,id=net0,restrict=on$forwards" -device virtio-net-pci,netdev=net0,romfile=
 	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)
 if [ $interactive -eq 1 ]; then
 	args+=(-nographic)

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kcc-kubelet's state: the static pods it found, their containers and probes. One thread, one
+ * epoll loop (main.c); pods.c syncs manifests, runtime.c runs containers through crun, probe.c
+ * runs probes, http.c serves /healthz and /pods, status.c renders the status. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "manifest.h"
+
+#define PODS_MAX 64
+#define DIRS_MAX 8
+#define LOGBUF 16384
+
+typedef struct KubeletConfig {
+	const char *manifest_dirs[DIRS_MAX + 1], *image_dirs[DIRS_MAX + 1];
+	const char *state_dir; /* pods/<uid>/ (rootfs, bundles, volumes) */
+	const char *log_dir;   /* <ns>_<name>_<uid>/<container>/<n>.log */
+	const char *run_dir;   /* crun's state, the pid files */
+	const char *cgroup_root; /* cgroupfs path of kubepods, and the name crun gets */
+	const char *cgroup_name;
+	const char *crun;
+	unsigned port;
+	bool exec_mount; /* make state_dir/pods executable in our mount namespace */
+} KubeletConfig;
+
+extern KubeletConfig cfg;
+
+typedef enum CtrPhase { CTR_WAITING, CTR_RUNNING, CTR_TERMINATED } CtrPhase;
+
+typedef struct ProbeState {
+	pid_t pid;
+	unsigned long long next_ms, deadline_ms;
+	unsigned successes, failures;
+	bool ok;
+} ProbeState;
+
+typedef struct CtrState {
+	CtrPhase phase;
+	pid_t crun_pid, init_pid;
+	int out_fd, err_fd, log_fd;
+	char outbuf[2][LOGBUF];
+	size_t outlen[2];
+	unsigned restarts, backoff;
+	int last_exit; /* -1: none yet */
+	char last_reason[32], waiting_reason[32], message[256];
+	char last_line[200]; /* the last line it wrote (a failed container's message, as the
+			      * kubelet's FallbackToLogsOnError) */
+	char exit_message[200];
+	unsigned long long started_ms, next_start_ms;
+	uint64_t oom_kills;
+	bool ready, stopping, unpacked;
+	ProbeState liveness, readiness;
+} CtrState;
+
+typedef struct PodState {
+	bool used, seen, rejected, announced_ready;
+	Pod pod;
+	char uid[37];
+	char source[256];
+	char reason[32], message[512];
+	char dir[320];
+	char ns_name[160]; /* "namespace/name" */
+	CtrState ctrs[POD_CONTAINERS_MAX];
+	unsigned long long created_ms;
+} PodState;
+
+extern PodState pods[PODS_MAX];
+
+/* pods.c */
+void pods_sync(void);
+void pods_tick(unsigned long long now);
+void pods_stop_all(void);
+bool pods_all_stopped(void);
+/* runtime.c */
+_Noreturn void crun_exec(const char *const *args);
+int ctr_start(PodState *p, unsigned i);
+void ctr_kill(PodState *p, unsigned i, int sig);
+void ctr_exited(PodState *p, unsigned i, int status);
+void ctr_drain(PodState *p, unsigned i, int stream);
+void ctr_cleanup_pod(PodState *p);
+void ctr_id(const PodState *p, unsigned i, char *buf, size_t len);
+int pod_cgroup(const PodState *p, char *buf, size_t len);
+/* probe.c */
+void probes_tick(PodState *p, unsigned i, unsigned long long now);
+bool probe_reaped(pid_t pid, int status);
+/* status.c */
+char *status_json(void);
+/* http.c */
+int http_listen(unsigned port);
+void http_serve(int lfd);
+int http_get(unsigned port, const char *path, char **body, int *code);
+
+/* main.c: logging to stderr (kcc-init puts it into the boot log), the loop's pipe watches */
+void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int loop_watch(int fd, PodState *p, unsigned ctr, int stream);
+void loop_unwatch(int fd);

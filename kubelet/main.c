@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kcc-kubelet: a minimal kubelet for standalone nodes. It runs the static pods of its manifest
+ * folders with crun and serves /healthz and /pods on 127.0.0.1 (docs/kubelet.md).
+ *   kcc-kubelet [run] [--manifests DIR]... [--images DIR]... [--state DIR] [--logs DIR]
+ *               [--run DIR] [--cgroup DIR] [--crun PATH] [--port N] [--no-exec-mount]
+ *   kcc-kubelet pods [--json] [--port N]     the status of every pod
+ *   kcc-kubelet check FILE...                parse manifests, print each one's verdict
+ * Exit codes: 0 ok, 1 a check failed or the kubelet is not answering, 100 usage, 111 system. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#include "kubelet.h"
+#include "util.h"
+
+#define TICK_MS 200
+#define SYNC_MS 2000
+#define GRACE_MS 10000
+
+KubeletConfig cfg = {
+	.manifest_dirs = { "/etc/kubernetes/manifests", "/var/lib/kcc-kubelet/manifests" },
+	.image_dirs = { "/usr/share/kcc-kubelet/images", "/var/lib/kcc-kubelet/images" },
+	.state_dir = "/var/lib/kcc-kubelet",
+	.log_dir = "/var/log/pods",
+	.run_dir = "/run/kcc-kubelet",
+	.cgroup_root = "/sys/fs/cgroup/kubepods",
+	.crun = "/usr/bin/crun",
+	.port = 10248,
+	.exec_mount = true,
+};
+
+typedef struct Watch {
+	int fd;
+	PodState *pod; /* NULL: not a container pipe */
+	unsigned ctr;
+	int stream;
+} Watch;
+
+static int epfd = -EBADF;
+
+void klog(const char *fmt, ...)
+{
+	va_list ap;
+	char line[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kcc-kubelet: %s\n", line);
+}
+
+static void remember(Watch *w);
+
+int loop_watch(int fd, PodState *p, unsigned ctr, int stream)
+{
+	Watch *w = malloc(sizeof(*w));
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (!w)
+		return -ENOMEM;
+	*w = (Watch){ .fd = fd, .pod = p, .ctr = ctr, .stream = stream };
+	ev.data.ptr = w;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(w);
+		return -errno;
+	}
+	remember(w);
+	return 0;
+}
+
+/* Watches are found again by fd: few, and removed rarely. A removed watch is freed only after
+ * the batch of events it may still be in. */
+static Watch *watches[2 * PODS_MAX * POD_CONTAINERS_MAX + 8];
+static bool dead_watches;
+
+void loop_unwatch(int fd)
+{
+	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(watches); i++)
+		if (watches[i] && watches[i]->fd == fd) {
+			watches[i]->fd = -1;
+			dead_watches = true;
+		}
+}
+
+static void free_dead_watches(void)
+{
+	for (size_t i = 0; dead_watches && i < ARRAY_SIZE(watches); i++)
+		if (watches[i] && watches[i]->fd < 0) {
+			free(watches[i]);
+			watches[i] = NULL;
+		}
+	dead_watches = false;
+}
+
+static void remember(Watch *w)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(watches); i++)
+		if (!watches[i]) {
+			watches[i] = w;
+			return;
+		}
+}
+
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (probe_reaped(pid, status))
+			continue;
+		for (unsigned k = 0; k < PODS_MAX; k++)
+			for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
+				if (pods[k].ctrs[i].crun_pid == pid)
+					ctr_exited(&pods[k], i, status);
+	}
+}
+
+static int setup(void)
+{
+	char path[400];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/pods", cfg.state_dir);
+	r = mkdir_p(path, 0700);
+	if (r < 0)
+		return klog("cannot create %s: %s", path, strerror(-r)), r;
+	/* Container roots live on /var, which is noexec for the host: in our own mount namespace
+	 * the pods folder is made executable; the BPF LSM still refuses host processes there. */
+	if (cfg.exec_mount &&
+	    (mount(path, path, NULL, MS_BIND, NULL) < 0 ||
+	     mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, NULL) < 0))
+		return klog("cannot make %s executable for containers: %m", path), -errno;
+	snprintf(path, sizeof(path), "%s/manifests", cfg.state_dir);
+	(void)mkdir_p(path, 0700);
+	snprintf(path, sizeof(path), "%s/images", cfg.state_dir);
+	(void)mkdir_p(path, 0700);
+	snprintf(path, sizeof(path), "%s/crun", cfg.run_dir);
+	r = mkdir_p(path, 0700);
+	if (r >= 0)
+		r = mkdir_p(cfg.log_dir, 0750);
+	if (r < 0)
+		return klog("cannot create %s or %s: %s", path, cfg.log_dir, strerror(-r)), r;
+	r = mkdir_p(cfg.cgroup_root, 0755);
+	if (r >= 0) {
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cfg.cgroup_root);
+		r = write_string_file(path, "+cpu +memory +pids");
+	}
+	if (r < 0)
+		return klog("cannot set up the cgroup %s: %s", cfg.cgroup_root, strerror(-r)), r;
+	return 0;
+}
+
+static int cmd_run(void)
+{
+	_cleanup_close_ int sfd = -EBADF, tfd = -EBADF, lfd = -EBADF;
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, 1000000L } };
+	Watch sig_w = { .fd = -1 }, tick_w = { .fd = -1 }, http_w = { .fd = -1 };
+	unsigned long long last_sync = 0, stop_deadline = 0;
+	bool stopping = false, killed = false;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (setup() < 0)
+		return 111;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	lfd = http_listen(cfg.port);
+	if (epfd < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+		klog("cannot set up the event loop: %m");
+		return 111;
+	}
+	if (lfd < 0) {
+		klog("cannot listen on 127.0.0.1:%u: %s", cfg.port, strerror(-lfd));
+		return 111;
+	}
+	sig_w.fd = sfd;
+	tick_w.fd = tfd;
+	http_w.fd = lfd;
+	for (Watch *w = &sig_w; w; w = w == &sig_w ? &tick_w : w == &tick_w ? &http_w : NULL) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+		(void)epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev);
+	}
+	klog("serving /healthz and /pods on 127.0.0.1:%u; manifests in %s and %s", cfg.port,
+	     cfg.manifest_dirs[0], cfg.manifest_dirs[1] ? cfg.manifest_dirs[1] : "-");
+
+	for (;;) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(epfd, evs, 32, -1);
+		if (n < 0 && errno != EINTR)
+			return 111;
+		for (int e = 0; e < n; e++) {
+			Watch *w = evs[e].data.ptr;
+			if (w == &sig_w) {
+				struct signalfd_siginfo si;
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGCHLD)
+						reap();
+					else if (si.ssi_signo == SIGHUP)
+						last_sync = 0;
+					else if (!stopping) {
+						klog("stopping every pod (signal %u)", si.ssi_signo);
+						stopping = true;
+						stop_deadline = now_ms() + GRACE_MS;
+						pods_stop_all();
+					}
+				}
+			} else if (w == &tick_w) {
+				uint64_t x;
+				unsigned long long now = now_ms();
+				(void)!read(tfd, &x, sizeof(x));
+				if (stopping) {
+					if (pods_all_stopped()) {
+						klog("every pod stopped");
+						return 0;
+					}
+					if (!killed && now >= stop_deadline) {
+						killed = true;
+						for (unsigned k = 0; k < PODS_MAX; k++)
+							for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
+								ctr_kill(&pods[k], i, SIGKILL);
+					}
+					continue;
+				}
+				if (now - last_sync >= SYNC_MS) {
+					last_sync = now;
+					pods_sync();
+				}
+				pods_tick(now);
+			} else if (w == &http_w) {
+				http_serve(lfd);
+			} else if (w->fd >= 0) {
+				ctr_drain(w->pod, w->ctr, w->stream);
+			}
+		}
+		free_dead_watches();
+	}
+}
+
+static int cmd_pods(bool json)
+{
+	_cleanup_free_ char *body = NULL;
+	json_object *root, *list;
+	int code = 0, r = http_get(cfg.port, "/pods", &body, &code);
+
+	if (r < 0 || code != 200) {
+		fprintf(stderr, "kcc-kubelet: no answer from 127.0.0.1:%u/pods: %s\n", cfg.port,
+			r < 0 ? strerror(-r) : "bad status");
+		return 1;
+	}
+	if (json) {
+		puts(body);
+		return 0;
+	}
+	root = json_tokener_parse(body);
+	if (!root || !json_object_object_get_ex(root, "pods", &list)) {
+		fprintf(stderr, "kcc-kubelet: malformed status\n");
+		json_object_put(root);
+		return 1;
+	}
+	printf("%-32s %-10s %-5s %s\n", "POD", "PHASE", "READY", "CONTAINERS (state, restarts, last exit)");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *p = json_object_array_get_idx(list, i), *v, *cs;
+		char name[160];
+		snprintf(name, sizeof(name), "%s/%s",
+			 json_object_object_get_ex(p, "namespace", &v) ? json_object_get_string(v) : "",
+			 json_object_object_get_ex(p, "name", &v) ? json_object_get_string(v) : "");
+		printf("%-32s %-10s %-5s", name,
+		       json_object_object_get_ex(p, "phase", &v) ? json_object_get_string(v) : "",
+		       json_object_object_get_ex(p, "ready", &v) && json_object_get_boolean(v) ? "yes" : "no");
+		if (json_object_object_get_ex(p, "message", &v))
+			printf(" %s", json_object_get_string(v));
+		json_object_object_get_ex(p, "containers", &cs);
+		for (size_t k = 0; cs && k < json_object_array_length(cs); k++) {
+			json_object *c = json_object_array_get_idx(cs, k), *le, *x;
+			printf(" %s=%s,%d", json_object_object_get_ex(c, "name", &x) ? json_object_get_string(x) : "",
+			       json_object_object_get_ex(c, "state", &x) ? json_object_get_string(x) : "",
+			       json_object_object_get_ex(c, "restarts", &x) ? json_object_get_int(x) : 0);
+			if (json_object_object_get_ex(c, "lastExit", &le))
+				printf(",%d/%s",
+				       json_object_object_get_ex(le, "exitCode", &x) ? json_object_get_int(x) : 0,
+				       json_object_object_get_ex(le, "reason", &x) ? json_object_get_string(x) : "");
+		}
+		putchar('\n');
+	}
+	json_object_put(root);
+	return 0;
+}
+
+static int cmd_check(char **files, int n)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		char *text = NULL, err[512];
+		Pod pod;
+		int r = read_small_file(files[i], 1024 * 1024, &text);
+		if (r < 0) {
+			printf("%s: cannot read: %s\n", files[i], strerror(-r));
+			bad++;
+			continue;
+		}
+		r = pod_parse(text, strlen(text), &pod, err, sizeof(err));
+		if (r < 0) {
+			printf("%s: rejected: %s\n", files[i], err);
+			bad++;
+		} else
+			printf("%s: ok: pod %s/%s, %u container(s)\n", files[i], pod.namespace, pod.name,
+			       pod.n_containers);
+		pod_free(&pod);
+		free(text);
+	}
+	return bad ? 1 : 0;
+}
+
+static _noreturn_ void usage(const char *msg)
+{
+	fprintf(stderr, "kcc-kubelet: %s\nusage: kcc-kubelet [run|pods [--json]|check FILE...] [options] (see docs/kubelet.md)\n", msg);
+	exit(100);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "manifests", required_argument, NULL, 'm' }, { "images", required_argument, NULL, 'i' },
+		{ "state", required_argument, NULL, 's' },     { "logs", required_argument, NULL, 'l' },
+		{ "run", required_argument, NULL, 'r' },       { "cgroup", required_argument, NULL, 'c' },
+		{ "crun", required_argument, NULL, 'C' },      { "port", required_argument, NULL, 'p' },
+		{ "no-exec-mount", no_argument, NULL, 'X' },   { "json", no_argument, NULL, 'j' },
+		{},
+	};
+	unsigned n_m = 0, n_i = 0;
+	bool json = false;
+	const char *cmd = "run";
+	int c;
+
+	if (argc > 1 && argv[1][0] != '-') {
+		cmd = argv[1];
+		argv++;
+		argc--;
+	}
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+		unsigned long v;
+		switch (c) {
+		case 'm':
+			if (n_m == DIRS_MAX)
+				usage("too many --manifests");
+			cfg.manifest_dirs[n_m++] = optarg;
+			cfg.manifest_dirs[n_m] = NULL;
+			break;
+		case 'i':
+			if (n_i == DIRS_MAX)
+				usage("too many --images");
+			cfg.image_dirs[n_i++] = optarg;
+			cfg.image_dirs[n_i] = NULL;
+			break;
+		case 's': cfg.state_dir = optarg; break;
+		case 'l': cfg.log_dir = optarg; break;
+		case 'r': cfg.run_dir = optarg; break;
+		case 'c': cfg.cgroup_root = optarg; break;
+		case 'C': cfg.crun = optarg; break;
+		case 'X': cfg.exec_mount = false; break;
+		case 'j': json = true; break;
+		case 'p':
+			if (parse_uint(optarg, 1, 65535, &v) < 0)
+				usage("--port must be 1 to 65535");
+			cfg.port = (unsigned)v;
+			break;
+		default:
+			usage("unknown option");
+		}
+	}
+	/* crun takes the cgroup path relative to the cgroup2 mount */
+	cfg.cgroup_name = startswith(cfg.cgroup_root, "/sys/fs/cgroup");
+	if (!cfg.cgroup_name || cfg.cgroup_name[0] != '/')
+		usage("--cgroup must be a folder below /sys/fs/cgroup");
+	if (streq(cmd, "run")) {
+		if (optind != argc)
+			usage("run takes no arguments");
+		return cmd_run();
+	}
+	if (streq(cmd, "pods")) {
+		if (optind != argc)
+			usage("pods takes no arguments");
+		return cmd_pods(json);
+	}
+	if (streq(cmd, "check")) {
+		if (optind == argc)
+			usage("check needs manifest files");
+		return cmd_check(argv + optind, argc - optind);
+	}
+	usage("unknown command");
+}

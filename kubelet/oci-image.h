@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* OCI image layouts (index.json + blobs/sha256/...): finding an image by name:tag, reading its
+ * manifest and config, unpacking its layers (tar, gzip or zstd; libarchive) into a root file system.
+ * Every blob is checked against its descriptor's digest and size before it is used. */
+#pragma once
+
+#include <stddef.h>
+
+#define OCI_ARGS_MAX 64
+#define OCI_JSON_MAX (4 * 1024 * 1024)
+
+typedef struct OciImage {
+	char layout[256];    /* the layout's directory */
+	char manifest[72];   /* "sha256:<hex>" of the image manifest */
+	char ref[160];       /* the name it was found by */
+} OciImage;
+
+typedef struct OciConfig {
+	char *entrypoint[OCI_ARGS_MAX + 1], *cmd[OCI_ARGS_MAX + 1], *env[OCI_ARGS_MAX + 1];
+	char *workdir, *user;
+} OciConfig;
+
+/* Looks ref ("busybox:1.36", a name without a tag means ":latest") up in every layout below each
+ * of dirs (a layout directory, or a directory of layouts). The name matches the annotation
+ * org.opencontainers.image.ref.name (or io.containerd.image.name) of a manifest in index.json.
+ * -ENOENT when no layout has it. */
+int oci_find(const char *const *dirs, const char *ref, OciImage *ret, char *err, size_t errlen);
+/* Reads the image's config (entrypoint, cmd, env, working dir, user). */
+int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen);
+void oci_config_done(OciConfig *c);
+/* Unpacks every layer in order into rootfs (an empty directory), whiteouts applied; device nodes
+ * are skipped, paths cannot leave rootfs. */
+int oci_unpack(const OciImage *img, const char *rootfs, char *err, size_t errlen);
+/* Checks a digest string "sha256:" + 64 lowercase hex digits. */
+int oci_digest_valid(const char *digest);

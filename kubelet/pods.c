@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Static pods: each manifest file is one pod, its UID the hash of the file. A new or changed file
+ * starts a pod, a removed one stops it; a manifest that does not parse is a rejected pod with its
+ * reason, and the other pods carry on. */
+#include <dirent.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "kubelet.h"
+#include "util.h"
+
+PodState pods[PODS_MAX];
+
+static void uid_of(const char *text, size_t len, char uid[37])
+{
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	char hex[65];
+
+	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(uid, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+static PodState *find(const char *source, const char *uid)
+{
+	for (unsigned k = 0; k < PODS_MAX; k++)
+		if (pods[k].used && streq(pods[k].source, source) && streq(pods[k].uid, uid))
+			return &pods[k];
+	return NULL;
+}
+
+static bool name_taken(const PodState *self)
+{
+	for (unsigned k = 0; k < PODS_MAX; k++) {
+		const PodState *o = &pods[k];
+		if (o != self && o->used && !o->rejected && streq(o->ns_name, self->ns_name))
+			return true;
+	}
+	return false;
+}
+
+static int prepare_pod(PodState *p)
+{
+	char cg[400];
+	int r;
+
+	snprintf(p->dir, sizeof(p->dir), "%s/pods/%s", cfg.state_dir, p->uid);
+	r = mkdir_p(p->dir, 0700);
+	if (r < 0)
+		return r;
+	r = pod_cgroup(p, cg, sizeof(cg) - 30);
+	if (r < 0)
+		return r;
+	if (mkdir(cg, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	strcat(cg, "/cgroup.subtree_control");
+	return write_string_file(cg, "+cpu +memory +pids");
+}
+
+static void add_pod(const char *source, const char *text, size_t len, const char *uid)
+{
+	PodState *p = NULL;
+	char err[512];
+	int r;
+
+	for (unsigned k = 0; k < PODS_MAX && !p; k++)
+		if (!pods[k].used)
+			p = &pods[k];
+	if (!p) {
+		klog("too many pods (%d), ignoring %s", PODS_MAX, source);
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	p->used = p->seen = true;
+	p->created_ms = now_ms();
+	snprintf(p->source, sizeof(p->source), "%s", source);
+	snprintf(p->uid, sizeof(p->uid), "%s", uid);
+	for (unsigned i = 0; i < POD_CONTAINERS_MAX; i++) {
+		CtrState *s = &p->ctrs[i];
+		s->out_fd = s->err_fd = s->log_fd = -EBADF;
+		s->last_exit = -1;
+	}
+	r = pod_parse(text, len, &p->pod, err, sizeof(err));
+	snprintf(p->ns_name, sizeof(p->ns_name), "%s/%s",
+		 p->pod.namespace ? p->pod.namespace : "default", p->pod.name ? p->pod.name : "?");
+	if (r >= 0 && name_taken(p)) {
+		snprintf(err, sizeof(err), "another manifest already defines pod %s", p->ns_name);
+		r = -EEXIST;
+	}
+	if (r < 0) {
+		p->rejected = true;
+		snprintf(p->reason, sizeof(p->reason), "%s",
+			 r == -EEXIST ? "DuplicatePod" : "InvalidManifest");
+		snprintf(p->message, sizeof(p->message), "%s", err);
+		klog("rejected pod %s from %s: %s", p->ns_name, source, err);
+		return;
+	}
+	r = prepare_pod(p);
+	if (r < 0) {
+		p->rejected = true;
+		snprintf(p->reason, sizeof(p->reason), "CreatePodSandboxError");
+		snprintf(p->message, sizeof(p->message), "cannot set up the pod: %s", strerror(-r));
+		klog("pod %s: %s", p->ns_name, p->message);
+		return;
+	}
+	klog("pod %s (uid %s) from %s: %u container(s)", p->ns_name, p->uid, source,
+	     p->pod.n_containers);
+	for (unsigned i = 0; i < p->pod.n_containers; i++)
+		p->ctrs[i].phase = CTR_WAITING; /* started by pods_tick */
+}
+
+static void scan_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *dot = strrchr(de->d_name, '.');
+		char path[256], uid[37], *text = NULL;
+		PodState *p;
+		if (de->d_name[0] == '.' || !dot ||
+		    !(streq(dot, ".yaml") || streq(dot, ".yml") || streq(dot, ".json")))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (read_small_file(path, 1024 * 1024, &text) < 0) {
+			klog("cannot read %s, ignoring", path);
+			continue;
+		}
+		uid_of(text, strlen(text), uid);
+		p = find(path, uid);
+		if (p)
+			p->seen = true;
+		else
+			add_pod(path, text, strlen(text), uid);
+		free(text);
+	}
+	closedir(d);
+}
+
+static void remove_pod(PodState *p)
+{
+	bool running = false;
+
+	for (unsigned i = 0; i < p->pod.n_containers; i++) {
+		p->ctrs[i].stopping = true;
+		if (p->ctrs[i].phase == CTR_RUNNING) {
+			running = true;
+			ctr_kill(p, i, SIGTERM);
+		}
+	}
+	if (running)
+		return; /* again once its containers are gone */
+	klog("pod %s removed", p->ns_name);
+	if (!p->rejected)
+		ctr_cleanup_pod(p);
+	pod_free(&p->pod);
+	memset(p, 0, sizeof(*p));
+}
+
+void pods_sync(void)
+{
+	for (unsigned k = 0; k < PODS_MAX; k++)
+		pods[k].seen = false;
+	for (size_t i = 0; cfg.manifest_dirs[i]; i++)
+		scan_dir(cfg.manifest_dirs[i]);
+	for (unsigned k = 0; k < PODS_MAX; k++)
+		if (pods[k].used && !pods[k].seen)
+			remove_pod(&pods[k]);
+}
+
+void pods_tick(unsigned long long now)
+{
+	for (unsigned k = 0; k < PODS_MAX; k++) {
+		PodState *p = &pods[k];
+		bool all_ready = true;
+		if (!p->used || p->rejected)
+			continue;
+		for (unsigned i = 0; i < p->pod.n_containers; i++) {
+			CtrState *s = &p->ctrs[i];
+			if (s->stopping) {
+				all_ready = false;
+				continue;
+			}
+			if (s->phase == CTR_WAITING && now >= s->next_start_ms)
+				(void)ctr_start(p, i);
+			probes_tick(p, i, now);
+			all_ready = all_ready && s->ready;
+		}
+		if (all_ready && !p->announced_ready) {
+			p->announced_ready = true;
+			klog("pod %s is ready", p->ns_name);
+		} else if (!all_ready)
+			p->announced_ready = false;
+		/* a removed pod whose containers have all stopped */
+		bool gone = !p->seen;
+		for (unsigned i = 0; gone && i < p->pod.n_containers; i++)
+			gone = p->ctrs[i].phase != CTR_RUNNING;
+		if (gone)
+			remove_pod(p);
+	}
+}
+
+void pods_stop_all(void)
+{
+	for (unsigned k = 0; k < PODS_MAX; k++) {
+		PodState *p = &pods[k];
+		if (!p->used)
+			continue;
+		for (unsigned i = 0; i < p->pod.n_containers; i++) {
+			p->ctrs[i].stopping = true;
+			ctr_kill(p, i, SIGTERM);
+		}
+	}
+}
+
+bool pods_all_stopped(void)
+{
+	for (unsigned k = 0; k < PODS_MAX; k++)
+		for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
+			if (pods[k].ctrs[i].phase == CTR_RUNNING)
+				return false;
+	return true;
+}

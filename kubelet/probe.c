@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Liveness and readiness probes, each run in a child so the loop never blocks: httpGet connects
+ * from inside the pod's network namespace (its own, or the host's with hostNetwork); exec runs
+ * `crun exec`. The child's exit status is the result; SIGALRM enforces timeoutSeconds. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "kubelet.h"
+#include "util.h"
+
+static pid_t read_init_pid(const PodState *p, unsigned i)
+{
+	char id[80], path[400], *text = NULL;
+	pid_t pid = 0;
+
+	ctr_id(p, i, id, sizeof(id));
+	snprintf(path, sizeof(path), "%s/%s.pid", cfg.run_dir, id);
+	if (read_small_file(path, 32, &text) >= 0)
+		pid = (pid_t)strtol(text, NULL, 10);
+	free(text);
+	return pid;
+}
+
+_noreturn_ static void http_child(const Probe *pr)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)pr->port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char req[600], resp[64];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ssize_t k;
+	size_t got = 0;
+	int code;
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		_exit(1);
+	snprintf(req, sizeof(req),
+		 "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%u\r\nUser-Agent: kube-probe/kcc\r\nAccept: */*\r\n\r\n",
+		 pr->path, pr->port);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		_exit(1);
+	while (got < sizeof(resp) - 1 && (k = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+		got += (size_t)k;
+	resp[got] = '\0';
+	if (sscanf(resp, "HTTP/1.%*d %d", &code) != 1)
+		_exit(1);
+	_exit(code >= 200 && code < 400 ? 0 : 1);
+}
+
+static pid_t spawn_probe(const PodState *p, unsigned i, const Probe *pr)
+{
+	const CtrState *s = &p->ctrs[i];
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	sigset_t none;
+	sigemptyset(&none);
+	signal(SIGALRM, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	alarm(pr->timeout_s);
+	if (pr->kind == PROBE_HTTP) {
+		if (!p->pod.host_network) {
+			char ns[64];
+			snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)s->init_pid);
+			int fd = open(ns, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+				_exit(1);
+		}
+		http_child(pr);
+	}
+	char id[80];
+	const char *args[CTR_ARGS_MAX + 4] = { "exec", id };
+	size_t n = 2;
+	ctr_id(p, i, id, sizeof(id));
+	for (size_t k = 0; pr->exec[k]; k++)
+		args[n++] = pr->exec[k];
+	args[n] = NULL;
+	crun_exec(args);
+}
+
+static void run_one(PodState *p, unsigned i, const Probe *pr, ProbeState *ps,
+		    unsigned long long now)
+{
+	CtrState *s = &p->ctrs[i];
+
+	if (pr->kind == PROBE_NONE || ps->pid > 0)
+		return;
+	if (ps->next_ms == 0)
+		ps->next_ms = s->started_ms + pr->initial_delay_s * 1000ULL;
+	if (now < ps->next_ms)
+		return;
+	if (!s->init_pid)
+		s->init_pid = read_init_pid(p, i);
+	if (!s->init_pid) {
+		ps->next_ms = now + 100; /* crun has not started it yet */
+		return;
+	}
+	ps->pid = spawn_probe(p, i, pr);
+	if (ps->pid < 0)
+		ps->pid = 0;
+	ps->next_ms = now + pr->period_s * 1000ULL;
+}
+
+void probes_tick(PodState *p, unsigned i, unsigned long long now)
+{
+	const Container *c = &p->pod.containers[i];
+	CtrState *s = &p->ctrs[i];
+
+	if (s->phase != CTR_RUNNING || s->stopping)
+		return;
+	if (c->readiness.kind == PROBE_NONE && !s->ready) {
+		if (!s->init_pid)
+			s->init_pid = read_init_pid(p, i);
+		s->ready = s->init_pid > 0; /* no readiness probe: ready once started */
+	}
+	run_one(p, i, &c->liveness, &s->liveness, now);
+	run_one(p, i, &c->readiness, &s->readiness, now);
+}
+
+static void result(PodState *p, unsigned i, bool liveness, bool ok)
+{
+	const Container *c = &p->pod.containers[i];
+	CtrState *s = &p->ctrs[i];
+	const Probe *pr = liveness ? &c->liveness : &c->readiness;
+	ProbeState *ps = liveness ? &s->liveness : &s->readiness;
+
+	if (ok) {
+		ps->successes++;
+		ps->failures = 0;
+	} else {
+		ps->failures++;
+		ps->successes = 0;
+	}
+	if (s->phase != CTR_RUNNING)
+		return;
+	if (!liveness) {
+		bool was = s->ready;
+		if (ok && ps->successes >= pr->success_threshold)
+			s->ready = true;
+		else if (!ok && ps->failures >= pr->failure_threshold)
+			s->ready = false;
+		if (was != s->ready)
+			klog("container %s/%s is %s", p->ns_name, c->name,
+			     s->ready ? "ready" : "not ready (readiness probe failed)");
+		return;
+	}
+	if (!ok && ps->failures >= pr->failure_threshold) {
+		klog("container %s/%s failed its liveness probe %u times, killing it", p->ns_name,
+		     c->name, ps->failures);
+		ps->failures = 0;
+		ctr_kill(p, i, SIGKILL);
+	}
+}
+
+bool probe_reaped(pid_t pid, int status)
+{
+	for (unsigned k = 0; k < PODS_MAX; k++) {
+		PodState *p = &pods[k];
+		if (!p->used)
+			continue;
+		for (unsigned i = 0; i < p->pod.n_containers; i++) {
+			CtrState *s = &p->ctrs[i];
+			bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			if (s->liveness.pid == pid) {
+				s->liveness.pid = 0;
+				result(p, i, true, ok);
+				return true;
+			}
+			if (s->readiness.pid == pid) {
+				s->readiness.pid = 0;
+				result(p, i, false, ok);
+				return true;
+			}
+		}
+	}
+	return false;
+}
