@@ -9,7 +9,7 @@
 #include <sys/capability.h>
 
 #include "manifest.h"
-#include "yaml.h"
+#include "ynode.h"
 
 #define PATH_LEN 160
 
@@ -999,6 +999,8 @@ int pod_parse(const char *text, size_t len, Pod *ret, char *err, size_t errlen)
 			ret->name = pool_dup(&c, name->value);
 		if (ns && ns->type == YNODE_SCALAR && dns_label_is_valid(ns->value))
 			ret->namespace = pool_dup(&c, ns->value);
+		else if (!ns)
+			ret->namespace = pool_dup(&c, "default");
 	}
 	if (!ynode_get(root, "apiVersion") || !ynode_get(root, "kind"))
 		r = bad(&c, root->type == YNODE_MAP ? "(top)" : "(document)",

@@ -122,7 +122,7 @@ void probes_tick(PodState *p, unsigned i, unsigned long long now)
 	run_one(p, i, &c->readiness, &s->readiness, now);
 }
 
-static void result(PodState *p, unsigned i, bool liveness, bool ok)
+static void result(PodState *p, unsigned i, bool liveness, bool ok, const char *why)
 {
 	const Container *c = &p->pod.containers[i];
 	CtrState *s = &p->ctrs[i];
@@ -135,6 +135,9 @@ static void result(PodState *p, unsigned i, bool liveness, bool ok)
 	} else {
 		ps->failures++;
 		ps->successes = 0;
+		if (ps->failures == 1 || ps->failures == pr->failure_threshold)
+			klog("container %s/%s: %s probe failed (%s)", p->ns_name, c->name,
+			     liveness ? "liveness" : "readiness", why);
 	}
 	if (s->phase != CTR_RUNNING)
 		return;
@@ -166,14 +169,21 @@ bool probe_reaped(pid_t pid, int status)
 		for (unsigned i = 0; i < p->pod.n_containers; i++) {
 			CtrState *s = &p->ctrs[i];
 			bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			char why[48];
+			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+				snprintf(why, sizeof(why), "timed out");
+			else if (WIFSIGNALED(status))
+				snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(status));
+			else
+				snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(status));
 			if (s->liveness.pid == pid) {
 				s->liveness.pid = 0;
-				result(p, i, true, ok);
+				result(p, i, true, ok, why);
 				return true;
 			}
 			if (s->readiness.pid == pid) {
 				s->readiness.pid = 0;
-				result(p, i, false, ok);
+				result(p, i, false, ok, why);
 				return true;
 			}
 		}

@@ -44,7 +44,8 @@ _Noreturn void crun_exec(const char *const *args)
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
-		dup2(null, 2);
+		if (!getenv("KCC_DEBUG_CRUN"))
+			dup2(null, 2);
 	}
 	execv(cfg.crun, (char *const *)argv);
 	_exit(127);

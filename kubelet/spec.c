@@ -327,8 +327,9 @@ int spec_build(const SpecInput *in, json_object **ret, char *err, size_t errlen)
 		json_object_object_add(caps, "bounding", jstrv(v, n));
 		json_object_object_add(caps, "permitted", jstrv(v, n));
 		json_object_object_add(caps, "effective", jstrv(v, n));
-		json_object_object_add(caps, "inheritable", json_object_new_array());
-		/* a non-root process keeps what it was given across exec only as ambient */
+		/* a non-root process keeps what it was given across exec only as ambient
+		 * capabilities, which must be inheritable too */
+		json_object_object_add(caps, "inheritable", uid ? jstrv(v, n) : json_object_new_array());
 		json_object_object_add(caps, "ambient", uid ? jstrv(v, n) : json_object_new_array());
 	}
 	json_object_object_add(proc, "capabilities", caps);

@@ -8,6 +8,7 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods, const
 		 const char *runtime)
 {
 	(void)bpf_allowed;
+	(void)runtime;
 	(void)root;
 	(void)services;
 	(void)pods;

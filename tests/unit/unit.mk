@@ -2,7 +2,8 @@
 UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
-UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr test-harden
+UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr test-harden \
+	test-manifest test-kubelet
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c
@@ -10,27 +11,33 @@ $(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
 $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c \
 	tests/unit/stub-bpf-lsm.c init/service.c init/sandbox.c
+$(UNIT)/test-manifest: tests/unit/test-manifest.c kubelet/manifest.c kubelet/ynode.c
+$(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image.c kubelet/fs.c \
+	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c init/util.c
+$(UNIT)/test-kubelet: UNIT_LIBS := -ljson-c -lcrypto
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
 $(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c
 $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 	@mkdir -p $(UNIT)
-	$(CC) $(UNIT_CFLAGS) -Imeasured-boot $(shell pkg-config --cflags $(TPM_PKGS)) -o $@ \
-		$(filter %.c,$^) -lcmocka $(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp
+	$(CC) $(UNIT_CFLAGS) -Imeasured-boot -Ikubelet $(shell pkg-config --cflags $(TPM_PKGS)) -o $@ \
+		$(filter %.c,$^) -lcmocka $(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp -lyaml \
+		-larchive $(UNIT_LIBS)
 
 unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@for t in $^; do $$t || exit 1; done
 
-FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki
+FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest
+$(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c
 $(UNIT)/fuzz-token: tests/unit/fuzz-token.c $(MB_SRC)
 $(UNIT)/fuzz-uki: tests/unit/fuzz-uki.c measured-boot/uki.c measured-boot/pcr.c
 $(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
 	@mkdir -p $(UNIT)
-	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot \
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot -Ikubelet \
 		$(shell pkg-config --cflags $(TPM_PKGS)) -fsanitize=fuzzer,address,undefined -o $@ $^ \
-		$(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp
+		$(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp -lyaml
 
 # FUZZ_SECONDS per target (make fuzz FUZZ_SECONDS=600 for a long run).
 FUZZ_SECONDS ?= 10

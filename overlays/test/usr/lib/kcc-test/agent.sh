@@ -234,6 +234,9 @@ sleep 1
 z=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)
 [ "$z" -eq 0 ] && pass reap "no zombies" || fail reap "$z zombies"
 
+# The kubelet's pods (tests/vm/60-kubelet.bats), only when asked: they take a while.
+case " $(cat /proc/cmdline) " in *" kcc_test.pods=1 "*) . /usr/lib/kcc-test/pods.sh ;; esac
+
 echo "kcc-test: agent done"
 # How to end the boot: kcc_test.shutdown=ctl (default), sigterm (reboot), sigusr2, sigint, none.
 how=ctl

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "yaml.h"
+#include "ynode.h"
 
 typedef struct Builder {
 	yaml_parser_t parser;

@@ -1,0 +1,103 @@
+# kcc-kubelet checks (busybox sh), sourced by agent.sh when kcc_test.pods=1 is on the command line:
+# the default web pod, then the test manifests dropped into the writable manifest folder.
+
+kpods() { kcc-kubelet pods 2>&1; }
+kjson() { kcc-kubelet pods --json 2>/dev/null; }
+# pod_line NS/NAME: its line of `kcc-kubelet pods`
+pod_line() { kpods | grep "^$1 "; }
+# ctr_pid NAME: the pid of the first container of pod NAME (from the JSON status)
+ctr_pid() {
+	kjson | sed 's/},{"namespace"/\n/g' | grep "\"name\":\"$1\"" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p' | head -n1
+}
+status_field() { awk -v k="$2" '$1 == k":" {$1 = ""; print substr($0, 2)}' "/proc/$1/status"; }
+
+h=$(wget -q -O - http://127.0.0.1:10248/healthz 2>&1)
+[ "$h" = ok ] && pass kubelet-healthz "$h" || fail kubelet-healthz "$h"
+h=$(wget -q -O - --post-data=x http://127.0.0.1:10248/pods 2>&1)
+echo "$h" | grep -q "405" && pass kubelet-read-only "POST refused: $h" || fail kubelet-read-only "$h"
+
+if wait_for 'pod_line default/web | grep -q " Running .*yes "' 300; then
+	pass pod-web-ready "$(pod_line default/web)"
+else
+	fail pod-web-ready "$(kpods)"
+fi
+page=$(wget -q -O - http://127.0.0.1:8080/ 2>&1)
+echo "$page" | grep -q "kcc-node static pod" && pass pod-web-http "$page" || fail pod-web-http "$page"
+
+# The web container's profile, as the kernel reports it.
+wp=$(ctr_pid web)
+if [ -n "$wp" ]; then
+	prof="$(status_field "$wp" Uid) $(status_field "$wp" CapEff) $(status_field "$wp" CapBnd) NoNewPrivs:$(status_field "$wp" NoNewPrivs) Seccomp:$(status_field "$wp" Seccomp)"
+	cg=$(cut -d: -f3 "/proc/$wp/cgroup")
+	limits="$(cat "/sys/fs/cgroup$cg/memory.max") $(cat "/sys/fs/cgroup$cg/cpu.max") $(cat "/sys/fs/cgroup$cg/pids.max")"
+	echo "$prof" | grep -q '^65534 65534 65534 65534 0000000000000000 0000000000000000 NoNewPrivs:1 Seccomp:2$' &&
+		pass pod-web-profile "$prof" || fail pod-web-profile "$prof"
+	echo "$cg $limits" | grep -qE '^/kubepods/pod[0-9a-f-]+/httpd 33554432 50000 100000 1024$' &&
+		pass pod-web-cgroup "$cg $limits" || fail pod-web-cgroup "$cg $limits"
+else
+	fail pod-web-profile "no pid for web: $(kjson)"
+	fail pod-web-cgroup "no pid"
+fi
+
+# Killing the container: the kubelet restarts it (the first restart at once) and it serves again.
+kill -9 "$wp" 2>/dev/null
+if wait_for 'pod_line default/web | grep -q "httpd=running,1,137/Error" && pod_line default/web | grep -q " yes "' 300; then
+	pass pod-restart "$(pod_line default/web)"
+else
+	fail pod-restart "$(kpods)"
+fi
+
+# More pods through the writable manifest folder on /var.
+cp /usr/lib/kcc-test/manifests/* /var/lib/kcc-kubelet/manifests/
+if wait_for 'pod_line default/bad | grep -q "Failed"' 100; then
+	l=$(pod_line default/bad)
+	echo "$l" | grep -q 'spec.containers\[0\].stdinOnce: unsupported field' &&
+		pass pod-rejected "$l" || fail pod-rejected "$l"
+else
+	fail pod-rejected "$(kpods)"
+fi
+if wait_for 'pod_line default/oom | grep -q "hog=[a-z]*,[1-9][0-9]*,137/OOMKilled"' 400; then
+	pass pod-oom "$(pod_line default/oom)"
+else
+	fail pod-oom "$(kpods)"
+fi
+if wait_for 'pod_line kcc-test/probes | grep -q "main=running,[1-9][0-9]*,137/Error" && pod_line kcc-test/probes | grep -q " yes "' 400; then
+	pass pod-probes "$(pod_line kcc-test/probes)"
+else
+	fail pod-probes "$(kpods)"
+fi
+pp=$(ctr_pid probes)
+if [ -n "$pp" ]; then
+	prof="$(status_field "$pp" Uid) $(status_field "$pp" CapEff) $(status_field "$pp" CapAmb) NoNewPrivs:$(status_field "$pp" NoNewPrivs) $(tr '\0' ' ' <"/proc/$pp/environ" | grep -o 'GREETING=hello') cwd=$(readlink "/proc/$pp/cwd" | sed 's|.*/rootfs||')"
+	echo "$prof" | grep -q '^1000 1000 1000 1000 0000000000000400 0000000000000400 NoNewPrivs:1 GREETING=hello cwd=/scratch$' &&
+		pass pod-probes-profile "$prof" || fail pod-probes-profile "$prof"
+else
+	fail pod-probes-profile "no pid: $(kjson)"
+fi
+
+# The CRI log of the probes pod: format, both streams, and the read-only mounts refusing writes.
+log=$(ls /var/log/pods/kcc-test_probes_*/main/0.log 2>/dev/null)
+if [ -n "$log" ] &&
+	grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z stdout F started$' "$log" &&
+	grep -qE 'Z stderr F to-stderr$' "$log" &&
+	grep -q 'stdout F touch: /host-etc/x: Read-only file system' "$log" &&
+	grep -q 'stdout F touch: /ro: Read-only file system' "$log"; then
+	pass pod-cri-log "$log: $(head -c 300 "$log" | tr '\n' '|')"
+else
+	fail pod-cri-log "$log: $(head -c 600 "$log" 2>&1 | tr '\n' '|')"
+fi
+
+# Through all of it the kubelet itself and PID 1 stayed up.
+st=$(kcc-ctl status 2>&1)
+echo "$st" | grep -q '^kcc-kubelet running pid=[0-9]* restarts=0$' && pass kubelet-up "$(echo "$st" | grep kubelet)" ||
+	fail kubelet-up "$(echo $st)"
+pod_line default/web | grep -q " Running " && pass pod-web-still-running "$(pod_line default/web)" ||
+	fail pod-web-still-running "$(kpods)"
+
+# The host fetches the page through qemu's port forward; the request shows in the pod's CRI log.
+if wait_for 'grep -q "10.0.2.2" /var/log/pods/default_web_*/httpd/*.log 2>/dev/null' 900; then
+	pass pod-host-request "$(grep -h '10.0.2.2' /var/log/pods/default_web_*/httpd/*.log | head -n1)"
+else
+	fail pod-host-request "no request from the host in the web pod's log"
+fi
+echo "kcc-test: INFO pods: $(kpods | tr '\n' '|')"
