@@ -34,7 +34,7 @@ OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
 
 all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check \
-	$(BIN)/kcc-test-probe $(BIN)/kcc-kubelet
+	$(BIN)/kcc-test-probe $(BIN)/kcc-kubelet $(BIN)/kcc-test-standin-kubelet
 .PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
@@ -72,7 +72,7 @@ $(BIN)/kconfig-check: $(OBJ)/kernel-config/kconfig-check.o | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^
 # kcc-kubelet (kubelet/): libyaml, json-c, libcrypto; libarchive linked statically so that only its
 # tar, gzip and zstd code comes along (the shared library pulls libxml2 and ICU, 30 MB).
-KUBELET_OBJS := main pods runtime probe status http spec oci-image fs manifest ynode backoff
+KUBELET_OBJS := main pods runtime probe status http spec oci-image import fs manifest ynode backoff
 KUBELET_LIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
 	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap)
 $(OBJ)/kubelet/%.o: kubelet/%.c | $(OBJ)/kubelet
@@ -84,6 +84,9 @@ $(BIN)/kcc-kubelet: $(addprefix $(OBJ)/kubelet/,$(addsuffix .o,$(KUBELET_OBJS)))
 # In test images only: hardening checks that need system calls busybox cannot make.
 $(BIN)/kcc-test-probe: tests/vm/probe.c | $(BIN)
 	$(CC) -std=gnu17 -O2 $(WARN) -static -o $@ $<
+# The upstream-mode VM test's stand-in for the upstream kubelet (named as a stand-in everywhere).
+$(BIN)/kcc-test-standin-kubelet: tests/vm/standin-kubelet.c | $(BIN)
+	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 
 -include $(wildcard $(OBJ)/*/*.d)
 
@@ -96,7 +99,7 @@ deps:
 image:
 	@image/deps.sh --check
 	@$(MAKE) --no-print-directory all
-	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT)
+	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT) $(if $(KUBELET),--kubelet $(KUBELET))
 
 run:
 	@image/deps.sh --check

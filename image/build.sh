@@ -13,15 +13,24 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 
-variant=prod out= keys=
+variant=prod out= keys= kubelet=
+usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--variant) variant=${2:-}; shift 2 ;;
 	--out) out=${2:-}; shift 2 ;;
 	--keys) keys=${2:-}; shift 2 ;;
-	*) bad_input "unknown option '$1' (usage: build.sh --variant prod|test --out DIR [--keys DIR])" ;;
+	--kubelet) kubelet=${2:-}; [ -n "$kubelet" ] || bad_input "--kubelet needs a file"; shift 2 ;;
+	*) bad_input "unknown option '$1' ($usage_line)" ;;
 	esac
 done
+# Upstream mode: the given kubelet binary with Debian's containerd and runc (docs/kubelet.md).
+if [ -n "$kubelet" ]; then
+	[ -f "$kubelet" ] && [ -r "$kubelet" ] || bad_input "--kubelet $kubelet: no such readable file"
+	[ "$(head -c 4 "$kubelet" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
+		bad_input "--kubelet $kubelet: not an ELF executable"
+	kubelet=$(readlink -f "$kubelet")
+fi
 case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, not '$variant'" ;; esac
 [ -n "$out" ] || bad_input "--out DIR is required"
 bin=${KCC_BIN:-$top/build/bin}
@@ -49,7 +58,9 @@ mkdir -p "$w"
 kernel_pkg=$(awk '/^linux-image-/ {print $1}' "$lock")
 [ -n "$kernel_pkg" ] || bad_input "no kernel (linux-image-*) pinned in $lock"
 kver=${kernel_pkg#linux-image-}
-lib_pkgs=$(awk '$1 !~ /^linux-image-/ && $1 != "busybox-static" {print $1}' "$lock")
+# containerd and runc only go into upstream-mode images
+lib_pkgs=$(awk -v up="${kubelet:+1}" '$1 !~ /^linux-image-/ && $1 != "busybox-static" &&
+	(up || ($1 != "containerd" && $1 != "runc")) {print $1}' "$lock")
 
 fetch() {
 	local pkgs=("$kernel_pkg" $lib_pkgs busybox-static)
@@ -127,8 +138,16 @@ rootfs() {
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
 	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
+	if [ -n "$kubelet" ]; then
+		install -m 0755 "$kubelet" "$r/usr/bin/kubelet"
+		for f in usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/ctr usr/sbin/runc; do
+			install -D -m 0755 "$w/pkgs/$f" "$r/$f"
+		done
+		ln -sf ../sbin/runc "$r/usr/bin/runc"
+	fi
 	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
-		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/crun"
+		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/crun" \
+		${kubelet:+"$r/usr/bin/kubelet" "$r/usr/bin/containerd" "$r/usr/bin/containerd-shim-runc-v2" "$r/usr/bin/ctr" "$r/usr/sbin/runc"}
 	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)
 	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \
 		"$(awk '$1 == "busybox-static" {v = $2; sub(/^[0-9]+:/, "", v); sub(/-.*/, "", v); print v}' "$lock")"
@@ -142,11 +161,16 @@ rootfs() {
 			[ -e "$r/usr/bin/$a" ] || ln -s busybox "$r/usr/bin/$a"
 		done
 	fi
-	for o in common "$variant"; do
+	for o in common ${kubelet:+upstream} "$variant"; do
 		if [ -d "$overlays/$o" ]; then
 			cp -R --no-preserve=ownership "$overlays/$o/." "$r/"
 		fi
 	done
+	if [ -n "$kubelet" ]; then
+		# the upstream kubelet replaces kcc-kubelet; containerd is the container runtime
+		rm -f "$r/etc/kcc/services/kcc-kubelet.conf"
+		sed -i 's/^runtime_service = kcc-kubelet$/runtime_service = containerd/' "$r/etc/kcc/hardening.conf"
+	fi
 	"$bin/kcc-init" check-services "$r/etc/kcc/services" >/dev/null ||
 		bad_input "the overlays' service files are invalid (see above)"
 	find "$r" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
@@ -258,8 +282,10 @@ manifest() {
 		echo "  \"kernel\": \"$kver\","
 		echo "  \"roothash\": \"$(cat "$out/roothash")\","
 		echo "  \"source_date_epoch\": $SOURCE_DATE_EPOCH,"
+		[ -z "$kubelet" ] ||
+			echo "  \"upstream_kubelet\": {\"sha256\": \"$(sha256sum "$kubelet" | cut -d' ' -f1)\"},"
 		echo "  \"packages\": {"
-		awk '{printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
+		awk -v up="${kubelet:+1}" 'up || ($1 != "containerd" && $1 != "runc") {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
 		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2; do

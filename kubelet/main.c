@@ -5,6 +5,7 @@
  *               [--run DIR] [--cgroup DIR] [--crun PATH] [--port N] [--no-exec-mount]
  *   kcc-kubelet pods [--json] [--port N]     the status of every pod
  *   kcc-kubelet check FILE...                parse manifests, print each one's verdict
+ *   kcc-kubelet import ARCHIVE [--name NAME] an OCI archive into STATE/images/NAME, verified
  * Exit codes: 0 ok, 1 a check failed or the kubelet is not answering, 100 usage, 111 system. */
 #include <getopt.h>
 #include <json-c/json.h>
@@ -16,6 +17,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
+#include "import.h"
 #include "kubelet.h"
 #include "util.h"
 
@@ -342,11 +344,11 @@ int main(int argc, char **argv)
 		{ "run", required_argument, NULL, 'r' },       { "cgroup", required_argument, NULL, 'c' },
 		{ "crun", required_argument, NULL, 'C' },      { "port", required_argument, NULL, 'p' },
 		{ "no-exec-mount", no_argument, NULL, 'X' },   { "json", no_argument, NULL, 'j' },
-		{},
+		{ "name", required_argument, NULL, 'n' },      {},
 	};
 	unsigned n_m = 0, n_i = 0;
 	bool json = false;
-	const char *cmd = "run";
+	const char *cmd = "run", *name = NULL;
 	int c;
 
 	if (argc > 1 && argv[1][0] != '-') {
@@ -376,6 +378,7 @@ int main(int argc, char **argv)
 		case 'C': cfg.crun = optarg; break;
 		case 'X': cfg.exec_mount = false; break;
 		case 'j': json = true; break;
+		case 'n': name = optarg; break;
 		case 'p':
 			if (parse_uint(optarg, 1, 65535, &v) < 0)
 				usage("--port must be 1 to 65535");
@@ -403,6 +406,26 @@ int main(int argc, char **argv)
 		if (optind == argc)
 			usage("check needs manifest files");
 		return cmd_check(argv + optind, argc - optind);
+	}
+	if (streq(cmd, "import")) {
+		char images[300], err[512], base[128];
+		if (optind + 1 != argc)
+			usage("import needs one archive");
+		if (!name) { /* the archive's name without folder and extension */
+			const char *b = strrchr(argv[optind], '/');
+			snprintf(base, sizeof(base), "%s", b ? b + 1 : argv[optind]);
+			base[strcspn(base, ".")] = '\0';
+			name = base;
+		}
+		snprintf(images, sizeof(images), "%s/images", cfg.state_dir);
+		int r = image_import(argv[optind], images, name, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "kcc-kubelet: import refused: %s\n", err);
+			return r == -EINVAL || r == -EBADMSG || r == -EEXIST || r == -E2BIG ? 1 : 111;
+		}
+		printf("imported %s into %s/%s: %d image manifest(s), every blob verified\n",
+		       argv[optind], images, name, r);
+		return 0;
 	}
 	usage("unknown command");
 }

@@ -398,6 +398,29 @@ static int whiteout(int rootfd, const char *path)
 	return rm_rf_at(dfd, base + 4);
 }
 
+int oci_archive_copy(struct archive *in, struct archive *out)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	int r;
+
+	while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK)
+		if (archive_write_data_block(out, buf, size, off) != ARCHIVE_OK)
+			return ARCHIVE_FATAL;
+	return r == ARCHIVE_EOF ? ARCHIVE_OK : r;
+}
+
+void oci_archive_setup(struct archive *in, struct archive *out, int flags)
+{
+	archive_read_support_format_tar(in);
+	archive_read_support_filter_gzip(in);
+	archive_read_support_filter_zstd(in);
+	archive_write_disk_set_options(out, flags | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+}
+
 static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *err, size_t errlen)
 {
 	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
@@ -408,14 +431,8 @@ static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *e
 		r = -ENOMEM;
 		goto out;
 	}
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_zstd(a);
-	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
-						  ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_UNLINK |
-						  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						  ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	oci_archive_setup(a, w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
+				     ARCHIVE_EXTRACT_UNLINK);
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
 		r = fail(err, errlen, -EINVAL, "layer %s: %s", digest, archive_error_string(a));
 		goto out;
@@ -456,16 +473,7 @@ static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *e
 			goto out;
 		}
 		if (archive_entry_size(e) > 0) {
-			const void *buf;
-			size_t size;
-			la_int64_t off;
-			int dr;
-			while ((dr = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-				if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK) {
-					dr = ARCHIVE_FATAL;
-					break;
-				}
-			if (dr != ARCHIVE_EOF) {
+			if (oci_archive_copy(a, w) != ARCHIVE_OK) {
 				r = fail(err, errlen, -EIO, "layer %s: %.200s: %s", digest, name,
 					 archive_error_string(a) ? archive_error_string(a)
 								 : archive_error_string(w));
@@ -533,4 +541,77 @@ int oci_unpack(const OciImage *img, const char *rootfs, char *err, size_t errlen
 	}
 	json_object_put(manifest);
 	return r;
+}
+
+/* Checks one image manifest: its config and every layer against their digests and sizes. */
+static int verify_manifest(const char *layout, json_object *desc, char *err, size_t errlen)
+{
+	json_object *manifest = NULL, *config, *layers;
+	int r = json_blob(layout, desc, &manifest, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (!json_object_object_get_ex(manifest, "config", &config) ||
+	    !json_object_object_get_ex(manifest, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array))
+		r = fail(err, errlen, -EINVAL, "manifest %s has no config or layers", jstr(desc, "digest"));
+	else {
+		json_object *cfg = NULL;
+		r = json_blob(layout, config, &cfg, err, errlen);
+		json_object_put(cfg);
+	}
+	for (size_t i = 0; r >= 0 && i < json_object_array_length(layers); i++) {
+		json_object *l = json_object_array_get_idx(layers, i), *size;
+		const char *digest = jstr(l, "digest");
+		if (!digest || !json_object_object_get_ex(l, "size", &size)) {
+			r = fail(err, errlen, -EINVAL, "a layer without digest or size");
+			break;
+		}
+		r = blob_open(layout, digest, json_object_get_int64(size), err, errlen);
+		if (r >= 0)
+			close(r);
+	}
+	json_object_put(manifest);
+	return r;
+}
+
+int oci_verify_layout(const char *layout, char *err, size_t errlen)
+{
+	char path[512];
+	json_object *index = NULL, *list;
+	_cleanup_close_ int fd = -EBADF;
+	int r, n = 0;
+
+	snprintf(path, sizeof(path), "%s/oci-layout", layout);
+	if (access(path, F_OK) < 0)
+		return fail(err, errlen, -EINVAL, "not an OCI image layout (no oci-layout file)");
+	snprintf(path, sizeof(path), "%s/index.json", layout);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return fail(err, errlen, -EINVAL, "not an OCI image layout (no index.json)");
+	r = json_file(fd, "index.json", &index, err, errlen);
+	if (r < 0)
+		return r;
+	if (!json_object_object_get_ex(index, "manifests", &list) ||
+	    !json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0)
+		r = fail(err, errlen, -EINVAL, "index.json lists no manifests");
+	for (size_t i = 0; r >= 0 && i < json_object_array_length(list); i++) {
+		json_object *m = json_object_array_get_idx(list, i);
+		const char *mt = jstr(m, "mediaType");
+		if (mt && (streq(mt, MT_INDEX) || streq(mt, MT_DOCKER_LIST))) {
+			json_object *sub = NULL, *subl;
+			r = json_blob(layout, m, &sub, err, errlen);
+			if (r >= 0 && json_object_object_get_ex(sub, "manifests", &subl) &&
+			    json_object_is_type(subl, json_type_array))
+				for (size_t k = 0; r >= 0 && k < json_object_array_length(subl); k++, n++)
+					r = verify_manifest(layout, json_object_array_get_idx(subl, k), err,
+							    errlen);
+			json_object_put(sub);
+		} else {
+			r = verify_manifest(layout, m, err, errlen);
+			n++;
+		}
+	}
+	json_object_put(index);
+	return r < 0 ? r : n;
 }

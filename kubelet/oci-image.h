@@ -31,5 +31,13 @@ void oci_config_done(OciConfig *c);
 /* Unpacks every layer in order into rootfs (an empty directory), whiteouts applied; device nodes
  * are skipped, paths cannot leave rootfs. */
 int oci_unpack(const OciImage *img, const char *rootfs, char *err, size_t errlen);
+/* Checks a whole layout: oci-layout and index.json present, every manifest (through image
+ * indexes), config and layer blob matching its digest and size. Returns the number of manifests. */
+int oci_verify_layout(const char *layout, char *err, size_t errlen);
+/* Tar with gzip or zstd in; written to disk with libarchive's SECURE_* path checks plus flags. */
+struct archive;
+void oci_archive_setup(struct archive *in, struct archive *out, int flags);
+/* Copies the current entry's data; ARCHIVE_OK or libarchive's error. */
+int oci_archive_copy(struct archive *in, struct archive *out);
 /* Checks a digest string "sha256:" + 64 lowercase hex digits. */
 int oci_digest_valid(const char *digest);

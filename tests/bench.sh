@@ -30,6 +30,9 @@ done
 printf '%-20s %8d KiB (uncompressed)\n' initramfs.cpio $(($(zstd -dc "$b/prod/initramfs.cpio.zst" | wc -c) / 1024))
 strip -o "$b/kcc-init.stripped" build/bin/kcc-init
 printf '%-20s %8d KiB (stripped, plus shared libraries)\n' kcc-init $(($(stat -c %s "$b/kcc-init.stripped") / 1024))
+strip -o "$b/kcc-kubelet.stripped" build/bin/kcc-kubelet
+printf '%-20s %8d KiB (stripped, libarchive inside, plus shared libraries)\n' kcc-kubelet \
+	$(($(stat -c %s "$b/kcc-kubelet.stripped") / 1024))
 
 KCC_ACCEL=${KCC_ACCEL:-$(tests/vm/run-vm.sh --print-accel)}
 export KCC_ACCEL
@@ -45,6 +48,10 @@ for i in $(seq "$runs"); do
 	rss=$(tr -d '\r' <"$log" | sed -n 's/.*kcc-test: INFO pid1-rss-kb=\([0-9]*\).*/\1/p' | head -n1)
 	initrd=$(tr -d '\r' <"$log" | sed -n 's/.*boot timeline.*initrd \([0-9]*\)-\([0-9]*\),.*/\1 \2/p' | head -n1)
 	echo "run $i: services started at ${ready:-?} ms of guest uptime; kcc-init starts at ${initrd% *} ms, leaves the initrd at ${initrd#* } ms; PID 1 RSS ${rss:-?} KiB"
+	# The default pod's first HTTP answer: its readiness probe's first success (kernel clock).
+	pod=$(tr -d '\r' <"$log" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*kcc-kubelet: pod default\/web is ready.*/\1\2/p' | head -n1)
+	krss=$(tr -d '\r' <"$log" | sed -n 's/.*kcc-test: INFO kubelet-rss-kb=\([0-9]*\).*/\1/p' | head -n1)
+	echo "       first pod (default/web) answered HTTP at $((10#${pod:-0})) ms of guest uptime; kcc-kubelet RSS ${krss:-?} KiB"
 	tr -d '\r' <"$log" | sed -n 's/.*kcc-init: state: \(provisioned (.*)\)$/       state partition \1/p
 		s/.*kcc-init: state: key \(unsealed by the TPM (.*)\)$/       key \1/p
 		s/.*kcc-init: state: \(unlocked (.*)\)$/       state partition \1/p'

@@ -20,6 +20,17 @@ load helper
 	[[ "$output" == *"--out DIR is required"* ]]
 }
 
+@test "build: --kubelet (upstream mode) must name a readable ELF executable" {
+	run "$BUILD" --variant prod --out "$BATS_TEST_TMPDIR/o" --kubelet /nonexistent/kubelet
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"--kubelet /nonexistent/kubelet: no such readable file"* ]]
+	printf '#!/bin/sh\necho fake\n' >"$BATS_TEST_TMPDIR/kubelet"
+	run "$BUILD" --variant prod --out "$BATS_TEST_TMPDIR/o" --kubelet "$BATS_TEST_TMPDIR/kubelet"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"not an ELF executable"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/o/disk.raw" ]
+}
+
 @test "build: a missing overlay is refused" {
 	mkdir -p "$BATS_TEST_TMPDIR/ov/test"
 	KCC_OVERLAYS=$BATS_TEST_TMPDIR/ov run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/o"

@@ -95,6 +95,13 @@ load helper
 	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/busybox" ]
 	[ -z "$(find "$BATS_TEST_TMPDIR/p/x" -name 'sh' -o -name 'bash' -o -name 'dash')" ]
 	[ -x "$BATS_TEST_TMPDIR/t/x/usr/bin/busybox" ]
+	# the kubelet, its runtime and the default pod's image (an OCI layout: blobs, no host binary)
+	[ -x "$BATS_TEST_TMPDIR/p/x/usr/bin/kcc-kubelet" ]
+	[ -x "$BATS_TEST_TMPDIR/p/x/usr/bin/crun" ]
+	[ -f "$BATS_TEST_TMPDIR/p/x/usr/share/kcc-kubelet/images/busybox/index.json" ]
+	[ -f "$BATS_TEST_TMPDIR/p/x/etc/kubernetes/manifests/web.yaml" ]
+	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/containerd" ] # upstream mode only
+	"$TOP/build/bin/kcc-kubelet" check "$BATS_TEST_TMPDIR/p/x/etc/kubernetes/manifests/"*
 }
 
 @test "image: manifest.json lists the sha256 of every artifact" {

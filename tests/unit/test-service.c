@@ -36,6 +36,10 @@ static const Case cases[] = {
 	  "below restart_base_ms" },
 	{ "exec = /bin/true\nready = fd:2\n", -EINVAL, "fd:N (3..99)" },
 	{ "exec = /bin/true\nready = file:/x\n", -EINVAL, "fd:N" },
+	{ "exec = /bin/true\nready = http:10248\n", -EINVAL, "is not http:PORT/PATH" },
+	{ "exec = /bin/true\nready = http:/healthz\n", -EINVAL, "is not http:PORT/PATH" },
+	{ "exec = /bin/true\nready = http:99999/healthz\n", -EINVAL, "the port must be 1..65535" },
+	{ "exec = /bin/true\nready = http:80/a b\n", -EINVAL, "is not http:PORT/PATH" },
 	{ "exec = /bin/true\nstop_timeout_ms = 9999999\n", -ERANGE, "1..600000" },
 	{ "exec = /bin/true\ncapabilities = CAP_FLY\n", -EINVAL, "capability names" },
 	{ "exec = /bin/true\nno_new_privs = maybe\n", -EINVAL, "yes or no" },
@@ -151,7 +155,15 @@ static void test_defaults_and_limits(void **state)
 	assert_int_equal(service_config_parse("a", "exec=/x", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.restart, RESTART_ALWAYS);
 	assert_int_equal(c.ready_fd, -1);
+	assert_int_equal(c.ready_http_port, 0);
 	assert_int_equal(c.uid, 0);
+	service_config_done(&c);
+	assert_int_equal(service_config_parse("a", "exec=/x\nready = http:10248/healthz", &c, err,
+					      sizeof(err)),
+			 0);
+	assert_int_equal(c.ready_fd, -1);
+	assert_int_equal(c.ready_http_port, 10248);
+	assert_string_equal(c.ready_http_path, "/healthz");
 	service_config_done(&c);
 
 	assert_int_equal(service_config_parse("Bad", "exec=/x", &c, err, sizeof(err)), -EINVAL);

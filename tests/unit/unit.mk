@@ -3,7 +3,7 @@ UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
 UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr test-harden \
-	test-manifest test-kubelet
+	test-manifest test-kubelet test-network
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c
@@ -11,6 +11,7 @@ $(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
 $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c \
 	tests/unit/stub-bpf-lsm.c init/service.c init/sandbox.c
+$(UNIT)/test-network: tests/unit/test-network.c init/stage-network.c init/log.c init/util.c
 $(UNIT)/test-manifest: tests/unit/test-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image.c kubelet/fs.c \
 	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c init/util.c

@@ -58,7 +58,7 @@ load helper
 @test "hardening: hardening.conf may name a service allowed to load BPF, and allow a weaker mode, and the log says so" {
 	o=$BATS_FILE_TMPDIR/overlays
 	cp -R "$TOP/overlays" "$o"
-	printf 'allow_weaker = bpf-lsm\nbpf_allow_service = test-agent\n' >"$o/test/etc/kcc/hardening.conf"
+	printf 'allow_weaker = bpf-lsm\nbpf_allow_service = test-agent\nruntime_service = kcc-kubelet\n' >"$o/test/etc/kcc/hardening.conf"
 	KCC_OVERLAYS=$o "$TOP/image/build.sh" --variant test --out "$BATS_FILE_TMPDIR/img" >/dev/null
 	IMAGE=$BATS_FILE_TMPDIR/img
 	vm_boot allowbpf --timeout 150

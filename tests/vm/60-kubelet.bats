@@ -68,6 +68,11 @@ setup_file() {
 	assert_log pods 'kcc-test: PASS pod-probes:'
 }
 
+@test "kubelet: an OCI archive imported onto /var runs as a pod" {
+	assert_log pods 'kcc-test: PASS image-import: imported /tmp/imp.tar into /var/lib/kcc-kubelet/images/imported: 2 image manifest\(s\), every blob verified'
+	assert_log pods 'kcc-test: PASS pod-imported-image: default/imported +Running'
+}
+
 @test "kubelet: container output is in the CRI log format under /var/log/pods" {
 	assert_log pods 'kcc-test: PASS pod-cri-log:'
 }

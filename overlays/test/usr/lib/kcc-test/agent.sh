@@ -234,6 +234,18 @@ sleep 1
 z=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)
 [ "$z" -eq 0 ] && pass reap "no zombies" || fail reap "$z zombies"
 
+# kcc-kubelet's resident memory once the default pod is up (make bench).
+if [ -e /etc/kcc/services/kcc-kubelet.conf ]; then
+	wait_for 'kcc-kubelet pods 2>/dev/null | grep -q "^default/web .* yes "' 300
+	kp=$(head -n1 /sys/fs/cgroup/services/kcc-kubelet/cgroup.procs 2>/dev/null)
+	echo "kcc-test: INFO kubelet-rss-kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$kp/status" 2>/dev/null)"
+fi
+# Upstream mode: containerd answers on its socket (a real gRPC call by ctr).
+if [ -x /usr/bin/containerd ]; then
+	v=$(ctr --address /run/containerd/containerd.sock version 2>&1 | tr '\n' ' ')
+	echo "$v" | grep -q 'Server: *Version: *1\.' && pass containerd-answers "$v" || fail containerd-answers "$v"
+fi
+
 # The kubelet's pods (tests/vm/60-kubelet.bats), only when asked: they take a while.
 case " $(cat /proc/cmdline) " in *" kcc_test.pods=1 "*) . /usr/lib/kcc-test/pods.sh ;; esac
 

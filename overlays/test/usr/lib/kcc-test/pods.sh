@@ -47,6 +47,15 @@ else
 	fail pod-restart "$(kpods)"
 fi
 
+# An OCI archive imported onto /var (the image's busybox layout under another name), then a pod
+# that runs it.
+rm -rf /tmp/imp && mkdir /tmp/imp && cp -R /usr/share/kcc-kubelet/images/busybox/. /tmp/imp/ &&
+	sed -i 's/busybox:latest/imported:1/' /tmp/imp/index.json && tar -C /tmp/imp -cf /tmp/imp.tar .
+out=$(kcc-kubelet import /tmp/imp.tar --name imported 2>&1)
+echo "$out" | grep -q "every blob verified" && pass image-import "$out" || fail image-import "$out"
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: imported}\nspec:\n  containers:\n  - name: c\n    image: imported:1\n    command: [/bin/sh, -c, "echo from-imported; exec sleep 1000"]\n' \
+	>/var/lib/kcc-kubelet/manifests/imported.yaml
+
 # More pods through the writable manifest folder on /var.
 cp /usr/lib/kcc-test/manifests/* /var/lib/kcc-kubelet/manifests/
 if wait_for 'pod_line default/bad | grep -q "Failed"' 100; then
@@ -85,6 +94,12 @@ if [ -n "$log" ] &&
 	pass pod-cri-log "$log: $(head -c 300 "$log" | tr '\n' '|')"
 else
 	fail pod-cri-log "$log: $(head -c 600 "$log" 2>&1 | tr '\n' '|')"
+fi
+
+if wait_for 'grep -q "stdout F from-imported" /var/log/pods/default_imported_*/c/0.log 2>/dev/null' 300; then
+	pass pod-imported-image "$(pod_line default/imported)"
+else
+	fail pod-imported-image "$(kpods)"
 fi
 
 # Through all of it the kubelet itself and PID 1 stayed up.

@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# kcc-kubelet's command line on the host: `check` on good and malformed manifests, `import` of OCI
+# archives (a good one; a changed byte, a symbolic link, a taken name, not a layout: refused with
+# nothing left behind), usage errors (exit 100).
+load helper
+
+KUBELET=$TOP/build/bin/kcc-kubelet
+
+setup_file() {
+	S=$BATS_FILE_TMPDIR
+	SOURCE_DATE_EPOCH=1700000000 "$TOP/image/oci-busybox.sh" "$(command -v busybox)" "$S/layout" 1.0
+	tar -C "$S/layout" -cf "$S/bb.tar" .
+	# the same archive with one byte of its layer changed
+	cp -R "$S/layout" "$S/bad"
+	layer=$(ls -S "$S/bad/blobs/sha256" | head -n1)
+	printf 'X' | dd of="$S/bad/blobs/sha256/$layer" bs=1 seek=100 conv=notrunc status=none
+	tar -C "$S/bad" -cf "$S/tampered.tar" .
+	# a symbolic link among the blobs
+	cp -R "$S/layout" "$S/link"
+	ln -s /etc/passwd "$S/link/blobs/sha256/evil"
+	tar -C "$S/link" -cf "$S/link.tar" .
+	mkdir -p "$S/notlayout" && echo hi >"$S/notlayout/file"
+	tar -C "$S/notlayout" -cf "$S/notlayout.tar" .
+}
+
+@test "kcc-kubelet check: the image's manifests pass, a malformed one names its field (exit 1)" {
+	run "$KUBELET" check "$TOP/overlays/common/etc/kubernetes/manifests/web.yaml" \
+		"$TOP"/overlays/test/usr/lib/kcc-test/manifests/{oom.yaml,probes.json}
+	[ "$status" -eq 0 ]
+	[[ $output == *"web.yaml: ok: pod default/web, 1 container(s)"* ]]
+	[[ $output == *"probes.json: ok: pod kcc-test/probes"* ]]
+	run "$KUBELET" check "$TOP/overlays/test/usr/lib/kcc-test/manifests/bad.yaml"
+	[ "$status" -eq 1 ]
+	[[ $output == *"rejected: spec.containers[0].stdinOnce: unsupported field"* ]]
+	run "$KUBELET" check /nonexistent.yaml
+	[ "$status" -eq 1 ]
+	[[ $output == *"cannot read"* ]]
+}
+
+@test "kcc-kubelet import: an OCI archive lands verified under images/NAME" {
+	run "$KUBELET" import --state "$BATS_TEST_TMPDIR/state" "$BATS_FILE_TMPDIR/bb.tar"
+	[ "$status" -eq 0 ]
+	[[ $output == *"into $BATS_TEST_TMPDIR/state/images/bb: 2 image manifest(s), every blob verified"* ]]
+	[ -f "$BATS_TEST_TMPDIR/state/images/bb/index.json" ]
+	# the name is taken now
+	run "$KUBELET" import --state "$BATS_TEST_TMPDIR/state" "$BATS_FILE_TMPDIR/bb.tar"
+	[ "$status" -eq 1 ]
+	[[ $output == *"images/bb exists already"* ]]
+	run "$KUBELET" import --state "$BATS_TEST_TMPDIR/state" --name other "$BATS_FILE_TMPDIR/bb.tar"
+	[ "$status" -eq 0 ]
+}
+
+@test "kcc-kubelet import: tampered, linked or foreign archives are refused, nothing left behind" {
+	st=$BATS_TEST_TMPDIR/state
+	run "$KUBELET" import --state "$st" "$BATS_FILE_TMPDIR/tampered.tar"
+	[ "$status" -eq 1 ]
+	[[ $output == *"import refused: blob sha256:"*"its content has digest sha256:"* ]]
+	run "$KUBELET" import --state "$st" "$BATS_FILE_TMPDIR/link.tar"
+	[ "$status" -eq 1 ]
+	[[ $output == *"is not a file or folder"* ]]
+	run "$KUBELET" import --state "$st" "$BATS_FILE_TMPDIR/notlayout.tar"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not an OCI image layout"* ]]
+	run "$KUBELET" import --state "$st" /nonexistent.tar
+	[ "$status" -eq 1 ]
+	[ -z "$(ls -A "$st/images")" ]
+}
+
+@test "kcc-kubelet: usage errors exit 100" {
+	run "$KUBELET" import
+	[ "$status" -eq 100 ]
+	run "$KUBELET" import --name 'Bad_Name' "$BATS_FILE_TMPDIR/bb.tar" --state "$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not a valid image folder name"* ]]
+	run "$KUBELET" bogus
+	[ "$status" -eq 100 ]
+	run "$KUBELET" run --port 0
+	[ "$status" -eq 100 ]
+	run "$KUBELET" pods --port 1
+	[ "$status" -eq 1 ]
+	[[ $output == *"no answer from 127.0.0.1:1/pods"* ]]
+}
