@@ -167,9 +167,8 @@ rootfs() {
 		fi
 	done
 	if [ -n "$kubelet" ]; then
-		# the upstream kubelet replaces kcc-kubelet; containerd is the container runtime
+		# the upstream kubelet replaces kcc-kubelet (overlays/upstream makes containerd the runtime)
 		rm -f "$r/etc/kcc/services/kcc-kubelet.conf"
-		sed -i 's/^runtime_service = kcc-kubelet$/runtime_service = containerd/' "$r/etc/kcc/hardening.conf"
 	fi
 	"$bin/kcc-init" check-services "$r/etc/kcc/services" >/dev/null ||
 		bad_input "the overlays' service files are invalid (see above)"

@@ -64,8 +64,45 @@ static int service_key(const char *buf, const char *key, char *out, unsigned lin
 	return 1;
 }
 
-int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_service,
-		      char *runtime_service, char *err, size_t err_size)
+static bool hardening_sysctl(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sysctls); i++)
+		if (streq(sysctls[i].name, name))
+			return true;
+	return false;
+}
+
+/* "sysctl = KEY VALUE": appended to x->sysctls as "KEY VALUE\n"; 1 when the line is one. */
+static int extra_sysctl(const char *buf, HardenExtras *x, unsigned lineno, char *err,
+			size_t err_size)
+{
+	const char *v = startswith(buf, "sysctl");
+	char key[128], value[128], rest[2];
+	size_t off = strlen(x->sysctls);
+
+	if (!v || *(v += strspn(v, " \t")) != '=')
+		return 0;
+	if (sscanf(v + 1, "%127s %127s %1s", key, value, rest) != 2 ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(key) || key[0] == '.' ||
+	    strstr(key, "..")) {
+		snprintf(err, err_size, "line %u: sysctl= needs a key and one value", lineno);
+		return -EINVAL;
+	}
+	if (hardening_sysctl(key)) {
+		snprintf(err, err_size, "line %u: %s is a hardening sysctl; only allow_weaker may touch it",
+			 lineno, key);
+		return -EINVAL;
+	}
+	if (off + strlen(key) + strlen(value) + 3 > sizeof(x->sysctls)) {
+		snprintf(err, err_size, "too many sysctl= entries");
+		return -EINVAL;
+	}
+	snprintf(x->sysctls + off, sizeof(x->sysctls) - off, "%s %s\n", key, value);
+	return 1;
+}
+
+int harden_conf_parse(const char *text, char *allowed, size_t size, HardenExtras *x, char *err,
+		      size_t err_size)
 {
 	static const char *const named[] = { "lockdown", "bpf-lsm", "modules-disabled" };
 	const char *line = text;
@@ -73,7 +110,7 @@ int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_se
 	unsigned lineno = 0;
 
 	off += (size_t)snprintf(allowed, size, " ");
-	bpf_service[0] = runtime_service[0] = '\0';
+	*x = (HardenExtras){ 0 };
 	while (line && *line) {
 		const char *end = strchr(line, '\n'), *v;
 		char buf[512], *save = NULL;
@@ -89,16 +126,18 @@ int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_se
 		line = end ? end + 1 : NULL;
 		if (buf[0] == '#' || buf[strspn(buf, " \t")] == '\0')
 			continue;
-		int k = service_key(buf, "bpf_allow_service", bpf_service, lineno, err, err_size);
+		int k = service_key(buf, "bpf_allow_service", x->bpf_service, lineno, err, err_size);
 		if (k == 0)
-			k = service_key(buf, "runtime_service", runtime_service, lineno, err, err_size);
+			k = service_key(buf, "runtime_service", x->runtime_service, lineno, err, err_size);
+		if (k == 0)
+			k = extra_sysctl(buf, x, lineno, err, err_size);
 		if (k < 0)
 			return k;
 		if (k > 0)
 			continue;
 		if (!(v = startswith(buf, "allow_weaker")) || *(v += strspn(v, " \t")) != '=') {
 			snprintf(err, err_size, "line %u: unknown setting '%s' (allow_weaker = ..., "
-				 "bpf_allow_service = ..., runtime_service = ...)", lineno, buf);
+				 "bpf_allow_service = ..., runtime_service = ..., sysctl = ...)", lineno, buf);
 			return -EINVAL;
 		}
 		for (char *w = strtok_r((char *)v + 1, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
@@ -204,15 +243,15 @@ static int lockdown(const char *list)
 int stage_harden_run(void)
 {
 	_cleanup_free_ char *conf = NULL;
-	char list[1024] = " ", err[200], bpf_service[SERVICE_NAME_MAX + 1] = "", bpf_cg[128] = "";
-	char runtime_service[SERVICE_NAME_MAX + 1] = "", runtime_cg[128] = "";
+	char list[1024] = " ", err[200], bpf_cg[128] = "", runtime_cg[128] = "";
+	HardenExtras x = {};
+	const char *bpf_service = x.bpf_service, *runtime_service = x.runtime_service;
 	int r, n = 0;
 
 	r = read_small_file(HARDEN_CONF, 16 * 1024, &conf);
 	if (r < 0 && r != -ENOENT)
 		return log_error_errno(r, "Failed to read %s: %m", HARDEN_CONF);
-	if (r >= 0 && harden_conf_parse(conf, list, sizeof(list), bpf_service, runtime_service, err,
-					sizeof(err)) < 0)
+	if (r >= 0 && harden_conf_parse(conf, list, sizeof(list), &x, err, sizeof(err)) < 0)
 		return log_error_errno(-EINVAL, "%s: %s", HARDEN_CONF, err);
 	if (!streq(list, " "))
 		log_warning("hardening: the image allows weaker modes for:%s", list);
@@ -224,6 +263,18 @@ int stage_harden_run(void)
 		n++;
 	}
 	log_info("hardening: %d sysctls set and read back", n);
+	/* the image's own sysctls (never one of the table above): set and read back too */
+	n = 0;
+	for (char *save = NULL, *l = strtok_r(x.sysctls, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(l, ' ');
+		*sp = '\0';
+		r = set_sysctl(&(Sysctl){ l, sp + 1 }, " ");
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (n)
+		log_info("hardening: %d sysctls of %s set and read back", n, HARDEN_CONF);
 
 	/* The BPF LSM only acts when "bpf" is among the active LSMs (lsm= on the command line);
 	 * the programs go in before lockdown, which would refuse some of what loading needs. */

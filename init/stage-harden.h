@@ -15,7 +15,14 @@ int stage_harden_run(void);
  *   runtime_service = SERVICE       the container runtime's service: it may load cgroup device
  *                                   programs (BPF_PROG_TYPE_CGROUP_DEVICE) only, as crun does
  *                                   for each container's device allowlist
+ *   sysctl = KEY VALUE              a sysctl the image needs (repeatable; the upstream kubelet's
+ *                                   protectKernelDefaults), set and read back after the
+ *                                   hardening ones; a key of the hardening table is refused
  * Returns 0 or -EINVAL with the reason in err. allowed gets a space-separated, space-bracketed
- * list (" a b ") for lookups; bpf_service and runtime_service (33 bytes each) a name or "". */
-int harden_conf_parse(const char *text, char *allowed, size_t size, char *bpf_service,
-		      char *runtime_service, char *err, size_t err_size);
+ * list (" a b ") for lookups. */
+typedef struct HardenExtras {
+	char bpf_service[33], runtime_service[33]; /* a service name or "" */
+	char sysctls[1024];                        /* "KEY VALUE\n" lines */
+} HardenExtras;
+int harden_conf_parse(const char *text, char *allowed, size_t size, HardenExtras *x, char *err,
+		      size_t err_size);

@@ -7,8 +7,10 @@
 
 #include "stage-harden.h"
 
-static char svc[64], rt[64];
-#define harden_conf_parse_(t, l, n, e, en) harden_conf_parse(t, l, n, svc, rt, e, en)
+static HardenExtras x;
+#define svc x.bpf_service
+#define rt x.runtime_service
+#define harden_conf_parse_(t, l, n, e, en) harden_conf_parse(t, l, n, &x, e, en)
 
 static void test_parse(void **state)
 {
@@ -37,6 +39,20 @@ static void test_parse(void **state)
 					    sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "runtime_service= 'a/b' is not a service name"));
+	assert_int_equal(harden_conf_parse_("sysctl = vm.overcommit_memory 1\nsysctl=kernel.panic 10\n",
+					    list, sizeof(list), err, sizeof(err)),
+			 0);
+	assert_string_equal(x.sysctls, "vm.overcommit_memory 1\nkernel.panic 10\n");
+	assert_int_equal(harden_conf_parse_("sysctl = kernel.kptr_restrict 0\n", list, sizeof(list), err,
+					    sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "kernel.kptr_restrict is a hardening sysctl"));
+	assert_int_equal(harden_conf_parse_("sysctl = ../../etc/x 1\n", list, sizeof(list), err,
+					    sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(harden_conf_parse_("sysctl = vm.x\n", list, sizeof(list), err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "needs a key and one value"));
 	assert_int_equal(harden_conf_parse_("bpf_allow_service = ../x\n", list, sizeof(list), err,
 					    sizeof(err)),
 			 -EINVAL);

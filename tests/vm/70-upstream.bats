@@ -44,6 +44,8 @@ setup_file() {
 		assert_log up "kubelet stand-in: config: $setting\$"
 	done
 	tr -d '\r' <"$BATS_FILE_TMPDIR/up.log" | grep -aA1 'config:   anonymous:' | grep -q 'config:     enabled: false'
+	# the kernel settings protectKernelDefaults checks
+	assert_log up 'kcc-init: hardening: 5 sysctls of /etc/kcc/hardening.conf set and read back'
 	assert_log up 'kubelet stand-in: bootstrap kubeconfig /var/lib/kcc/kubelet/bootstrap-kubeconfig: absent'
 	refute_log up 'kcc-test: FAIL'
 	assert_log up 'kcc-test: agent done'
