@@ -36,7 +36,8 @@ static bool name_taken(const PodState *self)
 {
 	for (unsigned k = 0; k < PODS_MAX; k++) {
 		const PodState *o = &pods[k];
-		if (o != self && o->used && !o->rejected && streq(o->ns_name, self->ns_name))
+		/* a pod whose manifest is gone (being stopped) no longer holds its name */
+		if (o != self && o->used && o->seen && !o->rejected && streq(o->ns_name, self->ns_name))
 			return true;
 	}
 	return false;

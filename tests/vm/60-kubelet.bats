@@ -66,6 +66,9 @@ setup_file() {
 	assert_log pods 'kcc-kubelet: container kcc-test/probes/main is ready'
 	assert_log pods 'kcc-kubelet: container kcc-test/probes/main failed its liveness probe 1 times, killing it'
 	assert_log pods 'kcc-test: PASS pod-probes:'
+	# an httpGet probe made inside a pod's own network namespace
+	assert_log pods 'kcc-kubelet: container default/netns/httpd is ready'
+	assert_log pods 'kcc-test: PASS pod-netns-probe: default/netns +Running +yes .*not on the host.s loopback'
 }
 
 @test "kubelet: an OCI archive imported onto /var runs as a pod" {

@@ -75,6 +75,16 @@ if wait_for 'pod_line kcc-test/probes | grep -q "main=running,[1-9][0-9]*,137/Er
 else
 	fail pod-probes "$(kpods)"
 fi
+if wait_for 'pod_line default/netns | grep -q " Running .*yes "' 300; then
+	# the host cannot reach it: port 8081 is on the pod's own loopback
+	if h=$(wget -q -T 2 -O - http://127.0.0.1:8081/ 2>&1); then
+		fail pod-netns-probe "the pod's port answers on the host: $h"
+	else
+		pass pod-netns-probe "$(pod_line default/netns); not on the host's loopback: $h"
+	fi
+else
+	fail pod-netns-probe "$(kpods)"
+fi
 pp=$(ctr_pid probes)
 if [ -n "$pp" ]; then
 	prof="$(status_field "$pp" Uid) $(status_field "$pp" CapEff) $(status_field "$pp" CapAmb) NoNewPrivs:$(status_field "$pp" NoNewPrivs) $(tr '\0' ' ' <"/proc/$pp/environ" | grep -o 'GREETING=hello') cwd=$(readlink "/proc/$pp/cwd" | sed 's|.*/rootfs||')"
