@@ -12,7 +12,7 @@
 
 #define PODS_MAX 64
 #define DIRS_MAX 8
-#define LOGBUF 16384
+#define LOGBUF 8192
 
 typedef struct KubeletConfig {
 	const char *manifest_dirs[DIRS_MAX + 1], *image_dirs[DIRS_MAX + 1];
@@ -70,6 +70,7 @@ typedef struct PodState {
 extern PodState pods[PODS_MAX];
 
 /* pods.c */
+void pods_init(void);
 void pods_sync(void);
 void pods_tick(unsigned long long now);
 void pods_stop_all(void);

@@ -179,6 +179,7 @@ static int cmd_run(void)
 	signal(SIGPIPE, SIG_IGN);
 	if (setup() < 0)
 		return 111;
+	pods_init();
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

@@ -94,18 +94,20 @@ static int blob_open(const char *layout, const char *digest, int64_t size, char 
 static int json_file(int fd, const char *what, json_object **ret, char *err, size_t errlen)
 {
 	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
+	struct stat st;
+	size_t len = 0, cap;
 	ssize_t k;
 
-	text = malloc(OCI_JSON_MAX + 1);
+	if (fstat(fd, &st) < 0)
+		return fail(err, errlen, -errno, "%s: %s", what, strerror(errno));
+	if (st.st_size > OCI_JSON_MAX)
+		return fail(err, errlen, -E2BIG, "%s: larger than %d bytes", what, OCI_JSON_MAX);
+	cap = (size_t)st.st_size + 1; /* sized to the file: no large buffer stays in the heap */
+	text = malloc(cap);
 	if (!text)
 		return -ENOMEM;
-	while ((k = read(fd, text + len, OCI_JSON_MAX + 1 - len)) > 0)
+	while (len < cap - 1 && (k = read(fd, text + len, cap - 1 - len)) > 0)
 		len += (size_t)k;
-	if (k < 0)
-		return fail(err, errlen, -errno, "%s: %s", what, strerror(errno));
-	if (len > OCI_JSON_MAX)
-		return fail(err, errlen, -E2BIG, "%s: larger than %d bytes", what, OCI_JSON_MAX);
 	text[len] = '\0';
 	*ret = json_tokener_parse(text);
 	if (!*ret || !json_object_is_type(*ret, json_type_object)) {

@@ -5,12 +5,20 @@
 #include <dirent.h>
 #include <openssl/evp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "kubelet.h"
 #include "util.h"
 
-PodState pods[PODS_MAX];
+/* Page-aligned so that it can be kept out of transparent huge pages: the array is large (most of
+ * it output buffers) and only the pods in use may ever be touched. */
+PodState pods[PODS_MAX] __attribute__((aligned(4096)));
+
+void pods_init(void)
+{
+	(void)madvise(pods, sizeof(pods), MADV_NOHUGEPAGE);
+}
 
 static void uid_of(const char *text, size_t len, char uid[37])
 {
@@ -167,7 +175,8 @@ static void remove_pod(PodState *p)
 void pods_sync(void)
 {
 	for (unsigned k = 0; k < PODS_MAX; k++)
-		pods[k].seen = false;
+		if (pods[k].used)
+			pods[k].seen = false;
 	for (size_t i = 0; cfg.manifest_dirs[i]; i++)
 		scan_dir(cfg.manifest_dirs[i]);
 	for (unsigned k = 0; k < PODS_MAX; k++)

@@ -239,6 +239,7 @@ if [ -e /etc/kcc/services/kcc-kubelet.conf ]; then
 	wait_for 'kcc-kubelet pods 2>/dev/null | grep -q "^default/web .* yes "' 300
 	kp=$(head -n1 /sys/fs/cgroup/services/kcc-kubelet/cgroup.procs 2>/dev/null)
 	echo "kcc-test: INFO kubelet-rss-kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$kp/status" 2>/dev/null)"
+	echo "kcc-test: INFO kubelet-rss-top=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {m = NF >= 6 ? $6 : "[anon]"; sub(".*/", "", m)} /^Rss:/ {r[m] += $2} END {for (k in r) print r[k], k}' "/proc/$kp/smaps" | sort -rn | head -6 | awk '{printf "%s:%s ", $2, $1}')"
 fi
 # Upstream mode: containerd answers on its socket (a real gRPC call by ctr).
 if [ -x /usr/bin/containerd ]; then
