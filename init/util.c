@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -116,4 +117,14 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 		return -ERANGE;
 	*ret = v;
 	return 0;
+}
+
+int errorf(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
 }

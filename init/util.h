@@ -88,5 +88,7 @@ int write_new_file(const char *path, const char *s, mode_t mode);
 int read_small_file(const char *path, size_t max, char **ret);
 /* mkdir -p with mode, ignoring EEXIST. */
 int mkdir_p(const char *path, mode_t mode);
+/* Formats a reason into err (errlen bytes) and returns r: "return errorf(err, n, -EINVAL, ...)". */
+int errorf(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
 /* strtoul for bounded decimal values with full validation. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);

@@ -2,7 +2,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "fs.h"
@@ -10,16 +9,6 @@
 #include "manifest.h"
 #include "oci-image.h"
 #include "util.h"
-
-static int __attribute__((format(printf, 4, 5)))
-fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 /* Regular files and folders only, paths kept inside dirfd (libarchive's SECURE_* checks). */
 static int extract(const char *archive, int dirfd, char *err, size_t errlen)
@@ -35,7 +24,7 @@ static int extract(const char *archive, int dirfd, char *err, size_t errlen)
 	}
 	oci_archive_setup(a, w, 0);
 	if (archive_read_open_filename(a, archive, 65536) != ARCHIVE_OK) {
-		r = fail(err, errlen, -EINVAL, "%s: %s", archive, archive_error_string(a));
+		r = errorf(err, errlen, -EINVAL, "%s: %s", archive, archive_error_string(a));
 		goto out;
 	}
 	if (fchdir(dirfd) < 0) {
@@ -45,20 +34,20 @@ static int extract(const char *archive, int dirfd, char *err, size_t errlen)
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		mode_t t = archive_entry_filetype(e);
 		if (t != AE_IFREG && t != AE_IFDIR) {
-			r = fail(err, errlen, -EINVAL, "%s: %s is not a file or folder", archive,
+			r = errorf(err, errlen, -EINVAL, "%s: %s is not a file or folder", archive,
 				 archive_entry_pathname(e));
 			goto out;
 		}
 		archive_entry_set_perm(e, t == AE_IFDIR ? 0755 : 0644);
 		if (archive_write_header(w, e) != ARCHIVE_OK || oci_archive_copy(a, w) != ARCHIVE_OK ||
 		    archive_write_finish_entry(w) != ARCHIVE_OK) {
-			r = fail(err, errlen, -EINVAL, "%s: %s: %s", archive, archive_entry_pathname(e),
+			r = errorf(err, errlen, -EINVAL, "%s: %s: %s", archive, archive_entry_pathname(e),
 				 archive_error_string(w));
 			goto out;
 		}
 	}
 	if (ar != ARCHIVE_EOF)
-		r = fail(err, errlen, -EINVAL, "%s: %s", archive, archive_error_string(a));
+		r = errorf(err, errlen, -EINVAL, "%s: %s", archive, archive_error_string(a));
 out:
 	if (cwd >= 0 && fchdir(cwd) < 0 && r >= 0)
 		r = -errno;
@@ -80,24 +69,24 @@ int image_import(const char *archive, const char *images_dir, const char *name, 
 	int r;
 
 	if (!dns_label_is_valid(name))
-		return fail(err, errlen, -EINVAL, "'%s' is not a valid image folder name (a DNS label)",
+		return errorf(err, errlen, -EINVAL, "'%s' is not a valid image folder name (a DNS label)",
 			    name);
 	snprintf(dst, sizeof(dst), "%s/%s", images_dir, name);
 	if (lstat(dst, &st) == 0)
-		return fail(err, errlen, -EEXIST, "%s exists already; remove it first", dst);
+		return errorf(err, errlen, -EEXIST, "%s exists already; remove it first", dst);
 	r = mkdir_p(images_dir, 0700);
 	if (r < 0)
-		return fail(err, errlen, r, "cannot create %s: %s", images_dir, strerror(-r));
+		return errorf(err, errlen, r, "cannot create %s: %s", images_dir, strerror(-r));
 	snprintf(tmp, sizeof(tmp), "%s/.import-%s-%d", images_dir, name, (int)getpid());
 	(void)rm_rf(tmp);
 	if (mkdir(tmp, 0700) < 0)
-		return fail(err, errlen, -errno, "cannot create %s: %s", tmp, strerror(errno));
+		return errorf(err, errlen, -errno, "cannot create %s: %s", tmp, strerror(errno));
 	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = dfd < 0 ? -errno : extract(archive, dfd, err, errlen);
 	if (r >= 0)
 		r = oci_verify_layout(tmp, err, errlen);
 	if (r >= 0 && rename(tmp, dst) < 0)
-		r = fail(err, errlen, -errno, "cannot rename into %s: %s", dst, strerror(errno));
+		r = errorf(err, errlen, -errno, "cannot rename into %s: %s", dst, strerror(errno));
 	if (r < 0)
 		(void)rm_rf(tmp);
 	return r;

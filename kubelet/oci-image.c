@@ -7,7 +7,6 @@
 #include <json-c/json.h>
 #include <linux/openat2.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +22,6 @@
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-
-static int __attribute__((format(printf, 4, 5)))
-fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 int oci_digest_valid(const char *d)
 {
@@ -58,13 +47,13 @@ static int blob_open(const char *layout, const char *digest, int64_t size, char 
 	int r = 0;
 
 	if (oci_digest_valid(digest) < 0)
-		return fail(err, errlen, -EINVAL, "invalid digest '%.80s'", digest);
+		return errorf(err, errlen, -EINVAL, "invalid digest '%.80s'", digest);
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", layout, digest + 7);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return fail(err, errlen, -errno, "blob %s: %s", digest, strerror(errno));
+		return errorf(err, errlen, -errno, "blob %s: %s", digest, strerror(errno));
 	if (!S_ISREG(st.st_mode) || (size >= 0 && st.st_size != size))
-		return fail(err, errlen, -EBADMSG, "blob %s: size %lld, the descriptor says %lld",
+		return errorf(err, errlen, -EBADMSG, "blob %s: size %lld, the descriptor says %lld",
 			    digest, (long long)st.st_size, (long long)size);
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
@@ -80,11 +69,11 @@ static int blob_open(const char *layout, const char *digest, int64_t size, char 
 		r = -EIO;
 	EVP_MD_CTX_free(ctx);
 	if (r < 0)
-		return fail(err, errlen, r, "blob %s: cannot read it", digest);
+		return errorf(err, errlen, r, "blob %s: cannot read it", digest);
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	if (strcmp(hex, digest + 7) != 0)
-		return fail(err, errlen, -EBADMSG, "blob %s: its content has digest sha256:%s",
+		return errorf(err, errlen, -EBADMSG, "blob %s: its content has digest sha256:%s",
 			    digest, hex);
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return -errno;
@@ -99,9 +88,9 @@ static int json_file(int fd, const char *what, json_object **ret, char *err, siz
 	ssize_t k;
 
 	if (fstat(fd, &st) < 0)
-		return fail(err, errlen, -errno, "%s: %s", what, strerror(errno));
+		return errorf(err, errlen, -errno, "%s: %s", what, strerror(errno));
 	if (st.st_size > OCI_JSON_MAX)
-		return fail(err, errlen, -E2BIG, "%s: larger than %d bytes", what, OCI_JSON_MAX);
+		return errorf(err, errlen, -E2BIG, "%s: larger than %d bytes", what, OCI_JSON_MAX);
 	cap = (size_t)st.st_size + 1; /* sized to the file: no large buffer stays in the heap */
 	text = malloc(cap);
 	if (!text)
@@ -113,7 +102,7 @@ static int json_file(int fd, const char *what, json_object **ret, char *err, siz
 	if (!*ret || !json_object_is_type(*ret, json_type_object)) {
 		json_object_put(*ret);
 		*ret = NULL;
-		return fail(err, errlen, -EINVAL, "%s: not a JSON object", what);
+		return errorf(err, errlen, -EINVAL, "%s: not a JSON object", what);
 	}
 	return 0;
 }
@@ -127,7 +116,7 @@ static int json_blob(const char *layout, json_object *desc, json_object **ret, c
 	if (!json_object_object_get_ex(desc, "digest", &d) ||
 	    !json_object_is_type(d, json_type_string) ||
 	    !json_object_object_get_ex(desc, "size", &s) || !json_object_is_type(s, json_type_int))
-		return fail(err, errlen, -EINVAL, "a descriptor without digest or size");
+		return errorf(err, errlen, -EINVAL, "a descriptor without digest or size");
 	fd = blob_open(layout, json_object_get_string(d), json_object_get_int64(s), err, errlen);
 	if (fd < 0)
 		return fd;
@@ -173,7 +162,7 @@ static int pick_platform(const char *layout, json_object *desc, char *out, size_
 
 	if (r < 0)
 		return r;
-	r = fail(err, errlen, -ENOENT, "the image index has no linux/amd64 manifest");
+	r = errorf(err, errlen, -ENOENT, "the image index has no linux/amd64 manifest");
 	if (json_object_object_get_ex(index, "manifests", &list) &&
 	    json_object_is_type(list, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -216,7 +205,7 @@ static int find_in_layout(const char *layout, const char *want, OciImage *ret, c
 			if (!ref_matches(m, want) || !digest)
 				continue;
 			if (oci_digest_valid(digest) < 0) {
-				r = fail(err, errlen, -EINVAL, "%s: invalid digest", path);
+				r = errorf(err, errlen, -EINVAL, "%s: invalid digest", path);
 				break;
 			}
 			snprintf(ret->layout, sizeof(ret->layout), "%s", layout);
@@ -239,7 +228,7 @@ int oci_find(const char *const *dirs, const char *ref, OciImage *ret, char *err,
 	const char *slash = strrchr(ref, '/');
 
 	if (strlen(ref) >= sizeof(want) - 8 || strchr(ref, '@'))
-		return fail(err, errlen, -EINVAL, "image '%.80s': digests and long names are not supported", ref);
+		return errorf(err, errlen, -EINVAL, "image '%.80s': digests and long names are not supported", ref);
 	/* a name without a tag is name:latest */
 	snprintf(want, sizeof(want), "%s%s", ref, strchr(slash ? slash : ref, ':') ? "" : ":latest");
 	for (size_t i = 0; dirs[i]; i++) {
@@ -264,7 +253,7 @@ int oci_find(const char *const *dirs, const char *ref, OciImage *ret, char *err,
 		}
 		closedir(d);
 	}
-	return fail(err, errlen, -ENOENT, "image %s is in no image layout on this node", want);
+	return errorf(err, errlen, -ENOENT, "image %s is in no image layout on this node", want);
 }
 
 static int load_manifest(const OciImage *img, json_object **ret, char *err, size_t errlen)
@@ -284,7 +273,7 @@ static int load_manifest(const OciImage *img, json_object **ret, char *err, size
 	if (mt && !streq(mt, MT_MANIFEST) && !streq(mt, MT_DOCKER_MANIFEST)) {
 		json_object_put(*ret);
 		*ret = NULL;
-		return fail(err, errlen, -EINVAL, "manifest %s: media type %s is not an image manifest",
+		return errorf(err, errlen, -EINVAL, "manifest %s: media type %s is not an image manifest",
 			    img->manifest, mt);
 	}
 	return 0;
@@ -334,7 +323,7 @@ int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(manifest, "config", &desc))
-		r = fail(err, errlen, -EINVAL, "manifest %s has no config", img->manifest);
+		r = errorf(err, errlen, -EINVAL, "manifest %s has no config", img->manifest);
 	else
 		r = json_blob(img->layout, desc, &config, err, errlen);
 	if (r >= 0 && json_object_object_get_ex(config, "config", &cc)) {
@@ -352,7 +341,7 @@ int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen)
 		if (r >= 0 && jstr(cc, "User") && *jstr(cc, "User"))
 			ret->user = strdup(jstr(cc, "User"));
 		if (r < 0)
-			fail(err, errlen, r, "image config of %s is malformed", img->ref);
+			errorf(err, errlen, r, "image config of %s is malformed", img->ref);
 	}
 	json_object_put(config);
 	json_object_put(manifest);
@@ -436,7 +425,7 @@ static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *e
 	oci_archive_setup(a, w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
 				     ARCHIVE_EXTRACT_UNLINK);
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
-		r = fail(err, errlen, -EINVAL, "layer %s: %s", digest, archive_error_string(a));
+		r = errorf(err, errlen, -EINVAL, "layer %s: %s", digest, archive_error_string(a));
 		goto out;
 	}
 	/* paths stay relative to the root, where libarchive's SECURE_* checks hold them */
@@ -457,7 +446,7 @@ static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *e
 		if (startswith(base, ".wh.")) {
 			r = whiteout(rootfd, name);
 			if (r < 0) {
-				fail(err, errlen, r, "layer %s: whiteout %.200s failed", digest, name);
+				errorf(err, errlen, r, "layer %s: whiteout %.200s failed", digest, name);
 				goto out;
 			}
 			continue;
@@ -466,30 +455,30 @@ static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *e
 			continue; /* the runtime provides /dev */
 		hl = archive_entry_hardlink(e);
 		if (hl && (hl[0] == '/' || strstr(hl, "../"))) {
-			r = fail(err, errlen, -EINVAL, "layer %s: hard link to %.200s", digest, hl);
+			r = errorf(err, errlen, -EINVAL, "layer %s: hard link to %.200s", digest, hl);
 			goto out;
 		}
 		if (archive_write_header(w, e) < ARCHIVE_WARN) {
-			r = fail(err, errlen, -EINVAL, "layer %s: %.200s: %s", digest, name,
+			r = errorf(err, errlen, -EINVAL, "layer %s: %.200s: %s", digest, name,
 				 archive_error_string(w));
 			goto out;
 		}
 		if (archive_entry_size(e) > 0) {
 			if (oci_archive_copy(a, w) != ARCHIVE_OK) {
-				r = fail(err, errlen, -EIO, "layer %s: %.200s: %s", digest, name,
+				r = errorf(err, errlen, -EIO, "layer %s: %.200s: %s", digest, name,
 					 archive_error_string(a) ? archive_error_string(a)
 								 : archive_error_string(w));
 				goto out;
 			}
 		}
 		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
-			r = fail(err, errlen, -EIO, "layer %s: %.200s: %s", digest, name,
+			r = errorf(err, errlen, -EIO, "layer %s: %.200s: %s", digest, name,
 				 archive_error_string(w));
 			goto out;
 		}
 	}
 	if (ar != ARCHIVE_EOF)
-		r = fail(err, errlen, -EINVAL, "layer %s: %s", digest, archive_error_string(a));
+		r = errorf(err, errlen, -EINVAL, "layer %s: %s", digest, archive_error_string(a));
 out:
 	if (fchdir(cwd) < 0 && r >= 0)
 		r = -errno;
@@ -510,27 +499,27 @@ int oci_unpack(const OciImage *img, const char *rootfs, char *err, size_t errlen
 
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
-		return fail(err, errlen, -errno, "cannot open the current directory: %s", strerror(errno));
+		return errorf(err, errlen, -errno, "cannot open the current directory: %s", strerror(errno));
 	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return fail(err, errlen, -errno, "%s: %s", rootfs, strerror(errno));
+		return errorf(err, errlen, -errno, "%s: %s", rootfs, strerror(errno));
 	r = load_manifest(img, &manifest, err, errlen);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(manifest, "layers", &layers) ||
 	    !json_object_is_type(layers, json_type_array))
-		r = fail(err, errlen, -EINVAL, "manifest %s has no layers", img->manifest);
+		r = errorf(err, errlen, -EINVAL, "manifest %s has no layers", img->manifest);
 	for (size_t i = 0; r >= 0 && i < json_object_array_length(layers); i++) {
 		json_object *l = json_object_array_get_idx(layers, i), *size;
 		const char *digest = jstr(l, "digest"), *mt = jstr(l, "mediaType");
 		_cleanup_close_ int fd = -EBADF;
 		if (!digest || !json_object_object_get_ex(l, "size", &size)) {
-			r = fail(err, errlen, -EINVAL, "layer %zu has no digest or size", i);
+			r = errorf(err, errlen, -EINVAL, "layer %zu has no digest or size", i);
 			break;
 		}
 		if (mt && !startswith(mt, "application/vnd.oci.image.layer.v1.tar") &&
 		    !startswith(mt, "application/vnd.docker.image.rootfs.diff.tar")) {
-			r = fail(err, errlen, -EINVAL, "layer %s: media type %s is not supported",
+			r = errorf(err, errlen, -EINVAL, "layer %s: media type %s is not supported",
 				 digest, mt);
 			break;
 		}
@@ -556,7 +545,7 @@ static int verify_manifest(const char *layout, json_object *desc, char *err, siz
 	if (!json_object_object_get_ex(manifest, "config", &config) ||
 	    !json_object_object_get_ex(manifest, "layers", &layers) ||
 	    !json_object_is_type(layers, json_type_array))
-		r = fail(err, errlen, -EINVAL, "manifest %s has no config or layers", jstr(desc, "digest"));
+		r = errorf(err, errlen, -EINVAL, "manifest %s has no config or layers", jstr(desc, "digest"));
 	else {
 		json_object *cfg = NULL;
 		r = json_blob(layout, config, &cfg, err, errlen);
@@ -566,7 +555,7 @@ static int verify_manifest(const char *layout, json_object *desc, char *err, siz
 		json_object *l = json_object_array_get_idx(layers, i), *size;
 		const char *digest = jstr(l, "digest");
 		if (!digest || !json_object_object_get_ex(l, "size", &size)) {
-			r = fail(err, errlen, -EINVAL, "a layer without digest or size");
+			r = errorf(err, errlen, -EINVAL, "a layer without digest or size");
 			break;
 		}
 		r = blob_open(layout, digest, json_object_get_int64(size), err, errlen);
@@ -586,17 +575,17 @@ int oci_verify_layout(const char *layout, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), "%s/oci-layout", layout);
 	if (access(path, F_OK) < 0)
-		return fail(err, errlen, -EINVAL, "not an OCI image layout (no oci-layout file)");
+		return errorf(err, errlen, -EINVAL, "not an OCI image layout (no oci-layout file)");
 	snprintf(path, sizeof(path), "%s/index.json", layout);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return fail(err, errlen, -EINVAL, "not an OCI image layout (no index.json)");
+		return errorf(err, errlen, -EINVAL, "not an OCI image layout (no index.json)");
 	r = json_file(fd, "index.json", &index, err, errlen);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(index, "manifests", &list) ||
 	    !json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0)
-		r = fail(err, errlen, -EINVAL, "index.json lists no manifests");
+		r = errorf(err, errlen, -EINVAL, "index.json lists no manifests");
 	for (size_t i = 0; r >= 0 && i < json_object_array_length(list); i++) {
 		json_object *m = json_object_array_get_idx(list, i);
 		const char *mt = jstr(m, "mediaType");
