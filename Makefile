@@ -27,8 +27,8 @@ INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modu
 	shutdown main
 CTL_OBJS := util control ctl
 # measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.
-MB_LIB := pcr tpm tpm-seal sealed pcrsig eventlog
-MB_OBJS := $(MB_LIB) tpm-quote quote uki kcc-pcr kcc-pcr-seal
+MB_LIB := pcr tpm tpm-seal sealed pcrsig eventlog json-get
+MB_OBJS := $(MB_LIB) tpm-quote quote uki authenticode kcc-pcr kcc-pcr-seal
 
 OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh --variant prod|test --out DIR [--keys DIR]: builds a kcc-node image without privileges.
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, initramfs.cpio.zst, cmdline,
-# tpm2-pcr-signature.json (the UKI's signed PCR 11 policy), kernel-config.txt (what
+# tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP next to the UKI),
+# kernel-config.txt (what
 # kernel-config/kconfig-check found lacking in the kernel), kcc-node.efi (signed UKI),
 # kcc-node.unsigned.efi, disk.raw, disk.qcow2, manifest.json.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
@@ -204,10 +205,10 @@ initramfs() {
 	# Direct kernel boots have no UKI stub to hand over .pcrpkey/.pcrsig: a policy for this
 	# command line, signed with the separate direct-boot key.
 	mkdir -p "$i/etc/kcc/direct"
-	install -m 0644 "$keys/tpm2-pcr-direct-public-key.pem" "$i/etc/kcc/direct/tpm2-pcr-public-key.pem"
+	install -m 0644 "$direct_key-public-key.pem" "$i/etc/kcc/direct/tpm2-pcr-public-key.pem"
 	"$bin/kcc-pcr" sign --direct-cmdline "$(cat "$out/cmdline")" \
-		--private-key "$keys/tpm2-pcr-direct-private-key.pem" \
-		--public-key "$keys/tpm2-pcr-direct-public-key.pem" >"$i/etc/kcc/direct/tpm2-pcr-signature.json" ||
+		--private-key "$direct_key-private-key.pem" \
+		--public-key "$direct_key-public-key.pem" >"$i/etc/kcc/direct/tpm2-pcr-signature.json" ||
 		die "signing the direct-boot PCR policy failed"
 	os_release >"$i/usr/lib/os-release"
 	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
@@ -244,27 +245,54 @@ initramfs() {
 	zstd -q -19 -f "$w/initramfs.cpio" -o "$out/initramfs.cpio.zst"
 }
 
-cmdline() {
+# The PCR policy keys of this variant: test images are signed with their own pair, never with a
+# production one (a test UKI keeps every capability; it must not unlock a production node).
+sfx=
+[ "$variant" = test ] && sfx=-test
+uki_key=$keys/tpm2-pcr$sfx direct_key=$keys/tpm2-pcr-direct$sfx
+pcr_keys() {
+	local fp k
 	"$here/keys.sh" "$keys"
+	for k in "$uki_key" "$direct_key"; do
+		[ -f "$k-private-key.pem" ] && [ -f "$k-public-key.pem" ] ||
+			bad_input "no PCR signing key pair $k-{private,public}-key.pem"
+	done
+	fp() { openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
+	if [ "$variant" = test ]; then
+		for k in tpm2-pcr tpm2-pcr-direct; do
+			[ -f "$keys/$k-public-key.pem" ] || continue
+			fp=$(fp "$keys/$k-public-key.pem")
+			if [ "$fp" = "$(fp "$uki_key-public-key.pem")" ] || [ "$fp" = "$(fp "$direct_key-public-key.pem")" ]; then
+				bad_input "refusing to sign a test image with the production PCR key $k (test images need their own tpm2-pcr-test and tpm2-pcr-direct-test keys)"
+			fi
+		done
+	fi
+	[ "$(fp "$uki_key-public-key.pem")" != "$(fp "$direct_key-public-key.pem")" ] ||
+		bad_input "the UKI and direct-boot PCR keys must differ"
+}
+
+cmdline() {
 	install -m 0644 "$w/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
 	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash") kcc.slot=a" >"$out/cmdline"
 }
 
-# The PCR 11 policy is signed over the UKI with .pcrpkey (measured) but without .pcrsig (not
-# measured), then .pcrsig is added; the prediction must not change.
+# The UKI carries its PCR public key (.pcrpkey, measured into PCR 11) but no .pcrsig: its policy
+# also covers PCR 4, which holds the firmware's Authenticode digest of the UKI itself, so the
+# signature cannot be inside the image it approves. It goes next to the UKI on the ESP
+# (BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred), where systemd-stub hands it to the initrd in
+# /.extra/credentials. The UKI key never signs a policy of PCR 11 alone: after booting another
+# signed kernel, PCR 11 can be replayed from user space, PCR 4 cannot. KCC_PCR4_PE lists further
+# PE images the firmware loads before the UKI (a boot loader), in order.
 uki() {
-	local pub=$keys/tpm2-pcr-public-key.pem p1 p2
+	local pub=$uki_key-public-key.pem pe=() f
 	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
-		"$w/uki-nosig.efi" "$pub"
-	"$bin/kcc-pcr" sign --uki "$w/uki-nosig.efi" --private-key "$keys/tpm2-pcr-private-key.pem" \
-		--public-key "$pub" >"$out/tpm2-pcr-signature.json" || die "signing the PCR 11 policy failed"
-	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
-		"$out/kcc-node.unsigned.efi" "$pub" "$out/tpm2-pcr-signature.json"
-	p1=$("$bin/kcc-pcr" predict --uki "$w/uki-nosig.efi")
-	p2=$("$bin/kcc-pcr" predict --uki "$out/kcc-node.unsigned.efi")
-	[ "$p1" = "$p2" ] || die "adding .pcrsig changed the PCR 11 prediction ($p1 vs $p2)"
+		"$out/kcc-node.unsigned.efi" "$pub"
 	at_source_date sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/kcc-node.efi" \
 		"$out/kcc-node.unsigned.efi" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign failed"; }
+	for f in ${KCC_PCR4_PE:-}; do pe+=(--pe "$f"); done
+	"$bin/kcc-pcr" sign --uki "$out/kcc-node.efi" "${pe[@]}" --pe "$out/kcc-node.efi" \
+		--private-key "$uki_key-private-key.pem" --public-key "$pub" >"$out/tpm2-pcr-signature.json" ||
+		die "signing the PCR 4 + 11 policy failed"
 }
 
 disk() {
@@ -305,6 +333,7 @@ step kconfig kconfig
 step rootfs rootfs
 step erofs erofs
 step verity verity
+step keys pcr_keys
 step cmdline cmdline
 step initramfs initramfs
 step uki uki

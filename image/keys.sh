@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # keys.sh KEYDIR: creates the development keys on first use: Secure Boot (PK, KEK, db, with their
-# EFI signature lists and signed .auth updates for enrollment) and the two RSA keys that sign PCR 11
-# policies: tpm2-pcr-* for UKIs, tpm2-pcr-direct-* for direct kernel boots (a separate key, so a
-# direct boot's policy can never unseal a disk provisioned under the UKI). Never committed;
+# EFI signature lists and signed .auth updates for enrollment) and the RSA keys that sign PCR
+# policies, one pair per variant and boot path: tpm2-pcr-* (production UKIs), tpm2-pcr-direct-*
+# (production direct kernel boots), tpm2-pcr-test-* and tpm2-pcr-direct-test-* (test images: a test
+# image keeps every capability and has fault hooks, so nothing it is signed with may approve a
+# production node's state key). Each is separate, so no policy of one unseals a disk provisioned
+# under another (the token pins the key's fingerprint). Never committed;
 # production keys are passed in by path (build.sh --keys DIR). Exit codes: 0 ok, 111 failed.
 set -euo pipefail
 dir=$1
 mkdir -p "$dir"
 chmod 700 "$dir"
 cd "$dir"
-for k in tpm2-pcr tpm2-pcr-direct; do
+for k in tpm2-pcr tpm2-pcr-direct tpm2-pcr-test tpm2-pcr-direct-test; do
 	if [ ! -f $k-private-key.pem ]; then
 		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $k-private-key.pem 2>/dev/null
 		openssl pkey -in $k-private-key.pem -pubout -out $k-public-key.pem

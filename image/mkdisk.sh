@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mkdisk.sh OUT WORK: the GPT disk image (UAPI Discoverable Partitions Specification types):
-#   esp (UKI at \EFI\BOOT\BOOTX64.EFI) · root-a · root-a-verity · B pair (label _empty, no-auto) · state
+#   esp (UKI at \EFI\BOOT\BOOTX64.EFI, its signed PCR policy in BOOTX64.EFI.extra.d) · root-a · root-a-verity · B pair (label _empty, no-auto) · state
 # root-a and root-a-verity carry the two halves of the root hash as partition UUIDs; every other
 # UUID is derived from the root hash, so the disk is reproducible. Exit codes: 0 ok, 111 failure.
 set -euo pipefail
@@ -19,8 +19,10 @@ esp=$w/esp.img
 rm -f "$esp"
 mkfs.vfat --invariant -i "${rh:0:8}" -n KCC-ESP -C "$esp" $((ESP_MB * 1024)) >/dev/null
 export MTOOLS_SKIP_CHECK=1
-at_source_date mmd -i "$esp" ::/EFI ::/EFI/BOOT
+at_source_date mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/BOOT/BOOTX64.EFI.extra.d
 at_source_date mcopy -m -i "$esp" "$out/kcc-node.efi" ::/EFI/BOOT/BOOTX64.EFI
+at_source_date mcopy -m -i "$esp" "$out/tpm2-pcr-signature.json" \
+	::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred
 
 total=$((1 + ESP_MB + 2 * (ROOT_MB + VERITY_MB) + STATE_MB + 1))
 rm -f "$out/disk.raw"

@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <libcryptsetup.h>
 
+#include "json-get.h"
 #include "log.h"
 #include "cryptsetup.h"
 
@@ -77,15 +78,15 @@ static int crypt_load_luks2(const char *node, struct crypt_device **cd)
 static int kcc_token(struct crypt_device *cd, char **ret)
 {
 	for (int id = 0; id < 32; id++) {
-		const char *json;
-		json_object *o, *t;
+		const char *json, *type;
+		json_object *o;
 		bool ours;
 
 		if (crypt_token_json_get(cd, id, &json) < 0)
 			continue;
 		o = json_tokener_parse(json);
-		ours = o && json_object_object_get_ex(o, "type", &t) &&
-		       streq(json_object_get_string(t), LUKS_TOKEN_TYPE);
+		type = json_get_str(o, "type");
+		ours = type && streq(type, LUKS_TOKEN_TYPE);
 		json_object_put(o);
 		if (ours) {
 			*ret = strdup(json);
@@ -126,8 +127,8 @@ bool luks_header_unfinished(const char *node)
 	       strncmp(hdr + 208, LUKS_SUBSYSTEM_PROVISIONING, 48) == 0;
 }
 
-int luks_format(const char *node, const void *pass, size_t pass_size, const char *token_json,
-		char uuid[LUKS_UUID_MAX], void (*checkpoint)(const char *step))
+int luks_format(const char *node, const void *pass, size_t pass_size, const uint8_t *vk,
+		const char *uuid, const char *token_json, void (*checkpoint)(const char *step))
 {
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
 	struct crypt_pbkdf_type pbkdf = {
@@ -143,24 +144,23 @@ int luks_format(const char *node, const void *pass, size_t pass_size, const char
 		.subsystem = LUKS_SUBSYSTEM_PROVISIONING,
 	};
 	json_object *tok;
-	const char *v;
 	int r, slot;
 
 	r = crypt_open_node(node, &cd);
 	if (r < 0)
 		return r;
-	r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, &params);
+	r = crypt_format(cd, CRYPT_LUKS2, LUKS_CIPHER, LUKS_CIPHER_MODE, uuid, (const char *)vk,
+			 LUKS_KEY_SIZE, &params);
 	if (r < 0)
 		return log_error_errno(r, "Failed to write the LUKS2 header on %s: %m", node);
-	v = crypt_get_uuid(cd);
-	snprintf(uuid, LUKS_UUID_MAX, "%s", v ? v : "");
 	log_info("state: LUKS2 header written on %s (%s)", node, uuid);
 	if (checkpoint)
 		checkpoint("header");
 	r = crypt_set_pbkdf_type(cd, &pbkdf);
 	if (r < 0)
 		return log_error_errno(r, "Failed to select pbkdf2: %m");
-	slot = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, pass, pass_size);
+	slot = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, (const char *)vk, LUKS_KEY_SIZE,
+					       pass, pass_size);
 	if (slot < 0)
 		return log_error_errno(slot, "Failed to add the keyslot: %m");
 	tok = json_tokener_parse(token_json);
@@ -181,18 +181,41 @@ int luks_format(const char *node, const void *pass, size_t pass_size, const char
 	return 0;
 }
 
+static void luks_params(struct crypt_device *cd, int slot, LuksParams *params)
+{
+	size_t ks_key = 0;
+	const char *v;
+
+	v = crypt_get_cipher(cd);
+	snprintf(params->cipher, sizeof(params->cipher), "%s", v ?: "");
+	v = crypt_get_cipher_mode(cd);
+	snprintf(params->mode, sizeof(params->mode), "%s", v ?: "");
+	v = crypt_get_uuid(cd);
+	snprintf(params->uuid, sizeof(params->uuid), "%s", v ?: "");
+	params->key_size = crypt_get_volume_key_size(cd);
+	params->sector_size = crypt_get_sector_size(cd);
+	v = crypt_keyslot_get_encryption(cd, slot, &ks_key);
+	snprintf(params->keyslot_cipher, sizeof(params->keyslot_cipher), "%s", v ?: "");
+	params->keyslot_key_size = (int)ks_key;
+}
+
 int luks_activate(const char *node, const char *name, const void *pass, size_t pass_size,
-		  uint8_t *vk, size_t *vk_size)
+		  uint8_t *vk, size_t *vk_size, LuksCheck check, void *data)
 {
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-	int r;
+	LuksParams params = { 0 };
+	int r, slot;
 
 	r = crypt_load_luks2(node, &cd);
 	if (r < 0)
 		return r;
-	r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk, vk_size, pass, pass_size);
+	slot = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk, vk_size, pass, pass_size);
+	if (slot < 0)
+		return slot == -EPERM || slot == -ENOENT ? -EPERM : slot;
+	luks_params(cd, slot, &params);
+	r = check(&params, vk, *vk_size, data);
 	if (r < 0)
-		return r == -EPERM || r == -ENOENT ? -EPERM : r;
+		return r;
 	return crypt_activate_by_volume_key(cd, name, (const char *)vk, *vk_size, 0);
 }
 

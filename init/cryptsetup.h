@@ -33,15 +33,31 @@ int luks_load(const char *node, LuksInfo *info);
 /* True when the primary binary header starts with the LUKS2 magic and carries the provisioning
  * subsystem: a first format that a power cut interrupted before any header copy was complete. */
 bool luks_header_unfinished(const char *node);
-/* aes-xts-plain64 with a random 512-bit volume key, one keyslot for passphrase with pbkdf2 at the
+/* The only volume kcc-init formats and opens: anything else is refused before it is used. */
+#define LUKS_CIPHER "aes"
+#define LUKS_CIPHER_MODE "xts-plain64"
+#define LUKS_KEY_SIZE 64
+
+/* aes-xts-plain64 with the given 512-bit volume key and UUID (the caller makes both, so that
+ * they can be bound into the sealed secret before anything is written), one keyslot for passphrase with pbkdf2 at the
  * minimum iterations (the passphrase is 32 random bytes, not something to stretch), the token
  * (token_json: a JSON object without "type" and "keyslots"), subsystem "kcc-provisioning".
  * checkpoint (optional) is called after the header write, before the keyslot. */
-int luks_format(const char *node, const void *pass, size_t pass_size, const char *token_json,
-		char uuid[LUKS_UUID_MAX], void (*checkpoint)(const char *step));
-/* Unlocks the keyslot with pass and activates /dev/mapper/name. vk gets the volume key (for
- * PCR 15; 64 bytes room). -EPERM when pass opens no keyslot. */
+int luks_format(const char *node, const void *pass, size_t pass_size, const uint8_t *vk,
+		const char *uuid, const char *token_json, void (*checkpoint)(const char *step));
+
+/* What a header declares, as read by libcryptsetup, and the keyslot the passphrase opened. */
+typedef struct LuksParams {
+	char cipher[32], mode[32], keyslot_cipher[64], uuid[LUKS_UUID_MAX];
+	int key_size, keyslot_key_size, sector_size;
+} LuksParams;
+
+/* Opens the keyslot with pass, hands what the header declares and the volume key to check(),
+ * and activates /dev/mapper/name only if check() returns >= 0, all on one loaded header (what is
+ * checked is what is activated). vk: 64 bytes room, the caller wipes it. -EPERM when pass opens
+ * no keyslot; check()'s error when it refuses. */
+typedef int (*LuksCheck)(const LuksParams *params, const uint8_t *vk, size_t vk_size, void *data);
 int luks_activate(const char *node, const char *name, const void *pass, size_t pass_size,
-		  uint8_t *vk, size_t *vk_size);
+		  uint8_t *vk, size_t *vk_size, LuksCheck check, void *data);
 /* Sets the subsystem to "kcc-state": provisioning is complete. */
 int luks_mark_ready(const char *node);

@@ -33,10 +33,12 @@ int measure_cmdline(const char *cmdline);
 int measure_volume(const char *name, const char *uuid, const void *vk, size_t vk_size);
 
 /* Where the booted image's PCR signing key and signed policy are. The UKI stub puts its .pcrpkey
- * and .pcrsig sections into /.extra; a direct kernel boot has none and uses the development pair
+ * section into /.extra, and the files of the ESP's BOOTX64.EFI.extra.d/ *.cred into
+ * /.extra/credentials: the signed PCR 4 + 11 policy lives there, outside the UKI, because PCR 4
+ * holds the UKI's own digest. A direct kernel boot has none and uses the development pair
  * (another key) in the initramfs, and measures the command line itself. */
 #define POLICY_UKI_KEY "/.extra/tpm2-pcr-public-key.pem"
-#define POLICY_UKI_SIG "/.extra/tpm2-pcr-signature.json"
+#define POLICY_UKI_SIG "/.extra/credentials/tpm2-pcr-signature.cred"
 #define POLICY_DIRECT_KEY "/etc/kcc/direct/tpm2-pcr-public-key.pem"
 #define POLICY_DIRECT_SIG "/etc/kcc/direct/tpm2-pcr-signature.json"
 bool measure_boot_is_direct(void);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/random.h>
@@ -15,6 +16,7 @@
 #include "stage-state.h"
 
 #define PASS_SIZE 32
+#define BIND_SIZE 32
 #define MKE2FS "/usr/sbin/mke2fs"
 
 /* Test images only (the file exists in their initramfs, never in production ones):
@@ -38,12 +40,17 @@ static void test_checkpoint(const char *step)
 		}
 }
 
-/* Key material lives in one locked page, wiped before it is unmapped. */
+/* Key material lives in one locked page, wiped before it is unmapped. What the TPM seals is the
+ * keyslot passphrase followed by the volume's binding (see volume_binding()). */
 typedef struct Secrets {
-	uint8_t pass[PASS_SIZE];
-	uint8_t vk[64];
-	size_t pass_size, vk_size;
+	uint8_t sealed[PASS_SIZE + BIND_SIZE];
+	uint8_t vk[LUKS_KEY_SIZE];
+	uint8_t bind[BIND_SIZE];
+	size_t sealed_size, vk_size;
+	char reason[160];
 } Secrets;
+#define PASS(s) ((s)->sealed)
+#define SEALED_BIND(s) ((s)->sealed + PASS_SIZE)
 
 static Secrets *secrets_new(void)
 {
@@ -74,6 +81,7 @@ typedef struct ImagePolicy {
 	uint8_t *key_der;
 	size_t key_der_size;
 	char *sig_json;
+	uint32_t signed_mask; /* UKI: PCR 4 and 11; direct boot: PCR 11 */
 } ImagePolicy;
 
 static void image_policy_done(ImagePolicy *p)
@@ -90,7 +98,7 @@ static int image_policy_load(ImagePolicy *p)
 	_cleanup_free_ char *pem = NULL;
 	int r;
 
-	*p = (ImagePolicy){ 0 };
+	*p = (ImagePolicy){ .signed_mask = direct ? SEALED_SIGNED_DIRECT : SEALED_SIGNED_UKI };
 	r = read_small_file(key, 64 * 1024, &pem);
 	if (r < 0)
 		return log_error_errno(r, "The image has no PCR signing key %s: %m", key);
@@ -152,22 +160,88 @@ static int run_mkfs(void)
 	return 0;
 }
 
-/* Activates with the passphrase, then extends PCR 15 before anything reads the volume. */
-static int activate(const char *node, const char *uuid, Secrets *s)
+/* The volume a sealed key belongs to: HMAC-SHA256 keyed with its volume key over its cipher,
+ * mode, key size and LUKS UUID. Sealed next to the passphrase, so a header that declares another
+ * cipher (cipher_null: any passphrase opens its keyslot, the data is plain), another key size, or
+ * holds another volume key or UUID, is refused before it is activated. */
+static int volume_binding(const char *cipher, const char *mode, int key_size, const char *uuid,
+			  const uint8_t *vk, size_t vk_size, uint8_t out[BIND_SIZE])
+{
+	char id[160];
+
+	snprintf(id, sizeof(id), "kcc-state-volume:%s-%s:%d:%s", cipher, mode, key_size * 8, uuid);
+	return pcr_hmac(PCR_BANK_SHA256, vk, vk_size, id, strlen(id), out);
+}
+
+static int check_volume(const LuksParams *p, const uint8_t *vk, size_t vk_size, void *data)
+{
+	Secrets *s = data;
+	int r;
+
+#define REFUSE(...) (snprintf(s->reason, sizeof(s->reason), __VA_ARGS__), -EMEDIUMTYPE)
+	if (!streq(p->cipher, LUKS_CIPHER) || !streq(p->mode, LUKS_CIPHER_MODE) ||
+	    p->key_size != LUKS_KEY_SIZE || vk_size != LUKS_KEY_SIZE)
+		return REFUSE("its data is %s-%s with a %d-bit key, not %s-%s with %d bits", p->cipher,
+			      p->mode, p->key_size * 8, LUKS_CIPHER, LUKS_CIPHER_MODE,
+			      LUKS_KEY_SIZE * 8);
+	if (!streq(p->keyslot_cipher, LUKS_CIPHER "-" LUKS_CIPHER_MODE) ||
+	    p->keyslot_key_size != LUKS_KEY_SIZE)
+		return REFUSE("its keyslot is %s with a %d-bit key", p->keyslot_cipher,
+			      p->keyslot_key_size * 8);
+	r = volume_binding(p->cipher, p->mode, p->key_size, p->uuid, vk, vk_size, s->bind);
+	if (r < 0)
+		return r;
+	if (CRYPTO_memcmp(s->bind, SEALED_BIND(s), BIND_SIZE) != 0)
+		return REFUSE("its UUID %s or its volume key is not the one sealed", p->uuid);
+	return 0;
+#undef REFUSE
+}
+
+/* Activates with the passphrase once the header matches what was sealed, then extends PCR 15
+ * before anything reads the volume. */
+static int activate(const char *node, Secrets *s)
 {
 	int r;
 
 	s->vk_size = sizeof(s->vk);
-	r = luks_activate(node, STATE_DM_NAME, s->pass, s->pass_size, s->vk, &s->vk_size);
+	s->reason[0] = '\0';
+	r = luks_activate(node, STATE_DM_NAME, PASS(s), PASS_SIZE, s->vk, &s->vk_size, check_volume,
+			  s);
 	if (r == -EPERM)
-		return log_error_errno(r, "The TPM-sealed key opens no keyslot of %s: this is not "
-					  "the volume the key was sealed for (swapped partition?)",
-				       node);
-	if (r < 0)
-		return log_error_errno(r, "Failed to activate %s: %m", node);
-	r = measure_volume(STATE_DM_NAME, uuid, s->vk, s->vk_size);
+		r = log_error_errno(r, "The TPM-sealed key opens no keyslot of %s: this is not "
+				       "the volume the key was sealed for (swapped partition?)",
+				    node);
+	else if (r < 0 && s->reason[0])
+		r = log_error_errno(r, "The state volume %s is not the one the key was sealed for: "
+				       "%s; refusing it",
+				    node, s->reason);
+	else if (r < 0)
+		r = log_error_errno(r, "Failed to activate %s: %m", node);
+	else {
+		LuksInfo info;
+		r = luks_load(node, &info);
+		free(info.token_json);
+		if (r >= 0)
+			r = measure_volume(STATE_DM_NAME, info.uuid, s->vk, s->vk_size);
+	}
 	explicit_wipe(s->vk, sizeof(s->vk));
+	explicit_wipe(s->bind, sizeof(s->bind));
 	return r;
+}
+
+static int random_uuid(char out[LUKS_UUID_MAX])
+{
+	uint8_t u[16];
+
+	if (getrandom(u, sizeof(u), 0) != sizeof(u))
+		return -errno;
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	snprintf(out, LUKS_UUID_MAX,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+		 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+		 u[14], u[15]);
+	return 0;
 }
 
 static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
@@ -183,11 +257,21 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	r = read_conf(&literal);
 	if (r < 0)
 		return r;
-	if (getrandom(s->pass, PASS_SIZE, 0) != PASS_SIZE)
+	/* Passphrase, volume key and UUID are made here, so that the binding of the volume is
+	 * sealed with the passphrase before anything is written. */
+	if (getrandom(PASS(s), PASS_SIZE, 0) != PASS_SIZE ||
+	    getrandom(s->vk, LUKS_KEY_SIZE, 0) != LUKS_KEY_SIZE)
 		return log_error_errno(-errno, "Failed to get random bytes: %m");
-	s->pass_size = PASS_SIZE;
-	r = sealed_create(measure_tpm(), ip->key_der, ip->key_der_size, literal, s->pass,
-			  s->pass_size, &sealed);
+	r = random_uuid(uuid);
+	if (r < 0)
+		return log_error_errno(r, "Failed to get random bytes: %m");
+	r = volume_binding(LUKS_CIPHER, LUKS_CIPHER_MODE, LUKS_KEY_SIZE, uuid, s->vk, LUKS_KEY_SIZE,
+			   SEALED_BIND(s));
+	if (r < 0)
+		return log_error_errno(r, "Failed to compute the volume binding: %m");
+	s->sealed_size = PASS_SIZE + BIND_SIZE;
+	r = sealed_create(measure_tpm(), ip->key_der, ip->key_der_size, ip->signed_mask, literal,
+			  s->sealed, s->sealed_size, &sealed);
 	if (r < 0)
 		return log_error_errno(r, "Failed to seal the state key to the TPM: %s",
 				       tpm_error(measure_tpm()));
@@ -197,14 +281,15 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	r = tok ? sealed_to_json(&sealed, tok) : -ENOMEM;
 	sealed_done(&sealed);
 	if (r >= 0)
-		r = luks_format(node, s->pass, s->pass_size,
-				json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN), uuid,
+		r = luks_format(node, PASS(s), PASS_SIZE, s->vk, uuid,
+				json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN),
 				test_checkpoint);
 	json_object_put(tok);
+	explicit_wipe(s->vk, sizeof(s->vk));
 	if (r < 0)
 		return r;
 	test_checkpoint("token");
-	r = activate(node, uuid, s);
+	r = activate(node, s);
 	if (r < 0)
 		return r;
 	r = run_mkfs();
@@ -239,19 +324,29 @@ static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip,
 	if (r < 0)
 		return log_error_errno(-EBADMSG, "The %s token of %s is corrupt: %s",
 				       LUKS_TOKEN_TYPE, node, tok ? err : "not JSON");
-	s->pass_size = sizeof(s->pass);
+	if (sealed.signed_mask != ip->signed_mask) {
+		sealed_done(&sealed);
+		return log_error_errno(-EBADMSG, "The %s token of %s is bound to other signed PCRs "
+						 "than this boot path's; refusing it",
+				       LUKS_TOKEN_TYPE, node);
+	}
+	s->sealed_size = sizeof(s->sealed);
 	t0 = now_ms();
 	n0 = tpm_commands(measure_tpm());
 	r = sealed_open(measure_tpm(), &sealed, ip->key_der, ip->key_der_size, ip->sig_json,
-			s->pass, &s->pass_size);
+			s->sealed, &s->sealed_size);
 	sealed_done(&sealed);
 	if (r < 0)
 		return log_error_errno(r, "The TPM did not release the state key: %s",
 				       tpm_error(measure_tpm()));
+	if (s->sealed_size != PASS_SIZE + BIND_SIZE)
+		return log_error_errno(-EBADMSG, "The sealed key of %s carries no volume binding "
+						 "(sealed by an older kcc-init); refusing it",
+				       node);
 	t1 = now_ms();
 	log_info("state: key unsealed by the TPM (%lu TPM commands, %llu ms)",
 		 tpm_commands(measure_tpm()) - n0, t1 - t0);
-	r = activate(node, info->uuid, s);
+	r = activate(node, s);
 	if (r >= 0)
 		log_info("state: unlocked (unseal and activation %llu ms)", now_ms() - t0);
 	test_checkpoint("unlocked");

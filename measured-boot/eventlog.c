@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "eventlog.h"
+#include "json-get.h"
 
 #define RECORD_MAX 4096
 
@@ -60,42 +61,43 @@ int eventlog_append(const char *path, unsigned pcr, const PcrDigests *d, const c
 static int replay_record(json_object *rec, EventlogReplay *out, FILE *print, char *err,
 			 size_t err_size)
 {
-	json_object *jpcr, *jdig, *jct, *jcontent, *jtype = NULL, *jstr = NULL;
-	const char *type;
+	json_object *jdig, *jcontent;
+	const char *ct, *type, *str;
 	bool initial;
 	int pcr;
 
-	if (!json_object_is_type(rec, json_type_object) ||
-	    !json_object_object_get_ex(rec, "pcr", &jpcr) ||
-	    !json_object_is_type(jpcr, json_type_int) ||
-	    !json_object_object_get_ex(rec, "digests", &jdig) ||
-	    !json_object_is_type(jdig, json_type_array) ||
-	    !json_object_object_get_ex(rec, "content_type", &jct) ||
-	    !json_object_object_get_ex(rec, "content", &jcontent)) {
+	jdig = json_get(rec, "digests", json_type_array);
+	jcontent = json_get(rec, "content", json_type_object);
+	ct = json_get_str(rec, "content_type");
+	if (json_get_int(rec, "pcr", &pcr) < 0 || !jdig || !ct || !jcontent) {
 		snprintf(err, err_size, "record lacks pcr, digests, content_type or content");
 		return -EBADMSG;
 	}
-	pcr = json_object_get_int(jpcr);
 	if (pcr < 0 || pcr >= PCR_COUNT) {
 		snprintf(err, err_size, "PCR %d out of range", pcr);
 		return -EBADMSG;
 	}
-	json_object_object_get_ex(jcontent, "eventType", &jtype);
-	json_object_object_get_ex(jcontent, "string", &jstr);
-	type = jtype ? json_object_get_string(jtype) : "";
-	initial = strcmp(json_object_get_string(jct), "kcc") == 0 && strcmp(type, "initial-value") == 0;
+	/* Optional members, but of the right type when present. */
+	type = json_get_str(jcontent, "eventType");
+	str = json_get_str(jcontent, "string");
+	if ((!type && json_object_object_get_ex(jcontent, "eventType", NULL)) ||
+	    (!str && json_object_object_get_ex(jcontent, "string", NULL))) {
+		snprintf(err, err_size, "content's eventType or string is not a string");
+		return -EBADMSG;
+	}
+	type = type ?: "";
+	initial = strcmp(ct, "kcc") == 0 && strcmp(type, "initial-value") == 0;
 	if (print)
-		fprintf(print, "%2d %-14s %s\n", pcr, type, jstr ? json_object_get_string(jstr) : "");
+		fprintf(print, "%2d %-14s %s\n", pcr, type, str ?: "");
 	for (size_t i = 0; i < json_object_array_length(jdig); i++) {
-		json_object *o = json_object_array_get_idx(jdig, i), *ja, *jd;
+		json_object *o = json_object_array_get_idx(jdig, i);
+		const char *alg = json_get_str(o, "hashAlg"), *hex = json_get_str(o, "digest");
 		uint8_t digest[PCR_DIGEST_MAX];
 		const PcrBank *b;
 		size_t bi;
 
-		if (!json_object_object_get_ex(o, "hashAlg", &ja) ||
-		    !json_object_object_get_ex(o, "digest", &jd) ||
-		    !(b = pcr_bank_by_name(json_object_get_string(ja))) ||
-		    unhexify(json_object_get_string(jd), digest, b->size) < 0) {
+		if (!alg || !hex || !(b = pcr_bank_by_name(alg)) ||
+		    unhexify(hex, digest, b->size) < 0) {
 			snprintf(err, err_size, "bad digest entry");
 			return -EBADMSG;
 		}

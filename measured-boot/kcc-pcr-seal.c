@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-get.h"
 #include "kcc-pcr.h"
 #include "tpm-internal.h"
 #include "pcr.h"
@@ -43,9 +44,10 @@ int cmd_seal(int argc, char **argv)
 {
 	static const struct option opts[] = { { "public-key", 1, NULL, 'P' },
 					      { "literal-pcrs", 1, NULL, 'l' },
+					      { "signed-pcrs", 1, NULL, 's' },
 					      {} };
 	const char *pub = NULL;
-	uint32_t extra = 0;
+	uint32_t extra = 0, signed_mask = SEALED_SIGNED_DIRECT;
 	uint8_t *der, secret[SECRET_MAX + 1];
 	size_t der_size, n;
 	json_object *root;
@@ -59,12 +61,16 @@ int cmd_seal(int argc, char **argv)
 		else if (c == 'l') {
 			if (pcr_mask_parse(optarg, &extra) < 0)
 				return pcr_die(EXIT_USAGE, "bad PCR list '%s'", optarg);
+		} else if (c == 's') {
+			if (pcr_mask_parse(optarg, &signed_mask) < 0 ||
+			    (signed_mask != SEALED_SIGNED_UKI && signed_mask != SEALED_SIGNED_DIRECT))
+				return pcr_die(EXIT_USAGE, "--signed-pcrs must be 4,11 or 11");
 		} else
 			return EXIT_USAGE;
 	if (!pub || optind != argc)
 		return pcr_die(EXIT_USAGE, "seal needs --public-key PEM; the secret comes on stdin");
-	if (extra & (1u << 11))
-		return pcr_die(EXIT_USAGE, "PCR 11 is bound by signature, not by value");
+	if (extra & signed_mask)
+		return pcr_die(EXIT_USAGE, "PCRs bound by signature cannot also be bound by value");
 	r = read_pubkey(pub, &der, &der_size);
 	if (r)
 		return r;
@@ -74,7 +80,7 @@ int cmd_seal(int argc, char **argv)
 		return pcr_die(EXIT_USAGE, "the secret on stdin must be 1..%d bytes", SECRET_MAX);
 	}
 	t = tpm_or_die();
-	r = sealed_create(t, der, der_size, extra, secret, n, &s);
+	r = sealed_create(t, der, der_size, signed_mask, extra, secret, n, &s);
 	explicit_bzero(secret, sizeof(secret));
 	free(der);
 	if (r < 0)
@@ -140,9 +146,10 @@ int cmd_unseal(int argc, char **argv)
 		uint8_t pol[32], *raw;
 		size_t raw_size;
 
-		r = pcrsig_first(sig, SEALED_SIGNED_PCRS, pol, &raw, &raw_size);
+		r = pcrsig_first(sig, s.signed_mask, pol, &raw, &raw_size);
 		if (r < 0)
-			r = tpm_failf(t, EBADMSG, "%s has no PCR 11 entry", sigpath);
+			r = tpm_failf(t, EBADMSG, "%s has no entry for the token's signed PCRs",
+				      sigpath);
 		else {
 			r = sealed_open_approved(t, &s, der, der_size, pol, raw, raw_size, secret, &n);
 			free(raw);
@@ -162,11 +169,9 @@ int cmd_unseal(int argc, char **argv)
 
 static int unb64(json_object *o, const char *key, uint8_t **out, size_t *n)
 {
-	json_object *v;
+	const char *v = json_get_str(o, key);
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return -EBADMSG;
-	return b64_decode(json_object_get_string(v), out, n);
+	return v ? b64_decode(v, out, n) : -EBADMSG;
 }
 
 static int parse_nonce(const char *hex, uint8_t *nonce, size_t *n)
@@ -259,7 +264,12 @@ int cmd_verify_quote(int argc, char **argv)
 			return EXIT_USAGE;
 	if (nonce_size == 0 || optind != argc)
 		return pcr_die(EXIT_USAGE, "verify-quote needs --nonce HEX; the quote comes on stdin");
-	if (akpath && read_pubkey(akpath, &want_ak, &want_size))
+	/* The key inside the quote proves nothing by itself: anyone can sign a quote with a key of
+	 * their own. The verifier must say which attestation key it trusts. */
+	if (!akpath)
+		return pcr_die(EXIT_USAGE, "verify-quote needs --ak PEM, the attestation key the "
+					   "verifier trusts; the key inside a quote proves nothing");
+	if (read_pubkey(akpath, &want_ak, &want_size))
 		return EXIT_USAGE;
 	o = read_json("-", "the quote on stdin");
 	if (!o) {
@@ -268,24 +278,24 @@ int cmd_verify_quote(int argc, char **argv)
 	}
 	if (unb64(o, "attest", &attest, &attest_size) < 0 ||
 	    unb64(o, "signature", &sig, &sig_size) < 0 || unb64(o, "ak", &ak, &ak_size) < 0 ||
-	    !json_object_object_get_ex(o, "pcrs", &pcrs) ||
-	    !json_object_is_type(pcrs, json_type_object)) {
+	    !(pcrs = json_get(o, "pcrs", json_type_object))) {
 		r = pcr_die(EXIT_USAGE, "the quote JSON lacks attest, signature, ak or pcrs");
 		goto out;
 	}
 	for (int i = 0; i < PCR_COUNT; i++) {
-		json_object *v;
+		const char *v;
 		char k[4];
 		snprintf(k, sizeof(k), "%d", i);
-		if (!json_object_object_get_ex(pcrs, k, &v))
+		if (!json_object_object_get_ex(pcrs, k, NULL))
 			continue;
-		if (unhexify(json_object_get_string(v), values[n++], 32) < 0) {
+		v = json_get_str(pcrs, k);
+		if (!v || unhexify(v, values[n++], 32) < 0) {
 			r = pcr_die(EXIT_USAGE, "PCR %d's value is not SHA-256 hex", i);
 			goto out;
 		}
 		mask |= 1u << i;
 	}
-	if (want_ak && (want_size != ak_size || memcmp(want_ak, ak, ak_size) != 0)) {
+	if (want_size != ak_size || memcmp(want_ak, ak, ak_size) != 0) {
 		r = pcr_die(EXIT_CHECK, "the quote is signed by another attestation key");
 		goto out;
 	}

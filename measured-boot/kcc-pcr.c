@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authenticode.h"
 #include "eventlog.h"
 #include "kcc-pcr.h"
 #include "pcrsig.h"
@@ -108,10 +109,38 @@ int tpm_exit(Tpm *t, int r)
 	return code;
 }
 
-/* --uki FILE or --direct-cmdline STRING, then phases up to --phase. */
+/* --uki FILE or --direct-cmdline STRING, then phases up to --phase; --pe FILE... the PE images
+ * the firmware loads (PCR 4). */
+#define PE_MAX 4
+#define FAILED_ATTEMPTS_DEFAULT 3
 typedef struct Target {
 	const char *uki, *cmdline, *value, *phase;
+	const char *pe[PE_MAX];
+	size_t n_pe;
+	unsigned failed_attempts;
 } Target;
+
+/* The Authenticode digests of the --pe images, in load order. */
+static int pe_digests(const Target *tg, uint8_t (*d)[32])
+{
+	char err[160];
+	size_t size;
+	char *pe;
+	int r;
+
+	for (size_t i = 0; i < tg->n_pe; i++) {
+		r = read_file_all(tg->pe[i], UKI_MAX, &pe, &size);
+		if (r < 0)
+			return pcr_die(EXIT_USAGE, "cannot read %s: %s", tg->pe[i], strerror(-r));
+		r = pe_authenticode((const uint8_t *)pe, size, PCR_BANK_SHA256, d[i], err,
+				    sizeof(err));
+		free(pe);
+		if (r < 0)
+			return pcr_die(EXIT_USAGE, "%s: %s", tg->pe[i],
+				       r == -EBADMSG ? err : strerror(-r));
+	}
+	return 0;
+}
 
 static int predict_value(const Target *tg, uint8_t value[32])
 {
@@ -167,6 +196,19 @@ static int target_option(int c, Target *tg)
 	case 'v':
 		tg->value = optarg;
 		return 0;
+	case 'e':
+		if (tg->n_pe == PE_MAX)
+			return pcr_die(EXIT_USAGE, "at most %d --pe images", PE_MAX), -1;
+		tg->pe[tg->n_pe++] = optarg;
+		return 0;
+	case 'f': {
+		char *end;
+		unsigned long n = strtoul(optarg, &end, 10);
+		if (*end || end == optarg || n > 8)
+			return pcr_die(EXIT_USAGE, "--failed-boot-attempts takes 0..8"), -1;
+		tg->failed_attempts = (unsigned)n;
+		return 0;
+	}
 	default:
 		return -1;
 	}
@@ -178,11 +220,13 @@ static int cmd_predict(int argc, char **argv)
 					      { "direct-cmdline", 1, NULL, 'c' },
 					      { "phase", 1, NULL, 'p' },
 					      { "json", 0, NULL, 'j' },
+					      { "pe", 1, NULL, 'e' },
+					      { "failed-boot-attempts", 1, NULL, 'f' },
 					      {} };
 	Target tg = { .phase = "enter-initrd" };
 	bool json = false;
-	uint8_t v[32];
-	char hex[65];
+	uint8_t v[32], d[PE_MAX][32], v4[32];
+	char hex[65], hex4[65];
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
@@ -196,6 +240,19 @@ static int cmd_predict(int argc, char **argv)
 	if (r)
 		return r;
 	hexify(v, 32, hex);
+	if (tg.n_pe) {
+		/* PCR 4 after exactly --failed-boot-attempts (default 0) empty boot options. */
+		r = pe_digests(&tg, d);
+		if (r)
+			return r;
+		if (firmware_pcr4((const uint8_t(*)[32])d, tg.n_pe, tg.failed_attempts, v4) < 0)
+			return pcr_die(EXIT_SYSTEM, "hashing failed");
+		hexify(v4, 32, hex4);
+		if (json)
+			printf("{\"pcr\":4,\"bank\":\"sha256\",\"value\":\"%s\"}\n", hex4);
+		else
+			printf("4:sha256=%s\n", hex4);
+	}
 	if (json)
 		printf("{\"pcr\":11,\"bank\":\"sha256\",\"phase\":\"%s\",\"value\":\"%s\"}\n",
 		       tg.phase, hex);
@@ -212,11 +269,14 @@ static int cmd_sign(int argc, char **argv)
 					      { "phase", 1, NULL, 'p' },
 					      { "private-key", 1, NULL, 'k' },
 					      { "public-key", 1, NULL, 'P' },
+					      { "pe", 1, NULL, 'e' },
+					      { "failed-boot-attempts", 1, NULL, 'f' },
 					      {} };
-	Target tg = { .phase = "enter-initrd" };
+	Target tg = { .phase = "enter-initrd", .failed_attempts = FAILED_ATTEMPTS_DEFAULT };
 	const char *key = NULL, *pub = NULL;
-	uint8_t v[32], pol[32] = { 0 }, fp[32], *der, *sig;
-	size_t der_size, sig_size;
+	uint8_t v[2][32], fp[32], *der, d[PE_MAX][32];
+	size_t der_size;
+	uint32_t mask = 1u << 11;
 	json_object *root;
 	int c, r;
 
@@ -229,25 +289,43 @@ static int cmd_sign(int argc, char **argv)
 			return EXIT_USAGE;
 	if (!key || !pub || optind != argc)
 		return pcr_die(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
-	r = predict_value(&tg, v);
+	r = predict_value(&tg, v[1]);
 	if (r)
 		return r;
+	if (tg.n_pe) {
+		mask |= 1u << 4;
+		r = pe_digests(&tg, d);
+		if (r)
+			return r;
+	}
 	r = read_pubkey(pub, &der, &der_size);
 	if (r)
 		return r;
 	pcr_key_fingerprint(der, der_size, fp);
 	free(der);
-	if (pcr_policy_pcr(pol, 1u << 11, (const uint8_t(*)[32])v) < 0)
-		return pcr_die(EXIT_SYSTEM, "hashing failed");
-	r = pcrsig_sign(key, pol, &sig, &sig_size);
-	if (r < 0)
-		return pcr_die(EXIT_USAGE, "cannot sign with %s: %s", key,
-			       r == -EPROTONOSUPPORT ? "not an RSA key" :
-			       r == -EBADMSG	     ? "not a PEM private key" :
-						       strerror(-r));
 	root = json_object_new_object();
-	pcrsig_add(root, 1u << 11, fp, pol, sig, sig_size);
-	free(sig);
+	/* With --pe: one entry per number of empty boot options the firmware may try first,
+	 * 0..--failed-boot-attempts; each approves PCR 4 and 11 together. */
+	for (unsigned k = 0; k <= (tg.n_pe ? tg.failed_attempts : 0); k++) {
+		uint8_t pol[32] = { 0 }, *sig;
+		size_t sig_size;
+
+		if (tg.n_pe &&
+		    firmware_pcr4((const uint8_t(*)[32])d, tg.n_pe, k, v[0]) < 0)
+			return pcr_die(EXIT_SYSTEM, "hashing failed");
+		if (pcr_policy_pcr(pol, mask, (const uint8_t(*)[32])(tg.n_pe ? v[0] : v[1])) < 0)
+			return pcr_die(EXIT_SYSTEM, "hashing failed");
+		r = pcrsig_sign(key, pol, &sig, &sig_size);
+		if (r < 0) {
+			json_object_put(root);
+			return pcr_die(EXIT_USAGE, "cannot sign with %s: %s", key,
+				       r == -EPROTONOSUPPORT ? "not an RSA key" :
+				       r == -EBADMSG	     ? "not a PEM private key" :
+							       strerror(-r));
+		}
+		pcrsig_add(root, mask, fp, pol, sig, sig_size);
+		free(sig);
+	}
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return 0;
@@ -282,22 +360,28 @@ static int cmd_read(int argc, char **argv)
 	return 0;
 }
 
+/* extend PCR STRING: every active bank with its hash of STRING; extend PCR --sha256 HEX: the
+ * SHA-256 bank alone with that digest (replaying a measurement someone else computed). */
 static int cmd_extend(int argc, char **argv)
 {
+	PcrDigests d = { .n = 1, .bank = { PCR_BANK_SHA256 } };
+	bool digest = argc == 4 && streq_p(argv[2], "--sha256");
 	unsigned long pcr;
-	PcrDigests d;
 	char *end;
 	Tpm *t;
 	int r;
 
-	if (argc != 3)
-		return pcr_die(EXIT_USAGE, "usage: kcc-pcr extend PCR STRING");
+	if (argc != 3 && !digest)
+		return pcr_die(EXIT_USAGE, "usage: kcc-pcr extend PCR (STRING | --sha256 HEX)");
 	errno = 0;
 	pcr = strtoul(argv[1], &end, 10);
 	if (errno || *end || end == argv[1] || pcr >= PCR_COUNT)
 		return pcr_die(EXIT_USAGE, "bad PCR index '%s'", argv[1]);
+	if (digest && unhexify(argv[3], d.d[0], 32) < 0)
+		return pcr_die(EXIT_USAGE, "--sha256 needs 64 hex digits");
 	t = tpm_or_die();
-	r = tpm_extend(t, (unsigned)pcr, argv[2], strlen(argv[2]), &d);
+	r = digest ? tpm_extend_digests(t, (unsigned)pcr, &d)
+		   : tpm_extend(t, (unsigned)pcr, argv[2], strlen(argv[2]), NULL);
 	if (r < 0)
 		return tpm_exit(t, r);
 	tpm_close(t);
@@ -390,15 +474,17 @@ static void usage(FILE *f)
 {
 	fputs("usage: kcc-pcr [--tcti CONF] COMMAND …\n"
 	      "  predict (--uki F | --direct-cmdline S) [--phase P] [--json]   expected PCR 11\n"
+	      "       [--pe F... [--failed-boot-attempts N]]   and PCR 4 after the PE images F\n"
 	      "  sign --private-key PEM --public-key PEM (--uki F | --direct-cmdline S | --value HEX)\n"
-	      "       [--phase P]                signed PCR 11 policy, systemd-measure's JSON\n"
+	      "       [--phase P] [--pe F... [--failed-boot-attempts N]]\n"
+	      "                                  signed PCR 11 (with --pe: PCR 4 and 11) policy\n"
 	      "  read [PCRS]                     SHA-256 PCR values as JSON\n"
-	      "  extend PCR STRING               extend every active bank\n"
+	      "  extend PCR (STRING | --sha256 HEX)  extend every active bank / the SHA-256 bank\n"
 	      "  log [--file F] [--no-tpm] [--json]  print and replay the event log, compare with TPM\n"
-	      "  seal --public-key PEM [--literal-pcrs L] < SECRET > SEALED.json\n"
-	      "  unseal --public-key PEM --signature JSON < SEALED.json > SECRET\n"
+	      "  seal --public-key PEM [--signed-pcrs 11|4,11] [--literal-pcrs L] < SECRET > SEALED\n"
+	      "  unseal --public-key PEM --signature JSON [--any-entry] < SEALED.json > SECRET\n"
 	      "  quote --nonce HEX [--pcrs L]    signed quote as JSON\n"
-	      "  verify-quote --nonce HEX [--ak PEM] < QUOTE.json\n",
+	      "  verify-quote --nonce HEX --ak PEM < QUOTE.json   (no --ak: exit 100)\n",
 	      f);
 }
 

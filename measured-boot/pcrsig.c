@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json-get.h"
 #include "pcr.h"
 #include "pcrsig.h"
 
@@ -91,13 +92,14 @@ int pcrsig_add(json_object *root, uint32_t mask, const uint8_t fp[32], const uin
 	return 0;
 }
 
+/* The entry's PCR mask; 0 for an empty, out-of-range or mistyped list. */
 static uint32_t entry_mask(json_object *pcrs)
 {
 	uint32_t m = 0;
 
 	for (size_t i = 0; i < json_object_array_length(pcrs); i++) {
-		int v = json_object_get_int(json_object_array_get_idx(pcrs, i));
-		if (v < 0 || v >= PCR_COUNT)
+		int v;
+		if (json_array_int(pcrs, i, &v) < 0 || v < 0 || v >= PCR_COUNT)
 			return 0;
 		m |= 1u << v;
 	}
@@ -119,33 +121,35 @@ static int find_entry(const char *json, uint32_t mask, const uint8_t *fp, const 
 		hexify(fp, 32, fph);
 	if (pol)
 		hexify(pol, 32, polh);
-	if (!json_object_object_get_ex(root, "sha256", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
+	arr = json_get(root, "sha256", json_type_array);
+	if (!arr) {
 		r = -EBADMSG;
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *e = json_object_array_get_idx(arr, i), *jp, *jf, *jo, *js;
+		json_object *e = json_object_array_get_idx(arr, i), *jp;
+		const char *jo, *js, *jf;
+		bool has_fp = e && json_object_is_type(e, json_type_object) &&
+			      json_object_object_get_ex(e, "pkfp", NULL);
 
-		if (!json_object_object_get_ex(e, "pcrs", &jp) ||
-		    !json_object_is_type(jp, json_type_array) ||
-		    !json_object_object_get_ex(e, "pol", &jo) ||
-		    !json_object_object_get_ex(e, "sig", &js)) {
+		jp = json_get(e, "pcrs", json_type_array);
+		jo = json_get_str(e, "pol");
+		js = json_get_str(e, "sig");
+		jf = json_get_str(e, "pkfp");
+		if (!jp || !jo || !js || (has_fp && !jf)) {
 			r = -EBADMSG;
 			goto out;
 		}
-		if (entry_mask(jp) != mask ||
-		    (pol && strcasecmp(json_object_get_string(jo), polh) != 0))
+		if (entry_mask(jp) != mask || (pol && strcasecmp(jo, polh) != 0))
 			continue;
 		/* When present, the key fingerprint must match. */
-		if (fp && json_object_object_get_ex(e, "pkfp", &jf) &&
-		    strcasecmp(json_object_get_string(jf), fph) != 0)
+		if (fp && jf && strcasecmp(jf, fph) != 0)
 			continue;
-		if (ret_pol && unhexify(json_object_get_string(jo), ret_pol, 32) < 0) {
+		if (ret_pol && unhexify(jo, ret_pol, 32) < 0) {
 			r = -EBADMSG;
 			goto out;
 		}
-		r = b64_decode(json_object_get_string(js), sig, sig_size);
+		r = b64_decode(js, sig, sig_size);
 		goto out;
 	}
 out:

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-get.h"
 #include "pcrsig.h"
 #include "sealed.h"
 #include "tpm-internal.h"
@@ -58,11 +59,9 @@ int sealed_to_json(const Sealed *s, json_object *obj)
 
 static int get_hex(json_object *obj, const char *key, uint8_t *out, size_t n)
 {
-	json_object *v;
+	const char *v = json_get_str(obj, key);
 
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return -EBADMSG;
-	return unhexify(json_object_get_string(v), out, n) < 0 ? -EBADMSG : 0;
+	return v && unhexify(v, out, n) >= 0 ? 0 : -EBADMSG;
 }
 
 int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
@@ -74,10 +73,9 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 #define BAD(what) (snprintf(err, err_size, "%s", what), sealed_done(s), -EBADMSG)
 	if (!json_object_is_type(obj, json_type_object))
 		return BAD("not a JSON object");
-	if (!json_object_object_get_ex(obj, "kcc-blob", &v) ||
-	    !json_object_is_type(v, json_type_string))
+	b64 = json_get_str(obj, "kcc-blob");
+	if (!b64)
 		return BAD("no kcc-blob");
-	b64 = json_object_get_string(v);
 	if (strlen(b64) > 8192 || b64_decode(b64, &s->blob, &s->blob_size) < 0)
 		return BAD("kcc-blob is not base64");
 	if (get_hex(obj, "kcc-srk", s->srk_name, TPM_NAME_SIZE) < 0)
@@ -86,28 +84,28 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 		return BAD("kcc-pkfp missing or malformed");
 	if (get_hex(obj, "kcc-policy", s->policy, 32) < 0)
 		return BAD("kcc-policy missing or malformed");
-	if (!json_object_object_get_ex(obj, "kcc-signed-pcrs", &v) ||
-	    !json_object_is_type(v, json_type_array))
+	v = json_get(obj, "kcc-signed-pcrs", json_type_array);
+	if (!v)
 		return BAD("kcc-signed-pcrs missing");
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
-		int p = json_object_get_int(json_object_array_get_idx(v, i));
-		if (p < 0 || p >= PCR_COUNT)
+		int p;
+		if (json_array_int(v, i, &p) < 0 || p < 0 || p >= PCR_COUNT)
 			return BAD("kcc-signed-pcrs out of range");
 		s->signed_mask |= 1u << p;
 	}
-	if (s->signed_mask != SEALED_SIGNED_PCRS)
-		return BAD("kcc-signed-pcrs must be [11]");
-	if (!json_object_object_get_ex(obj, "kcc-literal", &lit) ||
-	    !json_object_is_type(lit, json_type_object))
+	if (s->signed_mask != SEALED_SIGNED_UKI && s->signed_mask != SEALED_SIGNED_DIRECT)
+		return BAD("kcc-signed-pcrs must be [4,11] or [11]");
+	lit = json_get(obj, "kcc-literal", json_type_object);
+	if (!lit)
 		return BAD("kcc-literal missing");
 	json_object_object_foreach(lit, key, val)
 	{
+		const char *hex = json_str(val);
 		char *end;
 		long p = strtol(key, &end, 10);
 
-		if (*end || end == key || p < 0 || p >= PCR_COUNT ||
-		    !json_object_is_type(val, json_type_string) ||
-		    unhexify(json_object_get_string(val), s->literal_values[p], 32) < 0)
+		if (*end || end == key || p < 0 || p >= PCR_COUNT || !hex ||
+		    (s->signed_mask & (1u << p)) || unhexify(hex, s->literal_values[p], 32) < 0)
 			return BAD("kcc-literal has a bad entry");
 		s->literal_mask |= 1u << p;
 	}
@@ -124,15 +122,17 @@ static void policy_from(const Sealed *s, const uint8_t *der, size_t der_size, Tp
 	memcpy(p->literal_values, s->literal_values, sizeof(p->literal_values));
 }
 
-int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t extra_literal,
-		  const void *secret, size_t size, Sealed *out)
+int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t signed_mask,
+		  uint32_t extra_literal, const void *secret, size_t size, Sealed *out)
 {
 	TpmPolicy p;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	out->signed_mask = SEALED_SIGNED_PCRS;
-	out->literal_mask = SEALED_ZERO_PCRS | (extra_literal & ~SEALED_SIGNED_PCRS);
+	if (signed_mask != SEALED_SIGNED_UKI && signed_mask != SEALED_SIGNED_DIRECT)
+		return tpm_failf(t, EINVAL, "the signed PCRs must be 4+11 or 11");
+	out->signed_mask = signed_mask;
+	out->literal_mask = SEALED_ZERO_PCRS | (extra_literal & ~signed_mask);
 	for (unsigned i = 0; i < PCR_COUNT; i++)
 		if ((out->literal_mask & (1u << i)) && i != 15) {
 			uint8_t v[PCR_DIGEST_MAX];
@@ -187,30 +187,41 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 		const char *sig_json, void *out, size_t *out_size)
 {
 	uint8_t fp[32], value[PCR_DIGEST_MAX], pol[32] = { 0 };
-	_Alignas(8) uint8_t values[1][32];
+	_Alignas(8) uint8_t values[PCR_COUNT][32];
+	char hex[65], have[200] = "";
 	uint8_t *sig = NULL;
-	size_t sig_size;
-	char hex[65];
+	size_t sig_size, n = 0;
 	int r;
 
 	r = check_key(t, s, key_der, key_der_size, fp);
 	if (r < 0)
 		return r;
-	/* The policy the signature must approve: PolicyPCR over the current PCR 11. */
-	r = tpm_pcr_read(t, PCR_BANK_SHA256, 11, value);
-	if (r < 0)
-		return r;
-	memcpy(values[0], value, 32);
+	/* The policy the signature must approve: PolicyPCR over the current signed PCRs. */
+	for (unsigned i = PCR_COUNT; i-- > 0;)
+		if (s->signed_mask & (1u << i)) {
+			size_t len = strlen(have);
+			r = tpm_pcr_read(t, PCR_BANK_SHA256, i, value);
+			if (r < 0)
+				return r;
+			hexify(value, 32, hex);
+			snprintf(have + len, sizeof(have) - len, "%sPCR %u (%s)",
+				 len ? " with " : "", i, hex);
+		}
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		if (s->signed_mask & (1u << i)) {
+			r = tpm_pcr_read(t, PCR_BANK_SHA256, i, value);
+			if (r < 0)
+				return r;
+			memcpy(values[n++], value, 32);
+		}
 	r = pcr_policy_pcr(pol, s->signed_mask, (const uint8_t(*)[32])values);
 	if (r < 0)
 		return r;
 	r = pcrsig_find(sig_json, s->signed_mask, fp, pol, &sig, &sig_size);
 	if (r == -EBADMSG)
 		return tpm_failf(t, EBADMSG, "the PCR signature JSON is malformed");
-	if (r < 0) {
-		hexify(value, 32, hex);
-		return tpm_failf(t, ENOENT, "no signature approves the current PCR 11 (%s)", hex);
-	}
+	if (r < 0)
+		return tpm_failf(t, ENOENT, "no signature approves the current %s", have);
 	r = sealed_open_approved(t, s, key_der, key_der_size, pol, sig, sig_size, out, out_size);
 	free(sig);
 	return r;

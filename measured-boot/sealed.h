@@ -5,7 +5,8 @@
  *   "kcc-srk"     name of the storage key it was sealed under (checked before every unseal)
  *   "kcc-pkfp"    SHA-256 of the PCR signing key (the image's key must be this one)
  *   "kcc-policy"  the sealed object's policy digest
- *   "kcc-signed-pcrs"  [11]: PCRs approved by a signature
+ *   "kcc-signed-pcrs"  [4,11] (UKI boots) or [11] (direct kernel boots): PCRs approved by a
+ *                      signature
  *   "kcc-literal" {"15": "<sha256 value>", …}: PCRs bound by value */
 #pragma once
 
@@ -13,7 +14,12 @@
 
 #include "tpm.h"
 
-#define SEALED_SIGNED_PCRS (1u << 11)
+/* The PCRs a signature approves. A UKI's policy also covers PCR 4, which the firmware extends with
+ * every PE image it loads before any of them runs: replaying PCR 11 from user space after
+ * booting another kernel leaves PCR 4 with that kernel's digest. Direct kernel boots have no
+ * firmware measurement of the kernel and sign PCR 11 alone, with another key. */
+#define SEALED_SIGNED_UKI ((1u << 4) | (1u << 11))
+#define SEALED_SIGNED_DIRECT (1u << 11)
 #define SEALED_ZERO_PCRS (1u << 15)
 
 typedef struct Sealed {
@@ -32,11 +38,13 @@ int sealed_to_json(const Sealed *s, json_object *obj);
 /* -EBADMSG with the reason in err for a missing or malformed field. */
 int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size);
 
-/* Seals secret under PolicyAuthorize(key) over PCR 11 plus PCR 15 = zeros plus the current values
- * of extra_literal (configurable, empty by default). key_der: the PCR signing key. */
-int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t extra_literal,
-		  const void *secret, size_t size, Sealed *out);
-/* Finds the signature in sig_json that approves the current PCR 11 for key_der, and unseals.
+/* Seals secret under PolicyAuthorize(key) (whose signatures approve signed_mask, one of
+ * SEALED_SIGNED_*) plus PCR 15 = zeros plus the current values of extra_literal (configurable,
+ * empty by default). key_der: the PCR signing key. */
+int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t signed_mask,
+		  uint32_t extra_literal, const void *secret, size_t size, Sealed *out);
+/* Finds the signature in sig_json that approves the current values of the signed PCRs for
+ * key_der, and unseals.
  * -ENOKEY: key_der is not the key the secret was sealed to; -ENOENT: no signature approves the
  * current PCR values; otherwise tpm_unseal()'s errors. The reason is in tpm_error(t). */
 int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "unit.h"
 
+#include "authenticode.h"
 #include "eventlog.h"
 #include "pcrsig.h"
 #include "sealed.h"
@@ -174,6 +176,186 @@ static void test_eventlog_malformed(void **state)
 	assert_true(eventlog_replay("/nonexistent/log", &rp, NULL, err, sizeof(err)) < 0);
 }
 
+/* Every member a parser reads, given as JSON null, a number, an object or an array where a string,
+ * number or array belongs: refused with -EBADMSG, never dereferenced (json-c returns NULL for the
+ * string of a null). One case per member and wrong type. */
+#define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
+static const char *const wrong_types[] = { "null", "1", "{}", "[]", "\"x\"", "true", "1.5" };
+
+static char *with(const char *tmpl, const char *value)
+{
+	char *out;
+
+	assert_true(asprintf(&out, tmpl, value) > 0);
+	return out;
+}
+
+static void test_json_wrong_types_token(void **state)
+{
+	static const char *const tmpls[] = {
+		"{\"kcc-blob\":%s,\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
+		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":%s,\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
+		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":%s,\"kcc-policy\":\"" Z64
+		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
+		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":%s"
+		",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
+		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"\",\"kcc-signed-pcrs\":%s,\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
+		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"\",\"kcc-signed-pcrs\":[%s],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
+		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":%s}",
+		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":%s}}",
+	};
+	char err[128];
+	Sealed s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tmpls) / sizeof(*tmpls); i++)
+		for (size_t j = 0; j < sizeof(wrong_types) / sizeof(*wrong_types); j++) {
+			char *text = with(tmpls[i], wrong_types[j]);
+			json_object *o = json_tokener_parse(text);
+
+			assert_non_null(o);
+			/* "x" is the right type for strings (but not hex or base64), 11 for the list */
+			assert_int_equal(sealed_from_json(o, &s, err, sizeof(err)), -EBADMSG);
+			json_object_put(o);
+			free(text);
+		}
+}
+
+static void test_json_wrong_types_pcrsig(void **state)
+{
+	static const char *const tmpls[] = {
+		"{\"sha256\":[{\"pcrs\":[11],\"pkfp\":\"" Z64 "\",\"pol\":%s,\"sig\":\"AAAA\"}]}",
+		"{\"sha256\":[{\"pcrs\":[11],\"pkfp\":\"" Z64 "\",\"pol\":\"" Z64 "\",\"sig\":%s}]}",
+		"{\"sha256\":[{\"pcrs\":[11],\"pkfp\":%s,\"pol\":\"" Z64 "\",\"sig\":\"AAAA\"}]}",
+		"{\"sha256\":[{\"pcrs\":%s,\"pkfp\":\"" Z64 "\",\"pol\":\"" Z64 "\",\"sig\":\"AAAA\"}]}",
+		"{\"sha256\":[{\"pcrs\":[%s],\"pkfp\":\"" Z64 "\",\"pol\":\"" Z64 "\",\"sig\":\"AAAA\"}]}",
+		"{\"sha256\":[%s]}",
+		"{\"sha256\":%s}",
+	};
+	uint8_t fp[32] = { 0 }, pol[32] = { 0 }, *sig;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tmpls) / sizeof(*tmpls); i++)
+		for (size_t j = 0; j < sizeof(wrong_types) / sizeof(*wrong_types); j++) {
+			char *text = with(tmpls[i], wrong_types[j]);
+			int r = pcrsig_find(text, 1u << 11, fp, pol, &sig, &n);
+
+			/* a string where a string belongs may be a valid lookup that matches nothing
+			 * or refuses as malformed; anything else is malformed */
+			if (r == 0)
+				free(sig);
+			assert_true(r == -EBADMSG || r == -ENOENT);
+			if (strcmp(wrong_types[j], "\"x\"") != 0 && i < 3)
+				assert_int_equal(r, -EBADMSG);
+			r = pcrsig_first(text, 1u << 11, pol, &sig, &n);
+			if (r == 0)
+				free(sig);
+			assert_true(r == -EBADMSG || r == -ENOENT || (r == 0 && i == 2));
+			free(text);
+		}
+}
+
+static void test_json_wrong_types_eventlog(void **state)
+{
+	static const char *const tmpls[] = {
+		"{\"pcr\":%s,\"digests\":[],\"content_type\":\"x\",\"content\":{}}",
+		"{\"pcr\":11,\"digests\":%s,\"content_type\":\"x\",\"content\":{}}",
+		"{\"pcr\":11,\"digests\":[],\"content_type\":%s,\"content\":{}}",
+		"{\"pcr\":11,\"digests\":[],\"content_type\":\"x\",\"content\":%s}",
+		"{\"pcr\":11,\"digests\":[],\"content_type\":\"kcc\",\"content\":{\"eventType\":%s}}",
+		"{\"pcr\":11,\"digests\":[],\"content_type\":\"kcc\",\"content\":{\"string\":%s}}",
+		"{\"pcr\":11,\"digests\":[%s],\"content_type\":\"x\",\"content\":{}}",
+		"{\"pcr\":11,\"digests\":[{\"hashAlg\":%s,\"digest\":\"" Z64 "\"}],\"content_type\":\"x\",\"content\":{}}",
+		"{\"pcr\":11,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":%s}],\"content_type\":\"x\",\"content\":{}}",
+	};
+	char path[] = "/tmp/kcc-test-log-XXXXXX", err[128];
+	EventlogReplay rp;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(tmpls) / sizeof(*tmpls); i++)
+		for (size_t j = 0; j < sizeof(wrong_types) / sizeof(*wrong_types); j++) {
+			char *text = with(tmpls[i], wrong_types[j]);
+			FILE *f = fopen(path, "we");
+			const char *w = wrong_types[j];
+			/* the cases where the value is of the right type after all */
+			bool string_ok = (strcmp(w, "\"x\"") == 0 && (i == 2 || i == 4 || i == 5)) ||
+					 (strcmp(w, "1") == 0 && i == 0) ||
+					 (strcmp(w, "[]") == 0 && i == 1) ||
+					 (strcmp(w, "{}") == 0 && i == 3);
+
+			assert_non_null(f);
+			fprintf(f, "\x1e%s\n", text);
+			fclose(f);
+			int r = eventlog_replay(path, &rp, NULL, err, sizeof(err));
+			if (r != (string_ok ? 0 : -EBADMSG))
+				fail_msg("case %zu with %s: %d", i, wrong_types[j], r);
+			free(text);
+		}
+	unlink(path);
+}
+
+/* PCR 4 as the firmware leaves it: the events OVMF logs, in order, replayed by hand. */
+static void test_firmware_pcr4(void **state)
+{
+	static const char calling[] = "Calling EFI Application from Boot Option",
+			  returning[] = "Returning from EFI Application from Boot Option";
+	uint8_t img[2][32] = { { 1 }, { 2 } }, want[32] = { 0 }, d[32], got[32];
+
+	(void)state;
+	pcr_hash(PCR_BANK_SHA256, calling, strlen(calling), d);
+	pcr_extend_value(PCR_BANK_SHA256, want, d);
+	pcr_hash(PCR_BANK_SHA256, "\0\0\0\0", 4, d);
+	pcr_extend_value(PCR_BANK_SHA256, want, d);
+	pcr_hash(PCR_BANK_SHA256, returning, strlen(returning), d);
+	pcr_extend_value(PCR_BANK_SHA256, want, d);
+	pcr_hash(PCR_BANK_SHA256, calling, strlen(calling), d);
+	pcr_extend_value(PCR_BANK_SHA256, want, d);
+	pcr_extend_value(PCR_BANK_SHA256, want, img[0]);
+	pcr_extend_value(PCR_BANK_SHA256, want, img[1]);
+	assert_int_equal(firmware_pcr4((const uint8_t(*)[32])img, 2, 1, got), 0);
+	assert_memory_equal(got, want, 32);
+	assert_int_equal(firmware_pcr4((const uint8_t(*)[32])img, 2, 0, got), 0);
+	assert_memory_not_equal(got, want, 32);
+}
+
+/* Not PE, truncated headers, a section past the end: refused with a reason. */
+static void test_authenticode_rejects(void **state)
+{
+	uint8_t pe[512] = { 'M', 'Z' }, d[32];
+	char err[128];
+
+	(void)state;
+	assert_int_equal(pe_authenticode((const uint8_t *)"hello", 5, PCR_BANK_SHA256, d, err,
+					 sizeof(err)),
+			 -EBADMSG);
+	pe[0x3c] = 0x40;
+	memcpy(pe + 0x40, "PE\0\0", 4);
+	assert_int_equal(pe_authenticode(pe, sizeof(pe), PCR_BANK_SHA256, d, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "magic"));
+	pe[0x40 + 24] = 0x0b;
+	pe[0x40 + 25] = 0x02;
+	pe[0x40 + 20] = 0xf0; /* optional header size */
+	pe[0x40 + 6] = 1;     /* one section ... */
+	pe[0x40 + 24 + 60] = 0x00;
+	pe[0x40 + 24 + 61] = 0x02; /* SizeOfHeaders 512 */
+	pe[0x40 + 24 + 0xf0 + 16] = 0xff; /* ... whose raw data runs past the end */
+	pe[0x40 + 24 + 0xf0 + 17] = 0xff;
+	assert_int_equal(pe_authenticode(pe, sizeof(pe), PCR_BANK_SHA256, d, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "past the end"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +365,11 @@ int main(void)
 		cmocka_unit_test(test_sealed_json_rejects_bad_tokens),
 		cmocka_unit_test(test_pcrsig_lookup),
 		cmocka_unit_test(test_eventlog_malformed),
+		cmocka_unit_test(test_json_wrong_types_token),
+		cmocka_unit_test(test_json_wrong_types_pcrsig),
+		cmocka_unit_test(test_json_wrong_types_eventlog),
+		cmocka_unit_test(test_firmware_pcr4),
+		cmocka_unit_test(test_authenticode_rejects),
 	};
 	return cmocka_run_group_tests_name("pcr", tests, NULL, NULL);
 }

@@ -132,7 +132,9 @@ static char *sign_current(Tpm *t)
 
 static void seal(Tpm *t, Sealed *s)
 {
-	assert_int_equal(sealed_create(t, key_der, key_der_size, 0, secret, sizeof(secret), s), 0);
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, 0, secret,
+				       sizeof(secret), s),
+			 0);
 	assert_int_equal(s->literal_mask, 1u << 15);
 }
 
@@ -242,7 +244,8 @@ static void test_extra_literal_pcr(void **state)
 	Sealed s;
 
 	(void)state;
-	assert_int_equal(sealed_create(t, key_der, key_der_size, 1u << 16, secret, sizeof(secret), &s),
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, 1u << 16, secret,
+				       sizeof(secret), &s),
 			 0);
 	assert_int_equal(s.literal_mask, (1u << 15) | (1u << 16));
 	sig = sign_current(t);
@@ -324,6 +327,64 @@ static void test_lockout_does_not_lock_the_disk(void **state)
 	assert_non_null(strstr(tpm_error(t), "dictionary-attack lockout"));
 	assert_int_equal(unseal(t, &s, sig), 0);
 	free(sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
+/* The signature JSON approving the current PCR 4 and 11 together, as the builder signs UKIs. */
+static char *sign_current_uki(Tpm *t)
+{
+	uint8_t v[PCR_DIGEST_MAX], vals[2][32], pol[32] = { 0 }, fp[32], *sig;
+	size_t sig_size;
+	json_object *root = json_object_new_object();
+	char *out;
+
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 4, v), 0);
+	memcpy(vals[0], v, 32);
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	memcpy(vals[1], v, 32);
+	assert_int_equal(pcr_policy_pcr(pol, SEALED_SIGNED_UKI, (const uint8_t(*)[32])vals), 0);
+	assert_int_equal(pcr_key_fingerprint(key_der, key_der_size, fp), 0);
+	assert_int_equal(pcrsig_sign(keypath, pol, &sig, &sig_size), 0);
+	assert_int_equal(pcrsig_add(root, SEALED_SIGNED_UKI, fp, pol, sig, sig_size), 0);
+	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+	free(sig);
+	return out;
+}
+
+/* PCR 11 replayed from zero after another kernel booted: PCR 11 is right, PCR 4 (the firmware's
+ * digest of what it loaded) is not. A UKI's policy approves PCR 4 and 11 together, so the image's
+ * own signature no longer approves, and forcing it on the TPM is refused by the TPM. A signature
+ * of PCR 11 alone (what the builder made before) is not looked up for a UKI token. */
+static void test_pcr4_refuses_replayed_pcr11(void **state)
+{
+	uint8_t pol[32], out[64], *raw;
+	size_t raw_size, n = sizeof(out);
+	Tpm *t = open_tpm();
+	char *sig, *sig11;
+	Sealed s;
+
+	(void)state;
+	assert_int_equal(tpm_extend(t, 4, "our UKI", 7, NULL), 0);
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_UKI, 0, secret,
+				       sizeof(secret), &s),
+			 0);
+	sig = sign_current_uki(t);
+	sig11 = sign_current(t);
+	assert_int_equal(unseal(t, &s, sig), 0);
+	assert_int_equal(unseal(t, &s, sig11), -ENOENT);
+	/* The next boot ran another loader first: PCR 4 differs, PCR 11 is replayed as it was. */
+	assert_int_equal(tpm_extend(t, 4, "another kernel", 14, NULL), 0);
+	assert_int_equal(unseal(t, &s, sig), -ENOENT);
+	assert_non_null(strstr(tpm_error(t), "no signature approves the current PCR 11"));
+	assert_non_null(strstr(tpm_error(t), "PCR 4"));
+	assert_int_equal(pcrsig_first(sig, SEALED_SIGNED_UKI, pol, &raw, &raw_size), 0);
+	assert_int_equal(sealed_open_approved(t, &s, key_der, key_der_size, pol, raw, raw_size, out, &n),
+			 -EPERM);
+	free(raw);
+	free(sig);
+	free(sig11);
 	sealed_done(&s);
 	tpm_close(t);
 }
@@ -484,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_key_and_tampered_signature),
 		cmocka_unit_test(test_extra_literal_pcr),
 		cmocka_unit_test(test_lockout_does_not_lock_the_disk),
+		cmocka_unit_test(test_pcr4_refuses_replayed_pcr11),
 		cmocka_unit_test(test_pcr15_breaks_unseal),
 		cmocka_unit_test(test_eventlog_replays_to_tpm),
 		cmocka_unit_test(test_quote),

@@ -18,7 +18,7 @@ $(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image
 $(UNIT)/test-kubelet: UNIT_LIBS := -ljson-c -lcrypto
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
-$(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c
+$(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c measured-boot/authenticode.c
 $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 	@mkdir -p $(UNIT)
 	$(CC) $(UNIT_CFLAGS) -Imeasured-boot -Ikubelet $(shell pkg-config --cflags $(TPM_PKGS)) -o $@ \
