@@ -327,13 +327,13 @@ manifest() {
 }
 
 echo "build: kcc-node $variant image into $out (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
+step keys pcr_keys
 step fetch fetch
 step unpack unpack
 step kconfig kconfig
 step rootfs rootfs
 step erofs erofs
 step verity verity
-step keys pcr_keys
 step cmdline cmdline
 step initramfs initramfs
 step uki uki

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tss2/tss2_mu.h>
+#include <tss2/tss2_sys.h>
 
 #include "tpm-internal.h"
 
@@ -298,6 +299,20 @@ out:
 	return r;
 }
 
+/* ESAPI decrypts an encrypted response parameter in place, in the SAPI context's response buffer,
+ * before it unmarshals it: after Unseal the plaintext secret sits there until a later response
+ * happens to overwrite it. Wipe the parameter area of the last response. */
+static void wipe_response(Tpm *t)
+{
+	TSS2_SYS_CONTEXT *sys = NULL;
+	const uint8_t *rp = NULL;
+	size_t n = 0;
+
+	if (Esys_GetSysContext(t->esys, &sys) == TSS2_RC_SUCCESS && sys &&
+	    Tss2_Sys_GetRpBuffer(sys, &n, &rp) == TSS2_RC_SUCCESS && rp && n)
+		explicit_bzero((void *)rp, n);
+}
+
 static int blob_parse(Tpm *t, const uint8_t *blob, size_t size, TPM2B_PRIVATE *priv,
 		      TPM2B_PUBLIC *pub)
 {
@@ -370,6 +385,7 @@ int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *
 		goto out;
 	}
 	rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &data);
+	wipe_response(t);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = tpm_fail(t, "the TPM refused to unseal the key", rc);
 		goto out;

@@ -129,3 +129,19 @@ load helper
 	run grep -cE '^build: (fetch|unpack|kconfig|rootfs|erofs|verity|initramfs|cmdline|uki|disk|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
 	[ "$output" -eq 11 ]
 }
+
+@test "image: the builder refuses to sign a test image with a production PCR key" {
+	k=$BATS_TEST_TMPDIR/keys
+	cp -a "$TOP/build/keys" "$k"
+	for s in private public; do cp "$k/tpm2-pcr-$s-key.pem" "$k/tpm2-pcr-test-$s-key.pem"; done
+	run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/out" --keys "$k"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"refusing to sign a test image with the production PCR key tpm2-pcr "* ]]
+	# the direct-boot key as well
+	cp -a "$TOP/build/keys/tpm2-pcr-test-"* "$k/"
+	for s in private public; do cp "$k/tpm2-pcr-direct-$s-key.pem" "$k/tpm2-pcr-direct-test-$s-key.pem"; done
+	run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/out" --keys "$k"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"refusing to sign a test image with the production PCR key tpm2-pcr-direct "* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out/kcc-node.efi" ]
+}

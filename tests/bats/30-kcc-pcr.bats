@@ -60,14 +60,38 @@ sections() {
 	[ "$ours" = "$theirs" ]
 }
 
-@test "kcc-pcr: the image carries the UKI's signed policy and the prediction the builder signed" {
-	want=$("$PCR" predict --uki "$TEST_IMAGE/kcc-node.efi" --json | jq -r .value)
-	objcopy -O binary --only-section=.pcrsig "$TEST_IMAGE/kcc-node.efi" "$S/pcrsig"
-	cmp "$S/pcrsig" "$TEST_IMAGE/tpm2-pcr-signature.json"
-	# The signed policy is PolicyPCR(11 = predicted value): sign the same value ourselves.
-	pol=$("$PCR" sign --value "$want" --private-key "$S/k.pem" --public-key "$S/k.pub" | jq -r '.sha256[0].pol')
-	[ "$(jq -r '.sha256[0].pol' "$S/pcrsig")" = "$pol" ]
-	cmp "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-public-key.pem"
+@test "kcc-pcr: the UKI carries no policy of its own; the ESP's signed policy approves PCR 4 and 11 as the firmware and stub leave them" {
+	# No .pcrsig in the UKI: PCR 4 holds the UKI's own digest, so its signature lives on the ESP.
+	! objdump -h "$TEST_IMAGE/kcc-node.efi" | grep -q '\.pcrsig'
+	jq -e '[.sha256[].pcrs] | all(. == [4,11])' "$TEST_IMAGE/tpm2-pcr-signature.json"
+	[ "$(jq '.sha256 | length' "$TEST_IMAGE/tpm2-pcr-signature.json")" -eq 4 ]
+	# The policies do not depend on the key: signing the same prediction with ours gives them.
+	"$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/kcc-node.efi" --private-key "$S/k.pem" \
+		--public-key "$S/k.pub" >"$S/ours.json"
+	[ "$(jq -c '[.sha256[].pol]' "$S/ours.json")" = "$(jq -c '[.sha256[].pol]' "$TEST_IMAGE/tpm2-pcr-signature.json")" ]
+	# A test image carries the test key, never the production one.
+	cmp "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-test-public-key.pem"
+	! cmp -s "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-public-key.pem"
+}
+
+@test "kcc-pcr predict --pe: PCR 4 from the Authenticode digest osslsigncode computes, after OVMF's boot-manager events" {
+	ext() { printf '%s%s' "$1" "$2" | xxd -r -p | sha256sum | cut -d' ' -f1; }
+	h() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+	auth=$(osslsigncode verify -in "$TEST_IMAGE/kcc-node.efi" 2>/dev/null |
+		sed -n 's/^Calculated message digest *: *\([0-9A-F]*\).*/\1/p' | tr A-F a-f)
+	[ ${#auth} -eq 64 ]
+	v=$(printf '%064d' 0)
+	v=$(ext "$v" "$(h 'Calling EFI Application from Boot Option')")
+	v=$(ext "$v" "$(printf '\0\0\0\0' | sha256sum | cut -d' ' -f1)")
+	v=$(ext "$v" "$(h 'Returning from EFI Application from Boot Option')")
+	v=$(ext "$v" "$(h 'Calling EFI Application from Boot Option')")
+	v=$(ext "$v" "$auth")
+	run "$PCR" predict --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/kcc-node.efi" --failed-boot-attempts 1
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "4:sha256=$v" ]
+	run "$PCR" predict --uki "$TEST_IMAGE/kcc-node.efi" --pe "$S/k.pub"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"not a PE image"* ]]
 }
 
 @test "kcc-pcr seal/unseal: the secret comes back while PCR 11 matches, not after an extend" {
@@ -110,22 +134,28 @@ sections() {
 	[[ "$output" == *"line 1: not JSON"* ]]
 }
 
-@test "kcc-pcr quote: verify-quote accepts the node's quote and refuses a replay or a forged value" {
+@test "kcc-pcr quote: verify-quote accepts the node's quote with the pinned key and refuses a replay, a forged value, another key, or no --ak" {
 	"$PCR" quote --nonce 00112233445566778899 --pcrs 11,15 >"$S/q.json"
-	run "$PCR" verify-quote --nonce 00112233445566778899 <"$S/q.json"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"quote verified"* ]]
-	run "$PCR" verify-quote --nonce 00112233445566778800 <"$S/q.json"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"another nonce"* ]]
-	jq '.pcrs."15" = "1111111111111111111111111111111111111111111111111111111111111111"' "$S/q.json" >"$S/forged.json"
-	run "$PCR" verify-quote --nonce 00112233445566778899 <"$S/forged.json"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"does not match the PCR values"* ]]
-	# The verifier pins the node's attestation key.
 	jq -r .ak "$S/q.json" | base64 -d | openssl pkey -pubin -inform DER -out "$S/ak.pem"
 	run "$PCR" verify-quote --nonce 00112233445566778899 --ak "$S/ak.pem" <"$S/q.json"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"quote verified"* ]]
+	# The key inside a quote proves nothing: without --ak the verifier is refused (usage, 100).
+	run "$PCR" verify-quote --nonce 00112233445566778899 <"$S/q.json"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"verify-quote needs --ak PEM"* ]]
+	[[ "$output" != *"verified"* ]]
+	run "$PCR" verify-quote --nonce 00112233445566778800 --ak "$S/ak.pem" <"$S/q.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"another nonce"* ]]
+	jq '.pcrs."15" = "1111111111111111111111111111111111111111111111111111111111111111"' "$S/q.json" >"$S/forged.json"
+	run "$PCR" verify-quote --nonce 00112233445566778899 --ak "$S/ak.pem" <"$S/forged.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not match the PCR values"* ]]
+	jq '.pcrs."15" = null' "$S/q.json" >"$S/null.json"
+	run "$PCR" verify-quote --nonce 00112233445566778899 --ak "$S/ak.pem" <"$S/null.json"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"PCR 15's value is not SHA-256 hex"* ]]
 	openssl pkey -in "$S/ec.pem" -pubout -out "$S/other-ak.pem"
 	run "$PCR" verify-quote --nonce 00112233445566778899 --ak "$S/other-ak.pem" <"$S/q.json"
 	[ "$status" -eq 1 ]
@@ -173,6 +203,23 @@ sections() {
 	[ "$status" -eq 100 ]
 	run "$PCR" verify-quote --nonce 00 <<<'{}'
 	[ "$status" -eq 100 ]
+	# JSON null or a wrong type where a string, number or array belongs: exit 100, no crash.
+	printf '\036{"pcr":11,"digests":[],"content_type":null,"content":{}}\n' >"$S/nulllog"
+	run "$PCR" log --no-tpm --file "$S/nulllog"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"line 1: record lacks"* ]]
+	printf '\036{"pcr":11,"digests":[{"hashAlg":null,"digest":"00"}],"content_type":"x","content":{}}\n' >"$S/nulllog"
+	run "$PCR" log --no-tpm --file "$S/nulllog"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"bad digest entry"* ]]
+	run "$PCR" unseal --public-key "$S/k.pub" --signature "$S/k.pub" <<<'{"kcc-blob":null}'
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"no kcc-blob"* ]]
+	echo '{"sha256":[{"pcrs":[11],"pol":null,"sig":null}]}' >"$S/nullsig.json"
+	"$PCR" seal --public-key "$S/k.pub" <"$S/secret" >"$S/sealed-null.json"
+	run "$PCR" unseal --public-key "$S/k.pub" --signature "$S/nullsig.json" <"$S/sealed-null.json"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"malformed"* ]]
 }
 
 @test "kcc-pcr: no TPM is exit 111 with the reason" {

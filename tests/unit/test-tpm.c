@@ -20,6 +20,8 @@
 #include "sealed.h"
 #include "tpm-internal.h"
 
+#include <tss2/tss2_sys.h>
+
 static char dir[] = "/tmp/kcc-test-tpm-XXXXXX";
 static char tcti[256], keypath[300];
 static pid_t swtpm;
@@ -310,6 +312,31 @@ static TSS2_RC force_lockout(Tpm *t)
 	return rc;
 }
 
+/* ESAPI decrypts the Unseal response in place in its SAPI buffer; the library wipes it. The last
+ * response there now is a FlushContext's, so the Unseal response's bytes would still follow its
+ * short header if nothing wiped them. */
+static void test_unseal_leaves_no_secret_in_tss_buffers(void **state)
+{
+	TSS2_SYS_CONTEXT *sys = NULL;
+	const uint8_t *rp = NULL;
+	size_t rp_size = 0;
+	Tpm *t = open_tpm();
+	char *sig;
+	Sealed s;
+
+	(void)state;
+	seal(t, &s);
+	sig = sign_current(t);
+	assert_int_equal(unseal(t, &s, sig), 0);
+	assert_int_equal(Esys_GetSysContext(t->esys, &sys), TSS2_RC_SUCCESS);
+	assert_int_equal(Tss2_Sys_GetRpBuffer(sys, &rp_size, &rp), TSS2_RC_SUCCESS);
+	/* rp is 10 bytes (the response header) into the buffer; look at its first KiB. */
+	assert_null(memmem(rp - 10, 1024, secret, sizeof(secret)));
+	free(sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
 /* Lockout never locks the node out of its own disk: the sealed key is noDA. */
 static void test_lockout_does_not_lock_the_disk(void **state)
 {
@@ -545,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_key_and_tampered_signature),
 		cmocka_unit_test(test_extra_literal_pcr),
 		cmocka_unit_test(test_lockout_does_not_lock_the_disk),
+		cmocka_unit_test(test_unseal_leaves_no_secret_in_tss_buffers),
 		cmocka_unit_test(test_pcr4_refuses_replayed_pcr11),
 		cmocka_unit_test(test_pcr15_breaks_unseal),
 		cmocka_unit_test(test_eventlog_replays_to_tpm),

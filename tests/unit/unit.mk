@@ -33,7 +33,7 @@ $(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/yno
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c
 $(UNIT)/fuzz-token: tests/unit/fuzz-token.c $(MB_SRC)
-$(UNIT)/fuzz-uki: tests/unit/fuzz-uki.c measured-boot/uki.c measured-boot/pcr.c
+$(UNIT)/fuzz-uki: tests/unit/fuzz-uki.c measured-boot/uki.c measured-boot/authenticode.c measured-boot/pcr.c
 $(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
 	@mkdir -p $(UNIT)
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot -Ikubelet \

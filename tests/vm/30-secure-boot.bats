@@ -15,13 +15,32 @@ setup_file() {
 		--tpm-state "$BATS_FILE_TMPDIR/sb.tpm"
 }
 
-# esp_put DISK FILE: replaces \EFI\BOOT\BOOTX64.EFI inside the disk's ESP.
+# esp_put DISK FILE [SIGNATURE]: replaces \EFI\BOOT\BOOTX64.EFI inside the disk's ESP (and the
+# signed PCR policy next to it).
 esp_put() {
 	local off esp=$BATS_FILE_TMPDIR/esp.img
 	off=$(part_offset "$1" 1)
 	dd if="$1" of="$esp" bs=1M skip=$((off / 1048576)) count=64 status=none
 	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$esp" "$2" ::/EFI/BOOT/BOOTX64.EFI
+	[ -z "${3:-}" ] ||
+		MTOOLS_SKIP_CHECK=1 mcopy -o -i "$esp" "$3" ::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred
 	dd if="$esp" of="$1" bs=1M seek=$((off / 1048576)) conv=notrunc status=none
+}
+
+PROD=${KCC_PROD_IMAGE:-$TOP/build/prod}
+
+# prod_node: a node that the production UKI provisioned under Secure Boot (one boot per file run;
+# the cases below work on copies of its disk and TPM). Sets P.
+prod_node() {
+	P=$BATS_FILE_TMPDIR/prod
+	[ -f "$P.done" ] && return 0
+	cp --sparse=always "$PROD/disk.raw" "$P.raw"
+	mkdir -p "$P.tpm"
+	vm_boot prod --mode uefi --vars "$VARS" --timeout 180 --disk "$P.raw" --tpm-state "$P.tpm" \
+		--until 'kcc-init: state volume mounted|boot stopped'
+	assert_log prod 'kcc-init: state: provisioned'
+	assert_log prod 'kcc-init: state volume mounted'
+	touch "$P.done"
 }
 
 @test "secure boot: the signed UKI boots to 'services started' with Secure Boot enforced" {
@@ -56,7 +75,7 @@ esp_put() {
 
 @test "secure boot: another UKI that Secure Boot accepts (db key) but no PCR signature approves cannot unlock" {
 	# As if the db key had leaked: a UKI with one more command-line option, properly signed for
-	# the firmware, carrying the original image's .pcrsig and .pcrpkey.
+	# the firmware, carrying the original image's .pcrpkey.
 	cp --sparse=always "$BATS_FILE_TMPDIR/sb.raw" "$BATS_FILE_TMPDIR/other.raw"
 	cp -a "$BATS_FILE_TMPDIR/sb.tpm" "$BATS_FILE_TMPDIR/other.tpm"
 	k=$TOP/build/keys
@@ -64,9 +83,10 @@ esp_put() {
 	objcopy -O binary --only-section=.osrel "$IMAGE/kcc-node.efi" "$BATS_FILE_TMPDIR/other.osrel"
 	SOURCE_DATE_EPOCH=0 "$TOP/image/mkuki.sh" "$IMAGE/vmlinuz" "$IMAGE/initramfs.cpio.zst" \
 		"$BATS_FILE_TMPDIR/other.cmdline" "$BATS_FILE_TMPDIR/other.osrel" "$BATS_FILE_TMPDIR/other.unsigned.efi" \
-		"$k/tpm2-pcr-public-key.pem" "$IMAGE/tpm2-pcr-signature.json"
+		"$k/tpm2-pcr-test-public-key.pem"
 	sbsign --key "$k/db.key" --cert "$k/db.crt" --output "$BATS_FILE_TMPDIR/other.efi" \
 		"$BATS_FILE_TMPDIR/other.unsigned.efi" 2>/dev/null
+	# (the original image's signed PCR 4 + 11 policy stays on the ESP)
 	esp_put "$BATS_FILE_TMPDIR/other.raw" "$BATS_FILE_TMPDIR/other.efi"
 	vm_boot other --mode uefi --vars "$VARS" --timeout 180 --disk "$BATS_FILE_TMPDIR/other.raw" \
 		--tpm-state "$BATS_FILE_TMPDIR/other.tpm"
@@ -74,6 +94,101 @@ esp_put() {
 	assert_log other 'kcc-init: The TPM did not release the state key: no signature approves the current PCR 11'
 	assert_log other "kcc-init: boot stopped: stage 'state partition' failed"
 	refute_log other 'system stage started'
+}
+
+@test "secure boot: a test UKI (its own PCR key) cannot unlock a disk the production UKI provisioned, on the same TPM" {
+	prod_node
+	T=$BATS_FILE_TMPDIR/testonprod
+	cp --sparse=always "$P.raw" "$T.raw"
+	cp -a "$P.tpm" "$T.tpm"
+	esp_put "$T.raw" "$IMAGE/kcc-node.efi" "$IMAGE/tpm2-pcr-signature.json"
+	vm_boot testonprod --mode uefi --vars "$VARS" --timeout 180 --disk "$T.raw" --tpm-state "$T.tpm"
+	assert_log testonprod 'kcc-init: initrd stage started'
+	assert_log testonprod "kcc-init: The TPM did not release the state key: the image's PCR signing key is not the key this secret is sealed to"
+	assert_log testonprod "kcc-init: boot stopped: stage 'state partition' failed"
+	refute_log testonprod 'PCR 15 extended'
+	refute_log testonprod 'system stage started'
+	# The two images carry different PCR keys.
+	objcopy -O binary --only-section=.pcrpkey "$IMAGE/kcc-node.efi" "$T.test.pem"
+	objcopy -O binary --only-section=.pcrpkey "$PROD/kcc-node.efi" "$T.prod.pem"
+	! cmp -s "$T.test.pem" "$T.prod.pem"
+}
+
+# The attack of issue 12: another kernel (here the same Debian kernel by direct boot, with an
+# initramfs of the attacker's: busybox and kcc-pcr) boots on the node's TPM; PCR 11 starts at zero;
+# it replays the stub's measurements of the production UKI read from the ESP, extends
+# enter-initrd and unseals with the token from the LUKS2 header and the signed policy on the ESP.
+@test "secure boot: PCR 11 replayed from zero by another kernel on the same TPM does not unseal (PCR 4 is signed with it)" {
+	prod_node
+	A=$BATS_FILE_TMPDIR/attack
+	rm -rf "$A" && mkdir -p "$A/root"
+	cp -a "$P.tpm" "$A.tpm"
+	fsck.erofs --extract="$A/root/x" "$IMAGE/root.erofs" >/dev/null
+	mv "$A/root/x"/* "$A/root/" && rmdir "$A/root/x"
+	mkdir -p "$A/root/attack"
+	part_get "$P.raw" $STATE_PART "$A.state"
+	cryptsetup token export --token-id 0 "$A.state" >"$A/root/attack/token.json"
+	jq -e '."kcc-signed-pcrs" == [4,11]' "$A/root/attack/token.json"
+	# The same token claiming "PCR 11 only": the sealed object does not record which PCRs a
+	# signature covers, only the key.
+	jq -c '."kcc-signed-pcrs" = [11]' "$A/root/attack/token.json" >"$A/root/attack/token11.json"
+	dd if="$P.raw" of="$A.esp" bs=1M skip=$(($(part_offset "$P.raw" 1) / 1048576)) count=64 status=none
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$A.esp" ::/EFI/BOOT/BOOTX64.EFI "$A.uki"
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$A.esp" ::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred \
+		"$A/root/attack/sig.json"
+	objcopy -O binary --only-section=.pcrpkey "$A.uki" "$A/root/attack/pub.pem"
+	# Control: the policy of PCR 11 alone that the builder signed before this fix (same key).
+	"$TOP/build/bin/kcc-pcr" sign --uki "$A.uki" --private-key "$TOP/build/keys/tpm2-pcr-private-key.pem" \
+		--public-key "$A/root/attack/pub.pem" >"$A/root/attack/sig11.json"
+	# The stub's measurements, in its order: H(".name\0"), H(section).
+	for s in linux osrel cmdline initrd pcrpkey; do
+		printf '.%s\0' $s | sha256sum | cut -d' ' -f1
+		objcopy -O binary --only-section=.$s "$A.uki" "$A.sec"
+		sha256sum <"$A.sec" | cut -d' ' -f1
+	done >"$A/root/attack/digests"
+	cat >"$A/root/init" <<'EOF'
+#!/bin/sh
+export PATH=/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for i in $(seq 100); do [ -e /dev/tpmrm0 ] && break; sleep 0.1; done
+cd /attack
+echo "ATTACK: start $(kcc-pcr read 4,11)"
+while read -r d; do kcc-pcr extend 11 --sha256 "$d" || echo "ATTACK: extend failed"; done <digests
+kcc-pcr extend 11 enter-initrd
+echo "ATTACK: replayed $(kcc-pcr read 11)"
+try() {
+	name=$1 tok=$2
+	shift 2
+	err=$(kcc-pcr unseal --public-key pub.pem "$@" <"$tok" 2>&1 >/tmp/out)
+	rc=$?
+	echo "ATTACK: $name rc=$rc bytes=$(wc -c </tmp/out) $err"
+}
+try image-policy token.json --signature sig.json
+try image-policy-forced token.json --signature sig.json --any-entry
+try image-policy-token11 token11.json --signature sig.json --any-entry
+try old-pcr11-policy token11.json --signature sig11.json
+echo "ATTACK: done"
+poweroff -f
+EOF
+	chmod 755 "$A/root/init"
+	(cd "$A/root" && find . | cpio -o -H newc --quiet) >"$A.cpio"
+	vm_boot attack --tpm-state "$A.tpm" --initrd "$A.cpio" --cmdline "console=ttyS0,115200 panic=-1" \
+		--timeout 120 --until 'ATTACK: done'
+	assert_log attack 'ATTACK: done'
+	refute_log attack 'ATTACK: extend failed'
+	# The replay is exact: PCR 11 has the value the production UKI's stub gives at enter-initrd ...
+	want=$("$TOP/build/bin/kcc-pcr" predict --uki "$PROD/kcc-node.efi" --json | jq -r .value)
+	assert_log attack "ATTACK: replayed \{\"11\":\"$want\"\}"
+	# ... but PCR 4 holds this kernel's digest, not the UKI's: no approval, and forcing the image's
+	# approval on the TPM is refused by the TPM, whatever the token claims.
+	assert_log attack "ATTACK: image-policy rc=1 bytes=0 kcc-pcr: no signature approves the current PCR 11 \($want\) with PCR 4"
+	assert_log attack 'ATTACK: image-policy-forced rc=1 bytes=0 kcc-pcr: the signed PCRs do not have the values the signature approves'
+	assert_log attack 'ATTACK: image-policy-token11 rc=100 bytes=0 kcc-pcr: .* has no entry for the token'
+	# Without the fix (a signed policy of PCR 11 alone, as images carried before) the same replay
+	# unseals: why the UKI key never signs PCR 11 alone, and why a key that did must be retired.
+	assert_log attack 'ATTACK: old-pcr11-policy rc=0 bytes=64 '
 }
 
 @test "secure boot: an unsigned UKI is refused by the firmware" {

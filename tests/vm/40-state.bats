@@ -105,6 +105,31 @@ marker() { tr -d '\r' <"$BATS_FILE_TMPDIR/$1.log" | sed -n 's/.*kcc-test: INFO v
 	refute_log swap 'system stage started'
 }
 
+@test "state: a re-headered volume (cipher_null data segment, or another UUID; the real keyslot and token kept) is refused before activation" {
+	copy_node nullseg
+	part_get "$BATS_FILE_TMPDIR/nullseg.raw" $STATE_PART "$BATS_FILE_TMPDIR/nullseg.img"
+	cp --sparse=always "$BATS_FILE_TMPDIR/nullseg.img" "$BATS_FILE_TMPDIR/uuid.img"
+	"$TOP/tests/vm/luks2-set-cipher.py" "$BATS_FILE_TMPDIR/nullseg.img" cipher_null-ecb
+	cryptsetup luksDump "$BATS_FILE_TMPDIR/nullseg.img" | grep -q 'cipher: cipher_null-ecb'
+	part_put "$BATS_FILE_TMPDIR/nullseg.raw" $STATE_PART "$BATS_FILE_TMPDIR/nullseg.img"
+	vm_boot nullseg --disk "$BATS_FILE_TMPDIR/nullseg.raw" --tpm-state "$BATS_FILE_TMPDIR/nullseg.tpm" --timeout 120
+	[ "$(vm_rc nullseg)" -eq 0 ]
+	assert_log nullseg 'kcc-init: state: key unsealed by the TPM'
+	assert_log nullseg 'kcc-init: The state volume /dev/vda6 is not the one the key was sealed for: its data is cipher_null-ecb with a 512-bit key, not aes-xts-plain64 with 512 bits; refusing it'
+	assert_log nullseg "kcc-init: boot stopped: stage 'state partition' failed"
+	refute_log nullseg 'PCR 15 extended'
+	refute_log nullseg 'state volume mounted'
+
+	# Same keyslot, key and cipher, another LUKS UUID: the sealed binding does not match.
+	copy_node uuid
+	cryptsetup luksUUID --batch-mode --uuid 11111111-2222-4333-8444-555555555555 "$BATS_FILE_TMPDIR/uuid.img"
+	part_put "$BATS_FILE_TMPDIR/uuid.raw" $STATE_PART "$BATS_FILE_TMPDIR/uuid.img"
+	vm_boot uuid --disk "$BATS_FILE_TMPDIR/uuid.raw" --tpm-state "$BATS_FILE_TMPDIR/uuid.tpm" --timeout 120
+	assert_log uuid 'kcc-init: The state volume /dev/vda6 is not the one the key was sealed for: its UUID 11111111-2222-4333-8444-555555555555 or its volume key is not the one sealed; refusing it'
+	assert_log uuid "kcc-init: boot stopped: stage 'state partition' failed"
+	refute_log uuid 'PCR 15 extended'
+}
+
 @test "state: no TPM stops the boot with one clear line" {
 	copy_node notpm
 	vm_boot notpm --disk "$BATS_FILE_TMPDIR/notpm.raw" --no-tpm --timeout 120

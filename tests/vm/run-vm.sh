@@ -4,6 +4,8 @@
 #   --mode direct|uefi   direct kernel boot (fast), or OVMF + Secure Boot + UKI from the ESP
 #   --disk FILE          raw disk to boot (default: a throw-away overlay on DIR/disk.raw)
 #   --cmdline STRING     replace the kernel command line (direct mode only)
+#   --initrd FILE        replace the initramfs (direct mode only: another system on the same disk
+#                        and TPM, as an attacker who boots another signed kernel would)
 #   --vars FILE          OVMF variable store to use (uefi mode; default: enrolled test keys)
 #   --no-tpm             boot without a TPM
 #   --tpm-state DIR      keep the TPM's state in DIR across boots (default: a fresh TPM each boot)
@@ -16,7 +18,7 @@
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-forwards= image= mode=direct disk= cmdline= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0
+forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--mode) mode=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
 	--cmdline) cmdline=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
 	--vars) vars=$2; shift 2 ;;
 	--no-tpm) tpm=0; shift ;;
 	--tpm-state) tpm_state=$2; shift 2 ;;
@@ -99,7 +102,7 @@ if [ $tpm -eq 1 ]; then
 fi
 
 if [ "$mode" = direct ]; then
-	args+=(-machine q35 -kernel "$image/vmlinuz" -initrd "$image/initramfs.cpio.zst"
+	args+=(-machine q35 -kernel "$image/vmlinuz" -initrd "${initrd:-$image/initramfs.cpio.zst}"
 		-append "${cmdline:-$(cat "$image/cmdline")}")
 else
 	code=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
