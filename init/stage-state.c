@@ -275,7 +275,8 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	if (r < 0)
 		return log_error_errno(r, "Failed to seal the state key to the TPM: %s",
 				       tpm_error(measure_tpm()));
-	log_info("state: key sealed to the TPM (signed PCR 11 policy, PCR 15 at zero)");
+	log_info("state: key sealed to the TPM (signed PCR %s policy, PCR 15 at zero)",
+		 ip->signed_mask == SEALED_SIGNED_UKI ? "4+11" : "11");
 	test_checkpoint("sealed");
 	tok = json_object_new_object();
 	r = tok ? sealed_to_json(&sealed, tok) : -ENOMEM;
