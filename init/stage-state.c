@@ -47,7 +47,8 @@ typedef struct Secrets {
 	uint8_t vk[LUKS_KEY_SIZE];
 	uint8_t bind[BIND_SIZE];
 	size_t sealed_size, vk_size;
-	char reason[160];
+	char reason[160];		/* why check_volume() refused */
+	char uuid[LUKS_UUID_MAX];	/* the UUID of the volume it accepted */
 } Secrets;
 #define PASS(s) ((s)->sealed)
 #define SEALED_BIND(s) ((s)->sealed + PASS_SIZE)
@@ -193,6 +194,7 @@ static int check_volume(const LuksParams *p, const uint8_t *vk, size_t vk_size, 
 		return r;
 	if (CRYPTO_memcmp(s->bind, SEALED_BIND(s), BIND_SIZE) != 0)
 		return REFUSE("its UUID %s or its volume key is not the one sealed", p->uuid);
+	snprintf(s->uuid, sizeof(s->uuid), "%s", p->uuid);
 	return 0;
 #undef REFUSE
 }
@@ -217,13 +219,8 @@ static int activate(const char *node, Secrets *s)
 				    node, s->reason);
 	else if (r < 0)
 		r = log_error_errno(r, "Failed to activate %s: %m", node);
-	else {
-		LuksInfo info;
-		r = luks_load(node, &info);
-		free(info.token_json);
-		if (r >= 0)
-			r = measure_volume(STATE_DM_NAME, info.uuid, s->vk, s->vk_size);
-	}
+	else
+		r = measure_volume(STATE_DM_NAME, s->uuid, s->vk, s->vk_size);
 	explicit_wipe(s->vk, sizeof(s->vk));
 	explicit_wipe(s->bind, sizeof(s->bind));
 	return r;

@@ -196,23 +196,21 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 	r = check_key(t, s, key_der, key_der_size, fp);
 	if (r < 0)
 		return r;
-	/* The policy the signature must approve: PolicyPCR over the current signed PCRs. */
-	for (unsigned i = PCR_COUNT; i-- > 0;)
-		if (s->signed_mask & (1u << i)) {
-			size_t len = strlen(have);
-			r = tpm_pcr_read(t, PCR_BANK_SHA256, i, value);
-			if (r < 0)
-				return r;
-			hexify(value, 32, hex);
-			snprintf(have + len, sizeof(have) - len, "%sPCR %u (%s)",
-				 len ? " with " : "", i, hex);
-		}
+	/* The policy the signature must approve: PolicyPCR over the current signed PCRs, lowest
+	 * first; the reason names PCR 11 first ("PCR 11 (…) with PCR 4 (…)"). */
 	for (unsigned i = 0; i < PCR_COUNT; i++)
 		if (s->signed_mask & (1u << i)) {
 			r = tpm_pcr_read(t, PCR_BANK_SHA256, i, value);
 			if (r < 0)
 				return r;
 			memcpy(values[n++], value, 32);
+		}
+	for (unsigned i = PCR_COUNT, k = (unsigned)n; i-- > 0;)
+		if (s->signed_mask & (1u << i)) {
+			size_t len = strlen(have);
+			hexify(values[--k], 32, hex);
+			snprintf(have + len, sizeof(have) - len, "%sPCR %u (%s)",
+				 len ? " with " : "", i, hex);
 		}
 	r = pcr_policy_pcr(pol, s->signed_mask, (const uint8_t(*)[32])values);
 	if (r < 0)
