@@ -126,8 +126,8 @@ load helper
 }
 
 @test "build: prints one progress line per step with its duration" {
-	run grep -cE '^build: (fetch|unpack|kconfig|rootfs|erofs|verity|initramfs|cmdline|uki|disk|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
-	[ "$output" -eq 11 ]
+	run grep -cE '^build: (keys|fetch|unpack|kconfig|rootfs|erofs|verity|initramfs|cmdline|uki|disk|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
+	[ "$output" -eq 12 ]
 }
 
 @test "image: the builder refuses to sign a test image with a production PCR key" {
