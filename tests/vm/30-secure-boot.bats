@@ -98,10 +98,13 @@ prod_node() {
 
 @test "secure boot: a test UKI (its own PCR key) cannot unlock a disk the production UKI provisioned, on the same TPM" {
 	prod_node
+	# The test image's disk (its ESP with the test UKI and policy, its root) with the production
+	# node's state partition, on the production node's TPM: what someone with the disk can make.
 	T=$BATS_FILE_TMPDIR/testonprod
-	cp --sparse=always "$P.raw" "$T.raw"
+	disk_copy "$T.raw"
+	part_get "$P.raw" $STATE_PART "$T.state"
+	part_put "$T.raw" $STATE_PART "$T.state"
 	cp -a "$P.tpm" "$T.tpm"
-	esp_put "$T.raw" "$IMAGE/kcc-node.efi" "$IMAGE/tpm2-pcr-signature.json"
 	vm_boot testonprod --mode uefi --vars "$VARS" --timeout 180 --disk "$T.raw" --tpm-state "$T.tpm"
 	assert_log testonprod 'kcc-init: initrd stage started'
 	assert_log testonprod "kcc-init: The TPM did not release the state key: the image's PCR signing key is not the key this secret is sealed to"
@@ -152,6 +155,7 @@ export PATH=/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+exec >/dev/console 2>&1
 for i in $(seq 100); do [ -e /dev/tpmrm0 ] && break; sleep 0.1; done
 cd /attack
 echo "ATTACK: start $(kcc-pcr read 4,11)"
