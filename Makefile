@@ -23,7 +23,7 @@ TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcr
 
 INIT_COMMON := util log cmdline dps
 INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modules stage-verity \
-	stage-switchroot stage-state stage-system stage-network stage-harden bpf-lsm timeline service sandbox supervise-fsm service-proc supervise ready-http loop control peer control-server pid1 \
+	stage-switchroot stage-state stage-system stage-network stage-harden bpf-lsm timeline service sandbox supervise-fsm service-proc supervise ready-http loop control peer control-server exitrd-handoff pid1 \
 	shutdown main
 CTL_OBJS := util control ctl
 # measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.

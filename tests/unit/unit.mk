@@ -2,7 +2,7 @@
 UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
-UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-supervise test-service-proc test-dps test-tpm test-pcr test-harden \
+UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-supervise test-service-proc test-exitrd-handoff test-peer test-dps test-tpm test-pcr test-harden \
 	test-manifest test-kubelet test-network
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
@@ -13,6 +13,8 @@ $(UNIT)/test-supervise: tests/unit/test-supervise.c tests/unit/fake-svc.c tests/
 	init/supervise.c init/supervise-fsm.c init/service.c init/sandbox.c init/log.c init/util.c
 $(UNIT)/test-supervise: UNIT_LIBS := -Wl,--wrap=now_ms
 $(UNIT)/test-service-proc: tests/unit/test-service-proc.c init/service-proc.c init/util.c
+$(UNIT)/test-exitrd-handoff: tests/unit/test-exitrd-handoff.c init/exitrd-handoff.c init/util.c
+$(UNIT)/test-peer: tests/unit/test-peer.c init/peer.c init/util.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
 $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c \
 	tests/unit/stub-bpf-lsm.c init/service.c init/sandbox.c
