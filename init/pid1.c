@@ -52,7 +52,7 @@ static bool signal_allowed(const struct signalfd_siginfo *si)
 {
 	int r;
 
-	if (si->ssi_code == SI_KERNEL || si->ssi_pid == 0)
+	if (si->ssi_code == SI_KERNEL)
 		return true;
 	r = peer_pid_has_cap((pid_t)si->ssi_pid, CAP_SYS_BOOT);
 	if (r == 1)
