@@ -25,6 +25,7 @@ setup_file() {
 	assert_log hostile 'kcc-init\[hostile\]: hostile: uid (6[1-5][0-9]{3}) gid \1$'
 	assert_log hostile 'kcc-init\[hostile\]: hostile: kill-pid1-term EPERM '
 	assert_log hostile 'kcc-init\[hostile\]: hostile: ctl-poweroff EACCES connect /run/kcc/control'
+	assert_log hostile 'kcc-init\[hostile\]: hostile: kcc-ctl-poweroff exit-112 '
 	assert_log hostile 'kcc-init\[hostile\]: hostile: cgroup-write EACCES '
 	assert_log hostile 'kcc-init\[hostile\]: hostile: cgroup-move EACCES '
 	assert_log hostile 'kcc-init\[hostile\]: hostile: kill-all survived kill\(-1, SIGKILL\)'
@@ -41,6 +42,9 @@ setup_file() {
 	fi
 	assert_log hostile "kcc-init\\[hostile-root\\]: hostile: ctl-poweroff refused reply 'error: permission denied: poweroff needs CAP_SYS_BOOT'"
 	assert_log hostile 'kcc-init: control: refused poweroff from pid [0-9]+ \(uid 0\): no CAP_SYS_BOOT in its effective set'
+	# kcc-ctl says so with its exit code for a refusal
+	assert_log hostile 'kcc-init\[hostile-root\]: hostile: kcc-ctl-poweroff exit-112 '
+	assert_log hostile 'kcc-init\[hostile-root\]: kcc-ctl: error: permission denied: poweroff needs CAP_SYS_BOOT'
 	assert_log hostile 'kcc-init\[hostile-root\]: hostile: cgroup-write EROFS '
 	assert_log hostile 'kcc-init\[hostile-root\]: hostile: cgroup-move EROFS '
 	assert_log hostile 'kcc-init\[hostile-root\]: hostile: kill-all skipped '

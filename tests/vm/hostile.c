@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CONTROL_SOCKET "/run/kcc/control"
@@ -130,6 +131,28 @@ static void check_ctl_poweroff(char *result, size_t rlen, char *detail, size_t d
 	snprintf(detail, dlen, "reply '%s'", reply);
 }
 
+/* The same through kcc-ctl: its exit code for a refusal is 112 (init/ctl.c). */
+static void check_kcc_ctl(char *result, size_t rlen, char *detail, size_t dlen)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		execl("/usr/bin/kcc-ctl", "kcc-ctl", "poweroff", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+		result_errno(result, rlen, -1);
+		snprintf(detail, dlen, "fork");
+		return;
+	}
+	snprintf(result, rlen, "exit-%d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	snprintf(detail, dlen, "kcc-ctl poweroff");
+}
+
 static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), e;
@@ -161,6 +184,7 @@ static void check_cgroup_move(char *result, size_t rlen, char *detail, size_t dl
 static const Check checks[] = {
 	{ "kill-pid1-term", check_kill_pid1 },
 	{ "ctl-poweroff", check_ctl_poweroff },
+	{ "kcc-ctl-poweroff", check_kcc_ctl },
 	{ "cgroup-write", check_cgroup_write },
 	{ "cgroup-move", check_cgroup_move },
 	{ "kill-all", check_kill_all }, /* last: with uid 0 it is skipped, see above */
