@@ -15,7 +15,9 @@ typedef struct Step {
 	SvcAction act;
 } Step;
 
-/* Every transition that does something; all other pairs must be ACT_IGNORE with no change. */
+/* Every transition that does something; all other pairs must be ACT_IGNORE with no change. This
+ * checks the table alone; tests/unit/test-supervise.c drives supervise.c itself through every pair
+ * and checks what each action does. */
 static const Step steps[] = {
 	{ SVC_WAITING, EV_START, SVC_STARTING, ACT_SPAWN },
 	{ SVC_WAITING, EV_STOP, SVC_STOPPED, ACT_NONE },
