@@ -23,7 +23,7 @@ TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device jso
 
 INIT_COMMON := util log cmdline dps
 INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modules stage-verity \
-	stage-switchroot stage-state stage-system stage-network stage-harden bpf-lsm timeline service sandbox supervise-fsm supervise ready-http loop control pid1 \
+	stage-switchroot stage-state stage-system stage-network stage-harden bpf-lsm timeline service sandbox supervise-fsm service-proc supervise ready-http loop control peer control-server exitrd-handoff pid1 \
 	shutdown main
 CTL_OBJS := util control ctl
 # measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.
@@ -34,7 +34,7 @@ OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
 
 all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check \
-	$(BIN)/kcc-test-probe $(BIN)/kcc-kubelet $(BIN)/kcc-test-standin-kubelet
+	$(BIN)/kcc-test-probe $(BIN)/kcc-kubelet $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
 .PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
@@ -84,6 +84,9 @@ $(BIN)/kcc-kubelet: $(addprefix $(OBJ)/kubelet/,$(addsuffix .o,$(KUBELET_OBJS)))
 # In test images only: hardening checks that need system calls busybox cannot make.
 $(BIN)/kcc-test-probe: tests/vm/probe.c | $(BIN)
 	$(CC) -std=gnu17 -O2 $(WARN) -static -o $@ $<
+# In test images only: the hostile service's harness (tests/vm/55-hostile-service.bats).
+$(BIN)/kcc-test-hostile: tests/vm/hostile.c | $(BIN)
+	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 # The upstream-mode VM test's stand-in for the upstream kubelet (named as a stand-in everywhere).
 $(BIN)/kcc-test-standin-kubelet: tests/vm/standin-kubelet.c | $(BIN)
 	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<

@@ -157,6 +157,8 @@ rootfs() {
 	if [ "$variant" = test ]; then
 		[ -x "$bin/kcc-test-probe" ] || bad_input "$bin/kcc-test-probe is missing; run make first"
 		install -D -m 0755 -s "$bin/kcc-test-probe" "$r/usr/lib/kcc-test/probe"
+		[ -x "$bin/kcc-test-hostile" ] || bad_input "$bin/kcc-test-hostile is missing; run make first"
+		install -D -m 0755 -s "$bin/kcc-test-hostile" "$r/usr/lib/kcc-test/hostile"
 		install -m 0755 "$w/pkgs/bin/busybox" "$r/usr/bin/busybox"
 		for a in $("$r/usr/bin/busybox" --list); do
 			[ -e "$r/usr/bin/$a" ] || ln -s busybox "$r/usr/bin/$a"

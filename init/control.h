@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The control socket of PID 1: a datagram socket in /run; only root may ask. Requests are one word:
- * "poweroff", "reboot" or "status"; the answer is "ok" or the status text, or "error: ...". */
+/* The control socket of PID 1: a SOCK_SEQPACKET socket in /run (mode 0600), one request per
+ * connection. Requests are one word: "poweroff", "reboot" (need CAP_SYS_BOOT in the requester's
+ * effective set) or "status" (needs uid 0); the answer is "ok" or the status text, or
+ * "error: ..." ("error: permission denied: ..." for a refusal). */
 #pragma once
 
 #define CONTROL_SOCKET "/run/kcc/control"

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kcc-ctl: asks PID 1 to power off or reboot, or prints the service status.
- * Exit codes: 0 done, 100 usage, 111 system failure (no socket, refused, no answer). */
+ * Exit codes: 0 done, 100 usage, 111 system failure (no socket, no answer, an error answer),
+ * 112 refused by PID 1 (poweroff and reboot need CAP_SYS_BOOT, status needs uid 0). */
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include "control.h"
 #include "util.h"
+
+#define EXIT_REFUSED 112
 
 static int usage(void)
 {
@@ -17,7 +20,6 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct sockaddr_un self = { .sun_family = AF_UNIX };
 	char buf[CONTROL_MSG_MAX + 1];
 	_cleanup_close_ int fd = -EBADF;
 	struct pollfd pfd;
@@ -26,14 +28,18 @@ int main(int argc, char **argv)
 	if (argc != 2 || control_request_from_string(argv[1]) < 0)
 		return usage();
 	strncpy(sa.sun_path, CONTROL_SOCKET, sizeof(sa.sun_path) - 1);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	/* Autobind an abstract address so that PID 1 can answer. */
-	if (fd < 0 || bind(fd, (struct sockaddr *)&self, sizeof(sa_family_t)) < 0) {
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		fprintf(stderr, "kcc-ctl: socket: %m\n");
 		return 111;
 	}
-	if (sendto(fd, argv[1], strlen(argv[1]), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
 		fprintf(stderr, "kcc-ctl: cannot reach PID 1 at %s: %m\n", CONTROL_SOCKET);
+		return e == EACCES || e == EPERM ? EXIT_REFUSED : 111;
+	}
+	if (send(fd, argv[1], strlen(argv[1]), MSG_NOSIGNAL) < 0) {
+		fprintf(stderr, "kcc-ctl: cannot send to PID 1: %m\n");
 		return 111;
 	}
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -42,17 +48,17 @@ int main(int argc, char **argv)
 		return 111;
 	}
 	n = recv(fd, buf, sizeof(buf) - 1, 0);
-	if (n < 0) {
-		fprintf(stderr, "kcc-ctl: %m\n");
+	if (n <= 0) {
+		fprintf(stderr, "kcc-ctl: %s\n", n < 0 ? strerror(errno) : "PID 1 closed the connection");
 		return 111;
 	}
 	buf[n] = '\0';
 	if (startswith(buf, "error")) {
 		fprintf(stderr, "kcc-ctl: %s\n", buf);
-		return 111;
+		return startswith(buf, "error: permission denied") ? EXIT_REFUSED : 111;
 	}
 	fputs(buf, stdout);
-	if (n > 0 && buf[n - 1] != '\n')
+	if (buf[n - 1] != '\n')
 		fputc('\n', stdout);
 	return 0;
 }

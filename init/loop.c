@@ -20,9 +20,11 @@ int loop_add(Source *s, int fd, source_fn fn)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
 
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno; /* s untouched: the caller still owns fd */
 	s->fn = fn;
 	s->fd = fd;
-	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev));
+	return 0;
 }
 
 void loop_del(Source *s)

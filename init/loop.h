@@ -12,6 +12,7 @@ struct Source {
 };
 
 int loop_init(void);
+/* Watches fd for input; on failure s is left as it was and fd stays the caller's. */
 int loop_add(Source *s, int fd, source_fn fn);
 void loop_del(Source *s);
 /* Waits for events and dispatches them; returns -errno on a loop failure. */

@@ -7,12 +7,15 @@
  *     (sysctls, modules_disabled, lockdown=confidentiality), PCR 11 "ready", then the supervised
  *     services.
  * Every failure logs one line and ends in poweroff (or reboot with kcc.on_failure=reboot).
+ * As PID 1 it never reads its argv (the kernel's leftover command-line words); the exitrd re-exec
+ * is recognised by an inherited sealed memfd (exitrd-handoff.h).
  * Not as PID 1: "kcc-init check-services DIR" validates service files (exit 0, 1 bad, 100 usage).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "cmdline.h"
+#include "exitrd-handoff.h"
 #include "log.h"
 #include "measure.h"
 #include "pid1.h"
@@ -178,10 +181,15 @@ static int tool_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	char action[16];
+
 	if (getpid() != 1)
 		return tool_main(argc, argv);
-	if (argc == 3 && streq(argv[1], "exitrd")) {
-		ShutdownAction a = shutdown_action_from_string(argv[2]);
+	/* As PID 1, argv and the environment are the kernel's, made of command-line words anyone
+	 * who edits the command line chooses: never read. The exitrd re-exec is known by what the
+	 * command line cannot give, an inherited sealed memfd (exitrd-handoff.h). */
+	if (exitrd_handoff_take(action, sizeof(action)) > 0) {
+		ShutdownAction a = shutdown_action_from_string(action);
 		shutdown_exitrd(a < 0 ? SHUTDOWN_POWEROFF : a);
 	}
 	umask(022);

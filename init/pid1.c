@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -7,7 +8,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "control.h"
+#include "control-server.h"
+#include "peer.h"
 #include "bpf-lsm.h"
 #include "log.h"
 #include "loop.h"
@@ -17,7 +19,7 @@
 #include "supervise.h"
 #include "timeline.h"
 
-static Source sig_src, ctl_src, bpf_src;
+static Source sig_src, bpf_src;
 static ShutdownAction pending = _SHUTDOWN_ACTION_INVALID; /* what shutdown will do, once asked */
 static bool services_down;
 
@@ -42,12 +44,36 @@ static void reap(void)
 	}
 }
 
+/* A signal that stops the node comes from the kernel (ctrl-alt-del) or from a process holding
+ * CAP_SYS_BOOT, the rule of the control socket: uid 0 without it cannot reboot the node with
+ * kill(1, SIGTERM). Checked before the sender is reaped (reap() runs after), so a sender that
+ * exited at once is still the process its pid names. */
+static bool signal_allowed(const struct signalfd_siginfo *si)
+{
+	int r;
+
+	if (si->ssi_code == SI_KERNEL)
+		return true;
+	r = peer_pid_has_cap((pid_t)si->ssi_pid, CAP_SYS_BOOT);
+	if (r == 1)
+		return true;
+	if (r < 0)
+		log_warning_errno(r, "ignoring %s from pid %u (uid %u): %m", strsignal((int)si->ssi_signo),
+				  si->ssi_pid, si->ssi_uid);
+	else
+		log_warning("ignoring %s from pid %u (uid %u): no CAP_SYS_BOOT in its effective set",
+			    strsignal((int)si->ssi_signo), si->ssi_pid, si->ssi_uid);
+	return false;
+}
+
 static void on_signal(Source *src, uint32_t events)
 {
 	struct signalfd_siginfo si;
 
 	(void)events;
 	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD && !signal_allowed(&si))
+			continue;
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			break; /* reaped below */
@@ -74,63 +100,9 @@ static void on_bpf_events(Source *src, uint32_t events)
 	bpf_lsm_consume();
 }
 
-static void on_control(Source *src, uint32_t events)
+static void on_control_request(ControlRequest req)
 {
-	char buf[64], cmsgbuf[CMSG_SPACE(sizeof(struct ucred))];
-	char reply[CONTROL_MSG_MAX];
-	struct sockaddr_un peer;
-	struct iovec iov = { buf, sizeof(buf) - 1 };
-	struct msghdr mh = {
-		.msg_name = &peer, .msg_namelen = sizeof(peer), .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cmsgbuf, .msg_controllen = sizeof(cmsgbuf),
-	};
-	struct ucred *cred = NULL;
-	ControlRequest req;
-	ssize_t n;
-
-	(void)events;
-	n = recvmsg(src->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return;
-	buf[n] = '\0';
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-			cred = (struct ucred *)CMSG_DATA(c);
-	req = control_request_from_string(buf);
-	if (!cred || cred->uid != 0)
-		snprintf(reply, sizeof(reply), "error: permission denied");
-	else if (req < 0)
-		snprintf(reply, sizeof(reply), "error: unknown request");
-	else if (req == CONTROL_STATUS) {
-		if (supervise_status(reply, sizeof(reply)) < 0)
-			snprintf(reply, sizeof(reply), "error: status too long");
-	} else {
-		snprintf(reply, sizeof(reply), "ok");
-		request_shutdown(req == CONTROL_REBOOT ? SHUTDOWN_REBOOT : SHUTDOWN_POWEROFF,
-				 "kcc-ctl");
-	}
-	if (mh.msg_namelen > sizeof(sa_family_t))
-		(void)sendto(src->fd, reply, strlen(reply), MSG_DONTWAIT,
-			     (struct sockaddr *)&peer, mh.msg_namelen);
-}
-
-static int control_open(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, one = 1;
-
-	strncpy(sa.sun_path, CONTROL_SOCKET, sizeof(sa.sun_path) - 1);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	(void)unlink(CONTROL_SOCKET);
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(CONTROL_SOCKET, 0600) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
+	request_shutdown(req == CONTROL_REBOOT ? SHUTDOWN_REBOOT : SHUTDOWN_POWEROFF, "kcc-ctl");
 }
 
 static void on_services_ready(unsigned running, unsigned failed)
@@ -168,9 +140,9 @@ _Noreturn void pid1_run(const KccCmdline *c)
 	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0 || loop_add(&sig_src, fd, on_signal) < 0)
 		shutdown_fatal(c, "signalfd", -errno);
-	fd = control_open();
-	if (fd < 0 || loop_add(&ctl_src, fd, on_control) < 0)
-		shutdown_fatal(c, "control socket " CONTROL_SOCKET, fd < 0 ? fd : -errno);
+	r = control_server_start(on_control_request);
+	if (r < 0)
+		shutdown_fatal(c, "control socket " CONTROL_SOCKET, r);
 	fd = bpf_lsm_events_fd();
 	if (fd >= 0 && loop_add(&bpf_src, fd, on_bpf_events) < 0)
 		shutdown_fatal(c, "BPF LSM events", -errno);

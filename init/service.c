@@ -37,6 +37,44 @@ void service_config_done(ServiceConfig *c)
 	memset(c, 0, sizeof(*c));
 }
 
+uid_t service_default_uid(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return (uid_t)(SERVICE_UID_MIN + h % (SERVICE_UID_MAX - SERVICE_UID_MIN + 1));
+}
+
+static bool uid_taken(ServiceConfig *const *c, unsigned n, uid_t uid)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (c[i]->uid == uid)
+			return true;
+	return false;
+}
+
+int service_assign_uids(ServiceConfig *const *c, unsigned n)
+{
+	const unsigned span = SERVICE_UID_MAX - SERVICE_UID_MIN + 1;
+
+	for (unsigned i = 0; i < n; i++) {
+		uid_t uid = service_default_uid(c[i]->name);
+		unsigned tries = 0;
+
+		if (c[i]->uid != SERVICE_UID_AUTO)
+			continue;
+		while (uid_taken(c, n, uid)) {
+			if (++tries == span)
+				return -ENOSPC;
+			uid = uid == SERVICE_UID_MAX ? SERVICE_UID_MIN : uid + 1;
+		}
+		c[i]->uid = uid;
+		c[i]->gid = (gid_t)uid;
+	}
+	return 0;
+}
+
 #define FAIL(r, ...)                                                                            \
 	do {                                                                                    \
 		int _o = snprintf(err, errlen, "line %u: ", lineno);                            \
@@ -218,6 +256,10 @@ static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned
 		*colon = '\0';
 		if (parse_uint(buf, 0, 65534, &uid) < 0 || parse_uint(colon + 1, 0, 65534, &gid) < 0)
 			FAIL(-EINVAL, "user= '%s' is not UID:GID with numbers up to 65534", v);
+		if ((uid >= SERVICE_UID_MIN && uid <= SERVICE_UID_MAX) ||
+		    (gid >= SERVICE_UID_MIN && gid <= SERVICE_UID_MAX))
+			FAIL(-ERANGE, "user= '%s' is in %u..%u, the range of per-service uids", v,
+			     SERVICE_UID_MIN, SERVICE_UID_MAX);
 		c->uid = (uid_t)uid;
 		c->gid = (gid_t)gid;
 	} else if (streq(key, "after")) {
@@ -246,6 +288,9 @@ static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned
 	} else if (streq(key, "stop_timeout_ms")) {
 		if (parse_ms(v, 600000, &c->stop_timeout_ms) < 0)
 			FAIL(-ERANGE, "stop_timeout_ms= '%s' is not 1..600000", v);
+	} else if (streq(key, "start_timeout_ms")) {
+		if (parse_ms(v, 3600000, &c->start_timeout_ms) < 0)
+			FAIL(-ERANGE, "start_timeout_ms= '%s' is not 1..3600000", v);
 	} else if (streq(key, "ready")) {
 		const char *n;
 		unsigned long fd;
@@ -317,6 +362,9 @@ int service_config_parse(const char *name, const char *text, ServiceConfig *ret,
 		.restart_base_ms = 100,
 		.restart_max_ms = 30000,
 		.stop_timeout_ms = 5000,
+		.start_timeout_ms = 90000,
+		.uid = SERVICE_UID_AUTO,
+		.gid = (gid_t)SERVICE_UID_AUTO,
 		.ready_fd = -1,
 		.no_new_privs = true,
 		.pids_max = "1024",

@@ -2,13 +2,18 @@
 /* Service files: /etc/kcc/services/NAME.conf, "key = value" lines, '#' comments.
  *   exec = /path/to/binary arg "quoted arg"     (required; absolute path)
  *   env = KEY=VALUE                             (repeatable)
- *   user = UID:GID                              (numeric, no NSS in PID 1; default 0:0)
+ *   user = UID:GID                              (numeric, no NSS in PID 1; default: the service's
+ *                                                own uid and gid in SERVICE_UID_MIN..MAX, never
+ *                                                0; root services say "user = 0:0")
  *   after = NAME                                (repeatable: start once NAME is ready)
  *   restart = always | on-failure | never       (default always)
  *   restart_base_ms = 100, restart_max_ms = 30000  (exponential backoff and its cap)
  *   ready = none | fd:N | http:PORT/PATH         (s6-style: the service writes a newline on fd N;
  *                                                or GET 127.0.0.1:PORT/PATH answers 200)
- *   stop_timeout_ms = 5000                      (SIGTERM, then SIGKILL of the whole cgroup)
+ *   stop_timeout_ms = 5000                      (SIGTERM to every process of its cgroup, then
+ *                                                SIGKILL of the whole cgroup)
+ *   start_timeout_ms = 90000                    (readiness must come within it, or the service
+ *                                                is killed, counts as failed and restarts)
  * The security profile, deny by default (docs/security-profiles.md):
  *   capabilities = CAP_NET_BIND_SERVICE ...     (bounding, permitted, effective, inheritable and
  *                                                ambient set; default none; "all" for test agents)
@@ -36,6 +41,12 @@
 #define SERVICE_PATHS_MAX 16
 #define SERVICE_FILE_MAX 16384
 #define SERVICE_LINE_MAX 4096
+/* Per-service uids (and gids of the same number) for services without user=: a stable hash of the
+ * name into this range (systemd's dynamic-user range, unused by Debian's packages); on a collision
+ * the next free number in name order. Explicit user= may not name a number in it. */
+#define SERVICE_UID_MIN 61184u
+#define SERVICE_UID_MAX 65519u
+#define SERVICE_UID_AUTO ((uid_t)-1)
 
 typedef enum RestartPolicy {
 	RESTART_ALWAYS,
@@ -51,10 +62,10 @@ typedef struct ServiceConfig {
 	char *env[SERVICE_ENV_MAX + 1];   /* NULL-terminated */
 	char *after[SERVICE_AFTER_MAX];
 	unsigned n_args, n_env, n_after;
-	uid_t uid;
+	uid_t uid; /* SERVICE_UID_AUTO until the supervisor gives it its own */
 	gid_t gid;
 	RestartPolicy restart;
-	unsigned restart_base_ms, restart_max_ms, stop_timeout_ms;
+	unsigned restart_base_ms, restart_max_ms, stop_timeout_ms, start_timeout_ms;
 	int ready_fd; /* -1: ready as soon as started (or by HTTP) */
 	unsigned ready_http_port; /* 0: none */
 	char ready_http_path[64];
@@ -72,3 +83,8 @@ bool service_name_is_valid(const char *s);
 int service_config_parse(const char *name, const char *text, ServiceConfig *ret, char *err,
 			 size_t errlen);
 void service_config_done(ServiceConfig *c);
+/* The first choice of a service's own uid: FNV-1a of its name into SERVICE_UID_MIN..MAX. */
+uid_t service_default_uid(const char *name);
+/* Gives every service of the array without user= its own uid and gid: the first choice, or on a
+ * collision the next free number of the range (in array order, so sort it by name first). */
+int service_assign_uids(ServiceConfig *const *c, unsigned n);

@@ -17,6 +17,7 @@
 #include "stage-state.h"
 #include "stage-verity.h"
 #include "cryptsetup.h"
+#include "exitrd-handoff.h"
 
 #define EXITRD "/run/kcc/exitrd"
 #define KILL_WAIT_MS 3000
@@ -216,7 +217,12 @@ _Noreturn void shutdown_final(ShutdownAction a)
 		log_error_errno(r, "Failed to set up the exit root, root stays mounted: %m");
 		do_reboot(a);
 	}
-	execl("/kcc-init", "kcc-init", "exitrd", shutdown_action_to_string(a), (char *)NULL);
+	r = exitrd_handoff_give(shutdown_action_to_string(a));
+	if (r < 0) {
+		log_error_errno(r, "Failed to hand the shutdown over to the exit root: %m");
+		do_reboot(a);
+	}
+	execl("/kcc-init", "kcc-init", (char *)NULL);
 	log_error_errno(-errno, "Failed to execute kcc-init in the exit root: %m");
 	do_reboot(a);
 }

@@ -24,7 +24,7 @@ typedef enum SvcEvent {
 	EV_READY,        /* the service signalled readiness (or needs none) */
 	EV_EXIT_RESTART, /* the main process exited and the policy restarts it */
 	EV_EXIT_FINAL,   /* the main process exited and the policy does not restart it */
-	EV_TIMER,        /* the service's timer fired */
+	EV_TIMER,        /* the service's timer fired (start, restart or stop timeout) */
 	EV_STOP,         /* shutdown asked for it */
 	_SVC_EVENT_MAX,
 	_SVC_EVENT_INVALID = -22,
@@ -37,10 +37,11 @@ typedef enum SvcAction {
 	ACT_MARK_READY,    /* record readiness, start dependents */
 	ACT_SCHEDULE,      /* arm the restart timer with the backoff delay */
 	ACT_GIVE_UP,       /* log that the policy ends it */
-	ACT_TERM,          /* SIGTERM to the main process, arm the kill timer */
+	ACT_TERM,          /* SIGTERM to every process of its cgroup, arm the kill timer */
 	ACT_KILL,          /* SIGKILL to every process of its cgroup */
 	ACT_CANCEL,        /* disarm the timer */
 	ACT_STOPPED,       /* record the stop, kill leftovers of its cgroup */
+	ACT_START_TIMEOUT, /* no readiness within start_timeout_ms: kill its cgroup, count it failed */
 	_SVC_ACTION_MAX,
 	_SVC_ACTION_INVALID = -22,
 } SvcAction;

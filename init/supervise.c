@@ -13,6 +13,7 @@
 #include "sandbox.h"
 #include "loop.h"
 #include "ready-http.h"
+#include "service-proc.h"
 #include "supervise-fsm.h"
 #include "supervise.h"
 
@@ -27,6 +28,7 @@ typedef struct Service {
 	unsigned restarts;
 	unsigned long long started_ms;
 	unsigned start_seq; /* order of the first start, for the reverse stop */
+	bool start_timed_out; /* its readiness did not come in time: counts as failed for the boot */
 	Source out, ready, timer, probe; /* probe: the HTTP readiness retry timer */
 	char outbuf[OUT_LINE_MAX];
 	size_t outlen;
@@ -36,7 +38,7 @@ static Service services[SERVICES_MAX];
 static unsigned n_services, next_seq;
 static void (*ready_cb)(unsigned running, unsigned failed);
 static void (*stopped_cb)(void);
-static bool stopping;
+static bool stopping, fork_fallback_logged;
 
 static void feed(Service *s, SvcEvent e);
 
@@ -86,6 +88,7 @@ static void unload_all(void)
 static int load_configs(const char *dir)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
+	ServiceConfig *cfgs[SERVICES_MAX];
 	char *names[SERVICES_MAX];
 	unsigned n = 0;
 	struct dirent *de;
@@ -146,6 +149,14 @@ static int load_configs(const char *dir)
 					    services[i].cfg.name);
 			goto out;
 		}
+	}
+	/* In name order (the files were read sorted), so that each number stays the same. */
+	for (unsigned i = 0; i < n_services; i++)
+		cfgs[i] = &services[i].cfg;
+	r = service_assign_uids(cfgs, n_services);
+	if (r < 0) {
+		r = log_error_errno(r, "No free per-service uid left for the services of %s", dir);
+		goto out;
 	}
 	r = 0;
 out:
@@ -233,6 +244,16 @@ static void on_ready(Source *src, uint32_t events)
 
 static void on_probe(Source *src, uint32_t events);
 
+/* Without a retry the readiness never comes: the start timeout then treats it as failed. */
+static void retry_probe(Service *s)
+{
+	int r = timer_arm(s->probe.fd, 100);
+
+	if (r < 0)
+		log_warning_errno(r, "Failed to re-arm the readiness probe of %s, ignoring: %m",
+				  s->cfg.name);
+}
+
 static void on_http_answer(Source *src, uint32_t events)
 {
 	Service *s = container_of(src, Service, ready);
@@ -245,7 +266,7 @@ static void on_http_answer(Source *src, uint32_t events)
 	if (r > 0)
 		feed(s, EV_READY);
 	else
-		(void)timer_arm(s->probe.fd, 100);
+		retry_probe(s);
 }
 
 /* Until the service answers 200 on its readiness URL: try every 100 ms, never blocking. */
@@ -263,7 +284,7 @@ static void on_probe(Source *src, uint32_t events)
 	if (fd < 0 || loop_add(&s->ready, fd, on_http_answer) < 0) {
 		if (fd >= 0)
 			close(fd);
-		(void)timer_arm(s->probe.fd, 100);
+		retry_probe(s);
 	}
 }
 
@@ -345,7 +366,7 @@ static int drop_privileges(const ServiceConfig *c)
 	return 0;
 }
 
-_noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
+_noreturn_ static void child_exec(Service *s, int out_w, int ready_w, bool in_cgroup)
 {
 	const ServiceConfig *c = &s->cfg;
 	char *envp[SERVICE_ENV_MAX + 3];
@@ -358,7 +379,7 @@ _noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
-	if (write_string_fileat(s->cg_fd, "cgroup.procs", "0") < 0) {
+	if (!in_cgroup && write_string_fileat(s->cg_fd, "cgroup.procs", "0") < 0) {
 		dprintf(out_w, "kcc-init: cannot join its cgroup: %m\n");
 		_exit(126);
 	}
@@ -411,39 +432,67 @@ _noreturn_ static void child_exec(Service *s, int out_w, int ready_w)
 	_exit(127);
 }
 
+static bool needs_readiness(const Service *s)
+{
+	return s->cfg.ready_fd >= 0 || s->cfg.ready_http_port;
+}
+
+/* Pipes and timers are in the event loop before the child exists: a failure to watch one fails
+ * the start instead of leaving a pipe nobody reads (a service blocked on a full stdout). */
 static int spawn(Service *s)
 {
 	int out[2] = { -EBADF, -EBADF }, rdy[2] = { -EBADF, -EBADF };
+	bool in_cgroup = false;
 	pid_t pid;
 	int r;
 
+	close_source(&s->out);
+	close_source(&s->ready);
+	s->outlen = 0;
 	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	if (s->cfg.ready_fd >= 0 && pipe2(rdy, O_CLOEXEC | O_NONBLOCK) < 0) {
 		r = -errno;
 		goto fail;
 	}
-	pid = fork();
+	r = loop_add(&s->out, out[0], on_output);
+	if (r < 0)
+		goto fail;
+	out[0] = -EBADF; /* owned by s->out now */
+	if (rdy[0] >= 0) {
+		r = loop_add(&s->ready, rdy[0], on_ready);
+		if (r < 0)
+			goto fail;
+		rdy[0] = -EBADF;
+	}
+	if (needs_readiness(s)) {
+		r = timer_arm(s->timer.fd, s->cfg.start_timeout_ms);
+		if (r < 0)
+			goto fail;
+	}
+	if (s->cfg.ready_http_port) {
+		r = timer_arm(s->probe.fd, 20);
+		if (r < 0)
+			goto fail;
+	}
+	pid = svc_clone(s->cg_fd, &in_cgroup);
 	if (pid < 0) {
-		r = -errno;
+		r = pid;
 		goto fail;
 	}
 	if (pid == 0) {
 		/* The child's writing ends must block like ordinary stdout. */
 		fcntl(out[1], F_SETFL, 0);
-		child_exec(s, out[1], rdy[1]);
+		child_exec(s, out[1], rdy[1], in_cgroup);
+	}
+	if (!in_cgroup && !fork_fallback_logged) {
+		fork_fallback_logged = true;
+		log_warning("the kernel lacks clone3(CLONE_INTO_CGROUP): services join their cgroup "
+			    "after fork");
 	}
 	close(out[1]);
 	if (rdy[1] >= 0)
 		close(rdy[1]);
-	close_source(&s->out);
-	close_source(&s->ready);
-	s->outlen = 0;
-	(void)loop_add(&s->out, out[0], on_output);
-	if (rdy[0] >= 0)
-		(void)loop_add(&s->ready, rdy[0], on_ready);
-	if (s->cfg.ready_http_port)
-		(void)timer_arm(s->probe.fd, 20);
 	s->pid = pid;
 	s->started_ms = now_ms();
 	if (s->start_seq == 0)
@@ -451,6 +500,11 @@ static int spawn(Service *s)
 	log_info("started %s (pid %d)", s->cfg.name, (int)pid);
 	return 0;
 fail:
+	close_source(&s->out);
+	close_source(&s->ready);
+	(void)timer_arm(s->timer.fd, 0);
+	if (s->probe.fd >= 0)
+		(void)timer_arm(s->probe.fd, 0);
 	for (int i = 0; i < 2; i++) {
 		if (out[i] >= 0)
 			close(out[i]);
@@ -462,8 +516,10 @@ fail:
 
 static void kill_cgroup(Service *s)
 {
-	if (s->cg_fd >= 0)
-		(void)write_string_fileat(s->cg_fd, "cgroup.kill", "1");
+	int r = svc_kill_cgroup(s->cg_fd);
+
+	if (r < 0 && s->pid > 0)
+		(void)kill(s->pid, SIGKILL);
 }
 
 /* ---- the state machine's actions ---- */
@@ -498,7 +554,7 @@ static void check_all_ready(void)
 	for (unsigned i = 0; i < n_services; i++) {
 		if (services[i].state == SVC_RUNNING)
 			running++;
-		else if (blocked(&services[i]))
+		else if (blocked(&services[i]) || services[i].start_timed_out)
 			failed++;
 		else
 			return;
@@ -537,6 +593,11 @@ static void do_action(Service *s, SvcAction a)
 			feed(s, EV_READY);
 		break;
 	case ACT_MARK_READY:
+		s->start_timed_out = false;
+		r = timer_arm(s->timer.fd, 0);
+		if (r < 0)
+			log_warning_errno(r, "Failed to disarm the start timer of %s, ignoring: %m",
+					  s->cfg.name);
 		log_info("%s is ready", s->cfg.name);
 		start_dependents();
 		check_all_ready();
@@ -548,7 +609,13 @@ static void do_action(Service *s, SvcAction a)
 		s->restarts++;
 		delay = svc_backoff_ms(s->cfg.restart_base_ms, s->cfg.restart_max_ms, s->restarts);
 		log_info("restarting %s in %u ms (restart %u)", s->cfg.name, delay, s->restarts);
-		(void)timer_arm(s->timer.fd, delay);
+		r = timer_arm(s->timer.fd, delay);
+		if (r < 0) {
+			log_error_errno(r, "Failed to arm the restart timer of %s, it stays down: %m",
+					s->cfg.name);
+			s->state = SVC_FAILED;
+			check_all_ready();
+		}
 		break;
 	}
 	case ACT_GIVE_UP:
@@ -556,17 +623,36 @@ static void do_action(Service *s, SvcAction a)
 		check_all_ready();
 		break;
 	case ACT_TERM:
-		log_info("stopping %s (pid %d)", s->cfg.name, (int)s->pid);
-		if (s->pid > 0)
-			(void)kill(s->pid, SIGTERM);
-		(void)timer_arm(s->timer.fd, s->cfg.stop_timeout_ms);
+		/* Every process of its cgroup, not only the main one: a forked helper that outlives
+		 * it would otherwise only ever see the SIGKILL. */
+		r = svc_signal_cgroup(s->cg_fd, SIGTERM);
+		if (r < 0) {
+			log_warning_errno(r, "Failed to signal the cgroup of %s, SIGTERM to its main "
+					  "process only: %m", s->cfg.name);
+			if (s->pid > 0)
+				(void)kill(s->pid, SIGTERM);
+			r = 1;
+		}
+		log_info("stopping %s (pid %d, SIGTERM to %d processes)", s->cfg.name, (int)s->pid,
+			 r);
+		r = timer_arm(s->timer.fd, s->cfg.stop_timeout_ms);
+		if (r < 0) {
+			log_warning_errno(r, "Failed to arm the stop timer of %s, killing it now: %m",
+					  s->cfg.name);
+			kill_cgroup(s);
+		}
 		break;
 	case ACT_KILL:
 		log_warning("%s did not stop within %u ms, killing its cgroup", s->cfg.name,
 			    s->cfg.stop_timeout_ms);
 		kill_cgroup(s);
-		if (s->pid > 0)
-			(void)kill(s->pid, SIGKILL);
+		break;
+	case ACT_START_TIMEOUT:
+		log_error("%s did not signal readiness within %u ms: killing it, it counts as failed "
+			  "and the boot goes on", s->cfg.name, s->cfg.start_timeout_ms);
+		s->start_timed_out = true;
+		kill_cgroup(s);
+		check_all_ready();
 		break;
 	case ACT_CANCEL:
 		(void)timer_arm(s->timer.fd, 0);
@@ -723,4 +809,23 @@ int supervise_status(char *buf, size_t len)
 		off += (size_t)k;
 	}
 	return off >= len ? -ENOBUFS : (int)off;
+}
+
+int supervise_feed_event(const char *name, int event)
+{
+	Service *s = service_by_name(name);
+
+	if (!s)
+		return -ENOENT;
+	if (event < 0 || event >= _SVC_EVENT_MAX)
+		return -EINVAL;
+	feed(s, (SvcEvent)event);
+	return 0;
+}
+
+int supervise_state_of(const char *name)
+{
+	const Service *s = service_by_name(name);
+
+	return s ? (int)s->state : -ENOENT;
 }

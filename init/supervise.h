@@ -20,3 +20,7 @@ unsigned supervise_count(void);
 int supervise_check_dir(const char *dir);
 /* One line per service: "NAME STATE pid=N restarts=N". */
 int supervise_status(char *buf, size_t len);
+/* For the unit tests (tests/unit/test-supervise.c), which drive this file with fakes of the loop,
+ * the clock and service-proc.c: feeds an SvcEvent to a service, reads its SvcState. */
+int supervise_feed_event(const char *name, int event);
+int supervise_state_of(const char *name);

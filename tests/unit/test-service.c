@@ -27,6 +27,11 @@ static const Case cases[] = {
 	{ "exec = /bin/true\nuser = root\n", -EINVAL, "UID:GID" },
 	{ "exec = /bin/true\nuser = 1000:x\n", -EINVAL, "UID:GID" },
 	{ "exec = /bin/true\nuser = 70000:1\n", -EINVAL, "UID:GID" },
+	{ "exec = /bin/true\nuser = 61184:1\n", -ERANGE, "range of per-service uids" },
+	{ "exec = /bin/true\nuser = 1:65519\n", -ERANGE, "range of per-service uids" },
+	{ "exec = /bin/true\nuser = 0:0\n", 0, NULL },
+	{ "exec = /bin/true\nstart_timeout_ms = 0\n", -ERANGE, "start_timeout_ms" },
+	{ "exec = /bin/true\nstart_timeout_ms = 3600001\n", -ERANGE, "start_timeout_ms" },
 	{ "exec = /bin/true\nafter = Bad\n", -EINVAL, "not a service name" },
 	{ "exec = /bin/true\nafter = svc\n", -EINVAL, "names the service itself" },
 	{ "exec = /bin/true\nrestart = sometimes\n", -EINVAL, "always, on-failure or never" },
@@ -156,7 +161,8 @@ static void test_defaults_and_limits(void **state)
 	assert_int_equal(c.restart, RESTART_ALWAYS);
 	assert_int_equal(c.ready_fd, -1);
 	assert_int_equal(c.ready_http_port, 0);
-	assert_int_equal(c.uid, 0);
+	assert_int_equal(c.uid, SERVICE_UID_AUTO); /* the supervisor gives it its own */
+	assert_int_equal(c.start_timeout_ms, 90000);
 	service_config_done(&c);
 	assert_int_equal(service_config_parse("a", "exec=/x\nready = http:10248/healthz", &c, err,
 					      sizeof(err)),
@@ -182,6 +188,35 @@ static void test_defaults_and_limits(void **state)
 	assert_int_equal(service_config_parse("a", big, &c, err, sizeof(err)), -E2BIG);
 }
 
+/* A service without user= never runs as root: its own uid, in the documented range, the same on
+ * every boot, and distinct from every other service's even when the first choices collide. */
+static void test_uids(void **state)
+{
+	ServiceConfig a = { .name = "kcc-kubelet" }, b = { .name = "sleeper" }, c = { .name = "x" },
+		      d = { .name = "x" }, root = { .name = "root", .uid = 0, .gid = 0 };
+	ServiceConfig *all[] = { &a, &b, &c, &d, &root };
+	uid_t u = service_default_uid("sleeper");
+
+	(void)state;
+	assert_true(u >= SERVICE_UID_MIN && u <= SERVICE_UID_MAX);
+	assert_int_equal(service_default_uid("sleeper"), u);
+	assert_int_not_equal(service_default_uid("sleeper"), service_default_uid("sleepers"));
+	for (size_t i = 0; i < 4; i++)
+		all[i]->uid = all[i]->gid = SERVICE_UID_AUTO;
+	assert_int_equal(service_assign_uids(all, ARRAY_SIZE(all)), 0);
+	assert_int_equal(b.uid, u);
+	assert_int_equal(b.gid, u);
+	assert_int_equal(root.uid, 0);
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(all[i]->uid >= SERVICE_UID_MIN && all[i]->uid <= SERVICE_UID_MAX);
+		for (size_t k = 0; k < i; k++)
+			assert_int_not_equal(all[i]->uid, all[k]->uid);
+	}
+	/* the collision goes to the next number */
+	assert_int_equal(c.uid, service_default_uid("x"));
+	assert_int_equal(d.uid, c.uid == SERVICE_UID_MAX ? SERVICE_UID_MIN : c.uid + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults_and_limits),
 		cmocka_unit_test(test_profile),
+		cmocka_unit_test(test_uids),
 	};
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
 }

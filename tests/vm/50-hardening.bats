@@ -18,9 +18,13 @@ load helper
 		profile-default-pids oom-restart; do
 		assert_log happy "kcc-test: PASS $c:"
 	done
-	# A service in the default profile: Landlock refuses the write (root, but without
-	# capabilities: only Landlock can), seccomp refuses unshare (needs no capability), /tmp is its own.
+	# A service in the default profile, as its own uid: the read-only view refuses the write to
+	# /var; Landlock refuses the listing of /var and the write to /dev/full (a device node, which
+	# the read-only view does not protect: without Landlock that write fails with ENOSPC, as
+	# 55-hostile-service.bats shows); seccomp refuses unshare (needs no capability); /tmp is its own.
+	assert_log happy 'kcc-init\[confined\]: confined: uid 6[1-5][0-9]{3}$'
 	assert_log happy 'kcc-init\[confined\]: confined: write /var: touch: /var/confined-probe: Read-only file system'
+	assert_log happy 'kcc-init\[confined\]: confined: write /dev/full: .*Permission denied'
 	assert_log happy 'kcc-init\[confined\]: confined: list /var: ls: can.t open ./var.: Permission denied'
 	assert_log happy 'kcc-init\[confined\]: confined: read /etc: allowed'
 	assert_log happy 'kcc-init\[confined\]: confined: unshare: unshare: unshare\(0x10000000\): Operation not permitted'

@@ -135,7 +135,7 @@ done
 [ -z "$bad" ] && pass sysctls "as set by kcc-init" || fail sysctls "$bad"
 
 echo "kcc-test: INFO cgroup-controllers=$(cat /sys/fs/cgroup/cgroup.controllers) / $(cat /sys/fs/cgroup/cgroup.subtree_control) / $(cat /sys/fs/cgroup/services/cgroup.subtree_control)"
-# Service profiles, read back from /proc and cgroupfs: sleeper (root) and stubborn (uid 1000)
+# Service profiles, read back from /proc and cgroupfs: sleeper (its own uid) and stubborn (uid 1000)
 # hold CAP_NET_BIND_SERVICE (bit 10) and nothing else, no_new_privs; sleeper's cgroup limits.
 caps_of() { awk '/^(CapEff|CapBnd|CapAmb|NoNewPrivs):/ {printf "%s%s ", $1, $2}' /proc/"$1"/status; }
 want="CapEff:0000000000000400 CapBnd:0000000000000400 CapAmb:0000000000000400 NoNewPrivs:1 "
@@ -187,8 +187,9 @@ else
 fi
 rm -f /tmp/kcc-probe-copy /var/kcc-probe-copy /run/kcc-probe-copy
 
-# The boot timeline exists as JSON.
-if grep -q '"stages":\[' /run/kcc/boot-timeline.json 2>/dev/null; then
+# The boot timeline exists as JSON once "services started" wrote it: the agent starts after
+# sleeper only, so a kubelet's readiness may still be pending. Wait for the file (3 minutes at most).
+if wait_for "grep -q '\"stages\":\[' /run/kcc/boot-timeline.json 2>/dev/null" 1800; then
 	pass timeline "$(cat /run/kcc/boot-timeline.json)"
 else
 	fail timeline "no /run/kcc/boot-timeline.json"
@@ -228,11 +229,19 @@ kcc-ctl bogus >/dev/null 2>&1
 rc=$?
 [ $rc -eq 100 ] && pass ctl-usage "exit $rc" || fail ctl-usage "exit $rc"
 
-# An orphan (parent exits first) is reaped by PID 1: no zombie stays.
-sh -c 'sleep 0.2 & exit 0'
-sleep 1
-z=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)
-[ "$z" -eq 0 ] && pass reap "no zombies" || fail reap "$z zombies"
+# An orphan (its parent exits first) becomes PID 1's child and is reaped by PID 1 when it exits:
+# this very process, not a count of zombies, and by waiting for it to vanish, not for a time.
+sh -c 'sleep 2 & echo $! >/tmp/kcc-orphan.pid; exit 0'
+op=$(cat /tmp/kcc-orphan.pid)
+pp=$(awk '/^PPid:/ {print $2}' /proc/"$op"/status 2>/dev/null)
+if [ "$pp" != 1 ]; then
+	fail reap "orphan $op has parent '$pp', not PID 1"
+elif wait_for '[ ! -e /proc/$op ]' 200; then
+	pass reap "orphan $op adopted by PID 1 and reaped"
+else
+	fail reap "orphan $op not reaped: $(grep '^State:' /proc/"$op"/status)"
+fi
+rm -f /tmp/kcc-orphan.pid
 
 # kcc-kubelet's resident memory once the default pod is up (make bench).
 if [ -e /etc/kcc/services/kcc-kubelet.conf ]; then

@@ -1,7 +1,10 @@
-# Run by the confined test service (busybox sh). Root, but without capabilities: /var is root's,
-# so only the read-only view refuses the write and only Landlock the listing; unshare -U needs no
-# capability, so only seccomp can refuse it.
+# Run by the confined test service (busybox sh), as its own uid without capabilities: the
+# read-only view refuses the write to /var (EROFS), only Landlock the listing of /var (root's, 0755)
+# and the write to /dev/full (a device node: the read-only view does not stop it, without Landlock
+# it fails with ENOSPC); unshare -U needs no capability, so only seccomp can refuse it.
+echo "confined: uid $(id -u)"
 echo "confined: write /var: $(touch /var/confined-probe 2>&1 && echo allowed)"
+echo "confined: write /dev/full: $( (echo x >/dev/full) 2>&1 && echo allowed)"
 echo "confined: list /var: $(ls /var 2>&1 >/dev/null || true)"
 echo "confined: read /etc: $(cat /etc/hostname 2>&1 >/dev/null && echo allowed)"
 echo "confined: unshare: $(busybox unshare -U true 2>&1 && echo allowed)"
