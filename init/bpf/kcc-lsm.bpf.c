@@ -29,7 +29,7 @@
 #define FMODE_WRITE 0x2
 #define PROC_SUPER_MAGIC 0x9fa0
 #define PTRACE_MODE_ATTACH 0x02
-#define EVENTS_PER_SECOND 20
+#define EVENTS_PER_SECOND 64
 
 char LICENSE[] SEC("license") = "GPL";
 
