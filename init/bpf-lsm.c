@@ -56,16 +56,18 @@ static int on_event(void *ctx, void *data, size_t size)
 			    kind_name(e->kind), (unsigned long long)e->ino, e->dev >> 20,
 			    e->dev & 0xfffff, e->pid, comm);
 	else if (e->kind == KCC_LSM_WX)
-		log_warning("bpf-lsm: denied a writable and executable mapping of inode %llu to pid %u "
-			    "(%s)", (unsigned long long)e->ino, e->pid, comm);
+		log_warning("bpf-lsm: denied a writable and executable mapping of inode %llu "
+			    "to pid %u (%s)",
+			    (unsigned long long)e->ino, e->pid, comm);
 	else if (e->kind == KCC_LSM_PTRACE)
 		log_warning("bpf-lsm: denied ptrace of pid %u to pid %u (%s)", e->target, e->pid, comm);
 	else if (e->kind == KCC_LSM_SIGNAL)
-		log_warning("bpf-lsm: denied a signal to pid %u from pid %u (%s)", e->target, e->pid,
-			    comm);
+		log_warning("bpf-lsm: denied a signal to pid %u from pid %u (%s)", e->target,
+			    e->pid, comm);
 	else if (e->kind == KCC_LSM_BPF)
 		log_warning("bpf-lsm: denied BPF %s to pid %u (%s)",
-			    e->target == BPF_PROG_LOAD ? "program load" : "object access", e->pid, comm);
+			    e->target == BPF_PROG_LOAD ? "program load" : "object access", e->pid,
+			    comm);
 	else
 		log_warning("bpf-lsm: denied %s to pid %u (%s)", kind_name(e->kind), e->pid, comm);
 	return 0;
@@ -135,7 +137,8 @@ int bpf_lsm_lock(void)
 	/* Set before load in .rodata, which libbpf froze: this reads the kernel's copy. */
 	if (!skel->rodata->bpf_locked)
 		return -ENOTRECOVERABLE;
-	log_info("hardening: BPF program loading locked (and objects by id or pin, a frozen setting)");
+	log_info("hardening: BPF program loading locked (and objects by id or pin, a frozen "
+		 "setting)");
 	return 0;
 }
 

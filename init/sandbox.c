@@ -16,7 +16,8 @@
 
 bool sandbox_syscall_known(const char *name)
 {
-	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR && seccomp_policy_extra_ok(name);
+	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR &&
+	       seccomp_policy_extra_ok(name);
 }
 
 /* The node's one seccomp policy (lib/policy), the same pods get, plus the service's own names. */

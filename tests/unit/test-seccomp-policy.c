@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The one seccomp policy of services and pods (lib/policy): the OCI rendering pods get, compiled
  * as crun compiles it, is the very filter kcc-init compiles for services; and that filter refuses
- * namespaces (clone flags, unshare, setns), clone3 (ENOSYS) and io_uring, run for real in a child. */
+ * namespaces (clone flags, unshare, setns), clone3 (ENOSYS) and io_uring, run for real in a
+ * child. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
@@ -67,7 +68,8 @@ static scmp_filter_ctx oci_compile(const char *text)
 
 				assert_true(n_cmp < 6);
 				assert_true(json_object_object_get_ex(a, "op", &f));
-				assert_string_equal(json_object_get_string(f), "SCMP_CMP_MASKED_EQ");
+				assert_string_equal(json_object_get_string(f),
+						    "SCMP_CMP_MASKED_EQ");
 				cmp[n_cmp].op = SCMP_CMP_MASKED_EQ;
 				assert_true(json_object_object_get_ex(a, "index", &f));
 				cmp[n_cmp].arg = (unsigned)json_object_get_int(f);
@@ -226,7 +228,8 @@ static void run_under(scmp_filter_ctx ctx, int got[CHK_MAX])
 		_exit(write(pfd[1], r, sizeof(r)) == sizeof(r) ? 0 : 3);
 	}
 	close(pfd[1]);
-	assert_int_equal(read(pfd[0], got, sizeof(int) * CHK_MAX), (ssize_t)(sizeof(int) * CHK_MAX));
+	assert_int_equal(read(pfd[0], got, sizeof(int) * CHK_MAX),
+			 (ssize_t)(sizeof(int) * CHK_MAX));
 	close(pfd[0]);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -273,8 +276,9 @@ static void test_pods_filter_refuses(void **state)
 /* A service's syscalls = cannot take back what the policy filters or refuses. */
 static void test_extra_names(void **state)
 {
-	static const char *const refused[] = { "clone", "clone3", "unshare", "setns", "io_uring_setup",
-					       "io_uring_enter", "io_uring_register" };
+	static const char *const refused[] = { "clone", "clone3", "unshare", "setns",
+					       "io_uring_setup", "io_uring_enter",
+					       "io_uring_register" };
 	scmp_filter_ctx ctx;
 
 	(void)state;
@@ -285,7 +289,8 @@ static void test_extra_names(void **state)
 	assert_true(seccomp_policy_extra_ok("ptrace"));
 	assert_int_equal(seccomp_policy_compile((const char *[]){ "ptrace" }, 1, &ctx), 0);
 	seccomp_release(ctx);
-	assert_int_equal(seccomp_policy_compile((const char *[]){ "no_such_call" }, 1, &ctx), -EINVAL);
+	assert_int_equal(seccomp_policy_compile((const char *[]){ "no_such_call" }, 1, &ctx),
+			 -EINVAL);
 	/* names already allowed are fine */
 	assert_int_equal(seccomp_policy_compile((const char *[]){ "read" }, 1, &ctx), 0);
 	seccomp_release(ctx);
