@@ -64,6 +64,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	else if (e->kind == KCC_LSM_SIGNAL)
 		log_warning("bpf-lsm: denied a signal to pid %u from pid %u (%s)", e->target,
 			    e->pid, comm);
+	else if (e->kind == KCC_LSM_SIGIO)
+		log_warning("bpf-lsm: denied an I/O signal (F_SETOWN) to pid %u, raised by pid %u "
+			    "(%s)",
+			    e->target, e->pid, comm);
 	else if (e->kind == KCC_LSM_BPF)
 		log_warning("bpf-lsm: denied BPF %s to pid %u (%s)",
 			    e->target == BPF_PROG_LOAD ? "program load" : "object access", e->pid,

@@ -262,7 +262,7 @@ int BPF_PROG(kcc_sigio, struct task_struct *p, struct fown_struct *fown, int sig
 	tgid = BPF_CORE_READ(p, tgid);
 	if (tgid != 1 || bpf_get_current_pid_tgid() >> 32 == 1)
 		return 0;
-	report(KCC_LSM_SIGNAL, NULL, tgid);
+	report(KCC_LSM_SIGIO, NULL, tgid);
 	return -EPERM;
 }
 

@@ -12,6 +12,7 @@ enum {
 	KCC_LSM_ANON_EXEC = 7,
 	KCC_LSM_WX = 8,
 	KCC_LSM_PROCMEM = 9,
+	KCC_LSM_SIGIO = 10,
 };
 
 struct kcc_lsm_event {

@@ -39,6 +39,9 @@ load helper
 	done
 	assert_log happy 'kcc-init: bpf-lsm: denied a signal to pid 1 from pid [0-9]+ \(probe\)'
 	assert_log happy 'kcc-init: bpf-lsm: denied a signal to pid [0-9]+ from pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-test: PASS lsm-sigio-pid1:'
+	assert_log happy 'kcc-init: bpf-lsm: denied an I/O signal \(F_SETOWN\) to pid 1, raised by pid [0-9]+ \(probe\)'
+	refute_log happy 'requested by SIGTERM'
 	assert_log happy 'kcc-init: bpf-lsm: denied user namespace creation to pid [0-9]+ \(probe\)'
 	assert_log happy 'kcc-init: bpf-lsm: denied BPF object access to pid [0-9]+ \(probe\)'
 	assert_log happy 'kcc-init: bpf-lsm: denied anonymous executable memory to pid [0-9]+ \(probe\)'

@@ -279,6 +279,22 @@ static int proc_mem_write(const char *path)
 	return n < 0 ? -1 : 0;
 }
 
+/* F_SETOWN PID 1 with F_SETSIG sig on a pipe, then make it readable: the kernel signals PID 1
+ * unless the BPF LSM refuses (silently: there is no errno, the denial is in PID 1's log). */
+static int sigio_pid1(int sig)
+{
+	int pfd[2], r = 0;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	if (fcntl(pfd[0], F_SETOWN, 1) < 0 || fcntl(pfd[0], F_SETSIG, sig) < 0 ||
+	    fcntl(pfd[0], F_SETFL, O_ASYNC | O_NONBLOCK) < 0 || write(pfd[1], "x", 1) != 1)
+		r = -1;
+	close(pfd[0]);
+	close(pfd[1]);
+	return r;
+}
+
 /* probe                  the lockdown, module and kexec checks
  * probe exec PATH        execve PATH (which, if it is this probe, prints "exec ok")
  * probe mmap PATH        executable mappings of PATH, directly and through mprotect
@@ -286,6 +302,7 @@ static int proc_mem_write(const char *path)
  * probe bpf              load a trivial socket filter
  * probe bpf-ids          BPF maps, programs and links by id, a pinned object, then a load again
  * probe kill PID SIG     kill(PID, SIG)
+ * probe sigio SIG        have the kernel send SIG to PID 1 through F_SETOWN on a pipe
  * probe ns               user and network namespaces by clone and unshare, setns, clone3
  * probe uring            io_uring_setup
  * probe wx PATH          W^X: anonymous executable memory, RW -> RX, PATH mapped W+X, and a
@@ -327,6 +344,10 @@ static int subcommand(int argc, char **argv)
 		report("kill", kill((pid_t)atoi(argv[2]), atoi(argv[3])));
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "sigio") == 0) {
+		report("sigio", sigio_pid1(atoi(argv[2])));
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "ns") == 0) {
 		report("clone-newuser", in_child(clone_flags, CLONE_NEWUSER));
 		report("clone-newnet", in_child(clone_flags, CLONE_NEWNET));
@@ -349,7 +370,7 @@ static int subcommand(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: probe [ok | exec PATH | mmap PATH | ptrace PID | bpf | bpf-ids | "
-			"kill PID SIG | ns | uring | wx PATH]\n");
+			"kill PID SIG | sigio SIG | ns | uring | wx PATH]\n");
 	return 100;
 }
 
