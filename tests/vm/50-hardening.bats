@@ -21,7 +21,7 @@ load helper
 	# The BPF LSM against a root service with every capability and no seccomp (the agent), each
 	# with its errno: signals to PID 1 and to another service, user namespaces, BPF objects by id
 	# and pinned (and the lock still set after trying), W^X, writes through /proc/self/mem.
-	for c in "kill-pid1: .*kill EPERM" "kill-service: .*kill EPERM" \
+	for c in "kill-pid1: .*kill EPERM" "kill-pid1-root: .*kill EPERM" "kill-service: .*kill EPERM" \
 		"unshare-newuser: unshare-newuser EPERM" "clone-newuser: clone-newuser EPERM" \
 		"map-by-id: map-by-id EPERM" "prog-by-id: prog-by-id EPERM" \
 		"link-by-id: link-by-id EPERM" "obj-get: obj-get EPERM" \

@@ -203,6 +203,10 @@ expect_in() {
 # SIGTERM to PID 1 would reboot: only where the BPF LSM is active (not in a weaker mode).
 if grep -qw bpf /sys/kernel/security/lsm; then
 	expect lsm-kill-pid1 "kill EPERM" $P kill 1 15
+	# and from outside every service (the root cgroup, where only PID 1 lives): the rule that
+	# no one but PID 1 signals PID 1, not the one that keeps services in their subtree
+	# (signal 0: the same permission check, harmless)
+	expect lsm-kill-pid1-root "kill EPERM" sh -c 'echo $$ >/sys/fs/cgroup/cgroup.procs && exec "$0" kill 1 0' $P
 	# F_SETOWN: the kernel would send SIGTERM to PID 1; refused without an errno, the denial is
 	# in PID 1's log and the boot goes on.
 	expect lsm-sigio-pid1 "sigio ok" $P sigio 15
