@@ -32,13 +32,21 @@ MB_OBJS := $(MB_LIB) tpm-quote quote uki authenticode kcc-pcr kcc-pcr-seal
 
 OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
+# lib/policy: the one seccomp policy of services and pods (the table, its libseccomp compilation
+# for kcc-init, its OCI rendering for kcc-kubelet).
+POLICY_INIT := $(addprefix $(OBJ)/lib/policy/,seccomp-policy.o seccomp-compile.o)
+POLICY_KUBELET := $(addprefix $(OBJ)/lib/policy/,seccomp-policy.o seccomp-oci.o)
+$(OBJ)/lib/policy/%.o: lib/policy/%.c | $(OBJ)/lib/policy
+	$(CC) $(CFLAGS) -Ilib/policy $(shell pkg-config --cflags libseccomp json-c) -c $< -o $@
+$(OBJ)/lib/policy:
+	mkdir -p $@
 
 all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check \
 	$(BIN)/kcc-test-probe $(BIN)/kcc-kubelet $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
 .PHONY: all image run check bench deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
-	$(CC) $(CFLAGS) -I$(BPF) -Iinit/bpf $(shell pkg-config --cflags $(PKGS) $(TPM_PKGS)) -c $< -o $@
+	$(CC) $(CFLAGS) -I$(BPF) -Iinit/bpf -Ilib/policy $(shell pkg-config --cflags $(PKGS) $(TPM_PKGS)) -c $< -o $@
 
 # The BPF LSM: vmlinux.h from the pinned kernel's BTF, CO-RE object, bpftool skeleton.
 BPF := $(BUILD)/bpf
@@ -57,7 +65,7 @@ $(OBJ)/image/%.o: image/%.c | $(OBJ)/image
 $(OBJ)/init $(OBJ)/image $(OBJ)/measured-boot $(OBJ)/kernel-config $(BIN):
 	mkdir -p $@
 
-$(BIN)/kcc-init: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(INIT_OBJS))) \
+$(BIN)/kcc-init: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(INIT_OBJS))) $(POLICY_INIT) \
 		$(addprefix $(OBJ)/measured-boot/,$(addsuffix .o,$(MB_LIB))) | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
 $(BIN)/kcc-pcr: $(addprefix $(OBJ)/measured-boot/,$(addsuffix .o,$(MB_OBJS))) | $(BIN)
@@ -76,10 +84,11 @@ KUBELET_OBJS := main pods runtime probe status http spec oci-image import fs man
 KUBELET_LIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
 	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap)
 $(OBJ)/kubelet/%.o: kubelet/%.c | $(OBJ)/kubelet
-	$(CC) $(CFLAGS) -Iinit $(shell pkg-config --cflags yaml-0.1 json-c libarchive) -c $< -o $@
+	$(CC) $(CFLAGS) -Iinit -Ilib/policy $(shell pkg-config --cflags yaml-0.1 json-c libarchive) -c $< -o $@
 $(OBJ)/kubelet:
 	mkdir -p $@
-$(BIN)/kcc-kubelet: $(addprefix $(OBJ)/kubelet/,$(addsuffix .o,$(KUBELET_OBJS))) $(OBJ)/init/util.o | $(BIN)
+$(BIN)/kcc-kubelet: $(addprefix $(OBJ)/kubelet/,$(addsuffix .o,$(KUBELET_OBJS))) $(OBJ)/init/util.o \
+		$(POLICY_KUBELET) | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(KUBELET_LIBS)
 # In test images only: hardening checks that need system calls busybox cannot make.
 $(BIN)/kcc-test-probe: tests/vm/probe.c | $(BIN)
@@ -91,7 +100,7 @@ $(BIN)/kcc-test-hostile: tests/vm/hostile.c | $(BIN)
 $(BIN)/kcc-test-standin-kubelet: tests/vm/standin-kubelet.c | $(BIN)
 	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 
--include $(wildcard $(OBJ)/*/*.d)
+-include $(wildcard $(OBJ)/*/*.d $(OBJ)/lib/*/*.d)
 
 include tests/unit/unit.mk
 

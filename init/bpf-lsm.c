@@ -32,7 +32,10 @@ static const char *kind_name(uint32_t kind)
 	case KCC_LSM_EXEC: return "exec";
 	case KCC_LSM_MMAP: return "executable mapping";
 	case KCC_LSM_PTRACE: return "ptrace";
-	case KCC_LSM_BPF: return "BPF program load";
+	case KCC_LSM_BPF: return "BPF";
+	case KCC_LSM_USERNS: return "user namespace creation";
+	case KCC_LSM_ANON_EXEC: return "anonymous executable memory";
+	case KCC_LSM_PROCMEM: return "write to /proc/PID/mem";
 	default: return "operation";
 	}
 }
@@ -52,8 +55,23 @@ static int on_event(void *ctx, void *data, size_t size)
 			    "to pid %u (%s)",
 			    kind_name(e->kind), (unsigned long long)e->ino, e->dev >> 20,
 			    e->dev & 0xfffff, e->pid, comm);
+	else if (e->kind == KCC_LSM_WX)
+		log_warning("bpf-lsm: denied a writable and executable mapping of inode %llu "
+			    "to pid %u (%s)",
+			    (unsigned long long)e->ino, e->pid, comm);
 	else if (e->kind == KCC_LSM_PTRACE)
 		log_warning("bpf-lsm: denied ptrace of pid %u to pid %u (%s)", e->target, e->pid, comm);
+	else if (e->kind == KCC_LSM_SIGNAL)
+		log_warning("bpf-lsm: denied a signal to pid %u from pid %u (%s)", e->target,
+			    e->pid, comm);
+	else if (e->kind == KCC_LSM_SIGIO)
+		log_warning("bpf-lsm: denied an I/O signal (F_SETOWN) to pid %u, raised by pid %u "
+			    "(%s)",
+			    e->target, e->pid, comm);
+	else if (e->kind == KCC_LSM_BPF)
+		log_warning("bpf-lsm: denied BPF %s to pid %u (%s)",
+			    e->target == BPF_PROG_LOAD ? "program load" : "object access", e->pid,
+			    comm);
 	else
 		log_warning("bpf-lsm: denied %s to pid %u (%s)", kind_name(e->kind), e->pid, comm);
 	return 0;
@@ -93,6 +111,8 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods, const
 		r = cgroup_id(runtime, (uint64_t *)&skel->rodata->runtime_cgroup);
 	if (r < 0)
 		return log_error_errno(r, "Failed to look up the service cgroups: %m");
+	/* Locked from the moment the programs are attached: .rodata is frozen at load. */
+	skel->rodata->bpf_locked = 1;
 	r = kcc_lsm__load(skel);
 	if (r < 0)
 		return log_error_errno(r, "Failed to load the BPF LSM programs: %m");
@@ -103,7 +123,8 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods, const
 	if (!events)
 		return log_error_errno(-errno, "Failed to open the BPF LSM ring buffer: %m");
 	log_info("hardening: BPF LSM attached (exec and executable mappings only from the verity "
-		 "root %u:%u, no ptrace of PID 1 or services)",
+		 "root %u:%u, W^X, no ptrace of PID 1 or services, no signals to PID 1 or across "
+		 "services, user namespaces for the container runtime only)",
 		 major(st.st_dev), minor(st.st_dev));
 	if (skel->rodata->bpf_allowed_cgroup)
 		log_warning("hardening: the image lets %s load BPF programs after boot", bpf_allowed);
@@ -117,8 +138,11 @@ int bpf_lsm_lock(void)
 {
 	if (!skel)
 		return -EBADF;
-	skel->bss->bpf_locked = 1;
-	log_info("hardening: BPF program loading locked");
+	/* Set before load in .rodata, which libbpf froze: this reads the kernel's copy. */
+	if (!skel->rodata->bpf_locked)
+		return -ENOTRECOVERABLE;
+	log_info("hardening: BPF program loading locked (and objects by id or pin, a frozen "
+		 "setting)");
 	return 0;
 }
 

@@ -11,7 +11,8 @@
  * NULL). */
 int bpf_lsm_load(const char *root, const char *services, const char *pods, const char *bpf_allowed,
 		 const char *runtime);
-/* From now on no BPF program can be loaded. */
+/* Checks and logs that BPF loads and get-by-id are locked (a read-only setting in force since
+ * attach), -ENOTRECOVERABLE when they are not. */
 int bpf_lsm_lock(void);
 /* The ring buffer's epoll fd for PID 1's loop, or -EBADF when nothing is loaded. */
 int bpf_lsm_events_fd(void);

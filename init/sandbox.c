@@ -10,77 +10,28 @@
 #include <sys/syscall.h>
 
 #include "sandbox.h"
+#include "seccomp-compile.h"
+#include "seccomp-policy.h"
 #include "util.h"
-
-/* The default allowlist: what ordinary programs and daemons use (files, memory, processes,
- * signals, time, sockets). Left out on purpose: module, kexec, reboot, swap, mount, pivot_root,
- * ptrace, bpf, perf_event_open, keyctl, add_key, userfaultfd, init/delete_module, acct,
- * settimeofday, clock_settime, adjtimex, iopl, ioperm, modify_ldt, lookup_dcookie, nfsservctl,
- * open_by_handle_at, name_to_handle_at, kcmp, process_vm_readv/writev, unshare, setns,
- * fanotify_init, quotactl, syslog, vhangup, personality. */
-static const char *const default_allow[] = {
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
-	"pwritev2", "open", "openat", "openat2", "close", "close_range", "creat", "stat", "fstat",
-	"lstat", "newfstatat", "statx", "statfs", "fstatfs", "access", "faccessat", "faccessat2",
-	"lseek", "mmap", "munmap", "mprotect", "mremap", "msync", "mincore", "madvise", "mlock",
-	"mlock2", "munlock", "brk", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
-	"rt_sigtimedwait", "rt_sigqueueinfo", "rt_sigsuspend", "sigaltstack", "ioctl", "pipe", "pipe2",
-	"select", "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl",
-	"epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2", "signalfd", "signalfd4",
-	"timerfd_create", "timerfd_settime", "timerfd_gettime", "inotify_init", "inotify_init1",
-	"inotify_add_watch", "inotify_rm_watch", "sched_yield", "sched_getaffinity",
-	"sched_setaffinity", "sched_getparam", "sched_getscheduler", "sched_get_priority_max",
-	"sched_get_priority_min", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres",
-	"gettimeofday", "time", "times", "getitimer", "setitimer", "alarm", "timer_create",
-	"timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete", "dup", "dup2", "dup3",
-	"fcntl", "flock", "fsync", "fdatasync", "sync_file_range", "truncate", "ftruncate",
-	"fallocate", "getdents", "getdents64", "getcwd", "chdir", "fchdir", "rename", "renameat",
-	"renameat2", "mkdir", "mkdirat", "rmdir", "link", "linkat", "unlink", "unlinkat", "symlink",
-	"symlinkat", "readlink", "readlinkat", "chmod", "fchmod", "fchmodat", "chown", "fchown",
-	"lchown", "fchownat", "umask", "utime", "utimes", "utimensat", "futimesat", "mknod",
-	"mknodat", "getpid", "getppid", "gettid", "getpgrp", "getpgid", "setpgid", "getsid",
-	"setsid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
-	"capget", "prctl", "arch_prctl", "set_tid_address", "set_robust_list", "get_robust_list",
-	"rseq", "futex", "futex_waitv", "clone", "clone3", "fork", "vfork", "execve", "execveat",
-	"exit", "exit_group", "wait4", "waitid", "kill", "tgkill", "tkill", "getrlimit",
-	"setrlimit", "prlimit64", "getrusage", "getpriority", "setpriority", "uname", "sysinfo",
-	"getrandom", "memfd_create", "socket", "socketpair", "connect", "accept", "accept4", "bind",
-	"listen", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
-	"getsockname", "getpeername", "setsockopt", "getsockopt", "sendfile", "splice", "tee",
-	"vmsplice", "copy_file_range", "fadvise64", "readahead", "get_mempolicy", "membarrier",
-	"pidfd_open", "pidfd_send_signal", "io_setup", "io_destroy", "io_submit", "io_getevents",
-	"io_cancel", "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semctl", "msgget",
-	"msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
-	"getxattr", "fgetxattr", "lgetxattr", "listxattr", "flistxattr", "llistxattr",
-};
 
 bool sandbox_syscall_known(const char *name)
 {
-	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR &&
+	       seccomp_policy_extra_ok(name);
 }
 
+/* The node's one seccomp policy (lib/policy), the same pods get, plus the service's own names. */
 static int apply_seccomp(const ServiceConfig *c)
 {
 	scmp_filter_ctx ctx;
-	int r = 0;
+	int r;
 
 	if (!c->seccomp)
 		return 0;
-	/* Anything else fails with EPERM; other ABIs (x32, i386) kill the process. */
-	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-	if (!ctx)
-		return -ENOMEM;
-	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0)
-		r = -EINVAL;
-	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(default_allow); i++) {
-		int nr = seccomp_syscall_resolve_name(default_allow[i]);
-		if (nr != __NR_SCMP_ERROR)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-	}
-	for (unsigned i = 0; r >= 0 && i < c->n_syscalls; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(c->syscalls[i]), 0);
-	if (r >= 0)
-		r = seccomp_load(ctx);
+	r = seccomp_policy_compile((const char *const *)c->syscalls, c->n_syscalls, &ctx);
+	if (r < 0)
+		return r;
+	r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	return r;
 }

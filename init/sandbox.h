@@ -13,5 +13,6 @@ int sandbox_mounts(const ServiceConfig *c);
  * Returns 0, or -errno with what failed in what (the child prints it and exits 126). */
 int sandbox_confine(const ServiceConfig *c, const char **what);
 
-/* Syscall names of the default allowlist, for the service parser's checks. */
+/* Syscall names a service may add to the policy's allowlist (known here, and not one the policy
+ * filters or refuses on purpose), for the service parser's checks. */
 bool sandbox_syscall_known(const char *name);

@@ -5,57 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seccomp-oci.h"
 #include "spec.h"
 #include "util.h"
-
-/* RuntimeDefault: the system calls an ordinary program needs. Not in it (EPERM): mount, namespaces
- * (unshare, setns), modules, kexec, reboot, ptrace and process_vm_*, bpf, perf_event_open, keyctl,
- * add_key, userfaultfd, clock and time setting, swap, quotactl, acct, open_by_handle_at, iopl,
- * ioperm, personality, NUMA policy, pivot_root, and everything the kernel adds later. */
-static const char *const seccomp_allow[] = {
-	"accept", "accept4", "access", "alarm", "arch_prctl", "bind", "brk", "capget", "capset",
-	"chdir", "chmod", "chown", "clock_getres", "clock_gettime", "clock_nanosleep", "clone",
-	"close", "close_range", "connect", "copy_file_range", "creat", "dup", "dup2", "dup3",
-	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_pwait2", "epoll_wait",
-	"eventfd", "eventfd2", "execve", "execveat", "exit", "exit_group", "faccessat",
-	"faccessat2", "fadvise64", "fallocate", "fanotify_mark", "fchdir", "fchmod", "fchmodat",
-	"fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork",
-	"fremovexattr", "fsetxattr", "fstat", "fstatfs", "fsync", "ftruncate", "futex",
-	"futex_waitv", "futimesat", "getcpu", "getcwd", "getdents", "getdents64", "getegid",
-	"geteuid", "getgid", "getgroups", "getitimer", "getpeername", "getpgid", "getpgrp",
-	"getpid", "getppid", "getpriority", "getrandom", "getresgid", "getresuid", "getrlimit",
-	"get_robust_list", "getrusage", "getsid", "getsockname", "getsockopt", "get_thread_area",
-	"gettid", "gettimeofday", "getuid", "getxattr", "inotify_add_watch", "inotify_init",
-	"inotify_init1", "inotify_rm_watch", "io_cancel", "ioctl", "io_destroy", "io_getevents",
-	"io_pgetevents", "ioprio_get", "ioprio_set", "io_setup", "io_submit", "io_uring_enter",
-	"io_uring_register", "io_uring_setup", "kill", "lchown", "lgetxattr", "link", "linkat",
-	"listen", "listxattr", "llistxattr", "lremovexattr", "lseek", "lsetxattr", "lstat",
-	"madvise", "membarrier", "memfd_create", "mincore", "mkdir", "mkdirat", "mknod", "mknodat",
-	"mlock", "mlock2", "mlockall", "mmap", "mprotect", "mq_getsetattr", "mq_notify",
-	"mq_open", "mq_timedreceive", "mq_timedsend", "mq_unlink", "mremap", "msgctl", "msgget",
-	"msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap", "nanosleep",
-	"newfstatat", "open", "openat", "openat2", "pause", "pidfd_getfd", "pidfd_open",
-	"pidfd_send_signal", "pipe", "pipe2", "poll", "ppoll", "prctl", "pread64", "preadv",
-	"preadv2", "prlimit64", "pselect6", "pwrite64", "pwritev", "pwritev2", "read",
-	"readahead", "readlink", "readlinkat", "readv", "recvfrom", "recvmmsg", "recvmsg",
-	"remap_file_pages", "removexattr", "rename", "renameat", "renameat2", "restart_syscall",
-	"rmdir", "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo",
-	"rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait", "rt_tgsigqueueinfo",
-	"sched_getaffinity", "sched_getattr", "sched_getparam", "sched_get_priority_max",
-	"sched_get_priority_min", "sched_getscheduler", "sched_rr_get_interval",
-	"sched_setaffinity", "sched_setattr", "sched_setparam", "sched_setscheduler",
-	"sched_yield", "seccomp", "select", "semctl", "semget", "semop", "semtimedop", "sendfile",
-	"sendmmsg", "sendmsg", "sendto", "setfsgid", "setfsuid", "setgid", "setgroups",
-	"setitimer", "setpgid", "setpriority", "setregid", "setresgid", "setresuid", "setreuid",
-	"setrlimit", "set_robust_list", "setsid", "setsockopt", "set_thread_area",
-	"set_tid_address", "setuid", "setxattr", "shmat", "shmctl", "shmdt", "shmget",
-	"shutdown", "sigaltstack", "signalfd", "signalfd4", "socket", "socketpair", "splice",
-	"stat", "statfs", "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs",
-	"sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete", "timer_getoverrun",
-	"timer_gettime", "timer_settime", "timerfd_create", "timerfd_gettime", "timerfd_settime",
-	"times", "tkill", "truncate", "umask", "uname", "unlink", "unlinkat", "utime", "utimensat",
-	"utimes", "vfork", "vmsplice", "wait4", "waitid", "write", "writev",
-};
 
 static const char *const masked_paths[] = {
 	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -218,29 +170,6 @@ static json_object *mounts_array(const SpecInput *in, char *err, size_t errlen, 
 	return a;
 }
 
-static json_object *seccomp_obj(void)
-{
-	json_object *s = json_object_new_object(), *rules = json_object_new_array(), *r;
-	static const char *const arches[] = { "SCMP_ARCH_X86_64" };
-	static const char *const clone3[] = { "clone3" };
-
-	json_object_object_add(s, "defaultAction", json_object_new_string("SCMP_ACT_ERRNO"));
-	json_object_object_add(s, "defaultErrnoRet", json_object_new_int(EPERM));
-	json_object_object_add(s, "architectures", jstrv(arches, 1));
-	r = json_object_new_object();
-	json_object_object_add(r, "names", jstrv(seccomp_allow, ARRAY_SIZE(seccomp_allow)));
-	json_object_object_add(r, "action", json_object_new_string("SCMP_ACT_ALLOW"));
-	json_object_array_add(rules, r);
-	/* clone3 cannot be filtered by its flags: ENOSYS makes libc fall back to clone */
-	r = json_object_new_object();
-	json_object_object_add(r, "names", jstrv(clone3, 1));
-	json_object_object_add(r, "action", json_object_new_string("SCMP_ACT_ERRNO"));
-	json_object_object_add(r, "errnoRet", json_object_new_int(ENOSYS));
-	json_object_array_add(rules, r);
-	json_object_object_add(s, "syscalls", rules);
-	return s;
-}
-
 static json_object *resources_obj(const Container *c)
 {
 	json_object *res = json_object_new_object(), *dev = json_object_new_object(),
@@ -353,7 +282,8 @@ int spec_build(const SpecInput *in, json_object **ret, char *err, size_t errlen)
 	json_object_object_add(linux_, "maskedPaths", jstrv(masked_paths, ARRAY_SIZE(masked_paths)));
 	json_object_object_add(linux_, "readonlyPaths",
 			       jstrv(readonly_paths, ARRAY_SIZE(readonly_paths)));
-	json_object_object_add(linux_, "seccomp", seccomp_obj());
+	/* RuntimeDefault is the node's one policy (lib/policy), the one its services get */
+	json_object_object_add(linux_, "seccomp", seccomp_policy_oci());
 	json_object_object_add(spec, "linux", linux_);
 	{
 		json_object *ann = json_object_new_object();

@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* kcc-node's BPF LSM policy, loaded by kcc-init (init/bpf-lsm.c) before lockdown:
- *   - host processes execute, and map executable, only files on the verity root;
+ *   - host processes execute, and map executable, only files on the verity root, and W^X: no
+ *     anonymous executable memory, nothing writable and executable at once, nothing made
+ *     executable that was writable; no writes through /proc/PID/mem;
  *   - no ptrace of PID 1 or of services;
- *   - no BPF program loads once kcc-init has locked it (after boot), but by the one service the
- *     image may name (hardening.conf bpf_allow_service =);
- * processes in the kubelet's pod cgroup are out of scope (their runtime confines them). A denial
+ *   - signals: nobody but PID 1 signals PID 1 (the kernel's own signals never reach this hook); a
+ *     service signals only its own cgroup subtree, the container runtime also the pods;
+ *   - user namespaces are created by the container runtime only;
+ *   - BPF: no program loads, no object by id, no pinned object, no fd of our programs, from the
+ *     moment the programs are attached (a read-only, frozen setting: nothing can clear it), but
+ *     for the one service the image may name (hardening.conf bpf_allow_service =) and the cgroup
+ *     device programs of the container runtime;
+ * processes in the kubelet's pod cgroup are out of scope for code and memory (their runtime
+ * confines them). A denial
  * by an earlier LSM is passed on unchanged. Denials go to a ring buffer, at most
  * EVENTS_PER_SECOND a second. */
 #include "vmlinux.h"
@@ -15,9 +23,13 @@
 #include "kcc-lsm.h"
 
 #define EPERM 1
+#define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
+#define VM_WRITE 0x2
+#define FMODE_WRITE 0x2
+#define PROC_SUPER_MAGIC 0x9fa0
 #define PTRACE_MODE_ATTACH 0x02
-#define EVENTS_PER_SECOND 20
+#define EVENTS_PER_SECOND 64
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -26,8 +38,10 @@ const volatile __u64 pods_cgroup = 0;     /* cgroup id of /sys/fs/cgroup/kubepod
 const volatile __u64 services_cgroup = 0; /* cgroup id of /sys/fs/cgroup/services */
 const volatile __u64 bpf_allowed_cgroup = 0; /* the one service allowed to load BPF, 0: none */
 const volatile __u64 runtime_cgroup = 0; /* the container runtime: cgroup device programs only */
+/* Set before load: .rodata is frozen by libbpf, and get-by-id is refused, so nothing in user space
+ * can clear it (it was a writable global that a CAP_SYS_ADMIN process could look up and reset). */
+const volatile __u32 bpf_locked = 0;
 
-__u32 bpf_locked = 0; /* set by kcc-init once its own programs are in */
 __u64 window_start = 0;
 __u32 window_count = 0;
 __u64 dropped = 0;
@@ -96,12 +110,24 @@ int BPF_PROG(kcc_mmap, struct file *file, unsigned long reqprot, unsigned long p
 {
 	if (ret)
 		return ret;
-	if (!file || !(prot & PROT_EXEC) || in_pods() || on_root(file))
+	if (!(prot & PROT_EXEC) || in_pods())
 		return 0;
-	report(KCC_LSM_MMAP, file, 0);
-	return -EPERM;
+	if (!file) {
+		report(KCC_LSM_ANON_EXEC, NULL, 0);
+		return -EPERM;
+	}
+	if (!on_root(file)) {
+		report(KCC_LSM_MMAP, file, 0);
+		return -EPERM;
+	}
+	if (prot & PROT_WRITE) {
+		report(KCC_LSM_WX, file, 0);
+		return -EPERM;
+	}
+	return 0;
 }
 
+/* To executable: only a mapping of a verity-root file that is not and was not writable. */
 SEC("lsm/file_mprotect")
 int BPF_PROG(kcc_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
 	     int ret)
@@ -113,9 +139,40 @@ int BPF_PROG(kcc_mprotect, struct vm_area_struct *vma, unsigned long reqprot, un
 	if (!(prot & PROT_EXEC) || in_pods())
 		return 0;
 	file = BPF_CORE_READ(vma, vm_file);
-	if (!file || on_root(file))
+	if (!file) {
+		report(KCC_LSM_ANON_EXEC, NULL, 0);
+		return -EPERM;
+	}
+	if (!on_root(file)) {
+		report(KCC_LSM_MMAP, file, 0);
+		return -EPERM;
+	}
+	if ((prot & PROT_WRITE) || (BPF_CORE_READ(vma, vm_flags) & VM_WRITE)) {
+		report(KCC_LSM_WX, file, 0);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* /proc/PID/mem (and /proc/PID/task/TID/mem) opened for writing: the one file of procfs by that
+ * name, whatever path (/proc/self, a bind mount, a reopened fd) led to it. */
+SEC("lsm/file_open")
+int BPF_PROG(kcc_file_open, struct file *file, int ret)
+{
+	char name[4];
+	struct dentry *d;
+
+	if (ret)
+		return ret;
+	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE) ||
+	    BPF_CORE_READ(file, f_inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
 		return 0;
-	report(KCC_LSM_MMAP, file, 0);
+	d = BPF_CORE_READ(file, f_path.dentry);
+	if (BPF_CORE_READ(d, d_name.len) != 3 ||
+	    bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name)) != 4 ||
+	    name[0] != 'm' || name[1] != 'e' || name[2] != 'm' || in_pods())
+		return 0;
+	report(KCC_LSM_PROCMEM, NULL, 0);
 	return -EPERM;
 }
 
@@ -147,20 +204,121 @@ int BPF_PROG(kcc_ptrace, struct task_struct *child, unsigned int mode, int ret)
 	return -EPERM;
 }
 
+/* The cgroup id of t's ancestor at level (1: /services, 2: /services/NAME), 0 above t's level. */
+static __always_inline __u64 task_ancestor(struct task_struct *t, int level)
+{
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	struct cgroup *a;
+
+	if (!cg || BPF_CORE_READ(cg, level) < level)
+		return 0;
+	a = BPF_CORE_READ(cg, ancestors[level]);
+	return a ? BPF_CORE_READ(a, kn, id) : 0;
+}
+
+static __always_inline bool in_runtime(void)
+{
+	return runtime_cgroup && bpf_get_current_ancestor_cgroup_id(2) == runtime_cgroup;
+}
+
+/* kill, tkill, tgkill, rt_sigqueueinfo, pidfd_send_signal and kill(-1) (one call per target):
+ * only signals from user space get here. cred is set for the kernel's USB completion signals. */
+SEC("lsm/task_kill")
+int BPF_PROG(kcc_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	__u64 from;
+	__u32 tgid;
+
+	if (ret)
+		return ret;
+	if (cred || bpf_get_current_pid_tgid() >> 32 == 1)
+		return 0;
+	tgid = BPF_CORE_READ(p, tgid);
+	if (tgid == 1)
+		goto deny;
+	/* a service: its own subtree, and for the runtime also the pods */
+	if (!services_cgroup || bpf_get_current_ancestor_cgroup_id(1) != services_cgroup)
+		return 0;
+	from = bpf_get_current_ancestor_cgroup_id(2);
+	if (from && task_ancestor(p, 2) == from)
+		return 0;
+	if (in_runtime() && pods_cgroup && task_ancestor(p, 1) == pods_cgroup)
+		return 0;
+deny:
+	report(KCC_LSM_SIGNAL, NULL, tgid);
+	return -EPERM;
+}
+
+/* F_SETOWN + F_SETSIG: the kernel sends a signal of the owner's choice when I/O is possible. No
+ * one may make PID 1 the target. */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(kcc_sigio, struct task_struct *p, struct fown_struct *fown, int sig, int ret)
+{
+	__u32 tgid;
+
+	if (ret)
+		return ret;
+	tgid = BPF_CORE_READ(p, tgid);
+	if (tgid != 1 || bpf_get_current_pid_tgid() >> 32 == 1)
+		return 0;
+	report(KCC_LSM_SIGIO, NULL, tgid);
+	return -EPERM;
+}
+
+/* Every new user namespace (clone, unshare): the container runtime's only. */
+SEC("lsm/userns_create")
+int BPF_PROG(kcc_userns, const struct cred *cred, int ret)
+{
+	if (ret)
+		return ret;
+	if (in_runtime())
+		return 0;
+	report(KCC_LSM_USERNS, NULL, 0);
+	return -EPERM;
+}
+
 SEC("lsm/bpf")
 int BPF_PROG(kcc_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 {
 	if (ret)
 		return ret;
-	if (!bpf_locked || cmd != BPF_PROG_LOAD)
+	if (!bpf_locked)
 		return 0;
+	switch (cmd) {
+	case BPF_PROG_LOAD:
+	case BPF_MAP_GET_FD_BY_ID:
+	case BPF_PROG_GET_FD_BY_ID:
+	case BPF_LINK_GET_FD_BY_ID:
+	case BPF_BTF_GET_FD_BY_ID:
+	case BPF_OBJ_GET:
+		break;
+	default:
+		return 0;
+	}
 	/* services/NAME is at level 2 of the cgroup tree */
 	if (bpf_allowed_cgroup && bpf_get_current_ancestor_cgroup_id(2) == bpf_allowed_cgroup)
 		return 0;
-	/* crun confines each container's devices with a cgroup device program */
-	if (runtime_cgroup && bpf_get_current_ancestor_cgroup_id(2) == runtime_cgroup &&
-	    BPF_CORE_READ(attr, prog_type) == BPF_PROG_TYPE_CGROUP_DEVICE)
+	/* crun confines each container's devices with a cgroup device program, and replaces the
+	 * one a restarted container's cgroup still holds (by id); our LSM programs stay out of its
+	 * reach (kcc_bpf_prog) */
+	if (in_runtime() && ((cmd == BPF_PROG_LOAD &&
+			      BPF_CORE_READ(attr, prog_type) == BPF_PROG_TYPE_CGROUP_DEVICE) ||
+			     cmd == BPF_PROG_GET_FD_BY_ID))
 		return 0;
-	report(KCC_LSM_BPF, NULL, 0);
+	report(KCC_LSM_BPF, NULL, cmd);
+	return -EPERM;
+}
+
+/* A new fd of an LSM program (by id, pinned): PID 1's only. */
+SEC("lsm/bpf_prog")
+int BPF_PROG(kcc_bpf_prog, struct bpf_prog *prog, int ret)
+{
+	if (ret)
+		return ret;
+	if (!bpf_locked || BPF_CORE_READ(prog, type) != BPF_PROG_TYPE_LSM ||
+	    bpf_get_current_pid_tgid() >> 32 == 1)
+		return 0;
+	report(KCC_LSM_BPF, NULL, BPF_PROG_GET_FD_BY_ID);
 	return -EPERM;
 }

@@ -7,12 +7,18 @@ enum {
 	KCC_LSM_MMAP = 2,
 	KCC_LSM_PTRACE = 3,
 	KCC_LSM_BPF = 4,
+	KCC_LSM_SIGNAL = 5,
+	KCC_LSM_USERNS = 6,
+	KCC_LSM_ANON_EXEC = 7,
+	KCC_LSM_WX = 8,
+	KCC_LSM_PROCMEM = 9,
+	KCC_LSM_SIGIO = 10,
 };
 
 struct kcc_lsm_event {
 	__u32 kind;
 	__u32 pid;
-	__u32 target; /* ptrace: the traced task's tgid */
+	__u32 target; /* ptrace, signal: the target's tgid; bpf: the command */
 	__u32 dev;    /* exec/mmap: the file's device (kernel encoding) */
 	__u64 ino;
 	char comm[16];

@@ -1,27 +1,33 @@
 # Unit tests: cmocka, built with ASan and UBSan; fuzz targets: libFuzzer (clang).
 UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
-UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-supervise test-service-proc test-exitrd-handoff test-peer test-dps test-tpm test-pcr test-harden \
-	test-manifest test-kubelet test-network
+UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot -Ilib/policy
+UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-supervise test-service-proc \
+	test-exitrd-handoff test-peer test-dps test-tpm test-pcr test-harden test-manifest test-kubelet \
+	test-network test-seccomp-policy
+POLICY_SRC := lib/policy/seccomp-policy.c lib/policy/seccomp-compile.c
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
-$(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c
+$(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c $(POLICY_SRC)
 $(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
 # supervise.c itself, with fakes of the loop, the clock and service-proc.c (tests/unit/fake-svc.c)
 $(UNIT)/test-supervise: tests/unit/test-supervise.c tests/unit/fake-svc.c tests/unit/fake-svc.h \
-	init/supervise.c init/supervise-fsm.c init/service.c init/sandbox.c init/log.c init/util.c
+	init/supervise.c init/supervise-fsm.c init/service.c init/sandbox.c init/log.c init/util.c \
+	$(POLICY_SRC)
 $(UNIT)/test-supervise: UNIT_LIBS := -Wl,--wrap=now_ms
 $(UNIT)/test-service-proc: tests/unit/test-service-proc.c init/service-proc.c init/util.c
 $(UNIT)/test-exitrd-handoff: tests/unit/test-exitrd-handoff.c init/exitrd-handoff.c init/util.c
 $(UNIT)/test-peer: tests/unit/test-peer.c init/peer.c init/util.c
 $(UNIT)/test-dps: tests/unit/test-dps.c init/dps.c init/cmdline.c init/util.c
 $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c init/util.c \
-	tests/unit/stub-bpf-lsm.c init/service.c init/sandbox.c
+	tests/unit/stub-bpf-lsm.c init/service.c init/sandbox.c $(POLICY_SRC)
 $(UNIT)/test-network: tests/unit/test-network.c init/stage-network.c init/log.c init/util.c
 $(UNIT)/test-manifest: tests/unit/test-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image.c kubelet/fs.c \
-	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c init/util.c
+	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c init/util.c lib/policy/seccomp-policy.c \
+	lib/policy/seccomp-oci.c
+$(UNIT)/test-seccomp-policy: tests/unit/test-seccomp-policy.c $(POLICY_SRC) lib/policy/seccomp-oci.c
+$(UNIT)/test-seccomp-policy: UNIT_LIBS := -ljson-c
 $(UNIT)/test-kubelet: UNIT_LIBS := -ljson-c -lcrypto
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
@@ -41,12 +47,12 @@ unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest
 $(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
-$(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c
+$(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c $(POLICY_SRC)
 $(UNIT)/fuzz-token: tests/unit/fuzz-token.c $(MB_SRC)
 $(UNIT)/fuzz-uki: tests/unit/fuzz-uki.c measured-boot/uki.c measured-boot/authenticode.c measured-boot/pcr.c
 $(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
 	@mkdir -p $(UNIT)
-	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot -Ikubelet \
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot -Ikubelet -Ilib/policy \
 		$(shell pkg-config --cflags $(TPM_PKGS)) -fsanitize=fuzzer,address,undefined -o $@ $^ \
 		$(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp -lyaml
 

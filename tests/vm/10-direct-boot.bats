@@ -4,13 +4,11 @@ load helper
 
 setup_file() {
 	vm_boot happy --mode direct --timeout 120
-	vm_boot sigterm --mode direct --timeout 120 \
-		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.shutdown=sigterm"
-	# The kernel turns ctrl-alt-del into SIGINT to PID 1 once kcc-init disabled CAD.
-	vm_boot sigint --mode direct --timeout 120 \
-		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.shutdown=sigint"
-	vm_boot sigusr2 --mode direct --timeout 120 \
-		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.shutdown=sigusr2"
+	# The BPF LSM refuses signals from user space to PID 1: the agent tries each, then the
+	# host presses ctrl-alt-del, which the kernel turns into SIGINT to PID 1 (kcc-init disabled
+	# CAD).
+	vm_boot signals --mode direct --timeout 150 --cad-on 'kcc-test: INFO waiting for ctrl-alt-del' \
+		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.shutdown=signals"
 }
 
 @test "direct: boots to 'services started' with the initramfs and verity stages" {
@@ -60,21 +58,15 @@ setup_file() {
 	assert_log happy 'reboot: Power down'
 }
 
-@test "direct: SIGTERM to PID 1 reboots after an orderly stop" {
-	[ "$(vm_rc sigterm)" -eq 0 ]
-	assert_log sigterm 'reboot requested by SIGTERM'
-	assert_log sigterm 'kcc-init: unmounted /$'
-	assert_log sigterm 'kcc-init: rebooting now'
-	assert_log sigterm 'reboot: Restarting system'
-}
-
-@test "direct: ctrl-alt-del (SIGINT) and SIGUSR2 power off after an orderly stop" {
-	for b in sigint sigusr2; do
-		[ "$(vm_rc $b)" -eq 0 ]
-		assert_log $b 'kcc-init: closed verity device root'
-		assert_log $b 'kcc-init: powering off now'
-		assert_log $b 'reboot: Power down'
+@test "direct: signals from a service to PID 1 are refused; ctrl-alt-del (SIGINT) powers off after an orderly stop" {
+	for s in TERM USR2 INT; do
+		assert_log signals "kcc-test: PASS signal-pid1-$s: kill -$s 1: .*(Operation not permitted|EPERM)"
 	done
-	assert_log sigint 'poweroff requested by ctrl-alt-del'
-	assert_log sigusr2 'poweroff requested by SIGUSR2'
+	assert_log signals 'kcc-init: bpf-lsm: denied a signal to pid 1 from pid [0-9]+'
+	refute_log signals 'requested by SIG(TERM|USR2)'
+	[ "$(vm_rc signals)" -eq 0 ]
+	assert_log signals 'poweroff requested by ctrl-alt-del'
+	assert_log signals 'kcc-init: closed verity device root'
+	assert_log signals 'kcc-init: powering off now'
+	assert_log signals 'reboot: Power down'
 }

@@ -18,6 +18,36 @@ load helper
 		profile-default-pids oom-restart; do
 		assert_log happy "kcc-test: PASS $c:"
 	done
+	# The BPF LSM against a root service with every capability and no seccomp (the agent), each
+	# with its errno: signals to PID 1 and to another service, user namespaces, BPF objects by id
+	# and pinned (and the lock still set after trying), W^X, writes through /proc/self/mem.
+	for c in "kill-pid1: .*kill EPERM" "kill-pid1-root: .*kill EPERM" "kill-service: .*kill EPERM" \
+		"unshare-newuser: unshare-newuser EPERM" "clone-newuser: clone-newuser EPERM" \
+		"map-by-id: map-by-id EPERM" "prog-by-id: prog-by-id EPERM" \
+		"link-by-id: link-by-id EPERM" "obj-get: obj-get EPERM" \
+		"bpf-load-after: bpf-load-after EPERM" "anon-exec: anon-exec EPERM" \
+		"mprotect-rw-rx: mprotect-rw-rx EPERM" "file-wx: file-wx EPERM" \
+		"proc-self-mem: proc-self-mem EPERM"; do
+		assert_log happy "kcc-test: PASS lsm-$c\$"
+	done
+	# A service in the default profile (the node's seccomp policy, no capabilities): namespaces
+	# by clone flags, unshare and setns refused, clone3 ENOSYS while plain clone works, and the
+	# BPF LSM refuses its signal to PID 1 (root: only the LSM can).
+	for c in "clone-newuser EPERM" "clone-newnet EPERM" "unshare-newuser EPERM" \
+		"unshare-newnet EPERM" "setns-net EPERM" "clone3 ENOSYS" "clone-plain ok" "kill EPERM"; do
+		assert_log happy "kcc-init\[confined\]: confined: probe $c\$"
+	done
+	assert_log happy 'kcc-init: bpf-lsm: denied a signal to pid 1 from pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-init: bpf-lsm: denied a signal to pid [0-9]+ from pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-test: PASS lsm-sigio-pid1:'
+	assert_log happy 'kcc-init: bpf-lsm: denied an I/O signal \(F_SETOWN\) to pid 1, raised by pid [0-9]+ \(probe\)'
+	refute_log happy 'requested by SIGTERM'
+	assert_log happy 'kcc-init: bpf-lsm: denied user namespace creation to pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-init: bpf-lsm: denied BPF object access to pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-init: bpf-lsm: denied anonymous executable memory to pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-init: bpf-lsm: denied a writable and executable mapping of inode [0-9]+ to pid'
+	assert_log happy 'kcc-init: bpf-lsm: denied write to /proc/PID/mem to pid [0-9]+ \(probe\)'
+	refute_log happy 'kcc-test: FAIL'
 	# A service in the default profile, as its own uid: the read-only view refuses the write to
 	# /var; Landlock refuses the listing of /var and the write to /dev/full (a device node, which
 	# the read-only view does not protect: without Landlock that write fails with ENOSPC, as

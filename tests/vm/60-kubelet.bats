@@ -42,6 +42,13 @@ setup_file() {
 	assert_log pods 'kcc-test: PASS pod-probes-profile:'
 }
 
+@test "kubelet: inside a pod the node's seccomp policy refuses user namespaces and io_uring; clone3 is ENOSYS" {
+	for c in "unshare-newuser EPERM" "clone-newuser EPERM" "clone3 ENOSYS" "clone-plain ok" \
+		"io-uring-setup EPERM"; do
+		assert_log pods "kcc-test: PASS pod-${c%% *}: $c\$"
+	done
+}
+
 @test "kubelet: a killed container is restarted and serves again" {
 	assert_log pods 'kcc-kubelet: container default/web/httpd exited with code 137 \(Error\)'
 	assert_log pods 'kcc-kubelet: container default/web/httpd: restart in 0s'

@@ -12,13 +12,15 @@
 #   --timeout S          hard time limit (default 120); qemu is killed after it
 #   --log FILE           serial console log (default: stdout)
 #   --until REGEX        stop qemu as soon as the serial log matches (exit code 0 then)
+#   --cad-on REGEX       press ctrl-alt-del on the guest's keyboard (qemu monitor) once the serial
+#                        log matches: the kernel's own SIGINT to PID 1
 #   --interactive        serial console on the terminal (make run)
 #   --forward H:G        forward 127.0.0.1:H on the host to TCP port G of the guest (repeatable)
 #   --print-accel        print the accelerator it would use (kvm or tcg) and exit
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0
+forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
 	--until) until=$2; shift 2 ;;
+	--cad-on) cad_on=$2; shift 2 ;;
 	--print-accel) print_accel=1; shift ;;
 	--forward)
 		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--forward needs HOSTPORT:GUESTPORT"
@@ -47,9 +50,11 @@ fi
 case $mode in direct | uefi) ;; *) usage "--mode must be direct or uefi" ;; esac
 
 tmp=$(mktemp -d)
-swtpm_pid=
+swtpm_pid= cad_pid= mon_pid=
 cleanup() {
 	[ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null || true
+	[ -n "$cad_pid" ] && kill "$cad_pid" 2>/dev/null || true
+	[ -n "$mon_pid" ] && kill "$mon_pid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -86,6 +91,18 @@ args=(-accel "$accel" -m 1024 -no-reboot -cpu max
 	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)
 if [ $interactive -eq 1 ]; then
 	args+=(-nographic)
+elif [ -n "$cad_on" ]; then
+	[ -n "$log" ] || usage "--cad-on needs --log"
+	: >"$log"
+	mkfifo "$tmp/mon.in" "$tmp/mon.out"
+	args+=(-display none -monitor "pipe:$tmp/mon" -serial "file:$log")
+	cat "$tmp/mon.out" >/dev/null &
+	mon_pid=$!
+	(
+		until grep -qaE "$cad_on" "$log"; do sleep 0.2; done
+		echo 'sendkey ctrl-alt-delete' >"$tmp/mon.in"
+	) &
+	cad_pid=$!
 else
 	args+=(-display none -monitor none -serial "file:${log:-/dev/stdout}")
 fi

@@ -187,6 +187,39 @@ else
 fi
 rm -f /tmp/kcc-probe-copy /var/kcc-probe-copy /run/kcc-probe-copy
 
+# expect_in NAME-PREFIX OUTPUT WANT...: one check per wanted line of a probe's output.
+expect_in() {
+	pre=$1 out=$2
+	shift 2
+	for want in "$@"; do
+		got=$(echo "$out" | grep "^${want%% *} ")
+		[ "$got" = "$want" ] && pass "$pre${want%% *}" "$got" || fail "$pre${want%% *}" "got '$got', want '$want'"
+	done
+}
+# The BPF LSM refuses what this agent (a service, root, every capability, no seccomp) could
+# otherwise do: signal PID 1 or another service, make a user namespace (the container runtime
+# only), reach BPF objects by id or pin (and the lock holds after trying), executable memory
+# that is not a verity-root file's (W^X), writes through /proc/PID/mem.
+# SIGTERM to PID 1 would reboot: only where the BPF LSM is active (not in a weaker mode).
+if grep -qw bpf /sys/kernel/security/lsm; then
+	expect lsm-kill-pid1 "kill EPERM" $P kill 1 15
+	# and from outside every service (the root cgroup, where only PID 1 lives): the rule that
+	# no one but PID 1 signals PID 1, not the one that keeps services in their subtree
+	# (signal 0: the same permission check, harmless)
+	expect lsm-kill-pid1-root "kill EPERM" sh -c 'echo $$ >/sys/fs/cgroup/cgroup.procs && exec "$0" kill 1 0' $P
+	# F_SETOWN: the kernel would send SIGTERM to PID 1; refused without an errno, the denial is
+	# in PID 1's log and the boot goes on.
+	expect lsm-sigio-pid1 "sigio ok" $P sigio 15
+fi
+expect lsm-kill-service "kill EPERM" $P kill "$(pid_of_sleeper)" 9
+expect_in lsm- "$($P ns)" "unshare-newuser EPERM" "clone-newuser EPERM"
+if ! grep -qx 'bpf_allow_service = test-agent' /etc/kcc/hardening.conf 2>/dev/null; then
+	expect_in lsm- "$($P bpf-ids)" "map-by-id EPERM" "prog-by-id EPERM" "link-by-id EPERM" \
+		"obj-get EPERM" "bpf-load-after EPERM"
+fi
+expect_in lsm- "$($P wx $P)" "anon-exec EPERM" "mprotect-rw-rx EPERM" "file-wx EPERM" \
+	"proc-self-mem EPERM"
+
 # The boot timeline exists as JSON once "services started" wrote it: the agent starts after
 # sleeper only, so a kubelet's readiness may still be pending. Wait for the file (3 minutes at most).
 if wait_for "grep -q '\"stages\":\[' /run/kcc/boot-timeline.json 2>/dev/null" 1800; then
@@ -212,7 +245,8 @@ done
 # Killing the test service restarts it (twice, to see the backoff grow).
 for round in 1 2; do
 	old=$(pid_of_sleeper)
-	kill -9 "$old"
+	# The BPF LSM refuses this service's signals to another service: the kernel kills it.
+	echo 1 >/sys/fs/cgroup/services/sleeper/cgroup.kill
 	if wait_for 'new=$(pid_of_sleeper) && [ "$new" != "$old" ]' 100; then
 		pass "restart-$round" "sleeper $old killed, now pid $new"
 	else
@@ -260,15 +294,24 @@ fi
 case " $(cat /proc/cmdline) " in *" kcc_test.pods=1 "*) . /usr/lib/kcc-test/pods.sh ;; esac
 
 echo "kcc-test: agent done"
-# How to end the boot: kcc_test.shutdown=ctl (default), sigterm (reboot), sigusr2, sigint, none.
+# How to end the boot: kcc_test.shutdown=ctl (default), signals, none. signals: the BPF LSM
+# refuses every signal from user space to PID 1, so the host presses ctrl-alt-del (the kernel's
+# SIGINT) when the agent asks for it.
 how=ctl
 for w in $(cat /proc/cmdline); do
 	case $w in kcc_test.shutdown=*) how=${w#kcc_test.shutdown=} ;; esac
 done
 case $how in
 ctl) kcc-ctl poweroff ;;
-sigterm) kill -TERM 1 ;;
-sigusr2) kill -USR2 1 ;;
-sigint) kill -INT 1 ;;
+signals)
+	for s in TERM USR2 INT; do
+		if err=$(kill -$s 1 2>&1); then
+			fail "signal-pid1-$s" "kill -$s 1 delivered"
+		else
+			pass "signal-pid1-$s" "kill -$s 1: $err"
+		fi
+	done
+	echo "kcc-test: INFO waiting for ctrl-alt-del"
+	;;
 none) ;;
 esac

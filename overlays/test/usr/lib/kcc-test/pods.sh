@@ -39,8 +39,25 @@ else
 	fail pod-web-cgroup "no pid"
 fi
 
+# Inside a pod, the node's seccomp policy (the one its services get): no user namespace, clone3
+# ENOSYS (libc falls back to clone), no io_uring. The probe goes into the web container's root
+# (on /var, read-only inside) and runs there through crun exec with the container's profile,
+# started from the runtime's cgroup as the kubelet's exec probes are (crun list and exec signal
+# the container to see it runs: the BPF LSM lets only the runtime signal pods).
+if [ -n "$wp" ]; then
+	for r in /var/lib/kcc-kubelet/pods/*/httpd/rootfs; do cp /usr/lib/kcc-test/probe "$r/kcc-probe"; done
+	out=$(sh -c 'echo $$ >/sys/fs/cgroup/services/kcc-kubelet/cgroup.procs || exit 1
+		cr="crun --root /run/kcc-kubelet/crun"
+		cid=$($cr list | awk -v p="$0" "\$2 == p {print \$1}")
+		$cr exec "$cid" /kcc-probe ns && $cr exec "$cid" /kcc-probe uring' "$wp" 2>&1)
+	expect_in pod- "$out" "unshare-newuser EPERM" "clone-newuser EPERM" "clone3 ENOSYS" \
+		"clone-plain ok" "io-uring-setup EPERM"
+fi
+
 # Killing the container: the kubelet restarts it (the first restart at once) and it serves again.
-kill -9 "$wp" 2>/dev/null
+# The BPF LSM refuses this agent's signals to the pods (it is a service, not the runtime): the
+# kernel kills the container's cgroup.
+[ -n "$cg" ] && echo 1 >"/sys/fs/cgroup$cg/cgroup.kill"
 if wait_for 'pod_line default/web | grep -q "httpd=running,1,137/Error" && pod_line default/web | grep -q " yes "' 300; then
 	pass pod-restart "$(pod_line default/web)"
 else
