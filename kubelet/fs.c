@@ -65,8 +65,12 @@ int read_regular_fileat(int dirfd, const char *name, size_t max, char **ret, cha
 	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && errno == ELOOP)
 		return errorf(err, errlen, -ELOOP, "a symbolic link");
-	if (fd < 0)
-		return errorf(err, errlen, -errno, "%s", strerror(errno));
+	if (fd < 0) { /* a socket cannot be opened (ENXIO): say what it is */
+		int r = -errno;
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+			return errorf(err, errlen, -EBADFD, "%s", type_name(st.st_mode));
+		return errorf(err, errlen, r, "%s", strerror(-r));
+	}
 	if (fstat(fd, &st) < 0)
 		return errorf(err, errlen, -errno, "%s", strerror(errno));
 	if (!S_ISREG(st.st_mode))

@@ -3,7 +3,7 @@ UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
 UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr test-harden \
-	test-manifest test-kubelet test-network
+	test-manifest test-kubelet test-network test-oci-image test-kubelet-io
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c
@@ -14,8 +14,14 @@ $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c ini
 $(UNIT)/test-network: tests/unit/test-network.c init/stage-network.c init/log.c init/util.c
 $(UNIT)/test-manifest: tests/unit/test-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image.c kubelet/fs.c \
-	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c init/util.c
+	kubelet/unpack.c kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c init/util.c
 $(UNIT)/test-kubelet: UNIT_LIBS := -ljson-c -lcrypto
+# kcc-kubelet's image and I/O side: OCI layouts, unpack limits, import, pod folders; HTTP endpoints.
+$(UNIT)/test-oci-image: tests/unit/test-oci-image.c kubelet/oci-image.c kubelet/unpack.c \
+	kubelet/import.c kubelet/fs.c kubelet/pod-dir.c kubelet/manifest.c kubelet/ynode.c init/util.c
+$(UNIT)/test-oci-image: UNIT_LIBS := -ljson-c -lcrypto
+$(UNIT)/test-kubelet-io: tests/unit/test-kubelet-io.c kubelet/http.c kubelet/http-parse.c kubelet/fs.c \
+	init/util.c
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
 $(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c
@@ -28,7 +34,8 @@ $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@for t in $^; do $$t || exit 1; done
 
-FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest
+FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest fuzz-http
+$(UNIT)/fuzz-http: tests/unit/fuzz-http.c kubelet/http-parse.c
 $(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c
