@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/bpf.h>
@@ -108,9 +109,20 @@ static int bpf_load(void)
  * probe exec PATH        execve PATH (which, if it is this probe, prints "exec ok")
  * probe mmap PATH        executable mappings of PATH, directly and through mprotect
  * probe ptrace PID       PTRACE_ATTACH
- * probe bpf              load a trivial socket filter */
+ * probe bpf              load a trivial socket filter
+ * probe as-user ID CMD [ARG]...  CMD (a full path) as uid and gid ID, no groups, no capabilities */
 static int subcommand(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "as-user") == 0) {
+		unsigned id = (unsigned)atoi(argv[2]);
+		if (id == 0 || setgroups(0, NULL) < 0 || setgid(id) < 0 || setuid(id) < 0) {
+			perror("as-user");
+			return 111;
+		}
+		execv(argv[3], argv + 3);
+		perror(argv[3]);
+		return 127;
+	}
 	if (argc == 2 && strcmp(argv[1], "ok") == 0) {
 		printf("exec ok\n");
 		return 0;
