@@ -329,6 +329,7 @@ static void test_unpack_escapes(void **state)
 					   "h=>../../index.json", "h=>/etc/passwd", NULL };
 	char err[512];
 	OciImage img;
+	int r;
 
 	(void)state;
 	for (size_t i = 0; bad[i]; i++) {
@@ -341,6 +342,33 @@ static void test_unpack_escapes(void **state)
 		assert_nothing_left();
 		assert_false(exists("escape"));
 		assert_false(exists("bundle/escape"));
+		(void)rm_rf(dir);
+	}
+	/* a whiteout through a symbolic link the layer made: refused, the target kept */
+	static const char *const through[][3] = { { "lnk->..", "lnk/.wh.sentinel", NULL },
+						  { "lnk->../..", "lnk/.wh.index.json", NULL },
+						  { "lnk->..", "lnk/sentinel=x", NULL } };
+	for (size_t i = 0; i < ARRAY_SIZE(through); i++) {
+		const char *const *layers[] = { base_layer, through[i], NULL };
+		char *text = NULL, path[256];
+		make_layout_of(layers, GZIP);
+		r = unpack(&img, NULL, err, sizeof(err));
+		if (i < 2) {
+			assert_true(r == -ELOOP || r == -ENOTDIR); /* the link is not followed */
+			assert_nothing_left();
+		} else {
+			/* libarchive (SECURE_SYMLINKS with UNLINK) replaces the link by a folder */
+			assert_int_equal(r, 0);
+			at(path, sizeof(path), "bundle/rootfs/lnk/sentinel");
+			assert_true(read_small_file(path, 100, &text) >= 0);
+			assert_string_equal(text, "x");
+			free(text);
+		}
+		at(path, sizeof(path), "bundle/sentinel");
+		assert_true(read_small_file(path, 100, &text) >= 0);
+		assert_string_equal(text, "keep");
+		free(text);
+		assert_true(exists("index.json"));
 		(void)rm_rf(dir);
 	}
 }
