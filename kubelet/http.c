@@ -55,8 +55,14 @@ static int unix_addr(const char *path, struct sockaddr_un *ret)
 
 static void conn_close(Conn *c)
 {
+	char sink[4096];
+
 	if (!c->used)
 		return;
+	/* what the client sent past its head (a body) is read first, so that the close does not
+	 * turn into a reset that could drop the answer before the client read it */
+	for (unsigned i = 0; i < 16 && recv(c->w.fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
 	loop_del(&c->w);
 	close(c->w.fd);
 	free(c->out);
@@ -101,23 +107,22 @@ static void conn_reply(Conn *c, int code, const char *reason, const char *type, 
 
 static void conn_answer(Conn *c, int r, const HttpRequest *req)
 {
+	_cleanup_free_ char *body = NULL;
+
 	if (r == -E2BIG)
-		return conn_reply(c, 431, "Request Header Fields Too Large", "text/plain",
-				  "request too large\n");
-	if (r < 0)
-		return conn_reply(c, 400, "Bad Request", "text/plain", "bad request\n");
-	if (!streq(req->method, "GET"))
-		return conn_reply(c, 405, "Method Not Allowed", "text/plain", "read-only\n");
-	if (streq(req->path, "/healthz"))
-		return conn_reply(c, 200, "OK", "text/plain; charset=utf-8", "ok");
-	if (streq(req->path, "/pods")) {
-		_cleanup_free_ char *body = status_json(c->full);
-		if (!body)
-			return conn_reply(c, 500, "Internal Server Error", "text/plain",
-					  "out of memory\n");
-		return conn_reply(c, 200, "OK", "application/json", body);
-	}
-	conn_reply(c, 404, "Not Found", "text/plain", "404 page not found\n");
+		conn_reply(c, 431, "Request Header Fields Too Large", "text/plain", "request too large\n");
+	else if (r < 0)
+		conn_reply(c, 400, "Bad Request", "text/plain", "bad request\n");
+	else if (!streq(req->method, "GET"))
+		conn_reply(c, 405, "Method Not Allowed", "text/plain", "read-only\n");
+	else if (streq(req->path, "/healthz"))
+		conn_reply(c, 200, "OK", "text/plain; charset=utf-8", "ok");
+	else if (!streq(req->path, "/pods"))
+		conn_reply(c, 404, "Not Found", "text/plain", "404 page not found\n");
+	else if (!(body = status_json(c->full)))
+		conn_reply(c, 500, "Internal Server Error", "text/plain", "out of memory\n");
+	else
+		conn_reply(c, 200, "OK", "application/json", body);
 }
 
 static void on_conn(Watch *w, uint32_t events)
