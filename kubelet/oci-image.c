@@ -570,6 +570,39 @@ out:
 	return r;
 }
 
+/* One layer blob (fd, the descriptor's size and digest) into rootfd: hashed as libarchive reads it,
+ * then the rest of it; -EBADMSG when its size or digest does not match. */
+static int layer_fd(int fd, int64_t size, const char *digest, int rootfd, int cwd, UnpackBudget *b,
+		    char *err, size_t errlen)
+{
+	HashedReader *h = NULL;
+	int r = hashed_reader_new(fd, size, &h);
+
+	if (r >= 0)
+		r = unpack_layer(h, rootfd, cwd, digest, b, err, errlen);
+	/* a layer that failed to unpack may still be one whose blob was swapped: say so */
+	if (h && (r >= 0 || r == -EINVAL || r == -EIO)) {
+		char why[400];
+		int k = hashed_reader_finish(h, digest, why, sizeof(why));
+		if (k < 0) {
+			r = k;
+			snprintf(err, errlen, "%s", why);
+		}
+	}
+	hashed_reader_free(h);
+	return r;
+}
+
+int oci_unpack_layer(int fd, int64_t size, const char *digest, int rootfd, UnpackBudget *b,
+		     char *err, size_t errlen)
+{
+	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (cwd < 0)
+		return errorf(err, errlen, -errno, "cannot open the current folder: %s", strerror(errno));
+	return layer_fd(fd, size, digest, rootfd, cwd, b, err, errlen);
+}
+
 /* Every layer of the manifest in order into the folder tmpfd; each blob opened once, hashed as
  * it is read, its digest and size compared when its tar has been read to the end. */
 static int unpack_layers(int lfd, const OciImage *img, int tmpfd, UnpackBudget *b, char *err,
@@ -591,7 +624,6 @@ static int unpack_layers(int lfd, const OciImage *img, int tmpfd, UnpackBudget *
 		json_object *l = json_object_array_get_idx(layers, i), *size;
 		const char *digest = jstr(l, "digest"), *mt = jstr(l, "mediaType");
 		_cleanup_close_ int fd = -EBADF;
-		HashedReader *h = NULL;
 		if (!digest || !json_object_object_get_ex(l, "size", &size) ||
 		    !json_object_is_type(size, json_type_int)) {
 			r = errorf(err, errlen, -EINVAL, "layer %zu has no digest or size", i);
@@ -608,19 +640,7 @@ static int unpack_layers(int lfd, const OciImage *img, int tmpfd, UnpackBudget *
 			r = fd;
 			break;
 		}
-		r = hashed_reader_new(fd, json_object_get_int64(size), &h);
-		if (r >= 0)
-			r = unpack_layer(h, tmpfd, cwd, digest, b, err, errlen);
-		/* a layer that failed to unpack may still be one whose blob was swapped: say so */
-		if (r >= 0 || r == -EINVAL || r == -EIO) {
-			char why[400];
-			int k = hashed_reader_finish(h, digest, why, sizeof(why));
-			if (k < 0) {
-				r = k;
-				snprintf(err, errlen, "%s", why);
-			}
-		}
-		hashed_reader_free(h);
+		r = layer_fd(fd, json_object_get_int64(size), digest, tmpfd, cwd, b, err, errlen);
 	}
 	json_object_put(manifest);
 	return r;

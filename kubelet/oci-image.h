@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "unpack.h"
 
@@ -37,6 +38,10 @@ void oci_config_done(OciConfig *c);
  * why. budget->bytes and ->files tell what was unpacked. */
 int oci_unpack(const OciImage *img, const char *rootfs, UnpackBudget *budget, char *err,
 	       size_t errlen);
+/* One layer blob from fd (size and digest of its descriptor) into the folder rootfd, as
+ * oci_unpack does it for each layer; nothing is committed or removed here. */
+int oci_unpack_layer(int fd, int64_t size, const char *digest, int rootfd, UnpackBudget *b,
+		     char *err, size_t errlen);
 /* Checks a whole layout: oci-layout and index.json present, every manifest (through image
  * indexes), config and layer blob matching its digest and size. Returns the number of manifests. */
 int oci_verify_layout(const char *layout, char *err, size_t errlen);

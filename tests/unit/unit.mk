@@ -34,8 +34,11 @@ $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@for t in $^; do $$t || exit 1; done
 
-FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest fuzz-http
+FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest fuzz-http fuzz-unpack
 $(UNIT)/fuzz-http: tests/unit/fuzz-http.c kubelet/http-parse.c
+$(UNIT)/fuzz-unpack: tests/unit/fuzz-unpack.c kubelet/oci-image.c kubelet/unpack.c kubelet/fs.c \
+	init/util.c
+$(UNIT)/fuzz-unpack: FUZZ_LIBS := -larchive -ljson-c -lcrypto
 $(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c
@@ -45,7 +48,7 @@ $(addprefix $(UNIT)/,$(FUZZ_TARGETS)):
 	@mkdir -p $(UNIT)
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -Iinit -Imeasured-boot -Ikubelet \
 		$(shell pkg-config --cflags $(TPM_PKGS)) -fsanitize=fuzzer,address,undefined -o $@ $^ \
-		$(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp -lyaml
+		$(shell pkg-config --libs $(TPM_PKGS)) -lcap -lseccomp -lyaml $(FUZZ_LIBS)
 
 # FUZZ_SECONDS per target (make fuzz FUZZ_SECONDS=600 for a long run).
 FUZZ_SECONDS ?= 10
