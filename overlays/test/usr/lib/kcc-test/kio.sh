@@ -8,7 +8,8 @@ images=/var/lib/kcc-kubelet/images
 probe=/usr/lib/kcc-test/probe
 ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 kline() { kcc-kubelet pods 2>&1 | grep "^$1 "; }
-healthz() { wget -q -T 5 -O - http://127.0.0.1:10248/healthz 2>&1; }
+# (busybox wget -T prints nothing: timeout(1) bounds it instead)
+healthz() { timeout 5 wget -q -O - http://127.0.0.1:10248/healthz 2>&1; }
 
 if ! wait_for 'kline default/web | grep -q " Running .*yes "' 600; then
 	fail kio-web-ready "$(kcc-kubelet pods 2>&1 | tr '\n' '|')"
@@ -86,7 +87,7 @@ rm -f "$m/x.yaml" "$m/zero.yaml" "$m/huge.yaml"
 # over the root-only socket.
 wait_for 'kline default/bad | grep -q Failed' 100
 full=$(kcc-kubelet pods --json 2>&1)
-red=$("$probe" as-user 65534 /usr/bin/wget -q -T 5 -O - http://127.0.0.1:10248/pods 2>&1)
+red=$("$probe" as-user 65534 /usr/bin/timeout 5 /usr/bin/wget -q -O - http://127.0.0.1:10248/pods 2>&1)
 if echo "$full" | grep -q '"pid":[0-9]' && echo "$full" | grep -q stdinOnce &&
 	echo "$red" | grep -q '"name":"web"' && ! echo "$red" | grep -qE '"pid"|"message"|stdinOnce'; then
 	pass kio-pods-redacted "$(echo "$red" | head -c 300)"
