@@ -49,8 +49,12 @@ int open_beneath(int dirfd, const char *path, int flags)
 
 static const char *type_name(mode_t m)
 {
-	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
-	       : S_ISSOCK(m) ? "a socket" : S_ISDIR(m) ? "a folder" : "not a regular file";
+	return S_ISFIFO(m)   ? "a FIFO"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISDIR(m)  ? "a folder"
+			     : "not a regular file";
 }
 
 int read_regular_fileat(int dirfd, const char *name, size_t max, char **ret, char *err,
@@ -81,7 +85,8 @@ int read_regular_fileat(int dirfd, const char *name, size_t max, char **ret, cha
 	if (!buf)
 		return -ENOMEM;
 	/* one byte more than it had: a file that grows past max is caught too */
-	while (len < (size_t)st.st_size + 1 && (k = read(fd, buf + len, (size_t)st.st_size + 1 - len))) {
+	while (len < (size_t)st.st_size + 1 &&
+	       (k = read(fd, buf + len, (size_t)st.st_size + 1 - len)) != 0) {
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;

@@ -35,8 +35,8 @@ int http_parse_request(const char *buf, size_t len, HttpRequest *ret)
 		return len >= HTTP_REQUEST_MAX ? -E2BIG : -EAGAIN;
 	/* no NUL and no bare control characters anywhere in the head */
 	for (const char *c = buf; c < end; c++)
-		if (*c == '\0' || ((unsigned char)*c < 0x20 && *c != '\r' && *c != '\n' && *c != '\t') ||
-		    *c == 0x7f)
+		if (*c == '\0' || *c == 0x7f ||
+		    ((unsigned char)*c < 0x20 && *c != '\r' && *c != '\n' && *c != '\t'))
 			return -EBADMSG;
 	eol = memchr(p, '\n', (size_t)(end - p));
 	/* METHOD */

@@ -110,7 +110,8 @@ static void conn_answer(Conn *c, int r, const HttpRequest *req)
 	_cleanup_free_ char *body = NULL;
 
 	if (r == -E2BIG)
-		conn_reply(c, 431, "Request Header Fields Too Large", "text/plain", "request too large\n");
+		conn_reply(c, 431, "Request Header Fields Too Large", "text/plain",
+			   "request too large\n");
 	else if (r < 0)
 		conn_reply(c, 400, "Bad Request", "text/plain", "bad request\n");
 	else if (!streq(req->method, "GET"))
@@ -271,7 +272,8 @@ int http_start(unsigned port, const char *socket_path, char *err, size_t errlen)
 		conns[i].w.fd = -EBADF;
 	r = listen_tcp(port);
 	if (r < 0)
-		return errorf(err, errlen, r, "cannot listen on 127.0.0.1:%u: %s", port, strerror(-r));
+		return errorf(err, errlen, r, "cannot listen on 127.0.0.1:%u: %s", port,
+			      strerror(-r));
 	tcp_w = (Watch){ .fd = r, .fn = on_listen, .events = EPOLLIN };
 	r = listen_unix(socket_path);
 	if (r < 0)

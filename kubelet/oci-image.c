@@ -524,15 +524,15 @@ static int unpack_layer(HashedReader *h, int rootfd, int cwd, const char *digest
 		base = last;
 		wk = whiteout_kind(base, &target);
 		if (wk == _WHITEOUT_INVALID) {
-			r = errorf(err, errlen, -EINVAL, "layer %s: whiteout '%.200s' names no file",
-				   digest, name);
+			r = errorf(err, errlen, -EINVAL,
+				   "layer %s: whiteout '%.200s' names no file", digest, name);
 			goto out;
 		}
 		if (wk != WHITEOUT_NONE) {
 			r = whiteout(rootfd, name, wk, target);
 			if (r < 0) {
-				errorf(err, errlen, r, "layer %s: whiteout %.200s failed: %s", digest,
-				       name, strerror(-r));
+				errorf(err, errlen, r, "layer %s: whiteout %.200s failed: %s",
+				       digest, name, strerror(-r));
 				goto out;
 			}
 			continue;
@@ -599,7 +599,8 @@ int oci_unpack_layer(int fd, int64_t size, const char *digest, int rootfd, Unpac
 	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (cwd < 0)
-		return errorf(err, errlen, -errno, "cannot open the current folder: %s", strerror(errno));
+		return errorf(err, errlen, -errno, "cannot open the current folder: %s",
+			      strerror(errno));
 	return layer_fd(fd, size, digest, rootfd, cwd, b, err, errlen);
 }
 
@@ -613,7 +614,8 @@ static int unpack_layers(int lfd, const OciImage *img, int tmpfd, UnpackBudget *
 	int r;
 
 	if (cwd < 0)
-		return errorf(err, errlen, -errno, "cannot open the current folder: %s", strerror(errno));
+		return errorf(err, errlen, -errno, "cannot open the current folder: %s",
+			      strerror(errno));
 	r = load_manifest(lfd, img, &manifest, err, errlen);
 	if (r < 0)
 		return r;

@@ -181,8 +181,9 @@ int hashed_reader_finish(HashedReader *h, const char *digest, char *err, size_t 
 	while (h->error == 0 && (k = read_chunk(h)) > 0)
 		;
 	if (h->error == -EFBIG)
-		return errorf(err, errlen, -EBADMSG, "blob %s is larger than its descriptor's %lld bytes",
-			      digest, (long long)h->size);
+		return errorf(err, errlen, -EBADMSG,
+			      "blob %s is larger than its descriptor's %lld bytes", digest,
+			      (long long)h->size);
 	if (h->error < 0)
 		return errorf(err, errlen, h->error, "blob %s: %s", digest, strerror(-h->error));
 	if (h->size >= 0 && h->read != (uint64_t)h->size)
@@ -206,11 +207,11 @@ int unpack_check_entry(struct archive *a, struct archive_entry *e, UnpackBudget 
 	int r;
 
 	if (!name || !entry_path_is_safe(name))
-		return errorf(err, errlen, -EINVAL, "entry '%.200s' leaves the folder it is unpacked into",
-			      name ? name : "");
+		return errorf(err, errlen, -EINVAL,
+			      "entry '%.200s' leaves the folder it is unpacked into", name ? name : "");
 	if (hl && !entry_path_is_safe(hl))
-		return errorf(err, errlen, -EINVAL, "%.200s: hard link to '%.200s' leaves the folder",
-			      name, hl);
+		return errorf(err, errlen, -EINVAL,
+			      "%.200s: hard link to '%.200s' leaves the folder", name, hl);
 	r = budget_charge(b, archive_entry_size(e), err, errlen);
 	if (r < 0)
 		return r;
