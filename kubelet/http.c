@@ -1,16 +1,42 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* 127.0.0.1 only: GET /healthz answers "ok" as the kubelet's healthz port does, GET /pods the
- * status (read-only: no other method, no other path). A client for `kcc-kubelet pods`. */
+/* kcc-kubelet's endpoints, read-only (GET only): /healthz ("ok", as the kubelet's healthz port)
+ * and /pods (the status).
+ *   127.0.0.1:PORT      for any local process: /healthz and a redacted /pods (no PIDs, no
+ *                       messages or log lines)
+ *   RUN/kubelet.sock    mode 0600, and a peer that is not root is refused: the full /pods,
+ *                       which `kcc-kubelet pods` reads
+ * Every connection is non-blocking in the one event loop: its whole request and answer must be
+ * done within HTTP_DEADLINE_MS, at most HTTP_CONN_MAX are open (the oldest gives way to a new
+ * one), so a slow or silent client holds nothing while /healthz keeps answering. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 
+#include "http-parse.h"
 #include "kubelet.h"
 #include "util.h"
 
-#define REQUEST_MAX 4096
 #define RESPONSE_MAX (4 * 1024 * 1024)
+#define ACCEPT_BATCH 64
+
+typedef struct Conn {
+	Watch w; /* first: the watch is the connection */
+	bool used, full;
+	unsigned long long deadline;
+	size_t got;
+	char *out;
+	size_t out_len, out_off;
+	char req[HTTP_REQUEST_MAX];
+} Conn;
+
+static Conn conns[HTTP_CONN_MAX];
+static Watch tcp_w = { .fd = -EBADF }, unix_w = { .fd = -EBADF };
 
 static struct sockaddr_in loopback(unsigned port)
 {
@@ -18,7 +44,188 @@ static struct sockaddr_in loopback(unsigned port)
 				     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 }
 
-int http_listen(unsigned port)
+static int unix_addr(const char *path, struct sockaddr_un *ret)
+{
+	*ret = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(ret->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(ret->sun_path, path);
+	return 0;
+}
+
+static void conn_close(Conn *c)
+{
+	char sink[4096];
+
+	if (!c->used)
+		return;
+	/* what the client sent past its head (a body) is read first, so that the close does not
+	 * turn into a reset that could drop the answer before the client read it */
+	for (unsigned i = 0; i < 16 && recv(c->w.fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
+	loop_del(&c->w);
+	close(c->w.fd);
+	free(c->out);
+	c->w.fd = -EBADF;
+	c->out = NULL;
+	c->used = false;
+}
+
+/* Writes what the socket takes now; the connection ends when all is written. */
+static void conn_flush(Conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t k = send(c->w.fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (k <= 0)
+			break;
+		c->out_off += (size_t)k;
+	}
+	conn_close(c);
+}
+
+static void conn_reply(Conn *c, int code, const char *reason, const char *type, const char *body)
+{
+	if (asprintf(&c->out,
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n%s",
+		     code, reason, type, strlen(body), body) < 0) {
+		c->out = NULL;
+		conn_close(c);
+		return;
+	}
+	c->out_len = strlen(c->out);
+	c->out_off = 0;
+	c->w.events = EPOLLOUT;
+	(void)loop_mod(&c->w);
+	conn_flush(c);
+}
+
+static void conn_answer(Conn *c, int r, const HttpRequest *req)
+{
+	_cleanup_free_ char *body = NULL;
+
+	if (r == -E2BIG)
+		conn_reply(c, 431, "Request Header Fields Too Large", "text/plain",
+			   "request too large\n");
+	else if (r < 0)
+		conn_reply(c, 400, "Bad Request", "text/plain", "bad request\n");
+	else if (!streq(req->method, "GET"))
+		conn_reply(c, 405, "Method Not Allowed", "text/plain", "read-only\n");
+	else if (streq(req->path, "/healthz"))
+		conn_reply(c, 200, "OK", "text/plain; charset=utf-8", "ok");
+	else if (!streq(req->path, "/pods"))
+		conn_reply(c, 404, "Not Found", "text/plain", "404 page not found\n");
+	else if (!(body = status_json(c->full)))
+		conn_reply(c, 500, "Internal Server Error", "text/plain", "out of memory\n");
+	else
+		conn_reply(c, 200, "OK", "application/json", body);
+}
+
+static void on_conn(Watch *w, uint32_t events)
+{
+	(void)events;
+	Conn *c = (Conn *)w;
+	HttpRequest req;
+	ssize_t k;
+	int r;
+
+	if (!c->used)
+		return;
+	if (c->out) {
+		conn_flush(c);
+		return;
+	}
+	for (;;) {
+		k = recv(c->w.fd, c->req + c->got, sizeof(c->req) - c->got, MSG_DONTWAIT);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (k <= 0) { /* gone, or closed before its request was whole */
+			conn_close(c);
+			return;
+		}
+		c->got += (size_t)k;
+		if (c->got == sizeof(c->req))
+			break;
+	}
+	r = http_parse_request(c->req, c->got, &req);
+	if (r == -EAGAIN)
+		return; /* more to come, within the deadline */
+	conn_answer(c, r, &req);
+}
+
+/* The free slot, or the oldest connection's (closed): a new client always gets in. */
+static Conn *conn_slot(void)
+{
+	Conn *oldest = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(conns); i++) {
+		if (!conns[i].used)
+			return &conns[i];
+		if (!oldest || conns[i].deadline < oldest->deadline)
+			oldest = &conns[i];
+	}
+	conn_close(oldest);
+	return oldest;
+}
+
+static bool peer_is_root(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	       (cred.uid == 0 || cred.uid == geteuid());
+}
+
+static void on_listen(Watch *w, uint32_t events)
+{
+	(void)events;
+	for (unsigned n = 0; n < ACCEPT_BATCH; n++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		Conn *c;
+		if (fd < 0)
+			return;
+		if (w == &unix_w && !peer_is_root(fd)) {
+			static const char no[] = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+						 "Connection: close\r\n\r\n";
+			(void)!send(fd, no, sizeof(no) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		c = conn_slot();
+		*c = (Conn){ .w = { .fd = fd, .fn = on_conn, .events = EPOLLIN },
+			     .used = true,
+			     .full = w == &unix_w,
+			     .deadline = now_ms() + HTTP_DEADLINE_MS };
+		if (loop_add(&c->w) < 0) {
+			close(fd);
+			c->used = false;
+		}
+	}
+}
+
+void http_tick(unsigned long long now)
+{
+	static const char late[] = "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
+				   "Connection: close\r\n\r\n";
+
+	for (size_t i = 0; i < ARRAY_SIZE(conns); i++)
+		if (conns[i].used && now >= conns[i].deadline) {
+			if (!conns[i].out)
+				(void)!send(conns[i].w.fd, late, sizeof(late) - 1,
+					    MSG_NOSIGNAL | MSG_DONTWAIT);
+			conn_close(&conns[i]);
+		}
+}
+
+static int listen_tcp(unsigned port)
 {
 	struct sockaddr_in sa = loopback(port);
 	int one = 1;
@@ -27,86 +234,86 @@ int http_listen(unsigned port)
 	if (fd < 0)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
 		return -errno;
 	return TAKE_FD(fd);
 }
 
-static void reply(int fd, int code, const char *reason, const char *type, const char *body)
+/* Created 0600 (the umask, then chmod), replacing a stale socket of an earlier run. */
+static int listen_unix(const char *path)
 {
-	char head[256];
-	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			 "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-			 code, reason, type, strlen(body));
-	(void)!write(fd, head, (size_t)n);
-	(void)!write(fd, body, strlen(body));
+	struct sockaddr_un sa;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	mode_t old;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = unix_addr(path, &sa);
+	if (r < 0)
+		return r;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	old = umask(0177);
+	r = RET_NERRNO(bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	umask(old);
+	if (r < 0)
+		return r;
+	if (chmod(path, 0600) < 0 || listen(fd, 16) < 0)
+		return -errno;
+	return TAKE_FD(fd);
 }
 
-static void handle(int fd)
+int http_start(unsigned port, const char *socket_path, char *err, size_t errlen)
 {
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 500000 };
-	char req[REQUEST_MAX + 1], method[8], path[256];
-	size_t got = 0;
-	ssize_t k;
+	int r;
 
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (got < REQUEST_MAX && (k = read(fd, req + got, REQUEST_MAX - got)) > 0) {
-		got += (size_t)k;
-		req[got] = '\0';
-		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-			break;
-	}
-	req[got] = '\0';
-	if (sscanf(req, "%7s %255s HTTP/1.%*d", method, path) != 2) {
-		reply(fd, 400, "Bad Request", "text/plain", "bad request\n");
-		return;
-	}
-	if (!streq(method, "GET")) {
-		reply(fd, 405, "Method Not Allowed", "text/plain", "read-only\n");
-		return;
-	}
-	if (streq(path, "/healthz"))
-		reply(fd, 200, "OK", "text/plain; charset=utf-8", "ok");
-	else if (streq(path, "/pods")) {
-		char *body = status_json();
-		if (body)
-			reply(fd, 200, "OK", "application/json", body);
-		else
-			reply(fd, 500, "Internal Server Error", "text/plain", "out of memory\n");
-		free(body);
-	} else
-		reply(fd, 404, "Not Found", "text/plain", "404 page not found\n");
+	for (size_t i = 0; i < ARRAY_SIZE(conns); i++)
+		conns[i].w.fd = -EBADF;
+	r = listen_tcp(port);
+	if (r < 0)
+		return errorf(err, errlen, r, "cannot listen on 127.0.0.1:%u: %s", port,
+			      strerror(-r));
+	tcp_w = (Watch){ .fd = r, .fn = on_listen, .events = EPOLLIN };
+	r = listen_unix(socket_path);
+	if (r < 0)
+		return errorf(err, errlen, r, "cannot listen on %s: %s", socket_path, strerror(-r));
+	unix_w = (Watch){ .fd = r, .fn = on_listen, .events = EPOLLIN };
+	r = loop_add(&tcp_w);
+	if (r >= 0)
+		r = loop_add(&unix_w);
+	if (r < 0)
+		return errorf(err, errlen, r, "cannot watch the listeners: %s", strerror(-r));
+	return 0;
 }
 
-void http_serve(int lfd)
+int http_get(const char *socket_path, unsigned port, const char *path, char **body, int *code)
 {
-	int fd;
-
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		handle(fd);
-		close(fd);
-	}
-}
-
-int http_get(unsigned port, const char *path, char **body, int *code)
-{
-	struct sockaddr_in sa = loopback(port);
+	struct sockaddr_in sin = loopback(port);
+	struct sockaddr_un sun;
 	struct timeval tv = { .tv_sec = 5 };
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
 	char req[400];
 	size_t got = 0;
 	ssize_t k;
 	const char *sep;
+	int r;
 
+	if (socket_path) {
+		r = unix_addr(socket_path, &sun);
+		if (r < 0)
+			return r;
+	}
+	fd = socket(socket_path ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (socket_path ? connect(fd, (struct sockaddr *)&sun, sizeof(sun))
+			: connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
 		return -errno;
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
 		return -EIO;
 	buf = malloc(RESPONSE_MAX + 1);

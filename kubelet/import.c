@@ -8,14 +8,17 @@
 #include "import.h"
 #include "manifest.h"
 #include "oci-image.h"
+#include "unpack.h"
 #include "util.h"
 
-/* Regular files and folders only, paths kept inside dirfd (libarchive's SECURE_* checks). */
-static int extract(const char *archive, int dirfd, char *err, size_t errlen)
+/* Regular files and folders only, paths kept inside dirfd (checked, then libarchive's SECURE_*
+ * checks), within the budget. */
+static int extract(const char *archive, int dirfd, UnpackBudget *b, char *err, size_t errlen)
 {
 	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
 	struct archive_entry *e;
 	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char why[400];
 	int r = 0, ar;
 
 	if (!a || !w || cwd < 0) {
@@ -33,6 +36,11 @@ static int extract(const char *archive, int dirfd, char *err, size_t errlen)
 	}
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		mode_t t = archive_entry_filetype(e);
+		r = unpack_check_entry(a, e, b, why, sizeof(why));
+		if (r < 0) {
+			errorf(err, errlen, r, "%s: %s", archive, why);
+			goto out;
+		}
 		if (t != AE_IFREG && t != AE_IFDIR) {
 			r = errorf(err, errlen, -EINVAL, "%s: %s is not a file or folder", archive,
 				 archive_entry_pathname(e));
@@ -60,9 +68,10 @@ out:
 	return r;
 }
 
-int image_import(const char *archive, const char *images_dir, const char *name, char *err,
-		 size_t errlen)
+int image_import(const char *archive, const char *images_dir, const char *name,
+		 const UnpackLimits *limits, char *err, size_t errlen)
 {
+	UnpackBudget b;
 	char tmp[512], dst[512];
 	_cleanup_close_ int dfd = -EBADF;
 	struct stat st;
@@ -81,8 +90,12 @@ int image_import(const char *archive, const char *images_dir, const char *name, 
 	(void)rm_rf(tmp);
 	if (mkdir(tmp, 0700) < 0)
 		return errorf(err, errlen, -errno, "cannot create %s: %s", tmp, strerror(errno));
-	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = dfd < 0 ? -errno : extract(archive, dfd, err, errlen);
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	budget_init(&b);
+	budget_limit(&b, limits->max_bytes, limits->max_files, "the per-import limit");
+	r = dfd < 0 ? -errno : budget_limit_free_space(&b, dfd);
+	if (r >= 0)
+		r = extract(archive, dfd, &b, err, errlen);
 	if (r >= 0)
 		r = oci_verify_layout(tmp, err, errlen);
 	if (r >= 0 && rename(tmp, dst) < 0)

@@ -9,10 +9,12 @@
 #include <sys/types.h>
 
 #include "manifest.h"
+#include "unpack.h"
 
 #define PODS_MAX 64
 #define DIRS_MAX 8
 #define LOGBUF 8192
+#define MANIFEST_FILE_MAX (1024 * 1024) /* a manifest file larger than this is refused */
 
 typedef struct KubeletConfig {
 	const char *manifest_dirs[DIRS_MAX + 1], *image_dirs[DIRS_MAX + 1];
@@ -22,7 +24,9 @@ typedef struct KubeletConfig {
 	const char *cgroup_root; /* cgroupfs path of kubepods, and the name crun gets */
 	const char *cgroup_name;
 	const char *crun;
+	const char *socket; /* the root-only Unix socket of the full status */
 	unsigned port;
+	UnpackLimits image_limits, pod_limits, import_limits; /* unpack.h, docs/kubelet.md */
 	bool exec_mount; /* make state_dir/pods executable in our mount namespace */
 } KubeletConfig;
 
@@ -51,6 +55,7 @@ typedef struct CtrState {
 	char exit_message[200];
 	unsigned long long started_ms, next_start_ms;
 	uint64_t oom_kills;
+	uint64_t unpacked_bytes, unpacked_files; /* its root's share of the pod's unpack limit */
 	bool ready, stopping, unpacked;
 	ProbeState liveness, readiness;
 } CtrState;
@@ -71,6 +76,9 @@ extern PodState pods[PODS_MAX];
 
 /* pods.c */
 void pods_init(void);
+/* Reads one manifest file of a folder: a regular file of at most MANIFEST_FILE_MAX only, never
+ * blocking (a FIFO, a device, a socket, a link is refused); err says what it is instead. */
+int manifest_file_read(int dirfd, const char *name, char **ret, char *err, size_t errlen);
 void pods_sync(void);
 void pods_tick(unsigned long long now);
 void pods_stop_all(void);
@@ -87,14 +95,31 @@ int pod_cgroup(const PodState *p, char *buf, size_t len);
 /* probe.c */
 void probes_tick(PodState *p, unsigned i, unsigned long long now);
 bool probe_reaped(pid_t pid, int status);
-/* status.c */
-char *status_json(void);
-/* http.c */
-int http_listen(unsigned port);
-void http_serve(int lfd);
-int http_get(unsigned port, const char *path, char **body, int *code);
+/* status.c: full with PIDs, messages and exit messages (root only), else without them */
+char *status_json(bool full);
+/* http.c: 127.0.0.1:port (/healthz, redacted /pods) and the root-only socket (full /pods) */
+#define HTTP_CONN_MAX 32	 /* open connections; the oldest gives way to a new one */
+#define HTTP_DEADLINE_MS 2000 /* for a connection's whole request and answer */
+int http_start(unsigned port, const char *socket_path, char *err, size_t errlen);
+void http_tick(unsigned long long now);
+/* GET path over socket_path, or 127.0.0.1:port when it is NULL. */
+int http_get(const char *socket_path, unsigned port, const char *path, char **body, int *code);
 
 /* main.c: logging to stderr (kcc-init puts it into the boot log), the loop's pipe watches */
 void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int loop_watch(int fd, PodState *p, unsigned ctr, int stream);
 void loop_unwatch(int fd);
+/* Watches with their own handler (the HTTP listeners and connections): the Watch must live
+ * until loop_del; events as for epoll_ctl. */
+typedef struct Watch Watch;
+struct Watch {
+	int fd;
+	PodState *pod; /* a container pipe's: NULL for others */
+	unsigned ctr;
+	int stream;
+	void (*fn)(Watch *w, uint32_t events);
+	uint32_t events;
+};
+int loop_add(Watch *w);
+int loop_mod(Watch *w);
+void loop_del(Watch *w);

@@ -2,12 +2,16 @@
 /* kcc-kubelet: a minimal kubelet for standalone nodes. It runs the static pods of its manifest
  * folders with crun and serves /healthz and /pods on 127.0.0.1 (docs/kubelet.md).
  *   kcc-kubelet [run] [--manifests DIR]... [--images DIR]... [--state DIR] [--logs DIR]
- *               [--run DIR] [--cgroup DIR] [--crun PATH] [--port N] [--no-exec-mount]
- *   kcc-kubelet pods [--json] [--port N]     the status of every pod
- *   kcc-kubelet check FILE...                parse manifests, print each one's verdict
- *   kcc-kubelet import ARCHIVE [--name NAME] an OCI archive into STATE/images/NAME, verified
+ *               [--run DIR] [--cgroup DIR] [--crun PATH] [--port N] [--socket PATH]
+ *               [--no-exec-mount] [--image-limit BYTES:FILES] [--pod-limit BYTES:FILES]
+ *   kcc-kubelet pods [--json] [--socket PATH] the status of every pod (root: the socket is 0600)
+ *   kcc-kubelet check FILE...                 parse manifests, print each one's verdict
+ *   kcc-kubelet import ARCHIVE [--name NAME] [--import-limit BYTES:FILES]
+ *                                             an OCI archive into STATE/images/NAME, verified
  * Exit codes: 0 ok, 1 a check failed or the kubelet is not answering, 100 usage, 111 system. */
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +21,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
+#include "fs.h"
 #include "import.h"
 #include "kubelet.h"
 #include "util.h"
@@ -33,16 +38,13 @@ KubeletConfig cfg = {
 	.run_dir = "/run/kcc-kubelet",
 	.cgroup_root = "/sys/fs/cgroup/kubepods",
 	.crun = "/usr/bin/crun",
+	.socket = "/run/kcc-kubelet/kubelet.sock",
 	.port = 10248,
+	.image_limits = { UNPACK_IMAGE_BYTES, UNPACK_IMAGE_FILES },
+	.pod_limits = { UNPACK_POD_BYTES, UNPACK_POD_FILES },
+	.import_limits = { UNPACK_IMPORT_BYTES, UNPACK_IMPORT_FILES },
 	.exec_mount = true,
 };
-
-typedef struct Watch {
-	int fd;
-	PodState *pod; /* NULL: not a container pipe */
-	unsigned ctr;
-	int stream;
-} Watch;
 
 static int epfd = -EBADF;
 
@@ -58,6 +60,23 @@ void klog(const char *fmt, ...)
 }
 
 static void remember(Watch *w);
+
+int loop_add(Watch *w)
+{
+	struct epoll_event ev = { .events = w->events, .data.ptr = w };
+	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev));
+}
+
+int loop_mod(Watch *w)
+{
+	struct epoll_event ev = { .events = w->events, .data.ptr = w };
+	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev));
+}
+
+void loop_del(Watch *w)
+{
+	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
 
 int loop_watch(int fd, PodState *p, unsigned ctr, int stream)
 {
@@ -162,10 +181,11 @@ static int setup(void)
 
 static int cmd_run(void)
 {
-	_cleanup_close_ int sfd = -EBADF, tfd = -EBADF, lfd = -EBADF;
+	_cleanup_close_ int sfd = -EBADF, tfd = -EBADF;
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
 				  .it_value = { 0, 1000000L } };
-	Watch sig_w = { .fd = -1 }, tick_w = { .fd = -1 }, http_w = { .fd = -1 };
+	Watch sig_w = { .fd = -1 }, tick_w = { .fd = -1 };
+	char err[512];
 	unsigned long long last_sync = 0, stop_deadline = 0;
 	bool stopping = false, killed = false;
 	sigset_t mask;
@@ -183,23 +203,22 @@ static int cmd_run(void)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	lfd = http_listen(cfg.port);
 	if (epfd < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
 		klog("cannot set up the event loop: %m");
 		return 111;
 	}
-	if (lfd < 0) {
-		klog("cannot listen on 127.0.0.1:%u: %s", cfg.port, strerror(-lfd));
+	sig_w = (Watch){ .fd = sfd, .events = EPOLLIN };
+	tick_w = (Watch){ .fd = tfd, .events = EPOLLIN };
+	if (loop_add(&sig_w) < 0 || loop_add(&tick_w) < 0) {
+		klog("cannot set up the event loop: %m");
 		return 111;
 	}
-	sig_w.fd = sfd;
-	tick_w.fd = tfd;
-	http_w.fd = lfd;
-	for (Watch *w = &sig_w; w; w = w == &sig_w ? &tick_w : w == &tick_w ? &http_w : NULL) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
-		(void)epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev);
+	if (http_start(cfg.port, cfg.socket, err, sizeof(err)) < 0) {
+		klog("%s", err);
+		return 111;
 	}
-	klog("serving /healthz and /pods on 127.0.0.1:%u; manifests in %s and %s", cfg.port,
+	klog("serving /healthz and /pods (redacted) on 127.0.0.1:%u, the full /pods on %s; "
+	     "manifests in %s and %s", cfg.port, cfg.socket,
 	     cfg.manifest_dirs[0], cfg.manifest_dirs[1] ? cfg.manifest_dirs[1] : "-");
 
 	for (;;) {
@@ -209,7 +228,9 @@ static int cmd_run(void)
 			return 111;
 		for (int e = 0; e < n; e++) {
 			Watch *w = evs[e].data.ptr;
-			if (w == &sig_w) {
+			if (w->fn) {
+				w->fn(w, evs[e].events);
+			} else if (w == &sig_w) {
 				struct signalfd_siginfo si;
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGCHLD)
@@ -227,6 +248,7 @@ static int cmd_run(void)
 				uint64_t x;
 				unsigned long long now = now_ms();
 				(void)!read(tfd, &x, sizeof(x));
+				http_tick(now);
 				if (stopping) {
 					if (pods_all_stopped()) {
 						klog("every pod stopped");
@@ -245,8 +267,6 @@ static int cmd_run(void)
 					pods_sync();
 				}
 				pods_tick(now);
-			} else if (w == &http_w) {
-				http_serve(lfd);
 			} else if (w->fd >= 0) {
 				ctr_drain(w->pod, w->ctr, w->stream);
 			}
@@ -259,11 +279,14 @@ static int cmd_pods(bool json)
 {
 	_cleanup_free_ char *body = NULL;
 	json_object *root, *list;
-	int code = 0, r = http_get(cfg.port, "/pods", &body, &code);
+	int code = 0, r = http_get(cfg.socket, 0, "/pods", &body, &code);
 
 	if (r < 0 || code != 200) {
-		fprintf(stderr, "kcc-kubelet: no answer from 127.0.0.1:%u/pods: %s\n", cfg.port,
-			r < 0 ? strerror(-r) : "bad status");
+		fprintf(stderr, "kcc-kubelet: no status from %s: %s%s\n", cfg.socket,
+			r < 0 ? strerror(-r) : code == 403 ? "refused" : "bad status",
+			r == -EACCES || code == 403
+				? " (the full status is for root; GET 127.0.0.1:10248/pods is redacted)"
+				: "");
 		return 1;
 	}
 	if (json) {
@@ -312,9 +335,10 @@ static int cmd_check(char **files, int n)
 	for (int i = 0; i < n; i++) {
 		char *text = NULL, err[512];
 		Pod pod;
-		int r = read_small_file(files[i], 1024 * 1024, &text);
+		int r = read_regular_fileat(AT_FDCWD, files[i], MANIFEST_FILE_MAX, &text, err,
+					    sizeof(err));
 		if (r < 0) {
-			printf("%s: cannot read: %s\n", files[i], strerror(-r));
+			printf("%s: cannot read: %s\n", files[i], err);
 			bad++;
 			continue;
 		}
@@ -331,9 +355,32 @@ static int cmd_check(char **files, int n)
 	return bad ? 1 : 0;
 }
 
+/* BYTES:FILES */
+static int parse_limits(const char *s, UnpackLimits *ret)
+{
+	_cleanup_free_ char *copy = strdup(s);
+	unsigned long long bytes;
+	unsigned long files;
+	char *colon, *end;
+
+	if (!copy)
+		return -ENOMEM;
+	colon = strchr(copy, ':');
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	errno = 0;
+	bytes = strtoull(copy, &end, 10);
+	if (errno || end == copy || *end || copy[0] == '-' || bytes == 0 ||
+	    parse_uint(colon + 1, 1, ULONG_MAX, &files) < 0)
+		return -EINVAL;
+	*ret = (UnpackLimits){ bytes, files };
+	return 0;
+}
+
 static _noreturn_ void usage(const char *msg)
 {
-	fprintf(stderr, "kcc-kubelet: %s\nusage: kcc-kubelet [run|pods [--json]|check FILE...] [options] (see docs/kubelet.md)\n", msg);
+	fprintf(stderr, "kcc-kubelet: %s\nusage: kcc-kubelet [run|pods [--json]|check FILE...|import ARCHIVE] [options] (see docs/kubelet.md)\n", msg);
 	exit(100);
 }
 
@@ -345,7 +392,9 @@ int main(int argc, char **argv)
 		{ "run", required_argument, NULL, 'r' },       { "cgroup", required_argument, NULL, 'c' },
 		{ "crun", required_argument, NULL, 'C' },      { "port", required_argument, NULL, 'p' },
 		{ "no-exec-mount", no_argument, NULL, 'X' },   { "json", no_argument, NULL, 'j' },
-		{ "name", required_argument, NULL, 'n' },      {},
+		{ "name", required_argument, NULL, 'n' },      { "socket", required_argument, NULL, 'S' },
+		{ "image-limit", required_argument, NULL, 'I' }, { "pod-limit", required_argument, NULL, 'P' },
+		{ "import-limit", required_argument, NULL, 'L' }, {},
 	};
 	unsigned n_m = 0, n_i = 0;
 	bool json = false;
@@ -380,6 +429,14 @@ int main(int argc, char **argv)
 		case 'X': cfg.exec_mount = false; break;
 		case 'j': json = true; break;
 		case 'n': name = optarg; break;
+		case 'S': cfg.socket = optarg; break;
+		case 'I':
+		case 'P':
+		case 'L':
+			if (parse_limits(optarg, c == 'I' ? &cfg.image_limits : c == 'P' ? &cfg.pod_limits
+										: &cfg.import_limits) < 0)
+				usage("a limit is BYTES:FILES, both positive numbers");
+			break;
 		case 'p':
 			if (parse_uint(optarg, 1, 65535, &v) < 0)
 				usage("--port must be 1 to 65535");
@@ -419,10 +476,13 @@ int main(int argc, char **argv)
 			name = base;
 		}
 		snprintf(images, sizeof(images), "%s/images", cfg.state_dir);
-		int r = image_import(argv[optind], images, name, err, sizeof(err));
+		int r = image_import(argv[optind], images, name, &cfg.import_limits, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "kcc-kubelet: import refused: %s\n", err);
-			return r == -EINVAL || r == -EBADMSG || r == -EEXIST || r == -E2BIG ? 1 : 111;
+			return r == -EINVAL || r == -EBADMSG || r == -EEXIST || r == -E2BIG ||
+					       r == -EFBIG || r == -EMLINK
+				       ? 1
+				       : 111;
 		}
 		printf("imported %s into %s/%s: %d image manifest(s), every blob verified\n",
 		       argv[optind], images, name, r);

@@ -5,17 +5,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <linux/openat2.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fs.h"
 #include "oci-image.h"
+#include "unpack.h"
 #include "util.h"
 
 #define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -34,53 +34,40 @@ int oci_digest_valid(const char *d)
 	return 0;
 }
 
-/* Opens a blob, checks its size and sha256 against the descriptor, and returns it rewound. */
-static int blob_open(const char *layout, const char *digest, int64_t size, char *err, size_t errlen)
+/* Opens a blob below the layout without following any link (the layout's own folders included)
+ * and without blocking on a FIFO: a regular file of the descriptor's size, or a clear reason. */
+static int blob_open(int layoutfd, const char *digest, int64_t size, char *err, size_t errlen)
 {
-	char path[512], hex[65];
-	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
-	unsigned mdlen = 0;
+	char path[128];
 	struct stat st;
 	_cleanup_close_ int fd = -EBADF;
-	EVP_MD_CTX *ctx;
-	ssize_t k;
-	int r = 0;
 
 	if (oci_digest_valid(digest) < 0)
 		return errorf(err, errlen, -EINVAL, "invalid digest '%.80s'", digest);
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", layout, digest + 7);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) < 0)
+	snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
+	fd = open_beneath(layoutfd, path, O_RDONLY | O_NONBLOCK);
+	if (fd == -ELOOP || fd == -EXDEV)
+		return errorf(err, errlen, -EBADMSG, "blob %s: a symbolic link, refused", digest);
+	if (fd < 0)
+		return errorf(err, errlen, fd, "blob %s: %s", digest, strerror(-fd));
+	if (fstat(fd, &st) < 0)
 		return errorf(err, errlen, -errno, "blob %s: %s", digest, strerror(errno));
-	if (!S_ISREG(st.st_mode) || (size >= 0 && st.st_size != size))
+	if (!S_ISREG(st.st_mode))
+		return errorf(err, errlen, -EBADMSG, "blob %s: not a regular file", digest);
+	if (size >= 0 && st.st_size != size)
 		return errorf(err, errlen, -EBADMSG, "blob %s: size %lld, the descriptor says %lld",
-			    digest, (long long)st.st_size, (long long)size);
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return -ENOMEM;
-	}
-	while ((k = read(fd, buf, sizeof(buf))) > 0)
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)k))
-			r = -EIO;
-	if (k < 0)
-		r = -errno;
-	if (r >= 0 && !EVP_DigestFinal_ex(ctx, md, &mdlen))
-		r = -EIO;
-	EVP_MD_CTX_free(ctx);
-	if (r < 0)
-		return errorf(err, errlen, r, "blob %s: cannot read it", digest);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (strcmp(hex, digest + 7) != 0)
-		return errorf(err, errlen, -EBADMSG, "blob %s: its content has digest sha256:%s",
-			    digest, hex);
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
+			      digest, (long long)st.st_size, (long long)size);
 	return TAKE_FD(fd);
 }
 
-static int json_file(int fd, const char *what, json_object **ret, char *err, size_t errlen)
+static int layout_open(const char *layout, char *err, size_t errlen)
+{
+	int fd = open(layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : errorf(err, errlen, -errno, "%s: %s", layout, strerror(errno));
+}
+
+/* Reads a whole small file (one read pass, up to OCI_JSON_MAX) into a NUL-terminated buffer. */
+static int read_all(int fd, const char *what, char **ret, size_t *ret_len, char *err, size_t errlen)
 {
 	_cleanup_free_ char *text = NULL;
 	struct stat st;
@@ -89,15 +76,33 @@ static int json_file(int fd, const char *what, json_object **ret, char *err, siz
 
 	if (fstat(fd, &st) < 0)
 		return errorf(err, errlen, -errno, "%s: %s", what, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return errorf(err, errlen, -EBADMSG, "%s: not a regular file", what);
 	if (st.st_size > OCI_JSON_MAX)
 		return errorf(err, errlen, -E2BIG, "%s: larger than %d bytes", what, OCI_JSON_MAX);
-	cap = (size_t)st.st_size + 1; /* sized to the file: no large buffer stays in the heap */
+	cap = (size_t)st.st_size + 2; /* sized to the file; one byte more shows that it grew */
 	text = malloc(cap);
 	if (!text)
 		return -ENOMEM;
-	while (len < cap - 1 && (k = read(fd, text + len, cap - 1 - len)) > 0)
+	while (len < cap - 1 && (k = read(fd, text + len, cap - 1 - len)) != 0) {
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errorf(err, errlen, -errno, "%s: %s", what, strerror(errno));
+		}
 		len += (size_t)k;
+	}
+	if (len != (size_t)st.st_size)
+		return errorf(err, errlen, -EBADMSG, "%s: changed while it was read", what);
 	text[len] = '\0';
+	*ret = TAKE_PTR(text);
+	*ret_len = len;
+	return 0;
+}
+
+static int json_parse(const char *text, const char *what, json_object **ret, char *err,
+		      size_t errlen)
+{
 	*ret = json_tokener_parse(text);
 	if (!*ret || !json_object_is_type(*ret, json_type_object)) {
 		json_object_put(*ret);
@@ -107,20 +112,75 @@ static int json_file(int fd, const char *what, json_object **ret, char *err, siz
 	return 0;
 }
 
-static int json_blob(const char *layout, json_object *desc, json_object **ret, char *err,
-		     size_t errlen)
+static int json_file(int fd, const char *what, json_object **ret, char *err, size_t errlen)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = read_all(fd, what, &text, &len, err, errlen);
+
+	return r < 0 ? r : json_parse(text, what, ret, err, errlen);
+}
+
+/* The sha256 of a buffer against "sha256:<hex>". */
+static int digest_check(const void *data, size_t len, const char *digest, char *err, size_t errlen)
+{
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	char hex[65];
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return errorf(err, errlen, -EIO, "blob %s: cannot hash it", digest);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (strcmp(hex, digest + 7) != 0)
+		return errorf(err, errlen, -EBADMSG, "blob %s: its content has digest sha256:%s",
+			      digest, hex);
+	return 0;
+}
+
+/* A JSON blob: read once into memory, and the bytes hashed are the bytes parsed. */
+static int json_blob_digest(int layoutfd, const char *digest, int64_t size, json_object **ret,
+			    char *err, size_t errlen)
+{
+	_cleanup_close_ int fd = blob_open(layoutfd, digest, size, err, errlen);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = read_all(fd, digest, &text, &len, err, errlen);
+	if (r >= 0)
+		r = digest_check(text, len, digest, err, errlen);
+	return r < 0 ? r : json_parse(text, digest, ret, err, errlen);
+}
+
+static int json_blob(int layoutfd, json_object *desc, json_object **ret, char *err, size_t errlen)
 {
 	json_object *d, *s;
-	_cleanup_close_ int fd = -EBADF;
 
 	if (!json_object_object_get_ex(desc, "digest", &d) ||
 	    !json_object_is_type(d, json_type_string) ||
 	    !json_object_object_get_ex(desc, "size", &s) || !json_object_is_type(s, json_type_int))
 		return errorf(err, errlen, -EINVAL, "a descriptor without digest or size");
-	fd = blob_open(layout, json_object_get_string(d), json_object_get_int64(s), err, errlen);
+	return json_blob_digest(layoutfd, json_object_get_string(d), json_object_get_int64(s), ret,
+				err, errlen);
+}
+
+/* Hashes a whole blob in one pass (a layout's check: nothing of it is used here). */
+static int blob_check(int layoutfd, const char *digest, int64_t size, char *err, size_t errlen)
+{
+	_cleanup_close_ int fd = blob_open(layoutfd, digest, size, err, errlen);
+	HashedReader *h = NULL;
+	int r;
+
 	if (fd < 0)
 		return fd;
-	return json_file(fd, json_object_get_string(d), ret, err, errlen);
+	r = hashed_reader_new(fd, size, &h);
+	if (r >= 0)
+		r = hashed_reader_finish(h, digest, err, errlen);
+	hashed_reader_free(h);
+	return r;
 }
 
 static const char *jstr(json_object *o, const char *key)
@@ -154,11 +214,11 @@ static bool ref_matches(json_object *desc, const char *want)
 }
 
 /* A manifest for linux/amd64 in an image index (multi-platform images). */
-static int pick_platform(const char *layout, json_object *desc, char *out, size_t outlen,
-			 char *err, size_t errlen)
+static int pick_platform(int layoutfd, json_object *desc, char *out, size_t outlen, char *err,
+			 size_t errlen)
 {
 	json_object *index = NULL, *list;
-	int r = json_blob(layout, desc, &index, err, errlen);
+	int r = json_blob(layoutfd, desc, &index, err, errlen);
 
 	if (r < 0)
 		return r;
@@ -181,21 +241,31 @@ static int pick_platform(const char *layout, json_object *desc, char *out, size_
 	return r;
 }
 
+/* index.json of a layout folder: no link followed, no FIFO waited for. -ENOENT: not a layout. */
+static int index_open(int layoutfd, json_object **ret, char *err, size_t errlen)
+{
+	_cleanup_close_ int fd = open_beneath(layoutfd, "index.json", O_RDONLY | O_NONBLOCK);
+
+	if (fd == -ENOENT)
+		return -ENOENT;
+	if (fd < 0)
+		return errorf(err, errlen, fd, "index.json: %s", strerror(-fd));
+	return json_file(fd, "index.json", ret, err, errlen);
+}
+
 static int find_in_layout(const char *layout, const char *want, OciImage *ret, char *err,
 			  size_t errlen)
 {
-	char path[512];
 	json_object *index = NULL, *list;
-	_cleanup_close_ int fd = -EBADF;
-	int r = -ENOENT;
+	_cleanup_close_ int lfd = open(layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char why[256];
+	int r;
 
-	snprintf(path, sizeof(path), "%s/index.json", layout);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
+	if (lfd < 0)
 		return -ENOENT;
-	r = json_file(fd, path, &index, err, errlen);
+	r = index_open(lfd, &index, why, sizeof(why));
 	if (r < 0)
-		return r;
+		return r == -ENOENT ? r : errorf(err, errlen, r, "%s: %s", layout, why);
 	r = -ENOENT;
 	if (json_object_object_get_ex(index, "manifests", &list) &&
 	    json_object_is_type(list, json_type_array))
@@ -205,13 +275,13 @@ static int find_in_layout(const char *layout, const char *want, OciImage *ret, c
 			if (!ref_matches(m, want) || !digest)
 				continue;
 			if (oci_digest_valid(digest) < 0) {
-				r = errorf(err, errlen, -EINVAL, "%s: invalid digest", path);
+				r = errorf(err, errlen, -EINVAL, "%s/index.json: invalid digest", layout);
 				break;
 			}
 			snprintf(ret->layout, sizeof(ret->layout), "%s", layout);
 			snprintf(ret->ref, sizeof(ret->ref), "%s", want);
 			if (mt && (streq(mt, MT_INDEX) || streq(mt, MT_DOCKER_LIST)))
-				r = pick_platform(layout, m, ret->manifest, sizeof(ret->manifest), err,
+				r = pick_platform(lfd, m, ret->manifest, sizeof(ret->manifest), err,
 						  errlen);
 			else {
 				snprintf(ret->manifest, sizeof(ret->manifest), "%s", digest);
@@ -256,17 +326,11 @@ int oci_find(const char *const *dirs, const char *ref, OciImage *ret, char *err,
 	return errorf(err, errlen, -ENOENT, "image %s is in no image layout on this node", want);
 }
 
-static int load_manifest(const OciImage *img, json_object **ret, char *err, size_t errlen)
+static int load_manifest(int layoutfd, const OciImage *img, json_object **ret, char *err,
+			 size_t errlen)
 {
-	json_object *desc = json_object_new_object();
-	int r;
+	int r = json_blob_digest(layoutfd, img->manifest, -1, ret, err, errlen);
 
-	if (!desc)
-		return -ENOMEM;
-	json_object_object_add(desc, "digest", json_object_new_string(img->manifest));
-	json_object_object_add(desc, "size", json_object_new_int64(-1));
-	r = json_blob(img->layout, desc, ret, err, errlen);
-	json_object_put(desc);
 	if (r < 0)
 		return r;
 	const char *mt = jstr(*ret, "mediaType");
@@ -316,16 +380,20 @@ void oci_config_done(OciConfig *c)
 int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen)
 {
 	json_object *manifest = NULL, *desc, *config = NULL, *cc;
+	_cleanup_close_ int lfd = -EBADF;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	r = load_manifest(img, &manifest, err, errlen);
+	lfd = layout_open(img->layout, err, errlen);
+	if (lfd < 0)
+		return lfd;
+	r = load_manifest(lfd, img, &manifest, err, errlen);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(manifest, "config", &desc))
 		r = errorf(err, errlen, -EINVAL, "manifest %s has no config", img->manifest);
 	else
-		r = json_blob(img->layout, desc, &config, err, errlen);
+		r = json_blob(lfd, desc, &config, err, errlen);
 	if (r >= 0 && json_object_object_get_ex(config, "config", &cc)) {
 		json_object *v;
 		r = strv_from_json(json_object_object_get_ex(cc, "Entrypoint", &v) ? v : NULL,
@@ -352,31 +420,27 @@ int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen)
 
 /* ---- layers ---- */
 
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	return RET_NERRNO(syscall(SYS_openat2, rootfd, path, &how, sizeof(how)));
-}
-
-/* ".wh.NAME" removes NAME from the lower layers, ".wh..wh..opq" empties its directory. */
-static int whiteout(int rootfd, const char *path)
+/* A whiteout entry (path checked safe): ".wh.NAME" removes NAME from its folder, ".wh..wh..opq"
+ * empties the folder. The folder is resolved below the root without following any link, and
+ * NAME is one plain name in it, so nothing outside the root can be reached. */
+static int whiteout(int rootfd, const char *path, WhiteoutKind kind, const char *target)
 {
 	_cleanup_free_ char *copy = strdup(path);
 	_cleanup_close_ int dfd = -EBADF;
-	char *slash, *base;
+	char *slash;
 
 	if (!copy)
 		return -ENOMEM;
 	slash = strrchr(copy, '/');
-	base = slash ? slash + 1 : copy;
 	if (slash)
 		*slash = '\0';
-	dfd = open_in_root(rootfd, slash ? copy : ".", O_RDONLY | O_DIRECTORY);
+	dfd = open_beneath(rootfd, slash && *copy ? copy : ".", O_RDONLY | O_DIRECTORY);
+	if (dfd == -ENOENT)
+		return 0; /* nothing below to hide */
 	if (dfd < 0)
-		return dfd == -ENOENT ? 0 : dfd;
-	if (streq(base, ".wh..wh..opq")) {
-		DIR *d = fdopendir(dup(dfd));
+		return dfd;
+	if (kind == WHITEOUT_OPAQUE) {
+		DIR *d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
 		struct dirent *de;
 		if (!d)
 			return -errno;
@@ -386,7 +450,7 @@ static int whiteout(int rootfd, const char *path)
 		closedir(d);
 		return 0;
 	}
-	return rm_rf_at(dfd, base + 4);
+	return rm_rf_at(dfd, target);
 }
 
 int oci_archive_copy(struct archive *in, struct archive *out)
@@ -412,10 +476,13 @@ void oci_archive_setup(struct archive *in, struct archive *out, int flags)
 						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 }
 
-static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *err, size_t errlen)
+/* One layer through h (every byte libarchive reads is hashed) into the folder rootfd. */
+static int unpack_layer(HashedReader *h, int rootfd, int cwd, const char *digest, UnpackBudget *b,
+			char *err, size_t errlen)
 {
 	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
 	struct archive_entry *e;
+	char why[400];
 	int r = 0, ar;
 
 	if (!a || !w) {
@@ -424,7 +491,7 @@ static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *e
 	}
 	oci_archive_setup(a, w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
 				     ARCHIVE_EXTRACT_UNLINK);
-	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+	if (archive_read_open(a, h, NULL, hashed_reader_read, NULL) != ARCHIVE_OK) {
 		r = errorf(err, errlen, -EINVAL, "layer %s: %s", digest, archive_error_string(a));
 		goto out;
 	}
@@ -434,46 +501,58 @@ static int unpack_layer(int fd, int rootfd, int cwd, const char *digest, char *e
 		goto out;
 	}
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *base, *hl;
-		char name[512];
+		const char *base, *target = NULL, *name = archive_entry_pathname(e);
 		mode_t type = archive_entry_filetype(e);
+		char last[256];
+		WhiteoutKind wk;
+		size_t n;
 
-		snprintf(name, sizeof(name), "%s", archive_entry_pathname(e));
-		if (!name[0] || streq(name, ".") || streq(name, "./"))
+		r = unpack_check_entry(a, e, b, why, sizeof(why));
+		if (r < 0) {
+			errorf(err, errlen, r, "layer %s: %s", digest, why);
+			goto out;
+		}
+		/* the last component, trailing slashes dropped ("dir/" is "dir") */
+		n = strlen(name);
+		while (n > 1 && name[n - 1] == '/')
+			n--;
+		base = memrchr(name, '/', n);
+		base = base ? base + 1 : name;
+		snprintf(last, sizeof(last), "%.*s", (int)(n - (size_t)(base - name)), base);
+		if (streq(last, ".") || streq(last, "./"))
 			continue;
-		base = strrchr(name, '/');
-		base = base && base[1] ? base + 1 : name;
-		if (startswith(base, ".wh.")) {
-			r = whiteout(rootfd, name);
+		base = last;
+		wk = whiteout_kind(base, &target);
+		if (wk == _WHITEOUT_INVALID) {
+			r = errorf(err, errlen, -EINVAL,
+				   "layer %s: whiteout '%.200s' names no file", digest, name);
+			goto out;
+		}
+		if (wk != WHITEOUT_NONE) {
+			r = whiteout(rootfd, name, wk, target);
 			if (r < 0) {
-				errorf(err, errlen, r, "layer %s: whiteout %.200s failed", digest, name);
+				errorf(err, errlen, r, "layer %s: whiteout %.200s failed: %s",
+				       digest, name, strerror(-r));
 				goto out;
 			}
 			continue;
 		}
 		if (type == AE_IFCHR || type == AE_IFBLK)
 			continue; /* the runtime provides /dev */
-		hl = archive_entry_hardlink(e);
-		if (hl && (hl[0] == '/' || strstr(hl, "../"))) {
-			r = errorf(err, errlen, -EINVAL, "layer %s: hard link to %.200s", digest, hl);
-			goto out;
-		}
 		if (archive_write_header(w, e) < ARCHIVE_WARN) {
 			r = errorf(err, errlen, -EINVAL, "layer %s: %.200s: %s", digest, name,
-				 archive_error_string(w));
+				   archive_error_string(w));
 			goto out;
 		}
-		if (archive_entry_size(e) > 0) {
-			if (oci_archive_copy(a, w) != ARCHIVE_OK) {
-				r = errorf(err, errlen, -EIO, "layer %s: %.200s: %s", digest, name,
-					 archive_error_string(a) ? archive_error_string(a)
-								 : archive_error_string(w));
-				goto out;
-			}
+		if (archive_entry_size(e) > 0 && oci_archive_copy(a, w) != ARCHIVE_OK) {
+			r = errorf(err, errlen, -EIO, "layer %s: %.200s: %s", digest, name,
+				   archive_error_string(a) ? archive_error_string(a)
+							   : archive_error_string(w));
+			goto out;
 		}
 		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
 			r = errorf(err, errlen, -EIO, "layer %s: %.200s: %s", digest, name,
-				 archive_error_string(w));
+				   archive_error_string(w));
 			goto out;
 		}
 	}
@@ -491,19 +570,53 @@ out:
 	return r;
 }
 
-int oci_unpack(const OciImage *img, const char *rootfs, char *err, size_t errlen)
+/* One layer blob (fd, the descriptor's size and digest) into rootfd: hashed as libarchive reads it,
+ * then the rest of it; -EBADMSG when its size or digest does not match. */
+static int layer_fd(int fd, int64_t size, const char *digest, int rootfd, int cwd, UnpackBudget *b,
+		    char *err, size_t errlen)
+{
+	HashedReader *h = NULL;
+	int r = hashed_reader_new(fd, size, &h);
+
+	if (r >= 0)
+		r = unpack_layer(h, rootfd, cwd, digest, b, err, errlen);
+	/* a layer that failed to unpack may still be one whose blob was swapped: say so */
+	if (h && (r >= 0 || r == -EINVAL || r == -EIO)) {
+		char why[400];
+		int k = hashed_reader_finish(h, digest, why, sizeof(why));
+		if (k < 0) {
+			r = k;
+			snprintf(err, errlen, "%s", why);
+		}
+	}
+	hashed_reader_free(h);
+	return r;
+}
+
+int oci_unpack_layer(int fd, int64_t size, const char *digest, int rootfd, UnpackBudget *b,
+		     char *err, size_t errlen)
+{
+	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (cwd < 0)
+		return errorf(err, errlen, -errno, "cannot open the current folder: %s",
+			      strerror(errno));
+	return layer_fd(fd, size, digest, rootfd, cwd, b, err, errlen);
+}
+
+/* Every layer of the manifest in order into the folder tmpfd; each blob opened once, hashed as
+ * it is read, its digest and size compared when its tar has been read to the end. */
+static int unpack_layers(int lfd, const OciImage *img, int tmpfd, UnpackBudget *b, char *err,
+			 size_t errlen)
 {
 	json_object *manifest = NULL, *layers;
-	_cleanup_close_ int rootfd = -EBADF, cwd = -EBADF;
+	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r;
 
-	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
-		return errorf(err, errlen, -errno, "cannot open the current directory: %s", strerror(errno));
-	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return errorf(err, errlen, -errno, "%s: %s", rootfs, strerror(errno));
-	r = load_manifest(img, &manifest, err, errlen);
+		return errorf(err, errlen, -errno, "cannot open the current folder: %s",
+			      strerror(errno));
+	r = load_manifest(lfd, img, &manifest, err, errlen);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(manifest, "layers", &layers) ||
@@ -513,32 +626,63 @@ int oci_unpack(const OciImage *img, const char *rootfs, char *err, size_t errlen
 		json_object *l = json_object_array_get_idx(layers, i), *size;
 		const char *digest = jstr(l, "digest"), *mt = jstr(l, "mediaType");
 		_cleanup_close_ int fd = -EBADF;
-		if (!digest || !json_object_object_get_ex(l, "size", &size)) {
+		if (!digest || !json_object_object_get_ex(l, "size", &size) ||
+		    !json_object_is_type(size, json_type_int)) {
 			r = errorf(err, errlen, -EINVAL, "layer %zu has no digest or size", i);
 			break;
 		}
 		if (mt && !startswith(mt, "application/vnd.oci.image.layer.v1.tar") &&
 		    !startswith(mt, "application/vnd.docker.image.rootfs.diff.tar")) {
 			r = errorf(err, errlen, -EINVAL, "layer %s: media type %s is not supported",
-				 digest, mt);
+				   digest, mt);
 			break;
 		}
-		fd = blob_open(img->layout, digest, json_object_get_int64(size), err, errlen);
+		fd = blob_open(lfd, digest, json_object_get_int64(size), err, errlen);
 		if (fd < 0) {
 			r = fd;
 			break;
 		}
-		r = unpack_layer(fd, rootfd, cwd, digest, err, errlen);
+		r = layer_fd(fd, json_object_get_int64(size), digest, tmpfd, cwd, b, err, errlen);
 	}
 	json_object_put(manifest);
 	return r;
 }
 
+int oci_unpack(const OciImage *img, const char *rootfs, UnpackBudget *budget, char *err,
+	       size_t errlen)
+{
+	char tmp[PATH_MAX];
+	_cleanup_close_ int tmpfd = -EBADF, lfd = -EBADF;
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.unpack", rootfs) >= (int)sizeof(tmp))
+		return errorf(err, errlen, -ENAMETOOLONG, "%s: path too long", rootfs);
+	(void)rm_rf(tmp);
+	if (mkdir(tmp, 0755) < 0)
+		return errorf(err, errlen, -errno, "cannot create %s: %s", tmp, strerror(errno));
+	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tmpfd < 0)
+		r = errorf(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
+	else
+		r = budget_limit_free_space(budget, tmpfd);
+	if (r >= 0)
+		r = lfd = layout_open(img->layout, err, errlen);
+	if (r >= 0)
+		r = unpack_layers(lfd, img, tmpfd, budget, err, errlen);
+	/* committed only when every layer's digest and size matched */
+	if (r >= 0 && rename(tmp, rootfs) < 0)
+		r = errorf(err, errlen, -errno, "cannot rename %s to %s: %s", tmp, rootfs,
+			   strerror(errno));
+	if (r < 0)
+		(void)rm_rf(tmp);
+	return r;
+}
+
 /* Checks one image manifest: its config and every layer against their digests and sizes. */
-static int verify_manifest(const char *layout, json_object *desc, char *err, size_t errlen)
+static int verify_manifest(int lfd, json_object *desc, char *err, size_t errlen)
 {
 	json_object *manifest = NULL, *config, *layers;
-	int r = json_blob(layout, desc, &manifest, err, errlen);
+	int r = json_blob(lfd, desc, &manifest, err, errlen);
 
 	if (r < 0)
 		return r;
@@ -548,19 +692,18 @@ static int verify_manifest(const char *layout, json_object *desc, char *err, siz
 		r = errorf(err, errlen, -EINVAL, "manifest %s has no config or layers", jstr(desc, "digest"));
 	else {
 		json_object *cfg = NULL;
-		r = json_blob(layout, config, &cfg, err, errlen);
+		r = json_blob(lfd, config, &cfg, err, errlen);
 		json_object_put(cfg);
 	}
 	for (size_t i = 0; r >= 0 && i < json_object_array_length(layers); i++) {
 		json_object *l = json_object_array_get_idx(layers, i), *size;
 		const char *digest = jstr(l, "digest");
-		if (!digest || !json_object_object_get_ex(l, "size", &size)) {
+		if (!digest || !json_object_object_get_ex(l, "size", &size) ||
+		    !json_object_is_type(size, json_type_int)) {
 			r = errorf(err, errlen, -EINVAL, "a layer without digest or size");
 			break;
 		}
-		r = blob_open(layout, digest, json_object_get_int64(size), err, errlen);
-		if (r >= 0)
-			close(r);
+		r = blob_check(lfd, digest, json_object_get_int64(size), err, errlen);
 	}
 	json_object_put(manifest);
 	return r;
@@ -568,19 +711,19 @@ static int verify_manifest(const char *layout, json_object *desc, char *err, siz
 
 int oci_verify_layout(const char *layout, char *err, size_t errlen)
 {
-	char path[512];
 	json_object *index = NULL, *list;
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_close_ int lfd = -EBADF, fd = -EBADF;
 	int r, n = 0;
 
-	snprintf(path, sizeof(path), "%s/oci-layout", layout);
-	if (access(path, F_OK) < 0)
-		return errorf(err, errlen, -EINVAL, "not an OCI image layout (no oci-layout file)");
-	snprintf(path, sizeof(path), "%s/index.json", layout);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	lfd = layout_open(layout, err, errlen);
+	if (lfd < 0)
+		return lfd;
+	fd = open_beneath(lfd, "oci-layout", O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
+		return errorf(err, errlen, -EINVAL, "not an OCI image layout (no oci-layout file)");
+	r = index_open(lfd, &index, err, errlen);
+	if (r == -ENOENT)
 		return errorf(err, errlen, -EINVAL, "not an OCI image layout (no index.json)");
-	r = json_file(fd, "index.json", &index, err, errlen);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(index, "manifests", &list) ||
@@ -591,15 +734,15 @@ int oci_verify_layout(const char *layout, char *err, size_t errlen)
 		const char *mt = jstr(m, "mediaType");
 		if (mt && (streq(mt, MT_INDEX) || streq(mt, MT_DOCKER_LIST))) {
 			json_object *sub = NULL, *subl;
-			r = json_blob(layout, m, &sub, err, errlen);
+			r = json_blob(lfd, m, &sub, err, errlen);
 			if (r >= 0 && json_object_object_get_ex(sub, "manifests", &subl) &&
 			    json_object_is_type(subl, json_type_array))
 				for (size_t k = 0; r >= 0 && k < json_object_array_length(subl); k++, n++)
-					r = verify_manifest(layout, json_object_array_get_idx(subl, k), err,
+					r = verify_manifest(lfd, json_object_array_get_idx(subl, k), err,
 							    errlen);
 			json_object_put(sub);
 		} else {
-			r = verify_manifest(layout, m, err, errlen);
+			r = verify_manifest(lfd, m, err, errlen);
 			n++;
 		}
 	}

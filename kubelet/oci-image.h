@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* OCI image layouts (index.json + blobs/sha256/...): finding an image by name:tag, reading its
  * manifest and config, unpacking its layers (tar, gzip or zstd; libarchive) into a root file system.
- * Every blob is checked against its descriptor's digest and size before it is used. */
+ * Every blob is checked against its descriptor's digest and size as it is read. */
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "unpack.h"
 
 #define OCI_ARGS_MAX 64
 #define OCI_JSON_MAX (4 * 1024 * 1024)
@@ -28,9 +31,17 @@ int oci_find(const char *const *dirs, const char *ref, OciImage *ret, char *err,
 /* Reads the image's config (entrypoint, cmd, env, working dir, user). */
 int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen);
 void oci_config_done(OciConfig *c);
-/* Unpacks every layer in order into rootfs (an empty directory), whiteouts applied; device nodes
- * are skipped, paths cannot leave rootfs. */
-int oci_unpack(const OciImage *img, const char *rootfs, char *err, size_t errlen);
+/* Unpacks every layer in order into ROOTFS.unpack, whiteouts applied, device nodes skipped, no
+ * path leaving it, within budget (and the free-space reserve); each layer blob is opened once and
+ * the bytes libarchive reads are the bytes hashed. Only when every layer's digest and size matched
+ * is the folder renamed to rootfs (which must not exist); otherwise it is removed and err says
+ * why. budget->bytes and ->files tell what was unpacked. */
+int oci_unpack(const OciImage *img, const char *rootfs, UnpackBudget *budget, char *err,
+	       size_t errlen);
+/* One layer blob from fd (size and digest of its descriptor) into the folder rootfd, as
+ * oci_unpack does it for each layer; nothing is committed or removed here. */
+int oci_unpack_layer(int fd, int64_t size, const char *digest, int rootfd, UnpackBudget *b,
+		     char *err, size_t errlen);
 /* Checks a whole layout: oci-layout and index.json present, every manifest (through image
  * indexes), config and layer blob matching its digest and size. Returns the number of manifests. */
 int oci_verify_layout(const char *layout, char *err, size_t errlen);

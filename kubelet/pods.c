@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "fs.h"
 #include "kubelet.h"
 #include "util.h"
 
@@ -121,6 +122,37 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 		p->ctrs[i].phase = CTR_WAITING; /* started by pods_tick */
 }
 
+int manifest_file_read(int dirfd, const char *name, char **ret, char *err, size_t errlen)
+{
+	return read_regular_fileat(dirfd, name, MANIFEST_FILE_MAX, ret, err, errlen);
+}
+
+/* Manifest files that cannot be read are logged once, not on every scan, until they change. */
+static struct {
+	char path[256], why[128];
+	bool seen;
+} unreadable[PODS_MAX];
+
+static void note_unreadable(const char *path, const char *why)
+{
+	size_t free_slot = ARRAY_SIZE(unreadable);
+
+	for (size_t i = 0; i < ARRAY_SIZE(unreadable); i++) {
+		if (streq(unreadable[i].path, path) && streq(unreadable[i].why, why)) {
+			unreadable[i].seen = true;
+			return;
+		}
+		if (!unreadable[i].path[0] && free_slot == ARRAY_SIZE(unreadable))
+			free_slot = i;
+	}
+	klog("manifest %s: %s, ignoring it; the other pods carry on", path, why);
+	if (free_slot < ARRAY_SIZE(unreadable)) {
+		snprintf(unreadable[free_slot].path, sizeof(unreadable[free_slot].path), "%s", path);
+		snprintf(unreadable[free_slot].why, sizeof(unreadable[free_slot].why), "%s", why);
+		unreadable[free_slot].seen = true;
+	}
+}
+
 static void scan_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -130,15 +162,15 @@ static void scan_dir(const char *dir)
 		return;
 	while ((de = readdir(d))) {
 		const char *dot = strrchr(de->d_name, '.');
-		char path[256], uid[37], *text = NULL;
+		char path[256], uid[37], why[128], *text = NULL;
 		PodState *p;
 		if (de->d_name[0] == '.' || !dot ||
 		    !(streq(dot, ".yaml") || streq(dot, ".yml") || streq(dot, ".json")))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
 			continue;
-		if (read_small_file(path, 1024 * 1024, &text) < 0) {
-			klog("cannot read %s, ignoring", path);
+		if (manifest_file_read(dirfd(d), de->d_name, &text, why, sizeof(why)) < 0) {
+			note_unreadable(path, why);
 			continue;
 		}
 		uid_of(text, strlen(text), uid);
@@ -177,8 +209,13 @@ void pods_sync(void)
 	for (unsigned k = 0; k < PODS_MAX; k++)
 		if (pods[k].used)
 			pods[k].seen = false;
+	for (size_t i = 0; i < ARRAY_SIZE(unreadable); i++)
+		unreadable[i].seen = false;
 	for (size_t i = 0; cfg.manifest_dirs[i]; i++)
 		scan_dir(cfg.manifest_dirs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(unreadable); i++)
+		if (!unreadable[i].seen)
+			unreadable[i].path[0] = '\0';
 	for (unsigned k = 0; k < PODS_MAX; k++)
 		if (pods[k].used && !pods[k].seen)
 			remove_pod(&pods[k]);

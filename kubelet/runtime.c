@@ -12,6 +12,7 @@
 #include "fs.h"
 #include "kubelet.h"
 #include "oci-image.h"
+#include "pod-dir.h"
 #include "spec.h"
 #include "util.h"
 
@@ -167,6 +168,34 @@ static void schedule_restart(PodState *p, unsigned i, unsigned long long ran_ms)
 	klog("container %s/%s: restart in %us", p->ns_name, p->pod.containers[i].name, delay);
 }
 
+/* Unpacks container i's image within the per-image limit and what the pod's other containers
+ * left of the per-pod limit. */
+static int unpack_root(PodState *p, unsigned i, const OciImage *img, const char *rootfs, char *err,
+		       size_t errlen)
+{
+	uint64_t bytes = 0, files = 0;
+	UnpackBudget b;
+	int r;
+
+	for (unsigned k = 0; k < p->pod.n_containers; k++)
+		if (k != i) {
+			bytes += p->ctrs[k].unpacked_bytes;
+			files += p->ctrs[k].unpacked_files;
+		}
+	budget_init(&b);
+	budget_limit(&b, cfg.image_limits.max_bytes, cfg.image_limits.max_files,
+		     "the per-image limit");
+	budget_limit(&b, cfg.pod_limits.max_bytes > bytes ? cfg.pod_limits.max_bytes - bytes : 0,
+		     cfg.pod_limits.max_files > files ? cfg.pod_limits.max_files - files : 0,
+		     "the per-pod limit");
+	r = oci_unpack(img, rootfs, &b, err, errlen);
+	if (r < 0)
+		return r;
+	p->ctrs[i].unpacked_bytes = b.bytes;
+	p->ctrs[i].unpacked_files = b.files;
+	return 0;
+}
+
 /* Writes the bundle (rootfs, config.json) and the volume directories. */
 static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err, size_t errlen)
 {
@@ -184,15 +213,26 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 	r = oci_config(&img, &ic, err, errlen);
 	if (r < 0)
 		return -EBADMSG;
-	snprintf(bundle, blen, "%s/%s", p->dir, c->name);
+	/* containers/NAME and volumes/NAME: a container's name never meets a volume's folder */
+	r = pod_dir_path(p->dir, POD_DIR_CONTAINER, c->name, bundle, blen);
+	if (r >= 0)
+		r = pod_dir_volumes(p->dir, volumes, sizeof(volumes));
+	if (r < 0) {
+		oci_config_done(&ic);
+		return errorf(err, errlen, -EINVAL, "container '%.80s': no folder for it: %s", c->name,
+			      strerror(-r));
+	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
-	snprintf(volumes, sizeof(volumes), "%s/volumes", p->dir);
 	/* a writable root starts fresh on every restart; a read-only one is unpacked once */
 	if (!s->unpacked || !c->read_only_root) {
+		s->unpacked = false;
+		s->unpacked_bytes = s->unpacked_files = 0;
 		(void)rm_rf(rootfs);
-		r = mkdir_p(rootfs, 0755);
-		if (r >= 0)
-			r = oci_unpack(&img, rootfs, err, errlen);
+		r = mkdir_p(bundle, 0755);
+		if (r < 0)
+			errorf(err, errlen, r, "cannot create %s: %s", bundle, strerror(-r));
+		else
+			r = unpack_root(p, i, &img, rootfs, err, errlen);
 		if (r < 0) {
 			oci_config_done(&ic);
 			return -EBADMSG;
@@ -200,11 +240,11 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 		s->unpacked = true;
 	}
 	for (unsigned k = 0; k < p->pod.n_volumes; k++)
-		if (p->pod.volumes[k].kind == VOLUME_EMPTY_DIR) {
-			snprintf(path, sizeof(path), "%s/%s", volumes, p->pod.volumes[k].name);
-			if (mkdir_p(path, 0755) >= 0)
-				(void)chmod(path, 01777);
-		}
+		if (p->pod.volumes[k].kind == VOLUME_EMPTY_DIR &&
+		    pod_dir_path(p->dir, POD_DIR_VOLUME, p->pod.volumes[k].name, path,
+				 sizeof(path)) >= 0 &&
+		    mkdir_p(path, 0755) >= 0)
+			(void)chmod(path, 01777);
 	snprintf(cgroup, sizeof(cgroup), "%s/pod%s/%s", cfg.cgroup_name, p->uid, c->name);
 	SpecInput in = { .pod = &p->pod, .ctr = c, .image = &ic, .rootfs = rootfs,
 			 .volumes_dir = volumes, .cgroup = cgroup, .pod_uid = p->uid };

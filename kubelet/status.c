@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The read-only status of every pod and container, as JSON (GET /pods, `kcc-kubelet pods`). */
+/* The read-only status of every pod and container, as JSON (GET /pods, `kcc-kubelet pods`). The
+ * redacted one (127.0.0.1, any local user) has no host PIDs and nothing a container or a manifest
+ * wrote (messages, the last log line); the full one is for root over the Unix socket. */
 #include <json-c/json.h>
 
 #include "kubelet.h"
@@ -22,7 +24,7 @@ static const char *phase_of(const PodState *p)
 	return running ? "Running" : "Pending";
 }
 
-static json_object *container_json(const PodState *p, unsigned i)
+static json_object *container_json(const PodState *p, unsigned i, bool full)
 {
 	const CtrState *s = &p->ctrs[i];
 	json_object *c = json_object_new_object();
@@ -33,24 +35,24 @@ static json_object *container_json(const PodState *p, unsigned i)
 	json_object_object_add(c, "state", json_object_new_string(phases[s->phase]));
 	if (s->phase == CTR_WAITING && s->waiting_reason[0])
 		json_object_object_add(c, "reason", json_object_new_string(s->waiting_reason));
-	if (s->message[0])
+	if (full && s->message[0])
 		json_object_object_add(c, "message", json_object_new_string(s->message));
 	json_object_object_add(c, "ready", json_object_new_boolean(s->ready));
 	json_object_object_add(c, "restarts", json_object_new_int((int)s->restarts));
-	if (s->phase == CTR_RUNNING && s->init_pid > 0)
+	if (full && s->phase == CTR_RUNNING && s->init_pid > 0)
 		json_object_object_add(c, "pid", json_object_new_int(s->init_pid));
 	if (s->last_exit >= 0) {
 		json_object *t = json_object_new_object();
 		json_object_object_add(t, "exitCode", json_object_new_int(s->last_exit));
 		json_object_object_add(t, "reason", json_object_new_string(s->last_reason));
-		if (s->exit_message[0])
+		if (full && s->exit_message[0])
 			json_object_object_add(t, "message", json_object_new_string(s->exit_message));
 		json_object_object_add(c, "lastExit", t);
 	}
 	return c;
 }
 
-char *status_json(void)
+char *status_json(bool full)
 {
 	json_object *root = json_object_new_object(), *list = json_object_new_array();
 	char *out;
@@ -66,15 +68,18 @@ char *status_json(void)
 				       json_object_new_string(p->pod.namespace ? p->pod.namespace : ""));
 		json_object_object_add(o, "name", json_object_new_string(p->pod.name ? p->pod.name : ""));
 		json_object_object_add(o, "uid", json_object_new_string(p->uid));
-		json_object_object_add(o, "source", json_object_new_string(p->source));
+		if (full)
+			json_object_object_add(o, "source", json_object_new_string(p->source));
 		json_object_object_add(o, "phase", json_object_new_string(phase_of(p)));
 		if (p->rejected) {
 			json_object_object_add(o, "reason", json_object_new_string(p->reason));
-			json_object_object_add(o, "message", json_object_new_string(p->message));
+			if (full)
+				json_object_object_add(o, "message",
+						       json_object_new_string(p->message));
 		}
 		cs = json_object_new_array();
 		for (unsigned i = 0; !p->rejected && i < p->pod.n_containers; i++) {
-			json_object_array_add(cs, container_json(p, i));
+			json_object_array_add(cs, container_json(p, i, full));
 			ready = ready && p->ctrs[i].ready;
 		}
 		json_object_object_add(o, "ready", json_object_new_boolean(ready));

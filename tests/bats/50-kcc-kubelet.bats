@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # kcc-kubelet's command line on the host: `check` on good and malformed manifests, `import` of OCI
-# archives (a good one; a changed byte, a symbolic link, a taken name, not a layout: refused with
-# nothing left behind), usage errors (exit 100).
+# archives (a good one; a changed byte, a symbolic link, a taken name, not a layout, over its
+# limits: refused with nothing left behind), a FIFO given to `check`, usage errors (exit 100).
 load helper
 
 KUBELET=$TOP/build/bin/kcc-kubelet
@@ -76,7 +76,27 @@ setup_file() {
 	[ "$status" -eq 100 ]
 	run "$KUBELET" run --port 0
 	[ "$status" -eq 100 ]
-	run "$KUBELET" pods --port 1
+	run "$KUBELET" pods --socket "$BATS_TEST_TMPDIR/none.sock"
 	[ "$status" -eq 1 ]
-	[[ $output == *"no answer from 127.0.0.1:1/pods"* ]]
+	[[ $output == *"no status from $BATS_TEST_TMPDIR/none.sock: No such file or directory"* ]]
+	run "$KUBELET" import --import-limit 0:1 "$BATS_FILE_TMPDIR/bb.tar"
+	[ "$status" -eq 100 ]
+	run "$KUBELET" import --import-limit 1000 "$BATS_FILE_TMPDIR/bb.tar"
+	[ "$status" -eq 100 ]
+}
+
+@test "kcc-kubelet import: an archive over its limits is refused with the limit named, nothing left" {
+	st=$BATS_TEST_TMPDIR/state
+	run "$KUBELET" import --state "$st" --import-limit 100000:1000 "$BATS_FILE_TMPDIR/bb.tar"
+	[ "$status" -eq 1 ]
+	[[ $output == *"import refused: $BATS_FILE_TMPDIR/bb.tar: more than 100000 bytes unpacked (the per-import limit)"* ]]
+	run "$KUBELET" import --state "$st" --import-limit 100000000:3 "$BATS_FILE_TMPDIR/bb.tar"
+	[ "$status" -eq 1 ]
+	[[ $output == *"more than 3 entries (the per-import limit)"* ]]
+	[ -z "$(ls -A "$st/images")" ]
+	# a FIFO named like a manifest: refused at once, never waited on
+	mkfifo "$BATS_TEST_TMPDIR/x.yaml"
+	run timeout 10 "$KUBELET" check "$BATS_TEST_TMPDIR/x.yaml"
+	[ "$status" -eq 1 ]
+	[[ $output == *"x.yaml: cannot read: a FIFO"* ]]
 }

@@ -1,21 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kcc-kubelet: the OCI runtime spec it generates, the restart backoff, and OCI image layouts
- * (lookup by name, digest checks, layers with whiteouts) built here with libarchive. */
-#include <archive.h>
-#include <archive_entry.h>
+/* kcc-kubelet: the OCI runtime spec it generates and the restart backoff (OCI image layouts:
+ * test-oci-image.c). */
 #include <errno.h>
-#include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "unit.h"
 
 #include "backoff.h"
-#include "fs.h"
 #include "manifest.h"
 #include "oci-image.h"
 #include "spec.h"
@@ -159,189 +152,11 @@ static void test_backoff(void **state)
 	assert_int_equal(backoff_next(4, 600), 1); /* ran 10 minutes: starts over */
 }
 
-/* ---- a layout built here ---- */
-
-static char dir[64];
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned n;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* Writes a blob, returns "sha256:..." and its size. */
-static void put_blob(const void *data, size_t len, char digest[72], size_t *size)
-{
-	char hex[65], path[256];
-	FILE *f;
-	sha256_hex(data, len, hex);
-	snprintf(digest, 72, "sha256:%s", hex);
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, hex);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fwrite(data, 1, len, f);
-	fclose(f);
-	*size = len;
-}
-
-/* A gzip tar layer of entries "path=content" ("path/" a directory, "path->target" a link). */
-static void layer(const char *const *entries, char digest[72], size_t *size)
-{
-	static char buf[1 << 16];
-	size_t used = 0;
-	struct archive *a = archive_write_new();
-	archive_write_add_filter_gzip(a);
-	archive_write_set_format_pax_restricted(a);
-	archive_write_open_memory(a, buf, sizeof(buf), &used);
-	for (size_t i = 0; entries[i]; i++) {
-		struct archive_entry *e = archive_entry_new();
-		char name[128];
-		const char *eq = strchr(entries[i], '='), *arrow = strstr(entries[i], "->");
-		size_t n = eq ? (size_t)(eq - entries[i]) : arrow ? (size_t)(arrow - entries[i]) : strlen(entries[i]);
-		snprintf(name, sizeof(name), "%.*s", (int)n, entries[i]);
-		archive_entry_set_pathname(e, name);
-		archive_entry_set_mode(e, name[n - 1] == '/' ? AE_IFDIR | 0755 : arrow ? AE_IFLNK | 0777 : AE_IFREG | 0644);
-		if (arrow)
-			archive_entry_set_symlink(e, arrow + 2);
-		archive_entry_set_size(e, eq ? (la_int64_t)strlen(eq + 1) : 0);
-		archive_write_header(a, e);
-		if (eq)
-			archive_write_data(a, eq + 1, strlen(eq + 1));
-		archive_entry_free(e);
-	}
-	archive_write_close(a);
-	archive_write_free(a);
-	put_blob(buf, used, digest, size);
-}
-
-static void make_layout(void)
-{
-	static const char *const l1[] = { "bin/", "bin/tool=v1", "etc/", "etc/gone=x", "etc/keep=k",
-					   "opq/", "opq/old=o", "bin/link->tool", NULL };
-	static const char *const l2[] = { "bin/tool=v2", "etc/.wh.gone", "opq/.wh..wh..opq",
-					   "opq/new=n", "../escape=x", NULL };
-	char d1[72], d2[72], dc[72], dm[72], json[2048], path[256];
-	size_t s1, s2, sc, sm;
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "/tmp/kcc-oci-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
-	assert_int_equal(mkdir_p(path, 0755), 0);
-	layer(l1, d1, &s1);
-	layer(l2 + 0, d2, &s2);
-	snprintf(json, sizeof(json),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/tool\"],"
-		 "\"Env\":[\"A=1\"],\"WorkingDir\":\"/etc\",\"User\":\"5\"}}");
-	put_blob(json, strlen(json), dc, &sc);
-	snprintf(json, sizeof(json),
-		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
-		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu},"
-		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu}]}",
-		 dc, sc, d1, s1, d2, s2);
-	put_blob(json, strlen(json), dm, &sm);
-	snprintf(path, sizeof(path), "%s/index.json", dir);
-	f = fopen(path, "w");
-	fprintf(f, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		   "\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref.name\":\"tool:2\"}},"
-		   "{\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"io.containerd.image.name\":\"docker.io/library/tool:latest\"}}]}",
-		dm, sm, dm, sm);
-	fclose(f);
-}
-
-static void test_oci(void **state)
-{
-	const char *dirs[] = { "/nonexistent", NULL, NULL };
-	char err[512], root[128], *text = NULL;
-	OciImage img;
-	OciConfig cfg;
-	struct stat st;
-
-	(void)state;
-	make_layout();
-	dirs[1] = dir;
-	assert_int_equal(oci_find(dirs, "tool:3", &img, err, sizeof(err)), -ENOENT);
-	assert_non_null(strstr(err, "image tool:3 is in no image layout"));
-	assert_int_equal(oci_find(dirs, "tool", &img, err, sizeof(err)), 0); /* :latest, containerd name */
-	assert_int_equal(oci_find(dirs, "tool:2", &img, err, sizeof(err)), 0);
-	assert_int_equal(oci_config(&img, &cfg, err, sizeof(err)), 0);
-	assert_string_equal(cfg.cmd[0], "/bin/tool");
-	assert_string_equal(cfg.env[0], "A=1");
-	assert_string_equal(cfg.workdir, "/etc");
-	assert_string_equal(cfg.user, "5");
-	oci_config_done(&cfg);
-
-	/* The second layer's "../escape" is refused: nothing outside the root, the unpack fails. */
-	snprintf(root, sizeof(root), "%s/root", dir);
-	assert_int_equal(mkdir(root, 0755), 0);
-	assert_true(oci_unpack(&img, root, err, sizeof(err)) < 0);
-	assert_non_null(strstr(err, "escape"));
-	snprintf(root, sizeof(root), "%s/escape", dir);
-	assert_int_equal(stat(root, &st), -1);
-	/* What came before the bad entry is applied: the upper layer's file, its whiteouts. */
-	snprintf(root, sizeof(root), "%s/root/bin/tool", dir);
-	assert_true(read_small_file(root, 100, &text) >= 0);
-	assert_string_equal(text, "v2");
-	free(text);
-	snprintf(root, sizeof(root), "%s/root/etc/gone", dir);
-	assert_int_equal(stat(root, &st), -1);
-	snprintf(root, sizeof(root), "%s/root/etc/keep", dir);
-	assert_int_equal(stat(root, &st), 0);
-	snprintf(root, sizeof(root), "%s/root/opq/old", dir);
-	assert_int_equal(stat(root, &st), -1);
-	snprintf(root, sizeof(root), "%s/root/bin/link", dir);
-	assert_int_equal(lstat(root, &st), 0);
-	assert_true(S_ISLNK(st.st_mode));
-	(void)rm_rf(dir);
-}
-
-static void test_oci_tamper(void **state)
-{
-	const char *dirs[] = { NULL, NULL };
-	char err[512], root[128], path[300], hex[65];
-	OciImage img;
-	int fd;
-
-	(void)state;
-	make_layout();
-	dirs[0] = dir;
-	assert_int_equal(oci_find(dirs, "tool:2", &img, err, sizeof(err)), 0);
-	/* One byte changed in the manifest blob: its digest no longer matches, nothing is used. */
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, img.manifest + 7);
-	fd = open(path, O_WRONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "X", 1, 3), 1);
-	close(fd);
-	snprintf(root, sizeof(root), "%s/root", dir);
-	assert_int_equal(mkdir(root, 0755), 0);
-	assert_int_equal(oci_unpack(&img, root, err, sizeof(err)), -EBADMSG);
-	assert_non_null(strstr(err, "its content has digest"));
-	/* A blob replaced by a symbolic link is refused too. */
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(symlink("/etc/passwd", path), 0);
-	assert_true(oci_config(&img, &(OciConfig){ 0 }, err, sizeof(err)) < 0);
-	/* A malformed digest in the index is refused, never turned into a path. */
-	sha256_hex("x", 1, hex);
-	snprintf(path, sizeof(path), "%s/index.json", dir);
-	FILE *f = fopen(path, "w");
-	fprintf(f, "{\"manifests\":[{\"digest\":\"sha256:../../%s\",\"annotations\":"
-		   "{\"org.opencontainers.image.ref.name\":\"tool:2\"}}]}", hex);
-	fclose(f);
-	assert_int_equal(oci_find(dirs, "tool:2", &img, err, sizeof(err)), -EINVAL);
-	assert_int_equal(oci_digest_valid("sha256:ABC"), -EINVAL);
-	(void)rm_rf(dir);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec),	     cmocka_unit_test(test_spec_defaults),
-		cmocka_unit_test(test_backoff),	     cmocka_unit_test(test_oci),
-		cmocka_unit_test(test_oci_tamper),
+		cmocka_unit_test(test_backoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

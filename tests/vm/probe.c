@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/bpf.h>
@@ -306,9 +307,20 @@ static int sigio_pid1(int sig)
  * probe ns               user and network namespaces by clone and unshare, setns, clone3
  * probe uring            io_uring_setup
  * probe wx PATH          W^X: anonymous executable memory, RW -> RX, PATH mapped W+X, and a
- *                        write through /proc/self/mem */
+ *                        write through /proc/self/mem
+ * probe as-user ID CMD [ARG]...  CMD (a full path) as uid and gid ID, no groups, no capabilities */
 static int subcommand(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "as-user") == 0) {
+		unsigned id = (unsigned)atoi(argv[2]);
+		if (id == 0 || setgroups(0, NULL) < 0 || setgid(id) < 0 || setuid(id) < 0) {
+			perror("as-user");
+			return 111;
+		}
+		execv(argv[3], argv + 3);
+		perror(argv[3]);
+		return 127;
+	}
 	if (argc == 2 && strcmp(argv[1], "ok") == 0) {
 		printf("exec ok\n");
 		return 0;

@@ -292,6 +292,8 @@ fi
 
 # The kubelet's pods (tests/vm/60-kubelet.bats), only when asked: they take a while.
 case " $(cat /proc/cmdline) " in *" kcc_test.pods=1 "*) . /usr/lib/kcc-test/pods.sh ;; esac
+# The kubelet against hostile local input (tests/vm/61-kubelet-io.bats).
+case " $(cat /proc/cmdline) " in *" kcc_test.kio=1 "*) . /usr/lib/kcc-test/kio.sh ;; esac
 
 echo "kcc-test: agent done"
 # How to end the boot: kcc_test.shutdown=ctl (default), signals, none. signals: the BPF LSM

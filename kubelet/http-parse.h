@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The request parser of kcc-kubelet's HTTP endpoints (untrusted input from any local process;
+ * a libFuzzer target, tests/unit/fuzz-http.c): a request line and headers, nothing else. */
+#pragma once
+
+#include <stddef.h>
+
+#define HTTP_REQUEST_MAX 4096
+#define HTTP_PATH_MAX 256
+
+typedef struct HttpRequest {
+	char method[8];
+	char path[HTTP_PATH_MAX]; /* without the query */
+} HttpRequest;
+
+/* Parses what has arrived so far (len bytes, not NUL-terminated): 0 with *ret filled when the
+ * head is complete (an empty line after it), -EAGAIN when more is needed, -E2BIG when the head
+ * is longer than HTTP_REQUEST_MAX, -EBADMSG when it is not an HTTP/1.x request. */
+int http_parse_request(const char *buf, size_t len, HttpRequest *ret);
