@@ -13,6 +13,7 @@
 #include "kubelet.h"
 #include "oci-image.h"
 #include "spec.h"
+#include "userns.h"
 #include "util.h"
 
 void ctr_id(const PodState *p, unsigned i, char *buf, size_t len)
@@ -176,6 +177,8 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 	OciImage img;
 	OciConfig ic;
 	json_object *spec = NULL;
+	uid_t uid;
+	gid_t gid;
 	int r;
 
 	r = oci_find(cfg.image_dirs, c->image, &img, err, errlen);
@@ -184,6 +187,12 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 	r = oci_config(&img, &ic, err, errlen);
 	if (r < 0)
 		return -EBADMSG;
+	/* runAsNonRoot and runAsRoot against the image's user, ids in the pod's range */
+	r = pod_user(&cfg.policy, &p->pod, c, ic.user, &uid, &gid, err, errlen);
+	if (r < 0) {
+		oci_config_done(&ic);
+		return -EPERM;
+	}
 	snprintf(bundle, blen, "%s/%s", p->dir, c->name);
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
 	snprintf(volumes, sizeof(volumes), "%s/volumes", p->dir);
@@ -193,6 +202,13 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 		r = mkdir_p(rootfs, 0755);
 		if (r >= 0)
 			r = oci_unpack(&img, rootfs, err, errlen);
+		if (r >= 0) {
+			/* the image's files belong to the pod's ids (its user namespace) */
+			r = rootfs_shift_owners(rootfs, pod_ids(p));
+			if (r < 0)
+				snprintf(err, errlen, "cannot give the image's files to the pod's ids: %s",
+					 strerror(-r));
+		}
 		if (r < 0) {
 			oci_config_done(&ic);
 			return -EBADMSG;
@@ -206,8 +222,10 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 				(void)chmod(path, 01777);
 		}
 	snprintf(cgroup, sizeof(cgroup), "%s/pod%s/%s", cfg.cgroup_name, p->uid, c->name);
+	pod_hostpaths_dir(p, path, sizeof(path));
 	SpecInput in = { .pod = &p->pod, .ctr = c, .image = &ic, .rootfs = rootfs,
-			 .volumes_dir = volumes, .cgroup = cgroup, .pod_uid = p->uid };
+			 .volumes_dir = volumes, .hostpaths_dir = path, .cgroup = cgroup,
+			 .pod_uid = p->uid, .uid = uid, .gid = gid, .id_base = pod_ids(p) };
 	r = spec_build(&in, &spec, err, errlen);
 	oci_config_done(&ic);
 	if (r < 0)
@@ -379,6 +397,8 @@ void ctr_cleanup_pod(PodState *p)
 		ctr_id(p, i, id, sizeof(id));
 		(void)run_crun(del);
 	}
+	/* the host's files must never be in reach of the removal below */
+	pod_unstage_host_paths(p);
 	if (p->dir[0])
 		(void)rm_rf(p->dir);
 	if (pod_cgroup(p, cg, sizeof(cg)) >= 0)

@@ -125,4 +125,6 @@ if wait_for 'grep -q "10.0.2.2" /var/log/pods/default_web_*/httpd/*.log 2>/dev/n
 else
 	fail pod-host-request "no request from the host in the web pod's log"
 fi
+# The node's pod security policy and the kubelet's confinement (tests/vm/60-kubelet.bats).
+. /usr/lib/kcc-test/pod-security.sh
 echo "kcc-test: INFO pods: $(kpods | tr '\n' '|')"
