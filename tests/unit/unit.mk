@@ -14,7 +14,7 @@ $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c ini
 $(UNIT)/test-network: tests/unit/test-network.c init/stage-network.c init/log.c init/util.c
 $(UNIT)/test-manifest: tests/unit/test-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image.c kubelet/fs.c \
-	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c init/util.c
+	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c kubelet/policy.c init/util.c
 $(UNIT)/test-kubelet: UNIT_LIBS := -ljson-c -lcrypto
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
