@@ -100,7 +100,9 @@ static bool path_under(const char *a, const char *b)
 bool host_path_forbidden(const char *canonical, const char **which)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(forbidden_paths); i++)
-		if (path_under(canonical, forbidden_paths[i]) ||
+		/* below "/" is everything: "/" itself only */
+		if ((streq(forbidden_paths[i], "/") ? streq(canonical, "/")
+						    : path_under(canonical, forbidden_paths[i])) ||
 		    path_under(forbidden_paths[i], canonical)) {
 			*which = forbidden_paths[i];
 			return true;

@@ -3,7 +3,7 @@ UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
 UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr test-harden \
-	test-manifest test-kubelet test-network
+	test-manifest test-kubelet test-network test-policy
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c
@@ -16,6 +16,8 @@ $(UNIT)/test-manifest: tests/unit/test-manifest.c kubelet/manifest.c kubelet/yno
 $(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image.c kubelet/fs.c \
 	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c kubelet/policy.c init/util.c
 $(UNIT)/test-kubelet: UNIT_LIBS := -ljson-c -lcrypto
+$(UNIT)/test-policy: tests/unit/test-policy.c kubelet/policy.c kubelet/hostpath.c kubelet/userns.c \
+	kubelet/manifest.c kubelet/ynode.c kubelet/fs.c init/util.c
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
 $(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c
@@ -28,8 +30,11 @@ $(addprefix $(UNIT)/,$(UNIT_TESTS)): tests/unit/unit.h
 unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@for t in $^; do $$t || exit 1; done
 
-FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest
-$(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/ynode.c
+FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest fuzz-policy
+$(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/ynode.c kubelet/policy.c \
+	init/util.c
+$(UNIT)/fuzz-policy: tests/unit/fuzz-policy.c kubelet/policy.c kubelet/manifest.c kubelet/ynode.c \
+	init/util.c
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c
 $(UNIT)/fuzz-token: tests/unit/fuzz-token.c $(MB_SRC)
