@@ -169,10 +169,13 @@ static int setup(void)
 	if (chmod(cfg.state_dir, 0711) < 0 || chmod(path, 0711) < 0)
 		return klog("cannot open %s to the pods' ids: %m", path), -errno;
 	r = pod_policy_load(cfg.policy_path, &cfg.policy, err, sizeof(err));
-	if (r < 0) /* fail closed: nothing beyond restricted */
-		klog("the pod policy %s is invalid, every pod gets the restricted profile only:\n%s",
-		     cfg.policy_path, err);
-	else
+	if (r < 0) { /* fail closed: nothing beyond restricted */
+		char *save = NULL;
+		klog("the pod policy %s is invalid, every pod gets the restricted profile only",
+		     cfg.policy_path);
+		for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			klog("%s", l);
+	} else
 		klog("pod policy: restricted, with %u rule(s) from %s", cfg.policy.n_rules,
 		     cfg.policy_path);
 	if (!arg_confine)
