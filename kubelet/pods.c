@@ -102,7 +102,9 @@ int pod_stage_host_paths(PodState *p, char *err, size_t errlen)
 				const VolumeMount *m = &p->pod.containers[c].mounts[j];
 				writable = writable || (streq(m->name, v->name) && !m->read_only);
 			}
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		/* the pod's ids reach the staging points from inside its user namespace */
+		if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
+		    chown(dir, pod_ids(p), pod_ids(p)) < 0)
 			return snprintf(err, errlen, "hostPath: cannot create %s: %m", dir), -errno;
 		fd = host_path_open(v->host_path, v->host_type, err, errlen);
 		if (fd < 0)
