@@ -109,7 +109,7 @@ setup_file() {
 
 @test "kubelet confinement: /proc/sys is read-only in its namespace, it keeps only the capabilities it needs" {
 	assert_log pods "kcc-test: PASS kubelet-proc-sys: .*can't create /proc/sys/kernel/hostname: Read-only file system"
-	assert_log pods 'kcc-test: PASS kubelet-caps: CapBnd:00000000802c11eb CapEff:00000000802c11eb CapAmb:0000000000000000$'
+	assert_log pods 'kcc-test: PASS kubelet-caps: CapBnd:00000000812c11eb CapEff:00000000812c11eb CapAmb:0000000000000000$'
 }
 
 @test "kubelet: every in-guest check passes and the node powers off cleanly" {

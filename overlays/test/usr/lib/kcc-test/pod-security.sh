@@ -59,7 +59,7 @@ if [ -n "$kp" ]; then
 		pass hostile-nothing-mounted "$(grep -c _hostpaths "/proc/$kp/mountinfo") staged hostPath(s)" ||
 		fail hostile-nothing-mounted "$(grep _hostpaths "/proc/$kp/mountinfo")"
 	c="CapBnd:$(status_field "$kp" CapBnd) CapEff:$(status_field "$kp" CapEff) CapAmb:$(status_field "$kp" CapAmb)"
-	echo "$c" | grep -q '^CapBnd:00000000802c11eb CapEff:00000000802c11eb CapAmb:0000000000000000$' &&
+	echo "$c" | grep -q '^CapBnd:00000000812c11eb CapEff:00000000812c11eb CapAmb:0000000000000000$' &&
 		pass kubelet-caps "$c" || fail kubelet-caps "$c"
 else
 	fail kubelet-proc-sys "no kubelet pid: $(kcc-ctl status 2>&1)"
