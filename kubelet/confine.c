@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <sys/capability.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "confine.h"
 #include "util.h"
@@ -33,8 +34,15 @@ uint64_t kubelet_kept_caps(void)
 	return m;
 }
 
-int kubelet_proc_sys_read_only(void)
+int kubelet_proc_sys_read_only(const char *pids_proc)
 {
+	/* A user namespace may mount a new proc only if one in its mount namespace is fully
+	 * visible (no mount over any of its folders): the read-only /proc/sys below would make
+	 * every pod's proc mount fail. A proc of process folders only (subset=pid: no /proc/sys)
+	 * is visible and reveals nothing. */
+	if ((mkdir(pids_proc, 0700) < 0 && errno != EEXIST) ||
+	    mount("proc", pids_proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "subset=pid") < 0)
+		return -errno;
 	if (mount("/proc/sys", "/proc/sys", NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
 	return RET_NERRNO(mount(NULL, "/proc/sys", NULL,

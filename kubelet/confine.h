@@ -8,8 +8,9 @@
 
 /* The capabilities kept, as a mask of 1 << CAP_x. */
 uint64_t kubelet_kept_caps(void);
-/* Binds /proc/sys read-only onto itself in our mount namespace; -errno. */
-int kubelet_proc_sys_read_only(void);
+/* Binds /proc/sys read-only onto itself in our mount namespace, after mounting a proc of process
+ * folders only on pids_proc (so that pods' user namespaces may still mount their own); -errno. */
+int kubelet_proc_sys_read_only(const char *pids_proc);
 /* Drops every other capability from the bounding, permitted, effective and inheritable sets and
  * clears the ambient set; -errno. */
 int kubelet_drop_caps(void);

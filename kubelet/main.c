@@ -180,7 +180,8 @@ static int setup(void)
 		     cfg.policy_path);
 	if (!arg_confine)
 		return 0;
-	r = kubelet_proc_sys_read_only();
+	snprintf(path, sizeof(path), "%s/proc-pids", cfg.run_dir);
+	r = kubelet_proc_sys_read_only(path);
 	if (r < 0)
 		return klog("cannot make /proc/sys read-only: %s", strerror(-r)), r;
 	r = kubelet_drop_caps();
