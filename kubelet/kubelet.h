@@ -89,7 +89,7 @@ void ctr_cleanup_pod(PodState *p);
 uid_t pod_ids(const PodState *p);
 void pod_hostpaths_dir(const PodState *p, char *buf, size_t len);
 int pod_stage_host_paths(PodState *p, char *err, size_t errlen);
-void pod_unstage_host_paths(PodState *p);
+int pod_unstage_host_paths(PodState *p); /* < 0: something stayed mounted */
 void ctr_id(const PodState *p, unsigned i, char *buf, size_t len);
 int pod_cgroup(const PodState *p, char *buf, size_t len);
 /* probe.c */

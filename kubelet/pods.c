@@ -64,21 +64,25 @@ void pod_hostpaths_dir(const PodState *p, char *buf, size_t len)
 	snprintf(buf, len, "%s/_hostpaths", p->dir);
 }
 
-void pod_unstage_host_paths(PodState *p)
+int pod_unstage_host_paths(PodState *p)
 {
 	char dir[400], path[500];
+	int ret = 0;
 
 	if (!p->dir[0])
-		return;
+		return 0;
 	pod_hostpaths_dir(p, dir, sizeof(dir));
 	for (unsigned i = 0; i < p->pod.n_volumes; i++) {
 		if (p->pod.volumes[i].kind != VOLUME_HOST_PATH)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, p->pod.volumes[i].name);
 		int r = host_path_unstage(path);
-		if (r < 0)
-			klog("pod %s: cannot unmount %s, ignoring: %s", p->ns_name, path, strerror(-r));
+		if (r < 0) {
+			klog("pod %s: cannot unmount %s: %s", p->ns_name, path, strerror(-r));
+			ret = r;
+		}
 	}
+	return ret;
 }
 
 /* Each hostPath volume: resolved from "/" without symbolic links, its type checked on the

@@ -397,9 +397,9 @@ void ctr_cleanup_pod(PodState *p)
 		ctr_id(p, i, id, sizeof(id));
 		(void)run_crun(del);
 	}
-	/* the host's files must never be in reach of the removal below */
-	pod_unstage_host_paths(p);
-	if (p->dir[0])
+	/* the host's files must never be in reach of the removal below: if a hostPath stayed
+	 * mounted, the pod's folder stays too */
+	if (p->dir[0] && pod_unstage_host_paths(p) >= 0)
 		(void)rm_rf(p->dir);
 	if (pod_cgroup(p, cg, sizeof(cg)) >= 0)
 		(void)rmdir(cg);
