@@ -20,9 +20,9 @@
  *   SYS_RESOURCE    crun lifts RLIMIT_MEMLOCK to load its cgroup device program
  *   SYS_PTRACE      entering a container's namespaces (crun exec for probes) */
 static const cap_value_t kept[] = {
-	CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID, CAP_SETFCAP,
-	CAP_SETPCAP,   CAP_CHOWN,     CAP_FOWNER,     CAP_DAC_OVERRIDE, CAP_KILL, CAP_SYS_PTRACE,
-	CAP_SYS_RESOURCE,
+	CAP_SYS_ADMIN, CAP_NET_ADMIN,  CAP_SYS_CHROOT,	 CAP_SETUID, CAP_SETGID,
+	CAP_SETFCAP,   CAP_SETPCAP,    CAP_CHOWN,	 CAP_FOWNER, CAP_DAC_OVERRIDE,
+	CAP_KILL,      CAP_SYS_PTRACE, CAP_SYS_RESOURCE,
 };
 
 uint64_t kubelet_kept_caps(void)

@@ -13,8 +13,8 @@
 
 #define RESOLVE_HOST (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
-static int __attribute__((format(printf, 4, 5))) fail(int r, char *err, size_t errlen,
-						     const char *fmt, ...)
+static int __attribute__((format(printf, 4, 5)))
+fail(int r, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,9 +35,11 @@ static int open_beneath(int root, const char *rel, unsigned long flags)
 static bool kernel_fs(int fd)
 {
 	static const unsigned long magics[] = {
-		PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC,
-		BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC, EFIVARFS_MAGIC, DEVPTS_SUPER_MAGIC,
-		0x1cd1 /* devpts */, 0x62656570 /* configfs */, 0x6e736673 /* nsfs */,
+		PROC_SUPER_MAGIC,      SYSFS_MAGIC,	    DEBUGFS_MAGIC,
+		TRACEFS_MAGIC,	       SECURITYFS_MAGIC,    BPF_FS_MAGIC,
+		CGROUP2_SUPER_MAGIC,   CGROUP_SUPER_MAGIC,  EFIVARFS_MAGIC,
+		DEVPTS_SUPER_MAGIC,    0x1cd1 /* devpts */, 0x62656570 /* configfs */,
+		0x6e736673 /* nsfs */,
 	};
 	struct statfs sf;
 
@@ -57,8 +59,7 @@ static int create_last(int root, const char *rel, HostPathType type)
 	_cleanup_close_ int pfd = -EBADF;
 	int r;
 
-	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - rel) : 1,
-		 slash ? rel : ".");
+	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - rel) : 1, slash ? rel : ".");
 	pfd = open_beneath(root, parent, O_DIRECTORY);
 	if (pfd < 0)
 		return pfd;
@@ -69,8 +70,8 @@ static int create_last(int root, const char *rel, HostPathType type)
 		_cleanup_close_ int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			return -errno;
-		r = RET_NERRNO(openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				      0644));
+		r = RET_NERRNO(openat(dfd, base,
+				      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
 		if (r >= 0)
 			close(r);
 	}
@@ -99,8 +100,10 @@ int host_path_open(const char *canonical, HostPathType type, char *err, size_t e
 		fd = open_beneath(root, rel, 0);
 	}
 	if (fd == -ELOOP || fd == -EXDEV)
-		return fail(-ELOOP, err, errlen, "hostPathSymlink: '%s' goes through a symbolic link "
-			    "(refused: the path must be what it says)", canonical);
+		return fail(-ELOOP, err, errlen,
+			    "hostPathSymlink: '%s' goes through a symbolic link "
+			    "(refused: the path must be what it says)",
+			    canonical);
 	if (fd < 0)
 		return fail(fd, err, errlen, "hostPath: '%s': %s", canonical, strerror(-fd));
 	if (fstat(fd, &st) < 0)
@@ -109,8 +112,10 @@ int host_path_open(const char *canonical, HostPathType type, char *err, size_t e
 		return fail(-EPERM, err, errlen, "hostPathType: '%s' is a device or FIFO (refused)",
 			    canonical);
 	if (kernel_fs(fd))
-		return fail(-EPERM, err, errlen, "hostPathForbidden: '%s' is on a kernel file "
-			    "system (never mountable)", canonical);
+		return fail(-EPERM, err, errlen,
+			    "hostPathForbidden: '%s' is on a kernel file "
+			    "system (never mountable)",
+			    canonical);
 	switch (type) {
 	case HOST_PATH_DIRECTORY:
 	case HOST_PATH_DIRECTORY_OR_CREATE:
@@ -135,7 +140,8 @@ int host_path_open(const char *canonical, HostPathType type, char *err, size_t e
 int host_path_stage(int fd, const char *staging, bool read_only, char *err, size_t errlen)
 {
 	struct mount_attr attr = {
-		.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0),
+		.attr_set =
+			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0),
 	};
 	_cleanup_close_ int mfd = -EBADF;
 	struct stat st;
@@ -148,7 +154,8 @@ int host_path_stage(int fd, const char *staging, bool read_only, char *err, size
 	else
 		r = RET_NERRNO(mknod(staging, S_IFREG | 0600, 0));
 	if (r < 0 && r != -EEXIST)
-		return fail(r, err, errlen, "hostPath: cannot create %s: %s", staging, strerror(-r));
+		return fail(r, err, errlen, "hostPath: cannot create %s: %s", staging,
+			    strerror(-r));
 	mfd = RET_NERRNO(open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
 	if (mfd < 0)
 		return fail(mfd, err, errlen, "hostPath: open_tree: %s", strerror(-mfd));
@@ -157,7 +164,8 @@ int host_path_stage(int fd, const char *staging, bool read_only, char *err, size
 		return fail(r, err, errlen, "hostPath: mount_setattr: %s", strerror(-r));
 	r = RET_NERRNO(move_mount(mfd, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH));
 	if (r < 0)
-		return fail(r, err, errlen, "hostPath: move_mount onto %s: %s", staging, strerror(-r));
+		return fail(r, err, errlen, "hostPath: move_mount onto %s: %s", staging,
+			    strerror(-r));
 	return 0;
 }
 

@@ -20,9 +20,9 @@ static const char *const forbidden_paths[] = {
 };
 
 static const int never_caps[] = {
-	CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_BOOT, CAP_BPF, CAP_PERFMON,
-	CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_SYS_PTRACE, CAP_SYS_TIME, CAP_SYSLOG,
-	CAP_AUDIT_CONTROL, CAP_LINUX_IMMUTABLE, CAP_CHECKPOINT_RESTORE,
+	CAP_SYS_ADMIN, CAP_SYS_MODULE,	  CAP_SYS_RAWIO,       CAP_SYS_BOOT,	       CAP_BPF,
+	CAP_PERFMON,   CAP_MAC_ADMIN,	  CAP_MAC_OVERRIDE,    CAP_SYS_PTRACE,	       CAP_SYS_TIME,
+	CAP_SYSLOG,    CAP_AUDIT_CONTROL, CAP_LINUX_IMMUTABLE, CAP_CHECKPOINT_RESTORE,
 };
 
 bool cap_allowed_by_default(int cap)
@@ -38,8 +38,8 @@ bool cap_never_allowed(int cap)
 	return false;
 }
 
-static int __attribute__((format(printf, 3, 4))) refuse(char *err, size_t errlen, const char *fmt,
-							...)
+static int __attribute__((format(printf, 3, 4)))
+refuse(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -195,7 +195,8 @@ static int parse_line(char *line, PolicyRule *rule, char *why, size_t whylen)
 		return snprintf(why, whylen, "unknown rule '%.40s' (allow or hostPath)", w[0]),
 		       -EINVAL;
 	if (n < 3)
-		return snprintf(why, whylen, "%s needs a namespace and what it allows", w[0]), -EINVAL;
+		return snprintf(why, whylen, "%s needs a namespace and what it allows", w[0]),
+		       -EINVAL;
 	if (!streq(w[1], "*") && !dns_label_is_valid(w[1]))
 		return snprintf(why, whylen, "namespace '%.64s' is not a DNS label or '*'", w[1]),
 		       -EINVAL;
@@ -206,14 +207,18 @@ static int parse_line(char *line, PolicyRule *rule, char *why, size_t whylen)
 		const char *which;
 		if (n != 4)
 			return snprintf(why, whylen,
-					"hostPath needs NAMESPACE PREFIX readOnly|readWrite"), -EINVAL;
+					"hostPath needs NAMESPACE PREFIX readOnly|readWrite"),
+			       -EINVAL;
 		if (host_path_canonical(w[2], canon, sizeof(canon)) < 0 || !streq(canon, w[2]))
-			return snprintf(why, whylen,
-					"'%.200s' is not a canonical absolute path", w[2]), -EINVAL;
+			return snprintf(why, whylen, "'%.200s' is not a canonical absolute path",
+					w[2]),
+			       -EINVAL;
 		if (host_path_forbidden(canon, &which))
-			return snprintf(why, whylen,
-					"'%.200s' is never mountable (it is, lies below or contains %s)",
-					canon, which), -EINVAL;
+			return snprintf(
+				       why, whylen,
+				       "'%.200s' is never mountable (it is, lies below or contains %s)",
+				       canon, which),
+			       -EINVAL;
 		if (!streq(w[3], "readOnly") && !streq(w[3], "readWrite"))
 			return snprintf(why, whylen, "'%.40s' is not readOnly or readWrite", w[3]),
 			       -EINVAL;
@@ -231,14 +236,16 @@ static int parse_line(char *line, PolicyRule *rule, char *why, size_t whylen)
 				       -EINVAL;
 			if (cap_never_allowed(cap))
 				return snprintf(why, whylen,
-						"%.40s is never allowed in a pod on kcc-node", w[i]),
+						"%.40s is never allowed in a pod on kcc-node",
+						w[i]),
 				       -EINVAL;
 			rule->caps |= 1ULL << cap;
 		}
 		return 0;
 	}
 	if (n != 3)
-		return snprintf(why, whylen, "'allow %s %s' takes nothing more", w[1], w[2]), -EINVAL;
+		return snprintf(why, whylen, "'allow %s %s' takes nothing more", w[1], w[2]),
+		       -EINVAL;
 	if (streq(w[2], "hostNetwork"))
 		rule->allow = POLICY_HOST_NETWORK;
 	else if (streq(w[2], "runAsRoot"))
@@ -248,7 +255,9 @@ static int parse_line(char *line, PolicyRule *rule, char *why, size_t whylen)
 	else
 		return snprintf(why, whylen,
 				"unknown permission '%.40s' (hostNetwork, runAsRoot, "
-				"allowPrivilegeEscalation, capability)", w[2]), -EINVAL;
+				"allowPrivilegeEscalation, capability)",
+				w[2]),
+		       -EINVAL;
 	return 0;
 }
 
@@ -328,17 +337,23 @@ static int admit_host_path(const PodPolicy *pol, const Pod *pod, unsigned vi, ch
 	const char *which;
 
 	if (host_path_canonical(v->host_path, canon, clen) < 0)
-		return refuse(err, errlen, "hostPath: spec.volumes[%u].hostPath.path: '%.200s' is "
-			      "not a usable absolute path", vi, v->host_path);
+		return refuse(err, errlen,
+			      "hostPath: spec.volumes[%u].hostPath.path: '%.200s' is "
+			      "not a usable absolute path",
+			      vi, v->host_path);
 	if (host_path_forbidden(canon, &which))
-		return refuse(err, errlen, "hostPathForbidden: spec.volumes[%u].hostPath.path: "
-			      "'%.200s' is never mountable (it is, lies below or contains %s)", vi,
-			      v->host_path, which);
+		return refuse(err, errlen,
+			      "hostPathForbidden: spec.volumes[%u].hostPath.path: "
+			      "'%.200s' is never mountable (it is, lies below or contains %s)",
+			      vi, v->host_path, which);
 	if (!streq(canon, v->host_path))
-		return refuse(err, errlen, "hostPath: spec.volumes[%u].hostPath.path: '%.200s' is "
-			      "not canonical (write '%.200s')", vi, v->host_path, canon);
+		return refuse(err, errlen,
+			      "hostPath: spec.volumes[%u].hostPath.path: '%.200s' is "
+			      "not canonical (write '%.200s')",
+			      vi, v->host_path, canon);
 	if (!ns_allows_path(pol, pod->namespace, canon))
-		return refuse(err, errlen, "hostPath: spec.volumes[%u].hostPath.path: '%.200s' is "
+		return refuse(err, errlen,
+			      "hostPath: spec.volumes[%u].hostPath.path: '%.200s' is "
 			      "not allowed in namespace %s by the node's pod policy (restricted)",
 			      vi, canon, pod->namespace);
 	return 0;
@@ -352,42 +367,54 @@ static int admit_container(const PodPolicy *pol, const Pod *pod, unsigned ci, ch
 	unsigned allow = ns_allows(pol, ns);
 
 	if (c->allow_privilege_escalation && !(allow & POLICY_PRIVILEGE_ESCALATION))
-		return refuse(err, errlen, "allowPrivilegeEscalation: spec.containers[%u]."
+		return refuse(err, errlen,
+			      "allowPrivilegeEscalation: spec.containers[%u]."
 			      "securityContext.allowPrivilegeEscalation: true is not allowed in "
-			      "namespace %s (restricted)", ci, ns);
+			      "namespace %s (restricted)",
+			      ci, ns);
 	for (unsigned i = 0; c->cap_add[i]; i++) {
 		char buf[40];
 		int cap;
 		if (cap_parse(c->cap_add[i], &cap) < 0)
-			return refuse(err, errlen, "capabilities: spec.containers[%u].securityContext."
-				      "capabilities.add[%u]: unknown capability '%.40s'", ci, i,
-				      c->cap_add[i]);
+			return refuse(err, errlen,
+				      "capabilities: spec.containers[%u].securityContext."
+				      "capabilities.add[%u]: unknown capability '%.40s'",
+				      ci, i, c->cap_add[i]);
 		if (cap_allowed_by_default(cap))
 			continue;
 		if (cap_never_allowed(cap))
-			return refuse(err, errlen, "capabilities: spec.containers[%u].securityContext."
-				      "capabilities.add[%u]: %s is never allowed in a pod on kcc-node",
-				      ci, i, cap_name(cap, buf, sizeof(buf)));
+			return refuse(
+				err, errlen,
+				"capabilities: spec.containers[%u].securityContext."
+				"capabilities.add[%u]: %s is never allowed in a pod on kcc-node",
+				ci, i, cap_name(cap, buf, sizeof(buf)));
 		if (!ns_allows_cap(pol, ns, cap))
-			return refuse(err, errlen, "capabilities: spec.containers[%u].securityContext."
+			return refuse(err, errlen,
+				      "capabilities: spec.containers[%u].securityContext."
 				      "capabilities.add[%u]: %s is not allowed in namespace %s "
-				      "(restricted allows NET_BIND_SERVICE only)", ci, i,
-				      cap_name(cap, buf, sizeof(buf)), ns);
+				      "(restricted allows NET_BIND_SERVICE only)",
+				      ci, i, cap_name(cap, buf, sizeof(buf)), ns);
 	}
 	if (c->has_uid && c->uid >= POD_IDS)
-		return refuse(err, errlen, "runAsUser: spec.containers[%u].securityContext.runAsUser: "
-			      "%u is outside the pod's user namespace (0-%u)", ci, (unsigned)c->uid,
-			      POD_IDS - 1);
+		return refuse(err, errlen,
+			      "runAsUser: spec.containers[%u].securityContext.runAsUser: "
+			      "%u is outside the pod's user namespace (0-%u)",
+			      ci, (unsigned)c->uid, POD_IDS - 1);
 	if (c->has_gid && c->gid >= POD_IDS)
-		return refuse(err, errlen, "runAsGroup: spec.containers[%u].securityContext.runAsGroup: "
-			      "%u is outside the pod's user namespace (0-%u)", ci, (unsigned)c->gid,
-			      POD_IDS - 1);
+		return refuse(err, errlen,
+			      "runAsGroup: spec.containers[%u].securityContext.runAsGroup: "
+			      "%u is outside the pod's user namespace (0-%u)",
+			      ci, (unsigned)c->gid, POD_IDS - 1);
 	if (c->has_uid && c->uid == 0 && c->run_as_non_root)
-		return refuse(err, errlen, "runAsNonRoot: spec.containers[%u].securityContext: "
-			      "runAsUser 0 contradicts runAsNonRoot", ci);
+		return refuse(err, errlen,
+			      "runAsNonRoot: spec.containers[%u].securityContext: "
+			      "runAsUser 0 contradicts runAsNonRoot",
+			      ci);
 	if (c->has_uid && c->uid == 0 && !(allow & POLICY_RUN_AS_ROOT))
-		return refuse(err, errlen, "runAsRoot: spec.containers[%u].securityContext.runAsUser: "
-			      "0 (root) is not allowed in namespace %s (restricted)", ci, ns);
+		return refuse(err, errlen,
+			      "runAsRoot: spec.containers[%u].securityContext.runAsUser: "
+			      "0 (root) is not allowed in namespace %s (restricted)",
+			      ci, ns);
 	for (unsigned j = 0; j < c->n_mounts; j++) {
 		const VolumeMount *m = &c->mounts[j];
 		for (unsigned k = 0; k < pod->n_volumes; k++) {
@@ -397,9 +424,12 @@ static int admit_container(const PodPolicy *pol, const Pod *pod, unsigned ci, ch
 				continue;
 			if (host_path_canonical(v->host_path, canon, sizeof(canon)) < 0 ||
 			    ns_allows_path(pol, ns, canon) < 2)
-				return refuse(err, errlen, "hostPathReadWrite: spec.containers[%u]."
-					      "volumeMounts[%u]: '%.200s' may be mounted read-only only "
-					      "in namespace %s", ci, j, v->host_path, ns);
+				return refuse(
+					err, errlen,
+					"hostPathReadWrite: spec.containers[%u]."
+					"volumeMounts[%u]: '%.200s' may be mounted read-only only "
+					"in namespace %s",
+					ci, j, v->host_path, ns);
 		}
 	}
 	return 0;
@@ -410,8 +440,10 @@ int pod_admit(const PodPolicy *pol, const Pod *pod, char *err, size_t errlen)
 	int r;
 
 	if (pod->host_network && !(ns_allows(pol, pod->namespace) & POLICY_HOST_NETWORK))
-		return refuse(err, errlen, "hostNetwork: spec.hostNetwork: true is not allowed in "
-			      "namespace %s (restricted)", pod->namespace);
+		return refuse(err, errlen,
+			      "hostNetwork: spec.hostNetwork: true is not allowed in "
+			      "namespace %s (restricted)",
+			      pod->namespace);
 	for (unsigned i = 0; i < pod->n_volumes; i++) {
 		char canon[POLICY_PATH_LEN];
 		if (pod->volumes[i].kind != VOLUME_HOST_PATH)
@@ -459,12 +491,17 @@ int pod_user(const PodPolicy *pol, const Pod *pod, const Container *c, const cha
 		int ru = parse_id(image_user, ul, &uid);
 		int rg = colon ? parse_id(colon + 1, strlen(colon + 1), &gid) : 0;
 		if (ru == -ERANGE || rg == -ERANGE)
-			return refuse(err, errlen, "imageUser: container %s: the image's user "
-				      "'%.64s' is at or above 2^31", c->name, image_user);
+			return refuse(err, errlen,
+				      "imageUser: container %s: the image's user "
+				      "'%.64s' is at or above 2^31",
+				      c->name, image_user);
 		if ((ru < 0 && !c->has_uid) || (rg < 0 && !c->has_gid))
-			return refuse(err, errlen, "imageUser: container %s: the image's user "
-				      "'%.64s' is not numeric (no passwd lookups); set runAsUser and "
-				      "runAsGroup", c->name, image_user);
+			return refuse(
+				err, errlen,
+				"imageUser: container %s: the image's user "
+				"'%.64s' is not numeric (no passwd lookups); set runAsUser and "
+				"runAsGroup",
+				c->name, image_user);
 	} else
 		who = "the image's user (unset: root)";
 	if (c->has_uid) {
@@ -474,14 +511,20 @@ int pod_user(const PodPolicy *pol, const Pod *pod, const Container *c, const cha
 	if (c->has_gid)
 		gid = c->gid;
 	if (uid >= POD_IDS || gid >= POD_IDS)
-		return refuse(err, errlen, "runAsUser: container %s: %s %lu:%lu is outside the pod's "
-			      "user namespace (0-%u)", c->name, who, uid, gid, POD_IDS - 1);
+		return refuse(err, errlen,
+			      "runAsUser: container %s: %s %lu:%lu is outside the pod's "
+			      "user namespace (0-%u)",
+			      c->name, who, uid, gid, POD_IDS - 1);
 	if (uid == 0 && c->run_as_non_root)
-		return refuse(err, errlen, "runAsNonRoot: spec.containers[%u]: %s is root and "
-			      "runAsNonRoot is true", ci, who);
+		return refuse(err, errlen,
+			      "runAsNonRoot: spec.containers[%u]: %s is root and "
+			      "runAsNonRoot is true",
+			      ci, who);
 	if (uid == 0 && !(ns_allows(pol, pod->namespace) & POLICY_RUN_AS_ROOT))
-		return refuse(err, errlen, "runAsRoot: spec.containers[%u]: %s is root, not allowed "
-			      "in namespace %s (restricted: set runAsUser)", ci, who, pod->namespace);
+		return refuse(err, errlen,
+			      "runAsRoot: spec.containers[%u]: %s is root, not allowed "
+			      "in namespace %s (restricted: set runAsUser)",
+			      ci, who, pod->namespace);
 	*ret_uid = (uid_t)uid;
 	*ret_gid = (gid_t)gid;
 	return 0;
