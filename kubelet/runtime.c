@@ -262,11 +262,13 @@ int ctr_start(PodState *p, unsigned i)
 
 	r = prepare(p, i, bundle, sizeof(bundle), err, sizeof(err));
 	if (r < 0) {
+		klog("container %s/%s: %s", p->ns_name, p->pod.containers[i].name, err);
+		schedule_restart(p, i, 0);
+		/* the reason it cannot start stays its status through the back-off (a pod security
+		 * refusal names its rule there) */
 		set_waiting(s, r == -ENOENT ? "ErrImageNeverPull" : r == -EBADMSG ? "InvalidImage"
 								  : "CreateContainerConfigError",
 			    "%s", err);
-		klog("container %s/%s: %s", p->ns_name, p->pod.containers[i].name, err);
-		schedule_restart(p, i, 0);
 		return r;
 	}
 	ctr_id(p, i, id, sizeof(id));

@@ -26,8 +26,9 @@ hostile net-admin 'capabilities: .*CAP_NET_ADMIN is not allowed in namespace kcc
 hostile sys-admin 'capabilities: .*CAP_SYS_ADMIN is never allowed'
 hostile uid-max 'runAsUser: must be a whole number up to 2147483647, not .4294967295.'
 hostile host-network 'hostNetwork: spec.hostNetwork: true is not allowed in namespace kcc-hostile'
-# refused when the container starts: the image's user is root
-if wait_for 'kjson | grep -q "runAsNonRoot: spec.containers\[0\]: the image.s user (unset: root) is root"' 300; then
+# refused when the container starts (the image's user is root), and never started
+if wait_for 'kjson | grep -q "runAsNonRoot: spec.containers\[0\]: the image.s user (unset: root) is root"' 300 &&
+	pod_line kcc-hostile/non-root-image | grep -q " c=waiting,0"; then
 	pass hostile-non-root-image "$(pod_line kcc-hostile/non-root-image)"
 else
 	fail hostile-non-root-image "$(kjson | tr ',' '\n' | grep -A2 non-root-image)"
@@ -42,7 +43,8 @@ if wait_for 'grep -q "stdout F core_pattern=" /var/log/pods/kcc-test_userns_*/c/
 	echo "$map" | grep -qE '^0 [1-9][0-9]{9} 65536$' && [ "${hu%% *}" -ge 1073741824 ] &&
 		echo "$log" | grep -q 'uid=0|' &&
 		pass pod-userns "uid_map: $map; host Uid: $hu; $log" || fail pod-userns "uid_map: $map; host Uid: $hu; $log"
-	echo "$log" | grep -q "can't create /proc/sys/kernel/core_pattern: Read-only file system|core_pattern=[1-9]" &&
+	echo "$log" | grep -q "can't create /proc/sys/kernel/core_pattern: Read-only file system|" &&
+		echo "$log" | grep -q "core_pattern=[1-9]|" &&
 		pass pod-proc-sys-read-only "$log" || fail pod-proc-sys-read-only "$log"
 else
 	fail pod-userns "$(pod_line kcc-test/userns)"
