@@ -103,7 +103,7 @@ setup_file() {
 }
 
 @test "pod security: container root is not host root and cannot write /proc/sys" {
-	assert_log pods 'kcc-test: PASS pod-userns: uid_map: 0 1073[0-9]{6} 65536; host Uid: 1073[0-9]{6}'
+	assert_log pods 'kcc-test: PASS pod-userns: uid_map: 0 10[0-9]{8} 65536; host Uid: 10[0-9]{8}'
 	assert_log pods "kcc-test: PASS pod-proc-sys-read-only: .*can't create /proc/sys/kernel/core_pattern: Read-only file system"
 }
 
