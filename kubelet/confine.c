@@ -53,7 +53,7 @@ int kubelet_proc_sys_read_only(const char *pids_proc)
 int kubelet_drop_caps(void)
 {
 	uint64_t keep = kubelet_kept_caps();
-	cap_t caps;
+	cap_t now, caps;
 	int r = 0;
 
 	/* the bounding set first: dropping needs CAP_SETPCAP, which we still have */
@@ -64,13 +64,26 @@ int kubelet_drop_caps(void)
 		return r;
 	if (cap_reset_ambient() < 0)
 		return -errno;
+	now = cap_get_proc();
 	caps = cap_init();
-	if (!caps)
+	if (!now || !caps) {
+		cap_free(now);
+		cap_free(caps);
 		return -ENOMEM;
-	if (cap_set_flag(caps, CAP_PERMITTED, ARRAY_SIZE(kept), kept, CAP_SET) < 0 ||
-	    cap_set_flag(caps, CAP_EFFECTIVE, ARRAY_SIZE(kept), kept, CAP_SET) < 0 ||
-	    cap_set_proc(caps) < 0)
+	}
+	/* what we keep of what we have: nothing can be raised here anyway */
+	for (size_t i = 0; i < ARRAY_SIZE(kept) && r >= 0; i++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		if (cap_get_flag(now, kept[i], CAP_PERMITTED, &v) < 0)
+			r = -errno;
+		else if (v == CAP_SET &&
+			 (cap_set_flag(caps, CAP_PERMITTED, 1, &kept[i], CAP_SET) < 0 ||
+			  cap_set_flag(caps, CAP_EFFECTIVE, 1, &kept[i], CAP_SET) < 0))
+			r = -errno;
+	}
+	if (r >= 0 && cap_set_proc(caps) < 0)
 		r = -errno;
+	cap_free(now);
 	cap_free(caps);
 	return r;
 }

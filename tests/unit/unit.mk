@@ -3,7 +3,8 @@ UNIT := $(BUILD)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot
 UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-dps test-tpm test-pcr test-harden \
-	test-manifest test-kubelet test-network test-policy
+	test-manifest test-kubelet test-network test-policy \
+	test-confine
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c
@@ -16,6 +17,7 @@ $(UNIT)/test-manifest: tests/unit/test-manifest.c kubelet/manifest.c kubelet/yno
 $(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image.c kubelet/fs.c \
 	kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c kubelet/policy.c init/util.c
 $(UNIT)/test-kubelet: UNIT_LIBS := -ljson-c -lcrypto
+$(UNIT)/test-confine: tests/unit/test-confine.c kubelet/confine.c
 $(UNIT)/test-policy: tests/unit/test-policy.c kubelet/policy.c kubelet/hostpath.c kubelet/userns.c \
 	kubelet/manifest.c kubelet/ynode.c kubelet/fs.c init/util.c
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
