@@ -81,7 +81,7 @@ $(BIN)/kconfig-check: $(OBJ)/kernel-config/kconfig-check.o | $(BIN)
 # kcc-kubelet (kubelet/): libyaml, json-c, libcrypto; libarchive linked statically so that only its
 # tar, gzip and zstd code comes along (the shared library pulls libxml2 and ICU, 30 MB).
 KUBELET_OBJS := main pods runtime probe status http http-parse spec oci-image unpack import fs pod-dir \
-	manifest ynode backoff
+	manifest ynode backoff policy hostpath userns confine
 KUBELET_LIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
 	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap)
 $(OBJ)/kubelet/%.o: kubelet/%.c | $(OBJ)/kubelet

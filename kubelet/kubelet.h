@@ -10,6 +10,7 @@
 
 #include "manifest.h"
 #include "unpack.h"
+#include "policy.h"
 
 #define PODS_MAX 64
 #define DIRS_MAX 8
@@ -28,6 +29,8 @@ typedef struct KubeletConfig {
 	unsigned port;
 	UnpackLimits image_limits, pod_limits, import_limits; /* unpack.h, docs/kubelet.md */
 	bool exec_mount; /* make state_dir/pods executable in our mount namespace */
+	const char *policy_path; /* the node's pod policy file (policy.h) */
+	PodPolicy policy;
 } KubeletConfig;
 
 extern KubeletConfig cfg;
@@ -90,6 +93,11 @@ void ctr_kill(PodState *p, unsigned i, int sig);
 void ctr_exited(PodState *p, unsigned i, int status);
 void ctr_drain(PodState *p, unsigned i, int stream);
 void ctr_cleanup_pod(PodState *p);
+/* The pod's host uid/gid range (userns.h) and the folder its hostPath volumes are staged in. */
+uid_t pod_ids(const PodState *p);
+void pod_hostpaths_dir(const PodState *p, char *buf, size_t len);
+int pod_stage_host_paths(PodState *p, char *err, size_t errlen);
+int pod_unstage_host_paths(PodState *p); /* < 0: something stayed mounted */
 void ctr_id(const PodState *p, unsigned i, char *buf, size_t len);
 int pod_cgroup(const PodState *p, char *buf, size_t len);
 /* probe.c */

@@ -4,11 +4,14 @@
  *   kcc-kubelet [run] [--manifests DIR]... [--images DIR]... [--state DIR] [--logs DIR]
  *               [--run DIR] [--cgroup DIR] [--crun PATH] [--port N] [--socket PATH]
  *               [--no-exec-mount] [--image-limit BYTES:FILES] [--pod-limit BYTES:FILES]
+ *               [--policy FILE] [--no-confine]
  *   kcc-kubelet pods [--json] [--socket PATH] the status of every pod (root: the socket is 0600)
- *   kcc-kubelet check FILE...                 parse manifests, print each one's verdict
+ *   kcc-kubelet check [--policy FILE] FILE... parse manifests and admit them under the node's
+ *                                            pod security policy (restricted without --policy)
  *   kcc-kubelet import ARCHIVE [--name NAME] [--import-limit BYTES:FILES]
  *                                             an OCI archive into STATE/images/NAME, verified
- * Exit codes: 0 ok, 1 a check failed or the kubelet is not answering, 100 usage, 111 system. */
+ * Exit codes: 0 ok, 1 a check failed (a manifest rejected) or the kubelet is not answering,
+ * 100 usage or an invalid policy file, 111 system. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -18,9 +21,11 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
+#include "confine.h"
 #include "fs.h"
 #include "import.h"
 #include "kubelet.h"
@@ -44,7 +49,9 @@ KubeletConfig cfg = {
 	.pod_limits = { UNPACK_POD_BYTES, UNPACK_POD_FILES },
 	.import_limits = { UNPACK_IMPORT_BYTES, UNPACK_IMPORT_FILES },
 	.exec_mount = true,
+	.policy_path = POLICY_PATH,
 };
+static bool arg_confine = true;
 
 static int epfd = -EBADF;
 
@@ -146,7 +153,7 @@ static void reap(void)
 
 static int setup(void)
 {
-	char path[400];
+	char path[400], err[4096];
 	int r;
 
 	snprintf(path, sizeof(path), "%s/pods", cfg.state_dir);
@@ -176,6 +183,29 @@ static int setup(void)
 	}
 	if (r < 0)
 		return klog("cannot set up the cgroup %s: %s", cfg.cgroup_root, strerror(-r)), r;
+	/* the pods' own ids (their user namespaces) pass through to their folders */
+	snprintf(path, sizeof(path), "%s/pods", cfg.state_dir);
+	if (chmod(cfg.state_dir, 0711) < 0 || chmod(path, 0711) < 0)
+		return klog("cannot open %s to the pods' ids: %m", path), -errno;
+	r = pod_policy_load(cfg.policy_path, &cfg.policy, err, sizeof(err));
+	if (r < 0) { /* fail closed: nothing beyond restricted */
+		char *save = NULL;
+		klog("the pod policy %s is invalid, every pod gets the restricted profile only",
+		     cfg.policy_path);
+		for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			klog("%s", l);
+	} else
+		klog("pod policy: restricted, with %u rule(s) from %s", cfg.policy.n_rules,
+		     cfg.policy_path);
+	if (!arg_confine)
+		return 0;
+	snprintf(path, sizeof(path), "%s/proc-pids", cfg.run_dir);
+	r = kubelet_proc_sys_read_only(path);
+	if (r < 0)
+		return klog("cannot make /proc/sys read-only: %s", strerror(-r)), r;
+	r = kubelet_drop_caps();
+	if (r < 0)
+		return klog("cannot drop capabilities: %s", strerror(-r)), r;
 	return 0;
 }
 
@@ -328,10 +358,24 @@ static int cmd_pods(bool json)
 	return 0;
 }
 
-static int cmd_check(char **files, int n)
+static int cmd_check(const char *policy_file, char **files, int n)
 {
+	PodPolicy *pol = calloc(1, sizeof(*pol));
+	char perr[4096];
 	int bad = 0;
 
+	if (!pol)
+		return 111;
+	if (policy_file) {
+		int r = pod_policy_load(policy_file, pol, perr, sizeof(perr));
+		if (r == 0 && access(policy_file, F_OK) < 0)
+			r = -errno, snprintf(perr, sizeof(perr), "%s: %s", policy_file, strerror(errno));
+		if (r < 0) {
+			fprintf(stderr, "kcc-kubelet: invalid pod policy:\n%s\n", perr);
+			free(pol);
+			return r == -EINVAL ? 100 : 111;
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		char *text = NULL, err[512];
 		Pod pod;
@@ -343,6 +387,8 @@ static int cmd_check(char **files, int n)
 			continue;
 		}
 		r = pod_parse(text, strlen(text), &pod, err, sizeof(err));
+		if (r >= 0)
+			r = pod_admit(pol, &pod, err, sizeof(err));
 		if (r < 0) {
 			printf("%s: rejected: %s\n", files[i], err);
 			bad++;
@@ -352,6 +398,7 @@ static int cmd_check(char **files, int n)
 		pod_free(&pod);
 		free(text);
 	}
+	free(pol);
 	return bad ? 1 : 0;
 }
 
@@ -380,7 +427,7 @@ static int parse_limits(const char *s, UnpackLimits *ret)
 
 static _noreturn_ void usage(const char *msg)
 {
-	fprintf(stderr, "kcc-kubelet: %s\nusage: kcc-kubelet [run|pods [--json]|check FILE...|import ARCHIVE] [options] (see docs/kubelet.md)\n", msg);
+	fprintf(stderr, "kcc-kubelet: %s\nusage: kcc-kubelet [run|pods [--json]|check [--policy FILE] FILE...|import ARCHIVE] [options] (see docs/kubelet.md)\n", msg);
 	exit(100);
 }
 
@@ -394,11 +441,12 @@ int main(int argc, char **argv)
 		{ "no-exec-mount", no_argument, NULL, 'X' },   { "json", no_argument, NULL, 'j' },
 		{ "name", required_argument, NULL, 'n' },      { "socket", required_argument, NULL, 'S' },
 		{ "image-limit", required_argument, NULL, 'I' }, { "pod-limit", required_argument, NULL, 'P' },
-		{ "import-limit", required_argument, NULL, 'L' }, {},
+		{ "import-limit", required_argument, NULL, 'L' }, { "policy", required_argument, NULL, 'Y' },
+		{ "no-confine", no_argument, NULL, 'N' },      {},
 	};
 	unsigned n_m = 0, n_i = 0;
 	bool json = false;
-	const char *cmd = "run", *name = NULL;
+	const char *cmd = "run", *name = NULL, *policy = NULL;
 	int c;
 
 	if (argc > 1 && argv[1][0] != '-') {
@@ -437,6 +485,8 @@ int main(int argc, char **argv)
 										: &cfg.import_limits) < 0)
 				usage("a limit is BYTES:FILES, both positive numbers");
 			break;
+		case 'Y': policy = optarg; break;
+		case 'N': arg_confine = false; break;
 		case 'p':
 			if (parse_uint(optarg, 1, 65535, &v) < 0)
 				usage("--port must be 1 to 65535");
@@ -453,6 +503,8 @@ int main(int argc, char **argv)
 	if (streq(cmd, "run")) {
 		if (optind != argc)
 			usage("run takes no arguments");
+		if (policy)
+			cfg.policy_path = policy;
 		return cmd_run();
 	}
 	if (streq(cmd, "pods")) {
@@ -463,7 +515,7 @@ int main(int argc, char **argv)
 	if (streq(cmd, "check")) {
 		if (optind == argc)
 			usage("check needs manifest files");
-		return cmd_check(argv + optind, argc - optind);
+		return cmd_check(policy, argv + optind, argc - optind);
 	}
 	if (streq(cmd, "import")) {
 		char images[300], err[512], base[128];

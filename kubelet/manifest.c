@@ -590,9 +590,8 @@ static int sc_privileged(Ctx *c, const YNode *n, const char *path, void *obj)
 
 static int sc_non_root(Ctx *c, const YNode *n, const char *path, void *obj)
 {
-	bool v;
-	(void)obj;
-	return get_bool(c, n, path, &v); /* checked at start, against the image's user */
+	/* checked when the container starts, against the image's user (policy.c) */
+	return get_bool(c, n, path, &((Container *)obj)->run_as_non_root);
 }
 
 static int caps_add(Ctx *c, const YNode *n, const char *path, void *obj)
@@ -612,12 +611,9 @@ static int caps_add(Ctx *c, const YNode *n, const char *path, void *obj)
 			 strncmp(names[i], "CAP_", 4) == 0 ? "" : "CAP_", names[i]);
 		for (char *s = full; *s; s++)
 			*s = (char)toupper((unsigned char)*s);
-		if (cap_from_name(full, &v) < 0)
+		/* which ones a pod may add is the node's pod policy's call (policy.c) */
+		if (cap_from_name(full, &v) < 0 || v < 0 || v > CAP_LAST_CAP)
 			return bad(c, p, "unknown capability '%s'", names[i]);
-		if (v == CAP_SYS_ADMIN || v == CAP_SYS_MODULE || v == CAP_SYS_RAWIO ||
-		    v == CAP_SYS_BOOT || v == CAP_BPF || v == CAP_PERFMON || v == CAP_MAC_ADMIN ||
-		    v == CAP_MAC_OVERRIDE || v == CAP_SYS_PTRACE)
-			return bad(c, p, "%s is not allowed in a pod on kcc-node", full);
 		k->cap_add[i] = pool_dup(c, full);
 		if (!k->cap_add[i])
 			return -ENOMEM;
@@ -796,18 +792,35 @@ static int hostpath_path(Ctx *c, const YNode *n, const char *path, void *obj)
 	int r = get_str(c, n, path, &v->host_path);
 	if (r < 0)
 		return r;
-	if (v->host_path[0] != '/' || strstr(v->host_path, ".."))
-		return bad(c, path, "must be an absolute path without '..'");
+	/* which paths may be mounted, and how they are spelt, is the node's pod policy's call */
+	if (v->host_path[0] != '/' || strlen(v->host_path) >= 4096)
+		return bad(c, path, "must be an absolute path");
 	return 0;
+}
+
+const char *host_path_type_to_string(HostPathType t)
+{
+	static const char *const names[] = { "", "Directory", "DirectoryOrCreate", "File",
+					     "FileOrCreate", "Socket" };
+	return t < _HOST_PATH_TYPE_MAX ? names[t] : "?";
 }
 
 static int hostpath_type(Ctx *c, const YNode *n, const char *path, void *obj)
 {
-	(void)obj;
-	if (n->type != YNODE_SCALAR ||
-	    (strcmp(n->value, "") && strcmp(n->value, "Directory") && strcmp(n->value, "File")))
-		return bad(c, path, "only Directory and File are supported");
-	return 0;
+	Volume *v = obj;
+	int r = want(c, n, YNODE_SCALAR, path);
+
+	if (r < 0)
+		return r;
+	for (HostPathType t = HOST_PATH_UNSET; t < _HOST_PATH_TYPE_MAX; t++)
+		if (strcmp(n->value, host_path_type_to_string(t)) == 0) {
+			v->host_type = t;
+			return 0;
+		}
+	if (strcmp(n->value, "CharDevice") == 0 || strcmp(n->value, "BlockDevice") == 0)
+		return bad(c, path, "device types are refused on kcc-node");
+	return bad(c, path, "must be Directory, DirectoryOrCreate, File, FileOrCreate or Socket, not '%s'",
+		   n->value);
 }
 
 static int vol_host(Ctx *c, const YNode *n, const char *path, void *obj)

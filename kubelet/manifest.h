@@ -33,10 +33,22 @@ typedef struct VolumeMount {
 
 typedef enum VolumeKind { VOLUME_EMPTY_DIR, VOLUME_HOST_PATH } VolumeKind;
 
+/* hostPath.type; device types (CharDevice, BlockDevice) are refused when the manifest is read. */
+typedef enum HostPathType {
+	HOST_PATH_UNSET, /* "": a directory, a regular file or a socket */
+	HOST_PATH_DIRECTORY,
+	HOST_PATH_DIRECTORY_OR_CREATE,
+	HOST_PATH_FILE,
+	HOST_PATH_FILE_OR_CREATE,
+	HOST_PATH_SOCKET,
+	_HOST_PATH_TYPE_MAX,
+} HostPathType;
+
 typedef struct Volume {
 	char *name;
 	VolumeKind kind;
 	char *host_path; /* read-only in a container unless its mount says readOnly: false */
+	HostPathType host_type;
 } Volume;
 
 typedef struct Container {
@@ -50,7 +62,9 @@ typedef struct Container {
 	uid_t uid;
 	gid_t gid;
 	bool read_only_root, allow_privilege_escalation;
-	char *cap_add[CTR_CAPS_MAX + 1]; /* "CAP_NET_BIND_SERVICE", NULL-terminated */
+	bool run_as_non_root; /* checked against the image's user when the container starts */
+	char *cap_add[CTR_CAPS_MAX + 1]; /* "CAP_NET_BIND_SERVICE", NULL-terminated; the node's pod
+					  * policy decides which may be added (policy.h) */
 	bool cap_drop_all;               /* informational: everything else is dropped anyway */
 	VolumeMount mounts[CTR_MOUNTS_MAX];
 	unsigned n_mounts;
@@ -87,3 +101,4 @@ int quantity_bytes(const char *s, uint64_t *ret);
 bool dns_label_is_valid(const char *s);
 bool dns_subdomain_is_valid(const char *s);
 const char *pod_restart_to_string(PodRestart r);
+const char *host_path_type_to_string(HostPathType t);

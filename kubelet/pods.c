@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "hostpath.h"
 #include "kubelet.h"
+#include "userns.h"
 #include "util.h"
 
 /* Page-aligned so that it can be kept out of transparent huge pages: the array is large (most of
@@ -52,6 +54,74 @@ static bool name_taken(const PodState *self)
 	return false;
 }
 
+uid_t pod_ids(const PodState *p)
+{
+	return pod_id_base((unsigned)(p - pods));
+}
+
+/* "_" cannot start a container or volume name (DNS labels): no collision with their folders */
+void pod_hostpaths_dir(const PodState *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/_hostpaths", p->dir);
+}
+
+int pod_unstage_host_paths(PodState *p)
+{
+	char dir[400], path[500];
+	int ret = 0;
+
+	if (!p->dir[0])
+		return 0;
+	pod_hostpaths_dir(p, dir, sizeof(dir));
+	for (unsigned i = 0; i < p->pod.n_volumes; i++) {
+		if (p->pod.volumes[i].kind != VOLUME_HOST_PATH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, p->pod.volumes[i].name);
+		int r = host_path_unstage(path);
+		if (r < 0) {
+			klog("pod %s: cannot unmount %s: %s", p->ns_name, path, strerror(-r));
+			ret = r;
+		}
+	}
+	return ret;
+}
+
+/* Each hostPath volume: resolved from "/" without symbolic links, its type checked on the
+ * descriptor, and that descriptor mounted on the pod's staging point (writable only when a
+ * container mounts it read-write, which admission allowed). */
+int pod_stage_host_paths(PodState *p, char *err, size_t errlen)
+{
+	char dir[400], path[500];
+	int r;
+
+	pod_hostpaths_dir(p, dir, sizeof(dir));
+	for (unsigned i = 0; i < p->pod.n_volumes; i++) {
+		const Volume *v = &p->pod.volumes[i];
+		_cleanup_close_ int fd = -EBADF;
+		bool writable = false;
+
+		if (v->kind != VOLUME_HOST_PATH)
+			continue;
+		for (unsigned c = 0; c < p->pod.n_containers; c++)
+			for (unsigned j = 0; j < p->pod.containers[c].n_mounts; j++) {
+				const VolumeMount *m = &p->pod.containers[c].mounts[j];
+				writable = writable || (streq(m->name, v->name) && !m->read_only);
+			}
+		/* the pod's ids reach the staging points from inside its user namespace */
+		if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
+		    chown(dir, pod_ids(p), pod_ids(p)) < 0)
+			return snprintf(err, errlen, "hostPath: cannot create %s: %m", dir), -errno;
+		fd = host_path_open(v->host_path, v->host_type, err, errlen);
+		if (fd < 0)
+			return fd;
+		snprintf(path, sizeof(path), "%s/%s", dir, v->name);
+		r = host_path_stage(fd, path, !writable, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int prepare_pod(PodState *p)
 {
 	char cg[400];
@@ -61,6 +131,9 @@ static int prepare_pod(PodState *p)
 	r = mkdir_p(p->dir, 0700);
 	if (r < 0)
 		return r;
+	/* the pod's own ids (its user namespace) reach the container roots inside */
+	if (chown(p->dir, pod_ids(p), pod_ids(p)) < 0)
+		return -errno;
 	r = pod_cgroup(p, cg, sizeof(cg) - 30);
 	if (r < 0)
 		return r;
@@ -100,10 +173,13 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 		snprintf(err, sizeof(err), "another manifest already defines pod %s", p->ns_name);
 		r = -EEXIST;
 	}
+	/* the node's pod security policy: restricted, plus what the image's policy file allows */
+	if (r >= 0)
+		r = pod_admit(&cfg.policy, &p->pod, err, sizeof(err));
 	if (r < 0) {
 		p->rejected = true;
 		snprintf(p->reason, sizeof(p->reason), "%s",
-			 r == -EEXIST ? "DuplicatePod" : "InvalidManifest");
+			 r == -EEXIST ? "DuplicatePod" : r == -EPERM ? "PodSecurity" : "InvalidManifest");
 		snprintf(p->message, sizeof(p->message), "%s", err);
 		klog("rejected pod %s from %s: %s", p->ns_name, source, err);
 		return;
@@ -114,6 +190,16 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 		snprintf(p->reason, sizeof(p->reason), "CreatePodSandboxError");
 		snprintf(p->message, sizeof(p->message), "cannot set up the pod: %s", strerror(-r));
 		klog("pod %s: %s", p->ns_name, p->message);
+		return;
+	}
+	r = pod_stage_host_paths(p, err, sizeof(err));
+	if (r < 0) {
+		p->rejected = true;
+		snprintf(p->reason, sizeof(p->reason), "PodSecurity");
+		snprintf(p->message, sizeof(p->message), "%s", err);
+		klog("rejected pod %s from %s: %s", p->ns_name, source, err);
+		ctr_cleanup_pod(p); /* what was staged comes off before the folder goes */
+		p->dir[0] = '\0';
 		return;
 	}
 	klog("pod %s (uid %s) from %s: %u container(s)", p->ns_name, p->uid, source,

@@ -14,6 +14,7 @@
 #include "oci-image.h"
 #include "pod-dir.h"
 #include "spec.h"
+#include "userns.h"
 #include "util.h"
 
 void ctr_id(const PodState *p, unsigned i, char *buf, size_t len)
@@ -205,6 +206,8 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 	OciImage img;
 	OciConfig ic;
 	json_object *spec = NULL;
+	uid_t uid;
+	gid_t gid;
 	int r;
 
 	r = oci_find(cfg.image_dirs, c->image, &img, err, errlen);
@@ -213,6 +216,12 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 	r = oci_config(&img, &ic, err, errlen);
 	if (r < 0)
 		return -EBADMSG;
+	/* runAsNonRoot and runAsRoot against the image's user, ids in the pod's range */
+	r = pod_user(&cfg.policy, &p->pod, c, ic.user, &uid, &gid, err, errlen);
+	if (r < 0) {
+		oci_config_done(&ic);
+		return -EPERM;
+	}
 	/* containers/NAME and volumes/NAME: a container's name never meets a volume's folder */
 	r = pod_dir_path(p->dir, POD_DIR_CONTAINER, c->name, bundle, blen);
 	if (r >= 0)
@@ -233,6 +242,13 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 			errorf(err, errlen, r, "cannot create %s: %s", bundle, strerror(-r));
 		else
 			r = unpack_root(p, i, &img, rootfs, err, errlen);
+		if (r >= 0) {
+			/* the image's files belong to the pod's ids (its user namespace) */
+			r = rootfs_shift_owners(rootfs, pod_ids(p));
+			if (r < 0)
+				errorf(err, errlen, r, "cannot give the image's files to the pod's ids: %s",
+				       strerror(-r));
+		}
 		if (r < 0) {
 			oci_config_done(&ic);
 			return -EBADMSG;
@@ -246,8 +262,10 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 		    mkdir_p(path, 0755) >= 0)
 			(void)chmod(path, 01777);
 	snprintf(cgroup, sizeof(cgroup), "%s/pod%s/%s", cfg.cgroup_name, p->uid, c->name);
+	pod_hostpaths_dir(p, path, sizeof(path));
 	SpecInput in = { .pod = &p->pod, .ctr = c, .image = &ic, .rootfs = rootfs,
-			 .volumes_dir = volumes, .cgroup = cgroup, .pod_uid = p->uid };
+			 .volumes_dir = volumes, .hostpaths_dir = path, .cgroup = cgroup,
+			 .pod_uid = p->uid, .uid = uid, .gid = gid, .id_base = pod_ids(p) };
 	r = spec_build(&in, &spec, err, errlen);
 	oci_config_done(&ic);
 	if (r < 0)
@@ -284,11 +302,13 @@ int ctr_start(PodState *p, unsigned i)
 
 	r = prepare(p, i, bundle, sizeof(bundle), err, sizeof(err));
 	if (r < 0) {
+		klog("container %s/%s: %s", p->ns_name, p->pod.containers[i].name, err);
+		schedule_restart(p, i, 0);
+		/* the reason it cannot start stays its status through the back-off (a pod security
+		 * refusal names its rule there) */
 		set_waiting(s, r == -ENOENT ? "ErrImageNeverPull" : r == -EBADMSG ? "InvalidImage"
 								  : "CreateContainerConfigError",
 			    "%s", err);
-		klog("container %s/%s: %s", p->ns_name, p->pod.containers[i].name, err);
-		schedule_restart(p, i, 0);
 		return r;
 	}
 	ctr_id(p, i, id, sizeof(id));
@@ -419,7 +439,9 @@ void ctr_cleanup_pod(PodState *p)
 		ctr_id(p, i, id, sizeof(id));
 		(void)run_crun(del);
 	}
-	if (p->dir[0])
+	/* the host's files must never be in reach of the removal below: if a hostPath stayed
+	 * mounted, the pod's folder stays too */
+	if (p->dir[0] && pod_unstage_host_paths(p) >= 0)
 		(void)rm_rf(p->dir);
 	if (pod_cgroup(p, cg, sizeof(cg)) >= 0)
 		(void)rmdir(cg);

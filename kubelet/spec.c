@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "seccomp-oci.h"
 #include "spec.h"
 #include "util.h"
@@ -90,29 +91,6 @@ static json_object *env_array(const Pod *pod, const Container *c, const OciConfi
 	return jstrv(all, n);
 }
 
-static int user_ids(const Container *c, const OciConfig *img, unsigned long *uid,
-		    unsigned long *gid, char *err, size_t errlen)
-{
-	*uid = *gid = 0;
-	if (img->user) {
-		char *end;
-		errno = 0;
-		*uid = strtoul(img->user, &end, 10);
-		if (*end == ':')
-			*gid = strtoul(end + 1, &end, 10);
-		if (errno || *end || end == img->user)
-			if (!c->has_uid)
-				return fail(err, errlen,
-					    "the image's user '%.64s' is not numeric (no passwd lookups); set runAsUser",
-					    img->user);
-	}
-	if (c->has_uid)
-		*uid = c->uid;
-	if (c->has_gid)
-		*gid = c->gid;
-	return 0;
-}
-
 static json_object *mount_obj(const char *dst, const char *type, const char *src,
 			      const char *const *opts, size_t n)
 {
@@ -134,6 +112,9 @@ static json_object *mounts_array(const SpecInput *in, char *err, size_t errlen, 
 					     "size=65536k" };
 	static const char *const mq_o[] = { "nosuid", "noexec", "nodev" };
 	static const char *const sys_o[] = { "nosuid", "noexec", "nodev", "ro" };
+	/* sysfs cannot be mounted from a user namespace without its own network namespace: a pod on
+	 * the host's network sees the host's /sys, read-only */
+	static const char *const sys_bind_o[] = { "rbind", "rro", "rnosuid", "rnoexec", "rnodev" };
 	static const char *const cg_o[] = { "nosuid", "noexec", "nodev", "relatime", "ro" };
 	static const char *const tmp_o[] = { "nosuid", "nodev", "mode=1777", "size=65536k" };
 	json_object *a = json_object_new_array();
@@ -144,7 +125,10 @@ static json_object *mounts_array(const SpecInput *in, char *err, size_t errlen, 
 	json_object_array_add(a, mount_obj("/dev/pts", "devpts", "devpts", pts_o, 5));
 	json_object_array_add(a, mount_obj("/dev/shm", "tmpfs", "shm", shm_o, 5));
 	json_object_array_add(a, mount_obj("/dev/mqueue", "mqueue", "mqueue", mq_o, 3));
-	json_object_array_add(a, mount_obj("/sys", "sysfs", "sysfs", sys_o, 4));
+	if (in->pod->host_network)
+		json_object_array_add(a, mount_obj("/sys", "bind", "/sys", sys_bind_o, 5));
+	else
+		json_object_array_add(a, mount_obj("/sys", "sysfs", "sysfs", sys_o, 4));
 	json_object_array_add(a, mount_obj("/sys/fs/cgroup", "cgroup", "cgroup", cg_o, 5));
 	/* a read-only root still gets a writable /tmp, as most programs need one */
 	if (c->read_only_root)
@@ -163,8 +147,8 @@ static json_object *mounts_array(const SpecInput *in, char *err, size_t errlen, 
 		}
 		if (v->kind == VOLUME_EMPTY_DIR)
 			snprintf(src, sizeof(src), "%s/%s", in->volumes_dir, v->name);
-		else
-			snprintf(src, sizeof(src), "%s", v->host_path);
+		else /* the descriptor the kubelet resolved, mounted there (hostpath.c) */
+			snprintf(src, sizeof(src), "%s/%s", in->hostpaths_dir, v->name);
 		json_object_array_add(a, mount_obj(m->path, "bind", src, opts, 4));
 	}
 	return a;
@@ -196,9 +180,20 @@ static json_object *resources_obj(const Container *c)
 	return res;
 }
 
+static json_object *id_mappings(uid_t base)
+{
+	json_object *a = json_object_new_array(), *m = json_object_new_object();
+
+	json_object_object_add(m, "containerID", json_object_new_int64(0));
+	json_object_object_add(m, "hostID", json_object_new_int64((int64_t)base));
+	json_object_object_add(m, "size", json_object_new_int64(POD_IDS));
+	json_object_array_add(a, m);
+	return a;
+}
+
 static json_object *namespaces_array(const Pod *pod)
 {
-	static const char *const always[] = { "pid", "ipc", "mount", "cgroup" };
+	static const char *const always[] = { "user", "pid", "ipc", "mount", "cgroup" };
 	static const char *const own_net[] = { "network", "uts" };
 	json_object *a = json_object_new_array();
 
@@ -218,7 +213,7 @@ static json_object *namespaces_array(const Pod *pod)
 int spec_build(const SpecInput *in, json_object **ret, char *err, size_t errlen)
 {
 	const char *argv[2 * OCI_ARGS_MAX + 2];
-	unsigned long uid, gid;
+	unsigned long uid = in->uid, gid = in->gid;
 	json_object *spec, *proc, *user, *caps, *root, *linux_, *mounts;
 	int r = spec_argv(in->ctr, in->image, argv, ARRAY_SIZE(argv));
 
@@ -226,9 +221,10 @@ int spec_build(const SpecInput *in, json_object **ret, char *err, size_t errlen)
 		return fail(err, errlen, "nothing to run: no command in the pod and none in the image");
 	if (r < 0)
 		return fail(err, errlen, "too many arguments");
-	r = user_ids(in->ctr, in->image, &uid, &gid, err, errlen);
-	if (r < 0)
-		return r;
+	if (uid >= POD_IDS || gid >= POD_IDS || in->id_base == 0 ||
+	    in->id_base > POD_ID_LIMIT - POD_IDS)
+		return fail(err, errlen, "user %lu:%lu or id range %u out of range", uid, gid,
+			    (unsigned)in->id_base);
 	r = 0;
 	mounts = mounts_array(in, err, errlen, &r);
 	if (r < 0) {
@@ -277,6 +273,8 @@ int spec_build(const SpecInput *in, json_object **ret, char *err, size_t errlen)
 
 	linux_ = json_object_new_object();
 	json_object_object_add(linux_, "namespaces", namespaces_array(in->pod));
+	json_object_object_add(linux_, "uidMappings", id_mappings(in->id_base));
+	json_object_object_add(linux_, "gidMappings", id_mappings(in->id_base));
 	json_object_object_add(linux_, "cgroupsPath", json_object_new_string(in->cgroup));
 	json_object_object_add(linux_, "resources", resources_obj(in->ctr));
 	json_object_object_add(linux_, "maskedPaths", jstrv(masked_paths, ARRAY_SIZE(masked_paths)));

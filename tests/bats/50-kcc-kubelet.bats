@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# kcc-kubelet's command line on the host: `check` on good and malformed manifests, `import` of OCI
-# archives (a good one; a changed byte, a symbolic link, a taken name, not a layout, over its
-# limits: refused with nothing left behind), a FIFO given to `check`, usage errors (exit 100).
+# kcc-kubelet's command line on the host: `check` on good and malformed manifests and under the
+# node's pod security policy (restricted, or --policy FILE), `import` of OCI archives (a good one;
+# a changed byte, a symbolic link, a taken name, not a layout, over its limits: refused with
+# nothing left behind), a FIFO given to `check`, usage errors (exit 100).
 load helper
 
 KUBELET=$TOP/build/bin/kcc-kubelet
@@ -24,7 +25,8 @@ setup_file() {
 }
 
 @test "kcc-kubelet check: the image's manifests pass, a malformed one names its field (exit 1)" {
-	run "$KUBELET" check "$TOP/overlays/common/etc/kubernetes/manifests/web.yaml" \
+	run "$KUBELET" check --policy "$TOP/overlays/test/etc/kcc/pod-policy.conf" \
+		"$TOP/overlays/common/etc/kubernetes/manifests/web.yaml" \
 		"$TOP"/overlays/test/usr/lib/kcc-test/manifests/{oom.yaml,probes.json}
 	[ "$status" -eq 0 ]
 	[[ $output == *"web.yaml: ok: pod default/web, 1 container(s)"* ]]
@@ -35,6 +37,52 @@ setup_file() {
 	run "$KUBELET" check /nonexistent.yaml
 	[ "$status" -eq 1 ]
 	[[ $output == *"cannot read"* ]]
+}
+
+@test "kcc-kubelet check: restricted by default, --policy allows what its file says (exit 1 on refusal)" {
+	local H=$TOP/overlays/test/usr/lib/kcc-test/hostile
+	# restricted: the web pod's hostNetwork and the probes pod's hostPath are refused
+	run "$KUBELET" check "$TOP/overlays/common/etc/kubernetes/manifests/web.yaml"
+	[ "$status" -eq 1 ]
+	[[ $output == *"web.yaml: rejected: hostNetwork: spec.hostNetwork: true is not allowed in namespace default (restricted)"* ]]
+	run "$KUBELET" check "$TOP/overlays/test/usr/lib/kcc-test/manifests/probes.json"
+	[ "$status" -eq 1 ]
+	[[ $output == *"rejected: hostPath: spec.volumes[1].hostPath.path: '/usr/share/kcc-kubelet' is not allowed in namespace kcc-test"* ]]
+	# the image's own policy allows them
+	run "$KUBELET" check --policy "$TOP/overlays/common/etc/kcc/pod-policy.conf" \
+		"$TOP/overlays/common/etc/kubernetes/manifests/web.yaml"
+	[ "$status" -eq 0 ]
+	# every hostile manifest is refused, each with its rule, whatever the test policy allows
+	run "$KUBELET" check --policy "$TOP/overlays/test/etc/kcc/pod-policy.conf" \
+		"$H"/{proc-rw,host-root,host-etc,proc-spelled,kcc-parent,run-as-root,net-admin,sys-admin,uid-max,host-network}.yaml
+	[ "$status" -eq 1 ]
+	[ "$(grep -c ': rejected: ' <<<"$output")" -eq 10 ]
+	[[ $output == *"proc-rw.yaml: rejected: hostPathForbidden: spec.volumes[0].hostPath.path: '/proc' is never mountable"* ]]
+	[[ $output == *"host-root.yaml: rejected: hostPathForbidden: spec.volumes[0].hostPath.path: '/' is never mountable"* ]]
+	[[ $output == *"proc-spelled.yaml: rejected: hostPathForbidden: spec.volumes[0].hostPath.path: '/var/lib/pod-data/../../../proc/.' is never mountable (it is, lies below or contains /proc)"* ]]
+	[[ $output == *"kcc-parent.yaml: rejected: hostPathForbidden: spec.volumes[0].hostPath.path: '/var/lib' is never mountable (it is, lies below or contains /var/lib/kcc)"* ]]
+	[[ $output == *"run-as-root.yaml: rejected: runAsRoot: "* ]]
+	[[ $output == *"net-admin.yaml: rejected: capabilities: spec.containers[0].securityContext.capabilities.add[0]: CAP_NET_ADMIN is not allowed in namespace kcc-hostile"* ]]
+	[[ $output == *"sys-admin.yaml: rejected: capabilities: spec.containers[0].securityContext.capabilities.add[0]: CAP_SYS_ADMIN is never allowed in a pod on kcc-node"* ]]
+	[[ $output == *"uid-max.yaml: rejected: spec.containers[0].securityContext.runAsUser: must be a whole number up to 2147483647, not '4294967295'"* ]]
+	[[ $output == *"host-network.yaml: rejected: hostNetwork: "* ]]
+	# a policy that allows a hostPath read-write for the namespace admits it
+	printf 'hostPath kcc-hostile /var/lib/pod-data readWrite\n' >"$BATS_TEST_TMPDIR/p.conf"
+	run "$KUBELET" check --policy "$BATS_TEST_TMPDIR/p.conf" "$H/proc-symlink.yaml"
+	[ "$status" -eq 0 ]
+	[[ $output == *"proc-symlink.yaml: ok: pod kcc-hostile/proc-symlink"* ]]
+}
+
+@test "kcc-kubelet check: an invalid policy file is refused line by line (exit 100), a missing one (exit 111)" {
+	printf 'allow default hostNetwork\nhostPath default /proc readOnly\nallow * capability SYS_ADMIN\n' \
+		>"$BATS_TEST_TMPDIR/bad.conf"
+	run "$KUBELET" check --policy "$BATS_TEST_TMPDIR/bad.conf" "$TOP/overlays/common/etc/kubernetes/manifests/web.yaml"
+	[ "$status" -eq 100 ]
+	[[ $output == *"bad.conf:2: '/proc' is never mountable (it is, lies below or contains /proc)"* ]]
+	[[ $output == *"bad.conf:3: SYS_ADMIN is never allowed in a pod on kcc-node"* ]]
+	[[ $output != *"ok: pod"* ]]
+	run "$KUBELET" check --policy /nonexistent.conf "$TOP/overlays/common/etc/kubernetes/manifests/web.yaml"
+	[ "$status" -eq 111 ]
 }
 
 @test "kcc-kubelet import: an OCI archive lands verified under images/NAME" {

@@ -11,6 +11,7 @@
 #include "backoff.h"
 #include "manifest.h"
 #include "oci-image.h"
+#include "policy.h"
 #include "spec.h"
 #include "util.h"
 
@@ -23,11 +24,22 @@ static Pod parse(const char *text)
 	return p;
 }
 
+#define ID_BASE 0x40010000U
+
+/* The container's user as the kubelet resolves it (a policy that allows root), then its spec. */
 static json_object *build(const Pod *p, const OciConfig *img, char *err, size_t errlen, int *r)
 {
+	static const char allow_root[] = "allow * runAsRoot\n";
 	json_object *spec = NULL;
+	PodPolicy pol;
 	SpecInput in = { .pod = p, .ctr = &p->containers[0], .image = img, .rootfs = "/r",
-			 .volumes_dir = "/v", .cgroup = "/kubepods/podU/c", .pod_uid = "U" };
+			 .volumes_dir = "/v", .hostpaths_dir = "/hp", .cgroup = "/kubepods/podU/c",
+			 .pod_uid = "U", .id_base = ID_BASE };
+
+	assert_int_equal(pod_policy_parse(allow_root, strlen(allow_root), "t", &pol, err, errlen), 0);
+	*r = pod_user(&pol, p, in.ctr, img->user, &in.uid, &in.gid, err, errlen);
+	if (*r < 0)
+		return NULL;
 	*r = spec_build(&in, &spec, err, errlen);
 	return spec;
 }
@@ -96,8 +108,17 @@ static void test_spec(void **state)
 	assert_non_null(strstr(get(s, "mounts"), "\"destination\":\"\\/tmp\""));
 	assert_string_equal(get(s, "mounts[8].source"), "\"\\/v\\/d\"");
 	assert_string_equal(get(s, "mounts[8].options[1]"), "\"rw\"");
-	assert_string_equal(get(s, "mounts[9].source"), "\"\\/etc\\/kcc\"");
+	/* a hostPath is mounted from where the kubelet staged its descriptor, never the string */
+	assert_string_equal(get(s, "mounts[9].source"), "\"\\/hp\\/h\"");
 	assert_string_equal(get(s, "mounts[9].options[1]"), "\"ro\"");
+	/* its own user namespace: container ids 0..65535 are host ids ID_BASE.. */
+	assert_non_null(strstr(get(s, "linux.namespaces"), "{\"type\":\"user\"}"));
+	assert_string_equal(get(s, "linux.uidMappings"),
+			    "[{\"containerID\":0,\"hostID\":1073807360,\"size\":65536}]");
+	assert_string_equal(get(s, "linux.gidMappings"),
+			    "[{\"containerID\":0,\"hostID\":1073807360,\"size\":65536}]");
+	/* its own network namespace: a sysfs of its own */
+	assert_string_equal(get(s, "mounts[5].type"), "\"sysfs\"");
 	json_object_put(s);
 	pod_free(&p);
 }
@@ -116,8 +137,8 @@ static void test_spec_defaults(void **state)
 	(void)state;
 	/* a non-numeric image user cannot be resolved without passwd lookups */
 	s = build(&p, &img, err, sizeof(err), &r);
-	assert_int_equal(r, -EINVAL);
-	assert_non_null(strstr(err, "'nobody' is not numeric"));
+	assert_int_equal(r, -EPERM);
+	assert_non_null(strstr(err, "imageUser: container c: the image's user 'nobody' is not numeric"));
 	img.user = "7:8";
 	s = build(&p, &img, err, sizeof(err), &r);
 	assert_int_equal(r, 0);
@@ -126,6 +147,11 @@ static void test_spec_defaults(void **state)
 	assert_string_equal(get(s, "process.capabilities.bounding"), "[]");
 	assert_string_equal(get(s, "root.readonly"), "false");
 	assert_null(strstr(get(s, "linux.namespaces"), "network"));
+	assert_non_null(strstr(get(s, "linux.namespaces"), "user"));
+	/* the host's network from a user namespace: the host's /sys, read-only all the way down */
+	assert_string_equal(get(s, "mounts[5].source"), "\"\\/sys\"");
+	assert_string_equal(get(s, "mounts[5].options"),
+			    "[\"rbind\",\"rro\",\"rnosuid\",\"rnoexec\",\"rnodev\"]");
 	assert_string_equal(get(s, "hostname"), "(missing)");
 	assert_string_equal(get(s, "linux.resources.memory"), "(missing)");
 	json_object_put(s);

@@ -141,8 +141,20 @@ static void test_rejects(void **state)
 	rejects(CTR("    resources: {limits: {nvidia.com/gpu: 1}}\n"),
 		"limits.nvidia.com/gpu: unsupported field");
 	rejects(CTR("    securityContext: {privileged: true}\n"), "privileged containers are not supported");
-	rejects(CTR("    securityContext: {capabilities: {add: [SYS_ADMIN]}}\n"),
-		"CAP_SYS_ADMIN is not allowed");
+	rejects(POD("  volumes: [{name: v, hostPath: {path: /dev/sda, type: BlockDevice}}]\n"
+		    "  containers: [{name: c, image: i}]\n"),
+		"spec.volumes[0].hostPath.type: device types are refused on kcc-node");
+	rejects(POD("  volumes: [{name: v, hostPath: {path: /dev/tty, type: CharDevice}}]\n"
+		    "  containers: [{name: c, image: i}]\n"),
+		"device types are refused");
+	rejects(POD("  volumes: [{name: v, hostPath: {path: /x, type: Fifo}}]\n"
+		    "  containers: [{name: c, image: i}]\n"),
+		"must be Directory, DirectoryOrCreate, File, FileOrCreate or Socket, not 'Fifo'");
+	rejects(POD("  volumes: [{name: v, hostPath: {path: x/y}}]\n  containers: [{name: c, image: i}]\n"),
+		"spec.volumes[0].hostPath.path: must be an absolute path");
+	rejects(CTR("    securityContext: {runAsUser: 4294967295}\n"),
+		"runAsUser: must be a whole number up to 2147483647, not '4294967295'");
+	rejects(CTR("    securityContext: {runAsGroup: 2147483648}\n"), "runAsGroup: must be a whole number");
 	rejects(CTR("    securityContext: {capabilities: {add: [FLY]}}\n"), "unknown capability 'FLY'");
 	rejects(CTR("    securityContext: {seccompProfile: {type: Unconfined}}\n"),
 		"only RuntimeDefault is supported");
@@ -162,7 +174,7 @@ static void test_rejects(void **state)
 	rejects(POD("  restartPolicy: Sometimes\n  containers: [{name: c, image: i}]\n"),
 		"must be Always, OnFailure or Never");
 	rejects(POD("  volumes: [{name: v, hostPath: {path: ../etc}}]\n  containers: [{name: c, image: i}]\n"),
-		"must be an absolute path without '..'");
+		"hostPath.path: must be an absolute path");
 	rejects(POD("  volumes: [{name: v, emptyDir: {medium: Memory}}]\n  containers: [{name: c, image: i}]\n"),
 		"medium and sizeLimit are not supported");
 }

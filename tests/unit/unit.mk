@@ -4,7 +4,8 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 UNIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -Iinit -Imeasured-boot -Ilib/policy
 UNIT_TESTS := test-cmdline test-service test-supervise-fsm test-supervise test-service-proc \
 	test-exitrd-handoff test-peer test-dps test-tpm test-pcr test-harden test-manifest test-kubelet \
-	test-network test-seccomp-policy test-oci-image test-kubelet-io
+	test-network test-seccomp-policy test-oci-image test-kubelet-io \
+	test-policy test-confine
 POLICY_SRC := lib/policy/seccomp-policy.c lib/policy/seccomp-compile.c
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
@@ -24,7 +25,7 @@ $(UNIT)/test-harden: tests/unit/test-harden.c init/stage-harden.c init/log.c ini
 $(UNIT)/test-network: tests/unit/test-network.c init/stage-network.c init/log.c init/util.c
 $(UNIT)/test-manifest: tests/unit/test-manifest.c kubelet/manifest.c kubelet/ynode.c
 $(UNIT)/test-kubelet: tests/unit/test-kubelet.c kubelet/spec.c kubelet/oci-image.c kubelet/fs.c \
-	kubelet/unpack.c kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c init/util.c \
+	kubelet/unpack.c kubelet/manifest.c kubelet/ynode.c kubelet/backoff.c kubelet/policy.c init/util.c \
 	lib/policy/seccomp-policy.c lib/policy/seccomp-oci.c
 $(UNIT)/test-seccomp-policy: tests/unit/test-seccomp-policy.c $(POLICY_SRC) lib/policy/seccomp-oci.c
 $(UNIT)/test-seccomp-policy: UNIT_LIBS := -ljson-c
@@ -35,6 +36,9 @@ $(UNIT)/test-oci-image: tests/unit/test-oci-image.c kubelet/oci-image.c kubelet/
 $(UNIT)/test-oci-image: UNIT_LIBS := -ljson-c -lcrypto
 $(UNIT)/test-kubelet-io: tests/unit/test-kubelet-io.c kubelet/http.c kubelet/http-parse.c kubelet/fs.c \
 	init/util.c
+$(UNIT)/test-confine: tests/unit/test-confine.c kubelet/confine.c
+$(UNIT)/test-policy: tests/unit/test-policy.c kubelet/policy.c kubelet/hostpath.c kubelet/userns.c \
+	kubelet/manifest.c kubelet/ynode.c kubelet/fs.c init/util.c
 MB_SRC := $(addprefix measured-boot/,$(addsuffix .c,$(MB_LIB)))
 $(UNIT)/test-tpm: tests/unit/test-tpm.c $(MB_SRC) measured-boot/tpm-quote.c measured-boot/quote.c
 $(UNIT)/test-pcr: tests/unit/test-pcr.c $(MB_SRC) measured-boot/uki.c measured-boot/authenticode.c
@@ -50,12 +54,16 @@ unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 	@bad=0; for t in $^; do $$t || { echo "unit: $$(basename $$t) failed" >&2; bad=1; }; done; \
 		exit $$bad
 
-FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest fuzz-http fuzz-unpack
+FUZZ_TARGETS := fuzz-cmdline fuzz-service fuzz-token fuzz-uki fuzz-manifest fuzz-http fuzz-unpack \
+	fuzz-policy
 $(UNIT)/fuzz-http: tests/unit/fuzz-http.c kubelet/http-parse.c
 $(UNIT)/fuzz-unpack: tests/unit/fuzz-unpack.c kubelet/oci-image.c kubelet/unpack.c kubelet/fs.c \
 	init/util.c
 $(UNIT)/fuzz-unpack: FUZZ_LIBS := -larchive -ljson-c -lcrypto
-$(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/ynode.c
+$(UNIT)/fuzz-manifest: tests/unit/fuzz-manifest.c kubelet/manifest.c kubelet/ynode.c kubelet/policy.c \
+	init/util.c
+$(UNIT)/fuzz-policy: tests/unit/fuzz-policy.c kubelet/policy.c kubelet/manifest.c kubelet/ynode.c \
+	init/util.c
 $(UNIT)/fuzz-cmdline: tests/unit/fuzz-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/fuzz-service: tests/unit/fuzz-service.c init/service.c init/sandbox.c init/util.c $(POLICY_SRC)
 $(UNIT)/fuzz-token: tests/unit/fuzz-token.c $(MB_SRC)

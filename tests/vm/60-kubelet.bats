@@ -87,6 +87,38 @@ setup_file() {
 	assert_log pods 'kcc-test: PASS pod-cri-log:'
 }
 
+@test "pod security: every hostile manifest is refused with the rule it broke" {
+	local m='kcc-kubelet: rejected pod kcc-hostile'
+	assert_log pods 'kcc-kubelet: pod policy: restricted, with 5 rule\(s\) from /etc/kcc/pod-policy.conf'
+	assert_log pods "$m/proc-rw from [^ ]+: hostPathForbidden: spec.volumes\[0\].hostPath.path: '/proc' is never mountable"
+	assert_log pods "$m/host-root from [^ ]+: hostPathForbidden: spec.volumes\[0\].hostPath.path: '/' is never mountable"
+	assert_log pods "$m/host-etc from [^ ]+: hostPathForbidden: spec.volumes\[0\].hostPath.path: '/etc' is never mountable"
+	assert_log pods "$m/proc-spelled from [^ ]+: hostPathForbidden: spec.volumes\[0\].hostPath.path: '/var/lib/pod-data/../../../proc/.' is never mountable \(it is, lies below or contains /proc\)"
+	assert_log pods "$m/proc-symlink from [^ ]+: hostPathSymlink: '/var/lib/pod-data/proc-link' goes through a symbolic link"
+	assert_log pods "$m/kcc-parent from [^ ]+: hostPathForbidden: spec.volumes\[0\].hostPath.path: '/var/lib' is never mountable \(it is, lies below or contains /var/lib/kcc\)"
+	assert_log pods "$m/run-as-root from [^ ]+: runAsRoot: spec.containers\[0\].securityContext.runAsUser: 0 \(root\) is not allowed in namespace kcc-hostile"
+	assert_log pods "$m/net-admin from [^ ]+: capabilities: spec.containers\[0\].securityContext.capabilities.add\[0\]: CAP_NET_ADMIN is not allowed in namespace kcc-hostile"
+	assert_log pods "$m/sys-admin from [^ ]+: capabilities: spec.containers\[0\].securityContext.capabilities.add\[0\]: CAP_SYS_ADMIN is never allowed in a pod on kcc-node"
+	assert_log pods "$m/uid-max from [^ ]+: spec.containers\[0\].securityContext.runAsUser: must be a whole number up to 2147483647, not '4294967295'"
+	assert_log pods "$m/host-network from [^ ]+: hostNetwork: spec.hostNetwork: true is not allowed in namespace kcc-hostile"
+	assert_log pods 'kcc-kubelet: container kcc-hostile/non-root-image/c: runAsNonRoot: spec.containers\[0\]: the image.s user \(unset: root\) is root and runAsNonRoot is true'
+	for c in proc-rw host-root host-etc proc-spelled proc-symlink kcc-parent run-as-root net-admin \
+		sys-admin uid-max host-network non-root-image nothing-mounted; do
+		assert_log pods "kcc-test: PASS hostile-$c:"
+	done
+	refute_log pods 'kcc-kubelet: container kcc-hostile/.* started'
+}
+
+@test "pod security: container root is not host root and cannot write /proc/sys" {
+	assert_log pods 'kcc-test: PASS pod-userns: uid_map: 0 10[0-9]{8} 65536; host Uid: 10[0-9]{8}'
+	assert_log pods "kcc-test: PASS pod-proc-sys-read-only: .*can't create /proc/sys/kernel/core_pattern: Read-only file system"
+}
+
+@test "kubelet confinement: /proc/sys is read-only in its namespace, it keeps only the capabilities it needs" {
+	assert_log pods "kcc-test: PASS kubelet-proc-sys: .*can't create /proc/sys/kernel/hostname: Read-only file system"
+	assert_log pods 'kcc-test: PASS kubelet-caps: CapBnd:00000000812c11eb CapEff:00000000812c11eb CapAmb:0000000000000000$'
+}
+
 @test "kubelet: every in-guest check passes and the node powers off cleanly" {
 	refute_log pods 'kcc-test: FAIL'
 	assert_log pods 'kcc-test: agent done'

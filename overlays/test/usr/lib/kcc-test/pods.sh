@@ -10,6 +10,11 @@ ctr_pid() {
 	kjson | sed 's/},{"namespace"/\n/g' | grep "\"name\":\"$1\"" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p' | head -n1
 }
 status_field() { awk -v k="$2" '$1 == k":" {$1 = ""; print substr($0, 2)}' "/proc/$1/status"; }
+# ctr_ids PID Uid|Gid: the ids as the container sees them (its user namespace: "0 BASE 65536")
+ctr_ids() {
+	status_field "$1" "$2" | awk -v b="$(awk '{print $2}' "/proc/$1/uid_map")" \
+		'{for (i = 1; i <= NF; i++) printf "%s%d", (i > 1 ? " " : ""), $i - b}'
+}
 
 h=$(wget -q -O - http://127.0.0.1:10248/healthz 2>&1)
 [ "$h" = ok ] && pass kubelet-healthz "$h" || fail kubelet-healthz "$h"
@@ -27,7 +32,7 @@ echo "$page" | grep -q "kcc-node static pod" && pass pod-web-http "$page" || fai
 # The web container's profile, as the kernel reports it.
 wp=$(ctr_pid web)
 if [ -n "$wp" ]; then
-	prof="$(status_field "$wp" Uid) $(status_field "$wp" CapEff) $(status_field "$wp" CapBnd) NoNewPrivs:$(status_field "$wp" NoNewPrivs) Seccomp:$(status_field "$wp" Seccomp)"
+	prof="$(ctr_ids "$wp" Uid) $(status_field "$wp" CapEff) $(status_field "$wp" CapBnd) NoNewPrivs:$(status_field "$wp" NoNewPrivs) Seccomp:$(status_field "$wp" Seccomp)"
 	cg=$(cut -d: -f3 "/proc/$wp/cgroup")
 	limits="$(cat "/sys/fs/cgroup$cg/memory.max") $(cat "/sys/fs/cgroup$cg/cpu.max") $(cat "/sys/fs/cgroup$cg/pids.max")"
 	echo "$prof" | grep -q '^65534 65534 65534 65534 0000000000000000 0000000000000000 NoNewPrivs:1 Seccomp:2$' &&
@@ -104,7 +109,7 @@ else
 fi
 pp=$(ctr_pid probes)
 if [ -n "$pp" ]; then
-	prof="$(status_field "$pp" Uid) $(status_field "$pp" CapEff) $(status_field "$pp" CapAmb) NoNewPrivs:$(status_field "$pp" NoNewPrivs) $(tr '\0' ' ' <"/proc/$pp/environ" | grep -o 'GREETING=hello') cwd=$(readlink "/proc/$pp/cwd" | sed 's|.*/rootfs||')"
+	prof="$(ctr_ids "$pp" Uid) $(status_field "$pp" CapEff) $(status_field "$pp" CapAmb) NoNewPrivs:$(status_field "$pp" NoNewPrivs) $(tr '\0' ' ' <"/proc/$pp/environ" | grep -o 'GREETING=hello') cwd=$(readlink "/proc/$pp/cwd" | sed 's|.*/rootfs||')"
 	echo "$prof" | grep -q '^1000 1000 1000 1000 0000000000000400 0000000000000400 NoNewPrivs:1 GREETING=hello cwd=/scratch$' &&
 		pass pod-probes-profile "$prof" || fail pod-probes-profile "$prof"
 else
@@ -142,4 +147,6 @@ if wait_for 'grep -q "10.0.2.2" /var/log/pods/default_web_*/httpd/*.log 2>/dev/n
 else
 	fail pod-host-request "no request from the host in the web pod's log"
 fi
+# The node's pod security policy and the kubelet's confinement (tests/vm/60-kubelet.bats).
+. /usr/lib/kcc-test/pod-security.sh
 echo "kcc-test: INFO pods: $(kpods | tr '\n' '|')"
