@@ -40,7 +40,7 @@ setup_file() {
 }
 
 @test "kcc-kubelet check: restricted by default, --policy allows what its file says (exit 1 on refusal)" {
-	local H=$TOP/overlays/test/usr/lib/kcc-test/hostile
+	local H=$TOP/overlays/test/usr/lib/kcc-test/hostile-pods
 	# restricted: the web pod's hostNetwork and the probes pod's hostPath are refused
 	run "$KUBELET" check "$TOP/overlays/common/etc/kubernetes/manifests/web.yaml"
 	[ "$status" -eq 1 ]

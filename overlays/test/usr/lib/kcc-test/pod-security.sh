@@ -4,7 +4,7 @@
 
 # A symbolic link to /proc inside the folder the test policy allows to the hostile namespace.
 mkdir -p /var/lib/pod-data && ln -sfn /proc /var/lib/pod-data/proc-link
-cp /usr/lib/kcc-test/hostile/* /var/lib/kcc-kubelet/manifests/
+cp /usr/lib/kcc-test/hostile-pods/* /var/lib/kcc-kubelet/manifests/
 
 # hostile NAME REGEX: pod kcc-hostile/NAME is refused with a message matching REGEX
 hostile() {

@@ -50,7 +50,7 @@ fi
 # started from the runtime's cgroup as the kubelet's exec probes are (crun list and exec signal
 # the container to see it runs: the BPF LSM lets only the runtime signal pods).
 if [ -n "$wp" ]; then
-	for r in /var/lib/kcc-kubelet/pods/*/httpd/rootfs; do cp /usr/lib/kcc-test/probe "$r/kcc-probe"; done
+	for r in /var/lib/kcc-kubelet/pods/*/containers/httpd/rootfs; do cp /usr/lib/kcc-test/probe "$r/kcc-probe"; done
 	out=$(sh -c 'echo $$ >/sys/fs/cgroup/services/kcc-kubelet/cgroup.procs || exit 1
 		cr="crun --root /run/kcc-kubelet/crun"
 		cid=$($cr list | awk -v p="$0" "\$2 == p {print \$1}")
