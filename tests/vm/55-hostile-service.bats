@@ -47,7 +47,7 @@ setup_file() {
 	assert_log hostile 'kcc-init\[hostile-root\]: kcc-ctl: error: permission denied: poweroff needs CAP_SYS_BOOT'
 	assert_log hostile 'kcc-init\[hostile-root\]: hostile: cgroup-write EROFS '
 	assert_log hostile 'kcc-init\[hostile-root\]: hostile: cgroup-move EROFS '
-	assert_log hostile 'kcc-init\[hostile-root\]: hostile: kill-all skipped '
+	assert_log hostile 'kcc-init\[hostile-root\]: hostile: kill-all survived '
 	assert_log hostile 'kcc-init\[hostile-root\]: hostile: done'
 }
 
