@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "peer.h"
@@ -35,13 +36,31 @@ static int read_cap_eff(pid_t pid, unsigned long long *ret)
 	return -EBADMSG;
 }
 
+/* 1 when PID lives in our (the initial) user namespace: capabilities in CapEff count only there.
+ * A process that made its own user namespace shows a full CapEff that means nothing to us. */
+static int same_user_ns(pid_t pid)
+{
+	struct stat ours, theirs;
+	char path[48];
+
+	if (stat("/proc/self/ns/user", &ours) < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (stat(path, &theirs) < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
 int peer_pidfd_has_cap(int pidfd, pid_t pid, int cap)
 {
 	unsigned long long eff;
-	int r;
+	int r, same;
 
 	if (pid <= 1 || pid == getpid() || cap < 0 || cap > 63)
 		return -EPERM;
+	same = same_user_ns(pid);
+	if (same < 0)
+		return same;
 	r = read_cap_eff(pid, &eff);
 	if (r < 0)
 		return r;
@@ -49,7 +68,7 @@ int peer_pidfd_has_cap(int pidfd, pid_t pid, int cap)
 	 * status read was this process's. */
 	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
 		return errno == ESRCH ? -ESRCH : -errno;
-	return !!(eff & (1ULL << cap));
+	return same && (eff & (1ULL << cap));
 }
 
 int peer_pid_has_cap(pid_t pid, int cap)

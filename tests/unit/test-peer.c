@@ -2,6 +2,7 @@
 /* The control socket's rule: a requester's effective capabilities, read for the process that
  * connected; a process that is gone, PID 1 and our own pid never pass. */
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -38,6 +39,8 @@ static void test_caps_of_a_child(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* a failed assertion in the parent must not leave this child holding stdout */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
 		(void)!write(p[1], "x", 1);
 		for (;;)
@@ -56,6 +59,52 @@ static void test_caps_of_a_child(void **state)
 	assert_true(peer_pid_has_cap(pid, CAP_SYS_BOOT) < 0);
 	assert_int_equal(peer_pid_has_cap(1, CAP_SYS_BOOT), -EPERM);
 	assert_int_equal(peer_pid_has_cap(getpid(), CAP_SYS_BOOT), -EPERM);
+}
+
+/* A process in a user namespace of its own has every capability there (CapEff all ones) and none
+ * here: the rule must not count them. */
+static void test_caps_in_own_user_ns(void **state)
+{
+	int st, p[2];
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* a failed assertion in the parent must not leave this child holding stdout */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		(void)!write(p[1], "x", 1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	/* the kernel shows the namespace's full set... */
+	{
+		char path[48], line[256];
+		unsigned long long eff = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		f = fopen(path, "re");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "CapEff: %llx", &eff) == 1)
+				break;
+		fclose(f);
+		assert_true(eff & (1ULL << CAP_SYS_BOOT));
+	}
+	/* ...which counts for nothing in ours */
+	assert_int_equal(peer_pid_has_cap(pid, CAP_SYS_BOOT), 0);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
 }
 
 static void test_socket_peer(void **state)
@@ -81,6 +130,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps_of_a_child),
+		cmocka_unit_test(test_caps_in_own_user_ns),
 		cmocka_unit_test(test_socket_peer),
 	};
 	return cmocka_run_group_tests_name("peer", tests, NULL, NULL);
