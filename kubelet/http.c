@@ -160,17 +160,28 @@ static void on_conn(Watch *w, uint32_t events)
 	conn_answer(c, r, &req);
 }
 
-/* The free slot, or the oldest connection's (closed): a new client always gets in. */
-static Conn *conn_slot(void)
+/* A slot for a new client: a free one, else the oldest connection it may
+ * displace (closed). Clients of 127.0.0.1 use the first HTTP_CONN_MAX - HTTP_CONN_FULL_RESERVED
+ * slots and displace only each other; clients of the root-only socket may use every slot and
+ * displace a TCP client first. So no local user can push root's request out with a flood; a TCP
+ * client finds no slot (NULL) only while socket clients hold all it may use. */
+static Conn *conn_slot(bool full)
 {
+	size_t n = full ? ARRAY_SIZE(conns) : ARRAY_SIZE(conns) - HTTP_CONN_FULL_RESERVED;
 	Conn *oldest = NULL;
 
-	for (size_t i = 0; i < ARRAY_SIZE(conns); i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (!conns[i].used)
 			return &conns[i];
-		if (!oldest || conns[i].deadline < oldest->deadline)
+		/* a TCP client never displaces a socket client; a socket client prefers a TCP one */
+		if (!full && conns[i].full)
+			continue;
+		if (!oldest || (oldest->full && !conns[i].full) ||
+		    (oldest->full == conns[i].full && conns[i].deadline < oldest->deadline))
 			oldest = &conns[i];
 	}
+	if (!oldest) /* a TCP client while socket clients hold every slot it may use */
+		return NULL;
 	conn_close(oldest);
 	return oldest;
 }
@@ -199,7 +210,11 @@ static void on_listen(Watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		c = conn_slot();
+		c = conn_slot(w == &unix_w);
+		if (!c) {
+			close(fd);
+			continue;
+		}
 		*c = (Conn){ .w = { .fd = fd, .fn = on_conn, .events = EPOLLIN },
 			     .used = true,
 			     .full = w == &unix_w,

@@ -107,6 +107,7 @@ bool probe_reaped(pid_t pid, int status);
 char *status_json(bool full);
 /* http.c: 127.0.0.1:port (/healthz, redacted /pods) and the root-only socket (full /pods) */
 #define HTTP_CONN_MAX 32	 /* open connections; the oldest gives way to a new one */
+#define HTTP_CONN_FULL_RESERVED 4 /* of them, only for the root-only socket's clients */
 #define HTTP_DEADLINE_MS 2000 /* for a connection's whole request and answer */
 int http_start(unsigned port, const char *socket_path, char *err, size_t errlen);
 void http_tick(unsigned long long now);

@@ -174,6 +174,30 @@ static void test_slow_clients(void **state)
 	assert_true(now_ms() - start < 4000);
 }
 
+/* A flood of 127.0.0.1 clients never displaces a client of the root-only socket: root's request,
+ * sent slowly while 40 TCP clients connect, is still answered in full. */
+static void test_flood_spares_socket(void **state)
+{
+	enum { FLOOD = HTTP_CONN_MAX + 8 };
+	static const char req[] = "GET /pods HTTP/1.0\r\n\r\n";
+	int flood[FLOOD], root = client_unix();
+
+	(void)state;
+	assert_true(root >= 0);
+	run_loop(20);
+	assert_int_equal(send(root, req, 4, MSG_NOSIGNAL), 4); /* "GET " */
+	for (int i = 0; i < FLOOD; i++) {
+		flood[i] = client_tcp();
+		run_loop(5);
+	}
+	char *a = ask(root, req + 4, 1000);
+	assert_non_null(strstr(a, "200 OK"));
+	assert_non_null(strstr(a, "\"pid\":4242"));
+	for (int i = 0; i < FLOOD; i++)
+		close(flood[i]);
+	run_loop(50);
+}
+
 /* A client that sends nothing, and one that never reads its answer, hold nothing either. */
 static void test_silent_clients(void **state)
 {
@@ -365,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_socket_root_only),
 		cmocka_unit_test(test_slow_clients),
+		cmocka_unit_test(test_flood_spares_socket),
 		cmocka_unit_test(test_silent_clients),
 	};
 	int r = cmocka_run_group_tests(tests, setup, NULL);
