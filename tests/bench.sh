@@ -49,9 +49,9 @@ for i in $(seq "$runs"); do
 	initrd=$(tr -d '\r' <"$log" | sed -n 's/.*boot timeline.*initrd \([0-9]*\)-\([0-9]*\),.*/\1 \2/p' | head -n1)
 	echo "run $i: services started at ${ready:-?} ms of guest uptime; kcc-init starts at ${initrd% *} ms, leaves the initrd at ${initrd#* } ms; PID 1 RSS ${rss:-?} KiB"
 	# The default pod's first HTTP answer: its readiness probe's first success (kernel clock).
-	pod=$(tr -d '\r' <"$log" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*kcc-kubelet: pod default\/web is ready.*/\1\2/p' | head -n1)
+	pod=$(tr -d '\r' <"$log" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*kcc-kubelet: pod kcc-web\/web is ready.*/\1\2/p' | head -n1)
 	krss=$(tr -d '\r' <"$log" | sed -n 's/.*kcc-test: INFO kubelet-rss-kb=\([0-9]*\).*/\1/p' | head -n1)
-	echo "       first pod (default/web) answered HTTP at $((10#${pod:-0})) ms of guest uptime; kcc-kubelet RSS ${krss:-?} KiB"
+	echo "       first pod (kcc-web/web) answered HTTP at $((10#${pod:-0})) ms of guest uptime; kcc-kubelet RSS ${krss:-?} KiB"
 	tr -d '\r' <"$log" | sed -n 's/.*kcc-init: state: \(provisioned (.*)\)$/       state partition \1/p
 		s/.*kcc-init: state: key \(unsealed by the TPM (.*)\)$/       key \1/p
 		s/.*kcc-init: state: \(unlocked (.*)\)$/       state partition \1/p'

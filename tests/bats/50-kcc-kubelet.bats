@@ -29,7 +29,7 @@ setup_file() {
 		"$TOP/overlays/common/etc/kubernetes/manifests/web.yaml" \
 		"$TOP"/overlays/test/usr/lib/kcc-test/manifests/{oom.yaml,probes.json}
 	[ "$status" -eq 0 ]
-	[[ $output == *"web.yaml: ok: pod default/web, 1 container(s)"* ]]
+	[[ $output == *"web.yaml: ok: pod kcc-web/web, 1 container(s)"* ]]
 	[[ $output == *"probes.json: ok: pod kcc-test/probes"* ]]
 	run "$KUBELET" check "$TOP/overlays/test/usr/lib/kcc-test/manifests/bad.yaml"
 	[ "$status" -eq 1 ]
@@ -44,7 +44,7 @@ setup_file() {
 	# restricted: the web pod's hostNetwork and the probes pod's hostPath are refused
 	run "$KUBELET" check "$TOP/overlays/common/etc/kubernetes/manifests/web.yaml"
 	[ "$status" -eq 1 ]
-	[[ $output == *"web.yaml: rejected: hostNetwork: spec.hostNetwork: true is not allowed in namespace default (restricted)"* ]]
+	[[ $output == *"web.yaml: rejected: hostNetwork: spec.hostNetwork: true is not allowed in namespace kcc-web (restricted)"* ]]
 	run "$KUBELET" check "$TOP/overlays/test/usr/lib/kcc-test/manifests/probes.json"
 	[ "$status" -eq 1 ]
 	[[ $output == *"rejected: hostPath: spec.volumes[1].hostPath.path: '/usr/share/kcc-kubelet' is not allowed in namespace kcc-test"* ]]

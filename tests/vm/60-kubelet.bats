@@ -30,7 +30,7 @@ setup_file() {
 
 @test "kubelet: the default static pod serves HTTP to the host through the port forward" {
 	grep -q 'kcc-node static pod: busybox httpd' "$BATS_FILE_TMPDIR/page"
-	assert_log pods 'kcc-kubelet: pod default/web is ready'
+	assert_log pods 'kcc-kubelet: pod kcc-web/web is ready'
 	assert_log pods 'kcc-test: PASS pod-web-ready:'
 	assert_log pods 'kcc-test: PASS pod-web-http:'
 	assert_log pods 'kcc-test: PASS pod-host-request: .*\[::ffff:10\.0\.2\.2\]:[0-9]+: (url:/|response:200)'
@@ -50,8 +50,8 @@ setup_file() {
 }
 
 @test "kubelet: a killed container is restarted and serves again" {
-	assert_log pods 'kcc-kubelet: container default/web/httpd exited with code 137 \(Error\)'
-	assert_log pods 'kcc-kubelet: container default/web/httpd: restart in 0s'
+	assert_log pods 'kcc-kubelet: container kcc-web/web/httpd exited with code 137 \(Error\)'
+	assert_log pods 'kcc-kubelet: container kcc-web/web/httpd: restart in 0s'
 	assert_log pods 'kcc-test: PASS pod-restart:'
 }
 

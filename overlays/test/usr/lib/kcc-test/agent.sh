@@ -279,7 +279,7 @@ rm -f /tmp/kcc-orphan.pid
 
 # kcc-kubelet's resident memory once the default pod is up (make bench).
 if [ -e /etc/kcc/services/kcc-kubelet.conf ]; then
-	wait_for 'kcc-kubelet pods 2>/dev/null | grep -q "^default/web .* yes "' 300
+	wait_for 'kcc-kubelet pods 2>/dev/null | grep -q "^kcc-web/web .* yes "' 300
 	kp=$(head -n1 /sys/fs/cgroup/services/kcc-kubelet/cgroup.procs 2>/dev/null)
 	echo "kcc-test: INFO kubelet-rss-kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$kp/status" 2>/dev/null)"
 	echo "kcc-test: INFO kubelet-rss-top=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {m = NF >= 6 ? $6 : "[anon]"; sub(".*/", "", m)} /^Rss:/ {r[m] += $2} END {for (k in r) print r[k], k}' "/proc/$kp/smaps" | sort -rn | head -6 | awk '{printf "%s:%s ", $2, $1}')"

@@ -11,7 +11,7 @@ kline() { kcc-kubelet pods 2>&1 | grep "^$1 "; }
 # (busybox wget -T prints nothing: timeout(1) bounds it instead)
 healthz() { timeout 5 wget -q -O - http://127.0.0.1:10248/healthz 2>&1; }
 
-if ! wait_for 'kline default/web | grep -q " Running .*yes "' 600; then
+if ! wait_for 'kline kcc-web/web | grep -q " Running .*yes "' 600; then
 	fail kio-web-ready "$(kcc-kubelet pods 2>&1 | tr '\n' '|')"
 fi
 
@@ -130,8 +130,8 @@ rm -f /tmp/bomb.tar.gz /tmp/files.tar.gz
 st=$(kcc-ctl status 2>&1 | grep '^kcc-kubelet ')
 h=$(healthz)
 if echo "$st" | grep -q 'running pid=[0-9]* restarts=0$' && [ "$h" = ok ] &&
-	kline default/web | grep -q " Running " && kline default/after-fifo | grep -q " Running "; then
-	pass kio-pods-still-running "$st; healthz $h; $(kline default/web)"
+	kline kcc-web/web | grep -q " Running " && kline default/after-fifo | grep -q " Running "; then
+	pass kio-pods-still-running "$st; healthz $h; $(kline kcc-web/web)"
 else
 	fail kio-pods-still-running "$st; healthz $h; $(kcc-kubelet pods 2>&1 | tr '\n' '|')"
 fi

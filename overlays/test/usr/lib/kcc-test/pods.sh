@@ -21,8 +21,8 @@ h=$(wget -q -O - http://127.0.0.1:10248/healthz 2>&1)
 h=$(wget -q -O - --post-data=x http://127.0.0.1:10248/pods 2>&1)
 echo "$h" | grep -q "405" && pass kubelet-read-only "POST refused: $h" || fail kubelet-read-only "$h"
 
-if wait_for 'pod_line default/web | grep -q " Running .*yes "' 300; then
-	pass pod-web-ready "$(pod_line default/web)"
+if wait_for 'pod_line kcc-web/web | grep -q " Running .*yes "' 300; then
+	pass pod-web-ready "$(pod_line kcc-web/web)"
 else
 	fail pod-web-ready "$(kpods)"
 fi
@@ -63,8 +63,8 @@ fi
 # The BPF LSM refuses this agent's signals to the pods (it is a service, not the runtime): the
 # kernel kills the container's cgroup.
 [ -n "$cg" ] && echo 1 >"/sys/fs/cgroup$cg/cgroup.kill"
-if wait_for 'pod_line default/web | grep -q "httpd=running,1,137/Error" && pod_line default/web | grep -q " yes "' 300; then
-	pass pod-restart "$(pod_line default/web)"
+if wait_for 'pod_line kcc-web/web | grep -q "httpd=running,1,137/Error" && pod_line kcc-web/web | grep -q " yes "' 300; then
+	pass pod-restart "$(pod_line kcc-web/web)"
 else
 	fail pod-restart "$(kpods)"
 fi
@@ -138,12 +138,12 @@ fi
 st=$(kcc-ctl status 2>&1)
 echo "$st" | grep -q '^kcc-kubelet running pid=[0-9]* restarts=0$' && pass kubelet-up "$(echo "$st" | grep kubelet)" ||
 	fail kubelet-up "$(echo $st)"
-pod_line default/web | grep -q " Running " && pass pod-web-still-running "$(pod_line default/web)" ||
+pod_line kcc-web/web | grep -q " Running " && pass pod-web-still-running "$(pod_line kcc-web/web)" ||
 	fail pod-web-still-running "$(kpods)"
 
 # The host fetches the page through qemu's port forward; the request shows in the pod's CRI log.
-if wait_for 'grep -q "10.0.2.2" /var/log/pods/default_web_*/httpd/*.log 2>/dev/null' 900; then
-	pass pod-host-request "$(grep -h '10.0.2.2' /var/log/pods/default_web_*/httpd/*.log | head -n1)"
+if wait_for 'grep -q "10.0.2.2" /var/log/pods/kcc-web_web_*/httpd/*.log 2>/dev/null' 900; then
+	pass pod-host-request "$(grep -h '10.0.2.2' /var/log/pods/kcc-web_web_*/httpd/*.log | head -n1)"
 else
 	fail pod-host-request "no request from the host in the web pod's log"
 fi
