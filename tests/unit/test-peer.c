@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -28,13 +29,13 @@ static unsigned long long my_cap_eff(void)
 	return v;
 }
 
-static void test_caps_of_a_child(void **state)
+/* A child that waits (made a user namespace of its own first, when asked): its pid once ready. */
+static pid_t waiting_child(bool own_user_ns)
 {
-	int want = !!(my_cap_eff() & (1ULL << CAP_SYS_BOOT)), st, p[2];
+	int p[2];
 	pid_t pid;
 	char c;
 
-	(void)state;
 	assert_int_equal(pipe(p), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -42,6 +43,8 @@ static void test_caps_of_a_child(void **state)
 		/* a failed assertion in the parent must not leave this child holding stdout */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
+		if (own_user_ns && unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
 		(void)!write(p[1], "x", 1);
 		for (;;)
 			pause();
@@ -49,6 +52,15 @@ static void test_caps_of_a_child(void **state)
 	close(p[1]);
 	assert_int_equal(read(p[0], &c, 1), 1);
 	close(p[0]);
+	return pid;
+}
+
+static void test_caps_of_a_child(void **state)
+{
+	int want = !!(my_cap_eff() & (1ULL << CAP_SYS_BOOT)), st;
+	pid_t pid = waiting_child(false);
+
+	(void)state;
 	assert_int_equal(peer_pid_has_cap(pid, CAP_SYS_BOOT), want);
 	/* a zombie is still itself: its pid cannot be reused before it is reaped */
 	assert_int_equal(kill(pid, SIGKILL), 0);
@@ -65,27 +77,10 @@ static void test_caps_of_a_child(void **state)
  * here: the rule must not count them. */
 static void test_caps_in_own_user_ns(void **state)
 {
-	int st, p[2];
-	pid_t pid;
-	char c;
+	int st;
+	pid_t pid = waiting_child(true);
 
 	(void)state;
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* a failed assertion in the parent must not leave this child holding stdout */
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(p[0]);
-		if (unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		(void)!write(p[1], "x", 1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	assert_int_equal(read(p[0], &c, 1), 1);
-	close(p[0]);
 	/* the kernel shows the namespace's full set... */
 	{
 		char path[48], line[256];
