@@ -289,6 +289,11 @@ static int cmd_sign(int argc, char **argv)
 			return EXIT_USAGE;
 	if (!key || !pub || optind != argc)
 		return pcr_die(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
+	/* A UKI's key must never approve PCR 11 alone: after another signed kernel, PCR 11 can be
+	 * replayed from zero, PCR 4 cannot (issue 12). */
+	if (tg.uki && !tg.n_pe)
+		return pcr_die(EXIT_USAGE, "refusing to sign a UKI's policy without --pe: a policy of "
+					   "PCR 11 alone can be replayed by another kernel");
 	r = predict_value(&tg, v[1]);
 	if (r)
 		return r;
@@ -315,7 +320,8 @@ static int cmd_sign(int argc, char **argv)
 			return pcr_die(EXIT_SYSTEM, "hashing failed");
 		if (pcr_policy_pcr(pol, mask, (const uint8_t(*)[32])(tg.n_pe ? v[0] : v[1])) < 0)
 			return pcr_die(EXIT_SYSTEM, "hashing failed");
-		r = pcrsig_sign(key, pol, &sig, &sig_size);
+		r = pcrsig_sign(key, pol, (const uint8_t *)PCR_POLICY_REF, PCR_POLICY_REF_SIZE,
+				&sig, &sig_size);
 		if (r < 0) {
 			json_object_put(root);
 			return pcr_die(EXIT_USAGE, "cannot sign with %s: %s", key,
@@ -477,7 +483,9 @@ static void usage(FILE *f)
 	      "       [--pe F... [--failed-boot-attempts N]]   and PCR 4 after the PE images F\n"
 	      "  sign --private-key PEM --public-key PEM (--uki F | --direct-cmdline S | --value HEX)\n"
 	      "       [--phase P] [--pe F... [--failed-boot-attempts N]]\n"
-	      "                                  signed PCR 11 (with --pe: PCR 4 and 11) policy\n"
+	      "                                  signed PCR 4 and 11 policy (--uki needs --pe; PCR 11\n"
+	      "                                  alone for --direct-cmdline/--value), policyRef\n"
+	      "                                  " PCR_POLICY_REF "\n"
 	      "  read [PCRS]                     SHA-256 PCR values as JSON\n"
 	      "  extend PCR (STRING | --sha256 HEX)  extend every active bank / the SHA-256 bank\n"
 	      "  log [--file F] [--no-tpm] [--json]  print and replay the event log, compare with TPM\n"

@@ -109,16 +109,36 @@ int pcr_policy_pcr(uint8_t policy[32], uint32_t mask, const uint8_t (*values)[32
 	return policy_update(policy, TPM2_CC_PolicyPCR, args, off + 32);
 }
 
-int pcr_policy_authorize(uint8_t policy[32], const uint8_t *key_name, size_t name_size)
+/* H(a || b), b at most 64 bytes (a policyRef is a TPM2B_NONCE). */
+static int hash_with_ref(const uint8_t a[32], const uint8_t *ref, size_t ref_size, uint8_t out[32])
+{
+	uint8_t buf[32 + 64];
+
+	if (ref_size > 64)
+		return -EINVAL;
+	memcpy(buf, a, 32);
+	if (ref_size)
+		memcpy(buf + 32, ref, ref_size);
+	return pcr_hash(PCR_BANK_SHA256, buf, 32 + ref_size, out);
+}
+
+int pcr_policy_authorize(uint8_t policy[32], const uint8_t *key_name, size_t name_size,
+			 const uint8_t *ref, size_t ref_size)
 {
 	int r;
 
-	/* PolicyAuthorize resets the digest, then adds the key's name, then the (empty) policyRef. */
+	/* PolicyAuthorize resets the digest, then adds the key's name, then the policyRef. */
 	memset(policy, 0, 32);
 	r = policy_update(policy, TPM2_CC_PolicyAuthorize, key_name, name_size);
 	if (r < 0)
 		return r;
-	return pcr_hash(PCR_BANK_SHA256, policy, 32, policy);
+	return hash_with_ref(policy, ref, ref_size, policy);
+}
+
+int pcr_policy_ahash(const uint8_t approved[32], const uint8_t *ref, size_t ref_size,
+		     uint8_t ahash[32])
+{
+	return hash_with_ref(approved, ref, ref_size, ahash);
 }
 
 int pcr_key_fingerprint(const uint8_t *der, size_t der_size, uint8_t fp[32])

@@ -38,8 +38,18 @@ int pcr_extend_value(const PcrBank *b, uint8_t *value, const uint8_t *digest);
 /* PolicyPCR(mask, values) applied to policy (SHA-256): values holds one SHA-256 PCR value per
  * set bit of mask, lowest PCR first. */
 int pcr_policy_pcr(uint8_t policy[32], uint32_t mask, const uint8_t (*values)[32]);
-/* PolicyAuthorize(key_name, empty policyRef) applied to policy. */
-int pcr_policy_authorize(uint8_t policy[32], const uint8_t *key_name, size_t name_size);
+/* The policyRef of every PCR policy kcc-node signs and seals to (the bytes, no NUL). Signatures
+ * made before it existed have an empty policyRef: a sealed object whose PolicyAuthorize names
+ * this ref accepts none of them, whatever PCRs they approve. A new ref needs a new version. */
+#define PCR_POLICY_REF "kcc-node/pcr-policy/v2"
+#define PCR_POLICY_REF_SIZE (sizeof(PCR_POLICY_REF) - 1)
+/* PolicyAuthorize(key_name, ref) applied to policy: the digest is reset, extended with the key's
+ * name, then hashed with ref (ref_size 0: an empty policyRef). */
+int pcr_policy_authorize(uint8_t policy[32], const uint8_t *key_name, size_t name_size,
+			 const uint8_t *ref, size_t ref_size);
+/* aHash = SHA-256(approved || ref): what the key signs and VerifySignature checks. */
+int pcr_policy_ahash(const uint8_t approved[32], const uint8_t *ref, size_t ref_size,
+		     uint8_t ahash[32]);
 /* "pkfp" of systemd's signature JSON: SHA-256 of the key (given as SubjectPublicKeyInfo DER) in
  * its own encoding (PKCS#1 RSAPublicKey for RSA). */
 int pcr_key_fingerprint(const uint8_t *der, size_t der_size, uint8_t fp[32]);

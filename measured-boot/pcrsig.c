@@ -29,8 +29,10 @@ int pem_pubkey_to_der(const char *pem, size_t len, uint8_t **der, size_t *der_si
 	return 0;
 }
 
-int pcrsig_sign(const char *key_path, const uint8_t pol[32], uint8_t **sig, size_t *sig_size)
+int pcrsig_sign(const char *key_path, const uint8_t pol[32], const uint8_t *ref, size_t ref_size,
+		uint8_t **sig, size_t *sig_size)
 {
+	uint8_t msg[32 + 64];
 	EVP_MD_CTX *ctx = NULL;
 	EVP_PKEY *pk = NULL;
 	uint8_t *out = NULL;
@@ -38,6 +40,11 @@ int pcrsig_sign(const char *key_path, const uint8_t pol[32], uint8_t **sig, size
 	FILE *f;
 	int r = -EIO;
 
+	if (ref_size > 64)
+		return -EINVAL;
+	memcpy(msg, pol, 32);
+	if (ref_size)
+		memcpy(msg + 32, ref, ref_size);
 	f = fopen(key_path, "re");
 	if (!f)
 		return -errno;
@@ -51,8 +58,8 @@ int pcrsig_sign(const char *key_path, const uint8_t pol[32], uint8_t **sig, size
 	}
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pk) <= 0 ||
-	    EVP_DigestSign(ctx, NULL, &n, pol, 32) <= 0 || !(out = malloc(n)) ||
-	    EVP_DigestSign(ctx, out, &n, pol, 32) <= 0)
+	    EVP_DigestSign(ctx, NULL, &n, msg, 32 + ref_size) <= 0 || !(out = malloc(n)) ||
+	    EVP_DigestSign(ctx, out, &n, msg, 32 + ref_size) <= 0)
 		goto out;
 	*sig = out;
 	*sig_size = n;

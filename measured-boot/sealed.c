@@ -47,6 +47,7 @@ int sealed_to_json(const Sealed *s, json_object *obj)
 	add_hex(obj, "kcc-pkfp", s->pkfp, 32);
 	add_hex(obj, "kcc-policy", s->policy, 32);
 	json_object_object_add(obj, "kcc-signed-pcrs", mask_array(s->signed_mask));
+	json_object_object_add(obj, "kcc-policy-ref", json_object_new_string(PCR_POLICY_REF));
 	for (int i = 0; i < PCR_COUNT; i++)
 		if (s->literal_mask & (1u << i)) {
 			char k[4];
@@ -95,6 +96,11 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 	}
 	if (s->signed_mask != SEALED_SIGNED_UKI && s->signed_mask != SEALED_SIGNED_DIRECT)
 		return BAD("kcc-signed-pcrs must be [4,11] or [11]");
+	/* Sealed with an empty policyRef (before v2): any policy the key ever signed unseals it. */
+	v = json_get(obj, "kcc-policy-ref", json_type_string);
+	if (!v || strcmp(json_object_get_string(v), PCR_POLICY_REF) != 0)
+		return BAD("kcc-policy-ref is not " PCR_POLICY_REF
+			   " (sealed under an empty policyRef before v2: re-provision)");
 	lit = json_get(obj, "kcc-literal", json_type_object);
 	if (!lit)
 		return BAD("kcc-literal missing");
@@ -118,6 +124,8 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 static void policy_from(const Sealed *s, const uint8_t *der, size_t der_size, TpmPolicy *p)
 {
 	*p = (TpmPolicy){ .key_der = der, .key_der_size = der_size,
+			  .policy_ref = (const uint8_t *)PCR_POLICY_REF,
+			  .policy_ref_size = PCR_POLICY_REF_SIZE,
 			  .literal_mask = s->literal_mask };
 	memcpy(p->literal_values, s->literal_values, sizeof(p->literal_values));
 }

@@ -7,6 +7,8 @@
  *   "kcc-policy"  the sealed object's policy digest
  *   "kcc-signed-pcrs"  [4,11] (UKI boots) or [11] (direct kernel boots): PCRs approved by a
  *                      signature
+ *   "kcc-policy-ref"  "kcc-node/pcr-policy/v2": the policyRef of PolicyAuthorize (PCR_POLICY_REF);
+ *                     a token without it was sealed under an empty ref and is refused
  *   "kcc-literal" {"15": "<sha256 value>", …}: PCRs bound by value */
 #pragma once
 

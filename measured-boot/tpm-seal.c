@@ -149,7 +149,7 @@ int tpm_policy_digest(Tpm *t, const TpmPolicy *p, uint8_t digest[32])
 	tpm_flush(t, &key);
 	if (r < 0)
 		goto out;
-	r = pcr_policy_authorize(digest, name->name, name->size);
+	r = pcr_policy_authorize(digest, name->name, name->size, p->policy_ref, p->policy_ref_size);
 	if (r < 0 || p->literal_mask == 0)
 		goto out;
 	literal_values(p, values);
@@ -249,7 +249,7 @@ static TPML_PCR_SELECTION selection(uint32_t mask)
 static int policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmApproval *a)
 {
 	const TPM2B_DIGEST empty = { 0 };
-	const TPM2B_NONCE ref = { 0 };
+	TPM2B_NONCE ref = { .size = (UINT16)p->policy_ref_size };
 	TPM2B_DIGEST approved = { .size = 32 }, ahash = { .size = 32 };
 	TPMT_SIGNATURE sig = { .sigAlg = TPM2_ALG_RSASSA };
 	TPML_PCR_SELECTION sel = selection(a->signed_mask);
@@ -261,8 +261,14 @@ static int policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmA
 
 	if (a->sig_size > sizeof(sig.signature.rsassa.sig.buffer))
 		return tpm_failf(t, EBADMSG, "the PCR policy signature is too long");
+	if (p->policy_ref_size > sizeof(ref.buffer))
+		return tpm_failf(t, EINVAL, "the policyRef is too long");
+	if (p->policy_ref_size)
+		memcpy(ref.buffer, p->policy_ref, p->policy_ref_size);
 	memcpy(approved.buffer, a->policy, 32);
-	r = pcr_hash(PCR_BANK_SHA256, a->policy, 32, ahash.buffer);
+	/* The key signed aHash = H(approved || policyRef); PolicyAuthorize checks the ticket
+	 * against the same pair, and extends the session with the ref. */
+	r = pcr_policy_ahash(a->policy, ref.buffer, ref.size, ahash.buffer);
 	if (r < 0)
 		return r;
 	sig.signature.rsassa.hash = TPM2_ALG_SHA256;

@@ -44,16 +44,20 @@ int tpm_pcr_read(Tpm *t, const PcrBank *bank, unsigned pcr, uint8_t value[PCR_DI
 #define TPM_NAME_SIZE 34
 int tpm_srk_name(Tpm *t, uint8_t name[TPM_NAME_SIZE]);
 
-/* The policy a secret is sealed under: PolicyAuthorize(key) over the signed PCRs, then PolicyPCR
- * with literal values. key_der: the PCR signing key (RSA, SubjectPublicKeyInfo DER). */
+/* The policy a secret is sealed under: PolicyAuthorize(key, policy_ref) over the signed PCRs,
+ * then PolicyPCR with literal values. key_der: the PCR signing key (RSA, SubjectPublicKeyInfo
+ * DER). policy_ref: PCR_POLICY_REF for everything kcc-node seals (size 0: empty, as before v2). */
 typedef struct TpmPolicy {
 	const uint8_t *key_der;
 	size_t key_der_size;
+	const uint8_t *policy_ref;
+	size_t policy_ref_size;
 	uint32_t literal_mask;
 	uint8_t literal_values[PCR_COUNT][32]; /* SHA-256 bank */
 } TpmPolicy;
 
-/* A signed approval: the PolicyPCR digest for signed_mask, and its RSA signature. */
+/* A signed approval: the PolicyPCR digest for signed_mask, and its RSA signature over
+ * aHash = SHA-256(digest || the policy's policy_ref). */
 typedef struct TpmApproval {
 	uint32_t signed_mask;
 	uint8_t policy[32];

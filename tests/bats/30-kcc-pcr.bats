@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# kcc-pcr against a fresh swtpm on the host: agreement with systemd-measure (prediction and
-# signature, byte for byte), seal/unseal, log replay, quotes, and bad input (exit 100), a refused
+# kcc-pcr against a fresh swtpm on the host: agreement with systemd-measure (prediction byte for
+# byte; the signed policy too, but for the signature, which also covers kcc-node's policyRef),
+# seal/unseal, log replay, quotes, and bad input (exit 100), a refused
 # check (exit 1), no TPM (exit 111).
 load helper
 
@@ -50,14 +51,33 @@ sections() {
 	done
 }
 
-@test "kcc-pcr sign: byte-identical to systemd-measure sign (pcrs, pkfp, pol, sig)" {
-	ours=$("$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --private-key "$S/k.pem" --public-key "$S/k.pub" | jq -S .)
+# kcc-pcr signs aHash = SHA-256(pol || "kcc-node/pcr-policy/v2") (the policyRef of every policy
+# kcc-node seals to), systemd-measure signs SHA-256(pol) (an empty policyRef): "pcrs", "pkfp" and
+# "pol" are byte-identical, "sig" is not and must not be. --value: a UKI is never signed without
+# --pe, and systemd-measure has no PCR 4.
+@test "kcc-pcr sign: pcrs, pkfp and pol byte-identical to systemd-measure sign; sig covers pol and the policyRef" {
+	v=$("$PCR" predict --uki "$TEST_IMAGE/kcc-node.efi" --json | jq -r .value)
+	ours=$("$PCR" sign --value "$v" --private-key "$S/k.pem" --public-key "$S/k.pub" | jq -S .)
 	theirs=$("$MEASURE" sign $(sections) --phase=enter-initrd --private-key="$S/k.pem" \
 		--public-key="$S/k.pub" --tpm2-device="swtpm:path=$S/sock" | jq -S .)
 	echo "ours: $ours"
 	echo "theirs: $theirs"
 	[ "$(echo "$ours" | jq -r '.sha256[0].sig')" != null ]
-	[ "$ours" = "$theirs" ]
+	[ "$(echo "$ours" | jq -S 'del(.sha256[].sig)')" = "$(echo "$theirs" | jq -S 'del(.sha256[].sig)')" ]
+	echo "$ours" | jq -r '.sha256[0].pol' | xxd -r -p >"$S/pol"
+	{ cat "$S/pol"; printf '%s' kcc-node/pcr-policy/v2; } >"$S/ahash-in"
+	echo "$ours" | jq -r '.sha256[0].sig' | base64 -d >"$S/sig.ours"
+	echo "$theirs" | jq -r '.sha256[0].sig' | base64 -d >"$S/sig.theirs"
+	openssl dgst -sha256 -verify "$S/k.pub" -signature "$S/sig.ours" "$S/ahash-in"
+	openssl dgst -sha256 -verify "$S/k.pub" -signature "$S/sig.theirs" "$S/pol"
+	! openssl dgst -sha256 -verify "$S/k.pub" -signature "$S/sig.ours" "$S/pol"
+}
+
+@test "kcc-pcr sign --uki without --pe: refused (exit 100), a UKI's key never approves PCR 11 alone" {
+	run "$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --private-key "$S/k.pem" --public-key "$S/k.pub"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"refusing to sign a UKI's policy without --pe"* ]]
+	[[ "$output" != *sha256* ]]
 }
 
 @test "kcc-pcr: the UKI carries no policy of its own; the ESP's signed policy approves PCR 4 and 11 as the firmware and stub leave them" {
@@ -102,6 +122,14 @@ sections() {
 	"$PCR" sign --value "$v" --private-key "$S/k.pem" --public-key "$S/k.pub" >"$S/sig.json"
 	"$PCR" unseal --public-key "$S/k.pub" --signature "$S/sig.json" <"$S/sealed.json" >"$S/out"
 	cmp "$S/out" "$S/secret"
+	# The same approval signed as systemd-measure (and kcc-node before v2) signs, with an empty
+	# policyRef: same key, same PCR 11, refused.
+	jq -r '.sha256[0].pol' "$S/sig.json" | xxd -r -p >"$S/pol11"
+	old=$(openssl dgst -sha256 -sign "$S/k.pem" "$S/pol11" | base64 -w0)
+	jq --arg s "$old" '.sha256[0].sig = $s' "$S/sig.json" >"$S/sig-empty-ref.json"
+	run "$PCR" unseal --public-key "$S/k.pub" --signature "$S/sig-empty-ref.json" <"$S/sealed.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"signature does not verify"* ]]
 	"$PCR" extend 11 leave-initrd
 	run "$PCR" unseal --public-key "$S/k.pub" --signature "$S/sig.json" <"$S/sealed.json"
 	[ "$status" -eq 1 ]

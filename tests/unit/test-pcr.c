@@ -101,21 +101,30 @@ static void test_sealed_json_rejects_bad_tokens(void **state)
 	static const char *const bad[] = {
 		"[]",
 		"{}",
-		"{\"kcc-blob\":\"AAAA\"}",
-		"{\"kcc-blob\":\"A\",\"kcc-srk\":\"00\"}",
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\"}",
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"A\",\"kcc-srk\":\"00\"}",
 		/* right shape, but PCR 15 is not bound */
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b0000000000000000000000000000000000000000000000000000000000000000\","
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-pkfp\":\"0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-policy\":\"0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-signed-pcrs\":[11],\"kcc-literal\":{}}",
 		/* signed PCRs other than 11 */
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b0000000000000000000000000000000000000000000000000000000000000000\","
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-pkfp\":\"0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-policy\":\"0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-signed-pcrs\":[7],\"kcc-literal\":{\"15\":\"0000000000000000000000000000000000000000000000000000000000000000\"}}",
+		/* sealed under an empty policyRef (before v2): no kcc-policy-ref, or another one */
+		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"kcc-pkfp\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"kcc-policy\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"0000000000000000000000000000000000000000000000000000000000000000\"}}",
+		"{\"kcc-policy-ref\":\"\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"kcc-pkfp\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"kcc-policy\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"0000000000000000000000000000000000000000000000000000000000000000\"}}",
 	};
 	const char *good =
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b0000000000000000000000000000000000000000000000000000000000000000\","
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-pkfp\":\"0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-policy\":\"0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"0000000000000000000000000000000000000000000000000000000000000000\"}}";
@@ -193,22 +202,24 @@ static char *with(const char *tmpl, const char *value)
 static void test_json_wrong_types_token(void **state)
 {
 	static const char *const tmpls[] = {
-		"{\"kcc-blob\":%s,\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":%s,\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
 		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":%s,\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":%s,\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
 		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":%s,\"kcc-policy\":\"" Z64
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":%s,\"kcc-policy\":\"" Z64
 		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":%s"
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":%s"
 		",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
 		"\",\"kcc-signed-pcrs\":%s,\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
 		"\",\"kcc-signed-pcrs\":[%s],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
 		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":%s}",
-		"{\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
+		"{\"kcc-policy-ref\":\"" PCR_POLICY_REF "\",\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64 "\",\"kcc-policy\":\"" Z64
 		"\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":%s}}",
+		"{\"kcc-policy-ref\":%s,\"kcc-blob\":\"AAAA\",\"kcc-srk\":\"000b" Z64 "\",\"kcc-pkfp\":\"" Z64
+		"\",\"kcc-policy\":\"" Z64 "\",\"kcc-signed-pcrs\":[11],\"kcc-literal\":{\"15\":\"" Z64 "\"}}",
 	};
 	char err[128];
 	Sealed s;

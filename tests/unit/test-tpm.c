@@ -124,7 +124,9 @@ static char *sign_current(Tpm *t)
 	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
 	assert_int_equal(pcr_policy_pcr(pol, 1u << 11, (const uint8_t(*)[32])v), 0);
 	assert_int_equal(pcr_key_fingerprint(key_der, key_der_size, fp), 0);
-	assert_int_equal(pcrsig_sign(keypath, pol, &sig, &sig_size), 0);
+	assert_int_equal(pcrsig_sign(keypath, pol, (const uint8_t *)PCR_POLICY_REF,
+				     PCR_POLICY_REF_SIZE, &sig, &sig_size),
+			 0);
 	assert_int_equal(pcrsig_add(root, 1u << 11, fp, pol, sig, sig_size), 0);
 	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 	json_object_put(root);
@@ -372,7 +374,9 @@ static char *sign_current_uki(Tpm *t)
 	memcpy(vals[1], v, 32);
 	assert_int_equal(pcr_policy_pcr(pol, SEALED_SIGNED_UKI, (const uint8_t(*)[32])vals), 0);
 	assert_int_equal(pcr_key_fingerprint(key_der, key_der_size, fp), 0);
-	assert_int_equal(pcrsig_sign(keypath, pol, &sig, &sig_size), 0);
+	assert_int_equal(pcrsig_sign(keypath, pol, (const uint8_t *)PCR_POLICY_REF,
+				     PCR_POLICY_REF_SIZE, &sig, &sig_size),
+			 0);
 	assert_int_equal(pcrsig_add(root, SEALED_SIGNED_UKI, fp, pol, sig, sig_size), 0);
 	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 	json_object_put(root);
@@ -412,6 +416,89 @@ static void test_pcr4_refuses_replayed_pcr11(void **state)
 	free(raw);
 	free(sig);
 	free(sig11);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
+/* Issue 12, second half: the sealed object's PolicyAuthorize accepts whatever its key signed, and
+ * the same key signed policies of PCR 11 alone (systemd-measure's format, empty policyRef) in every
+ * image before PCR 4 was added. Those approvals stay valid for ever; what retires them is the
+ * policyRef: an object sealed now names PCR_POLICY_REF, and a signature over aHash =
+ * H(policy || "") is not one over H(policy || ref). Both ways of presenting the old approval are
+ * refused: through kcc-node's code (a token edited to claim [11]: VerifySignature fails), and as
+ * an attacker's own tool would, with an empty policyRef in PolicyAuthorize (the ticket verifies,
+ * the session's digest is not the object's). Control: an object sealed with an empty ref, as
+ * before, is opened by exactly that second path. */
+static void test_empty_ref_pcr11_signature_refused(void **state)
+{
+	uint8_t v[PCR_DIGEST_MAX], pol11[32] = { 0 }, out[64], *old_sig;
+	size_t old_sig_size, n;
+	TpmPolicy attacker = { .key_der = key_der, .key_der_size = key_der_size,
+			       .literal_mask = 1u << 15 };
+	TpmApproval a = { .signed_mask = SEALED_SIGNED_DIRECT };
+	uint8_t *old_blob, old_srk[TPM_NAME_SIZE];
+	size_t old_blob_size;
+	Tpm *t = open_tpm();
+	Sealed s, s11;
+
+	(void)state;
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_UKI, 0, secret,
+				       sizeof(secret), &s),
+			 0);
+	/* The old release's approval of the current PCR 11 alone, same key, empty policyRef. */
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	assert_int_equal(pcr_policy_pcr(pol11, 1u << 11, (const uint8_t(*)[32])v), 0);
+	assert_int_equal(pcrsig_sign(keypath, pol11, /* ref= */ NULL, 0, &old_sig, &old_sig_size),
+			 0);
+	/* Through our code, with the token claiming PCR 11 only. */
+	s11 = s;
+	s11.signed_mask = SEALED_SIGNED_DIRECT;
+	n = sizeof(out);
+	assert_int_equal(sealed_open_approved(t, &s11, key_der, key_der_size, pol11, old_sig,
+					      old_sig_size, out, &n),
+			 -EPERM);
+	assert_non_null(strstr(tpm_error(t), "signature does not verify"));
+	/* As the attacker's own tool would: PolicyAuthorize with the empty ref the key signed. */
+	memcpy(a.policy, pol11, 32);
+	a.sig = old_sig;
+	a.sig_size = old_sig_size;
+	n = sizeof(out);
+	assert_int_equal(tpm_unseal(t, &attacker, &a, s.blob, s.blob_size, s.srk_name, out, &n),
+			 -EPERM);
+	assert_non_null(strstr(tpm_error(t), "refused to unseal"));
+	/* Control: the same attack on an object sealed with an empty policyRef (before v2). */
+	assert_int_equal(tpm_seal(t, &attacker, secret, sizeof(secret), &old_blob, &old_blob_size,
+				  old_srk),
+			 0);
+	n = sizeof(out);
+	assert_int_equal(tpm_unseal(t, &attacker, &a, old_blob, old_blob_size, old_srk, out, &n), 0);
+	assert_memory_equal(out, secret, sizeof(secret));
+	free(old_blob);
+	free(old_sig);
+	sealed_done(&s);
+	tpm_close(t);
+}
+
+/* A token sealed before v2 has no kcc-policy-ref (or another one): refused by name. */
+static void test_token_without_policy_ref_refused(void **state)
+{
+	Tpm *t = open_tpm();
+	json_object *o = json_object_new_object();
+	Sealed s, back;
+	char err[160];
+
+	(void)state;
+	seal(t, &s);
+	assert_int_equal(sealed_to_json(&s, o), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "kcc-policy-ref")),
+			    PCR_POLICY_REF);
+	json_object_object_add(o, "kcc-policy-ref", json_object_new_string(""));
+	assert_int_equal(sealed_from_json(o, &back, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "kcc-policy-ref"));
+	json_object_object_del(o, "kcc-policy-ref");
+	assert_int_equal(sealed_from_json(o, &back, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "re-provision"));
+	json_object_put(o);
 	sealed_done(&s);
 	tpm_close(t);
 }
@@ -574,6 +661,8 @@ int main(void)
 		cmocka_unit_test(test_lockout_does_not_lock_the_disk),
 		cmocka_unit_test(test_unseal_leaves_no_secret_in_tss_buffers),
 		cmocka_unit_test(test_pcr4_refuses_replayed_pcr11),
+		cmocka_unit_test(test_empty_ref_pcr11_signature_refused),
+		cmocka_unit_test(test_token_without_policy_ref_refused),
 		cmocka_unit_test(test_pcr15_breaks_unseal),
 		cmocka_unit_test(test_eventlog_replays_to_tpm),
 		cmocka_unit_test(test_quote),

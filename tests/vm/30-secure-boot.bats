@@ -121,7 +121,7 @@ prod_node() {
 # initramfs of the attacker's: busybox and kcc-pcr) boots on the node's TPM; PCR 11 starts at zero;
 # it replays the stub's measurements of the production UKI read from the ESP, extends
 # enter-initrd and unseals with the token from the LUKS2 header and the signed policy on the ESP.
-@test "secure boot: PCR 11 replayed from zero by another kernel on the same TPM does not unseal (PCR 4 is signed with it)" {
+@test "secure boot: PCR 11 replayed from zero by another kernel on the same TPM does not unseal (PCR 4 is signed with it; an old PCR-11-only signature lacks the policyRef)" {
 	prod_node
 	A=$BATS_FILE_TMPDIR/attack
 	rm -rf "$A" && mkdir -p "$A/root"
@@ -140,9 +140,18 @@ prod_node() {
 	MTOOLS_SKIP_CHECK=1 mcopy -i "$A.esp" ::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred \
 		"$A/root/attack/sig.json"
 	objcopy -O binary --only-section=.pcrpkey "$A.uki" "$A/root/attack/pub.pem"
-	# Control: the policy of PCR 11 alone that the builder signed before this fix (same key).
-	"$TOP/build/bin/kcc-pcr" sign --uki "$A.uki" --private-key "$TOP/build/keys/tpm2-pcr-private-key.pem" \
-		--public-key "$A/root/attack/pub.pem" >"$A/root/attack/sig11.json"
+	# The policy of PCR 11 alone that images built before PCR 4 was added carried (same key, as
+	# systemd-measure signs: RSASSA over SHA-256(pol), an empty policyRef). kcc-pcr no longer
+	# makes one (a UKI needs --pe; it signs pol || policyRef): sign the same pol with openssl.
+	v11=$("$TOP/build/bin/kcc-pcr" predict --uki "$A.uki" --json | jq -r .value)
+	"$TOP/build/bin/kcc-pcr" sign --value "$v11" --private-key "$TOP/build/keys/tpm2-pcr-private-key.pem" \
+		--public-key "$A/root/attack/pub.pem" >"$A.sig11-v2.json"
+	jq -r '.sha256[0].pol' "$A.sig11-v2.json" | xxd -r -p >"$A.pol11"
+	old=$(openssl dgst -sha256 -sign "$TOP/build/keys/tpm2-pcr-private-key.pem" "$A.pol11" | base64 -w0)
+	jq -c --arg s "$old" '.sha256[0].sig = $s' "$A.sig11-v2.json" >"$A/root/attack/sig11.json"
+	run "$TOP/build/bin/kcc-pcr" sign --uki "$A.uki" --private-key "$TOP/build/keys/tpm2-pcr-private-key.pem" \
+		--public-key "$A/root/attack/pub.pem"
+	[ "$status" -eq 100 ]
 	# The stub's measurements, in its order: H(".name\0"), H(section).
 	for s in linux osrel cmdline initrd pcrpkey; do
 		printf '.%s\0' $s | sha256sum | cut -d' ' -f1
@@ -190,9 +199,11 @@ EOF
 	assert_log attack "ATTACK: image-policy rc=1 bytes=0 kcc-pcr: no signature approves the current PCR 11 \($want\) with PCR 4"
 	assert_log attack 'ATTACK: image-policy-forced rc=1 bytes=0 kcc-pcr: the signed PCRs do not have the values the signature approves'
 	assert_log attack 'ATTACK: image-policy-token11 rc=100 bytes=0 kcc-pcr: .* has no entry for the token'
-	# Without the fix (a signed policy of PCR 11 alone, as images carried before) the same replay
-	# unseals: why the UKI key never signs PCR 11 alone, and why a key that did must be retired.
-	assert_log attack 'ATTACK: old-pcr11-policy rc=0 bytes=64 '
+	# An old release's signed policy of PCR 11 alone (same key, empty policyRef) approves the
+	# replayed PCR 11, but the sealed object's PolicyAuthorize names the policyRef
+	# kcc-node/pcr-policy/v2: the TPM refuses the signature (before v2: rc=0 bytes=64).
+	assert_log attack 'ATTACK: old-pcr11-policy rc=1 bytes=0 kcc-pcr: .*signature does not verify'
+	refute_log attack 'ATTACK: old-pcr11-policy rc=0'
 }
 
 @test "secure boot: an unsigned UKI is refused by the firmware" {
