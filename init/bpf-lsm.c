@@ -59,6 +59,13 @@ static int on_event(void *ctx, void *data, size_t size)
 		log_warning("bpf-lsm: denied a writable and executable mapping of inode %llu "
 			    "to pid %u (%s)",
 			    (unsigned long long)e->ino, e->pid, comm);
+	else if (e->kind == KCC_LSM_EXECMOD)
+		log_warning("bpf-lsm: denied making copy-on-write pages of inode %llu executable "
+			    "to pid %u (%s)",
+			    (unsigned long long)e->ino, e->pid, comm);
+	else if (e->kind == KCC_LSM_PROCSYS)
+		log_warning("bpf-lsm: denied a write to /proc/sys (inode %llu) to pid %u (%s)",
+			    (unsigned long long)e->ino, e->pid, comm);
 	else if (e->kind == KCC_LSM_PTRACE)
 		log_warning("bpf-lsm: denied ptrace of pid %u to pid %u (%s)", e->target, e->pid, comm);
 	else if (e->kind == KCC_LSM_SIGNAL)
@@ -124,7 +131,8 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods, const
 		return log_error_errno(-errno, "Failed to open the BPF LSM ring buffer: %m");
 	log_info("hardening: BPF LSM attached (exec and executable mappings only from the verity "
 		 "root %u:%u, W^X, no ptrace of PID 1 or services, no signals to PID 1 or across "
-		 "services, user namespaces for the container runtime only)",
+		 "services, user namespaces for the container runtime only, no /proc/sys writes "
+		 "but PID 1's)",
 		 major(st.st_dev), minor(st.st_dev));
 	if (skel->rodata->bpf_allowed_cgroup)
 		log_warning("hardening: the image lets %s load BPF programs after boot", bpf_allowed);

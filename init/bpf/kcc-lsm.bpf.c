@@ -2,7 +2,9 @@
 /* kcc-node's BPF LSM policy, loaded by kcc-init (init/bpf-lsm.c) before lockdown:
  *   - host processes execute, and map executable, only files on the verity root, and W^X: no
  *     anonymous executable memory, nothing writable and executable at once, nothing made
- *     executable that was writable; no writes through /proc/PID/mem;
+ *     executable that was writable or has private copied pages (execmod); no writes through
+ *     /proc/PID/mem;
+ *   - no writes below /proc/sys but PID 1's (the sysctls are set before the programs load);
  *   - no ptrace of PID 1 or of services;
  *   - signals: nobody but PID 1 signals PID 1 (the kernel's own signals never reach this hook); a
  *     service signals only its own cgroup subtree, the container runtime also the pods;
@@ -26,10 +28,14 @@
 #define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
 #define VM_WRITE 0x2
+#define VM_EXEC 0x4
 #define FMODE_WRITE 0x2
 #define PROC_SUPER_MAGIC 0x9fa0
 #define PTRACE_MODE_ATTACH 0x02
 #define EVENTS_PER_SECOND 64
+/* Levels walked up from a procfs file to find /proc/sys: the deepest sysctl
+ * (/proc/sys/net/ipv6/neigh/IFACE/...) is 5 below it. */
+#define PROC_SYS_DEPTH 12
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -127,7 +133,10 @@ int BPF_PROG(kcc_mmap, struct file *file, unsigned long reqprot, unsigned long p
 	return 0;
 }
 
-/* To executable: only a mapping of a verity-root file that is not and was not writable. */
+/* To executable: only a mapping of a verity-root file that is not and was not writable, and
+ * that has no private copied pages unless it is executable already (SELinux's execmod): a
+ * MAP_PRIVATE mapping made writable, written, then read-only has lost VM_WRITE but keeps the
+ * copies (vma->anon_vma), which mprotect(PROT_EXEC) would otherwise run. */
 SEC("lsm/file_mprotect")
 int BPF_PROG(kcc_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
 	     int ret)
@@ -151,11 +160,40 @@ int BPF_PROG(kcc_mprotect, struct vm_area_struct *vma, unsigned long reqprot, un
 		report(KCC_LSM_WX, file, 0);
 		return -EPERM;
 	}
+	if (!(BPF_CORE_READ(vma, vm_flags) & VM_EXEC) && BPF_CORE_READ(vma, anon_vma)) {
+		report(KCC_LSM_EXECMOD, file, 0);
+		return -EPERM;
+	}
 	return 0;
 }
 
-/* /proc/PID/mem (and /proc/PID/task/TID/mem) opened for writing: the one file of procfs by that
- * name, whatever path (/proc/self, a bind mount, a reopened fd) led to it. */
+/* d is a file of procfs below its top-level "sys" folder: walk up at most PROC_SYS_DEPTH
+ * levels to the child of the superblock's root and compare its name. */
+static __always_inline bool below_proc_sys(struct dentry *d)
+{
+	struct dentry *root = BPF_CORE_READ(d, d_sb, s_root), *parent;
+	char name[4];
+
+	for (int i = 0; i < PROC_SYS_DEPTH; i++) {
+		parent = BPF_CORE_READ(d, d_parent);
+		if (!parent || parent == d)
+			return false;
+		if (parent == root)
+			return BPF_CORE_READ(d, d_name.len) == 3 &&
+			       bpf_probe_read_kernel_str(name, sizeof(name),
+							 BPF_CORE_READ(d, d_name.name)) == 4 &&
+			       name[0] == 's' && name[1] == 'y' && name[2] == 's';
+		d = parent;
+	}
+	return false;
+}
+
+/* Opened for writing in procfs:
+ *   - /proc/PID/mem (and /proc/PID/task/TID/mem): the one file of procfs by that name, whatever
+ *     path (/proc/self, a bind mount, a reopened fd) led to it;
+ *   - a file below /proc/sys, by anyone but PID 1, which set the sysctls before the programs
+ *     were attached (and sets kernel.modules_disabled after): a read-only bind of /proc/sys is
+ *     undone by anyone with CAP_SYS_ADMIN in its mount namespace (a remount, a fresh proc). */
 SEC("lsm/file_open")
 int BPF_PROG(kcc_file_open, struct file *file, int ret)
 {
@@ -168,11 +206,17 @@ int BPF_PROG(kcc_file_open, struct file *file, int ret)
 	    BPF_CORE_READ(file, f_inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
 		return 0;
 	d = BPF_CORE_READ(file, f_path.dentry);
-	if (BPF_CORE_READ(d, d_name.len) != 3 ||
-	    bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name)) != 4 ||
-	    name[0] != 'm' || name[1] != 'e' || name[2] != 'm' || in_pods())
+	if (BPF_CORE_READ(d, d_name.len) == 3 &&
+	    bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name)) == 4 &&
+	    name[0] == 'm' && name[1] == 'e' && name[2] == 'm') {
+		if (in_pods())
+			return 0;
+		report(KCC_LSM_PROCMEM, NULL, 0);
+		return -EPERM;
+	}
+	if (bpf_get_current_pid_tgid() >> 32 == 1 || !below_proc_sys(d))
 		return 0;
-	report(KCC_LSM_PROCMEM, NULL, 0);
+	report(KCC_LSM_PROCSYS, file, 0);
 	return -EPERM;
 }
 

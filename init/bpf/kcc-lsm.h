@@ -13,13 +13,15 @@ enum {
 	KCC_LSM_WX = 8,
 	KCC_LSM_PROCMEM = 9,
 	KCC_LSM_SIGIO = 10,
+	KCC_LSM_EXECMOD = 11,
+	KCC_LSM_PROCSYS = 12,
 };
 
 struct kcc_lsm_event {
 	__u32 kind;
 	__u32 pid;
 	__u32 target; /* ptrace, signal: the target's tgid; bpf: the command */
-	__u32 dev;    /* exec/mmap: the file's device (kernel encoding) */
+	__u32 dev;    /* exec/mmap/execmod/proc-sys: the file's device (kernel encoding) */
 	__u64 ino;
 	char comm[16];
 };

@@ -20,14 +20,17 @@ load helper
 	done
 	# The BPF LSM against a root service with every capability and no seccomp (the agent), each
 	# with its errno: signals to PID 1 and to another service, user namespaces, BPF objects by id
-	# and pinned (and the lock still set after trying), W^X, writes through /proc/self/mem.
+	# and pinned (and the lock still set after trying), W^X (copy-on-write pages made executable
+	# too), writes through /proc/self/mem, a sysctl opened for writing.
 	for c in "kill-pid1: .*kill EPERM" "kill-pid1-root: .*kill EPERM" "kill-service: .*kill EPERM" \
 		"unshare-newuser: unshare-newuser EPERM" "clone-newuser: clone-newuser EPERM" \
 		"map-by-id: map-by-id EPERM" "prog-by-id: prog-by-id EPERM" \
 		"link-by-id: link-by-id EPERM" "obj-get: obj-get EPERM" \
 		"bpf-load-after: bpf-load-after EPERM" "anon-exec: anon-exec EPERM" \
 		"mprotect-rw-rx: mprotect-rw-rx EPERM" "file-wx: file-wx EPERM" \
-		"proc-self-mem: proc-self-mem EPERM"; do
+		"proc-self-mem: proc-self-mem EPERM" "cow-exec: cow-exec EPERM" \
+		"mprotect-root-rx: mprotect-root-rx ok" "proc-sys-write: proc-sys-write EPERM" \
+		"proc-sys-read: proc-sys-read ok"; do
 		assert_log happy "kcc-test: PASS lsm-$c\$"
 	done
 	# A service in the default profile (the node's seccomp policy, no capabilities): namespaces
@@ -47,6 +50,11 @@ load helper
 	assert_log happy 'kcc-init: bpf-lsm: denied anonymous executable memory to pid [0-9]+ \(probe\)'
 	assert_log happy 'kcc-init: bpf-lsm: denied a writable and executable mapping of inode [0-9]+ to pid'
 	assert_log happy 'kcc-init: bpf-lsm: denied write to /proc/PID/mem to pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-init: bpf-lsm: denied making copy-on-write pages of inode [0-9]+ executable to pid [0-9]+ \(probe\)'
+	assert_log happy 'kcc-init: bpf-lsm: denied a write to /proc/sys \(inode [0-9]+\) to pid [0-9]+ \(probe\)'
+	# Nothing else on the node (kcc-init, kcc-kubelet, crun, busybox, the agent) needs either.
+	[ "$(vm_log happy | grep -ac 'bpf-lsm: denied a write to /proc/sys')" -eq 1 ]
+	[ "$(vm_log happy | grep -ac 'bpf-lsm: denied making copy-on-write pages')" -eq 1 ]
 	refute_log happy 'kcc-test: FAIL'
 	# A service in the default profile, as its own uid: the read-only view refuses the write to
 	# /var; Landlock refuses the listing of /var and the write to /dev/full (a device node, which

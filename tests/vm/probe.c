@@ -260,6 +260,47 @@ static int file_wx(const char *path)
 	return 0;
 }
 
+/* Copy-on-write into a verity-root file's private mapping, then to executable without ever being
+ * writable and executable at once: RW (copy code in), R, RX. The copied pages would run. With
+ * copy == false the same mapping is never written (no private pages): R -> RX, what the loader
+ * may do, is allowed. */
+static int cow_exec(const char *path, bool copy)
+{
+	static const unsigned char ret = 0xc3;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r, e;
+	unsigned char *p;
+
+	if (fd < 0)
+		return -1;
+	p = mmap(NULL, 4096, PROT_READ | (copy ? PROT_WRITE : 0), MAP_PRIVATE, fd, 0);
+	e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		errno = e;
+		return -1;
+	}
+	if (copy)
+		memcpy(p, &ret, sizeof(ret));
+	r = mprotect(p, 4096, PROT_READ);
+	if (r == 0)
+		r = mprotect(p, 4096, PROT_READ | PROT_EXEC);
+	e = errno;
+	munmap(p, 4096);
+	errno = e;
+	return r;
+}
+
+/* Open a sysctl for writing (nothing is written); and for reading, which stays allowed. */
+static int proc_sys_open(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 /* A write through /proc/self/mem into this process's own read-only data (as a write into its
  * code would be: the kernel forces it through the page protection). */
 static const char readonly_target[64] = "kcc";
@@ -307,7 +348,10 @@ static int sigio_pid1(int sig)
  * probe ns               user and network namespaces by clone and unshare, setns, clone3
  * probe uring            io_uring_setup
  * probe wx PATH          W^X: anonymous executable memory, RW -> RX, PATH mapped W+X, and a
- *                        write through /proc/self/mem
+ *                        write through /proc/self/mem, PATH copied-on-write then made
+ *                        executable (and, allowed, PATH made executable with no copies)
+ * probe proc-sys         /proc/sys/kernel/core_pattern opened for writing (nothing written), and
+ *                        for reading
  * probe as-user ID CMD [ARG]...  CMD (a full path) as uid and gid ID, no groups, no capabilities */
 static int subcommand(int argc, char **argv)
 {
@@ -379,10 +423,17 @@ static int subcommand(int argc, char **argv)
 		report("mprotect-rw-rx", rw_to_rx());
 		report("file-wx", file_wx(argv[2]));
 		report("proc-self-mem", proc_mem_write("/proc/self/mem"));
+		report("cow-exec", cow_exec(argv[2], true));
+		report("mprotect-root-rx", cow_exec(argv[2], false));
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "proc-sys") == 0) {
+		report("proc-sys-write", proc_sys_open("/proc/sys/kernel/core_pattern", O_WRONLY));
+		report("proc-sys-read", proc_sys_open("/proc/sys/kernel/core_pattern", O_RDONLY));
 		return 0;
 	}
 	fprintf(stderr, "usage: probe [ok | exec PATH | mmap PATH | ptrace PID | bpf | bpf-ids | "
-			"kill PID SIG | sigio SIG | ns | uring | wx PATH]\n");
+			"kill PID SIG | sigio SIG | ns | uring | wx PATH | proc-sys]\n");
 	return 100;
 }
 

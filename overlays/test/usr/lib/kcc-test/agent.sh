@@ -199,7 +199,9 @@ expect_in() {
 # The BPF LSM refuses what this agent (a service, root, every capability, no seccomp) could
 # otherwise do: signal PID 1 or another service, make a user namespace (the container runtime
 # only), reach BPF objects by id or pin (and the lock holds after trying), executable memory
-# that is not a verity-root file's (W^X), writes through /proc/PID/mem.
+# that is not a verity-root file's (W^X), copy-on-write pages of a root file made executable
+# (execmod; the same mapping without copies may), writes through /proc/PID/mem, and opening a
+# sysctl for writing (root with every capability: only the LSM refuses; reading stays allowed).
 # SIGTERM to PID 1 would reboot: only where the BPF LSM is active (not in a weaker mode).
 if grep -qw bpf /sys/kernel/security/lsm; then
 	expect lsm-kill-pid1 "kill EPERM" $P kill 1 15
@@ -218,7 +220,8 @@ if ! grep -qx 'bpf_allow_service = test-agent' /etc/kcc/hardening.conf 2>/dev/nu
 		"obj-get EPERM" "bpf-load-after EPERM"
 fi
 expect_in lsm- "$($P wx $P)" "anon-exec EPERM" "mprotect-rw-rx EPERM" "file-wx EPERM" \
-	"proc-self-mem EPERM"
+	"proc-self-mem EPERM" "cow-exec EPERM" "mprotect-root-rx ok"
+expect_in lsm- "$($P proc-sys)" "proc-sys-write EPERM" "proc-sys-read ok"
 
 # The boot timeline exists as JSON once "services started" wrote it: the agent starts after
 # sleeper only, so a kubelet's readiness may still be pending. Wait for the file (3 minutes at most).
