@@ -110,14 +110,10 @@ int BPF_PROG(kcc_exec, struct linux_binprm *bprm, int ret)
 	return -EPERM;
 }
 
-SEC("lsm/mmap_file")
-int BPF_PROG(kcc_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
-	     unsigned long flags, int ret)
+/* An executable mapping for a host process: only of a verity-root file, never anonymous, never
+ * writable at the same time (W^X). Shared by mmap and mprotect. */
+static __always_inline int exec_mapping(struct file *file, bool writable)
 {
-	if (ret)
-		return ret;
-	if (!(prot & PROT_EXEC) || in_pods())
-		return 0;
 	if (!file) {
 		report(KCC_LSM_ANON_EXEC, NULL, 0);
 		return -EPERM;
@@ -126,11 +122,22 @@ int BPF_PROG(kcc_mmap, struct file *file, unsigned long reqprot, unsigned long p
 		report(KCC_LSM_MMAP, file, 0);
 		return -EPERM;
 	}
-	if (prot & PROT_WRITE) {
+	if (writable) {
 		report(KCC_LSM_WX, file, 0);
 		return -EPERM;
 	}
 	return 0;
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(kcc_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret)
+		return ret;
+	if (!(prot & PROT_EXEC) || in_pods())
+		return 0;
+	return exec_mapping(file, prot & PROT_WRITE);
 }
 
 /* To executable: only a mapping of a verity-root file that is not and was not writable, and
@@ -148,18 +155,9 @@ int BPF_PROG(kcc_mprotect, struct vm_area_struct *vma, unsigned long reqprot, un
 	if (!(prot & PROT_EXEC) || in_pods())
 		return 0;
 	file = BPF_CORE_READ(vma, vm_file);
-	if (!file) {
-		report(KCC_LSM_ANON_EXEC, NULL, 0);
-		return -EPERM;
-	}
-	if (!on_root(file)) {
-		report(KCC_LSM_MMAP, file, 0);
-		return -EPERM;
-	}
-	if ((prot & PROT_WRITE) || (BPF_CORE_READ(vma, vm_flags) & VM_WRITE)) {
-		report(KCC_LSM_WX, file, 0);
-		return -EPERM;
-	}
+	ret = exec_mapping(file, (prot & PROT_WRITE) || (BPF_CORE_READ(vma, vm_flags) & VM_WRITE));
+	if (ret)
+		return ret;
 	if (!(BPF_CORE_READ(vma, vm_flags) & VM_EXEC) && BPF_CORE_READ(vma, anon_vma)) {
 		report(KCC_LSM_EXECMOD, file, 0);
 		return -EPERM;

@@ -139,11 +139,9 @@ static int bpf_obj_get(void)
 	return fd < 0 ? -1 : 0;
 }
 
-/* clone(flags) with nothing shared: the child exits at once. */
-static int clone_flags(unsigned long flags)
+/* After a raw clone: the child exits at once, the parent reaps it; -1 when clone failed. */
+static int exit_child(long pid)
 {
-	long pid = syscall(SYS_clone, flags | SIGCHLD, 0UL, NULL, NULL, 0UL);
-
 	if (pid == 0)
 		_exit(0);
 	if (pid < 0)
@@ -152,17 +150,16 @@ static int clone_flags(unsigned long flags)
 	return 0;
 }
 
+/* clone(flags) with nothing shared: the child exits at once. */
+static int clone_flags(unsigned long flags)
+{
+	return exit_child(syscall(SYS_clone, flags | SIGCHLD, 0UL, NULL, NULL, 0UL));
+}
+
 static int clone3_plain(void)
 {
 	struct clone_args args = { .exit_signal = SIGCHLD };
-	long pid = syscall(SYS_clone3, &args, sizeof(args));
-
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0)
-		return -1;
-	waitpid((pid_t)pid, NULL, 0);
-	return 0;
+	return exit_child(syscall(SYS_clone3, &args, sizeof(args)));
 }
 
 /* In a child, so that a namespace that is allowed does not change this process. */
