@@ -2,40 +2,14 @@
 #include <sys/wait.h>
 
 #include "unit.h"
+#include "fsm-steps.h"
 
 #include "supervise-fsm.h"
 
 #define ST(code) ((code) << 8)   /* wait status of exit(code) */
 #define SIG(sig) (sig)           /* wait status of a death by signal */
 
-typedef struct Step {
-	SvcState from;
-	SvcEvent ev;
-	SvcState to;
-	SvcAction act;
-} Step;
 
-/* Every transition that does something; all other pairs must be ACT_IGNORE with no change. This
- * checks the table alone; tests/unit/test-supervise.c drives supervise.c itself through every pair
- * and checks what each action does. */
-static const Step steps[] = {
-	{ SVC_WAITING, EV_START, SVC_STARTING, ACT_SPAWN },
-	{ SVC_WAITING, EV_STOP, SVC_STOPPED, ACT_NONE },
-	{ SVC_STARTING, EV_READY, SVC_RUNNING, ACT_MARK_READY },
-	{ SVC_STARTING, EV_EXIT_RESTART, SVC_BACKOFF, ACT_SCHEDULE },
-	{ SVC_STARTING, EV_EXIT_FINAL, SVC_FAILED, ACT_GIVE_UP },
-	{ SVC_STARTING, EV_TIMER, SVC_STARTING, ACT_START_TIMEOUT },
-	{ SVC_STARTING, EV_STOP, SVC_STOPPING, ACT_TERM },
-	{ SVC_RUNNING, EV_EXIT_RESTART, SVC_BACKOFF, ACT_SCHEDULE },
-	{ SVC_RUNNING, EV_EXIT_FINAL, SVC_FAILED, ACT_GIVE_UP },
-	{ SVC_RUNNING, EV_STOP, SVC_STOPPING, ACT_TERM },
-	{ SVC_BACKOFF, EV_TIMER, SVC_STARTING, ACT_SPAWN },
-	{ SVC_BACKOFF, EV_STOP, SVC_STOPPED, ACT_CANCEL },
-	{ SVC_STOPPING, EV_EXIT_RESTART, SVC_STOPPED, ACT_STOPPED },
-	{ SVC_STOPPING, EV_EXIT_FINAL, SVC_STOPPED, ACT_STOPPED },
-	{ SVC_STOPPING, EV_TIMER, SVC_STOPPING, ACT_KILL },
-	{ SVC_FAILED, EV_STOP, SVC_STOPPED, ACT_NONE },
-};
 
 static void test_exhaustive(void **state)
 {

@@ -12,6 +12,7 @@
 #include "unit.h"
 
 #include "fake-svc.h"
+#include "fsm-steps.h"
 #include "supervise-fsm.h"
 #include "supervise.h"
 #include "util.h"
@@ -97,33 +98,7 @@ static int in_child(int (*fn)(const void *), const void *arg)
 		}                                                                               \
 	} while (0)
 
-typedef struct Step {
-	SvcState from;
-	SvcEvent ev;
-	SvcState to;
-	SvcAction act;
-} Step;
 
-/* What supervise.c must do; written out here, not read from supervise-fsm.c. Every other pair is
- * ignored: same state, nothing done. */
-static const Step steps[] = {
-	{ SVC_WAITING, EV_START, SVC_STARTING, ACT_SPAWN },
-	{ SVC_WAITING, EV_STOP, SVC_STOPPED, ACT_NONE },
-	{ SVC_STARTING, EV_READY, SVC_RUNNING, ACT_MARK_READY },
-	{ SVC_STARTING, EV_EXIT_RESTART, SVC_BACKOFF, ACT_SCHEDULE },
-	{ SVC_STARTING, EV_EXIT_FINAL, SVC_FAILED, ACT_GIVE_UP },
-	{ SVC_STARTING, EV_TIMER, SVC_STARTING, ACT_START_TIMEOUT },
-	{ SVC_STARTING, EV_STOP, SVC_STOPPING, ACT_TERM },
-	{ SVC_RUNNING, EV_EXIT_RESTART, SVC_BACKOFF, ACT_SCHEDULE },
-	{ SVC_RUNNING, EV_EXIT_FINAL, SVC_FAILED, ACT_GIVE_UP },
-	{ SVC_RUNNING, EV_STOP, SVC_STOPPING, ACT_TERM },
-	{ SVC_BACKOFF, EV_TIMER, SVC_STARTING, ACT_SPAWN },
-	{ SVC_BACKOFF, EV_STOP, SVC_STOPPED, ACT_CANCEL },
-	{ SVC_STOPPING, EV_EXIT_RESTART, SVC_STOPPED, ACT_STOPPED },
-	{ SVC_STOPPING, EV_EXIT_FINAL, SVC_STOPPED, ACT_STOPPED },
-	{ SVC_STOPPING, EV_TIMER, SVC_STOPPING, ACT_KILL },
-	{ SVC_FAILED, EV_STOP, SVC_STOPPED, ACT_NONE },
-};
 
 /* The events that bring a freshly loaded service (waiting) into each state. */
 static const SvcEvent paths[_SVC_STATE_MAX][4] = {

@@ -10,9 +10,11 @@ POLICY_SRC := lib/policy/seccomp-policy.c lib/policy/seccomp-compile.c
 
 $(UNIT)/test-cmdline: tests/unit/test-cmdline.c init/cmdline.c init/util.c
 $(UNIT)/test-service: tests/unit/test-service.c init/service.c init/sandbox.c init/util.c $(POLICY_SRC)
-$(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c
+$(UNIT)/test-supervise-fsm: tests/unit/test-supervise-fsm.c init/supervise-fsm.c \
+	tests/unit/fsm-steps.h
 # supervise.c itself, with fakes of the loop, the clock and service-proc.c (tests/unit/fake-svc.c)
 $(UNIT)/test-supervise: tests/unit/test-supervise.c tests/unit/fake-svc.c tests/unit/fake-svc.h \
+	tests/unit/fsm-steps.h \
 	init/supervise.c init/supervise-fsm.c init/service.c init/sandbox.c init/log.c init/util.c \
 	$(POLICY_SRC)
 $(UNIT)/test-supervise: UNIT_LIBS := -Wl,--wrap=now_ms
