@@ -16,81 +16,93 @@ HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers -Wno-format-truncation
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP -Imeasured-boot
+CFLAGS += -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
-TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
-
-INIT_COMMON := util log cmdline dps
-INIT_OBJS := $(INIT_COMMON) blkid kmod cryptsetup measure stage-early stage-modules stage-verity \
-	stage-switchroot stage-state stage-system stage-network stage-harden bpf-lsm timeline service sandbox supervise-fsm service-proc supervise ready-http loop control peer control-server exitrd-handoff pid1 \
-	shutdown main
-CTL_OBJS := util control ctl
-# measured-boot/: the TPM library (the only Esys_* caller), shared by kcc-init and kcc-pcr.
-MB_LIB := pcr tpm tpm-seal sealed pcrsig eventlog json-get
-MB_OBJS := $(MB_LIB) tpm-quote quote uki authenticode kcc-pcr kcc-pcr-seal
 
 OBJ := $(BUILD)/obj
 BIN := $(BUILD)/bin
-# lib/policy: the one seccomp policy of services and pods (the table, its libseccomp compilation
-# for kcc-init, its OCI rendering for kcc-kubelet).
-POLICY_INIT := $(addprefix $(OBJ)/lib/policy/,seccomp-policy.o seccomp-compile.o)
-POLICY_KUBELET := $(addprefix $(OBJ)/lib/policy/,seccomp-policy.o seccomp-oci.o)
-$(OBJ)/lib/policy/%.o: lib/policy/%.c | $(OBJ)/lib/policy
-	$(CC) $(CFLAGS) -Ilib/policy $(shell pkg-config --cflags libseccomp json-c) -c $< -o $@
-$(OBJ)/lib/policy:
+
+# Sources: a library or a program is every .c file of its folder, so adding a file touches no list
+# (tests/unit/unit.mk builds the same folders with sanitizers). lib/ is shared code, each folder a
+# static library with its own headers (docs/architecture.md, "Code layout"):
+#   lib/basic   errors, logging, the epoll loop, files, hex, the control protocol (libc only)
+#   lib/policy  the one seccomp policy of services and pods (libseccomp, json-c)
+#   lib/tpm     the TPM library, the only Esys_* caller (tpm2-tss, json-c, libcrypto)
+# A program compiles against its own folder and the lib/ folders it names, never another program's.
+LIBS := basic policy tpm
+$(foreach l,$(LIBS),$(eval lib-$(l)_SRC := $(wildcard lib/$(l)/*.c)))
+lib-basic_INC := -iquote lib/basic
+lib-policy_INC := -iquote lib/policy -iquote lib/basic $(shell pkg-config --cflags libseccomp json-c)
+TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
+lib-tpm_INC := -iquote lib/tpm -iquote lib/basic $(shell pkg-config --cflags $(TPM_PKGS))
+
+# Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link
+# order), NAME_LDLIBS.
+PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
+kcc-init_SRC := $(filter-out init/ctl.c,$(wildcard init/*.c))
+kcc-init_INC := -iquote init -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) $(lib-policy_INC) \
+	$(shell pkg-config --cflags $(PKGS))
+kcc-init_LIBS := tpm policy basic
+kcc-init_LDLIBS := $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
+# kcc-init-test: kcc-init for test images, with the test-only fault hooks (init/test-hooks.h).
+kcc-init-test_SRC := $(filter-out init/test-hooks.c,$(kcc-init_SRC)) tests/vm/test-hooks.c
+kcc-init-test_INC := $(kcc-init_INC)
+kcc-init-test_LIBS := $(kcc-init_LIBS)
+kcc-init-test_LDLIBS := $(kcc-init_LDLIBS)
+# kcc-ctl: the control client (its protocol is lib/basic/control.c).
+kcc-ctl_SRC := init/ctl.c
+kcc-ctl_INC := -iquote init $(lib-basic_INC)
+kcc-ctl_LIBS := basic
+# kcc-pcr: the measured-boot tool on top of lib/tpm.
+kcc-pcr_SRC := $(wildcard measured-boot/*.c)
+kcc-pcr_INC := -iquote measured-boot $(lib-tpm_INC)
+kcc-pcr_LIBS := tpm basic
+kcc-pcr_LDLIBS := $(shell pkg-config --libs $(TPM_PKGS))
+# kcc-kubelet (kubelet/): libyaml, json-c, libcrypto; libarchive linked statically so that only its
+# tar, gzip and zstd code comes along (the shared library pulls libxml2 and ICU, 30 MB).
+kcc-kubelet_SRC := $(wildcard kubelet/*.c)
+kcc-kubelet_INC := -iquote kubelet $(lib-policy_INC) $(shell pkg-config --cflags yaml-0.1 json-c libarchive)
+kcc-kubelet_LIBS := policy basic
+kcc-kubelet_LDLIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
+	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp)
+mkcpio_SRC := image/mkcpio.c
+kconfig-check_SRC := kernel-config/kconfig-check.c
+PROGRAMS := kcc-init kcc-init-test kcc-ctl kcc-pcr kcc-kubelet mkcpio kconfig-check
+
+objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
+define lib_rules
+$(OBJ)/lib-$(1).a: $(call objs,$(lib-$(1)_SRC))
+	@rm -f $$@
+	$(AR) rcs $$@ $$^
+$(call objs,$(lib-$(1)_SRC)): CFLAGS_INC := $(lib-$(1)_INC)
+endef
+define prog_rules
+$(BIN)/$(1): $(call objs,$($(1)_SRC)) $(patsubst %,$(OBJ)/lib-%.a,$($(1)_LIBS)) | $(BIN)
+	$(CC) $(LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $($(1)_LDLIBS)
+$(call objs,$($(1)_SRC)): CFLAGS_INC := $($(1)_INC)
+endef
+$(foreach l,$(LIBS),$(eval $(call lib_rules,$(l))))
+$(foreach p,$(PROGRAMS),$(eval $(call prog_rules,$(p))))
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CFLAGS_INC) -c $< -o $@
+$(BIN):
 	mkdir -p $@
 
-all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check \
-	$(BIN)/kcc-test-probe $(BIN)/kcc-kubelet $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
+all: $(addprefix $(BIN)/,$(PROGRAMS)) \
+	$(BIN)/kcc-test-probe $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
 .PHONY: all image run check bench deps pin unit fuzz clean
-
-$(OBJ)/init/%.o: init/%.c | $(OBJ)/init
-	$(CC) $(CFLAGS) -I$(BPF) -Iinit/bpf -Ilib/policy $(shell pkg-config --cflags $(PKGS) $(TPM_PKGS)) -c $< -o $@
 
 # The BPF LSM: vmlinux.h from the pinned kernel's BTF, CO-RE object, bpftool skeleton.
 BPF := $(BUILD)/bpf
 $(BPF)/vmlinux.h: image/packages.lock image/vmlinux-h.sh
 	image/vmlinux-h.sh $@
 $(BPF)/kcc-lsm.bpf.o: init/bpf/kcc-lsm.bpf.c init/bpf/kcc-lsm.h $(BPF)/vmlinux.h
-	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BPF) -Iinit/bpf -c $< -o $@
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BPF) -iquote init/bpf -c $< -o $@
 	llvm-strip -g $@
 $(BPF)/kcc-lsm.skel.h: $(BPF)/kcc-lsm.bpf.o
 	bpftool gen skeleton $< name kcc_lsm >$@
 $(OBJ)/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
-$(OBJ)/measured-boot/%.o: measured-boot/%.c | $(OBJ)/measured-boot
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(TPM_PKGS)) -c $< -o $@
-$(OBJ)/image/%.o: image/%.c | $(OBJ)/image
-	$(CC) $(CFLAGS) -c $< -o $@
-$(OBJ)/init $(OBJ)/image $(OBJ)/measured-boot $(OBJ)/kernel-config $(BIN):
-	mkdir -p $@
-
-$(BIN)/kcc-init: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(INIT_OBJS))) $(POLICY_INIT) \
-		$(addprefix $(OBJ)/measured-boot/,$(addsuffix .o,$(MB_LIB))) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
-$(BIN)/kcc-pcr: $(addprefix $(OBJ)/measured-boot/,$(addsuffix .o,$(MB_OBJS))) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TPM_PKGS))
-$(BIN)/kcc-ctl: $(addprefix $(OBJ)/init/,$(addsuffix .o,$(CTL_OBJS))) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^
-$(BIN)/mkcpio: $(OBJ)/image/mkcpio.o | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^
-$(OBJ)/kernel-config/%.o: kernel-config/%.c | $(OBJ)/kernel-config
-	$(CC) $(CFLAGS) -c $< -o $@
-$(BIN)/kconfig-check: $(OBJ)/kernel-config/kconfig-check.o | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^
-# kcc-kubelet (kubelet/): libyaml, json-c, libcrypto; libarchive linked statically so that only its
-# tar, gzip and zstd code comes along (the shared library pulls libxml2 and ICU, 30 MB).
-KUBELET_OBJS := main pods runtime probe status http http-parse spec oci-image unpack import fs pod-dir \
-	manifest ynode backoff policy hostpath userns confine
-KUBELET_LIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
-	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap)
-$(OBJ)/kubelet/%.o: kubelet/%.c | $(OBJ)/kubelet
-	$(CC) $(CFLAGS) -Iinit -Ilib/policy $(shell pkg-config --cflags yaml-0.1 json-c libarchive) -c $< -o $@
-$(OBJ)/kubelet:
-	mkdir -p $@
-$(BIN)/kcc-kubelet: $(addprefix $(OBJ)/kubelet/,$(addsuffix .o,$(KUBELET_OBJS))) $(OBJ)/init/util.o \
-		$(POLICY_KUBELET) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(KUBELET_LIBS)
 # In test images only: hardening checks that need system calls busybox cannot make.
 $(BIN)/kcc-test-probe: tests/vm/probe.c | $(BIN)
 	$(CC) -std=gnu17 -O2 $(WARN) -static -o $@ $<
@@ -101,7 +113,7 @@ $(BIN)/kcc-test-hostile: tests/vm/hostile.c | $(BIN)
 $(BIN)/kcc-test-standin-kubelet: tests/vm/standin-kubelet.c | $(BIN)
 	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 
--include $(wildcard $(OBJ)/*/*.d $(OBJ)/lib/*/*.d)
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
 include tests/unit/unit.mk
 

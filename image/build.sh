@@ -37,7 +37,10 @@ case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, n
 bin=${KCC_BIN:-$top/build/bin}
 keys=${keys:-$top/build/keys}
 cache=${DEB_CACHE:-$top/build/debs}
-for b in kcc-init kcc-ctl kcc-pcr mkcpio kconfig-check; do
+# Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
+kcc_init=kcc-init
+[ "$variant" = test ] && kcc_init=kcc-init-test
+for b in $kcc_init kcc-ctl kcc-pcr mkcpio kconfig-check; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -134,7 +137,7 @@ rootfs() {
 	local r=$w/root
 	merged_usr "$r"
 	mkdir -p "$r"/{dev,proc,sys,run,tmp,var,etc/kcc/services}
-	install -m 0755 -s "$bin/kcc-init" "$r/usr/sbin/kcc-init"
+	install -m 0755 -s "$bin/$kcc_init" "$r/usr/sbin/kcc-init"
 	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
@@ -201,7 +204,7 @@ initramfs() {
 	local i=$w/initrd list=$w/initrd.list m
 	merged_usr "$i"
 	mkdir -p "$i"/{dev,proc,sys,run,sysroot,etc/kcc}
-	install -m 0755 -s "$bin/kcc-init" "$i/usr/sbin/kcc-init"
+	install -m 0755 -s "$bin/$kcc_init" "$i/usr/sbin/kcc-init"
 	install -m 0755 "$w/pkgs/sbin/mke2fs" "$i/usr/sbin/mke2fs"
 	install_elf "$i" "$i/usr/sbin/kcc-init" "$i/usr/sbin/mke2fs"
 	# Direct kernel boots have no UKI stub to hand over .pcrpkey/.pcrsig: a policy for this
@@ -215,10 +218,6 @@ initramfs() {
 	os_release >"$i/usr/lib/os-release"
 	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
 	ln -sf usr/sbin/kcc-init "$i/init"
-	# Test images let VM tests hold the boot at a provisioning step (kcc_test.pause=STEP).
-	if [ "$variant" = test ]; then
-		: >"$i/etc/kcc/test-faults"
-	fi
 	grep -v '^\s*#' "$here/initrd-modules.conf" | grep -v '^\s*$' >"$i/etc/kcc/modules.conf"
 	sed 's/^?//' "$i/etc/kcc/modules.conf" >"$w/modules.list"
 	local mdir=$i/usr/lib/modules/$kver

@@ -14,31 +14,11 @@
 #include "pcrsig.h"
 #include "sealed.h"
 #include "stage-state.h"
+#include "test-hooks.h"
 
 #define PASS_SIZE 32
 #define BIND_SIZE 32
 #define MKE2FS "/usr/sbin/mke2fs"
-
-/* Test images only (the file exists in their initramfs, never in production ones):
- * kcc_test.pause=STEP on the command line holds the boot after STEP so that a test can cut the
- * power there (kill qemu) and prove the next boot recovers. */
-#define TEST_FAULTS "/etc/kcc/test-faults"
-static void test_checkpoint(const char *step)
-{
-	_cleanup_free_ char *line = NULL;
-	char want[64];
-
-	if (access(TEST_FAULTS, F_OK) < 0 || read_small_file("/proc/cmdline", 4096, &line) < 0)
-		return;
-	snprintf(want, sizeof(want), "kcc_test.pause=%s", step);
-	for (char *w = strtok(line, " \n"); w; w = strtok(NULL, " \n"))
-		if (streq(w, want)) {
-			log_info("test: pausing after %s", step);
-			/* Also straight to the console: the kernel may hold a kmsg record back. */
-			dprintf(STDERR_FILENO, "kcc-init: test: pausing after %s\n", step);
-			sleep(60);
-		}
-}
 
 /* Key material lives in one locked page, wiped before it is unmapped. What the TPM seals is the
  * keyslot passphrase followed by the volume's binding (see volume_binding()). */

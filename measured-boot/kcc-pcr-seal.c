@@ -12,7 +12,6 @@
 
 #include "json-get.h"
 #include "kcc-pcr.h"
-#include "tpm-internal.h"
 #include "pcr.h"
 #include "pcrsig.h"
 #include "quote.h"

@@ -24,6 +24,8 @@ int tpm_open(const char *tcti, Tpm **ret);
 int tpm_open_tcti(TSS2_TCTI_CONTEXT *tcti, Tpm **ret);
 void tpm_close(Tpm *t);
 const char *tpm_error(const Tpm *t);
+/* Records a message of the caller's as the last error (tpm_error) and returns -error. */
+int tpm_failf(Tpm *t, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Commands sent to the TPM so far. */
 unsigned long tpm_commands(const Tpm *t);
 /* Sees every command (is_response false) and response on the wire, as the bus would. */

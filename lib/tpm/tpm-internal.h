@@ -29,8 +29,6 @@ struct Tpm {
 
 /* Records "what: TPM reason" and returns the mapped -errno. */
 int tpm_fail(Tpm *t, const char *what, TSS2_RC rc);
-/* Records a message of ours and returns error. */
-int tpm_failf(Tpm *t, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void tpm_flush(Tpm *t, ESYS_TR *h);
 /* A primary key in the owner hierarchy from template. */
 int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TPM2B_PUBLIC **pub);
