@@ -17,19 +17,6 @@ void cmdline_init(KccCmdline *c)
 	c->rootwait_s = 30;
 }
 
-int unhex(const char *s, size_t len, uint8_t *out, size_t outmax)
-{
-	if (len == 0 || len % 2 != 0 || len / 2 > outmax)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	return (int)(len / 2);
-}
-
 bool hostname_is_valid(const char *s)
 {
 	size_t n = strlen(s);

@@ -3,6 +3,8 @@
  * a typo in a security option must stop the boot, not be ignored. Other words are skipped. */
 #pragma once
 
+#include "hex.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,4 @@ void cmdline_init(KccCmdline *c);
 /* Parses a whole command line. On error returns -EINVAL (or -ERANGE, -E2BIG) and writes a
  * one-line reason into err. */
 int cmdline_parse(const char *line, KccCmdline *ret, char *err, size_t errlen);
-/* Decodes lowercase or uppercase hex into bytes; returns the byte count or -EINVAL. */
-int unhex(const char *s, size_t len, uint8_t *out, size_t outmax);
 bool hostname_is_valid(const char *s);

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include "mountinfo.h"
 #include "sandbox.h"
 #include "seccomp-compile.h"
 #include "seccomp-policy.h"
@@ -94,30 +95,26 @@ static int apply_landlock(const ServiceConfig *c)
 	return r;
 }
 
+static int remount_readonly(const MountInfo *m, void *data)
+{
+	struct statvfs sv;
+	unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+
+	(void)data;
+	if (statvfs(m->mount_point, &sv) < 0)
+		return 0;
+	flags |= (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (sv.f_flag & ST_NODEV ? MS_NODEV : 0) |
+		 (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0) | (sv.f_flag & ST_NOATIME ? MS_NOATIME : 0) |
+		 (sv.f_flag & ST_RELATIME ? MS_RELATIME : 0);
+	if (mount(NULL, m->mount_point, NULL, flags, NULL) < 0 && errno != EINVAL && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 /* Every mount of the namespace read-only, keeping its other flags. */
 static int remount_all_readonly(void)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[1024];
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char mp[512];
-		struct statvfs sv;
-		unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
-
-		/* id parent major:minor root mountpoint ... (no spaces in our mount points) */
-		if (sscanf(line, "%*s %*s %*s %*s %511s", mp) != 1 || statvfs(mp, &sv) < 0)
-			continue;
-		flags |= (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (sv.f_flag & ST_NODEV ? MS_NODEV : 0) |
-			 (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0) |
-			 (sv.f_flag & ST_NOATIME ? MS_NOATIME : 0) |
-			 (sv.f_flag & ST_RELATIME ? MS_RELATIME : 0);
-		if (mount(NULL, mp, NULL, flags, NULL) < 0 && errno != EINVAL && errno != ENOENT)
-			return -errno;
-	}
-	return 0;
+	return mountinfo_foreach("/proc/self/mountinfo", remount_readonly, NULL);
 }
 
 /* A read-write view of path: bound onto itself, then remounted without MS_RDONLY. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "sandbox.h"
+#include "kv.h"
 #include "service.h"
 #include "util.h"
 
@@ -372,8 +373,8 @@ int service_config_parse(const char *name, const char *text, ServiceConfig *ret,
 		.landlock = true,
 		.private_tmp = true,
 	};
-	const char *p = text;
-	unsigned lineno = 0;
+	char line[SERVICE_LINE_MAX], *key, *val;
+	KvParser kv;
 	bool seen_exec = false;
 	int r = 0;
 
@@ -383,47 +384,14 @@ int service_config_parse(const char *name, const char *text, ServiceConfig *ret,
 		return -EINVAL;
 	}
 	snprintf(c.name, sizeof(c.name), "%s", name);
-	while (*p) {
-		char line[SERVICE_LINE_MAX];
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *key, *val, *eq, *end;
-
-		lineno++;
-		if (len >= sizeof(line)) {
-			snprintf(err, errlen, "line %u: longer than %d bytes", lineno,
-				 SERVICE_LINE_MAX - 1);
-			r = -E2BIG;
-			goto fail;
-		}
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p += len + (nl ? 1 : 0);
-
-		key = line;
-		while (isspace((unsigned char)*key))
-			key++;
-		if (!*key || *key == '#')
-			continue;
-		eq = strchr(key, '=');
-		if (!eq) {
-			snprintf(err, errlen, "line %u: expected key = value", lineno);
-			r = -EINVAL;
-			goto fail;
-		}
-		val = eq + 1;
-		for (end = eq; end > key && isspace((unsigned char)end[-1]); end--)
-			;
-		*end = '\0';
-		while (isspace((unsigned char)*val))
-			val++;
-		for (end = val + strlen(val); end > val && isspace((unsigned char)end[-1]); end--)
-			;
-		*end = '\0';
-		r = parse_line(&c, key, val, lineno, &seen_exec, err, errlen);
+	kv_init(&kv, text, line, sizeof(line));
+	while ((r = kv_next(&kv, &key, &val, err, errlen)) > 0) {
+		r = parse_line(&c, key, val, kv.lineno, &seen_exec, err, errlen);
 		if (r < 0)
 			goto fail;
 	}
+	if (r < 0)
+		goto fail;
 	if (!seen_exec) {
 		snprintf(err, errlen, "no exec= line");
 		r = -EINVAL;

@@ -13,6 +13,7 @@
 
 #include "bpf-lsm.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "shutdown.h"
 #include "stage-state.h"
 #include "stage-verity.h"
@@ -234,23 +235,33 @@ static int cmp_longest_first(const void *a, const void *b)
 	return la < lb ? 1 : la > lb ? -1 : strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct OldMounts {
+	char *paths[128];
+	unsigned n;
+} OldMounts;
+
+static int collect_oldroot(const MountInfo *m, void *data)
+{
+	OldMounts *o = data;
+
+	if (o->n < ARRAY_SIZE(o->paths) && startswith(m->mount_point, "/oldroot") &&
+	    (o->paths[o->n] = strdup(m->mount_point)))
+		o->n++;
+	return 0;
+}
+
 _Noreturn void shutdown_exitrd(ShutdownAction a)
 {
-	char *mounts[128];
-	unsigned n = 0, failed = 0;
-	_cleanup_fclose_ FILE *f = NULL;
-	char line[1024];
+	OldMounts old = { .n = 0 };
+	char **mounts = old.paths;
+	unsigned n, failed = 0;
 	int r;
 
 	log_open_kmsg();
-	f = fopen("/proc/self/mountinfo", "re");
-	while (f && n < ARRAY_SIZE(mounts) && fgets(line, sizeof(line), f)) {
-		char mp[512];
-		/* id parent major:minor root mountpoint ... */
-		if (sscanf(line, "%*s %*s %*s %*s %511s", mp) == 1 && startswith(mp, "/oldroot") &&
-		    (mounts[n] = strdup(mp)))
-			n++;
-	}
+	r = mountinfo_foreach("/proc/self/mountinfo", collect_oldroot, &old);
+	if (r < 0)
+		log_warning_errno(r, "Failed to read the mount table, unmounting what was read: %m");
+	n = old.n;
 	/* Mounts moved in from the initrd come before the root in mountinfo, so the order there says
 	 * nothing: a child's path is always longer than its parent's, so unmount longest first. */
 	qsort(mounts, n, sizeof(char *), cmp_longest_first);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "bpf-lsm.h"
+#include "kv.h"
 #include "log.h"
 #include "service.h"
 #include "stage-harden.h"
@@ -47,21 +48,16 @@ static const Sysctl sysctls[] = {
 	{ "net.ipv6.conf.all.accept_source_route", "0" },
 };
 
-/* "KEY = service name" into out (SERVICE_NAME_MAX + 1 bytes): 1 when the line is that key. */
-static int service_key(const char *buf, const char *key, char *out, unsigned lineno, char *err,
+/* "KEY = service name" into out (SERVICE_NAME_MAX + 1 bytes). */
+static int service_key(const char *key, const char *v, char *out, unsigned lineno, char *err,
 		       size_t err_size)
 {
-	const char *v = startswith(buf, key);
-
-	if (!v || *(v += strspn(v, " \t")) != '=')
-		return 0;
-	v += 1 + strspn(v + 1, " \t");
 	if (!service_name_is_valid(v)) {
 		snprintf(err, err_size, "line %u: %s= '%s' is not a service name", lineno, key, v);
 		return -EINVAL;
 	}
 	snprintf(out, SERVICE_NAME_MAX + 1, "%s", v);
-	return 1;
+	return 0;
 }
 
 static bool hardening_sysctl(const char *name)
@@ -72,17 +68,13 @@ static bool hardening_sysctl(const char *name)
 	return false;
 }
 
-/* "sysctl = KEY VALUE": appended to x->sysctls as "KEY VALUE\n"; 1 when the line is one. */
-static int extra_sysctl(const char *buf, HardenExtras *x, unsigned lineno, char *err,
-			size_t err_size)
+/* "sysctl = KEY VALUE": appended to x->sysctls as "KEY VALUE\n". */
+static int extra_sysctl(const char *v, HardenExtras *x, unsigned lineno, char *err, size_t err_size)
 {
-	const char *v = startswith(buf, "sysctl");
 	char key[128], value[128], rest[2];
 	size_t off = strlen(x->sysctls);
 
-	if (!v || *(v += strspn(v, " \t")) != '=')
-		return 0;
-	if (sscanf(v + 1, "%127s %127s %1s", key, value, rest) != 2 ||
+	if (sscanf(v, "%127s %127s %1s", key, value, rest) != 2 ||
 	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(key) || key[0] == '.' ||
 	    strstr(key, "..")) {
 		snprintf(err, err_size, "line %u: sysctl= needs a key and one value", lineno);
@@ -98,49 +90,41 @@ static int extra_sysctl(const char *buf, HardenExtras *x, unsigned lineno, char 
 		return -EINVAL;
 	}
 	snprintf(x->sysctls + off, sizeof(x->sysctls) - off, "%s %s\n", key, value);
-	return 1;
+	return 0;
 }
 
 int harden_conf_parse(const char *text, char *allowed, size_t size, HardenExtras *x, char *err,
 		      size_t err_size)
 {
 	static const char *const named[] = { "lockdown", "bpf-lsm", "modules-disabled" };
-	const char *line = text;
+	char buf[512], *key, *v;
 	size_t off = 0;
-	unsigned lineno = 0;
+	KvParser kv;
+	int r;
 
 	off += (size_t)snprintf(allowed, size, " ");
 	*x = (HardenExtras){ 0 };
-	while (line && *line) {
-		const char *end = strchr(line, '\n'), *v;
-		char buf[512], *save = NULL;
-		size_t len = end ? (size_t)(end - line) : strlen(line);
+	kv_init(&kv, text, buf, sizeof(buf));
+	while ((r = kv_next(&kv, &key, &v, err, err_size)) > 0) {
+		unsigned lineno = kv.lineno;
+		char *save = NULL;
 
-		lineno++;
-		if (len >= sizeof(buf)) {
-			snprintf(err, err_size, "line %u is too long", lineno);
-			return -EINVAL;
-		}
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		line = end ? end + 1 : NULL;
-		if (buf[0] == '#' || buf[strspn(buf, " \t")] == '\0')
-			continue;
-		int k = service_key(buf, "bpf_allow_service", x->bpf_service, lineno, err, err_size);
-		if (k == 0)
-			k = service_key(buf, "runtime_service", x->runtime_service, lineno, err, err_size);
-		if (k == 0)
-			k = extra_sysctl(buf, x, lineno, err, err_size);
-		if (k < 0)
-			return k;
-		if (k > 0)
-			continue;
-		if (!(v = startswith(buf, "allow_weaker")) || *(v += strspn(v, " \t")) != '=') {
+		if (streq(key, "bpf_allow_service"))
+			r = service_key(key, v, x->bpf_service, lineno, err, err_size);
+		else if (streq(key, "runtime_service"))
+			r = service_key(key, v, x->runtime_service, lineno, err, err_size);
+		else if (streq(key, "sysctl"))
+			r = extra_sysctl(v, x, lineno, err, err_size);
+		else if (!streq(key, "allow_weaker")) {
 			snprintf(err, err_size, "line %u: unknown setting '%s' (allow_weaker = ..., "
-				 "bpf_allow_service = ..., runtime_service = ..., sysctl = ...)", lineno, buf);
+				 "bpf_allow_service = ..., runtime_service = ..., sysctl = ...)", lineno, key);
 			return -EINVAL;
 		}
-		for (char *w = strtok_r((char *)v + 1, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (r < 0)
+			return r;
+		if (!streq(key, "allow_weaker"))
+			continue;
+		for (char *w = strtok_r(v, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 			bool ok = false;
 
 			for (size_t i = 0; i < ARRAY_SIZE(named); i++)
@@ -158,7 +142,7 @@ int harden_conf_parse(const char *text, char *allowed, size_t size, HardenExtras
 			off += (size_t)snprintf(allowed + off, size - off, "%s ", w);
 		}
 	}
-	return 0;
+	return r;
 }
 
 static bool allowed(const char *list, const char *name)

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "kv.h"
 #include "log.h"
 #include "stage-network.h"
 
@@ -20,36 +21,13 @@ static int parse_ipv4(const char *s, uint32_t *ret)
 
 int net_conf_parse(const char *text, NetConfig *ret, char *err, size_t errlen)
 {
-	unsigned lineno = 0;
-	const char *p = text;
+	char line[256], *key, *v;
+	KvParser kv;
+	int r;
 
 	*ret = (NetConfig){ .ifname = "eth0" };
-	while (*p) {
-		char line[256], *key, *eq, *v, *end;
-		size_t n = strcspn(p, "\n");
-		lineno++;
-		if (n >= sizeof(line)) {
-			snprintf(err, errlen, "line %u: too long", lineno);
-			return -EINVAL;
-		}
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (p[n] == '\n');
-		key = line + strspn(line, " \t");
-		if (!*key || *key == '#')
-			continue;
-		eq = strchr(key, '=');
-		if (!eq) {
-			snprintf(err, errlen, "line %u: not 'key = value'", lineno);
-			return -EINVAL;
-		}
-		for (end = eq; end > key && (end[-1] == ' ' || end[-1] == '\t'); end--)
-			;
-		*end = '\0';
-		v = eq + 1 + strspn(eq + 1, " \t");
-		for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t'); end--)
-			;
-		*end = '\0';
+	kv_init(&kv, text, line, sizeof(line));
+	while ((r = kv_next(&kv, &key, &v, err, errlen)) > 0) {
 		if (streq(key, "interface")) {
 			if (!*v || strlen(v) >= sizeof(ret->ifname) || strpbrk(v, "/ "))
 				goto bad;
@@ -67,14 +45,16 @@ int net_conf_parse(const char *text, NetConfig *ret, char *err, size_t errlen)
 			if (parse_ipv4(v, &ret->gateway) < 0)
 				goto bad;
 		} else {
-			snprintf(err, errlen, "line %u: unknown setting '%s'", lineno, key);
+			snprintf(err, errlen, "line %u: unknown setting '%s'", kv.lineno, key);
 			return -EINVAL;
 		}
 		continue;
 bad:
-		snprintf(err, errlen, "line %u: invalid %s", lineno, key);
+		snprintf(err, errlen, "line %u: invalid %s", kv.lineno, key);
 		return -EINVAL;
 	}
+	if (r < 0)
+		return -EINVAL;
 	if (ret->gateway && !ret->address) {
 		snprintf(err, errlen, "a gateway needs an address");
 		return -EINVAL;

@@ -5,39 +5,10 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "rm-rf.h"
 #include "stage-switchroot.h"
 
 static const char *const moved[] = { "/dev", "/proc", "/sys", "/run" };
-
-/* Deletes everything on the initramfs (same device as dirfd), without following mounts. */
-static void remove_tree(int dirfd, dev_t rootdev)
-{
-	DIR *d = fdopendir(dirfd);
-	struct dirent *de;
-
-	if (!d) {
-		close(dirfd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		struct stat st;
-		bool isdir;
-
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != rootdev)
-			continue;
-		isdir = S_ISDIR(st.st_mode);
-		if (isdir) {
-			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-								   O_NOFOLLOW);
-			if (sub >= 0)
-				remove_tree(sub, rootdev);
-		}
-		(void)unlinkat(dirfd, de->d_name, isdir ? AT_REMOVEDIR : 0);
-	}
-	closedir(d);
-}
 
 int stage_switchroot_run(const char *newroot, const char *init)
 {
@@ -59,7 +30,9 @@ int stage_switchroot_run(const char *newroot, const char *init)
 	if (chdir(newroot) < 0)
 		return log_error_errno(-errno, "Failed to enter %s: %m", newroot);
 	log_debug("switch-root: removing the initramfs");
-	remove_tree(rootfd, st.st_dev);
+	/* Everything on the initramfs, nothing on a mount below it (the new root among them). */
+	(void)rm_rf_children(rootfd, RM_RF_ONE_FS);
+	close(rootfd);
 	log_debug("switch-root: initramfs removed");
 	if (mount(newroot, "/", NULL, MS_MOVE, NULL) < 0)
 		return log_error_errno(-errno, "Failed to move %s to /: %m", newroot);

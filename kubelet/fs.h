@@ -3,9 +3,8 @@
  * folder), opening beneath a folder, reading manifest files that may be anything. */
 #pragma once
 
-/* Removes name (below the directory parent) and everything under it; 0 when it did not exist. */
-int rm_rf_at(int parent, const char *name);
-int rm_rf(const char *path);
+#include "rm-rf.h"
+
 /* openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), O_CLOEXEC | O_NOFOLLOW:
  * path cannot leave dirfd or pass through any symbolic link (-ELOOP, -EXDEV). */
 int open_beneath(int dirfd, const char *path, int flags);

@@ -198,30 +198,6 @@ void pcr_mask_format(uint32_t mask, char *buf, size_t size)
 			off += (size_t)snprintf(buf + off, size - off, "%s%u", off ? "," : "", i);
 }
 
-void hexify(const uint8_t *p, size_t len, char *out)
-{
-	static const char h[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = h[p[i] >> 4];
-		out[2 * i + 1] = h[p[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
-int unhexify(const char *s, uint8_t *out, size_t len)
-{
-	if (strlen(s) != 2 * len)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
-		if (a < 0 || b < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(a << 4 | b);
-	}
-	return 0;
-}
-
 char *b64_encode(const uint8_t *p, size_t len)
 {
 	char *s = malloc(4 * ((len + 2) / 3) + 1);

@@ -3,6 +3,8 @@
  * the predictor, the signer and the event-log replay are built on it. */
 #pragma once
 
+#include "hex.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,10 +60,6 @@ int pcr_key_fingerprint(const uint8_t *der, size_t der_size, uint8_t fp[32]);
 int pcr_mask_parse(const char *s, uint32_t *mask);
 void pcr_mask_format(uint32_t mask, char *buf, size_t size);
 
-/* Lower-case hex of len bytes into out (2*len+1). */
-void hexify(const uint8_t *p, size_t len, char *out);
-/* Exact hex of len bytes; -EINVAL otherwise. */
-int unhexify(const char *s, uint8_t *out, size_t len);
 
 /* Base64 (RFC 4648, with padding). b64_encode returns a malloc'ed string or NULL;
  * b64_decode gives -EBADMSG for anything that is not canonical base64. */

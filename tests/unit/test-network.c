@@ -41,7 +41,7 @@ static void test_refuses(void **state)
 		{ "address = 10.0.2/24\n", "invalid address" },
 		{ "gateway = 10.0.2.2\n", "a gateway needs an address" },
 		{ "dns = 1.1.1.1\n", "line 1: unknown setting 'dns'" },
-		{ "\naddress\n", "line 2: not 'key = value'" },
+		{ "\naddress\n", "line 2: expected key = value" },
 		{ "interface = a/b\n", "invalid interface" },
 		{ "interface = averyveryverylongname\n", "invalid interface" },
 	};

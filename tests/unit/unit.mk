@@ -33,6 +33,7 @@ FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
 INIT := kcc-init lib-policy lib-basic
 KUBELET := kcc-kubelet lib-policy lib-basic
 TPM := lib-tpm lib-basic
+test-basic_USES := lib-basic
 test-cmdline_USES := $(INIT)
 test-service_USES := $(INIT)
 test-supervise-fsm_USES := $(INIT)
