@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
-#include <sys/capability.h>
+#include <linux/capability.h>
 #include <stdio.h>
 
 #include "sandbox.h"
+#include "caps.h"
 #include "kv.h"
 #include "service.h"
 #include "util.h"
@@ -146,9 +147,9 @@ static int parse_caps(const char *v, uint64_t *caps)
 	}
 	snprintf(buf, sizeof(buf), "%s", v);
 	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		cap_value_t cap;
+		int cap;
 
-		if (cap_from_name(w, &cap) < 0 || cap < 0 || cap > 63)
+		if (cap_from_string(w, &cap) < 0 || cap > 63)
 			return -EINVAL;
 		m |= 1ULL << cap;
 	}

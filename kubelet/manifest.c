@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 
+#include "caps.h"
 #include "manifest.h"
 #include "ynode.h"
 
@@ -605,14 +605,14 @@ static int caps_add(Ctx *c, const YNode *n, const char *path, void *obj)
 		return r;
 	for (unsigned i = 0; names[i]; i++) {
 		char full[64];
-		cap_value_t v;
+		int v;
 		snprintf(p, sizeof(p), "%s[%u]", path, i);
 		snprintf(full, sizeof(full), "%s%s",
 			 strncmp(names[i], "CAP_", 4) == 0 ? "" : "CAP_", names[i]);
 		for (char *s = full; *s; s++)
 			*s = (char)toupper((unsigned char)*s);
 		/* which ones a pod may add is the node's pod policy's call (policy.c) */
-		if (cap_from_name(full, &v) < 0 || v < 0 || v > CAP_LAST_CAP)
+		if (cap_from_string(full, &v) < 0)
 			return bad(c, p, "unknown capability '%s'", names[i]);
 		k->cap_add[i] = pool_dup(c, full);
 		if (!k->cap_add[i])

@@ -9,8 +9,8 @@
  * or a parent of one. */
 #include <ctype.h>
 #include <stdarg.h>
-#include <sys/capability.h>
 
+#include "caps.h"
 #include "policy.h"
 #include "util.h"
 
@@ -18,25 +18,6 @@
 static const char *const forbidden_paths[] = {
 	"/proc", "/sys", "/dev", "/run", "/etc", "/var/lib/kcc", "/var/lib/kcc-kubelet", "/",
 };
-
-static const int never_caps[] = {
-	CAP_SYS_ADMIN, CAP_SYS_MODULE,	  CAP_SYS_RAWIO,       CAP_SYS_BOOT,	       CAP_BPF,
-	CAP_PERFMON,   CAP_MAC_ADMIN,	  CAP_MAC_OVERRIDE,    CAP_SYS_PTRACE,	       CAP_SYS_TIME,
-	CAP_SYSLOG,    CAP_AUDIT_CONTROL, CAP_LINUX_IMMUTABLE, CAP_CHECKPOINT_RESTORE,
-};
-
-bool cap_allowed_by_default(int cap)
-{
-	return cap == CAP_NET_BIND_SERVICE;
-}
-
-bool cap_never_allowed(int cap)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(never_caps); i++)
-		if (never_caps[i] == cap)
-			return true;
-	return false;
-}
 
 static int __attribute__((format(printf, 3, 4)))
 refuse(char *err, size_t errlen, const char *fmt, ...)
@@ -151,7 +132,6 @@ static int ns_allows_path(const PodPolicy *pol, const char *ns, const char *cano
 static int cap_parse(const char *name, int *ret)
 {
 	char full[64];
-	cap_value_t v;
 
 	if (strlen(name) > 40)
 		return -EINVAL;
@@ -159,21 +139,7 @@ static int cap_parse(const char *name, int *ret)
 	for (char *s = full; *s; s++)
 		if (!isupper((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
 			return -EINVAL;
-	if (cap_from_name(full, &v) < 0 || v < 0 || v > CAP_LAST_CAP)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-static const char *cap_name(int cap, char *buf, size_t len)
-{
-	char *n = cap_to_name(cap);
-
-	snprintf(buf, len, "%s", n ? n : "?");
-	cap_free(n);
-	for (char *s = buf; *s; s++)
-		*s = (char)toupper((unsigned char)*s);
-	return buf;
+	return cap_from_string(full, ret);
 }
 
 /* One line into rule; -EINVAL with the reason in why. An empty line leaves rule->ns empty. */
@@ -234,7 +200,7 @@ static int parse_line(char *line, PolicyRule *rule, char *why, size_t whylen)
 			if (cap_parse(w[i], &cap) < 0)
 				return snprintf(why, whylen, "unknown capability '%.40s'", w[i]),
 				       -EINVAL;
-			if (cap_never_allowed(cap))
+			if (cap_pod_never(cap))
 				return snprintf(why, whylen,
 						"%.40s is never allowed in a pod on kcc-node",
 						w[i]),
@@ -373,27 +339,26 @@ static int admit_container(const PodPolicy *pol, const Pod *pod, unsigned ci, ch
 			      "namespace %s (restricted)",
 			      ci, ns);
 	for (unsigned i = 0; c->cap_add[i]; i++) {
-		char buf[40];
 		int cap;
 		if (cap_parse(c->cap_add[i], &cap) < 0)
 			return refuse(err, errlen,
 				      "capabilities: spec.containers[%u].securityContext."
 				      "capabilities.add[%u]: unknown capability '%.40s'",
 				      ci, i, c->cap_add[i]);
-		if (cap_allowed_by_default(cap))
+		if (cap_pod_default(cap))
 			continue;
-		if (cap_never_allowed(cap))
+		if (cap_pod_never(cap))
 			return refuse(
 				err, errlen,
 				"capabilities: spec.containers[%u].securityContext."
 				"capabilities.add[%u]: %s is never allowed in a pod on kcc-node",
-				ci, i, cap_name(cap, buf, sizeof(buf)));
+				ci, i, cap_to_string(cap));
 		if (!ns_allows_cap(pol, ns, cap))
 			return refuse(err, errlen,
 				      "capabilities: spec.containers[%u].securityContext."
 				      "capabilities.add[%u]: %s is not allowed in namespace %s "
 				      "(restricted allows NET_BIND_SERVICE only)",
-				      ci, i, cap_name(cap, buf, sizeof(buf)), ns);
+				      ci, i, cap_to_string(cap), ns);
 	}
 	if (c->has_uid && c->uid >= POD_IDS)
 		return refuse(err, errlen,

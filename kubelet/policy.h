@@ -65,7 +65,3 @@ int host_path_canonical(const char *in, char *out, size_t len);
 /* A canonical path that is, lies below or contains one of the never-mountable paths; sets
  * *which to that path. */
 bool host_path_forbidden(const char *canonical, const char **which);
-/* The capability a pod may add without the policy file. */
-bool cap_allowed_by_default(int cap);
-/* Capabilities no policy may grant. */
-bool cap_never_allowed(int cap);

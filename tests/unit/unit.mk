@@ -34,6 +34,7 @@ INIT := kcc-init lib-policy lib-basic
 KUBELET := kcc-kubelet lib-policy lib-basic
 TPM := lib-tpm lib-basic
 test-basic_USES := lib-basic
+test-caps_USES := lib-policy lib-basic
 test-cmdline_USES := $(INIT)
 test-service_USES := $(INIT)
 test-supervise-fsm_USES := $(INIT)
