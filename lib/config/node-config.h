@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The node's configuration, as the platform hands it over (docs/node-config.md): one JSON document,
+ * schema version 1, parsed strictly. Every member is checked; an unknown member, a wrong type or a
+ * bad value is one error line "config: PATH: reason", and all of them are reported, not just the
+ * first. A configuration with any error is refused as a whole: nothing of it is used. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODE_CONFIG_MAX (64 * 1024) /* bytes of JSON */
+#define NODE_CONFIG_VERSION 1
+#define NC_HOST_MAX 253
+#define NC_URL_MAX 512
+#define NC_PEM_MAX 8192
+#define NC_DNS_MAX 3
+#define NC_TIME_MAX 4
+#define NC_LABELS_MAX 16
+
+typedef enum NetMode { NET_DHCP, NET_STATIC } NetMode;
+
+typedef struct NodeConfig {
+	char hostname[64];
+	struct {
+		NetMode mode;
+		char interface[16]; /* empty: the first link that is not loopback */
+		uint32_t address, netmask, gateway; /* network byte order; static only */
+		uint32_t dns[NC_DNS_MAX];
+		size_t n_dns;
+	} net;
+	struct {
+		char servers[NC_TIME_MAX][NC_HOST_MAX + 1];
+		size_t n_servers;
+		bool nts;
+	} time;
+	struct {
+		char url[NC_URL_MAX];
+		char ca[NC_PEM_MAX]; /* PEM, one or more certificates */
+	} verifier;
+	struct {
+		char url[NC_URL_MAX];
+		char fleetlock_url[NC_URL_MAX];
+		char fleetlock_group[64];
+	} update;
+	struct {
+		char host[NC_HOST_MAX + 1];
+		unsigned port;
+		char ca[NC_PEM_MAX];
+	} siem;
+	struct {
+		char api_server[NC_URL_MAX];
+		char cluster_ca[NC_PEM_MAX];
+		char labels[NC_LABELS_MAX][2][64]; /* key, value */
+		size_t n_labels;
+		unsigned max_pods; /* 0: the kubelet's default */
+	} kubelet;
+} NodeConfig;
+
+/* Parses and validates len bytes of JSON into *ret. 0, or -EINVAL with one line per error
+ * ("config: .network.address: ...\n") in err (errlen bytes; cut at a line boundary when full), or
+ * -E2BIG for more than NODE_CONFIG_MAX bytes. */
+int node_config_parse(const char *data, size_t len, NodeConfig *ret, char *err, size_t errlen);
