@@ -43,9 +43,9 @@ lib-config_INC := -iquote lib/config -iquote lib/basic $(shell pkg-config --cfla
 # order), NAME_LDLIBS.
 PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
 kcc-init_SRC := $(filter-out init/ctl.c,$(wildcard init/*.c))
-kcc-init_INC := -iquote init -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) $(lib-policy_INC) \
+kcc-init_INC := -iquote init -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) $(lib-policy_INC) $(lib-config_INC) \
 	$(shell pkg-config --cflags $(PKGS))
-kcc-init_LIBS := tpm policy basic
+kcc-init_LIBS := tpm policy config basic
 kcc-init_LDLIBS := $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
 # kcc-init-test: kcc-init for test images, with the test-only fault hooks (init/test-hooks.h).
 kcc-init-test_SRC := $(filter-out init/test-hooks.c,$(kcc-init_SRC)) tests/vm/test-hooks.c

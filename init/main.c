@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kcc-init: PID 1 of kcc-node. One binary, two stages:
  *   initrd stage (the initramfs has /etc/initrd-release): early mounts, command line, TPM
- *     (PCR 11 "enter-initrd"), modules, dm-verity root, the LUKS2 state partition on /var
+ *     (PCR 11 "enter-initrd"), modules, dm-verity root, the node configuration (PCR 12), the
+ *     LUKS2 state partition on /var
  *     (PCR 15), PCR 11 "leave-initrd", switch_root into the root and exec kcc-init there;
  *   system stage (on the verity root): PCR 11 "sysinit", /tmp, cgroup2, host name, hardening
  *     (sysctls, modules_disabled, lockdown=confidentiality), PCR 11 "ready", then the supervised
@@ -20,6 +21,7 @@
 #include "measure.h"
 #include "pid1.h"
 #include "shutdown.h"
+#include "stage-config.h"
 #include "stage-early.h"
 #include "stage-harden.h"
 #include "stage-modules.h"

@@ -115,6 +115,20 @@ int measure_cmdline(const char *cmdline)
 	return r;
 }
 
+int measure_config(const char *source, const void *data, size_t len)
+{
+	PcrDigests d;
+	/* PCR 12 already holds what the UKI stub measured (its credentials): the log starts from
+	 * that value, so it replays. Read only when there is a configuration to measure. */
+	int r = measure_initial(PCR_CONFIG);
+
+	if (r >= 0)
+		r = digests_of(data, len, NULL, 0, &d);
+	if (r >= 0)
+		r = extend(PCR_CONFIG, &d, "kcc", "node-config", source);
+	return r;
+}
+
 int measure_volume(const char *name, const char *uuid, const void *vk, size_t vk_size)
 {
 	char s[128];

@@ -13,6 +13,7 @@
 #define MEASURE_LOG "/run/kcc/tpm2-measure.log"
 #define PCR_KERNEL_BOOT 11
 #define PCR_SYSTEM_IDENTITY 15
+#define PCR_CONFIG 12
 
 /* Opens the TPM (/dev/tpmrm0). -ENODEV when there is none. */
 int measure_open(void);
@@ -29,6 +30,8 @@ int measure_phase_forked(const char *phase);
 /* Direct kernel boot (no UKI stub): PCR 11 <- the command line, as the stub would measure its
  * .cmdline section, so that a changed command line changes PCR 11. */
 int measure_cmdline(const char *cmdline);
+/* PCR 12 <- the node configuration's bytes as read (event "node-config", the source's name). */
+int measure_config(const char *source, const void *data, size_t len);
 /* PCR 15 <- HMAC(volume key, "cryptsetup:NAME:UUID") in every bank. */
 int measure_volume(const char *name, const char *uuid, const void *vk, size_t vk_size);
 

@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "stage-network.h"
+#include "stage-config.h"
 #include "stage-system.h"
 
 typedef struct SystemMount {
@@ -47,19 +48,26 @@ static int enable_controllers(const char *cg)
 	return write_string_file(path, line);
 }
 
+/* The command line's hostname=, else the node configuration's (stage-config.h), else
+ * /etc/hostname, else "kcc-node". */
 static int set_hostname(const KccCmdline *c)
 {
+	static const char *const files[] = { NODE_CONFIG_HOSTNAME, "/etc/hostname" };
 	_cleanup_free_ char *file = NULL;
 	const char *name = "kcc-node";
 
 	if (c->hostname[0])
 		name = c->hostname;
-	else if (read_small_file("/etc/hostname", 128, &file) > 0) {
+	for (size_t i = 0; !c->hostname[0] && i < ARRAY_SIZE(files); i++) {
+		if (read_small_file(files[i], 128, &file) <= 0)
+			continue;
 		file[strcspn(file, "\n")] = '\0';
-		if (hostname_is_valid(file))
+		if (hostname_is_valid(file)) {
 			name = file;
-		else
-			log_warning("/etc/hostname holds no valid host name, using %s", name);
+			break;
+		}
+		log_warning("%s holds no valid host name, ignoring it", files[i]);
+		free(TAKE_PTR(file));
 	}
 	if (sethostname(name, strlen(name)) < 0)
 		return log_error_errno(-errno, "Failed to set the host name %s: %m", name);
@@ -91,7 +99,9 @@ int stage_system_run(const KccCmdline *c)
 	r = enable_controllers(CGROUP_PODS);
 	if (r < 0)
 		return log_error_errno(r, "Failed to enable controllers in %s: %m", CGROUP_PODS);
-	r = stage_network_run("/etc/kcc/network.conf");
+	/* A static network from the node configuration replaces the image's. */
+	r = stage_network_run(access(NODE_CONFIG_NETWORK, F_OK) == 0 ? NODE_CONFIG_NETWORK :
+								       "/etc/kcc/network.conf");
 	if (r < 0)
 		return r;
 	r = mkdir_p("/run/kcc", 0755);

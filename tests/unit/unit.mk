@@ -30,7 +30,7 @@ $(UNIT)/o/init/bpf-lsm.o $(UNIT)/fo/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
 UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
-INIT := kcc-init lib-policy lib-basic
+INIT := kcc-init lib-policy lib-config lib-basic
 KUBELET := kcc-kubelet lib-policy lib-basic
 TPM := lib-tpm lib-basic
 test-basic_USES := lib-basic

@@ -17,10 +17,13 @@
 #   --interactive        serial console on the terminal (make run)
 #   --forward H:G        forward 127.0.0.1:H on the host to TCP port G of the guest (repeatable)
 #   --print-accel        print the accelerator it would use (kvm or tcg) and exit
+#   --fw-cfg FILE        hand FILE to the guest as qemu fw_cfg opt/io.kcc-node/config (node config)
+#   --smbios-11 STRING   an SMBIOS type 11 OEM string (repeatable; node config as
+#                        io.kcc-node.config.b64=BASE64)
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
+fwcfg= smbios=() forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -38,6 +41,8 @@ while [ $# -gt 0 ]; do
 	--until) until=$2; shift 2 ;;
 	--cad-on) cad_on=$2; shift 2 ;;
 	--print-accel) print_accel=1; shift ;;
+	--fw-cfg) fwcfg=$2; shift 2 ;;
+	--smbios-11) smbios+=("$2"); shift 2 ;;
 	--forward)
 		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--forward needs HOSTPORT:GUESTPORT"
 		forwards+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
@@ -89,6 +94,14 @@ fi
 args=(-accel "$accel" -m 1024 -no-reboot -cpu max
 	-netdev "user,id=net0,restrict=on$forwards" -device virtio-net-pci,netdev=net0,romfile=
 	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)
+if [ -n "$fwcfg" ]; then
+	[ -f "$fwcfg" ] || usage "--fw-cfg $fwcfg: no such file"
+	args+=(-fw_cfg "name=opt/io.kcc-node/config,file=$fwcfg")
+fi
+for s11 in "${smbios[@]}"; do
+	# qemu's option parser: a comma in a value is written twice.
+	args+=(-smbios "type=11,value=${s11//,/,,}")
+done
 if [ $interactive -eq 1 ]; then
 	args+=(-nographic)
 elif [ -n "$cad_on" ]; then

@@ -96,6 +96,11 @@ log=/run/kcc/tpm2-measure.log
 init11=$(grep '"pcr":11,' $log | grep initial-value | grep -o '"hashAlg":"sha256","digest":"[0-9a-f]*"' | cut -d'"' -f8)
 echo "kcc-test: INFO pcr11-initial=$init11"
 echo "kcc-test: INFO pcrs=$(kcc-pcr read 11,15)"
+# The node configuration kcc-init was given (docs/node-config.md): its status, the host name it
+# led to, and the PCR 12 event that measured it.
+echo "kcc-test: INFO node-config=$(cat /run/kcc/node-config.status 2>/dev/null || echo missing) hostname=$(hostname)"
+cfg12=$(grep '"pcr":12,' $log | grep '"node-config"' | grep -o '"hashAlg":"sha256","digest":"[0-9a-f]*"' | cut -d'"' -f8)
+echo "kcc-test: INFO node-config-event=${cfg12:-none}"
 
 # After leave-initrd nothing can unseal the state key: not with the image's signature matched to
 # the current PCR 11 (none matches), and not with its enter-initrd approval forced on the TPM.

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "blkid.h"
+#include "hex.h"
+#include "log.h"
+#include "measure.h"
+#include "node-config.h"
+#include "source.h"
+#include "stage-config.h"
+#include "util.h"
+
+static int write_private(const char *path, const void *data, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+				      0600);
+	const char *p = data;
+
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void status(const char *line)
+{
+	char buf[160];
+
+	snprintf(buf, sizeof(buf), "%s\n", line);
+	if (write_private(NODE_CONFIG_STATUS, buf, strlen(buf)) < 0)
+		log_warning("Failed to write %s", NODE_CONFIG_STATUS);
+}
+
+/* The config partition on the boot disk, if it has one. */
+static int read_partition(const char *disk, char **data, size_t *len)
+{
+	PartitionMatch m = { .type_uuid = KCC_CONFIG_PART_TYPE, .disk = disk };
+	int r = blkid_find_partitions(&m, 1);
+
+	if (r <= 0)
+		return r == -ENOENT ? 0 : r;
+	return node_config_read_partition(m.ret_node, data, len);
+}
+
+/* What the system stage applies, in files the libc-only PID 1 reads. */
+static int hand_over(const NodeConfig *c, const char *data, size_t len)
+{
+	char net[160], a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	int prefix = __builtin_popcount(c->net.netmask);
+	int r;
+
+	r = write_private(NODE_CONFIG_JSON, data, len);
+	if (r >= 0 && c->hostname[0]) {
+		snprintf(net, sizeof(net), "%s\n", c->hostname);
+		r = write_private(NODE_CONFIG_HOSTNAME, net, strlen(net));
+	}
+	if (r >= 0 && c->net.mode == NET_STATIC) {
+		inet_ntop(AF_INET, &c->net.address, a, sizeof(a));
+		inet_ntop(AF_INET, &c->net.gateway, g, sizeof(g));
+		snprintf(net, sizeof(net), "interface = %s\naddress = %s/%d\n%s%s%s",
+			 c->net.interface[0] ? c->net.interface : "eth0", a, prefix,
+			 c->net.gateway ? "gateway = " : "", c->net.gateway ? g : "",
+			 c->net.gateway ? "\n" : "");
+		r = write_private(NODE_CONFIG_NETWORK, net, strlen(net));
+	}
+	return r;
+}
+
+int stage_config_run(const char *disk)
+{
+	_cleanup_free_ char *data = NULL, *err = NULL;
+	_cleanup_free_ NodeConfig *c = NULL;
+	ConfigSource src = CONFIG_NONE;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1], line[160];
+	size_t len = 0;
+	int r;
+
+	r = node_config_read_firmware(FW_CFG_CONFIG, DMI_ENTRIES, &data, &len, &src);
+	if (r == 0) {
+		r = read_partition(disk, &data, &len);
+		if (r != 0)
+			src = CONFIG_PARTITION;
+	}
+	if (r == 0) {
+		log_info("node config: none (the image's network settings, not joined)");
+		status("none");
+		return 0;
+	}
+	if (r < 0) {
+		log_error_errno(r, "node config: the %s configuration cannot be read (%m): ignored, "
+				   "the node stays unjoined",
+				config_source_name(src == CONFIG_NONE ? CONFIG_FW_CFG : src));
+		snprintf(line, sizeof(line), "unreadable %s", config_source_name(src));
+		status(line);
+		return 0;
+	}
+	/* Measured before anything reads it: a verifier sees what the node was given. */
+	SHA256((const unsigned char *)data, len, digest);
+	hexify(digest, sizeof(digest), hex);
+	r = measure_config(config_source_name(src), data, len);
+	if (r < 0)
+		return r;
+	c = malloc(sizeof(*c));
+	err = malloc(4096);
+	if (!c || !err)
+		return log_error_errno(-ENOMEM, "node config: out of memory");
+	r = node_config_parse(data, len, c, err, 4096);
+	if (r < 0) {
+		/* One log line per error, then the boot goes on with what is safe without it. */
+		for (char *p = err, *nl; *p; p = nl + 1) {
+			nl = strchrnul(p, '\n');
+			log_error("node config (%s): %.*s", config_source_name(src), (int)(nl - p), p);
+			if (!*nl)
+				break;
+		}
+		log_error("node config: refused (%s, sha256 %s): the node stays unjoined",
+			  config_source_name(src), hex);
+		snprintf(line, sizeof(line), "invalid %s %s", config_source_name(src), hex);
+		status(line);
+		return 0;
+	}
+	r = hand_over(c, data, len);
+	if (r < 0)
+		return log_error_errno(r, "node config: failed to hand it to the system stage: %m");
+	log_info("node config: from %s, %zu bytes, sha256 %s, measured into PCR 12",
+		 config_source_name(src), len, hex);
+	snprintf(line, sizeof(line), "valid %s %s", config_source_name(src), hex);
+	status(line);
+	return 0;
+}
