@@ -2,8 +2,9 @@
 /* Where the node's configuration comes from (docs/node-config.md), in this order:
  *   1. qemu fw_cfg, the file opt/io.kcc-node/config (sysfs, module qemu_fw_cfg);
  *   2. an SMBIOS type 11 (OEM strings) entry "io.kcc-node.config.b64=BASE64";
- *   3. a small GPT partition labelled kcc-config: the JSON, then NUL padding (the caller finds
- *      the partition and passes its device with node_config_read_partition).
+ *   3. a small GPT partition of kcc-node's config type on the boot disk: the JSON, then NUL
+ *      padding (the caller finds the partition and passes its device to
+ *      node_config_read_partition).
  * The bytes are handed out as they are: the caller measures them before it parses them. */
 #pragma once
 
