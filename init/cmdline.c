@@ -45,11 +45,7 @@ static int parse_bool(const char *v, bool *ret)
 	return 0;
 }
 
-#define FAIL(r, ...)                                                                            \
-	do {                                                                                    \
-		snprintf(err, errlen, __VA_ARGS__);                                             \
-		return (r);                                                                     \
-	} while (0)
+#define FAIL(r, ...) return errorf(err, errlen, (r), __VA_ARGS__)
 
 static int parse_option(KccCmdline *c, const char *key, const char *val, char *err, size_t errlen)
 {

@@ -19,16 +19,8 @@ static const char *const forbidden_paths[] = {
 	"/proc", "/sys", "/dev", "/run", "/etc", "/var/lib/kcc", "/var/lib/kcc-kubelet", "/",
 };
 
-static int __attribute__((format(printf, 3, 4)))
-refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EPERM;
-}
+/* A refusal: the reason into err, -EPERM. */
+#define refuse(err, errlen, ...) errorf((err), (errlen), -EPERM, __VA_ARGS__)
 
 /* ---- host paths ---- */
 

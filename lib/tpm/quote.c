@@ -9,6 +9,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "quote.h"
+#include "util.h"
 
 static int ecdsa_verify(const uint8_t *msg, size_t msg_size, const TPMS_SIGNATURE_ECC *s,
 			const uint8_t *ak_der, size_t ak_der_size)
@@ -50,7 +51,7 @@ int quote_verify(const uint8_t *attest, size_t attest_size, const uint8_t *sig, 
 	uint32_t got = 0;
 	int r;
 
-#define FAIL(e, ...) (snprintf(err, err_size, __VA_ARGS__), (e))
+#define FAIL(e, ...) errorf(err, err_size, (e), __VA_ARGS__)
 	if (Tss2_MU_TPMS_ATTEST_Unmarshal(attest, attest_size, &off, &a) != TSS2_RC_SUCCESS ||
 	    off != attest_size)
 		return FAIL(-EBADMSG, "the attestation structure is malformed");
