@@ -28,15 +28,18 @@ BIN := $(BUILD)/bin
 #   lib/basic   errors, logging, the epoll loop, files, hex, the control protocol (libc only)
 #   lib/policy  the one seccomp policy of services and pods (libseccomp, json-c)
 #   lib/tpm     the TPM library, the only Esys_* caller (tpm2-tss, json-c, libcrypto)
+#   lib/events  security events: the catalogue, RFC 5424 syslog with structured data, the kernel
+#               log's records (json-c)
 #   lib/config  the node's configuration: its sources (fw_cfg, SMBIOS, a partition) and its strict
 #               JSON schema (json-c, libcrypto)
 # A program compiles against its own folder and the lib/ folders it names, never another program's.
-LIBS := basic policy tpm config
+LIBS := basic policy tpm config events
 $(foreach l,$(LIBS),$(eval lib-$(l)_SRC := $(wildcard lib/$(l)/*.c)))
 lib-basic_INC := -iquote lib/basic
 lib-policy_INC := -iquote lib/policy -iquote lib/basic $(shell pkg-config --cflags libseccomp json-c)
 TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
 lib-tpm_INC := -iquote lib/tpm -iquote lib/basic $(shell pkg-config --cflags $(TPM_PKGS))
+lib-events_INC := -iquote lib/events -iquote lib/basic $(shell pkg-config --cflags json-c)
 lib-config_INC := -iquote lib/config -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
 
 # Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link

@@ -9,7 +9,7 @@ FUZZ_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address
 # program before the libraries); the linker takes only the objects it needs, and a test's own fakes
 # (fake-svc.c, stub-bpf-lsm.c) come first, so they replace the real objects they define.
 UNIT_AREAS := kcc-init kcc-kubelet kcc-pcr $(addprefix lib-,$(LIBS))
-UNIT_INC := $(foreach a,kcc-init kcc-kubelet kcc-pcr,$($(a)_INC)) $(lib-config_INC)
+UNIT_INC := $(foreach a,kcc-init kcc-kubelet kcc-pcr,$($(a)_INC)) $(lib-config_INC) $(lib-events_INC)
 uobjs = $(patsubst %.c,$(UNIT)/$(2)/%.o,$(1))
 define unit_area
 $(UNIT)/a/$(1).a: $(call uobjs,$($(1)_SRC),o)
@@ -36,6 +36,8 @@ TPM := lib-tpm lib-basic
 test-basic_USES := lib-basic
 test-caps_USES := lib-policy lib-basic
 test-node-config_USES := lib-config lib-basic
+test-events_USES := lib-events lib-basic
+fuzz-events_USES := lib-events lib-basic
 fuzz-node-config_USES := lib-config lib-basic
 test-cmdline_USES := $(INIT)
 test-service_USES := $(INIT)
