@@ -24,31 +24,11 @@ const char *config_source_name(ConfigSource s)
 /* Reads at most max bytes of path; -E2BIG when there are more, -ENOENT when it does not exist. */
 static int read_bounded(const char *path, size_t max, char **ret, size_t *len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ char *buf = NULL;
-	size_t n = 0;
+	int r = read_small_file(path, max, ret);
 
-	if (fd < 0)
-		return -errno;
-	buf = malloc(max + 2);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t k = read(fd, buf + n, max + 1 - n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > max)
-			return -E2BIG;
-	}
-	buf[n] = '\0';
-	*len = n;
-	*ret = TAKE_PTR(buf);
+	if (r < 0)
+		return r == -EFBIG ? -E2BIG : r;
+	*len = (size_t)r;
 	return 0;
 }
 

@@ -99,26 +99,12 @@ static void test_long_word(void **state)
 	assert_int_equal(cmdline_parse(line, &c, err, sizeof(err)), -E2BIG);
 }
 
-static void test_unhex(void **state)
-{
-	uint8_t out[4];
-
-	(void)state;
-	assert_int_equal(unhex("00ffA0", 6, out, sizeof(out)), 3);
-	assert_int_equal(out[1], 0xff);
-	assert_int_equal(out[2], 0xa0);
-	assert_int_equal(unhex("0", 1, out, sizeof(out)), -EINVAL);
-	assert_int_equal(unhex("0g", 2, out, sizeof(out)), -EINVAL);
-	assert_int_equal(unhex("0011223344", 10, out, sizeof(out)), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_long_word),
-		cmocka_unit_test(test_unhex),
 	};
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }
