@@ -27,7 +27,7 @@ $(UNIT)/fo/%.o: %.c
 $(UNIT)/o/init/bpf-lsm.o $(UNIT)/fo/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
 -include $(shell find $(UNIT)/o $(UNIT)/fo -name '*.d' 2>/dev/null)
 
-UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp)
+UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp) -lz
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
 INIT := kcc-init lib-policy lib-config lib-basic
@@ -37,6 +37,7 @@ test-basic_USES := lib-basic
 test-caps_USES := lib-policy lib-basic
 test-node-config_USES := lib-config lib-basic
 test-events_USES := lib-events lib-basic
+test-spool_USES := lib-events lib-basic
 fuzz-events_USES := lib-events lib-basic
 fuzz-node-config_USES := lib-config lib-basic
 test-cmdline_USES := $(INIT)
