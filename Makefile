@@ -71,9 +71,14 @@ kcc-kubelet_INC := -iquote kubelet $(lib-policy_INC) $(shell pkg-config --cflags
 kcc-kubelet_LIBS := policy basic
 kcc-kubelet_LDLIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
 	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp)
+# kcc-forward (forward/): security events to the SIEM over RFC 5425 (OpenSSL, lib/events).
+kcc-forward_SRC := $(wildcard forward/*.c)
+kcc-forward_INC := -iquote forward $(lib-events_INC)
+kcc-forward_LIBS := events basic
+kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
-PROGRAMS := kcc-init kcc-init-test kcc-ctl kcc-pcr kcc-kubelet mkcpio kconfig-check
+PROGRAMS := kcc-init kcc-init-test kcc-ctl kcc-pcr kcc-kubelet kcc-forward mkcpio kconfig-check
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 define lib_rules
