@@ -28,13 +28,15 @@ BIN := $(BUILD)/bin
 #   lib/basic   errors, logging, the epoll loop, files, hex, the control protocol (libc only)
 #   lib/policy  the one seccomp policy of services and pods (libseccomp, json-c)
 #   lib/tpm     the TPM library, the only Esys_* caller (tpm2-tss, json-c, libcrypto)
+#   lib/update  the update bundle: writer and streaming verifier (json-c, libcrypto)
 # A program compiles against its own folder and the lib/ folders it names, never another program's.
-LIBS := basic policy tpm
+LIBS := basic policy tpm update
 $(foreach l,$(LIBS),$(eval lib-$(l)_SRC := $(wildcard lib/$(l)/*.c)))
 lib-basic_INC := -iquote lib/basic
 lib-policy_INC := -iquote lib/policy -iquote lib/basic $(shell pkg-config --cflags libseccomp json-c)
 TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
 lib-tpm_INC := -iquote lib/tpm -iquote lib/basic $(shell pkg-config --cflags $(TPM_PKGS))
+lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
 
 # Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link
 # order), NAME_LDLIBS.
@@ -65,9 +67,18 @@ kcc-kubelet_INC := -iquote kubelet $(lib-policy_INC) $(shell pkg-config --cflags
 kcc-kubelet_LIBS := policy basic
 kcc-kubelet_LDLIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
 	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp)
+# kcc-update (update/): the node's update tool on top of lib/update; mkbundle: the builder's writer.
+kcc-update_SRC := $(wildcard update/*.c)
+kcc-update_INC := -iquote update $(lib-update_INC)
+kcc-update_LIBS := update basic
+kcc-update_LDLIBS := $(shell pkg-config --libs json-c libcrypto)
+mkbundle_SRC := image/mkbundle.c
+mkbundle_INC := $(lib-update_INC)
+mkbundle_LIBS := update basic
+mkbundle_LDLIBS := $(kcc-update_LDLIBS)
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
-PROGRAMS := kcc-init kcc-init-test kcc-ctl kcc-pcr kcc-kubelet mkcpio kconfig-check
+PROGRAMS := kcc-init kcc-init-test kcc-ctl kcc-pcr kcc-kubelet kcc-update mkbundle mkcpio kconfig-check
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 define lib_rules
