@@ -1,6 +1,7 @@
 # kcc-node: every entry point. See README.md.
 #   make            build the C binaries (hardened, -Werror)
-#   make image      build the disk image (VARIANT=prod|test) into build/<variant>/
+#   make image      build the disk image (VARIANT=prod|test, VERSION=, EPOCH=) and its update bundle
+#                   into build/<variant>/
 #   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
 #   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
 #   make bench      boot and size figures (prints, never asserts)
@@ -135,7 +136,8 @@ deps:
 image:
 	@image/deps.sh --check
 	@$(MAKE) --no-print-directory all
-	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT) $(if $(KUBELET),--kubelet $(KUBELET))
+	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT) $(if $(KUBELET),--kubelet $(KUBELET)) \
+		$(if $(VERSION),--version $(VERSION)) $(if $(EPOCH),--epoch $(EPOCH))
 
 run:
 	@image/deps.sh --check
