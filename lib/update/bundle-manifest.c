@@ -77,9 +77,10 @@ static int get_str(struct json_object *o, const char *key, char *out, size_t out
 
 	if (!v)
 		return errorf(err, errlen, -EBADMSG, "manifest: \"%s\" is missing or not a string", key);
-	if ((size_t)json_object_get_string_len(v) >= outsize ||
-	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+	if ((size_t)json_object_get_string_len(v) >= outsize)
 		return errorf(err, errlen, -EBADMSG, "manifest: \"%s\" is too long", key);
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return errorf(err, errlen, -EBADMSG, "manifest: \"%s\" holds a NUL byte", key);
 	strcpy(out, json_object_get_string(v));
 	return 0;
 }
