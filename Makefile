@@ -2,6 +2,7 @@
 #   make            build the C binaries (hardened, -Werror)
 #   make image      build the disk image (VARIANT=prod|test, VERSION=, EPOCH=) and its update bundle
 #                   into build/<variant>/
+#   make cloud-images  the image as VHD (Azure), VMDK and GCE tar.gz, in build/<variant>/cloud/
 #   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
 #   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
 #   make bench      boot and size figures (prints, never asserts)
@@ -103,7 +104,7 @@ $(BIN):
 
 all: $(addprefix $(BIN)/,$(PROGRAMS)) \
 	$(BIN)/kcc-test-probe $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
-.PHONY: all image run check bench deps pin unit fuzz clean
+.PHONY: all image cloud-images run check bench deps pin unit fuzz clean
 
 # The BPF LSM: vmlinux.h from the pinned kernel's BTF, CO-RE object, bpftool skeleton.
 BPF := $(BUILD)/bpf
@@ -138,6 +139,10 @@ image:
 	@$(MAKE) --no-print-directory all
 	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT) $(if $(KUBELET),--kubelet $(KUBELET)) \
 		$(if $(VERSION),--version $(VERSION)) $(if $(EPOCH),--epoch $(EPOCH))
+
+# The disk for the clouds: fixed VHD (Azure), stream-optimised VMDK, GCE tar.gz (image/cloud.sh).
+cloud-images: image
+	image/cloud.sh $(BUILD)/$(VARIANT)
 
 run:
 	@image/deps.sh --check
