@@ -1,6 +1,8 @@
 # kcc-node: every entry point. See README.md.
 #   make            build the C binaries (hardened, -Werror)
-#   make image      build the disk image (VARIANT=prod|test) into build/<variant>/
+#   make image      build the disk image (VARIANT=prod|test, VERSION=, EPOCH=) and its update bundle
+#                   into build/<variant>/
+#   make cloud-images  the image as VHD (Azure), VMDK and GCE tar.gz, in build/<variant>/cloud/
 #   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
 #   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
 #   make bench      boot and size figures (prints, never asserts)
@@ -29,11 +31,12 @@ BIN := $(BUILD)/bin
 #   lib/policy  the one seccomp policy of services and pods (libseccomp, json-c)
 #   lib/tpm     the TPM library, the only Esys_* caller (tpm2-tss, json-c, libcrypto)
 #   lib/events  security events: the catalogue, RFC 5424 syslog with structured data, the kernel
-#               log's records (json-c)
+#               log's records, the spool (json-c, zlib)
 #   lib/config  the node's configuration: its sources (fw_cfg, SMBIOS, a partition) and its strict
 #               JSON schema (json-c, libcrypto)
+#   lib/update  the update bundle: writer and streaming verifier (json-c, libcrypto)
 # A program compiles against its own folder and the lib/ folders it names, never another program's.
-LIBS := basic policy tpm config events
+LIBS := basic policy tpm config events update
 $(foreach l,$(LIBS),$(eval lib-$(l)_SRC := $(wildcard lib/$(l)/*.c)))
 lib-basic_INC := -iquote lib/basic
 lib-policy_INC := -iquote lib/policy -iquote lib/basic $(shell pkg-config --cflags libseccomp json-c)
@@ -41,6 +44,7 @@ TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device jso
 lib-tpm_INC := -iquote lib/tpm -iquote lib/basic $(shell pkg-config --cflags $(TPM_PKGS))
 lib-events_INC := -iquote lib/events -iquote lib/basic $(shell pkg-config --cflags json-c)
 lib-config_INC := -iquote lib/config -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
+lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
 
 # Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link
 # order), NAME_LDLIBS.
@@ -76,9 +80,19 @@ kcc-forward_SRC := $(wildcard forward/*.c)
 kcc-forward_INC := -iquote forward $(lib-events_INC)
 kcc-forward_LIBS := events basic
 kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
+# kcc-update (update/): the node's update tool on top of lib/update; mkbundle: the builder's writer.
+kcc-update_SRC := $(wildcard update/*.c)
+kcc-update_INC := -iquote update $(lib-update_INC)
+kcc-update_LIBS := update basic
+kcc-update_LDLIBS := $(shell pkg-config --libs json-c libcrypto)
+mkbundle_SRC := image/mkbundle.c
+mkbundle_INC := $(lib-update_INC)
+mkbundle_LIBS := update basic
+mkbundle_LDLIBS := $(kcc-update_LDLIBS)
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
-PROGRAMS := kcc-init kcc-init-test kcc-ctl kcc-pcr kcc-kubelet kcc-forward mkcpio kconfig-check
+PROGRAMS := kcc-init kcc-init-test kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update mkbundle mkcpio \
+	kconfig-check
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 define lib_rules
@@ -102,7 +116,7 @@ $(BIN):
 
 all: $(addprefix $(BIN)/,$(PROGRAMS)) \
 	$(BIN)/kcc-test-probe $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
-.PHONY: all image run check bench deps pin unit fuzz clean
+.PHONY: all image cloud-images run check bench deps pin unit fuzz clean
 
 # The BPF LSM: vmlinux.h from the pinned kernel's BTF, CO-RE object, bpftool skeleton.
 BPF := $(BUILD)/bpf
@@ -135,7 +149,12 @@ deps:
 image:
 	@image/deps.sh --check
 	@$(MAKE) --no-print-directory all
-	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT) $(if $(KUBELET),--kubelet $(KUBELET))
+	image/build.sh --variant $(VARIANT) --out $(BUILD)/$(VARIANT) $(if $(KUBELET),--kubelet $(KUBELET)) \
+		$(if $(VERSION),--version $(VERSION)) $(if $(EPOCH),--epoch $(EPOCH))
+
+# The disk for the clouds: fixed VHD (Azure), stream-optimised VMDK, GCE tar.gz (image/cloud.sh).
+cloud-images: image
+	image/cloud.sh $(BUILD)/$(VARIANT)
 
 run:
 	@image/deps.sh --check

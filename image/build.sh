@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# build.sh --variant prod|test --out DIR [--keys DIR]: builds a kcc-node image without privileges.
+# build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N]: builds a kcc-node
+# image without privileges (version: image/update.sh default_version; epoch: image/security-epoch).
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, initramfs.cpio.zst, cmdline,
 # tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP next to the UKI),
 # kernel-config.txt (what
 # kernel-config/kconfig-check found lacking in the kernel), kcc-node.efi (signed UKI),
-# kcc-node.unsigned.efi, disk.raw, disk.qcow2, manifest.json.
+# kcc-node.unsigned.efi, disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
+# manifest.json.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
 # Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
 set -euo pipefail
@@ -13,14 +15,17 @@ export LC_ALL=C TZ=UTC
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
+. "$here/update.sh"
 
-variant=prod out= keys= kubelet=
-usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE]"
+variant=prod out= keys= kubelet= version= epoch=
+usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--variant) variant=${2:-}; shift 2 ;;
 	--out) out=${2:-}; shift 2 ;;
 	--keys) keys=${2:-}; shift 2 ;;
+	--version) version=${2:-}; [ -n "$version" ] || bad_input "--version needs a value"; shift 2 ;;
+	--epoch) epoch=${2:-}; [ -n "$epoch" ] || bad_input "--epoch needs a value"; shift 2 ;;
 	--kubelet) kubelet=${2:-}; [ -n "$kubelet" ] || bad_input "--kubelet needs a file"; shift 2 ;;
 	*) bad_input "unknown option '$1' ($usage_line)" ;;
 	esac
@@ -34,13 +39,14 @@ if [ -n "$kubelet" ]; then
 fi
 case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, not '$variant'" ;; esac
 [ -n "$out" ] || bad_input "--out DIR is required"
+version_epoch "$version" "$epoch"
 bin=${KCC_BIN:-$top/build/bin}
 keys=${keys:-$top/build/keys}
 cache=${DEB_CACHE:-$top/build/debs}
 # Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
 kcc_init=kcc-init
 [ "$variant" = test ] && kcc_init=kcc-init-test
-for b in $kcc_init kcc-ctl kcc-pcr mkcpio kconfig-check; do
+for b in $kcc_init kcc-ctl kcc-pcr mkcpio kconfig-check mkbundle kcc-update; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -129,7 +135,7 @@ os_release() {
 	PRETTY_NAME="kcc-node ($variant)"
 	VARIANT_ID=$variant
 	IMAGE_ID=kcc-node
-	IMAGE_VERSION=$(git -C "$top" describe --always --dirty 2>/dev/null | tr -c 'A-Za-z0-9.\n_-' _ || echo dev)
+	IMAGE_VERSION=$version
 	OSR
 }
 
@@ -156,6 +162,7 @@ rootfs() {
 	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \
 		"$(awk '$1 == "busybox-static" {v = $2; sub(/^[0-9]+:/, "", v); sub(/-.*/, "", v); print v}' "$lock")"
 	os_release >"$r/usr/lib/os-release"
+	install_update_key "$r"
 	ln -sf ../usr/lib/os-release "$r/etc/os-release"
 	if [ "$variant" = test ]; then
 		[ -x "$bin/kcc-test-probe" ] || bad_input "$bin/kcc-test-probe is missing; run make first"
@@ -270,6 +277,7 @@ pcr_keys() {
 	fi
 	[ "$(fp "$uki_key-public-key.pem")" != "$(fp "$direct_key-public-key.pem")" ] ||
 		bad_input "the UKI and direct-boot PCR keys must differ"
+	update_keys
 }
 
 cmdline() {
@@ -309,6 +317,9 @@ manifest() {
 		echo "  \"variant\": \"$variant\","
 		echo "  \"kernel\": \"$kver\","
 		echo "  \"roothash\": \"$(cat "$out/roothash")\","
+		echo "  \"version\": \"$version\","
+		echo "  \"security_epoch\": $epoch,"
+		echo "  \"bundle\": \"$bundle_name\","
 		echo "  \"source_date_epoch\": $SOURCE_DATE_EPOCH,"
 		[ -z "$kubelet" ] ||
 			echo "  \"upstream_kubelet\": {\"sha256\": \"$(sha256sum "$kubelet" | cut -d' ' -f1)\"},"
@@ -316,7 +327,7 @@ manifest() {
 		awk -v up="${kubelet:+1}" 'up || ($1 != "containerd" && $1 != "runc") {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
-		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2; do
+		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2 "$bundle_name"; do
 			[ $first -eq 1 ] || echo ","
 			first=0
 			printf '    "%s": {"sha256": "%s", "size": %s}' "$f" "$(sha256sum "$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")"
@@ -327,7 +338,7 @@ manifest() {
 	} >"$out/manifest.json"
 }
 
-echo "build: kcc-node $variant image into $out (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
+echo "build: kcc-node $variant image $version (security epoch $epoch) into $out (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
 step keys pcr_keys
 step fetch fetch
 step unpack unpack
@@ -339,6 +350,7 @@ step cmdline cmdline
 step initramfs initramfs
 step uki uki
 step disk disk
+step bundle bundle
 step manifest manifest
 rm -rf "$w"
 echo "build: done: root hash $(cat "$out/roothash")"

@@ -5,7 +5,8 @@
 # (production direct kernel boots), tpm2-pcr-test-* and tpm2-pcr-direct-test-* (test images: a test
 # image keeps every capability and has fault hooks, so nothing it is signed with may approve a
 # production node's state key). Each is separate, so no policy of one unseals a disk provisioned
-# under another (the token pins the key's fingerprint). Never committed;
+# under another (the token pins the key's fingerprint); the Ed25519 keys that sign update bundles,
+# update-signing-* and update-signing-test-*. Never committed;
 # production keys are passed in by path (build.sh --keys DIR). Exit codes: 0 ok, 111 failed.
 set -euo pipefail
 dir=$1
@@ -18,6 +19,16 @@ for k in tpm2-pcr tpm2-pcr-direct tpm2-pcr-test tpm2-pcr-direct-test; do
 		openssl pkey -in $k-private-key.pem -pubout -out $k-public-key.pem
 		chmod 600 $k-private-key.pem
 		echo "keys: created PCR signing key $k in $dir (never commit it)" >&2
+	fi
+done
+# The update-signing keys (Ed25519, docs/upgrades.md): update-signing for production bundles,
+# update-signing-test for test images.
+for k in update-signing update-signing-test; do
+	if [ ! -f $k-private-key.pem ]; then
+		openssl genpkey -algorithm ED25519 -out $k-private-key.pem 2>/dev/null
+		openssl pkey -in $k-private-key.pem -pubout -out $k-public-key.pem
+		chmod 600 $k-private-key.pem
+		echo "keys: created update-signing key $k in $dir (never commit it)" >&2
 	fi
 done
 [ -f db.key ] && [ -f db.crt ] && [ -f PK.auth ] && exit 0

@@ -122,15 +122,16 @@ load helper
 	sde=$(jq -r .source_date_epoch "$TEST_IMAGE/manifest.json")
 	SOURCE_DATE_EPOCH=$sde run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/again"
 	[ "$status" -eq 0 ]
-	for f in root.erofs root.verity initramfs.cpio.zst kcc-node.efi disk.raw disk.qcow2; do
+	b=$(jq -r .bundle "$TEST_IMAGE/manifest.json")
+	for f in root.erofs root.verity initramfs.cpio.zst kcc-node.efi disk.raw disk.qcow2 "$b"; do
 		cmp "$TEST_IMAGE/$f" "$BATS_TEST_TMPDIR/again/$f"
 	done
 	cmp "$TEST_IMAGE/manifest.json" "$BATS_TEST_TMPDIR/again/manifest.json"
 }
 
 @test "build: prints one progress line per step with its duration" {
-	run grep -cE '^build: (keys|fetch|unpack|kconfig|rootfs|erofs|verity|initramfs|cmdline|uki|disk|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
-	[ "$output" -eq 12 ]
+	run grep -cE '^build: (keys|fetch|unpack|kconfig|rootfs|erofs|verity|initramfs|cmdline|uki|disk|bundle|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
+	[ "$output" -eq 13 ]
 }
 
 @test "image: the builder refuses to sign a test image with a production PCR key" {
@@ -147,4 +148,43 @@ load helper
 	[ "$status" -eq 100 ]
 	[[ "$output" == *"refusing to sign a test image with the production PCR key tpm2-pcr-direct "* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out/kcc-node.efi" ]
+}
+
+@test "image: the version is in .osrel (IMAGE_ID, IMAGE_VERSION), manifest.json and the bundle's name" {
+	for img in "$TEST_IMAGE" "$PROD_IMAGE"; do
+		v=$(jq -r .version "$img/manifest.json")
+		[[ "$v" =~ ^[0-9]{8}\.[0-9]{6}\.g[0-9a-f]+ ]]
+		objcopy -O binary --only-section=.osrel "$img/kcc-node.efi" "$BATS_TEST_TMPDIR/osrel"
+		grep -qx IMAGE_ID=kcc-node "$BATS_TEST_TMPDIR/osrel"
+		grep -qx "IMAGE_VERSION=$v" "$BATS_TEST_TMPDIR/osrel"
+		[ "$(jq -r .bundle "$img/manifest.json")" = "kcc-node_$v.bundle" ]
+		[ "$(jq -r .security_epoch "$img/manifest.json")" = "$(grep -v '^#' "$TOP/image/security-epoch")" ]
+	done
+	# make image VERSION= EPOCH= reaches the builder
+	run make -C "$TOP" -n image VERSION=2.0.1 EPOCH=4
+	[[ "$output" == *"image/build.sh --variant prod"*"--version 2.0.1 --epoch 4"* ]]
+}
+
+@test "image: a version or security epoch the bundle cannot carry is refused before anything is built" {
+	for v in '1.0+2' '-1' 'a b' "$(printf 'v%.0s' $(seq 65))"; do
+		run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/out" --version "$v"
+		[ "$status" -eq 100 ]
+		[[ "$output" == *"version '$v' must be 1..64 of"* ]]
+	done
+	for e in -1 65536 x; do
+		run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/out" --epoch "$e"
+		[ "$status" -eq 100 ]
+		[[ "$output" == *"security epoch '$e' must be a number in 0..65535"* ]]
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+}
+
+@test "image: the builder refuses to sign a test image with the production update-signing key" {
+	k=$BATS_TEST_TMPDIR/keys
+	cp -a "$TOP/build/keys" "$k"
+	for s in private public; do cp "$k/update-signing-$s-key.pem" "$k/update-signing-test-$s-key.pem"; done
+	run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/out" --keys "$k"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"refusing to sign a test image with the production update-signing key"* ]]
+	[ -z "$(ls "$BATS_TEST_TMPDIR/out"/*.bundle 2>/dev/null)" ]
 }

@@ -8,8 +8,9 @@ FUZZ_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address
 # clang's fuzzers in $(UNIT)/fa/. A test names the folders it uses (TEST_USES, in link order: a
 # program before the libraries); the linker takes only the objects it needs, and a test's own fakes
 # (fake-svc.c, stub-bpf-lsm.c) come first, so they replace the real objects they define.
-UNIT_AREAS := kcc-init kcc-kubelet kcc-pcr $(addprefix lib-,$(LIBS))
-UNIT_INC := $(foreach a,kcc-init kcc-kubelet kcc-pcr,$($(a)_INC)) $(lib-config_INC) $(lib-events_INC)
+UNIT_AREAS := kcc-init kcc-kubelet kcc-pcr kcc-update $(addprefix lib-,$(LIBS))
+UNIT_INC := $(foreach a,kcc-init kcc-kubelet kcc-pcr kcc-update,$($(a)_INC)) $(lib-config_INC) \
+	$(lib-events_INC)
 uobjs = $(patsubst %.c,$(UNIT)/$(2)/%.o,$(1))
 define unit_area
 $(UNIT)/a/$(1).a: $(call uobjs,$($(1)_SRC),o)
@@ -63,6 +64,8 @@ test-confine_USES := $(KUBELET)
 test-policy_USES := $(KUBELET)
 test-tpm_USES := $(TPM)
 test-pcr_USES := $(TPM)
+test-bundle_USES := lib-update lib-basic
+fuzz-bundle_USES := lib-update lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
 $(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET) $(TPM)))
 
