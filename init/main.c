@@ -117,6 +117,12 @@ _Noreturn static void initrd_stage(void)
 		shutdown_fatal(&arg_cmdline, "verity root", r);
 	timeline_end("verity");
 
+	timeline_begin("config");
+	r = stage_config_run(disk);
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
+	timeline_end("config");
+
 	timeline_begin("state");
 	r = stage_state_run(disk, SYSROOT "/var");
 	if (r < 0)
