@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "log.h"
 #include "manifest.h"
 #include "unpack.h"
 #include "policy.h"
@@ -114,21 +115,7 @@ void http_tick(unsigned long long now);
 /* GET path over socket_path, or 127.0.0.1:port when it is NULL. */
 int http_get(const char *socket_path, unsigned port, const char *path, char **body, int *code);
 
-/* main.c: logging to stderr (kcc-init puts it into the boot log), the loop's pipe watches */
-void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int loop_watch(int fd, PodState *p, unsigned ctr, int stream);
-void loop_unwatch(int fd);
-/* Watches with their own handler (the HTTP listeners and connections): the Watch must live
- * until loop_del; events as for epoll_ctl. */
-typedef struct Watch Watch;
-struct Watch {
-	int fd;
-	PodState *pod; /* a container pipe's: NULL for others */
-	unsigned ctr;
-	int stream;
-	void (*fn)(Watch *w, uint32_t events);
-	uint32_t events;
-};
-int loop_add(Watch *w);
-int loop_mod(Watch *w);
-void loop_del(Watch *w);
+/* main.c: the container pipes in the loop (lib/basic/loop.h): a pipe is read by ctr_drain; an
+ * unwatched pipe's Source is freed after the batch of events it may still be in. */
+int pipe_watch(int fd, PodState *p, unsigned ctr, int stream);
+void pipe_unwatch(int fd);

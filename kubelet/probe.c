@@ -136,7 +136,7 @@ static void result(PodState *p, unsigned i, bool liveness, bool ok, const char *
 		ps->failures++;
 		ps->successes = 0;
 		if (ps->failures == 1 || ps->failures == pr->failure_threshold)
-			klog("container %s/%s: %s probe failed (%s)", p->ns_name, c->name,
+			log_info("container %s/%s: %s probe failed (%s)", p->ns_name, c->name,
 			     liveness ? "liveness" : "readiness", why);
 	}
 	if (s->phase != CTR_RUNNING)
@@ -148,12 +148,12 @@ static void result(PodState *p, unsigned i, bool liveness, bool ok, const char *
 		else if (!ok && ps->failures >= pr->failure_threshold)
 			s->ready = false;
 		if (was != s->ready)
-			klog("container %s/%s is %s", p->ns_name, c->name,
+			log_info("container %s/%s is %s", p->ns_name, c->name,
 			     s->ready ? "ready" : "not ready (readiness probe failed)");
 		return;
 	}
 	if (!ok && ps->failures >= pr->failure_threshold) {
-		klog("container %s/%s failed its liveness probe %u times, killing it", p->ns_name,
+		log_info("container %s/%s failed its liveness probe %u times, killing it", p->ns_name,
 		     c->name, ps->failures);
 		ps->failures = 0;
 		ctr_kill(p, i, SIGKILL);

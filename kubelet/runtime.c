@@ -136,7 +136,7 @@ void ctr_drain(PodState *p, unsigned i, int stream)
 		if (*len)
 			log_line(s, stream, buf, *len, false);
 		*len = 0;
-		loop_unwatch(fd);
+		pipe_unwatch(fd);
 		close(fd);
 		if (stream)
 			s->err_fd = -EBADF;
@@ -166,7 +166,7 @@ static void schedule_restart(PodState *p, unsigned i, unsigned long long ran_ms)
 		snprintf(s->message, sizeof(s->message), "back-off %us restarting the container",
 			 delay);
 	}
-	klog("container %s/%s: restart in %us", p->ns_name, p->pod.containers[i].name, delay);
+	log_info("container %s/%s: restart in %us", p->ns_name, p->pod.containers[i].name, delay);
 }
 
 /* Unpacks container i's image within the per-image limit and what the pod's other containers
@@ -302,7 +302,7 @@ int ctr_start(PodState *p, unsigned i)
 
 	r = prepare(p, i, bundle, sizeof(bundle), err, sizeof(err));
 	if (r < 0) {
-		klog("container %s/%s: %s", p->ns_name, p->pod.containers[i].name, err);
+		log_info("container %s/%s: %s", p->ns_name, p->pod.containers[i].name, err);
 		schedule_restart(p, i, 0);
 		/* the reason it cannot start stays its status through the back-off (a pod security
 		 * refusal names its rule there) */
@@ -349,8 +349,8 @@ int ctr_start(PodState *p, unsigned i)
 	s->out_fd = out[0];
 	s->err_fd = errp[0];
 	s->outlen[0] = s->outlen[1] = 0;
-	(void)loop_watch(s->out_fd, p, i, 0);
-	(void)loop_watch(s->err_fd, p, i, 1);
+	(void)pipe_watch(s->out_fd, p, i, 0);
+	(void)pipe_watch(s->err_fd, p, i, 1);
 	s->crun_pid = pid;
 	s->init_pid = 0;
 	s->phase = CTR_RUNNING;
@@ -358,7 +358,7 @@ int ctr_start(PodState *p, unsigned i)
 	s->waiting_reason[0] = s->message[0] = s->last_line[0] = '\0';
 	s->ready = false;
 	s->liveness = s->readiness = (ProbeState){ 0 };
-	klog("container %s/%s started (crun pid %d, restarts %u)", p->ns_name,
+	log_info("container %s/%s started (crun pid %d, restarts %u)", p->ns_name,
 	     p->pod.containers[i].name, (int)pid, s->restarts);
 	return 0;
 fail:
@@ -403,7 +403,7 @@ void ctr_exited(PodState *p, unsigned i, int status)
 	for (int k = 0; k < 2; k++) {
 		int *fd = k ? &s->err_fd : &s->out_fd;
 		if (*fd >= 0) {
-			loop_unwatch(*fd);
+			pipe_unwatch(*fd);
 			close(*fd);
 			*fd = -EBADF;
 		}
@@ -416,7 +416,7 @@ void ctr_exited(PodState *p, unsigned i, int status)
 	snprintf(s->last_reason, sizeof(s->last_reason), "%s",
 		 pod_oom_kills(p) > s->oom_kills ? "OOMKilled" : code == 0 ? "Completed" : "Error");
 	s->ready = false;
-	klog("container %s/%s exited with code %d (%s) after %llu ms%s%s", p->ns_name, c->name, code,
+	log_info("container %s/%s exited with code %d (%s) after %llu ms%s%s", p->ns_name, c->name, code,
 	     s->last_reason, ran, code && s->last_line[0] ? ": " : "", code ? s->last_line : "");
 	snprintf(s->exit_message, sizeof(s->exit_message), "%s", code ? s->last_line : "");
 	restart = !s->stopping && (p->pod.restart == POD_RESTART_ALWAYS ||

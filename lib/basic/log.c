@@ -16,6 +16,14 @@ void log_open_kmsg(void)
 	kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 }
 
+void log_open_stderr(const char *s)
+{
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	kmsg_fd = -EBADF;
+	ident = s;
+}
+
 void log_set_debug(bool on)
 {
 	debug_on = on;

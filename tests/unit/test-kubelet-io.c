@@ -22,28 +22,10 @@
 #include "fs.h"
 #include "http-parse.h"
 #include "kubelet.h"
+#include "loop.h"
 #include "util.h"
 
-/* ---- what http.c needs from the kubelet: a loop and a status ---- */
-
-static int epfd = -EBADF;
-
-int loop_add(Watch *w)
-{
-	struct epoll_event ev = { .events = w->events, .data.ptr = w };
-	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev));
-}
-
-int loop_mod(Watch *w)
-{
-	struct epoll_event ev = { .events = w->events, .data.ptr = w };
-	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev));
-}
-
-void loop_del(Watch *w)
-{
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
-}
+/* ---- what http.c needs from the kubelet: the loop (lib/basic) and a status ---- */
 
 char *status_json(bool full)
 {
@@ -51,18 +33,13 @@ char *status_json(bool full)
 			   : "{\"pods\":[{}]}");
 }
 
-/* Runs the loop for ms milliseconds (its tick as in main.c, at least every 200 ms). */
+/* Runs the real loop for ms milliseconds, with the tick of main.c at least every 200 ms. */
 static void run_loop(unsigned ms)
 {
 	unsigned long long end = now_ms() + ms;
 
 	for (unsigned long long now = now_ms(); now < end; now = now_ms()) {
-		struct epoll_event evs[16];
-		int n = epoll_wait(epfd, evs, 16, (int)(end - now < 50 ? end - now : 50));
-		for (int e = 0; e < n; e++) {
-			Watch *w = evs[e].data.ptr;
-			w->fn(w, evs[e].events);
-		}
+		assert_true(loop_run_once((int)(end - now < 50 ? end - now : 50)) >= 0);
 		http_tick(now_ms());
 	}
 }
@@ -75,7 +52,7 @@ static int setup(void **state)
 	char err[256];
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
+	assert_int_equal(loop_init(), 0);
 	snprintf(sock, sizeof(sock), "/tmp/kcc-http-%d.sock", (int)getpid());
 	for (unsigned tries = 0; tries < 50; tries++) {
 		port = 20000 + (unsigned)((getpid() * 7 + tries * 131) % 30000);
