@@ -15,15 +15,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 
-#include "http-parse.h"
+#include "http-request.h"
 #include "kubelet.h"
 #include "loop.h"
 #include "util.h"
 
-#define RESPONSE_MAX (4 * 1024 * 1024)
 #define ACCEPT_BATCH 64
 
 typedef struct Conn {
@@ -305,45 +303,4 @@ int http_start(unsigned port, const char *socket_path, char *err, size_t errlen)
 		return errorf(err, errlen, r, "cannot watch the listeners: %s", strerror(-r));
 	TAKE_FD(unix_fd);
 	return 0;
-}
-
-int http_get(const char *socket_path, unsigned port, const char *path, char **body, int *code)
-{
-	struct sockaddr_in sin = loopback(port);
-	struct sockaddr_un sun;
-	struct timeval tv = { .tv_sec = 5 };
-	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *buf = NULL;
-	char req[400];
-	size_t got = 0;
-	ssize_t k;
-	const char *sep;
-	int r;
-
-	if (socket_path) {
-		r = unix_addr(socket_path, &sun);
-		if (r < 0)
-			return r;
-	}
-	fd = socket(socket_path ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (socket_path ? connect(fd, (struct sockaddr *)&sun, sizeof(sun))
-			: connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
-		return -EIO;
-	buf = malloc(RESPONSE_MAX + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (got < RESPONSE_MAX && (k = read(fd, buf + got, RESPONSE_MAX - got)) > 0)
-		got += (size_t)k;
-	buf[got] = '\0';
-	if (sscanf(buf, "HTTP/1.%*d %d", code) != 1 || !(sep = strstr(buf, "\r\n\r\n")))
-		return -EBADMSG;
-	*body = strdup(sep + 4);
-	return *body ? 0 : -ENOMEM;
 }

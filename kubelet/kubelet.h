@@ -61,6 +61,9 @@ typedef struct CtrState {
 	uint64_t oom_kills;
 	uint64_t unpacked_bytes, unpacked_files; /* its root's share of the pod's unpack limit */
 	bool ready, stopping, unpacked;
+	pid_t unpack_pid; /* its root being unpacked (image-unpack.c) */
+	int unpack_fd;	  /* the unpack's result pipe */
+	struct OciConfig *image; /* its image, read once per start, while its root is unpacked */
 	ProbeState liveness, readiness;
 } CtrState;
 
@@ -94,6 +97,17 @@ void ctr_kill(PodState *p, unsigned i, int sig);
 void ctr_exited(PodState *p, unsigned i, int status);
 void ctr_drain(PodState *p, unsigned i, int stream);
 void ctr_cleanup_pod(PodState *p);
+/* The end of container i's unpack (r < 0: it failed, err says why): it runs, or backs off. */
+void ctr_unpacked(PodState *p, unsigned i, int r, const char *err);
+/* image-unpack.c: container i's root unpacked in a child process, one at a time on the node;
+ * the loop's SIGCHLD reaps it (ctr_unpack_reaped), which calls ctr_unpacked. */
+struct OciImage;
+int ctr_unpack_start(PodState *p, unsigned i, const struct OciImage *img,
+		     const struct OciConfig *ic, const char *rootfs, const char *bundle, char *err,
+		     size_t errlen);
+bool unpack_busy(void);
+void ctr_unpack_kill(PodState *p, unsigned i);
+bool ctr_unpack_reaped(pid_t pid, int status);
 /* The pod's host uid/gid range (userns.h) and the folder its hostPath volumes are staged in. */
 uid_t pod_ids(const PodState *p);
 void pod_hostpaths_dir(const PodState *p, char *buf, size_t len);
@@ -112,8 +126,6 @@ char *status_json(bool full);
 #define HTTP_DEADLINE_MS 2000 /* for a connection's whole request and answer */
 int http_start(unsigned port, const char *socket_path, char *err, size_t errlen);
 void http_tick(unsigned long long now);
-/* GET path over socket_path, or 127.0.0.1:port when it is NULL. */
-int http_get(const char *socket_path, unsigned port, const char *path, char **body, int *code);
 
 /* main.c: the container pipes in the loop (lib/basic/loop.h): a pipe is read by ctr_drain; an
  * unwatched pipe's Source is freed after the batch of events it may still be in. */

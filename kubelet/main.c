@@ -27,6 +27,7 @@
 
 #include "confine.h"
 #include "fs.h"
+#include "http-client.h"
 #include "import.h"
 #include "kubelet.h"
 #include "loop.h"
@@ -120,7 +121,7 @@ static void reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (probe_reaped(pid, status))
+		if (probe_reaped(pid, status) || ctr_unpack_reaped(pid, status))
 			continue;
 		for (unsigned k = 0; k < PODS_MAX; k++)
 			for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
@@ -298,7 +299,7 @@ static int cmd_pods(bool json)
 {
 	_cleanup_free_ char *body = NULL;
 	json_object *root, *list;
-	int code = 0, r = http_get(cfg.socket, 0, "/pods", &body, &code);
+	int code = 0, r = http_get(cfg.socket, 0, "/pods", 5000, &code, &body);
 
 	if (r < 0 || code != 200) {
 		fprintf(stderr, "kcc-kubelet: no status from %s: %s%s\n", cfg.socket,

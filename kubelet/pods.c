@@ -163,7 +163,7 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 	snprintf(p->uid, sizeof(p->uid), "%s", uid);
 	for (unsigned i = 0; i < POD_CONTAINERS_MAX; i++) {
 		CtrState *s = &p->ctrs[i];
-		s->out_fd = s->err_fd = s->log_fd = -EBADF;
+		s->out_fd = s->err_fd = s->log_fd = s->unpack_fd = -EBADF;
 		s->last_exit = -1;
 	}
 	r = pod_parse(text, len, &p->pod, err, sizeof(err));
@@ -276,7 +276,7 @@ static void remove_pod(PodState *p)
 
 	for (unsigned i = 0; i < p->pod.n_containers; i++) {
 		p->ctrs[i].stopping = true;
-		if (p->ctrs[i].phase == CTR_RUNNING) {
+		if (p->ctrs[i].phase == CTR_RUNNING || p->ctrs[i].unpack_pid > 0) {
 			running = true;
 			ctr_kill(p, i, SIGTERM);
 		}
@@ -333,7 +333,7 @@ void pods_tick(unsigned long long now)
 		/* a removed pod whose containers have all stopped */
 		bool gone = !p->seen;
 		for (unsigned i = 0; gone && i < p->pod.n_containers; i++)
-			gone = p->ctrs[i].phase != CTR_RUNNING;
+			gone = p->ctrs[i].phase != CTR_RUNNING && !p->ctrs[i].unpack_pid;
 		if (gone)
 			remove_pod(p);
 	}
@@ -356,7 +356,7 @@ bool pods_all_stopped(void)
 {
 	for (unsigned k = 0; k < PODS_MAX; k++)
 		for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
-			if (pods[k].ctrs[i].phase == CTR_RUNNING)
+			if (pods[k].ctrs[i].phase == CTR_RUNNING || pods[k].ctrs[i].unpack_pid > 0)
 				return false;
 	return true;
 }

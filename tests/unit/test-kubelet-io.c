@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kcc-kubelet's I/O with untrusted local peers: the HTTP endpoints in a small event loop here
- * (slow clients, the connection cap, /healthz meanwhile, redaction, the root-only socket), the
- * request parser, and manifest files that are not regular files. */
+/* kcc-kubelet's I/O with untrusted local peers: the HTTP endpoints in lib/basic's event loop (slow
+ * clients, the connection cap, /healthz meanwhile, redaction, the root-only socket), and manifest
+ * files that are not regular files. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "unit.h"
 
 #include "fs.h"
-#include "http-parse.h"
+#include "http-request.h"
 #include "kubelet.h"
 #include "loop.h"
 #include "util.h"
@@ -257,48 +257,6 @@ static void test_socket_root_only(void **state)
 	assert_int_equal(chmod(sock, 0600), 0);
 }
 
-static void test_parser(void **state)
-{
-	static const struct {
-		const char *in;
-		int r;
-		const char *method, *path;
-	} cases[] = {
-		{ "GET /healthz HTTP/1.1\r\n\r\n", 0, "GET", "/healthz" },
-		{ "GET /pods?all HTTP/1.0\nHost: a\n\n", 0, "GET", "/pods" },
-		{ "HEAD / HTTP/1.1\r\nA: b\r\nC:d\r\n\r\n", 0, "HEAD", "/" },
-		{ "GET /healthz HTTP/1.1\r\n", -EAGAIN, NULL, NULL },
-		{ "G", -EAGAIN, NULL, NULL },
-		{ "", -EAGAIN, NULL, NULL },
-		{ "GET healthz HTTP/1.1\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET /healthz HTTP/2.0\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET /healthz\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GETTTTTTT / HTTP/1.1\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET / HTTP/1.1\r\nno colon\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET /\x01 HTTP/1.1\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ " GET / HTTP/1.1\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET / HTTP/1.1 x\r\n\r\n", -EBADMSG, NULL, NULL },
-	};
-	HttpRequest req;
-	char big[HTTP_REQUEST_MAX + 10];
-
-	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		int r = http_parse_request(cases[i].in, strlen(cases[i].in), &req);
-		if (r != cases[i].r)
-			fail_msg("case %zu: %d, expected %d", i, r, cases[i].r);
-		if (r == 0) {
-			assert_string_equal(req.method, cases[i].method);
-			assert_string_equal(req.path, cases[i].path);
-		}
-	}
-	/* a NUL inside the head */
-	assert_int_equal(http_parse_request("GET /\0 HTTP/1.1\r\n\r\n", 20, &req), -EBADMSG);
-	memset(big, 'a', sizeof(big));
-	assert_int_equal(http_parse_request(big, sizeof(big), &req), -E2BIG);
-	assert_int_equal(http_parse_request(big, HTTP_REQUEST_MAX - 1, &req), -EAGAIN);
-}
-
 /* Manifest folders: a FIFO, a device, a socket, a link, a folder or a huge file named x.yaml is
  * refused at once with what it is; a regular file is read. */
 static void test_manifest_files(void **state)
@@ -361,7 +319,6 @@ static void test_manifest_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parser),
 		cmocka_unit_test(test_manifest_files),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_socket_root_only),

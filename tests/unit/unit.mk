@@ -54,6 +54,11 @@ test-oci-image_USES := $(KUBELET)
 test-kubelet-io_USES := $(KUBELET)
 test-confine_USES := $(KUBELET)
 test-policy_USES := $(KUBELET)
+test-basic-loop_USES := lib-basic
+test-basic-log_USES := lib-basic
+test-basic-http-client_USES := lib-basic
+test-basic-http-request_USES := lib-basic
+fuzz-http-status_USES := lib-basic
 test-tpm_USES := $(TPM)
 test-pcr_USES := $(TPM)
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
