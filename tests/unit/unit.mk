@@ -52,6 +52,7 @@ test-kubelet_USES := $(KUBELET)
 test-seccomp-policy_USES := $(INIT)
 test-oci-image_USES := $(KUBELET)
 test-kubelet-io_USES := $(KUBELET)
+test-kubelet-unpack_USES := $(KUBELET)
 test-confine_USES := $(KUBELET)
 test-policy_USES := $(KUBELET)
 test-basic-loop_USES := lib-basic
