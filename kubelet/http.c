@@ -55,13 +55,12 @@ static int unix_addr(const char *path, struct sockaddr_un *ret)
 static void conn_close(Conn *c)
 {
 	char sink[4096];
+	int fd = c->src.fd;
 
 	if (!c->used)
 		return;
 	/* what the client sent past its head (a body) is read first, so that the close does not
 	 * turn into a reset that could drop the answer before the client read it */
-	int fd = c->src.fd;
-
 	for (unsigned i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
 		;
 	loop_del(&c->src);
