@@ -314,7 +314,7 @@ int ctr_start(PodState *p, unsigned i)
 	if (r < 0) {
 		oci_config_done(ic);
 		free(ic);
-		start_failed(p, i, -EBADMSG, err);
+		start_failed(p, i, r, err);
 		return r;
 	}
 	s->image = ic; /* until the unpack ends */
