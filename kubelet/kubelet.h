@@ -88,6 +88,8 @@ void pods_init(void);
 int manifest_file_read(int dirfd, const char *name, char **ret, char *err, size_t errlen);
 void pods_sync(void);
 void pods_tick(unsigned long long now);
+/* Logs "pod NS/NAME is ready" once all its containers are (again), at once from a probe result. */
+void pod_ready_check(PodState *p);
 void pods_stop_all(void);
 bool pods_all_stopped(void);
 /* runtime.c */

@@ -307,29 +307,34 @@ void pods_sync(void)
 			remove_pod(&pods[k]);
 }
 
+void pod_ready_check(PodState *p)
+{
+	bool all_ready = true;
+
+	for (unsigned i = 0; i < p->pod.n_containers; i++)
+		all_ready = all_ready && !p->ctrs[i].stopping && p->ctrs[i].ready;
+	if (all_ready && !p->announced_ready) {
+		p->announced_ready = true;
+		log_info("pod %s is ready", p->ns_name);
+	} else if (!all_ready)
+		p->announced_ready = false;
+}
+
 void pods_tick(unsigned long long now)
 {
 	for (unsigned k = 0; k < PODS_MAX; k++) {
 		PodState *p = &pods[k];
-		bool all_ready = true;
 		if (!p->used || p->rejected)
 			continue;
 		for (unsigned i = 0; i < p->pod.n_containers; i++) {
 			CtrState *s = &p->ctrs[i];
-			if (s->stopping) {
-				all_ready = false;
+			if (s->stopping)
 				continue;
-			}
 			if (s->phase == CTR_WAITING && now >= s->next_start_ms)
 				(void)ctr_start(p, i);
 			probes_tick(p, i, now);
-			all_ready = all_ready && s->ready;
 		}
-		if (all_ready && !p->announced_ready) {
-			p->announced_ready = true;
-			log_info("pod %s is ready", p->ns_name);
-		} else if (!all_ready)
-			p->announced_ready = false;
+		pod_ready_check(p);
 		/* a removed pod whose containers have all stopped */
 		bool gone = !p->seen;
 		for (unsigned i = 0; gone && i < p->pod.n_containers; i++)

@@ -134,6 +134,7 @@ static void result(PodState *p, unsigned i, bool liveness, bool ok, const char *
 		if (was != s->ready)
 			log_info("container %s/%s is %s", p->ns_name, c->name,
 			     s->ready ? "ready" : "not ready (readiness probe failed)");
+		pod_ready_check(p);
 		return;
 	}
 	if (!ok && ps->failures >= pr->failure_threshold) {
