@@ -9,6 +9,8 @@
 #include "util.h"
 
 void log_open_kmsg(void);
+/* The same for another path than /dev/kmsg (a unit test's pipe). */
+void log_open_kmsg_at(const char *path);
 /* Lines to stderr only, with ident as their prefix ("kcc-kubelet"); closes kmsg if it was open. */
 void log_open_stderr(const char *ident);
 void log_set_debug(bool on);
