@@ -2,7 +2,8 @@
 /* kcc-kubelet unpacks a container's image in a child process: while the unpack is held inside
  * the open() of its layer blob (a fanotify permission event this test answers), the real loop
  * answers /healthz and shows the container as ContainerCreating; once allowed, the unpack ends,
- * is reaped by SIGCHLD and its root is committed. An unpack killed midway leaves nothing behind. */
+ * is reaped by SIGCHLD and its root is committed; the image manifest was read once for all of it.
+ * An unpack killed midway leaves nothing behind. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <arpa/inet.h>
@@ -42,7 +43,7 @@ void pipe_unwatch(int fd)
 	(void)fd;
 }
 
-static char dir[64], blob[256];
+static char dir[64], blob[256], manifest_blob[256];
 static unsigned port;
 
 static void at(char *buf, size_t len, const char *rel)
@@ -105,7 +106,7 @@ static void make_image(void)
 		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
 		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
 		 dc, sc, dl, used);
-	put_blob(json, strlen(json), dm, NULL, 0);
+	put_blob(json, strlen(json), dm, manifest_blob, sizeof(manifest_blob));
 	size_t sm = strlen(json);
 	snprintf(json, sizeof(json),
 		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
@@ -257,12 +258,37 @@ static void release(int fan, struct fanotify_event_metadata *ev)
 	close(fan);
 }
 
+/* Counts the opens of the image manifest's blob (by any process) from now on. */
+static int count_manifest_opens(void)
+{
+	int fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE);
+
+	assert_true(fan >= 0);
+	assert_int_equal(fanotify_mark(fan, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, manifest_blob), 0);
+	return fan;
+}
+
+static unsigned opens(int fan)
+{
+	struct fanotify_event_metadata ev[16];
+	unsigned n = 0;
+	ssize_t k;
+
+	while ((k = read(fan, ev, sizeof(ev))) > 0)
+		for (struct fanotify_event_metadata *e = ev; FAN_EVENT_OK(e, k); e = FAN_EVENT_NEXT(e, k)) {
+			n++;
+			close(e->fd);
+		}
+	close(fan);
+	return n;
+}
+
 static void test_healthz_during_unpack(void **state)
 {
 	CtrState *s = &p->ctrs[0];
 	char path[400];
 	struct stat st;
-	int fan = hold_blob();
+	int fan = hold_blob(), mfan = count_manifest_opens();
 
 	(void)state;
 	alarm(30); /* a synchronous unpack would block here, in ctr_start */
@@ -286,6 +312,8 @@ static void test_healthz_during_unpack(void **state)
 	assert_int_equal(stat(path, &st), -1);
 	snprintf(path, sizeof(path), "%s/containers/c/config.json", p->dir);
 	assert_int_equal(stat(path, &st), 0); /* then the bundle was written and crun ran */
+	/* one start read and verified the image manifest once, for the config and the unpack */
+	assert_int_equal(opens(mfan), 1);
 	/* crun (here /bin/false) ends: the container backs off to a restart */
 	while (s->phase == CTR_RUNNING)
 		assert_true(loop_run_once(1000) >= 0);
