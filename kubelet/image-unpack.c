@@ -35,6 +35,10 @@ _noreturn_ static void child(int fd, const OciImage *img, const OciConfig *ic, c
 	UnpackResult res = { 0 };
 	sigset_t none;
 
+	/* none of the kubelet's descriptors but the result pipe: a client connection the kubelet
+	 * closes must end now, not when the unpack does */
+	(void)close_range(3, (unsigned)fd - 1, 0);
+	(void)close_range((unsigned)fd + 1, ~0U, 0);
 	/* never outlives the kubelet: a stopped kubelet leaves at most ROOTFS.unpack, which the
 	 * next unpack removes first */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
