@@ -7,10 +7,12 @@
 #include "manifest-watch.h"
 #include "util.h"
 
-/* Complete writes and renames, links, removals; and the folder itself going away. */
+/* Complete writes, renames in and out, removals; and the folder itself going away. Not a
+ * creation: a file created by cp or a shell's > is read once it is closed (IN_CLOSE_WRITE), not
+ * half-written (a hard link or a FIFO made there is seen with the next event, or SIGHUP). */
 #define WATCH_MASK                                                                               \
-	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF |  \
-	 IN_MOVE_SELF | IN_ONLYDIR)
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |  \
+	 IN_ONLYDIR)
 
 static Source src;
 static void (*on_change)(void);
