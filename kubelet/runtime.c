@@ -366,12 +366,17 @@ static int ctr_run(PodState *p, unsigned i, OciConfig *ic)
 		return r;
 	}
 	ctr_id(p, i, id, sizeof(id));
-	{
-		const char *del[] = { "delete", "--force", id, NULL };
-		(void)run_crun(del); /* a container left over by an earlier kcc-kubelet */
-	}
 	snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", cfg.run_dir, id);
 	snprintf(root, sizeof(root), "%s/crun", cfg.run_dir);
+	/* a container left over by an earlier kcc-kubelet has its state folder ROOT/ID: only then
+	 * is crun run (and waited for) to delete it */
+	{
+		char state[400];
+		const char *del[] = { "delete", "--force", id, NULL };
+		snprintf(state, sizeof(state), "%s/%s", root, id);
+		if (faccessat(AT_FDCWD, state, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			(void)run_crun(del);
+	}
 	(void)unlink(pidfile);
 	s->log_fd = open_log(p, i);
 	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
