@@ -27,7 +27,7 @@ BIN := $(BUILD)/bin
 # Sources: a library or a program is every .c file of its folder, so adding a file touches no list
 # (tests/unit/unit.mk builds the same folders with sanitizers). lib/ is shared code, each folder a
 # static library with its own headers (docs/architecture.md, "Code layout"):
-#   lib/basic   errors, logging, the epoll loop, files, hex, the control protocol (libc only)
+#   lib/basic   errors, logging, the epoll loop, files, hex, the control protocol, HTTP (libc only)
 #   lib/policy  the one seccomp policy of services and pods (libseccomp, json-c)
 #   lib/tpm     the TPM library, the only Esys_* caller (tpm2-tss, json-c, libcrypto)
 #   lib/events  security events: the catalogue, RFC 5424 syslog with structured data, the kernel

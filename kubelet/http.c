@@ -15,18 +15,17 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 
-#include "http-parse.h"
+#include "http-request.h"
 #include "kubelet.h"
+#include "loop.h"
 #include "util.h"
 
-#define RESPONSE_MAX (4 * 1024 * 1024)
 #define ACCEPT_BATCH 64
 
 typedef struct Conn {
-	Watch w; /* first: the watch is the connection */
+	Source src;
 	bool used, full;
 	unsigned long long deadline;
 	size_t got;
@@ -36,7 +35,7 @@ typedef struct Conn {
 } Conn;
 
 static Conn conns[HTTP_CONN_MAX];
-static Watch tcp_w = { .fd = -EBADF }, unix_w = { .fd = -EBADF };
+static Source tcp_src = { .fd = -EBADF }, unix_src = { .fd = -EBADF };
 
 static struct sockaddr_in loopback(unsigned port)
 {
@@ -56,17 +55,17 @@ static int unix_addr(const char *path, struct sockaddr_un *ret)
 static void conn_close(Conn *c)
 {
 	char sink[4096];
+	int fd = c->src.fd;
 
 	if (!c->used)
 		return;
 	/* what the client sent past its head (a body) is read first, so that the close does not
 	 * turn into a reset that could drop the answer before the client read it */
-	for (unsigned i = 0; i < 16 && recv(c->w.fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+	for (unsigned i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
 		;
-	loop_del(&c->w);
-	close(c->w.fd);
+	loop_del(&c->src);
+	close(fd);
 	free(c->out);
-	c->w.fd = -EBADF;
 	c->out = NULL;
 	c->used = false;
 }
@@ -75,7 +74,7 @@ static void conn_close(Conn *c)
 static void conn_flush(Conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t k = send(c->w.fd, c->out + c->out_off, c->out_len - c->out_off,
+		ssize_t k = send(c->src.fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -100,8 +99,7 @@ static void conn_reply(Conn *c, int code, const char *reason, const char *type, 
 	}
 	c->out_len = strlen(c->out);
 	c->out_off = 0;
-	c->w.events = EPOLLOUT;
-	(void)loop_mod(&c->w);
+	(void)loop_mod(&c->src, EPOLLOUT);
 	conn_flush(c);
 }
 
@@ -126,10 +124,10 @@ static void conn_answer(Conn *c, int r, const HttpRequest *req)
 		conn_reply(c, 200, "OK", "application/json", body);
 }
 
-static void on_conn(Watch *w, uint32_t events)
+static void on_conn(Source *src, uint32_t events)
 {
 	(void)events;
-	Conn *c = (Conn *)w;
+	Conn *c = container_of(src, Conn, src);
 	HttpRequest req;
 	ssize_t k;
 	int r;
@@ -141,7 +139,7 @@ static void on_conn(Watch *w, uint32_t events)
 		return;
 	}
 	for (;;) {
-		k = recv(c->w.fd, c->req + c->got, sizeof(c->req) - c->got, MSG_DONTWAIT);
+		k = recv(c->src.fd, c->req + c->got, sizeof(c->req) - c->got, MSG_DONTWAIT);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -195,31 +193,31 @@ static bool peer_is_root(int fd)
 	       (cred.uid == 0 || cred.uid == geteuid());
 }
 
-static void on_listen(Watch *w, uint32_t events)
+static void on_listen(Source *src, uint32_t events)
 {
+	bool full = src == &unix_src;
+
 	(void)events;
 	for (unsigned n = 0; n < ACCEPT_BATCH; n++) {
-		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		Conn *c;
 		if (fd < 0)
 			return;
-		if (w == &unix_w && !peer_is_root(fd)) {
+		if (full && !peer_is_root(fd)) {
 			static const char no[] = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
 						 "Connection: close\r\n\r\n";
 			(void)!send(fd, no, sizeof(no) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
 			continue;
 		}
-		c = conn_slot(w == &unix_w);
+		c = conn_slot(full);
 		if (!c) {
 			close(fd);
 			continue;
 		}
-		*c = (Conn){ .w = { .fd = fd, .fn = on_conn, .events = EPOLLIN },
-			     .used = true,
-			     .full = w == &unix_w,
+		*c = (Conn){ .src = { .fd = -EBADF }, .used = true, .full = full,
 			     .deadline = now_ms() + HTTP_DEADLINE_MS };
-		if (loop_add(&c->w) < 0) {
+		if (loop_add(&c->src, fd, on_conn) < 0) {
 			close(fd);
 			c->used = false;
 		}
@@ -234,7 +232,7 @@ void http_tick(unsigned long long now)
 	for (size_t i = 0; i < ARRAY_SIZE(conns); i++)
 		if (conns[i].used && now >= conns[i].deadline) {
 			if (!conns[i].out)
-				(void)!send(conns[i].w.fd, late, sizeof(late) - 1,
+				(void)!send(conns[i].src.fd, late, sizeof(late) - 1,
 					    MSG_NOSIGNAL | MSG_DONTWAIT);
 			conn_close(&conns[i]);
 		}
@@ -283,62 +281,25 @@ int http_start(unsigned port, const char *socket_path, char *err, size_t errlen)
 {
 	int r;
 
+	_cleanup_close_ int tcp = -EBADF, unix_fd = -EBADF;
+
 	for (size_t i = 0; i < ARRAY_SIZE(conns); i++)
-		conns[i].w.fd = -EBADF;
-	r = listen_tcp(port);
-	if (r < 0)
-		return errorf(err, errlen, r, "cannot listen on 127.0.0.1:%u: %s", port,
-			      strerror(-r));
-	tcp_w = (Watch){ .fd = r, .fn = on_listen, .events = EPOLLIN };
-	r = listen_unix(socket_path);
-	if (r < 0)
-		return errorf(err, errlen, r, "cannot listen on %s: %s", socket_path, strerror(-r));
-	unix_w = (Watch){ .fd = r, .fn = on_listen, .events = EPOLLIN };
-	r = loop_add(&tcp_w);
-	if (r >= 0)
-		r = loop_add(&unix_w);
+		conns[i].src.fd = -EBADF;
+	tcp = listen_tcp(port);
+	if (tcp < 0)
+		return errorf(err, errlen, tcp, "cannot listen on 127.0.0.1:%u: %s", port,
+			      strerror(-tcp));
+	unix_fd = listen_unix(socket_path);
+	if (unix_fd < 0)
+		return errorf(err, errlen, unix_fd, "cannot listen on %s: %s", socket_path,
+			      strerror(-unix_fd));
+	r = loop_add(&tcp_src, tcp, on_listen);
 	if (r < 0)
 		return errorf(err, errlen, r, "cannot watch the listeners: %s", strerror(-r));
+	TAKE_FD(tcp);
+	r = loop_add(&unix_src, unix_fd, on_listen);
+	if (r < 0)
+		return errorf(err, errlen, r, "cannot watch the listeners: %s", strerror(-r));
+	TAKE_FD(unix_fd);
 	return 0;
-}
-
-int http_get(const char *socket_path, unsigned port, const char *path, char **body, int *code)
-{
-	struct sockaddr_in sin = loopback(port);
-	struct sockaddr_un sun;
-	struct timeval tv = { .tv_sec = 5 };
-	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *buf = NULL;
-	char req[400];
-	size_t got = 0;
-	ssize_t k;
-	const char *sep;
-	int r;
-
-	if (socket_path) {
-		r = unix_addr(socket_path, &sun);
-		if (r < 0)
-			return r;
-	}
-	fd = socket(socket_path ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (socket_path ? connect(fd, (struct sockaddr *)&sun, sizeof(sun))
-			: connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
-		return -EIO;
-	buf = malloc(RESPONSE_MAX + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (got < RESPONSE_MAX && (k = read(fd, buf + got, RESPONSE_MAX - got)) > 0)
-		got += (size_t)k;
-	buf[got] = '\0';
-	if (sscanf(buf, "HTTP/1.%*d %d", code) != 1 || !(sep = strstr(buf, "\r\n\r\n")))
-		return -EBADMSG;
-	*body = strdup(sep + 4);
-	return *body ? 0 : -ENOMEM;
 }

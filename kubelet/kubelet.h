@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "log.h"
 #include "manifest.h"
 #include "unpack.h"
 #include "policy.h"
@@ -60,6 +61,9 @@ typedef struct CtrState {
 	uint64_t oom_kills;
 	uint64_t unpacked_bytes, unpacked_files; /* its root's share of the pod's unpack limit */
 	bool ready, stopping, unpacked;
+	pid_t unpack_pid; /* its root being unpacked (image-unpack.c) */
+	int unpack_fd;	  /* the unpack's result pipe */
+	struct OciConfig *image; /* its image, read once per start, while its root is unpacked */
 	ProbeState liveness, readiness;
 } CtrState;
 
@@ -84,6 +88,8 @@ void pods_init(void);
 int manifest_file_read(int dirfd, const char *name, char **ret, char *err, size_t errlen);
 void pods_sync(void);
 void pods_tick(unsigned long long now);
+/* Logs "pod NS/NAME is ready" once all its containers are (again), at once from a probe result. */
+void pod_ready_check(PodState *p);
 void pods_stop_all(void);
 bool pods_all_stopped(void);
 /* runtime.c */
@@ -93,6 +99,17 @@ void ctr_kill(PodState *p, unsigned i, int sig);
 void ctr_exited(PodState *p, unsigned i, int status);
 void ctr_drain(PodState *p, unsigned i, int stream);
 void ctr_cleanup_pod(PodState *p);
+/* The end of container i's unpack (r < 0: it failed, err says why): it runs, or backs off. */
+void ctr_unpacked(PodState *p, unsigned i, int r, const char *err);
+/* image-unpack.c: container i's root unpacked in a child process, one at a time on the node;
+ * the loop's SIGCHLD reaps it (ctr_unpack_reaped), which calls ctr_unpacked. */
+struct OciImage;
+int ctr_unpack_start(PodState *p, unsigned i, const struct OciImage *img,
+		     const struct OciConfig *ic, const char *rootfs, const char *bundle, char *err,
+		     size_t errlen);
+bool unpack_busy(void);
+void ctr_unpack_kill(PodState *p, unsigned i);
+bool ctr_unpack_reaped(pid_t pid, int status);
 /* The pod's host uid/gid range (userns.h) and the folder its hostPath volumes are staged in. */
 uid_t pod_ids(const PodState *p);
 void pod_hostpaths_dir(const PodState *p, char *buf, size_t len);
@@ -111,24 +128,8 @@ char *status_json(bool full);
 #define HTTP_DEADLINE_MS 2000 /* for a connection's whole request and answer */
 int http_start(unsigned port, const char *socket_path, char *err, size_t errlen);
 void http_tick(unsigned long long now);
-/* GET path over socket_path, or 127.0.0.1:port when it is NULL. */
-int http_get(const char *socket_path, unsigned port, const char *path, char **body, int *code);
 
-/* main.c: logging to stderr (kcc-init puts it into the boot log), the loop's pipe watches */
-void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int loop_watch(int fd, PodState *p, unsigned ctr, int stream);
-void loop_unwatch(int fd);
-/* Watches with their own handler (the HTTP listeners and connections): the Watch must live
- * until loop_del; events as for epoll_ctl. */
-typedef struct Watch Watch;
-struct Watch {
-	int fd;
-	PodState *pod; /* a container pipe's: NULL for others */
-	unsigned ctr;
-	int stream;
-	void (*fn)(Watch *w, uint32_t events);
-	uint32_t events;
-};
-int loop_add(Watch *w);
-int loop_mod(Watch *w);
-void loop_del(Watch *w);
+/* main.c: the container pipes in the loop (lib/basic/loop.h): a pipe is read by ctr_drain; an
+ * unwatched pipe's Source is freed after the batch of events it may still be in. */
+int pipe_watch(int fd, PodState *p, unsigned ctr, int stream);
+void pipe_unwatch(int fd);

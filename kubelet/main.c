@@ -27,12 +27,14 @@
 
 #include "confine.h"
 #include "fs.h"
+#include "http-client.h"
 #include "import.h"
 #include "kubelet.h"
+#include "loop.h"
+#include "manifest-watch.h"
 #include "util.h"
 
 #define TICK_MS 200
-#define SYNC_MS 2000
 #define GRACE_MS 10000
 
 KubeletConfig cfg = {
@@ -53,87 +55,64 @@ KubeletConfig cfg = {
 };
 static bool arg_confine = true;
 
-static int epfd = -EBADF;
+/* A container pipe in the loop. Pipes are found again by fd: few, and removed rarely. A removed
+ * pipe's Source is freed only after the batch of events it may still be in. */
+typedef struct PipeSource {
+	Source src;
+	PodState *pod;
+	unsigned ctr;
+	int stream;
+} PipeSource;
 
-void klog(const char *fmt, ...)
+static PipeSource *pipes[2 * PODS_MAX * POD_CONTAINERS_MAX];
+static bool dead_pipes;
+
+static void on_pipe(Source *src, uint32_t events)
 {
-	va_list ap;
-	char line[1024];
+	PipeSource *ps = container_of(src, PipeSource, src);
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "kcc-kubelet: %s\n", line);
+	(void)events;
+	ctr_drain(ps->pod, ps->ctr, ps->stream);
 }
 
-static void remember(Watch *w);
-
-int loop_add(Watch *w)
+int pipe_watch(int fd, PodState *p, unsigned ctr, int stream)
 {
-	struct epoll_event ev = { .events = w->events, .data.ptr = w };
-	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev));
-}
+	size_t i;
+	int r;
 
-int loop_mod(Watch *w)
-{
-	struct epoll_event ev = { .events = w->events, .data.ptr = w };
-	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev));
-}
-
-void loop_del(Watch *w)
-{
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
-}
-
-int loop_watch(int fd, PodState *p, unsigned ctr, int stream)
-{
-	Watch *w = malloc(sizeof(*w));
-	struct epoll_event ev = { .events = EPOLLIN };
-
-	if (!w)
+	for (i = 0; i < ARRAY_SIZE(pipes) && pipes[i]; i++)
+		;
+	if (i == ARRAY_SIZE(pipes))
+		return -ENOSPC;
+	pipes[i] = malloc(sizeof(PipeSource));
+	if (!pipes[i])
 		return -ENOMEM;
-	*w = (Watch){ .fd = fd, .pod = p, .ctr = ctr, .stream = stream };
-	ev.data.ptr = w;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		free(w);
-		return -errno;
+	*pipes[i] = (PipeSource){ .pod = p, .ctr = ctr, .stream = stream };
+	r = loop_add(&pipes[i]->src, fd, on_pipe);
+	if (r < 0) {
+		free(pipes[i]);
+		pipes[i] = NULL;
 	}
-	remember(w);
-	return 0;
+	return r;
 }
 
-/* Watches are found again by fd: few, and removed rarely. A removed watch is freed only after
- * the batch of events it may still be in. */
-static Watch *watches[2 * PODS_MAX * POD_CONTAINERS_MAX + 8];
-static bool dead_watches;
-
-void loop_unwatch(int fd)
+void pipe_unwatch(int fd)
 {
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-	for (size_t i = 0; i < ARRAY_SIZE(watches); i++)
-		if (watches[i] && watches[i]->fd == fd) {
-			watches[i]->fd = -1;
-			dead_watches = true;
+	for (size_t i = 0; i < ARRAY_SIZE(pipes); i++)
+		if (pipes[i] && pipes[i]->src.fd == fd) {
+			loop_del(&pipes[i]->src);
+			dead_pipes = true;
 		}
 }
 
-static void free_dead_watches(void)
+static void free_dead_pipes(void)
 {
-	for (size_t i = 0; dead_watches && i < ARRAY_SIZE(watches); i++)
-		if (watches[i] && watches[i]->fd < 0) {
-			free(watches[i]);
-			watches[i] = NULL;
+	for (size_t i = 0; dead_pipes && i < ARRAY_SIZE(pipes); i++)
+		if (pipes[i] && pipes[i]->src.fd < 0) {
+			free(pipes[i]);
+			pipes[i] = NULL;
 		}
-	dead_watches = false;
-}
-
-static void remember(Watch *w)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(watches); i++)
-		if (!watches[i]) {
-			watches[i] = w;
-			return;
-		}
+	dead_pipes = false;
 }
 
 static void reap(void)
@@ -142,7 +121,7 @@ static void reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (probe_reaped(pid, status))
+		if (probe_reaped(pid, status) || ctr_unpack_reaped(pid, status))
 			continue;
 		for (unsigned k = 0; k < PODS_MAX; k++)
 			for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
@@ -159,13 +138,13 @@ static int setup(void)
 	snprintf(path, sizeof(path), "%s/pods", cfg.state_dir);
 	r = mkdir_p(path, 0700);
 	if (r < 0)
-		return klog("cannot create %s: %s", path, strerror(-r)), r;
+		return log_info("cannot create %s: %s", path, strerror(-r)), r;
 	/* Container roots live on /var, which is noexec for the host: in our own mount namespace
 	 * the pods folder is made executable; the BPF LSM still refuses host processes there. */
 	if (cfg.exec_mount &&
 	    (mount(path, path, NULL, MS_BIND, NULL) < 0 ||
 	     mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, NULL) < 0))
-		return klog("cannot make %s executable for containers: %m", path), -errno;
+		return log_info("cannot make %s executable for containers: %m", path), -errno;
 	snprintf(path, sizeof(path), "%s/manifests", cfg.state_dir);
 	(void)mkdir_p(path, 0700);
 	snprintf(path, sizeof(path), "%s/images", cfg.state_dir);
@@ -175,51 +154,108 @@ static int setup(void)
 	if (r >= 0)
 		r = mkdir_p(cfg.log_dir, 0750);
 	if (r < 0)
-		return klog("cannot create %s or %s: %s", path, cfg.log_dir, strerror(-r)), r;
+		return log_info("cannot create %s or %s: %s", path, cfg.log_dir, strerror(-r)), r;
 	r = mkdir_p(cfg.cgroup_root, 0755);
 	if (r >= 0) {
 		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cfg.cgroup_root);
 		r = write_string_file(path, "+cpu +memory +pids");
 	}
 	if (r < 0)
-		return klog("cannot set up the cgroup %s: %s", cfg.cgroup_root, strerror(-r)), r;
+		return log_info("cannot set up the cgroup %s: %s", cfg.cgroup_root, strerror(-r)), r;
 	/* the pods' own ids (their user namespaces) pass through to their folders */
 	snprintf(path, sizeof(path), "%s/pods", cfg.state_dir);
 	if (chmod(cfg.state_dir, 0711) < 0 || chmod(path, 0711) < 0)
-		return klog("cannot open %s to the pods' ids: %m", path), -errno;
+		return log_info("cannot open %s to the pods' ids: %m", path), -errno;
 	r = pod_policy_load(cfg.policy_path, &cfg.policy, err, sizeof(err));
 	if (r < 0) { /* fail closed: nothing beyond restricted */
 		char *save = NULL;
-		klog("the pod policy %s is invalid, every pod gets the restricted profile only",
+		log_info("the pod policy %s is invalid, every pod gets the restricted profile only",
 		     cfg.policy_path);
 		for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			klog("%s", l);
+			log_info("%s", l);
 	} else
-		klog("pod policy: restricted, with %u rule(s) from %s", cfg.policy.n_rules,
+		log_info("pod policy: restricted, with %u rule(s) from %s", cfg.policy.n_rules,
 		     cfg.policy_path);
 	if (!arg_confine)
 		return 0;
 	snprintf(path, sizeof(path), "%s/proc-pids", cfg.run_dir);
 	r = kubelet_proc_sys_read_only(path);
 	if (r < 0)
-		return klog("cannot make /proc/sys read-only: %s", strerror(-r)), r;
+		return log_info("cannot make /proc/sys read-only: %s", strerror(-r)), r;
 	r = kubelet_drop_caps();
 	if (r < 0)
-		return klog("cannot drop capabilities: %s", strerror(-r)), r;
+		return log_info("cannot drop capabilities: %s", strerror(-r)), r;
 	return 0;
+}
+
+/* The loop's own sources: signals and the tick. */
+static Source sig_src, tick_src;
+static unsigned long long stop_deadline;
+static bool stopping, killed, done, resync = true;
+
+static void on_signal(Source *src, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap();
+		else if (si.ssi_signo == SIGHUP)
+			resync = true;
+		else if (!stopping) {
+			log_info("stopping every pod (signal %u)", si.ssi_signo);
+			stopping = true;
+			stop_deadline = now_ms() + GRACE_MS;
+			pods_stop_all();
+		}
+	}
+}
+
+static void on_tick(Source *src, uint32_t events)
+{
+	unsigned long long now = now_ms();
+	uint64_t x;
+
+	(void)events;
+	(void)!read(src->fd, &x, sizeof(x));
+	http_tick(now);
+	if (stopping) {
+		if (pods_all_stopped()) {
+			log_info("every pod stopped");
+			done = true;
+			return;
+		}
+		if (!killed && now >= stop_deadline) {
+			killed = true;
+			for (unsigned k = 0; k < PODS_MAX; k++)
+				for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
+					ctr_kill(&pods[k], i, SIGKILL);
+		}
+		return;
+	}
+	if (resync) {
+		resync = false;
+		pods_sync();
+	}
+	pods_tick(now);
+}
+
+static void manifests_changed(void)
+{
+	if (!stopping)
+		pods_sync();
 }
 
 static int cmd_run(void)
 {
-	_cleanup_close_ int sfd = -EBADF, tfd = -EBADF;
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
 				  .it_value = { 0, 1000000L } };
-	Watch sig_w = { .fd = -1 }, tick_w = { .fd = -1 };
 	char err[512];
-	unsigned long long last_sync = 0, stop_deadline = 0;
-	bool stopping = false, killed = false;
 	sigset_t mask;
+	int sfd, tfd, r;
 
+	log_open_stderr("kcc-kubelet");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -230,86 +266,40 @@ static int cmd_run(void)
 	if (setup() < 0)
 		return 111;
 	pods_init();
-	epfd = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (epfd < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
-		klog("cannot set up the event loop: %m");
+	if (loop_init() < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0 ||
+	    loop_add(&sig_src, sfd, on_signal) < 0 || loop_add(&tick_src, tfd, on_tick) < 0) {
+		log_error("cannot set up the event loop: %m");
 		return 111;
 	}
-	sig_w = (Watch){ .fd = sfd, .events = EPOLLIN };
-	tick_w = (Watch){ .fd = tfd, .events = EPOLLIN };
-	if (loop_add(&sig_w) < 0 || loop_add(&tick_w) < 0) {
-		klog("cannot set up the event loop: %m");
+	r = manifest_watch_start(cfg.manifest_dirs, manifests_changed);
+	if (r < 0) {
+		log_error_errno(r, "cannot watch the manifest folders: %m");
 		return 111;
 	}
 	if (http_start(cfg.port, cfg.socket, err, sizeof(err)) < 0) {
-		klog("%s", err);
+		log_error("%s", err);
 		return 111;
 	}
-	klog("serving /healthz and /pods (redacted) on 127.0.0.1:%u, the full /pods on %s; "
-	     "manifests in %s and %s", cfg.port, cfg.socket,
-	     cfg.manifest_dirs[0], cfg.manifest_dirs[1] ? cfg.manifest_dirs[1] : "-");
-
-	for (;;) {
-		struct epoll_event evs[32];
-		int n = epoll_wait(epfd, evs, 32, -1);
-		if (n < 0 && errno != EINTR)
+	log_info("serving /healthz and /pods (redacted) on 127.0.0.1:%u, the full /pods on %s; "
+		 "manifests in %s and %s", cfg.port, cfg.socket,
+		 cfg.manifest_dirs[0], cfg.manifest_dirs[1] ? cfg.manifest_dirs[1] : "-");
+	while (!done) {
+		if (loop_run_once(-1) < 0) {
+			log_error("the event loop failed: %m");
 			return 111;
-		for (int e = 0; e < n; e++) {
-			Watch *w = evs[e].data.ptr;
-			if (w->fn) {
-				w->fn(w, evs[e].events);
-			} else if (w == &sig_w) {
-				struct signalfd_siginfo si;
-				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGCHLD)
-						reap();
-					else if (si.ssi_signo == SIGHUP)
-						last_sync = 0;
-					else if (!stopping) {
-						klog("stopping every pod (signal %u)", si.ssi_signo);
-						stopping = true;
-						stop_deadline = now_ms() + GRACE_MS;
-						pods_stop_all();
-					}
-				}
-			} else if (w == &tick_w) {
-				uint64_t x;
-				unsigned long long now = now_ms();
-				(void)!read(tfd, &x, sizeof(x));
-				http_tick(now);
-				if (stopping) {
-					if (pods_all_stopped()) {
-						klog("every pod stopped");
-						return 0;
-					}
-					if (!killed && now >= stop_deadline) {
-						killed = true;
-						for (unsigned k = 0; k < PODS_MAX; k++)
-							for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
-								ctr_kill(&pods[k], i, SIGKILL);
-					}
-					continue;
-				}
-				if (now - last_sync >= SYNC_MS) {
-					last_sync = now;
-					pods_sync();
-				}
-				pods_tick(now);
-			} else if (w->fd >= 0) {
-				ctr_drain(w->pod, w->ctr, w->stream);
-			}
 		}
-		free_dead_watches();
+		free_dead_pipes();
 	}
+	return 0;
 }
 
 static int cmd_pods(bool json)
 {
 	_cleanup_free_ char *body = NULL;
 	json_object *root, *list;
-	int code = 0, r = http_get(cfg.socket, 0, "/pods", &body, &code);
+	int code = 0, r = http_get(cfg.socket, 0, "/pods", 5000, &code, &body);
 
 	if (r < 0 || code != 200) {
 		fprintf(stderr, "kcc-kubelet: no status from %s: %s%s\n", cfg.socket,

@@ -374,7 +374,43 @@ void oci_config_done(OciConfig *c)
 		free(*v);
 	free(c->workdir);
 	free(c->user);
+	free(c->layers);
 	memset(c, 0, sizeof(*c));
+}
+
+/* The manifest's layer descriptors, each with a valid digest, a size and a tar media type. */
+static int read_layers(json_object *manifest, const OciImage *img, OciConfig *ret, char *err,
+		       size_t errlen)
+{
+	json_object *layers;
+	size_t n;
+
+	if (!json_object_object_get_ex(manifest, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array))
+		return errorf(err, errlen, -EINVAL, "manifest %s has no layers", img->manifest);
+	n = json_object_array_length(layers);
+	if (n > OCI_LAYERS_MAX)
+		return errorf(err, errlen, -E2BIG, "manifest %s has more than %d layers",
+			      img->manifest, OCI_LAYERS_MAX);
+	ret->layers = calloc(n ? n : 1, sizeof(OciLayer));
+	if (!ret->layers)
+		return errorf(err, errlen, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(layers, i), *size;
+		const char *digest = jstr(l, "digest"), *mt = jstr(l, "mediaType");
+		if (!digest || oci_digest_valid(digest) < 0 ||
+		    !json_object_object_get_ex(l, "size", &size) ||
+		    !json_object_is_type(size, json_type_int))
+			return errorf(err, errlen, -EINVAL, "layer %zu has no valid digest or size", i);
+		if (mt && !startswith(mt, "application/vnd.oci.image.layer.v1.tar") &&
+		    !startswith(mt, "application/vnd.docker.image.rootfs.diff.tar"))
+			return errorf(err, errlen, -EINVAL, "layer %s: media type %s is not supported",
+				      digest, mt);
+		snprintf(ret->layers[i].digest, sizeof(ret->layers[i].digest), "%s", digest);
+		ret->layers[i].size = json_object_get_int64(size);
+		ret->n_layers++;
+	}
+	return 0;
 }
 
 int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen)
@@ -390,9 +426,10 @@ int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen)
 	r = load_manifest(lfd, img, &manifest, err, errlen);
 	if (r < 0)
 		return r;
-	if (!json_object_object_get_ex(manifest, "config", &desc))
+	r = read_layers(manifest, img, ret, err, errlen);
+	if (r >= 0 && !json_object_object_get_ex(manifest, "config", &desc))
 		r = errorf(err, errlen, -EINVAL, "manifest %s has no config", img->manifest);
-	else
+	else if (r >= 0)
 		r = json_blob(lfd, desc, &config, err, errlen);
 	if (r >= 0 && json_object_object_get_ex(config, "config", &cc)) {
 		json_object *v;
@@ -604,52 +641,29 @@ int oci_unpack_layer(int fd, int64_t size, const char *digest, int rootfd, Unpac
 	return layer_fd(fd, size, digest, rootfd, cwd, b, err, errlen);
 }
 
-/* Every layer of the manifest in order into the folder tmpfd; each blob opened once, hashed as
- * it is read, its digest and size compared when its tar has been read to the end. */
-static int unpack_layers(int lfd, const OciImage *img, int tmpfd, UnpackBudget *b, char *err,
+/* Every layer of ic in order into the folder tmpfd; each blob opened once, hashed as it is read,
+ * its digest and size compared when its tar has been read to the end. */
+static int unpack_layers(int lfd, const OciConfig *ic, int tmpfd, UnpackBudget *b, char *err,
 			 size_t errlen)
 {
-	json_object *manifest = NULL, *layers;
 	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r;
+	int r = 0;
 
 	if (cwd < 0)
 		return errorf(err, errlen, -errno, "cannot open the current folder: %s",
 			      strerror(errno));
-	r = load_manifest(lfd, img, &manifest, err, errlen);
-	if (r < 0)
-		return r;
-	if (!json_object_object_get_ex(manifest, "layers", &layers) ||
-	    !json_object_is_type(layers, json_type_array))
-		r = errorf(err, errlen, -EINVAL, "manifest %s has no layers", img->manifest);
-	for (size_t i = 0; r >= 0 && i < json_object_array_length(layers); i++) {
-		json_object *l = json_object_array_get_idx(layers, i), *size;
-		const char *digest = jstr(l, "digest"), *mt = jstr(l, "mediaType");
-		_cleanup_close_ int fd = -EBADF;
-		if (!digest || !json_object_object_get_ex(l, "size", &size) ||
-		    !json_object_is_type(size, json_type_int)) {
-			r = errorf(err, errlen, -EINVAL, "layer %zu has no digest or size", i);
-			break;
-		}
-		if (mt && !startswith(mt, "application/vnd.oci.image.layer.v1.tar") &&
-		    !startswith(mt, "application/vnd.docker.image.rootfs.diff.tar")) {
-			r = errorf(err, errlen, -EINVAL, "layer %s: media type %s is not supported",
-				   digest, mt);
-			break;
-		}
-		fd = blob_open(lfd, digest, json_object_get_int64(size), err, errlen);
-		if (fd < 0) {
-			r = fd;
-			break;
-		}
-		r = layer_fd(fd, json_object_get_int64(size), digest, tmpfd, cwd, b, err, errlen);
+	for (size_t i = 0; r >= 0 && i < ic->n_layers; i++) {
+		const OciLayer *l = &ic->layers[i];
+		_cleanup_close_ int fd = blob_open(lfd, l->digest, l->size, err, errlen);
+		if (fd < 0)
+			return fd;
+		r = layer_fd(fd, l->size, l->digest, tmpfd, cwd, b, err, errlen);
 	}
-	json_object_put(manifest);
 	return r;
 }
 
-int oci_unpack(const OciImage *img, const char *rootfs, UnpackBudget *budget, char *err,
-	       size_t errlen)
+int oci_unpack(const OciImage *img, const OciConfig *ic, const char *rootfs, UnpackBudget *budget,
+	       char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
 	_cleanup_close_ int tmpfd = -EBADF, lfd = -EBADF;
@@ -668,7 +682,7 @@ int oci_unpack(const OciImage *img, const char *rootfs, UnpackBudget *budget, ch
 	if (r >= 0)
 		r = lfd = layout_open(img->layout, err, errlen);
 	if (r >= 0)
-		r = unpack_layers(lfd, img, tmpfd, budget, err, errlen);
+		r = unpack_layers(lfd, ic, tmpfd, budget, err, errlen);
 	/* committed only when every layer's digest and size matched */
 	if (r >= 0 && rename(tmp, rootfs) < 0)
 		r = errorf(err, errlen, -errno, "cannot rename %s to %s: %s", tmp, rootfs,

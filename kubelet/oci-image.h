@@ -18,9 +18,20 @@ typedef struct OciImage {
 	char ref[160];       /* the name it was found by */
 } OciImage;
 
+#define OCI_LAYERS_MAX 128
+
+typedef struct OciLayer {
+	char digest[72]; /* "sha256:<hex>", checked by oci_digest_valid */
+	int64_t size;
+} OciLayer;
+
+/* What one start of a container takes from its image: the config, and the layer descriptors of
+ * the manifest it was read from (the manifest is read and verified once, here). */
 typedef struct OciConfig {
 	char *entrypoint[OCI_ARGS_MAX + 1], *cmd[OCI_ARGS_MAX + 1], *env[OCI_ARGS_MAX + 1];
 	char *workdir, *user;
+	OciLayer *layers;
+	size_t n_layers;
 } OciConfig;
 
 /* Looks ref ("busybox:1.36", a name without a tag means ":latest") up in every layout below each
@@ -28,16 +39,17 @@ typedef struct OciConfig {
  * org.opencontainers.image.ref.name (or io.containerd.image.name) of a manifest in index.json.
  * -ENOENT when no layout has it. */
 int oci_find(const char *const *dirs, const char *ref, OciImage *ret, char *err, size_t errlen);
-/* Reads the image's config (entrypoint, cmd, env, working dir, user). */
+/* Reads the image manifest (its digest checked), its layer descriptors (digest, size, media type)
+ * and its config blob (entrypoint, cmd, env, working dir, user). */
 int oci_config(const OciImage *img, OciConfig *ret, char *err, size_t errlen);
 void oci_config_done(OciConfig *c);
-/* Unpacks every layer in order into ROOTFS.unpack, whiteouts applied, device nodes skipped, no
+/* Unpacks every layer of ic (oci_config of img) in order into ROOTFS.unpack, whiteouts applied, device nodes skipped, no
  * path leaving it, within budget (and the free-space reserve); each layer blob is opened once and
  * the bytes libarchive reads are the bytes hashed. Only when every layer's digest and size matched
  * is the folder renamed to rootfs (which must not exist); otherwise it is removed and err says
  * why. budget->bytes and ->files tell what was unpacked. */
-int oci_unpack(const OciImage *img, const char *rootfs, UnpackBudget *budget, char *err,
-	       size_t errlen);
+int oci_unpack(const OciImage *img, const OciConfig *ic, const char *rootfs, UnpackBudget *budget,
+	       char *err, size_t errlen);
 /* One layer blob from fd (size and digest of its descriptor) into the folder rootfd, as
  * oci_unpack does it for each layer; nothing is committed or removed here. */
 int oci_unpack_layer(int fd, int64_t size, const char *digest, int rootfd, UnpackBudget *b,

@@ -79,7 +79,7 @@ int pod_unstage_host_paths(PodState *p)
 		snprintf(path, sizeof(path), "%s/%s", dir, p->pod.volumes[i].name);
 		int r = host_path_unstage(path);
 		if (r < 0) {
-			klog("pod %s: cannot unmount %s: %s", p->ns_name, path, strerror(-r));
+			log_info("pod %s: cannot unmount %s: %s", p->ns_name, path, strerror(-r));
 			ret = r;
 		}
 	}
@@ -153,7 +153,7 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 		if (!pods[k].used)
 			p = &pods[k];
 	if (!p) {
-		klog("too many pods (%d), ignoring %s", PODS_MAX, source);
+		log_info("too many pods (%d), ignoring %s", PODS_MAX, source);
 		return;
 	}
 	memset(p, 0, sizeof(*p));
@@ -163,7 +163,7 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 	snprintf(p->uid, sizeof(p->uid), "%s", uid);
 	for (unsigned i = 0; i < POD_CONTAINERS_MAX; i++) {
 		CtrState *s = &p->ctrs[i];
-		s->out_fd = s->err_fd = s->log_fd = -EBADF;
+		s->out_fd = s->err_fd = s->log_fd = s->unpack_fd = -EBADF;
 		s->last_exit = -1;
 	}
 	r = pod_parse(text, len, &p->pod, err, sizeof(err));
@@ -181,7 +181,7 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 		snprintf(p->reason, sizeof(p->reason), "%s",
 			 r == -EEXIST ? "DuplicatePod" : r == -EPERM ? "PodSecurity" : "InvalidManifest");
 		snprintf(p->message, sizeof(p->message), "%s", err);
-		klog("rejected pod %s from %s: %s", p->ns_name, source, err);
+		log_info("rejected pod %s from %s: %s", p->ns_name, source, err);
 		return;
 	}
 	r = prepare_pod(p);
@@ -189,7 +189,7 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 		p->rejected = true;
 		snprintf(p->reason, sizeof(p->reason), "CreatePodSandboxError");
 		snprintf(p->message, sizeof(p->message), "cannot set up the pod: %s", strerror(-r));
-		klog("pod %s: %s", p->ns_name, p->message);
+		log_info("pod %s: %s", p->ns_name, p->message);
 		return;
 	}
 	r = pod_stage_host_paths(p, err, sizeof(err));
@@ -197,12 +197,12 @@ static void add_pod(const char *source, const char *text, size_t len, const char
 		p->rejected = true;
 		snprintf(p->reason, sizeof(p->reason), "PodSecurity");
 		snprintf(p->message, sizeof(p->message), "%s", err);
-		klog("rejected pod %s from %s: %s", p->ns_name, source, err);
+		log_info("rejected pod %s from %s: %s", p->ns_name, source, err);
 		ctr_cleanup_pod(p); /* what was staged comes off before the folder goes */
 		p->dir[0] = '\0';
 		return;
 	}
-	klog("pod %s (uid %s) from %s: %u container(s)", p->ns_name, p->uid, source,
+	log_info("pod %s (uid %s) from %s: %u container(s)", p->ns_name, p->uid, source,
 	     p->pod.n_containers);
 	for (unsigned i = 0; i < p->pod.n_containers; i++)
 		p->ctrs[i].phase = CTR_WAITING; /* started by pods_tick */
@@ -231,7 +231,7 @@ static void note_unreadable(const char *path, const char *why)
 		if (!unreadable[i].path[0] && free_slot == ARRAY_SIZE(unreadable))
 			free_slot = i;
 	}
-	klog("manifest %s: %s, ignoring it; the other pods carry on", path, why);
+	log_info("manifest %s: %s, ignoring it; the other pods carry on", path, why);
 	if (free_slot < ARRAY_SIZE(unreadable)) {
 		snprintf(unreadable[free_slot].path, sizeof(unreadable[free_slot].path), "%s", path);
 		snprintf(unreadable[free_slot].why, sizeof(unreadable[free_slot].why), "%s", why);
@@ -276,14 +276,14 @@ static void remove_pod(PodState *p)
 
 	for (unsigned i = 0; i < p->pod.n_containers; i++) {
 		p->ctrs[i].stopping = true;
-		if (p->ctrs[i].phase == CTR_RUNNING) {
+		if (p->ctrs[i].phase == CTR_RUNNING || p->ctrs[i].unpack_pid > 0) {
 			running = true;
 			ctr_kill(p, i, SIGTERM);
 		}
 	}
 	if (running)
 		return; /* again once its containers are gone */
-	klog("pod %s removed", p->ns_name);
+	log_info("pod %s removed", p->ns_name);
 	if (!p->rejected)
 		ctr_cleanup_pod(p);
 	pod_free(&p->pod);
@@ -307,33 +307,38 @@ void pods_sync(void)
 			remove_pod(&pods[k]);
 }
 
+void pod_ready_check(PodState *p)
+{
+	bool all_ready = true;
+
+	for (unsigned i = 0; i < p->pod.n_containers; i++)
+		all_ready = all_ready && !p->ctrs[i].stopping && p->ctrs[i].ready;
+	if (all_ready && !p->announced_ready) {
+		p->announced_ready = true;
+		log_info("pod %s is ready", p->ns_name);
+	} else if (!all_ready)
+		p->announced_ready = false;
+}
+
 void pods_tick(unsigned long long now)
 {
 	for (unsigned k = 0; k < PODS_MAX; k++) {
 		PodState *p = &pods[k];
-		bool all_ready = true;
 		if (!p->used || p->rejected)
 			continue;
 		for (unsigned i = 0; i < p->pod.n_containers; i++) {
 			CtrState *s = &p->ctrs[i];
-			if (s->stopping) {
-				all_ready = false;
+			if (s->stopping)
 				continue;
-			}
 			if (s->phase == CTR_WAITING && now >= s->next_start_ms)
 				(void)ctr_start(p, i);
 			probes_tick(p, i, now);
-			all_ready = all_ready && s->ready;
 		}
-		if (all_ready && !p->announced_ready) {
-			p->announced_ready = true;
-			klog("pod %s is ready", p->ns_name);
-		} else if (!all_ready)
-			p->announced_ready = false;
+		pod_ready_check(p);
 		/* a removed pod whose containers have all stopped */
 		bool gone = !p->seen;
 		for (unsigned i = 0; gone && i < p->pod.n_containers; i++)
-			gone = p->ctrs[i].phase != CTR_RUNNING;
+			gone = p->ctrs[i].phase != CTR_RUNNING && !p->ctrs[i].unpack_pid;
 		if (gone)
 			remove_pod(p);
 	}
@@ -356,7 +361,7 @@ bool pods_all_stopped(void)
 {
 	for (unsigned k = 0; k < PODS_MAX; k++)
 		for (unsigned i = 0; pods[k].used && i < pods[k].pod.n_containers; i++)
-			if (pods[k].ctrs[i].phase == CTR_RUNNING)
+			if (pods[k].ctrs[i].phase == CTR_RUNNING || pods[k].ctrs[i].unpack_pid > 0)
 				return false;
 	return true;
 }

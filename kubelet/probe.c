@@ -2,14 +2,12 @@
 /* Liveness and readiness probes, each run in a child so the loop never blocks: httpGet connects
  * from inside the pod's network namespace (its own, or the host's with hostNetwork); exec runs
  * `crun exec`. The child's exit status is the result; SIGALRM enforces timeoutSeconds. */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "http-client.h"
 #include "kubelet.h"
 #include "util.h"
 
@@ -26,27 +24,13 @@ static pid_t read_init_pid(const PodState *p, unsigned i)
 	return pid;
 }
 
+/* 200 to 399 is a success, as the kubelet's; the answer past its status line is not read. */
 _noreturn_ static void http_child(const Probe *pr)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)pr->port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char req[600], resp[64];
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ssize_t k;
-	size_t got = 0;
+	_cleanup_close_ int fd = http_get_send(NULL, pr->port, pr->path, 0);
 	int code;
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		_exit(1);
-	snprintf(req, sizeof(req),
-		 "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%u\r\nUser-Agent: kube-probe/kcc\r\nAccept: */*\r\n\r\n",
-		 pr->path, pr->port);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
-		_exit(1);
-	while (got < sizeof(resp) - 1 && (k = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
-		got += (size_t)k;
-	resp[got] = '\0';
-	if (sscanf(resp, "HTTP/1.%*d %d", &code) != 1)
+	if (fd < 0 || http_get_status(fd, &code) < 0)
 		_exit(1);
 	_exit(code >= 200 && code < 400 ? 0 : 1);
 }
@@ -59,6 +43,8 @@ static pid_t spawn_probe(const PodState *p, unsigned i, const Probe *pr)
 	if (pid != 0)
 		return pid;
 	sigset_t none;
+	/* none of the kubelet's descriptors: its clients' connections end when it closes them */
+	(void)close_range(3, ~0U, 0);
 	sigemptyset(&none);
 	signal(SIGALRM, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -136,7 +122,7 @@ static void result(PodState *p, unsigned i, bool liveness, bool ok, const char *
 		ps->failures++;
 		ps->successes = 0;
 		if (ps->failures == 1 || ps->failures == pr->failure_threshold)
-			klog("container %s/%s: %s probe failed (%s)", p->ns_name, c->name,
+			log_info("container %s/%s: %s probe failed (%s)", p->ns_name, c->name,
 			     liveness ? "liveness" : "readiness", why);
 	}
 	if (s->phase != CTR_RUNNING)
@@ -148,12 +134,13 @@ static void result(PodState *p, unsigned i, bool liveness, bool ok, const char *
 		else if (!ok && ps->failures >= pr->failure_threshold)
 			s->ready = false;
 		if (was != s->ready)
-			klog("container %s/%s is %s", p->ns_name, c->name,
+			log_info("container %s/%s is %s", p->ns_name, c->name,
 			     s->ready ? "ready" : "not ready (readiness probe failed)");
+		pod_ready_check(p);
 		return;
 	}
 	if (!ok && ps->failures >= pr->failure_threshold) {
-		klog("container %s/%s failed its liveness probe %u times, killing it", p->ns_name,
+		log_info("container %s/%s failed its liveness probe %u times, killing it", p->ns_name,
 		     c->name, ps->failures);
 		ps->failures = 0;
 		ctr_kill(p, i, SIGKILL);

@@ -136,7 +136,7 @@ void ctr_drain(PodState *p, unsigned i, int stream)
 		if (*len)
 			log_line(s, stream, buf, *len, false);
 		*len = 0;
-		loop_unwatch(fd);
+		pipe_unwatch(fd);
 		close(fd);
 		if (stream)
 			s->err_fd = -EBADF;
@@ -166,95 +166,72 @@ static void schedule_restart(PodState *p, unsigned i, unsigned long long ran_ms)
 		snprintf(s->message, sizeof(s->message), "back-off %us restarting the container",
 			 delay);
 	}
-	klog("container %s/%s: restart in %us", p->ns_name, p->pod.containers[i].name, delay);
+	log_info("container %s/%s: restart in %us", p->ns_name, p->pod.containers[i].name, delay);
 }
 
-/* Unpacks container i's image within the per-image limit and what the pod's other containers
- * left of the per-pod limit. */
-static int unpack_root(PodState *p, unsigned i, const OciImage *img, const char *rootfs, char *err,
-		       size_t errlen)
+/* The folders of container i: containers/NAME (its bundle) and volumes/ (a container's name
+ * never meets a volume's folder). */
+static int ctr_dirs(PodState *p, unsigned i, char *bundle, size_t blen, char *volumes, size_t vlen,
+		    char *err, size_t errlen)
 {
-	uint64_t bytes = 0, files = 0;
-	UnpackBudget b;
-	int r;
+	const Container *c = &p->pod.containers[i];
+	int r = pod_dir_path(p->dir, POD_DIR_CONTAINER, c->name, bundle, blen);
 
-	for (unsigned k = 0; k < p->pod.n_containers; k++)
-		if (k != i) {
-			bytes += p->ctrs[k].unpacked_bytes;
-			files += p->ctrs[k].unpacked_files;
-		}
-	budget_init(&b);
-	budget_limit(&b, cfg.image_limits.max_bytes, cfg.image_limits.max_files,
-		     "the per-image limit");
-	budget_limit(&b, cfg.pod_limits.max_bytes > bytes ? cfg.pod_limits.max_bytes - bytes : 0,
-		     cfg.pod_limits.max_files > files ? cfg.pod_limits.max_files - files : 0,
-		     "the per-pod limit");
-	r = oci_unpack(img, rootfs, &b, err, errlen);
+	if (r >= 0)
+		r = pod_dir_volumes(p->dir, volumes, vlen);
 	if (r < 0)
-		return r;
-	p->ctrs[i].unpacked_bytes = b.bytes;
-	p->ctrs[i].unpacked_files = b.files;
+		return errorf(err, errlen, -EINVAL, "container '%.80s': no folder for it: %s", c->name,
+			      strerror(-r));
 	return 0;
 }
 
-/* Writes the bundle (rootfs, config.json) and the volume directories. */
-static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err, size_t errlen)
+/* The image of container i, read once per start: found by name, its manifest verified, its layers
+ * and config read; runAsNonRoot and runAsRoot checked against the image's user. */
+static int image_load(PodState *p, unsigned i, OciImage *img, OciConfig **ret, char *err,
+		      size_t errlen)
 {
 	const Container *c = &p->pod.containers[i];
-	CtrState *s = &p->ctrs[i];
+	OciConfig *ic = calloc(1, sizeof(*ic));
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if (!ic)
+		return errorf(err, errlen, -ENOMEM, "out of memory");
+	r = oci_find(cfg.image_dirs, c->image, img, err, errlen);
+	if (r < 0)
+		r = r == -ENOENT ? -ENOENT : -EBADMSG;
+	else if (oci_config(img, ic, err, errlen) < 0)
+		r = -EBADMSG;
+	else if (pod_user(&cfg.policy, &p->pod, c, ic->user, &uid, &gid, err, errlen) < 0)
+		r = -EPERM;
+	if (r < 0) {
+		oci_config_done(ic);
+		free(ic);
+		return r;
+	}
+	*ret = ic;
+	return 0;
+}
+
+/* Writes the bundle's config.json and the volume folders; the root is unpacked. */
+static int prepare(PodState *p, unsigned i, const OciConfig *ic, char *bundle, size_t blen,
+		   char *err, size_t errlen)
+{
+	const Container *c = &p->pod.containers[i];
 	char rootfs[512], volumes[400], cgroup[300], path[600];
-	OciImage img;
-	OciConfig ic;
 	json_object *spec = NULL;
 	uid_t uid;
 	gid_t gid;
 	int r;
 
-	r = oci_find(cfg.image_dirs, c->image, &img, err, errlen);
+	r = pod_user(&cfg.policy, &p->pod, c, ic->user, &uid, &gid, err, errlen);
 	if (r < 0)
-		return r == -ENOENT ? -ENOENT : -EBADMSG;
-	r = oci_config(&img, &ic, err, errlen);
-	if (r < 0)
-		return -EBADMSG;
-	/* runAsNonRoot and runAsRoot against the image's user, ids in the pod's range */
-	r = pod_user(&cfg.policy, &p->pod, c, ic.user, &uid, &gid, err, errlen);
-	if (r < 0) {
-		oci_config_done(&ic);
 		return -EPERM;
-	}
-	/* containers/NAME and volumes/NAME: a container's name never meets a volume's folder */
-	r = pod_dir_path(p->dir, POD_DIR_CONTAINER, c->name, bundle, blen);
-	if (r >= 0)
-		r = pod_dir_volumes(p->dir, volumes, sizeof(volumes));
-	if (r < 0) {
-		oci_config_done(&ic);
-		return errorf(err, errlen, -EINVAL, "container '%.80s': no folder for it: %s", c->name,
-			      strerror(-r));
-	}
+	r = ctr_dirs(p, i, bundle, blen, volumes, sizeof(volumes), err, errlen);
+	if (r < 0)
+		return r;
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
-	/* a writable root starts fresh on every restart; a read-only one is unpacked once */
-	if (!s->unpacked || !c->read_only_root) {
-		s->unpacked = false;
-		s->unpacked_bytes = s->unpacked_files = 0;
-		(void)rm_rf(rootfs);
-		r = mkdir_p(bundle, 0755);
-		if (r < 0)
-			errorf(err, errlen, r, "cannot create %s: %s", bundle, strerror(-r));
-		else
-			r = unpack_root(p, i, &img, rootfs, err, errlen);
-		if (r >= 0) {
-			/* the image's files belong to the pod's ids (its user namespace) */
-			r = rootfs_shift_owners(rootfs, pod_ids(p));
-			if (r < 0)
-				errorf(err, errlen, r, "cannot give the image's files to the pod's ids: %s",
-				       strerror(-r));
-		}
-		if (r < 0) {
-			oci_config_done(&ic);
-			return -EBADMSG;
-		}
-		s->unpacked = true;
-	}
 	for (unsigned k = 0; k < p->pod.n_volumes; k++)
 		if (p->pod.volumes[k].kind == VOLUME_EMPTY_DIR &&
 		    pod_dir_path(p->dir, POD_DIR_VOLUME, p->pod.volumes[k].name, path,
@@ -263,11 +240,10 @@ static int prepare(PodState *p, unsigned i, char *bundle, size_t blen, char *err
 			(void)chmod(path, 01777);
 	snprintf(cgroup, sizeof(cgroup), "%s/pod%s/%s", cfg.cgroup_name, p->uid, c->name);
 	pod_hostpaths_dir(p, path, sizeof(path));
-	SpecInput in = { .pod = &p->pod, .ctr = c, .image = &ic, .rootfs = rootfs,
+	SpecInput in = { .pod = &p->pod, .ctr = c, .image = ic, .rootfs = rootfs,
 			 .volumes_dir = volumes, .hostpaths_dir = path, .cgroup = cgroup,
 			 .pod_uid = p->uid, .uid = uid, .gid = gid, .id_base = pod_ids(p) };
 	r = spec_build(&in, &spec, err, errlen);
-	oci_config_done(&ic);
 	if (r < 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
@@ -292,7 +268,89 @@ static int open_log(PodState *p, unsigned i)
 	return RET_NERRNO(open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640));
 }
 
+static void start_failed(PodState *p, unsigned i, int r, const char *err)
+{
+	log_info("container %s/%s: %s", p->ns_name, p->pod.containers[i].name, err);
+	schedule_restart(p, i, 0);
+	/* the reason it cannot start stays its status through the back-off (a pod security refusal
+	 * names its rule there) */
+	set_waiting(&p->ctrs[i], r == -ENOENT ? "ErrImageNeverPull" : r == -EBADMSG ? "InvalidImage"
+								   : "CreateContainerConfigError",
+		    "%s", err);
+}
+
+static int ctr_run(PodState *p, unsigned i, OciConfig *ic);
+
+/* Starts container i: its image read, its root unpacked in the background when it needs one
+ * (a writable root starts fresh on every restart, a read-only one is unpacked once), then run. */
 int ctr_start(PodState *p, unsigned i)
+{
+	const Container *c = &p->pod.containers[i];
+	CtrState *s = &p->ctrs[i];
+	char bundle[400], volumes[400], rootfs[512], err[512];
+	OciImage img;
+	OciConfig *ic = NULL;
+	int r;
+
+	if (s->unpack_pid > 0)
+		return 0;
+	if ((!s->unpacked || !c->read_only_root) && unpack_busy()) {
+		set_waiting(s, "ContainerCreating", "%s", "waiting for another image to be unpacked");
+		return 0;
+	}
+	r = image_load(p, i, &img, &ic, err, sizeof(err));
+	if (r < 0) {
+		start_failed(p, i, r, err);
+		return r;
+	}
+	if (s->unpacked && c->read_only_root)
+		return ctr_run(p, i, ic);
+	s->unpacked = false;
+	r = ctr_dirs(p, i, bundle, sizeof(bundle), volumes, sizeof(volumes), err, sizeof(err));
+	if (r >= 0) {
+		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
+		r = ctr_unpack_start(p, i, &img, ic, rootfs, bundle, err, sizeof(err));
+	}
+	if (r < 0) {
+		oci_config_done(ic);
+		free(ic);
+		start_failed(p, i, r, err);
+		return r;
+	}
+	s->image = ic; /* until the unpack ends */
+	set_waiting(s, "ContainerCreating", "%s", "unpacking its image");
+	return 0;
+}
+
+void ctr_unpacked(PodState *p, unsigned i, int r, const char *err)
+{
+	CtrState *s = &p->ctrs[i];
+	OciConfig *ic = TAKE_PTR(s->image);
+	char bundle[400], volumes[400], path[520], why[512];
+
+	if (r >= 0 && !s->stopping) {
+		log_info("container %s/%s: image %s unpacked (%llu bytes, %llu files)", p->ns_name,
+			 p->pod.containers[i].name, p->pod.containers[i].image,
+			 (unsigned long long)s->unpacked_bytes, (unsigned long long)s->unpacked_files);
+		s->unpacked = true;
+		(void)ctr_run(p, i, ic);
+		return;
+	}
+	/* nothing of a failed or stopped unpack stays (the child removes its own on a failure, a
+	 * killed one cannot) */
+	if (ctr_dirs(p, i, bundle, sizeof(bundle), volumes, sizeof(volumes), why, sizeof(why)) >= 0) {
+		snprintf(path, sizeof(path), "%s/rootfs.unpack", bundle);
+		(void)rm_rf(path);
+	}
+	if (ic)
+		oci_config_done(ic);
+	free(ic);
+	if (!s->stopping)
+		start_failed(p, i, -EBADMSG, err);
+}
+
+/* Runs container i with crun (ic: its image, freed here). */
+static int ctr_run(PodState *p, unsigned i, OciConfig *ic)
 {
 	CtrState *s = &p->ctrs[i];
 	char bundle[400], id[80], pidfile[400], root[300], err[512];
@@ -300,24 +358,25 @@ int ctr_start(PodState *p, unsigned i)
 	pid_t pid;
 	int r;
 
-	r = prepare(p, i, bundle, sizeof(bundle), err, sizeof(err));
+	r = prepare(p, i, ic, bundle, sizeof(bundle), err, sizeof(err));
+	oci_config_done(ic);
+	free(ic);
 	if (r < 0) {
-		klog("container %s/%s: %s", p->ns_name, p->pod.containers[i].name, err);
-		schedule_restart(p, i, 0);
-		/* the reason it cannot start stays its status through the back-off (a pod security
-		 * refusal names its rule there) */
-		set_waiting(s, r == -ENOENT ? "ErrImageNeverPull" : r == -EBADMSG ? "InvalidImage"
-								  : "CreateContainerConfigError",
-			    "%s", err);
+		start_failed(p, i, r, err);
 		return r;
 	}
 	ctr_id(p, i, id, sizeof(id));
-	{
-		const char *del[] = { "delete", "--force", id, NULL };
-		(void)run_crun(del); /* a container left over by an earlier kcc-kubelet */
-	}
 	snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", cfg.run_dir, id);
 	snprintf(root, sizeof(root), "%s/crun", cfg.run_dir);
+	/* a container left over by an earlier kcc-kubelet has its state folder ROOT/ID: only then
+	 * is crun run (and waited for) to delete it */
+	{
+		char state[400];
+		const char *del[] = { "delete", "--force", id, NULL };
+		snprintf(state, sizeof(state), "%s/%s", root, id);
+		if (faccessat(AT_FDCWD, state, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			(void)run_crun(del);
+	}
 	(void)unlink(pidfile);
 	s->log_fd = open_log(p, i);
 	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -349,8 +408,8 @@ int ctr_start(PodState *p, unsigned i)
 	s->out_fd = out[0];
 	s->err_fd = errp[0];
 	s->outlen[0] = s->outlen[1] = 0;
-	(void)loop_watch(s->out_fd, p, i, 0);
-	(void)loop_watch(s->err_fd, p, i, 1);
+	(void)pipe_watch(s->out_fd, p, i, 0);
+	(void)pipe_watch(s->err_fd, p, i, 1);
 	s->crun_pid = pid;
 	s->init_pid = 0;
 	s->phase = CTR_RUNNING;
@@ -358,7 +417,7 @@ int ctr_start(PodState *p, unsigned i)
 	s->waiting_reason[0] = s->message[0] = s->last_line[0] = '\0';
 	s->ready = false;
 	s->liveness = s->readiness = (ProbeState){ 0 };
-	klog("container %s/%s started (crun pid %d, restarts %u)", p->ns_name,
+	log_info("container %s/%s started (crun pid %d, restarts %u)", p->ns_name,
 	     p->pod.containers[i].name, (int)pid, s->restarts);
 	return 0;
 fail:
@@ -382,6 +441,7 @@ void ctr_kill(PodState *p, unsigned i, int sig)
 	char id[80], signame[8];
 	const char *args[] = { "kill", id, signame, NULL };
 
+	ctr_unpack_kill(p, i); /* an unpack ends at once, whatever the signal */
 	if (s->phase != CTR_RUNNING)
 		return;
 	ctr_id(p, i, id, sizeof(id));
@@ -403,7 +463,7 @@ void ctr_exited(PodState *p, unsigned i, int status)
 	for (int k = 0; k < 2; k++) {
 		int *fd = k ? &s->err_fd : &s->out_fd;
 		if (*fd >= 0) {
-			loop_unwatch(*fd);
+			pipe_unwatch(*fd);
 			close(*fd);
 			*fd = -EBADF;
 		}
@@ -416,7 +476,7 @@ void ctr_exited(PodState *p, unsigned i, int status)
 	snprintf(s->last_reason, sizeof(s->last_reason), "%s",
 		 pod_oom_kills(p) > s->oom_kills ? "OOMKilled" : code == 0 ? "Completed" : "Error");
 	s->ready = false;
-	klog("container %s/%s exited with code %d (%s) after %llu ms%s%s", p->ns_name, c->name, code,
+	log_info("container %s/%s exited with code %d (%s) after %llu ms%s%s", p->ns_name, c->name, code,
 	     s->last_reason, ran, code && s->last_line[0] ? ": " : "", code ? s->last_line : "");
 	snprintf(s->exit_message, sizeof(s->exit_message), "%s", code ? s->last_line : "");
 	restart = !s->stopping && (p->pod.restart == POD_RESTART_ALWAYS ||

@@ -9,11 +9,24 @@ static int kmsg_fd = -EBADF;
 static bool debug_on;
 static const char *ident = "kcc-init";
 
-void log_open_kmsg(void)
+void log_open_kmsg_at(const char *path)
 {
 	if (kmsg_fd >= 0)
 		return;
-	kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	kmsg_fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+}
+
+void log_open_kmsg(void)
+{
+	log_open_kmsg_at("/dev/kmsg");
+}
+
+void log_open_stderr(const char *s)
+{
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	kmsg_fd = -EBADF;
+	ident = s;
 }
 
 void log_set_debug(bool on)
@@ -40,9 +53,12 @@ static void emit(int level, const char *prefix, const char *msg, size_t len)
 	if (level == LOG_DEBUG)
 		level = LOG_NOTICE;
 	if (kmsg_fd >= 0) {
+		/* the newline ends the record: without it the kernel keeps the record open for a
+		 * continuation and the console does not print it until another message comes (the
+		 * last line of a quiet boot would never show) */
 		hl = snprintf(head, sizeof(head), "<%d>%s: ", level, prefix);
-		struct iovec iov[2] = { { head, (size_t)hl }, { (void *)msg, len } };
-		if (writev(kmsg_fd, iov, 2) >= 0)
+		struct iovec iov[3] = { { head, (size_t)hl }, { (void *)msg, len }, { (void *)"\n", 1 } };
+		if (writev(kmsg_fd, iov, 3) >= 0)
 			return;
 	}
 	hl = snprintf(head, sizeof(head), "%s: ", prefix);

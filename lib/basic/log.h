@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Logging for kcc-init: /dev/kmsg with a "kcc-init:" prefix, stderr before kmsg is open. */
+/* Logging: each line "IDENT: message", to /dev/kmsg once log_open_kmsg() opened it (kcc-init),
+ * else to stderr in one write (kcc-kubelet, whose stderr its supervisor puts into the boot log). */
 #pragma once
 
 #include <stdbool.h>
@@ -8,6 +9,10 @@
 #include "util.h"
 
 void log_open_kmsg(void);
+/* The same for another path than /dev/kmsg (a unit test's pipe). */
+void log_open_kmsg_at(const char *path);
+/* Lines to stderr only, with ident as their prefix ("kcc-kubelet"); closes kmsg if it was open. */
+void log_open_stderr(const char *ident);
 void log_set_debug(bool on);
 void log_set_ident(const char *ident);
 bool log_debug_enabled(void);

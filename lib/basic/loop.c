@@ -18,13 +18,27 @@ int loop_init(void)
 
 int loop_add(Source *s, int fd, source_fn fn)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+	return loop_add_events(s, fd, EPOLLIN, fn);
+}
+
+int loop_add_events(Source *s, int fd, uint32_t events, source_fn fn)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
 
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno; /* s untouched: the caller still owns fd */
 	s->fn = fn;
 	s->fd = fd;
 	return 0;
+}
+
+int loop_mod(Source *s, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	if (s->fd < 0)
+		return -EBADF;
+	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev));
 }
 
 void loop_del(Source *s)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kcc-kubelet's I/O with untrusted local peers: the HTTP endpoints in a small event loop here
- * (slow clients, the connection cap, /healthz meanwhile, redaction, the root-only socket), the
- * request parser, and manifest files that are not regular files. */
+/* kcc-kubelet's I/O with untrusted local peers: the HTTP endpoints in lib/basic's event loop (slow
+ * clients, the connection cap, /healthz meanwhile, redaction, the root-only socket), and manifest
+ * files that are not regular files. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,30 +20,13 @@
 #include "unit.h"
 
 #include "fs.h"
-#include "http-parse.h"
+#include "http-request.h"
 #include "kubelet.h"
+#include "loop.h"
+#include "manifest-watch.h"
 #include "util.h"
 
-/* ---- what http.c needs from the kubelet: a loop and a status ---- */
-
-static int epfd = -EBADF;
-
-int loop_add(Watch *w)
-{
-	struct epoll_event ev = { .events = w->events, .data.ptr = w };
-	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev));
-}
-
-int loop_mod(Watch *w)
-{
-	struct epoll_event ev = { .events = w->events, .data.ptr = w };
-	return RET_NERRNO(epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev));
-}
-
-void loop_del(Watch *w)
-{
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
-}
+/* ---- what http.c needs from the kubelet: the loop (lib/basic) and a status ---- */
 
 char *status_json(bool full)
 {
@@ -51,18 +34,13 @@ char *status_json(bool full)
 			   : "{\"pods\":[{}]}");
 }
 
-/* Runs the loop for ms milliseconds (its tick as in main.c, at least every 200 ms). */
+/* Runs the real loop for ms milliseconds, with the tick of main.c at least every 200 ms. */
 static void run_loop(unsigned ms)
 {
 	unsigned long long end = now_ms() + ms;
 
 	for (unsigned long long now = now_ms(); now < end; now = now_ms()) {
-		struct epoll_event evs[16];
-		int n = epoll_wait(epfd, evs, 16, (int)(end - now < 50 ? end - now : 50));
-		for (int e = 0; e < n; e++) {
-			Watch *w = evs[e].data.ptr;
-			w->fn(w, evs[e].events);
-		}
+		assert_true(loop_run_once((int)(end - now < 50 ? end - now : 50)) >= 0);
 		http_tick(now_ms());
 	}
 }
@@ -75,7 +53,7 @@ static int setup(void **state)
 	char err[256];
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
+	assert_int_equal(loop_init(), 0);
 	snprintf(sock, sizeof(sock), "/tmp/kcc-http-%d.sock", (int)getpid());
 	for (unsigned tries = 0; tries < 50; tries++) {
 		port = 20000 + (unsigned)((getpid() * 7 + tries * 131) % 30000);
@@ -280,46 +258,50 @@ static void test_socket_root_only(void **state)
 	assert_int_equal(chmod(sock, 0600), 0);
 }
 
-static void test_parser(void **state)
+static unsigned changes;
+
+static void manifests_changed(void)
 {
-	static const struct {
-		const char *in;
-		int r;
-		const char *method, *path;
-	} cases[] = {
-		{ "GET /healthz HTTP/1.1\r\n\r\n", 0, "GET", "/healthz" },
-		{ "GET /pods?all HTTP/1.0\nHost: a\n\n", 0, "GET", "/pods" },
-		{ "HEAD / HTTP/1.1\r\nA: b\r\nC:d\r\n\r\n", 0, "HEAD", "/" },
-		{ "GET /healthz HTTP/1.1\r\n", -EAGAIN, NULL, NULL },
-		{ "G", -EAGAIN, NULL, NULL },
-		{ "", -EAGAIN, NULL, NULL },
-		{ "GET healthz HTTP/1.1\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET /healthz HTTP/2.0\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET /healthz\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GETTTTTTT / HTTP/1.1\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET / HTTP/1.1\r\nno colon\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET /\x01 HTTP/1.1\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ " GET / HTTP/1.1\r\n\r\n", -EBADMSG, NULL, NULL },
-		{ "GET / HTTP/1.1 x\r\n\r\n", -EBADMSG, NULL, NULL },
-	};
-	HttpRequest req;
-	char big[HTTP_REQUEST_MAX + 10];
+	changes++;
+}
+
+/* Runs the loop until the manifest folders' watch reported a change (at most 5 s). */
+static void wait_change(void)
+{
+	unsigned before = changes;
+	unsigned long long end = now_ms() + 5000;
+
+	while (changes == before && now_ms() < end)
+		assert_true(loop_run_once(100) >= 0);
+	assert_int_equal(changes, before + 1);
+}
+
+/* The manifest folders under inotify: a file written, one renamed in, one removed, each reported
+ * by the loop at once (no periodic re-read); a hidden file (an editor's temporary) is not. */
+static void test_manifest_watch(void **state)
+{
+	char d1[] = "/tmp/kcc-mw1-XXXXXX", d2[] = "/tmp/kcc-mw2-XXXXXX", p1[64], p2[64];
+	const char *dirs[] = { d1, d2, "/nonexistent-kcc", NULL };
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		int r = http_parse_request(cases[i].in, strlen(cases[i].in), &req);
-		if (r != cases[i].r)
-			fail_msg("case %zu: %d, expected %d", i, r, cases[i].r);
-		if (r == 0) {
-			assert_string_equal(req.method, cases[i].method);
-			assert_string_equal(req.path, cases[i].path);
-		}
-	}
-	/* a NUL inside the head */
-	assert_int_equal(http_parse_request("GET /\0 HTTP/1.1\r\n\r\n", 20, &req), -EBADMSG);
-	memset(big, 'a', sizeof(big));
-	assert_int_equal(http_parse_request(big, sizeof(big), &req), -E2BIG);
-	assert_int_equal(http_parse_request(big, HTTP_REQUEST_MAX - 1, &req), -EAGAIN);
+	assert_non_null(mkdtemp(d1));
+	assert_non_null(mkdtemp(d2));
+	assert_int_equal(manifest_watch_start(dirs, manifests_changed), 0);
+	snprintf(p1, sizeof(p1), "%s/web.yaml", d2);
+	assert_int_equal(write_new_file(p1, "kind: Pod\n", 0600), 0);
+	wait_change();
+	/* inotify queues the event before write() returns: the loop sees it without waiting */
+	snprintf(p2, sizeof(p2), "%s/.web.yaml.swp", d1);
+	assert_int_equal(write_new_file(p2, "x", 0600), 0);
+	assert_true(loop_run_once(0) >= 0);
+	assert_int_equal(changes, 1);
+	snprintf(p1, sizeof(p1), "%s/moved.yaml", d1);
+	assert_int_equal(rename(p2, p1), 0);
+	wait_change();
+	assert_int_equal(unlink(p1), 0);
+	wait_change();
+	(void)rm_rf(d1);
+	(void)rm_rf(d2);
 }
 
 /* Manifest folders: a FIFO, a device, a socket, a link, a folder or a huge file named x.yaml is
@@ -384,8 +366,8 @@ static void test_manifest_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parser),
 		cmocka_unit_test(test_manifest_files),
+		cmocka_unit_test(test_manifest_watch),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_socket_root_only),
 		cmocka_unit_test(test_slow_clients),

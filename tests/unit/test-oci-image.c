@@ -189,6 +189,7 @@ static int unpack(OciImage *img, UnpackBudget *b, char *err, size_t errlen)
 	const char *dirs[] = { dir, NULL };
 	char root[256];
 	UnpackBudget unlimited;
+	OciConfig ic;
 	int r = oci_find(dirs, "tool:2", img, err, errlen);
 
 	if (r < 0)
@@ -198,7 +199,12 @@ static int unpack(OciImage *img, UnpackBudget *b, char *err, size_t errlen)
 		b = &unlimited;
 	}
 	at(root, sizeof(root), "bundle/rootfs");
-	return oci_unpack(img, root, b, err, errlen);
+	r = oci_config(img, &ic, err, errlen);
+	if (r < 0)
+		return r;
+	r = oci_unpack(img, &ic, root, b, err, errlen);
+	oci_config_done(&ic);
+	return r;
 }
 
 /* Nothing of a failed unpack is left, and nothing next to it was touched. */

@@ -126,3 +126,13 @@ setup_file() {
 	assert_log pods 'kcc-kubelet: every pod stopped'
 	[ "$(vm_rc pods)" -eq 0 ]
 }
+
+# The production image (no test agent, kcc-init without test hooks): the default pod's readiness is
+# announced there too, as make bench reads it.
+@test "kubelet: in the production image the default pod is announced ready" {
+	IMAGE=${KCC_PROD_IMAGE:-$TOP/build/prod} vm_boot prod-pod --mode direct --timeout 180 \
+		--until 'kcc-kubelet: pod kcc-web/web is ready'
+	assert_log prod-pod 'kcc-init: kcc-kubelet is ready'
+	assert_log prod-pod 'kcc-kubelet: container kcc-web/web/httpd is ready'
+	assert_log prod-pod 'kcc-kubelet: pod kcc-web/web is ready'
+}

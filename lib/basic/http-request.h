@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The request parser of kcc-kubelet's HTTP endpoints (untrusted input from any local process;
- * a libFuzzer target, tests/unit/fuzz-http.c): a request line and headers, nothing else. */
+/* The server side of the small HTTP/1.1 of lib/basic: the request parser of kcc-kubelet's
+ * endpoints (untrusted input from any local process; a libFuzzer target, tests/unit/fuzz-http.c):
+ * a request line and headers, nothing else. The client side is http-client.h. */
 #pragma once
 
 #include <stddef.h>

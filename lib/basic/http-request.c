@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "http-parse.h"
+#include "http-request.h"
 
 static bool is_tchar(char c)
 {
