@@ -20,8 +20,6 @@ void test_checkpoint(const char *step)
 	for (char *w = strtok(line, " \n"); w; w = strtok(NULL, " \n"))
 		if (streq(w, want)) {
 			log_info("test: pausing after %s", step);
-			/* Also straight to the console: the kernel may hold a kmsg record back. */
-			dprintf(STDERR_FILENO, "kcc-init: test: pausing after %s\n", step);
 			sleep(60);
 		}
 }
