@@ -70,6 +70,7 @@ static int load_cmdline(KccCmdline *ret)
 _Noreturn static void initrd_stage(void)
 {
 	char disk[32];
+	bool direct;
 	int r;
 
 	timeline_begin("initrd");
@@ -85,12 +86,13 @@ _Noreturn static void initrd_stage(void)
 	timeline_end("early");
 
 	timeline_begin("tpm");
+	direct = measure_boot_is_direct();
 	r = measure_open();
+	/* One PCR_Read: the initial values, and PCR 4 of a UKI boot, which the unseal needs. */
 	if (r >= 0)
-		r = measure_initial(PCR_KERNEL_BOOT);
-	if (r >= 0)
-		r = measure_initial(PCR_SYSTEM_IDENTITY);
-	if (r >= 0 && measure_boot_is_direct()) {
+		r = measure_initial((1u << PCR_KERNEL_BOOT) | (1u << PCR_SYSTEM_IDENTITY),
+				    direct ? 0 : 1u << 4);
+	if (r >= 0 && direct) {
 		log_info("direct kernel boot (no UKI stub): measuring the command line into PCR 11");
 		r = measure_cmdline(arg_cmdline_raw);
 	}
