@@ -71,6 +71,7 @@ _Noreturn static void initrd_stage(void)
 {
 	char disk[32];
 	bool direct;
+	pid_t prewarm;
 	int r;
 
 	timeline_begin("initrd");
@@ -116,6 +117,7 @@ _Noreturn static void initrd_stage(void)
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "verity root", r);
 	timeline_end("verity");
+	prewarm = stage_switchroot_prewarm(SYSROOT, INIT_PATH);
 
 	timeline_begin("state");
 	r = stage_state_run(disk, SYSROOT "/var");
@@ -133,7 +135,7 @@ _Noreturn static void initrd_stage(void)
 	if (r < 0)
 		log_warning_errno(r, "Failed to save the boot timeline, ignoring: %m");
 
-	r = stage_switchroot_run(SYSROOT, INIT_PATH);
+	r = stage_switchroot_run(SYSROOT, INIT_PATH, prewarm);
 	shutdown_fatal(&arg_cmdline, "switch root", r);
 }
 
