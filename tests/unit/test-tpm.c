@@ -693,6 +693,44 @@ static void test_unseal_command_budget(void **state)
 	tpm_close(t);
 }
 
+/* Every PCR of every bank, in as many PCR_Reads as 8 digests per answer need, as one at a time;
+ * the remembered SHA-256 values follow our own extends. */
+static void test_pcr_read_banks_and_memory(void **state)
+{
+	PcrDigests all[PCR_COUNT];
+	uint8_t v[PCR_DIGEST_MAX], mem[2][32];
+	unsigned long n0;
+	bool remembered;
+	size_t nb;
+	Tpm *t = open_tpm();
+
+	(void)state;
+	assert_int_equal(tpm_banks(t, NULL, 0, &nb), 0);
+	n0 = tpm_commands(t);
+	assert_int_equal(tpm_pcr_read_banks(t, 0xffffff, all), 0);
+	assert_int_equal(tpm_commands(t) - n0, (PCR_COUNT * nb + 7) / 8);
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		for (size_t b = 0; b < nb; b++) {
+			assert_int_equal(tpm_pcr_read(t, all[i].bank[b], i, v), 0);
+			assert_memory_equal(all[i].d[b], v, all[i].bank[b]->size);
+		}
+	tpm_close(t);
+	/* A new Tpm knows nothing: one read for both, then memory through an extend. */
+	t = open_tpm();
+	n0 = tpm_commands(t);
+	assert_int_equal(tpm_pcr_values(t, (1u << 11) | (1u << 16), mem, &remembered), 0);
+	assert_false(remembered);
+	assert_int_equal(tpm_commands(t) - n0, 1);
+	assert_int_equal(tpm_extend(t, 16, "followed", 8, NULL), 0);
+	n0 = tpm_commands(t);
+	assert_int_equal(tpm_pcr_values(t, (1u << 11) | (1u << 16), mem, &remembered), 0);
+	assert_true(remembered);
+	assert_int_equal(tpm_commands(t), n0);
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 16, v), 0);
+	assert_memory_equal(mem[1], v, 32);
+	tpm_close(t);
+}
+
 static void test_eventlog_replays_to_tpm(void **state)
 {
 	char path[320];
@@ -774,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_sessions_are_salted),
 		cmocka_unit_test(test_seal_unseal),
 		cmocka_unit_test(test_unseal_command_budget),
+		cmocka_unit_test(test_pcr_read_banks_and_memory),
 		cmocka_unit_test(test_extend_breaks_unseal_and_resign_restores),
 		cmocka_unit_test(test_wrong_key_and_tampered_signature),
 		cmocka_unit_test(test_extra_literal_pcr),
