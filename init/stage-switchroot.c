@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -49,7 +50,9 @@ pid_t stage_switchroot_prewarm(const char *newroot, const char *init)
 		log_warning_errno(-errno, "Failed to fork to warm up %s, ignoring: %m", init);
 	if (pid != 0)
 		return pid;
-	/* No output: the tool's usage line would land on the console. */
+	/* Idle priority: it is to fill the time the initrd waits on the TPM and the disk, not to
+	 * slow down the unseal. No output: the tool's usage line would land on the console. */
+	(void)sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
 	    chroot(newroot) < 0 || chdir("/") < 0)
