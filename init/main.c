@@ -71,7 +71,7 @@ _Noreturn static void initrd_stage(void)
 {
 	char disk[32];
 	bool direct;
-	pid_t modules, prewarm;
+	pid_t prewarm;
 	int r;
 
 	timeline_begin("initrd");
@@ -86,10 +86,6 @@ _Noreturn static void initrd_stage(void)
 		shutdown_fatal(NULL, "command line", r);
 	timeline_end("early");
 
-	/* The modules load in a child while the TPM stage waits on the TPM. */
-	modules = stage_modules_start("/etc/kcc/modules.conf");
-	if (modules < 0)
-		shutdown_fatal(&arg_cmdline, "modules", modules);
 	timeline_begin("tpm");
 	direct = measure_boot_is_direct();
 	r = measure_open();
@@ -108,7 +104,7 @@ _Noreturn static void initrd_stage(void)
 	timeline_end("tpm");
 
 	timeline_begin("modules");
-	r = stage_modules_wait(modules);
+	r = stage_modules_run("/etc/kcc/modules.conf");
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "modules", r);
 	r = stage_early_efivarfs();

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
-#include <sys/wait.h>
 
 #include "kmod.h"
 #include "log.h"
@@ -51,26 +50,4 @@ int stage_modules_run(const char *config_path)
 	kmod_done();
 	log_info("loaded %u kernel modules with their dependencies", count);
 	return (int)count;
-}
-
-pid_t stage_modules_start(const char *config_path)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return log_error_errno(-errno, "Failed to fork to load kernel modules: %m");
-	if (pid == 0)
-		_exit(stage_modules_run(config_path) < 0 ? 1 : 0);
-	return pid;
-}
-
-int stage_modules_wait(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) < 0)
-		return log_error_errno(-errno, "Failed to wait for the module loader: %m");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -EIO;
-	return 0;
 }
