@@ -72,6 +72,8 @@ static int load_cmdline(KccCmdline *ret)
 _Noreturn static void initrd_stage(void)
 {
 	char disk[32];
+	bool direct;
+	pid_t prewarm;
 	int r;
 
 	timeline_begin("initrd");
@@ -87,12 +89,13 @@ _Noreturn static void initrd_stage(void)
 	timeline_end("early");
 
 	timeline_begin("tpm");
+	direct = measure_boot_is_direct();
 	r = measure_open();
+	/* One PCR_Read: the initial values, and PCR 4 of a UKI boot, which the unseal needs. */
 	if (r >= 0)
-		r = measure_initial(PCR_KERNEL_BOOT);
-	if (r >= 0)
-		r = measure_initial(PCR_SYSTEM_IDENTITY);
-	if (r >= 0 && measure_boot_is_direct()) {
+		r = measure_initial((1u << PCR_KERNEL_BOOT) | (1u << PCR_SYSTEM_IDENTITY),
+				    direct ? 0 : 1u << 4);
+	if (r >= 0 && direct) {
 		log_info("direct kernel boot (no UKI stub): measuring the command line into PCR 11");
 		r = measure_cmdline(arg_cmdline_raw);
 	}
@@ -116,6 +119,7 @@ _Noreturn static void initrd_stage(void)
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "verity root", r);
 	timeline_end("verity");
+	prewarm = stage_switchroot_prewarm(SYSROOT, INIT_PATH);
 
 	timeline_begin("config");
 	r = stage_config_run(disk);
@@ -139,7 +143,7 @@ _Noreturn static void initrd_stage(void)
 	if (r < 0)
 		log_warning_errno(r, "Failed to save the boot timeline, ignoring: %m");
 
-	r = stage_switchroot_run(SYSROOT, INIT_PATH);
+	r = stage_switchroot_run(SYSROOT, INIT_PATH, prewarm);
 	shutdown_fatal(&arg_cmdline, "switch root", r);
 }
 

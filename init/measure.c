@@ -73,18 +73,20 @@ static int digests_of(const void *data, size_t len, const void *key, size_t key_
 	return 0;
 }
 
-int measure_initial(unsigned pcr)
+int measure_initial(uint32_t mask, uint32_t also_read)
 {
-	PcrDigests d = { 0 };
-	int r = tpm_banks(tpm, d.bank, PCR_BANKS_MAX, &d.n);
+	PcrDigests v[PCR_COUNT];
+	int r = tpm_pcr_read_banks(tpm, mask | also_read, v);
 
-	for (size_t i = 0; r >= 0 && i < d.n; i++)
-		r = tpm_pcr_read(tpm, d.bank[i], pcr, d.d[i]);
 	if (r < 0)
-		return log_error_errno(r, "Failed to read PCR %u: %s", pcr, tpm_error(tpm));
-	r = eventlog_append(MEASURE_LOG, pcr, &d, "kcc", "initial-value", NULL);
-	if (r < 0)
-		return log_error_errno(r, "Failed to append to %s: %m", MEASURE_LOG);
+		return log_error_errno(r, "Failed to read the PCRs: %s", tpm_error(tpm));
+	for (unsigned pcr = 0; pcr < PCR_COUNT; pcr++) {
+		if (!(mask & (1u << pcr)))
+			continue;
+		r = eventlog_append(MEASURE_LOG, pcr, &v[pcr], "kcc", "initial-value", NULL);
+		if (r < 0)
+			return log_error_errno(r, "Failed to append to %s: %m", MEASURE_LOG);
+	}
 	return 0;
 }
 
@@ -120,7 +122,7 @@ int measure_config(const char *source, const void *data, size_t len)
 	PcrDigests d;
 	/* PCR 12 already holds what the UKI stub measured (its credentials): the log starts from
 	 * that value, so it replays. Read only when there is a configuration to measure. */
-	int r = measure_initial(PCR_CONFIG);
+	int r = measure_initial(1u << PCR_CONFIG, 0);
 
 	if (r >= 0)
 		r = digests_of(data, len, NULL, 0, &d);

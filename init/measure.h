@@ -20,8 +20,9 @@ int measure_open(void);
 Tpm *measure_tpm(void);
 void measure_close(void);
 
-/* Records the value PCR pcr had when kcc-init took over (first boot stage only). */
-int measure_initial(unsigned pcr);
+/* Records the values the PCRs of mask had when kcc-init took over (first boot stage only), read
+ * in one command together with also_read (the TPM library then knows them all). */
+int measure_initial(uint32_t mask, uint32_t also_read);
 /* PCR 11 <- phase ("enter-initrd", "leave-initrd", "sysinit", "ready"). */
 int measure_phase(const char *phase);
 /* The same in a short-lived child: PID 1 of the system stage never initialises the TSS and

@@ -347,7 +347,8 @@ static int find_state(const char *disk, char *node, size_t size)
 
 /* Leaves the public parts of the policy and the sealed token in /run/kcc, for kcc-pcr on the
  * running node (attestation, and tests that prove the key can no longer be unsealed). */
-static void publish(const char *node, const char *key_src, const char *sig_src)
+static void publish(const char *node, const char *token_json, const char *key_src,
+		    const char *sig_src)
 {
 	const char *const copies[][2] = {
 		{ key_src, STATE_RUN_DIR "/tpm2-pcr-public-key.pem" },
@@ -361,8 +362,11 @@ static void publish(const char *node, const char *key_src, const char *sig_src)
 		    write_new_file(copies[i][1], text, 0644) < 0)
 			log_warning("Failed to copy %s to %s, ignoring", copies[i][0], copies[i][1]);
 	}
-	if (luks_load(node, &info) >= 0 && info.token_json &&
-	    write_new_file(STATE_RUN_DIR "/state-token.json", info.token_json, 0644) < 0)
+	/* An unlock has the token from its header load already; a provisioning just wrote it. */
+	info.token_json = NULL;
+	if (!token_json && luks_load(node, &info) >= 0)
+		token_json = info.token_json;
+	if (token_json && write_new_file(STATE_RUN_DIR "/state-token.json", token_json, 0644) < 0)
 		log_warning("Failed to write %s/state-token.json, ignoring", STATE_RUN_DIR);
 	free(info.token_json);
 }
@@ -373,6 +377,7 @@ int stage_state_run(const char *disk, const char *target)
 	_cleanup_(image_policy_done) ImagePolicy ip = { 0 };
 	LuksInfo info = { 0 };
 	char node[PATH_MAX], type[64];
+	bool unlocked = false;
 	int r;
 
 	r = find_state(disk, node, sizeof(node));
@@ -387,8 +392,10 @@ int stage_state_run(const char *disk, const char *target)
 
 	/* libcryptsetup first: it also finds a header whose primary copy was wiped. */
 	r = luks_load(node, &info);
-	if (r >= 0 && streq(info.subsystem, LUKS_SUBSYSTEM_READY))
+	if (r >= 0 && streq(info.subsystem, LUKS_SUBSYSTEM_READY)) {
 		r = unlock(node, &info, &ip, s);
+		unlocked = true;
+	}
 	else if (r >= 0 && streq(info.subsystem, LUKS_SUBSYSTEM_PROVISIONING)) {
 		log_info("state: provisioning of %s was cut short; starting again (it never held "
 			 "data)", node);
@@ -413,20 +420,26 @@ int stage_state_run(const char *disk, const char *target)
 							  "volume; refusing to format it",
 					    node, type);
 	}
-	free(info.token_json);
-	if (r < 0)
+	if (r < 0) {
+		free(info.token_json);
 		return r;
+	}
 
 	r = mkdir_p(target, 0755);
-	if (r < 0)
+	if (r < 0) {
+		free(info.token_json);
 		return log_error_errno(r, "Failed to create %s: %m", target);
+	}
 	if (mount("/dev/mapper/" STATE_DM_NAME, target, "ext4", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
+		  NULL) < 0) {
+		free(info.token_json);
 		return log_error_errno(-errno, "Failed to mount the state volume on %s: %m", target);
+	}
 	log_info("state volume mounted on %s", target);
 	if (measure_boot_is_direct())
-		publish(node, POLICY_DIRECT_KEY, POLICY_DIRECT_SIG);
+		publish(node, unlocked ? info.token_json : NULL, POLICY_DIRECT_KEY, POLICY_DIRECT_SIG);
 	else
-		publish(node, POLICY_UKI_KEY, POLICY_UKI_SIG);
+		publish(node, unlocked ? info.token_json : NULL, POLICY_UKI_KEY, POLICY_UKI_SIG);
+	free(info.token_json);
 	return 0;
 }

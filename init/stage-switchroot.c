@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "log.h"
 #include "rm-rf.h"
@@ -10,11 +12,34 @@
 
 static const char *const moved[] = { "/dev", "/proc", "/sys", "/run" };
 
-int stage_switchroot_run(const char *newroot, const char *init)
+pid_t stage_switchroot_prewarm(const char *newroot, const char *init)
+{
+	char *const argv[] = { (char *)init, NULL }, *const envp[] = { NULL };
+	pid_t pid = fork();
+
+	if (pid < 0)
+		log_warning_errno(-errno, "Failed to fork to warm up %s, ignoring: %m", init);
+	if (pid != 0)
+		return pid;
+	/* Idle priority: it is to fill the time the initrd waits on the TPM and the disk, not to
+	 * slow down the unseal. No output: the tool's usage line would land on the console. */
+	(void)sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+	    chroot(newroot) < 0 || chdir("/") < 0)
+		_exit(127);
+	execve(init, argv, envp);
+	_exit(127);
+}
+
+int stage_switchroot_run(const char *newroot, const char *init, pid_t prewarm)
 {
 	char path[256];
 	struct stat st;
 	int rootfd;
+
+	if (prewarm > 0)
+		(void)waitpid(prewarm, NULL, 0);
 
 	snprintf(path, sizeof(path), "%s%s", newroot, init);
 	if (access(path, X_OK) < 0)

@@ -43,7 +43,14 @@ int sealed_to_json(const Sealed *s, json_object *obj)
 		return -ENOMEM;
 	json_object_object_add(obj, "kcc-blob", json_object_new_string(b64));
 	free(b64);
-	add_hex(obj, "kcc-srk", s->srk_name, TPM_NAME_SIZE);
+	add_hex(obj, "kcc-srk", s->srk.name, TPM_NAME_SIZE);
+	if (s->srk.tr_size) {
+		b64 = b64_encode(s->srk.tr, s->srk.tr_size);
+		if (!b64)
+			return -ENOMEM;
+		json_object_object_add(obj, "kcc-srk-tr", json_object_new_string(b64));
+		free(b64);
+	}
 	add_hex(obj, "kcc-pkfp", s->pkfp, 32);
 	add_hex(obj, "kcc-policy", s->policy, 32);
 	json_object_object_add(obj, "kcc-signed-pcrs", mask_array(s->signed_mask));
@@ -79,8 +86,23 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 		return BAD("no kcc-blob");
 	if (strlen(b64) > 8192 || b64_decode(b64, &s->blob, &s->blob_size) < 0)
 		return BAD("kcc-blob is not base64");
-	if (get_hex(obj, "kcc-srk", s->srk_name, TPM_NAME_SIZE) < 0)
+	if (get_hex(obj, "kcc-srk", s->srk.name, TPM_NAME_SIZE) < 0)
 		return BAD("kcc-srk missing or malformed");
+	v = json_get(obj, "kcc-srk-tr", json_type_string);
+	if (v) {
+		uint8_t *tr = NULL;
+		size_t n = 0;
+		const char *t64 = json_object_get_string(v);
+
+		if (strlen(t64) > 4 * TPM_SRK_TR_MAX / 3 + 4 || b64_decode(t64, &tr, &n) < 0 ||
+		    n == 0 || n > sizeof(s->srk.tr)) {
+			free(tr);
+			return BAD("kcc-srk-tr is not a base64 ESYS_TR");
+		}
+		memcpy(s->srk.tr, tr, n);
+		s->srk.tr_size = n;
+		free(tr);
+	}
 	if (get_hex(obj, "kcc-pkfp", s->pkfp, 32) < 0)
 		return BAD("kcc-pkfp missing or malformed");
 	if (get_hex(obj, "kcc-policy", s->policy, 32) < 0)
@@ -156,7 +178,7 @@ int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t 
 	r = tpm_policy_digest(t, &p, out->policy);
 	if (r < 0)
 		return r;
-	r = tpm_seal(t, &p, secret, size, &out->blob, &out->blob_size, out->srk_name);
+	r = tpm_seal(t, &p, secret, size, &out->blob, &out->blob_size, &out->srk);
 	if (r < 0)
 		sealed_done(out);
 	return r;
@@ -188,17 +210,18 @@ int sealed_open_approved(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t
 		return r;
 	memcpy(a.policy, pol, 32);
 	policy_from(s, key_der, key_der_size, &p);
-	return tpm_unseal(t, &p, &a, s->blob, s->blob_size, s->srk_name, out, out_size);
+	return tpm_unseal(t, &p, &a, s->blob, s->blob_size, &s->srk, out, out_size);
 }
 
-int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
-		const char *sig_json, void *out, size_t *out_size)
+/* One try with the PCR values the Tpm knows (read, or followed through its own extends). */
+static int open_current(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
+			const char *sig_json, void *out, size_t *out_size, bool *remembered)
 {
-	uint8_t fp[32], value[PCR_DIGEST_MAX], pol[32] = { 0 };
+	uint8_t fp[32], pol[32] = { 0 };
 	_Alignas(8) uint8_t values[PCR_COUNT][32];
 	char hex[65], have[200] = "";
 	uint8_t *sig = NULL;
-	size_t sig_size, n = 0;
+	size_t sig_size, n = (size_t)__builtin_popcount(s->signed_mask);
 	int r;
 
 	r = check_key(t, s, key_der, key_der_size, fp);
@@ -206,13 +229,9 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 		return r;
 	/* The policy the signature must approve: PolicyPCR over the current signed PCRs, lowest
 	 * first; the reason names PCR 11 first ("PCR 11 (…) with PCR 4 (…)"). */
-	for (unsigned i = 0; i < PCR_COUNT; i++)
-		if (s->signed_mask & (1u << i)) {
-			r = tpm_pcr_read(t, PCR_BANK_SHA256, i, value);
-			if (r < 0)
-				return r;
-			memcpy(values[n++], value, 32);
-		}
+	r = tpm_pcr_values(t, s->signed_mask, values, remembered);
+	if (r < 0)
+		return r;
 	for (unsigned i = PCR_COUNT, k = (unsigned)n; i-- > 0;)
 		if (s->signed_mask & (1u << i)) {
 			size_t len = strlen(have);
@@ -230,5 +249,23 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 		return tpm_failf(t, ENOENT, "no signature approves the current %s", have);
 	r = sealed_open_approved(t, s, key_der, key_der_size, pol, sig, sig_size, out, out_size);
 	free(sig);
+	return r;
+}
+
+int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
+		const char *sig_json, void *out, size_t *out_size)
+{
+	size_t cap = *out_size;
+	bool remembered = false;
+	int r;
+
+	r = open_current(t, s, key_der, key_der_size, sig_json, out, out_size, &remembered);
+	/* Values from memory can be stale (another process extended since): the TPM refused, or
+	 * no signature matched; read them and try once more. */
+	if (remembered && (r == -ENOENT || r == -EPERM)) {
+		tpm_pcr_forget(t);
+		*out_size = cap;
+		r = open_current(t, s, key_der, key_der_size, sig_json, out, out_size, NULL);
+	}
 	return r;
 }

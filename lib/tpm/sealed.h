@@ -3,6 +3,8 @@
  * LUKS2 token "kcc-tpm2", and what `kcc-pcr seal` prints):
  *   "kcc-blob"    base64 of TPM2B_PRIVATE + TPM2B_PUBLIC
  *   "kcc-srk"     name of the storage key it was sealed under (checked before every unseal)
+ *   "kcc-srk-tr"  optional: base64 of ESAPI's serialized ESYS_TR of that key at its persistent
+ *                 handle (TpmSrk in tpm.h); its public area must give "kcc-srk"
  *   "kcc-pkfp"    SHA-256 of the PCR signing key (the image's key must be this one)
  *   "kcc-policy"  the sealed object's policy digest
  *   "kcc-signed-pcrs"  [4,11] (UKI boots) or [11] (direct kernel boots): PCRs approved by a
@@ -27,7 +29,7 @@
 typedef struct Sealed {
 	uint8_t *blob;
 	size_t blob_size;
-	uint8_t srk_name[TPM_NAME_SIZE];
+	TpmSrk srk;
 	uint8_t pkfp[32];
 	uint8_t policy[32];
 	uint32_t signed_mask;

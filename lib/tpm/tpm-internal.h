@@ -25,6 +25,8 @@ struct Tpm {
 	char err[320];
 	size_t n_banks;
 	const PcrBank *banks[PCR_BANKS_MAX];
+	uint32_t pcr_known; /* SHA-256 values read or followed through our own extends */
+	uint8_t pcr[PCR_COUNT][32];
 };
 
 /* Records "what: TPM reason" and returns the mapped -errno. */

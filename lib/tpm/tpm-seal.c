@@ -65,6 +65,78 @@ int tpm_srk_name(Tpm *t, uint8_t name[TPM_NAME_SIZE])
 	return r;
 }
 
+/* Makes the transient SRK persistent at TPM_SRK_HANDLE, or finds it there already, and fills
+ * srk->tr. Best effort: another key at the handle, or an owner hierarchy with a password, leaves
+ * tr_size 0 (the unseal then recreates the key). */
+static void srk_persist(Tpm *t, ESYS_TR transient, TpmSrk *srk)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	ESYS_TR persistent = ESYS_TR_NONE;
+	TPM2B_NAME *name = NULL;
+	uint8_t *buf = NULL;
+	size_t size = 0;
+	TPMI_YES_NO more;
+	bool present;
+	TSS2_RC rc;
+
+	srk->tr_size = 0;
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_HANDLES, TPM_SRK_HANDLE, 1, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return;
+	present = cap->data.handles.count > 0 && cap->data.handles.handle[0] == TPM_SRK_HANDLE;
+	Esys_Free(cap);
+	if (present)
+		rc = Esys_TR_FromTPMPublic(t->esys, TPM_SRK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE,
+					   ESYS_TR_NONE, &persistent);
+	else
+		rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, transient, ESYS_TR_PASSWORD,
+				       ESYS_TR_NONE, ESYS_TR_NONE, TPM_SRK_HANDLE, &persistent);
+	if (rc != TSS2_RC_SUCCESS)
+		return;
+	/* The same key (same seed, same template) or none. */
+	if (Esys_TR_GetName(t->esys, persistent, &name) == TSS2_RC_SUCCESS &&
+	    name->size == TPM_NAME_SIZE && memcmp(name->name, srk->name, TPM_NAME_SIZE) == 0 &&
+	    Esys_TR_Serialize(t->esys, persistent, &buf, &size) == TSS2_RC_SUCCESS &&
+	    size <= sizeof(srk->tr)) {
+		memcpy(srk->tr, buf, size);
+		srk->tr_size = size;
+	}
+	free(buf);
+	Esys_Free(name);
+	(void)Esys_TR_Close(t->esys, &persistent);
+}
+
+/* The SRK for an unseal: the persistent one the token names (no command), whose public area must
+ * give the sealed name, else a transient one from CreatePrimary. */
+static int srk_for_unseal(Tpm *t, const TpmSrk *srk, bool persistent, ESYS_TR *h)
+{
+	uint8_t name[TPM_NAME_SIZE];
+	TPM2B_NAME *n = NULL;
+	TPM2_HANDLE handle = 0;
+	int r = 0;
+
+	if (!persistent) {
+		r = srk_open(t, h, name);
+		if (r >= 0 && memcmp(name, srk->name, TPM_NAME_SIZE) != 0)
+			r = tpm_failf(t, EKEYREJECTED, "this TPM's storage key is not the one the "
+						       "key was sealed under");
+		return r;
+	}
+	if (Esys_TR_Deserialize(t->esys, srk->tr, srk->tr_size, h) != TSS2_RC_SUCCESS)
+		return tpm_failf(t, EBADMSG, "the token's storage key handle is malformed");
+	/* ESAPI computes the name from the public area the salt will be encrypted to. */
+	if (Esys_TR_GetTpmHandle(t->esys, *h, &handle) != TSS2_RC_SUCCESS ||
+	    handle >> TPM2_HR_SHIFT != TPM2_HT_PERSISTENT ||
+	    Esys_TR_GetName(t->esys, *h, &n) != TSS2_RC_SUCCESS || n->size != TPM_NAME_SIZE ||
+	    memcmp(n->name, srk->name, TPM_NAME_SIZE) != 0)
+		r = tpm_failf(t, EBADMSG, "the token's storage key handle is not the key it names");
+	Esys_Free(n);
+	if (r < 0)
+		(void)Esys_TR_Close(t->esys, h);
+	return r;
+}
+
 /* Salted with the storage key, AES-128-CFB parameter encryption. */
 static int session_start(Tpm *t, ESYS_TR salt_key, TPM2_SE type, TPMA_SESSION attrs,
 			 ESYS_TR *session)
@@ -160,7 +232,7 @@ out:
 }
 
 int tpm_seal(Tpm *t, const TpmPolicy *p, const void *secret, size_t size, uint8_t **blob,
-	     size_t *blob_size, uint8_t srk_name[TPM_NAME_SIZE])
+	     size_t *blob_size, TpmSrk *srk_out)
 {
 	TPM2B_SENSITIVE_CREATE in = { 0 };
 	TPM2B_PUBLIC tmpl = { 0 };
@@ -188,9 +260,10 @@ int tpm_seal(Tpm *t, const TpmPolicy *p, const void *secret, size_t size, uint8_
 	tmpl.publicArea.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
 	tmpl.publicArea.authPolicy.size = 32;
 
-	r = srk_open(t, &srk, srk_name);
+	r = srk_open(t, &srk, srk_out->name);
 	if (r < 0)
 		goto out;
+	srk_persist(t, srk, srk_out);
 	r = tpm_policy_digest(t, p, tmpl.publicArea.authPolicy.buffer);
 	if (r < 0)
 		goto out;
@@ -331,30 +404,19 @@ static int blob_parse(Tpm *t, const uint8_t *blob, size_t size, TPM2B_PRIVATE *p
 	return 0;
 }
 
-int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *blob,
-	       size_t blob_size, const uint8_t srk_name[TPM_NAME_SIZE], void *out, size_t *out_size)
+/* The policy session, the sealed object loaded below srk, Unseal. The session goes away with the
+ * Unseal that uses it (continueSession off): the TPM flushes it itself. */
+static int unseal_below(Tpm *t, ESYS_TR srk, const TpmPolicy *p, const TpmApproval *a,
+			const TPM2B_PRIVATE *priv, const TPM2B_PUBLIC *pub, void *out,
+			size_t *out_size)
 {
-	uint8_t name[TPM_NAME_SIZE], values[PCR_COUNT][32];
-	ESYS_TR srk = ESYS_TR_NONE, session = ESYS_TR_NONE, obj = ESYS_TR_NONE;
+	uint8_t values[PCR_COUNT][32];
+	ESYS_TR session = ESYS_TR_NONE, obj = ESYS_TR_NONE;
 	TPM2B_SENSITIVE_DATA *data = NULL;
-	TPM2B_PRIVATE priv = { 0 };
-	TPM2B_PUBLIC pub = { 0 };
 	TSS2_RC rc;
 	int r;
 
-	r = blob_parse(t, blob, blob_size, &priv, &pub);
-	if (r < 0)
-		return r;
-	r = srk_open(t, &srk, name);
-	if (r < 0)
-		goto out;
-	if (memcmp(name, srk_name, TPM_NAME_SIZE) != 0) {
-		r = tpm_failf(t, EKEYREJECTED,
-			      "this TPM's storage key is not the one the key was sealed under");
-		goto out;
-	}
-	r = session_start(t, srk, TPM2_SE_POLICY,
-			  TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, &session);
+	r = session_start(t, srk, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
 	if (r < 0)
 		goto out;
 	if (a) {
@@ -384,7 +446,7 @@ int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *
 			goto out;
 		}
 	}
-	rc = Esys_Load(t->esys, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+	rc = Esys_Load(t->esys, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub,
 		       &obj);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = tpm_fail(t, "Esys_Load(sealed key)", rc);
@@ -396,6 +458,9 @@ int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *
 		r = tpm_fail(t, "the TPM refused to unseal the key", rc);
 		goto out;
 	}
+	/* Flushed by the TPM (continueSession off): forget it without a command. */
+	(void)Esys_TR_Close(t->esys, &session);
+	session = ESYS_TR_NONE;
 	if (data->size > *out_size)
 		r = tpm_failf(t, ENOBUFS, "the unsealed secret is larger than expected");
 	else {
@@ -408,6 +473,35 @@ out:
 	explicit_bzero(values, sizeof(values));
 	tpm_flush(t, &obj);
 	tpm_flush(t, &session);
-	tpm_flush(t, &srk);
+	return r;
+}
+
+int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *blob,
+	       size_t blob_size, const TpmSrk *srk, void *out, size_t *out_size)
+{
+	bool persistent = srk->tr_size > 0;
+	ESYS_TR h = ESYS_TR_NONE;
+	TPM2B_PRIVATE priv = { 0 };
+	TPM2B_PUBLIC pub = { 0 };
+	int r;
+
+	r = blob_parse(t, blob, blob_size, &priv, &pub);
+	if (r < 0)
+		return r;
+	r = srk_for_unseal(t, srk, persistent, &h);
+	if (r >= 0)
+		r = unseal_below(t, h, p, a, &priv, &pub, out, out_size);
+	if (persistent && h != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, &h); /* a persistent handle stays in the TPM */
+	else
+		tpm_flush(t, &h);
+	/* Gone from the persistent handle (a cleared TPM, another TPM, an evicted key): the key
+	 * recreated from the seed says whether this TPM can unseal it at all. */
+	if (persistent && r < 0 && r != -EPERM && r != -ENOBUFS) {
+		r = srk_for_unseal(t, srk, false, &h);
+		if (r >= 0)
+			r = unseal_below(t, h, p, a, &priv, &pub, out, out_size);
+		tpm_flush(t, &h);
+	}
 	return r;
 }

@@ -278,6 +278,31 @@ int tpm_banks(Tpm *t, const PcrBank **banks, size_t max, size_t *n)
 	return 0;
 }
 
+/* The remembered SHA-256 value follows our extend (or is forgotten without a SHA-256 digest). */
+static void pcr_follow(Tpm *t, unsigned pcr, const PcrDigests *d)
+{
+	if (!(t->pcr_known & (1u << pcr)))
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->bank[i] == PCR_BANK_SHA256 &&
+		    pcr_extend_value(PCR_BANK_SHA256, t->pcr[pcr], d->d[i]) >= 0)
+			return;
+	t->pcr_known &= ~(1u << pcr);
+}
+
+static void pcr_remember(Tpm *t, const PcrBank *bank, unsigned pcr, const uint8_t *value)
+{
+	if (bank != PCR_BANK_SHA256)
+		return;
+	memcpy(t->pcr[pcr], value, 32);
+	t->pcr_known |= 1u << pcr;
+}
+
+void tpm_pcr_forget(Tpm *t)
+{
+	t->pcr_known = 0;
+}
+
 int tpm_extend_digests(Tpm *t, unsigned pcr, const PcrDigests *d)
 {
 	TPML_DIGEST_VALUES v = { .count = (uint32_t)d->n };
@@ -293,9 +318,11 @@ int tpm_extend_digests(Tpm *t, unsigned pcr, const PcrDigests *d)
 	rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 			     ESYS_TR_NONE, &v);
 	if (rc != TSS2_RC_SUCCESS) {
+		t->pcr_known &= ~(1u << pcr); /* it may or may not have happened */
 		snprintf(what, sizeof(what), "Esys_PCR_Extend(%u)", pcr);
 		return tpm_fail(t, what, rc);
 	}
+	pcr_follow(t, pcr, d);
 	return 0;
 }
 
@@ -338,11 +365,139 @@ int tpm_pcr_read(Tpm *t, const PcrBank *bank, unsigned pcr, uint8_t value[PCR_DI
 		return tpm_fail(t, "Esys_PCR_Read", rc);
 	if (vals->count != 1 || vals->digests[0].size != bank->size)
 		r = tpm_failf(t, ENOENT, "PCR %u has no %s value", pcr, bank->name);
-	else
+	else {
 		memcpy(value, vals->digests[0].buffer, bank->size);
+		pcr_remember(t, bank, pcr, value);
+	}
 	Esys_Free(sel_out);
 	Esys_Free(vals);
 	return r;
+}
+
+/* One PCR_Read of what is left in want[] (a PCR mask per bank, as tpm_banks() orders them);
+ * clears what the TPM answered. */
+static int pcr_read_round(Tpm *t, uint32_t want[PCR_BANKS_MAX], PcrDigests values[PCR_COUNT])
+{
+	TPML_PCR_SELECTION sel = { 0 }, *sel_out = NULL;
+	TPML_DIGEST *vals = NULL;
+	size_t k = 0, got = 0;
+	UINT32 counter;
+	TSS2_RC rc;
+	int r = 0;
+
+	for (size_t b = 0; b < t->n_banks; b++) {
+		TPMS_PCR_SELECTION *s = &sel.pcrSelections[sel.count++];
+		s->hash = t->banks[b]->alg;
+		s->sizeofSelect = 3;
+		for (unsigned i = 0; i < PCR_COUNT; i++)
+			if (want[b] & (1u << i))
+				s->pcrSelect[i / 8] |= 1u << (i % 8);
+	}
+	rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
+			   &sel_out, &vals);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_PCR_Read", rc);
+	/* The digests come bank by bank as sel_out lists them, lowest PCR first. */
+	for (uint32_t j = 0; r >= 0 && j < sel_out->count; j++) {
+		const TPMS_PCR_SELECTION *s = &sel_out->pcrSelections[j];
+		size_t b = 0;
+
+		while (b < t->n_banks && t->banks[b]->alg != s->hash)
+			b++;
+		for (unsigned i = 0; r >= 0 && i < PCR_COUNT && i / 8 < s->sizeofSelect; i++) {
+			if (!(s->pcrSelect[i / 8] & (1u << (i % 8))))
+				continue;
+			if (b == t->n_banks || k >= vals->count || !(want[b] & (1u << i)) ||
+			    vals->digests[k].size != t->banks[b]->size) {
+				r = tpm_failf(t, EIO, "the TPM answered PCR_Read with other PCRs");
+				break;
+			}
+			memcpy(values[i].d[b], vals->digests[k++].buffer, t->banks[b]->size);
+			pcr_remember(t, t->banks[b], i, values[i].d[b]);
+			want[b] &= ~(1u << i);
+			got++;
+		}
+	}
+	if (r >= 0 && got == 0)
+		r = tpm_failf(t, ENOENT, "the TPM has no value for some PCRs asked for");
+	Esys_Free(sel_out);
+	Esys_Free(vals);
+	return r;
+}
+
+int tpm_pcr_read_banks(Tpm *t, uint32_t mask, PcrDigests values[PCR_COUNT])
+{
+	uint32_t want[PCR_BANKS_MAX] = { 0 }, left;
+	int r;
+
+	if (mask >> PCR_COUNT)
+		return tpm_failf(t, EINVAL, "no PCR above %u", PCR_COUNT - 1);
+	r = tpm_banks(t, NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < PCR_COUNT; i++) {
+		values[i].n = t->n_banks;
+		memcpy(values[i].bank, t->banks, sizeof(t->banks));
+	}
+	for (size_t b = 0; b < t->n_banks; b++)
+		want[b] = mask;
+	do {
+		r = pcr_read_round(t, want, values);
+		left = 0;
+		for (size_t b = 0; b < t->n_banks; b++)
+			left |= want[b];
+	} while (r >= 0 && left);
+	return r;
+}
+
+int tpm_pcr_values(Tpm *t, uint32_t mask, uint8_t (*values)[32], bool *remembered)
+{
+	uint32_t missing = mask & ~t->pcr_known;
+	TPML_PCR_SELECTION sel = { .count = 1 }, *sel_out = NULL;
+	TPML_DIGEST *vals = NULL;
+	UINT32 counter;
+	size_t k = 0, n = 0;
+	TSS2_RC rc;
+	int r = 0;
+
+	if (mask >> PCR_COUNT)
+		return tpm_failf(t, EINVAL, "no PCR above %u", PCR_COUNT - 1);
+	if (remembered)
+		*remembered = (mask & t->pcr_known) != 0;
+	if (missing) {
+		/* At most 8 digests per answer: the SHA-256 PCRs kcc-node binds are fewer. */
+		if (__builtin_popcount(missing) > 8)
+			return tpm_failf(t, EINVAL, "too many PCRs for one PCR_Read");
+		sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
+		sel.pcrSelections[0].sizeofSelect = 3;
+		for (unsigned i = 0; i < PCR_COUNT; i++)
+			if (missing & (1u << i))
+				sel.pcrSelections[0].pcrSelect[i / 8] |= 1u << (i % 8);
+		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel,
+				   &counter, &sel_out, &vals);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(t, "Esys_PCR_Read", rc);
+		if (sel_out->count != 1 || sel_out->pcrSelections[0].hash != TPM2_ALG_SHA256 ||
+		    memcmp(sel_out->pcrSelections[0].pcrSelect, sel.pcrSelections[0].pcrSelect, 3) ||
+		    vals->count != (uint32_t)__builtin_popcount(missing))
+			r = tpm_failf(t, ENOENT, "the TPM has no SHA-256 value for some PCRs");
+		for (unsigned i = 0; r >= 0 && i < PCR_COUNT; i++)
+			if (missing & (1u << i)) {
+				if (vals->digests[k].size != 32) {
+					r = tpm_failf(t, EIO, "a SHA-256 PCR value of another size");
+					break;
+				}
+				pcr_remember(t, PCR_BANK_SHA256, i, vals->digests[k++].buffer);
+			}
+		Esys_Free(sel_out);
+		Esys_Free(vals);
+		if (r < 0)
+			return r;
+	}
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		if (mask & (1u << i))
+			memcpy(values[n++], t->pcr[i], 32);
+	return 0;
 }
 
 int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TPM2B_PUBLIC **pub)

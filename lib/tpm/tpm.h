@@ -40,11 +40,36 @@ int tpm_extend(Tpm *t, unsigned pcr, const void *data, size_t len, PcrDigests *d
 /* Extends with precomputed digests (one per active bank, as tpm_banks() orders them). */
 int tpm_extend_digests(Tpm *t, unsigned pcr, const PcrDigests *d);
 int tpm_pcr_read(Tpm *t, const PcrBank *bank, unsigned pcr, uint8_t value[PCR_DIGEST_MAX]);
+/* Reads the PCRs of mask in every active bank with as few PCR_Read commands as the TPM allows
+ * (one for up to 8 digests): values[pcr] gets one digest per active bank, as tpm_banks() orders
+ * them. */
+int tpm_pcr_read_banks(Tpm *t, uint32_t mask, PcrDigests values[PCR_COUNT]);
+/* The SHA-256 values of the PCRs of mask, lowest PCR first (as PolicyPCR takes them). A Tpm
+ * remembers every SHA-256 value it read and follows its own extends, so PCRs it knows cost no
+ * command; the others take one PCR_Read. *remembered (optional) tells whether any value came from
+ * memory: another process's extend since then makes it stale, which only the TPM can tell (a
+ * policy that does not match); tpm_pcr_forget() then makes the next call read them all. */
+int tpm_pcr_values(Tpm *t, uint32_t mask, uint8_t (*values)[32], bool *remembered);
+void tpm_pcr_forget(Tpm *t);
 
 /* Name (nameAlg + SHA-256 of the public area) of the ECC P-256 storage primary key made from the
  * standard SRK template in the owner hierarchy. */
 #define TPM_NAME_SIZE 34
 int tpm_srk_name(Tpm *t, uint8_t name[TPM_NAME_SIZE]);
+
+/* The storage key (SRK) a blob is sealed under. Sealing also makes it persistent at
+ * TPM_SRK_HANDLE (the TCG provisioning guidance's SRK handle, where systemd keeps the same key)
+ * unless another key is there; tr then holds ESAPI's serialized ESYS_TR of it (handle and public
+ * area), so an unseal salts its session with it without a single TPM command. Its public area must
+ * hash to name (checked before use), so the token that carries both cannot point the salt at
+ * another key. tr_size 0: the key is recreated with CreatePrimary on every unseal. */
+#define TPM_SRK_HANDLE 0x81000001u
+#define TPM_SRK_TR_MAX 512
+typedef struct TpmSrk {
+	uint8_t name[TPM_NAME_SIZE];
+	uint8_t tr[TPM_SRK_TR_MAX];
+	size_t tr_size;
+} TpmSrk;
 
 /* The policy a secret is sealed under: PolicyAuthorize(key, policy_ref) over the signed PCRs,
  * then PolicyPCR with literal values. key_der: the PCR signing key (RSA, SubjectPublicKeyInfo
@@ -72,15 +97,15 @@ int tpm_policy_digest(Tpm *t, const TpmPolicy *p, uint8_t digest[32]);
 
 /* Seals secret under the policy, below the SRK, through a salted session with the secret
  * encrypted on the wire. blob: TPM2B_PRIVATE then TPM2B_PUBLIC, marshalled; free() it.
- * srk_name gets the name of the parent the blob belongs to. */
+ * srk gets the parent the blob belongs to. */
 int tpm_seal(Tpm *t, const TpmPolicy *p, const void *secret, size_t size, uint8_t **blob,
-	     size_t *blob_size, uint8_t srk_name[TPM_NAME_SIZE]);
+	     size_t *blob_size, TpmSrk *srk);
 
 /* Unseals: checks the SRK's name, verifies the approval's signature in the TPM, satisfies the
  * policy in a salted policy session whose response is encrypted, unseals into out (size in
- * *out_size, capacity passed in). */
+ * *out_size, capacity passed in). 10 commands with a persistent SRK (docs/measured-boot.md). */
 int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *blob,
-	       size_t blob_size, const uint8_t srk_name[TPM_NAME_SIZE], void *out, size_t *out_size);
+	       size_t blob_size, const TpmSrk *srk, void *out, size_t *out_size);
 
 /* A quote over the SHA-256 bank of mask with the caller's nonce, signed by the attestation key
  * (a restricted ECC P-256 signing primary in the owner hierarchy, the same on every call).

@@ -113,15 +113,14 @@ static Tpm *open_tpm(void)
 	return t;
 }
 
-/* The signature JSON approving PCR 11's current value, made as the builder makes it. */
-static char *sign_current(Tpm *t)
+/* The signature JSON approving the PCR 11 value v, made as the builder makes it. */
+static char *sign_value(const uint8_t v[32])
 {
-	uint8_t v[PCR_DIGEST_MAX], pol[32] = { 0 }, fp[32], *sig;
+	uint8_t pol[32] = { 0 }, fp[32], *sig;
 	size_t sig_size;
 	json_object *root = json_object_new_object();
 	char *out;
 
-	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
 	assert_int_equal(pcr_policy_pcr(pol, 1u << 11, (const uint8_t(*)[32])v), 0);
 	assert_int_equal(pcr_key_fingerprint(key_der, key_der_size, fp), 0);
 	assert_int_equal(pcrsig_sign(keypath, pol, (const uint8_t *)PCR_POLICY_REF,
@@ -132,6 +131,15 @@ static char *sign_current(Tpm *t)
 	json_object_put(root);
 	free(sig);
 	return out;
+}
+
+/* The signature JSON approving PCR 11's current value. */
+static char *sign_current(Tpm *t)
+{
+	uint8_t v[PCR_DIGEST_MAX];
+
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	return sign_value(v);
 }
 
 static void seal(Tpm *t, Sealed *s)
@@ -436,7 +444,8 @@ static void test_empty_ref_pcr11_signature_refused(void **state)
 	TpmPolicy attacker = { .key_der = key_der, .key_der_size = key_der_size,
 			       .literal_mask = 1u << 15 };
 	TpmApproval a = { .signed_mask = SEALED_SIGNED_DIRECT };
-	uint8_t *old_blob, old_srk[TPM_NAME_SIZE];
+	uint8_t *old_blob;
+	TpmSrk old_srk;
 	size_t old_blob_size;
 	Tpm *t = open_tpm();
 	Sealed s, s11;
@@ -463,15 +472,15 @@ static void test_empty_ref_pcr11_signature_refused(void **state)
 	a.sig = old_sig;
 	a.sig_size = old_sig_size;
 	n = sizeof(out);
-	assert_int_equal(tpm_unseal(t, &attacker, &a, s.blob, s.blob_size, s.srk_name, out, &n),
+	assert_int_equal(tpm_unseal(t, &attacker, &a, s.blob, s.blob_size, &s.srk, out, &n),
 			 -EPERM);
 	assert_non_null(strstr(tpm_error(t), "refused to unseal"));
 	/* Control: the same attack on an object sealed with an empty policyRef (before v2). */
 	assert_int_equal(tpm_seal(t, &attacker, secret, sizeof(secret), &old_blob, &old_blob_size,
-				  old_srk),
+				  &old_srk),
 			 0);
 	n = sizeof(out);
-	assert_int_equal(tpm_unseal(t, &attacker, &a, old_blob, old_blob_size, old_srk, out, &n), 0);
+	assert_int_equal(tpm_unseal(t, &attacker, &a, old_blob, old_blob_size, &old_srk, out, &n), 0);
 	assert_memory_equal(out, secret, sizeof(secret));
 	free(old_blob);
 	free(old_sig);
@@ -575,6 +584,153 @@ static void test_sessions_are_salted(void **state)
 	tpm_close(t);
 }
 
+/* The commands of one unseal, in order, as the bus sees them. */
+typedef struct Budget {
+	size_t n;
+	uint32_t cc[32];
+	uint32_t salt_key;
+} Budget;
+
+static void count(bool is_response, const uint8_t *buf, size_t size, void *data)
+{
+	Budget *b = data;
+	uint32_t cc;
+
+	if (is_response || size < 14)
+		return;
+	cc = (uint32_t)buf[6] << 24 | buf[7] << 16 | buf[8] << 8 | buf[9];
+	if (cc == TPM2_CC_StartAuthSession)
+		b->salt_key = (uint32_t)buf[10] << 24 | buf[11] << 16 | buf[12] << 8 | buf[13];
+	if (b->n < (sizeof(b->cc) / sizeof(b->cc[0])))
+		b->cc[b->n] = cc;
+	b->n++;
+}
+
+/* What a boot's kcc-init does before the unseal: the initial PCR values in one read, then its
+ * extends (tpm_pcr_read_banks() and tpm_extend() keep the Tpm's knowledge of PCR 11). */
+static Tpm *boot_tpm(void)
+{
+	PcrDigests v[PCR_COUNT];
+	Tpm *t = open_tpm();
+
+	/* kcc-init's measure_initial() */
+	assert_int_equal(tpm_pcr_read_banks(t, (1u << 11) | (1u << 15), v), 0);
+	assert_int_equal(tpm_extend(t, 11, "enter-initrd", 12, NULL), 0);
+	return t;
+}
+
+static void assert_nothing_left(Tpm *t)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+
+	assert_int_equal(Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					    TPM2_CAP_HANDLES, 0x80000000u, 8, &more, &cap),
+			 TSS2_RC_SUCCESS);
+	assert_int_equal(cap->data.handles.count, 0);
+	Esys_Free(cap);
+	assert_int_equal(Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					    TPM2_CAP_HANDLES, 0x02000000u, 8, &more,
+					    &cap),
+			 TSS2_RC_SUCCESS);
+	assert_int_equal(cap->data.handles.count, 0);
+	Esys_Free(cap);
+}
+
+/* The unseal of an unlock boot needs at most 10 TPM commands (docs/measured-boot.md has the
+ * table), leaves no object or session behind, and still salts with the storage key. */
+static void test_unseal_command_budget(void **state)
+{
+	json_object *o = json_object_new_object();
+	Budget b = { 0 };
+	unsigned long n0;
+	char *sig, err[128];
+	Sealed s, tok;
+	uint8_t v[PCR_DIGEST_MAX], d[32];
+	Tpm *t = open_tpm();
+
+	(void)state;
+	seal(t, &s);
+	assert_int_not_equal(s.srk.tr_size, 0); /* the SRK went to its persistent handle */
+	/* The builder signs the value PCR 11 will have after the boot's extend. */
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	assert_int_equal(pcr_hash(PCR_BANK_SHA256, "enter-initrd", 12, d), 0);
+	assert_int_equal(pcr_extend_value(PCR_BANK_SHA256, v, d), 0);
+	sig = sign_value(v);
+	assert_int_equal(sealed_to_json(&s, o), 0);
+	tpm_close(t);
+	/* The next boot: a new process, the token from the LUKS2 header. */
+	t = boot_tpm();
+	assert_int_equal(sealed_from_json(o, &tok, err, sizeof(err)), 0);
+	tpm_set_wire_hook(t, count, &b);
+	n0 = tpm_commands(t);
+	assert_int_equal(unseal(t, &tok, sig), 0);
+	for (size_t i = 0; i < b.n && i < (sizeof(b.cc) / sizeof(b.cc[0])); i++)
+		printf("# unseal command %zu: 0x%03x\n", i + 1, b.cc[i]);
+	assert_int_equal(tpm_commands(t) - n0, b.n);
+	assert_true(b.n <= 10);
+	assert_int_equal(b.salt_key, TPM_SRK_HANDLE);
+	tpm_set_wire_hook(t, NULL, NULL);
+	assert_nothing_left(t);
+	/* Evicted from its handle (or a cleared TPM's new owner put nothing there): the key
+	 * recreated from the seed still unseals, with more commands. */
+	{
+		ESYS_TR h = ESYS_TR_NONE, gone = ESYS_TR_NONE;
+		assert_int_equal(Esys_TR_FromTPMPublic(t->esys, TPM_SRK_HANDLE, ESYS_TR_NONE,
+						       ESYS_TR_NONE, ESYS_TR_NONE, &h),
+				 TSS2_RC_SUCCESS);
+		assert_int_equal(Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD,
+						   ESYS_TR_NONE, ESYS_TR_NONE, TPM_SRK_HANDLE,
+						   &gone),
+				 TSS2_RC_SUCCESS);
+		assert_int_equal(unseal(t, &tok, sig), 0);
+		assert_nothing_left(t);
+	}
+	json_object_put(o);
+	sealed_done(&tok);
+	sealed_done(&s);
+	free(sig);
+	tpm_close(t);
+}
+
+/* Every PCR of every bank, in as many PCR_Reads as 8 digests per answer need, as one at a time;
+ * the remembered SHA-256 values follow our own extends. */
+static void test_pcr_read_banks_and_memory(void **state)
+{
+	PcrDigests all[PCR_COUNT];
+	uint8_t v[PCR_DIGEST_MAX], mem[2][32];
+	unsigned long n0;
+	bool remembered;
+	size_t nb;
+	Tpm *t = open_tpm();
+
+	(void)state;
+	assert_int_equal(tpm_banks(t, NULL, 0, &nb), 0);
+	n0 = tpm_commands(t);
+	assert_int_equal(tpm_pcr_read_banks(t, 0xffffff, all), 0);
+	assert_int_equal(tpm_commands(t) - n0, (PCR_COUNT * nb + 7) / 8);
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		for (size_t b = 0; b < nb; b++) {
+			assert_int_equal(tpm_pcr_read(t, all[i].bank[b], i, v), 0);
+			assert_memory_equal(all[i].d[b], v, all[i].bank[b]->size);
+		}
+	tpm_close(t);
+	/* A new Tpm knows nothing: one read for both, then memory through an extend. */
+	t = open_tpm();
+	n0 = tpm_commands(t);
+	assert_int_equal(tpm_pcr_values(t, (1u << 11) | (1u << 16), mem, &remembered), 0);
+	assert_false(remembered);
+	assert_int_equal(tpm_commands(t) - n0, 1);
+	assert_int_equal(tpm_extend(t, 16, "followed", 8, NULL), 0);
+	n0 = tpm_commands(t);
+	assert_int_equal(tpm_pcr_values(t, (1u << 11) | (1u << 16), mem, &remembered), 0);
+	assert_true(remembered);
+	assert_int_equal(tpm_commands(t), n0);
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 16, v), 0);
+	assert_memory_equal(mem[1], v, 32);
+	tpm_close(t);
+}
+
 static void test_eventlog_replays_to_tpm(void **state)
 {
 	char path[320];
@@ -655,6 +811,8 @@ int main(void)
 		cmocka_unit_test(test_no_tpm),
 		cmocka_unit_test(test_sessions_are_salted),
 		cmocka_unit_test(test_seal_unseal),
+		cmocka_unit_test(test_unseal_command_budget),
+		cmocka_unit_test(test_pcr_read_banks_and_memory),
 		cmocka_unit_test(test_extend_breaks_unseal_and_resign_restores),
 		cmocka_unit_test(test_wrong_key_and_tampered_signature),
 		cmocka_unit_test(test_extra_literal_pcr),
