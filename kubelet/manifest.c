@@ -58,32 +58,6 @@ const char *pod_restart_to_string(PodRestart r)
 
 /* ---- names and quantities ---- */
 
-bool dns_label_is_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
-bool dns_subdomain_is_valid(const char *s)
-{
-	char buf[254];
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 253)
-		return false;
-	memcpy(buf, s, n + 1);
-	for (char *save = NULL, *t = strtok_r(buf, ".", &save); t; t = strtok_r(NULL, ".", &save))
-		if (!dns_label_is_valid(t))
-			return false;
-	return s[0] != '.' && s[n - 1] != '.' && !strstr(s, "..");
-}
-
 /* Splits "12.5Mi" into a decimal number scaled by 1000 (12500) and its suffix. */
 static int parse_decimal_milli(const char *s, uint64_t *milli, const char **suffix)
 {

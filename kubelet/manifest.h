@@ -4,6 +4,8 @@
  * (docs/kubelet.md lists the subset). */
 #pragma once
 
+#include "dns-name.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -97,8 +99,5 @@ void pod_free(Pod *p);
  * "1000" bytes. -EINVAL on anything else, -ERANGE on overflow. */
 int quantity_cpu_millis(const char *s, uint64_t *ret);
 int quantity_bytes(const char *s, uint64_t *ret);
-/* RFC 1123 label (container, volume names) and subdomain (pod names, namespaces). */
-bool dns_label_is_valid(const char *s);
-bool dns_subdomain_is_valid(const char *s);
 const char *pod_restart_to_string(PodRestart r);
 const char *host_path_type_to_string(HostPathType t);

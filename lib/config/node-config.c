@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dns-name.h"
 #include "node-config.h"
 #include "util.h"
 
@@ -119,32 +120,10 @@ static bool get_str(Ctx *x, json_object *v, const char *path, char *out, size_t 
 	return true;
 }
 
-static bool label_ok(const char *s, size_t n)
-{
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
-/* A DNS name in lower case: labels of [a-z0-9-], 1..63 each, 253 at most. */
+/* A host name: a DNS subdomain in lower case, 253 characters at most. */
 static bool dns_name_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NC_HOST_MAX)
-		return false;
-	while (*s) {
-		size_t l = strcspn(s, ".");
-		if (!label_ok(s, l))
-			return false;
-		s += l;
-		if (*s == '.' && !*++s)
-			return false;
-	}
-	return true;
+	return strlen(s) <= NC_HOST_MAX && dns_subdomain_is_valid(s);
 }
 
 static bool ipv4_ok(const char *s, uint32_t *ret)
@@ -427,7 +406,7 @@ static void f_update_fleetlock(Ctx *x, json_object *v, const char *path)
 static void f_update_group(Ctx *x, json_object *v, const char *path)
 {
 	if (get_str(x, v, path, CFG->update.fleetlock_group, sizeof(CFG->update.fleetlock_group)) &&
-	    !label_ok(CFG->update.fleetlock_group, strlen(CFG->update.fleetlock_group))) {
+	    !dns_label_is_valid(CFG->update.fleetlock_group)) {
 		fail(x, path, "not a group name ([a-z0-9-], 63 bytes at most)");
 		CFG->update.fleetlock_group[0] = '\0';
 	}

@@ -13,6 +13,7 @@
 
 #include "unit.h"
 
+#include "dns-name.h"
 #include "hex.h"
 #include "kv.h"
 #include "mountinfo.h"
@@ -36,6 +37,25 @@ static void test_hex(void **state)
 	assert_int_equal(unhexify("deadbeef00", out, 4), -EINVAL);
 	hexify(out, 4, s);
 	assert_string_equal(s, "deadbeef");
+}
+
+static void test_dns_names(void **state)
+{
+	(void)state;
+	assert_true(dns_label_is_valid("a"));
+	assert_true(dns_label_is_valid("kcc-web0"));
+	assert_false(dns_label_is_valid(""));
+	assert_false(dns_label_is_valid("-a"));
+	assert_false(dns_label_is_valid("a-"));
+	assert_false(dns_label_is_valid("A"));
+	assert_false(dns_label_is_valid("a.b"));
+	assert_false(dns_label_is_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+	assert_true(dns_subdomain_is_valid("node-1.example"));
+	assert_false(dns_subdomain_is_valid("node-1."));
+	assert_false(dns_subdomain_is_valid(".a"));
+	assert_false(dns_subdomain_is_valid("a..b"));
+	assert_false(dns_subdomain_is_valid("a.-b"));
+	assert_false(dns_subdomain_is_valid("a_b.c"));
 }
 
 static void test_kv(void **state)
@@ -200,6 +220,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_dns_names),
 		cmocka_unit_test(test_kv),
 		cmocka_unit_test(test_mountinfo_line),
 		cmocka_unit_test(test_mountinfo_self),
