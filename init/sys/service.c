@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
-#include <sys/capability.h>
+#include <linux/capability.h>
 #include <stdio.h>
+#include <strings.h>
 
-#include "sandbox.h"
 #include "kv.h"
 #include "service.h"
 #include "util.h"
@@ -134,7 +134,76 @@ static int parse_ms(const char *v, unsigned long max, unsigned *ret)
 	return 0;
 }
 
-/* "CAP_A cap_b ..." or "all", through libcap's names. */
+bool (*service_syscall_check)(const char *name);
+
+/* The kernel's capability names (linux/capability.h), as libcap spells them, without linking
+ * libcap into PID 1. */
+#define CAP(n) [CAP_##n] = "cap_" #n
+static const char *const cap_names[] = {
+	CAP(CHOWN),
+	CAP(DAC_OVERRIDE),
+	CAP(DAC_READ_SEARCH),
+	CAP(FOWNER),
+	CAP(FSETID),
+	CAP(KILL),
+	CAP(SETGID),
+	CAP(SETUID),
+	CAP(SETPCAP),
+	CAP(LINUX_IMMUTABLE),
+	CAP(NET_BIND_SERVICE),
+	CAP(NET_BROADCAST),
+	CAP(NET_ADMIN),
+	CAP(NET_RAW),
+	CAP(IPC_LOCK),
+	CAP(IPC_OWNER),
+	CAP(SYS_MODULE),
+	CAP(SYS_RAWIO),
+	CAP(SYS_CHROOT),
+	CAP(SYS_PTRACE),
+	CAP(SYS_PACCT),
+	CAP(SYS_ADMIN),
+	CAP(SYS_BOOT),
+	CAP(SYS_NICE),
+	CAP(SYS_RESOURCE),
+	CAP(SYS_TIME),
+	CAP(SYS_TTY_CONFIG),
+	CAP(MKNOD),
+	CAP(LEASE),
+	CAP(AUDIT_WRITE),
+	CAP(AUDIT_CONTROL),
+	CAP(SETFCAP),
+	CAP(MAC_OVERRIDE),
+	CAP(MAC_ADMIN),
+	CAP(SYSLOG),
+	CAP(WAKE_ALARM),
+	CAP(BLOCK_SUSPEND),
+	CAP(AUDIT_READ),
+	CAP(PERFMON),
+	CAP(BPF),
+	CAP(CHECKPOINT_RESTORE),
+};
+#undef CAP
+_Static_assert(ARRAY_SIZE(cap_names) == CAP_LAST_CAP + 1, "a capability without a name");
+
+int service_cap_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
+		if (cap_names[i] && strcasecmp(name, cap_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+static bool syscall_name_ok(const char *w)
+{
+	if (service_syscall_check)
+		return service_syscall_check(w);
+	for (const char *p = w; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+			return false;
+	return *w != '\0';
+}
+
+/* "CAP_A cap_b ..." or "all", the names of linux/capability.h in either case. */
 static int parse_caps(const char *v, uint64_t *caps)
 {
 	char buf[SERVICE_LINE_MAX], *save = NULL;
@@ -146,9 +215,9 @@ static int parse_caps(const char *v, uint64_t *caps)
 	}
 	snprintf(buf, sizeof(buf), "%s", v);
 	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		cap_value_t cap;
+		int cap = service_cap_from_name(w);
 
-		if (cap_from_name(w, &cap) < 0 || cap < 0 || cap > 63)
+		if (cap < 0)
 			return -EINVAL;
 		m |= 1ULL << cap;
 	}
@@ -206,7 +275,7 @@ static int add_words(const char *v, char **list, unsigned *n, unsigned max, bool
 	snprintf(buf, sizeof(buf), "%s", v);
 	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (paths ? (w[0] != '/' || strstr(w, "/../") || strstr(w, "/./"))
-			  : !sandbox_syscall_known(w))
+			  : !syscall_name_ok(w))
 			return -EINVAL;
 		if (*n >= max)
 			return -E2BIG;

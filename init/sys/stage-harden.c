@@ -2,9 +2,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "bpf-lsm.h"
 #include "kv.h"
 #include "log.h"
+#include "lsm-events.h"
 #include "service.h"
 #include "stage-harden.h"
 #include "stage-system.h"
@@ -278,8 +278,10 @@ int stage_harden_run(void)
 			if (mkdir(runtime_cg, 0755) < 0 && errno != EEXIST)
 				return log_error_errno(-errno, "Failed to create %s: %m", runtime_cg);
 		}
-		r = bpf_lsm_load("/", CGROUP_SERVICES, CGROUP_PODS, bpf_cg[0] ? bpf_cg : NULL,
-				 runtime_cg[0] ? runtime_cg : NULL);
+		/* In a one-shot child: PID 1 links no libbpf (lsm-events.h). */
+		r = lsm_events_load((const char *const[]){ "/", CGROUP_SERVICES, CGROUP_PODS,
+							    bpf_cg[0] ? bpf_cg : "-",
+							    runtime_cg[0] ? runtime_cg : "-", NULL });
 		if (r < 0)
 			r = weaker(list, "bpf-lsm", r, "the BPF LSM programs could not be loaded");
 	}
@@ -296,6 +298,5 @@ int stage_harden_run(void)
 	r = lockdown(list);
 	if (r < 0)
 		return r;
-	(void)bpf_lsm_lock();
 	return 0;
 }

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include "helper.h"
+#include "kcc-lsm.h"
+#include "log.h"
+#include "lsm-events.h"
+
+static int ring_fd = -EBADF, bss_fd = -EBADF, links[LSM_HANDOFF_MAX_LINKS];
+static unsigned n_links;
+static size_t page, ring_size, bss_len;
+/* The ring buffer's mappings: the consumer position (ours to advance), then the producer position
+ * page followed by the data area, which the kernel maps twice in a row so that a record that wraps
+ * around reads as one piece. */
+static uint64_t *consumer_pos;
+static const uint64_t *producer_pos;
+static const uint8_t *data;
+static const uint8_t *bss;
+static uint64_t dropped_seen;
+static size_t dropped_offset;
+
+static const char *kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case KCC_LSM_EXEC: return "exec";
+	case KCC_LSM_MMAP: return "executable mapping";
+	case KCC_LSM_PTRACE: return "ptrace";
+	case KCC_LSM_BPF: return "BPF";
+	case KCC_LSM_USERNS: return "user namespace creation";
+	case KCC_LSM_ANON_EXEC: return "anonymous executable memory";
+	case KCC_LSM_PROCMEM: return "write to /proc/PID/mem";
+	default: return "operation";
+	}
+}
+
+static void log_event(const struct kcc_lsm_event *e)
+{
+	char comm[sizeof(e->comm) + 1];
+
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = '\0';
+	if (e->kind == KCC_LSM_EXEC || e->kind == KCC_LSM_MMAP)
+		log_warning("bpf-lsm: denied %s of inode %llu on device %u:%u (not the verity root) "
+			    "to pid %u (%s)",
+			    kind_name(e->kind), (unsigned long long)e->ino, e->dev >> 20,
+			    e->dev & 0xfffff, e->pid, comm);
+	else if (e->kind == KCC_LSM_WX)
+		log_warning("bpf-lsm: denied a writable and executable mapping of inode %llu "
+			    "to pid %u (%s)",
+			    (unsigned long long)e->ino, e->pid, comm);
+	else if (e->kind == KCC_LSM_EXECMOD)
+		log_warning("bpf-lsm: denied making copy-on-write pages of inode %llu executable "
+			    "to pid %u (%s)",
+			    (unsigned long long)e->ino, e->pid, comm);
+	else if (e->kind == KCC_LSM_PROCSYS)
+		log_warning("bpf-lsm: denied a write to /proc/sys (inode %llu) to pid %u (%s)",
+			    (unsigned long long)e->ino, e->pid, comm);
+	else if (e->kind == KCC_LSM_PTRACE)
+		log_warning("bpf-lsm: denied ptrace of pid %u to pid %u (%s)", e->target, e->pid, comm);
+	else if (e->kind == KCC_LSM_SIGNAL)
+		log_warning("bpf-lsm: denied a signal to pid %u from pid %u (%s)", e->target,
+			    e->pid, comm);
+	else if (e->kind == KCC_LSM_SIGIO)
+		log_warning("bpf-lsm: denied an I/O signal (F_SETOWN) to pid %u, raised by pid %u "
+			    "(%s)",
+			    e->target, e->pid, comm);
+	else if (e->kind == KCC_LSM_BPF)
+		log_warning("bpf-lsm: denied BPF %s to pid %u (%s)",
+			    e->target == BPF_PROG_LOAD ? "program load" : "object access", e->pid,
+			    comm);
+	else
+		log_warning("bpf-lsm: denied %s to pid %u (%s)", kind_name(e->kind), e->pid, comm);
+}
+
+static void close_all(void)
+{
+	if (consumer_pos)
+		munmap(consumer_pos, page);
+	if (producer_pos)
+		munmap((void *)producer_pos, page + 2 * ring_size);
+	if (bss)
+		munmap((void *)bss, bss_len);
+	consumer_pos = NULL;
+	producer_pos = NULL;
+	data = bss = NULL;
+	for (unsigned i = 0; i < n_links; i++)
+		close(links[i]);
+	n_links = 0;
+	if (ring_fd >= 0)
+		close(ring_fd);
+	if (bss_fd >= 0)
+		close(bss_fd);
+	ring_fd = bss_fd = -EBADF;
+}
+
+/* One message: the LsmHandoff and its descriptors, all of them or an error. */
+static int receive(int sock, LsmHandoff *h)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * (LSM_HANDOFF_MAX_LINKS + 2))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { h, sizeof(*h) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *cm;
+	unsigned nfds = 0;
+	int fds[LSM_HANDOFF_MAX_LINKS + 2];
+	ssize_t k;
+
+	k = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (k < 0)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		nfds = (unsigned)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
+	}
+	if ((size_t)k != sizeof(*h) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    h->magic != LSM_HANDOFF_MAGIC || h->n_links > LSM_HANDOFF_MAX_LINKS ||
+	    nfds != h->n_links + 2) {
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		return -EBADMSG;
+	}
+	ring_fd = fds[0];
+	bss_fd = fds[1];
+	n_links = h->n_links;
+	memcpy(links, fds + 2, n_links * sizeof(int));
+	return 0;
+}
+
+static int map_all(const LsmHandoff *h)
+{
+	void *p;
+
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	ring_size = h->ring_size;
+	if (ring_size == 0 || (ring_size & (ring_size - 1)) ||
+	    h->dropped_offset + sizeof(uint64_t) > h->bss_size)
+		return -EBADMSG;
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	consumer_pos = p;
+	p = mmap(NULL, page + 2 * ring_size, PROT_READ, MAP_SHARED, ring_fd, (off_t)page);
+	if (p == MAP_FAILED)
+		return -errno;
+	producer_pos = p;
+	data = (const uint8_t *)p + page;
+	bss_len = (h->bss_size + page - 1) / page * page;
+	p = mmap(NULL, bss_len, PROT_READ, MAP_SHARED, bss_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	bss = p;
+	dropped_offset = h->dropped_offset;
+	return 0;
+}
+
+int lsm_events_load(const char *const args[])
+{
+	const char *argv[16] = { KCC_INIT_PATH, "load-lsm" };
+	int sv[2], r;
+	LsmHandoff h;
+	size_t n = 2;
+
+	for (; args[n - 2] && n < ARRAY_SIZE(argv) - 1; n++)
+		argv[n] = args[n - 2];
+	argv[n] = NULL;
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return log_error_errno(-errno, "Failed to create the BPF LSM socket pair: %m");
+	r = helper_run(argv, sv[1]);
+	close(sv[1]);
+	if (r >= 0) {
+		r = receive(sv[0], &h);
+		if (r < 0)
+			log_error_errno(r, "Failed to take the BPF LSM from its loader: %m");
+	}
+	close(sv[0]);
+	if (r >= 0) {
+		r = map_all(&h);
+		if (r < 0)
+			log_error_errno(r, "Failed to map the BPF LSM ring buffer: %m");
+	}
+	if (r < 0)
+		close_all();
+	return r;
+}
+
+int lsm_events_fd(void)
+{
+	return ring_fd;
+}
+
+void lsm_events_consume(void)
+{
+	uint64_t cons, prod, dropped;
+
+	if (!consumer_pos)
+		return;
+	cons = __atomic_load_n(consumer_pos, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(producer_pos, __ATOMIC_ACQUIRE);
+	while (cons < prod) {
+		const uint32_t *hdr = (const uint32_t *)(data + (cons & (ring_size - 1)));
+		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break; /* still being written: the rest comes with the next wake-up */
+		cons += ((len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) + BPF_RINGBUF_HDR_SZ + 7) &
+			~7ULL;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT) && len >= sizeof(struct kcc_lsm_event))
+			log_event((const struct kcc_lsm_event *)((const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ));
+		__atomic_store_n(consumer_pos, cons, __ATOMIC_RELEASE);
+		if (cons >= prod)
+			prod = __atomic_load_n(producer_pos, __ATOMIC_ACQUIRE);
+	}
+	dropped = __atomic_load_n((const uint64_t *)(bss + dropped_offset), __ATOMIC_RELAXED);
+	if (dropped != dropped_seen) {
+		log_warning("bpf-lsm: %llu denials not logged (rate limit)",
+			    (unsigned long long)(dropped - dropped_seen));
+		dropped_seen = dropped;
+	}
+}
+
+void lsm_events_close(void)
+{
+	if (ring_fd < 0)
+		return;
+	lsm_events_consume();
+	close_all();
+	log_info("BPF LSM detached: only PID 1 is left, and it moves to the exit root");
+}
