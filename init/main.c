@@ -9,13 +9,12 @@
  * Every failure logs one line and ends in poweroff (or reboot with kcc.on_failure=reboot).
  * As PID 1 it never reads its argv (the kernel's leftover command-line words).
  * Not as PID 1: "kcc-init check-services DIR" validates service files (exit 0, 1 bad, 100 usage);
- * and the system stage's helpers (init/sys/helper.h): measure-phase PHASE (PCR 11), load-lsm
- * (load, attach and hand over the BPF LSM), prepare-exitrd DIR (copy itself and its libraries).
+ * and the system stage's helpers (init/sys/helper.h): sysinit-helper (PCR 11 phases, the BPF LSM;
+ * sysinit-helper.h), prepare-exitrd DIR (copy itself and its libraries).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "bpf-lsm.h"
 #include "cmdline.h"
 #include "exitrd.h"
 #include "exitrd-handoff.h"
@@ -30,6 +29,7 @@
 #include "sandbox.h"
 #include "service.h"
 #include "supervise.h"
+#include "sysinit-helper.h"
 #include "timeline.h"
 
 #define SYSROOT "/sysroot"
@@ -137,32 +137,6 @@ _Noreturn static void initrd_stage(void)
 	shutdown_fatal(&arg_cmdline, "switch root", r);
 }
 
-static int tool_load_lsm(char **argv)
-{
-	int r;
-
-	log_open_kmsg();
-	r = bpf_lsm_load(argv[0], argv[1], argv[2], streq(argv[3], "-") ? NULL : argv[3],
-			 streq(argv[4], "-") ? NULL : argv[4]);
-	if (r >= 0)
-		r = bpf_lsm_lock();
-	if (r >= 0)
-		r = bpf_lsm_hand_over(3);
-	return r < 0 ? 1 : 0;
-}
-
-static int tool_measure_phase(const char *phase)
-{
-	int r;
-
-	log_open_kmsg();
-	r = measure_open();
-	if (r >= 0)
-		r = measure_phase(phase);
-	measure_close();
-	return r < 0 ? 1 : 0;
-}
-
 /* Not PID 1: a tool, or a helper of the system stage's PID 1 (init/sys/helper.h). */
 static int tool_main(int argc, char **argv)
 {
@@ -176,10 +150,8 @@ static int tool_main(int argc, char **argv)
 		printf("%d service files are valid\n", r);
 		return 0;
 	}
-	if (argc == 3 && streq(argv[1], "measure-phase"))
-		return tool_measure_phase(argv[2]);
-	if (argc == 7 && streq(argv[1], "load-lsm"))
-		return tool_load_lsm(argv + 2);
+	if (argc == 2 && streq(argv[1], "sysinit-helper"))
+		return sysinit_helper_main(3);
 	if (argc == 3 && streq(argv[1], "prepare-exitrd")) {
 		log_open_kmsg();
 		r = exitrd_populate(argv[2]);
@@ -188,8 +160,8 @@ static int tool_main(int argc, char **argv)
 		return r < 0 ? 1 : 0;
 	}
 	fprintf(stderr, "usage: kcc-init check-services DIR   (as PID 1 it boots the node)\n"
-			"helpers of the system stage's PID 1: kcc-init measure-phase PHASE | load-lsm "
-			"ROOT SERVICES PODS BPF-CGROUP|- RUNTIME-CGROUP|- | prepare-exitrd DIR\n");
+			"helpers of the system stage's PID 1: kcc-init sysinit-helper (requests on fd 3)"
+			" | prepare-exitrd DIR\n");
 	return 100;
 }
 

@@ -111,7 +111,9 @@ static int receive(int sock, LsmHandoff *h)
 	int fds[LSM_HANDOFF_MAX_LINKS + 2];
 	ssize_t k;
 
-	k = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	do
+		k = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (k < 0 && errno == EINTR);
 	if (k < 0)
 		return -errno;
 	cm = CMSG_FIRSTHDR(&msg);
@@ -119,6 +121,8 @@ static int receive(int sock, LsmHandoff *h)
 		nfds = (unsigned)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
 	}
+	if (k <= 1 && nfds == 0)
+		return -EIO; /* the loader's HELPER_FAILED, or its exit */
 	if ((size_t)k != sizeof(*h) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    h->magic != LSM_HANDOFF_MAGIC || h->n_links > LSM_HANDOFF_MAX_LINKS ||
 	    nfds != h->n_links + 2) {
@@ -162,31 +166,24 @@ static int map_all(const LsmHandoff *h)
 
 int lsm_events_load(const char *const args[])
 {
-	const char *argv[16] = { KCC_INIT_PATH, "load-lsm" };
-	int sv[2], r;
+	const char *argv[8] = { "load-lsm" };
 	LsmHandoff h;
-	size_t n = 2;
+	int r, sock;
 
-	for (; args[n - 2] && n < ARRAY_SIZE(argv) - 1; n++)
-		argv[n] = args[n - 2];
-	argv[n] = NULL;
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return log_error_errno(-errno, "Failed to create the BPF LSM socket pair: %m");
-	r = helper_run(argv, sv[1]);
-	close(sv[1]);
-	if (r >= 0) {
-		r = receive(sv[0], &h);
-		if (r < 0)
-			log_error_errno(r, "Failed to take the BPF LSM from its loader: %m");
-	}
-	close(sv[0]);
-	if (r >= 0) {
-		r = map_all(&h);
-		if (r < 0)
-			log_error_errno(r, "Failed to map the BPF LSM ring buffer: %m");
-	}
+	for (size_t i = 0; args[i] && i + 2 < ARRAY_SIZE(argv); i++)
+		argv[i + 1] = args[i];
+	sock = sysinit_helper_send(argv);
+	if (sock < 0)
+		return sock;
+	r = receive(sock, &h);
 	if (r < 0)
+		return log_error_errno(r, "kcc-init sysinit-helper: the BPF LSM did not come over%s",
+				       r == -EIO ? " (the loader logged why)" : ": %m");
+	r = map_all(&h);
+	if (r < 0) {
+		log_error_errno(r, "Failed to map the BPF LSM ring buffer: %m");
 		close_all();
+	}
 	return r;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* PID 1's side of the BPF LSM, without libbpf. A one-shot, "kcc-init load-lsm" (init/bpf-lsm.c),
- * loads and attaches the programs of init/bpf/kcc-lsm.bpf.c, then hands PID 1 its links and maps
- * over fd 3 (one SCM_RIGHTS message) and exits. The programs refuse BPF_OBJ_GET and get-by-id to
+/* PID 1's side of the BPF LSM, without libbpf. The set-up helper (helper.h), asked "load-lsm",
+ * loads and attaches the programs of init/bpf/kcc-lsm.bpf.c (init/bpf-lsm.c), then hands PID 1
+ * their links and maps (one SCM_RIGHTS message) and exits soon after. The programs refuse BPF_OBJ_GET and get-by-id to
  * everyone, so these descriptors are the only way back to them: PID 1 holds the links for the
  * node's lifetime (closing them at shutdown detaches the programs), reads the denial records from
  * the ring buffer map by mmap (the kernel's BPF ring buffer layout) and the rate limit's counter
@@ -23,8 +23,8 @@ typedef struct LsmHandoff {
 	uint32_t dropped_offset; /* of the 64-bit count of records the rate limit dropped */
 } LsmHandoff;
 
-/* Runs "kcc-init load-lsm ARGS..." (argv without the program, NULL-terminated) and takes what it
- * hands over. Returns -errno (the helper logged why). */
+/* Asks the set-up helper for "load-lsm ROOT SERVICES PODS BPF-CGROUP|- RUNTIME-CGROUP|-" (args,
+ * NULL-terminated) and takes what it hands over. Returns -errno (the helper logged why). */
 int lsm_events_load(const char *const args[]);
 /* The ring buffer map for PID 1's loop (readable when records wait), or -EBADF. */
 int lsm_events_fd(void);

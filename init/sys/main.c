@@ -51,11 +51,10 @@ static int load_cmdline(KccCmdline *ret)
 	return 0;
 }
 
-/* PCR 11 (tpm2-tss) in "kcc-init measure-phase". */
+/* PCR 11 (tpm2-tss), by kcc-init sysinit-helper. */
 static int measure_phase(const char *phase)
 {
-	return helper_run((const char *const[]){ KCC_INIT_PATH, "measure-phase", phase, NULL },
-			  -EBADF);
+	return sysinit_helper_call((const char *const[]){ "measure-phase", phase, NULL });
 }
 
 int main(int argc, char **argv)
@@ -78,7 +77,9 @@ int main(int argc, char **argv)
 	r = load_cmdline(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(NULL, "command line", r);
-	r = measure_phase("sysinit");
+	r = sysinit_helper_start();
+	if (r >= 0)
+		r = measure_phase("sysinit");
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);
 	r = stage_system_run(&arg_cmdline);
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
 	r = measure_phase("ready");
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);
+	sysinit_helper_stop();
 	timeline_end("system");
 	pid1_run(&arg_cmdline);
 }

@@ -99,7 +99,7 @@ static int setup_exitrd(void)
 	}
 	/* kcc-init, not this small PID 1, runs in the exitrd: it closes the LUKS2 and verity devices
 	 * (libcryptsetup). It copies itself and the libraries it has mapped. */
-	r = helper_run((const char *const[]){ KCC_INIT_PATH, "prepare-exitrd", EXITRD, NULL }, -EBADF);
+	r = helper_run((const char *const[]){ KCC_INIT_PATH, "prepare-exitrd", EXITRD, NULL });
 	if (r < 0)
 		return r;
 	if (mount("devtmpfs", EXITRD "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, NULL) < 0 ||
