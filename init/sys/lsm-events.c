@@ -8,16 +8,12 @@
 #include "kcc-lsm.h"
 #include "log.h"
 #include "lsm-events.h"
+#include "ringbuf.h"
 
 static int ring_fd = -EBADF, bss_fd = -EBADF, links[LSM_HANDOFF_MAX_LINKS];
 static unsigned n_links;
-static size_t page, ring_size, bss_len;
-/* The ring buffer's mappings: the consumer position (ours to advance), then the producer position
- * page followed by the data area, which the kernel maps twice in a row so that a record that wraps
- * around reads as one piece. */
-static uint64_t *consumer_pos;
-static const uint64_t *producer_pos;
-static const uint8_t *data;
+static size_t page, bss_len;
+static Ringbuf ring;
 static const uint8_t *bss;
 static uint64_t dropped_seen;
 static size_t dropped_offset;
@@ -36,10 +32,14 @@ static const char *kind_name(uint32_t kind)
 	}
 }
 
-static void log_event(const struct kcc_lsm_event *e)
+static void log_event(const void *data, size_t len, void *userdata)
 {
+	const struct kcc_lsm_event *e = data;
 	char comm[sizeof(e->comm) + 1];
 
+	(void)userdata;
+	if (len < sizeof(*e))
+		return;
 	memcpy(comm, e->comm, sizeof(e->comm));
 	comm[sizeof(e->comm)] = '\0';
 	if (e->kind == KCC_LSM_EXEC || e->kind == KCC_LSM_MMAP)
@@ -77,15 +77,14 @@ static void log_event(const struct kcc_lsm_event *e)
 
 static void close_all(void)
 {
-	if (consumer_pos)
-		munmap(consumer_pos, page);
-	if (producer_pos)
-		munmap((void *)producer_pos, page + 2 * ring_size);
+	if (ring.consumer_pos)
+		munmap(ring.consumer_pos, page);
+	if (ring.producer_pos)
+		munmap((void *)ring.producer_pos, page + 2 * ring.size);
 	if (bss)
 		munmap((void *)bss, bss_len);
-	consumer_pos = NULL;
-	producer_pos = NULL;
-	data = bss = NULL;
+	ring = (Ringbuf){};
+	bss = NULL;
 	for (unsigned i = 0; i < n_links; i++)
 		close(links[i]);
 	n_links = 0;
@@ -142,19 +141,19 @@ static int map_all(const LsmHandoff *h)
 	void *p;
 
 	page = (size_t)sysconf(_SC_PAGESIZE);
-	ring_size = h->ring_size;
-	if (ring_size == 0 || (ring_size & (ring_size - 1)) ||
+	ring.size = h->ring_size;
+	if (ring.size == 0 || (ring.size & (ring.size - 1)) ||
 	    h->dropped_offset + sizeof(uint64_t) > h->bss_size)
 		return -EBADMSG;
 	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	consumer_pos = p;
-	p = mmap(NULL, page + 2 * ring_size, PROT_READ, MAP_SHARED, ring_fd, (off_t)page);
+	ring.consumer_pos = p;
+	p = mmap(NULL, page + 2 * ring.size, PROT_READ, MAP_SHARED, ring_fd, (off_t)page);
 	if (p == MAP_FAILED)
 		return -errno;
-	producer_pos = p;
-	data = (const uint8_t *)p + page;
+	ring.producer_pos = p;
+	ring.data = (const uint8_t *)p + page;
 	bss_len = (h->bss_size + page - 1) / page * page;
 	p = mmap(NULL, bss_len, PROT_READ, MAP_SHARED, bss_fd, 0);
 	if (p == MAP_FAILED)
@@ -194,26 +193,11 @@ int lsm_events_fd(void)
 
 void lsm_events_consume(void)
 {
-	uint64_t cons, prod, dropped;
+	uint64_t dropped;
 
-	if (!consumer_pos)
+	if (!ring.consumer_pos)
 		return;
-	cons = __atomic_load_n(consumer_pos, __ATOMIC_ACQUIRE);
-	prod = __atomic_load_n(producer_pos, __ATOMIC_ACQUIRE);
-	while (cons < prod) {
-		const uint32_t *hdr = (const uint32_t *)(data + (cons & (ring_size - 1)));
-		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-
-		if (len & BPF_RINGBUF_BUSY_BIT)
-			break; /* still being written: the rest comes with the next wake-up */
-		cons += ((len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) + BPF_RINGBUF_HDR_SZ + 7) &
-			~7ULL;
-		if (!(len & BPF_RINGBUF_DISCARD_BIT) && len >= sizeof(struct kcc_lsm_event))
-			log_event((const struct kcc_lsm_event *)((const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ));
-		__atomic_store_n(consumer_pos, cons, __ATOMIC_RELEASE);
-		if (cons >= prod)
-			prod = __atomic_load_n(producer_pos, __ATOMIC_ACQUIRE);
-	}
+	(void)ringbuf_consume(&ring, log_event, NULL);
 	dropped = __atomic_load_n((const uint64_t *)(bss + dropped_offset), __ATOMIC_RELAXED);
 	if (dropped != dropped_seen) {
 		log_warning("bpf-lsm: %llu denials not logged (rate limit)",

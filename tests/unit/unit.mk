@@ -44,6 +44,7 @@ test-supervise_LDLIBS := -Wl,--wrap=now_ms
 test-service-proc_USES := $(INIT)
 test-exitrd-handoff_USES := $(INIT)
 test-peer_USES := $(INIT)
+test-ringbuf_USES := $(INIT)
 test-dps_USES := $(INIT)
 test-harden_USES := $(INIT)
 test-harden_EXTRA := tests/unit/stub-bpf-lsm.c
