@@ -8,6 +8,7 @@
 #include "log.h"
 
 static int helper_sock = -EBADF;
+static unsigned pending; /* requests sent whose status byte is not read yet */
 
 /* fork and exec, with fd (when >= 0) on fd 3. */
 static pid_t spawn(const char *const argv[], int fd)
@@ -65,7 +66,7 @@ int sysinit_helper_start(void)
 	return 0;
 }
 
-int sysinit_helper_send(const char *const argv[])
+static int send_words(const char *const argv[])
 {
 	char buf[512];
 	size_t n = 0;
@@ -82,24 +83,50 @@ int sysinit_helper_send(const char *const argv[])
 	if (send(helper_sock, buf, n, MSG_NOSIGNAL) != (ssize_t)n)
 		return log_error_errno(-errno, "Failed to send '%s' to kcc-init sysinit-helper: %m",
 				       argv[0]);
-	return helper_sock;
+	return 0;
+}
+
+int sysinit_helper_request(const char *const argv[])
+{
+	int r = send_words(argv);
+
+	if (r >= 0)
+		pending++;
+	return r;
+}
+
+int sysinit_helper_flush(void)
+{
+	int r = 0;
+
+	for (; pending > 0; pending--) {
+		unsigned char status;
+		ssize_t k;
+
+		do
+			k = recv(helper_sock, &status, 1, 0);
+		while (k < 0 && errno == EINTR);
+		if (k != 1 || status != HELPER_OK)
+			r = log_error_errno(-EIO, "kcc-init sysinit-helper: a request failed%s",
+					    k == 0 ? " (it exited)" : "");
+	}
+	return r;
+}
+
+int sysinit_helper_send(const char *const argv[])
+{
+	int r = sysinit_helper_flush();
+
+	if (r >= 0)
+		r = send_words(argv);
+	return r < 0 ? r : helper_sock;
 }
 
 int sysinit_helper_call(const char *const argv[])
 {
-	unsigned char status;
-	ssize_t k;
-	int fd = sysinit_helper_send(argv);
+	int r = sysinit_helper_request(argv);
 
-	if (fd < 0)
-		return fd;
-	do
-		k = recv(fd, &status, 1, 0);
-	while (k < 0 && errno == EINTR);
-	if (k != 1 || status != HELPER_OK)
-		return log_error_errno(-EIO, "kcc-init sysinit-helper: %s failed%s", argv[0],
-				       k == 0 ? " (it exited)" : "");
-	return 0;
+	return r < 0 ? r : sysinit_helper_flush();
 }
 
 void sysinit_helper_stop(void)

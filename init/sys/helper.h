@@ -26,10 +26,16 @@ int helper_run(const char *const argv[]);
 
 /* Starts kcc-init sysinit-helper. Returns -errno. */
 int sysinit_helper_start(void);
-/* Sends one request, the words of argv (NULL-terminated). Returns the socket to read the answer
- * from, or -errno (-ENOTCONN when the helper is not running). */
-int sysinit_helper_send(const char *const argv[]);
-/* Sends a request whose answer is a status byte and waits for it. Returns 0 or -EIO. */
+/* Sends a request whose answer is a status byte (argv: its words, NULL-terminated), without
+ * waiting for it: PID 1 goes on with its own work meanwhile. Returns -errno (-ENOTCONN when the
+ * helper is not running). */
+int sysinit_helper_request(const char *const argv[]);
+/* Waits for the status of every request sent so far. Returns 0, or -EIO when one failed. */
+int sysinit_helper_flush(void);
+/* sysinit_helper_request(), then sysinit_helper_flush(). */
 int sysinit_helper_call(const char *const argv[]);
+/* Flushes, then sends a request whose answer is not a status byte (the BPF LSM's hand-over).
+ * Returns the socket to read the answer from, or -errno. */
+int sysinit_helper_send(const char *const argv[]);
 /* Closes PID 1's end: the helper exits, and PID 1's loop reaps it. */
 void sysinit_helper_stop(void);

@@ -77,14 +77,19 @@ int main(int argc, char **argv)
 	r = load_cmdline(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(NULL, "command line", r);
+	/* The helper starts (kcc-init and its libraries, from the root) and measures while PID 1
+	 * sets up the system; nothing of that set-up reads or extends a PCR. */
 	r = sysinit_helper_start();
 	if (r >= 0)
-		r = measure_phase("sysinit");
+		r = sysinit_helper_request((const char *const[]){ "measure-phase", "sysinit", NULL });
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);
 	r = stage_system_run(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "system set-up", r);
+	r = sysinit_helper_flush();
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
 	r = stage_harden_run();
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "hardening", r);

@@ -264,8 +264,12 @@ for round in 1 2; do
 done
 
 # The status of PID 1 over the control socket.
-st=$(kcc-ctl status 2>&1)
-echo "$st" | grep -q '^sleeper running pid=[0-9]* restarts=2$' && pass ctl-status "$(echo $st)" || fail ctl-status "$(echo $st)"
+# (the restarted sleeper is "starting" until it writes its readiness line: wait for it)
+if wait_for 'st=$(kcc-ctl status 2>&1) && echo "$st" | grep -q "^sleeper running pid=[0-9]* restarts=2$"' 100; then
+	pass ctl-status "$(echo $st)"
+else
+	fail ctl-status "$(echo $st)"
+fi
 
 # An unknown request is refused with exit code 100.
 kcc-ctl bogus >/dev/null 2>&1
