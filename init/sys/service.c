@@ -254,13 +254,18 @@ static int parse_limit(const char *v, bool bytes, char *out, size_t size)
 static int parse_cpu_max(const char *v, char *out, size_t size)
 {
 	unsigned long quota, period;
-	char q[24], p[24], extra[2];
+	char buf[48], *save = NULL, *q, *p;
 
 	if (streq(v, "max")) {
 		snprintf(out, size, "max");
 		return 0;
 	}
-	if (sscanf(v, "%23s %23s %1s", q, p, extra) != 2 || parse_uint(q, 1000, 10000000, &quota) < 0 ||
+	if (strlen(v) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", v);
+	q = strtok_r(buf, " \t", &save);
+	p = q ? strtok_r(NULL, " \t", &save) : NULL;
+	if (!p || strtok_r(NULL, " \t", &save) || parse_uint(q, 1000, 10000000, &quota) < 0 ||
 	    parse_uint(p, 1000, 1000000, &period) < 0)
 		return -EINVAL;
 	snprintf(out, size, "%lu %lu", quota, period);

@@ -71,11 +71,14 @@ static bool hardening_sysctl(const char *name)
 /* "sysctl = KEY VALUE": appended to x->sysctls as "KEY VALUE\n". */
 static int extra_sysctl(const char *v, HardenExtras *x, unsigned lineno, char *err, size_t err_size)
 {
-	char key[128], value[128], rest[2];
+	char buf[256], *save = NULL, *key, *value;
 	size_t off = strlen(x->sysctls);
 
-	if (sscanf(v, "%127s %127s %1s", key, value, rest) != 2 ||
-	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(key) || key[0] == '.' ||
+	snprintf(buf, sizeof(buf), "%s", v);
+	key = strtok_r(buf, " \t", &save);
+	value = key ? strtok_r(NULL, " \t", &save) : NULL;
+	if (!value || strtok_r(NULL, " \t", &save) || strlen(v) >= sizeof(buf) || strlen(key) > 127 ||
+	    strlen(value) > 127 || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(key) || key[0] == '.' ||
 	    strstr(key, "..")) {
 		snprintf(err, err_size, "line %u: sysctl= needs a key and one value", lineno);
 		return -EINVAL;
