@@ -47,11 +47,22 @@ lib-config_INC := -iquote lib/config -iquote lib/basic $(shell pkg-config --cfla
 lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
 
 # Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link
-# order), NAME_LDLIBS.
+# order), NAME_LDLIBS, NAME_LDFLAGS.
+# kcc-sysinit (init/sys/): PID 1 of the system stage, the supervisor; libc, lib/basic and
+# lib/policy's capability table (caps.c; the archive's libseccomp parts are never linked in),
+# linked statically (no shared libc mapped: less resident and private memory, measured in
+# docs/architecture.md). It may include init/bpf/kcc-lsm.h, the BPF programs' record layout.
+kcc-sysinit_SRC := $(wildcard init/sys/*.c)
+kcc-sysinit_INC := -iquote init/sys -iquote init/bpf $(lib-policy_INC)
+kcc-sysinit_LIBS := policy basic
+kcc-sysinit_LDFLAGS := -static-pie
+# kcc-init (init/ and init/sys/ but its main): PID 1 of the initrd stage and of the exitrd, and the
+# system stage's helpers (init/sys/helper.h), with every heavy library.
 PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
-kcc-init_SRC := $(filter-out init/ctl.c,$(wildcard init/*.c))
-kcc-init_INC := -iquote init -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) $(lib-policy_INC) $(lib-config_INC) \
-	$(shell pkg-config --cflags $(PKGS))
+kcc-init_SRC := $(filter-out init/ctl.c init/sandbox-main.c,$(wildcard init/*.c)) \
+	$(filter-out init/sys/main.c,$(kcc-sysinit_SRC))
+kcc-init_INC := -iquote init -iquote init/sys -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) \
+	$(lib-policy_INC) $(lib-config_INC) $(shell pkg-config --cflags $(PKGS))
 kcc-init_LIBS := tpm policy config basic
 kcc-init_LDLIBS := $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
 # kcc-init-test: kcc-init for test images, with the test-only fault hooks (init/test-hooks.h).
@@ -59,6 +70,12 @@ kcc-init-test_SRC := $(filter-out init/test-hooks.c,$(kcc-init_SRC)) tests/vm/te
 kcc-init-test_INC := $(kcc-init_INC)
 kcc-init-test_LIBS := $(kcc-init_LIBS)
 kcc-init-test_LDLIBS := $(kcc-init_LDLIBS)
+# kcc-sandbox: the chain-loader PID 1 executes in a service's child (init/sandbox-main.c): the
+# security profile with libcap and libseccomp, then exec.
+kcc-sandbox_SRC := init/sandbox-main.c init/sandbox.c init/sys/service.c
+kcc-sandbox_INC := $(kcc-init_INC)
+kcc-sandbox_LIBS := policy basic
+kcc-sandbox_LDLIBS := $(shell pkg-config --libs libcap libseccomp json-c)
 # kcc-ctl: the control client (its protocol is lib/basic/control.c).
 kcc-ctl_SRC := init/ctl.c
 kcc-ctl_INC := -iquote init $(lib-basic_INC)
@@ -91,8 +108,9 @@ mkbundle_LIBS := update basic
 mkbundle_LDLIBS := $(kcc-update_LDLIBS)
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
-PROGRAMS := kcc-init kcc-init-test kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update mkbundle mkcpio \
-	kconfig-check
+# kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
+PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update \
+	mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 define lib_rules
@@ -103,7 +121,7 @@ $(call objs,$(lib-$(1)_SRC)): CFLAGS_INC := $(lib-$(1)_INC)
 endef
 define prog_rules
 $(BIN)/$(1): $(call objs,$($(1)_SRC)) $(patsubst %,$(OBJ)/lib-%.a,$($(1)_LIBS)) | $(BIN)
-	$(CC) $(LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $($(1)_LDLIBS)
+	$(CC) $(LDFLAGS) $($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $($(1)_LDLIBS)
 $(call objs,$($(1)_SRC)): CFLAGS_INC := $($(1)_INC)
 endef
 $(foreach l,$(LIBS),$(eval $(call lib_rules,$(l))))

@@ -46,7 +46,7 @@ cache=${DEB_CACHE:-$top/build/debs}
 # Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
 kcc_init=kcc-init
 [ "$variant" = test ] && kcc_init=kcc-init-test
-for b in $kcc_init kcc-ctl kcc-pcr mkcpio kconfig-check mkbundle kcc-update; do
+for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr mkcpio kconfig-check mkbundle kcc-update; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -144,6 +144,9 @@ rootfs() {
 	merged_usr "$r"
 	mkdir -p "$r"/{dev,proc,sys,run,tmp,var,etc/kcc/services}
 	install -m 0755 -s "$bin/$kcc_init" "$r/usr/sbin/kcc-init"
+	# the system stage's PID 1 (static, libc only) and the services' chain-loader
+	install -D -m 0755 -s "$bin/kcc-sysinit" "$r/usr/lib/kcc/kcc-sysinit"
+	install -D -m 0755 -s "$bin/kcc-sandbox" "$r/usr/lib/kcc/kcc-sandbox"
 	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
@@ -155,7 +158,7 @@ rootfs() {
 		done
 		ln -sf ../sbin/runc "$r/usr/bin/runc"
 	fi
-	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
+	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/lib/kcc/kcc-sandbox" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
 		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/crun" \
 		${kubelet:+"$r/usr/bin/kubelet" "$r/usr/bin/containerd" "$r/usr/bin/containerd-shim-runc-v2" "$r/usr/bin/ctr" "$r/usr/sbin/runc"}
 	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)

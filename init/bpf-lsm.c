@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <bpf/libbpf.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -10,10 +11,9 @@
 #include "kcc-lsm.h"
 #include "kcc-lsm.skel.h"
 #include "log.h"
+#include "lsm-events.h"
 
 static struct kcc_lsm *skel;
-static struct ring_buffer *events;
-static uint64_t dropped_seen;
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -23,64 +23,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	log_debug("libbpf: %.*s", (int)strcspn(line, "\n"), line);
-	return 0;
-}
-
-static const char *kind_name(uint32_t kind)
-{
-	switch (kind) {
-	case KCC_LSM_EXEC: return "exec";
-	case KCC_LSM_MMAP: return "executable mapping";
-	case KCC_LSM_PTRACE: return "ptrace";
-	case KCC_LSM_BPF: return "BPF";
-	case KCC_LSM_USERNS: return "user namespace creation";
-	case KCC_LSM_ANON_EXEC: return "anonymous executable memory";
-	case KCC_LSM_PROCMEM: return "write to /proc/PID/mem";
-	default: return "operation";
-	}
-}
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	const struct kcc_lsm_event *e = data;
-	char comm[sizeof(e->comm) + 1];
-
-	(void)ctx;
-	if (size < sizeof(*e))
-		return 0;
-	memcpy(comm, e->comm, sizeof(e->comm));
-	comm[sizeof(e->comm)] = '\0';
-	if (e->kind == KCC_LSM_EXEC || e->kind == KCC_LSM_MMAP)
-		log_warning("bpf-lsm: denied %s of inode %llu on device %u:%u (not the verity root) "
-			    "to pid %u (%s)",
-			    kind_name(e->kind), (unsigned long long)e->ino, e->dev >> 20,
-			    e->dev & 0xfffff, e->pid, comm);
-	else if (e->kind == KCC_LSM_WX)
-		log_warning("bpf-lsm: denied a writable and executable mapping of inode %llu "
-			    "to pid %u (%s)",
-			    (unsigned long long)e->ino, e->pid, comm);
-	else if (e->kind == KCC_LSM_EXECMOD)
-		log_warning("bpf-lsm: denied making copy-on-write pages of inode %llu executable "
-			    "to pid %u (%s)",
-			    (unsigned long long)e->ino, e->pid, comm);
-	else if (e->kind == KCC_LSM_PROCSYS)
-		log_warning("bpf-lsm: denied a write to /proc/sys (inode %llu) to pid %u (%s)",
-			    (unsigned long long)e->ino, e->pid, comm);
-	else if (e->kind == KCC_LSM_PTRACE)
-		log_warning("bpf-lsm: denied ptrace of pid %u to pid %u (%s)", e->target, e->pid, comm);
-	else if (e->kind == KCC_LSM_SIGNAL)
-		log_warning("bpf-lsm: denied a signal to pid %u from pid %u (%s)", e->target,
-			    e->pid, comm);
-	else if (e->kind == KCC_LSM_SIGIO)
-		log_warning("bpf-lsm: denied an I/O signal (F_SETOWN) to pid %u, raised by pid %u "
-			    "(%s)",
-			    e->target, e->pid, comm);
-	else if (e->kind == KCC_LSM_BPF)
-		log_warning("bpf-lsm: denied BPF %s to pid %u (%s)",
-			    e->target == BPF_PROG_LOAD ? "program load" : "object access", e->pid,
-			    comm);
-	else
-		log_warning("bpf-lsm: denied %s to pid %u (%s)", kind_name(e->kind), e->pid, comm);
 	return 0;
 }
 
@@ -126,9 +68,6 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods, const
 	r = kcc_lsm__attach(skel);
 	if (r < 0)
 		return log_error_errno(r, "Failed to attach the BPF LSM programs: %m");
-	events = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	if (!events)
-		return log_error_errno(-errno, "Failed to open the BPF LSM ring buffer: %m");
 	log_info("hardening: BPF LSM attached (exec and executable mappings only from the verity "
 		 "root %u:%u, W^X, no ptrace of PID 1 or services, no signals to PID 1 or across "
 		 "services, user namespaces for the container runtime only, no /proc/sys writes "
@@ -154,31 +93,43 @@ int bpf_lsm_lock(void)
 	return 0;
 }
 
-int bpf_lsm_events_fd(void)
+int bpf_lsm_hand_over(int sock)
 {
-	return events ? ring_buffer__epoll_fd(events) : -EBADF;
-}
+	const struct bpf_object_skeleton *sk;
+	LsmHandoff h = { .magic = LSM_HANDOFF_MAGIC };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * (LSM_HANDOFF_MAX_LINKS + 2))];
+		struct cmsghdr align;
+	} ctl = {};
+	int fds[LSM_HANDOFF_MAX_LINKS + 2];
+	struct iovec iov = { &h, sizeof(h) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf };
+	struct cmsghdr *cm;
 
-void bpf_lsm_consume(void)
-{
-	if (!events)
-		return;
-	(void)ring_buffer__consume(events);
-	if (skel->bss->dropped != dropped_seen) {
-		log_warning("bpf-lsm: %llu denials not logged (rate limit)",
-			    (unsigned long long)(skel->bss->dropped - dropped_seen));
-		dropped_seen = skel->bss->dropped;
-	}
-}
-
-void bpf_lsm_unload(void)
-{
 	if (!skel)
-		return;
-	bpf_lsm_consume();
-	ring_buffer__free(events);
-	events = NULL;
-	kcc_lsm__destroy(skel);
-	skel = NULL;
-	log_info("BPF LSM detached: only PID 1 is left, and it moves to the exit root");
+		return -EBADF;
+	sk = skel->skeleton;
+	if (sk->prog_cnt > LSM_HANDOFF_MAX_LINKS)
+		return log_error_errno(-E2BIG, "Too many BPF LSM programs to hand over: %m");
+	fds[0] = bpf_map__fd(skel->maps.events);
+	fds[1] = bpf_map__fd(skel->maps.bss);
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_link *l = *sk->progs[i].link;
+		if (!l)
+			return log_error_errno(-ENOLINK, "BPF LSM program %s is not attached: %m",
+					       sk->progs[i].name);
+		fds[2 + h.n_links++] = bpf_link__fd(l);
+	}
+	h.ring_size = bpf_map__max_entries(skel->maps.events);
+	h.bss_size = bpf_map__value_size(skel->maps.bss);
+	h.dropped_offset = (uint32_t)((const char *)&skel->bss->dropped - (const char *)skel->bss);
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (h.n_links + 2));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (h.n_links + 2));
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (h.n_links + 2));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != sizeof(h))
+		return log_error_errno(-errno, "Failed to hand the BPF LSM over to PID 1: %m");
+	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libbpf adapter: the only file of kcc-init that calls bpf_* / ring_buffer__*. Loads and attaches
- * the BPF LSM programs of init/bpf/kcc-lsm.bpf.c (a bpftool skeleton, CO-RE) and turns their
- * denial records into log lines. PID 1 holds the links for the node's lifetime. */
+/* libbpf adapter: the only file of kcc-init that calls bpf_*. "kcc-init sysinit-helper", a
+ * short-lived child of PID 1, loads and attaches the BPF LSM programs of init/bpf/kcc-lsm.bpf.c (a bpftool
+ * skeleton, CO-RE) and hands their links and maps to PID 1, which holds them for the node's
+ * lifetime and turns the denial records into log lines (init/sys/lsm-events.h). */
 #pragma once
 
 #include <stdint.h>
@@ -14,10 +15,6 @@ int bpf_lsm_load(const char *root, const char *services, const char *pods, const
 /* Checks and logs that BPF loads and get-by-id are locked (a read-only setting in force since
  * attach), -ENOTRECOVERABLE when they are not. */
 int bpf_lsm_lock(void);
-/* The ring buffer's epoll fd for PID 1's loop, or -EBADF when nothing is loaded. */
-int bpf_lsm_events_fd(void);
-/* Logs the pending denials. */
-void bpf_lsm_consume(void);
-/* Detaches the programs: at shutdown, when nothing but PID 1 is left and it is about to execute
- * itself from the exit root (a tmpfs, which the policy would refuse). */
-void bpf_lsm_unload(void);
+/* Sends PID 1 (over sock, fd 3 of "kcc-init sysinit-helper") the links and maps it keeps
+ * (init/sys/lsm-events.h). After this the loader may exit: the links live on in PID 1. */
+int bpf_lsm_hand_over(int sock);

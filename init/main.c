@@ -1,38 +1,42 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kcc-init: PID 1 of kcc-node. One binary, two stages:
+/* kcc-init: PID 1 of kcc-node's initrd stage, and the big helper of the system stage.
  *   initrd stage (the initramfs has /etc/initrd-release): early mounts, command line, TPM
  *     (PCR 11 "enter-initrd"), modules, dm-verity root, the node configuration (PCR 12), the
- *     LUKS2 state partition on /var
- *     (PCR 15), PCR 11 "leave-initrd", switch_root into the root and exec kcc-init there;
- *   system stage (on the verity root): PCR 11 "sysinit", /tmp, cgroup2, host name, hardening
- *     (sysctls, modules_disabled, lockdown=confidentiality), PCR 11 "ready", then the supervised
- *     services.
+ *     LUKS2 state partition on /var (PCR 15), PCR 11 "leave-initrd", switch_root into the root
+ *     and exec kcc-sysinit there, the small system-stage PID 1 (init/sys/main.c), which links
+ *     libc only;
+ *   exitrd: re-executed as PID 1 in the exit root at shutdown (recognised by an inherited sealed
+ *     memfd, exitrd-handoff.h), it unmounts the root and closes the LUKS2 and verity devices.
  * Every failure logs one line and ends in poweroff (or reboot with kcc.on_failure=reboot).
- * As PID 1 it never reads its argv (the kernel's leftover command-line words); the exitrd re-exec
- * is recognised by an inherited sealed memfd (exitrd-handoff.h).
- * Not as PID 1: "kcc-init check-services DIR" validates service files (exit 0, 1 bad, 100 usage).
+ * As PID 1 it never reads its argv (the kernel's leftover command-line words).
+ * Not as PID 1: "kcc-init check-services DIR" validates service files (exit 0, 1 bad, 100 usage);
+ * and the system stage's helpers (init/sys/helper.h): sysinit-helper (PCR 11 phases, the BPF LSM;
+ * sysinit-helper.h), prepare-exitrd DIR (copy itself and its libraries).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "cmdline.h"
+#include "exitrd.h"
 #include "exitrd-handoff.h"
 #include "log.h"
 #include "measure.h"
-#include "pid1.h"
 #include "shutdown.h"
 #include "stage-config.h"
 #include "stage-early.h"
-#include "stage-harden.h"
 #include "stage-modules.h"
 #include "stage-state.h"
 #include "stage-switchroot.h"
-#include "stage-system.h"
 #include "stage-verity.h"
+#include "sandbox.h"
+#include "service.h"
 #include "supervise.h"
+#include "sysinit-helper.h"
 #include "timeline.h"
 
 #define SYSROOT "/sysroot"
+#define SYSINIT_PATH "/usr/lib/kcc/kcc-sysinit"
+/* The system stage's helper, started soon after switch_root: warmed while the initrd waits. */
 #define INIT_PATH "/usr/sbin/kcc-init"
 #define CMDLINE_MAX 4096
 
@@ -143,51 +147,35 @@ _Noreturn static void initrd_stage(void)
 	if (r < 0)
 		log_warning_errno(r, "Failed to save the boot timeline, ignoring: %m");
 
-	r = stage_switchroot_run(SYSROOT, INIT_PATH, prewarm);
+	r = stage_switchroot_run(SYSROOT, SYSINIT_PATH, prewarm);
 	shutdown_fatal(&arg_cmdline, "switch root", r);
 }
 
-_Noreturn static void system_stage(void)
-{
-	int r;
-
-	log_open_kmsg();
-	ensure_std_fds();
-	(void)timeline_load();
-	timeline_end("switch-root");
-	timeline_begin("system");
-	log_info("system stage started on the verity root");
-	r = load_cmdline(&arg_cmdline);
-	if (r < 0)
-		shutdown_fatal(NULL, "command line", r);
-	r = measure_phase_forked("sysinit");
-	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "tpm", r);
-	r = stage_system_run(&arg_cmdline);
-	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "system set-up", r);
-	r = stage_harden_run();
-	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "hardening", r);
-	r = measure_phase_forked("ready");
-	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "tpm", r);
-	timeline_end("system");
-	pid1_run(&arg_cmdline);
-}
-
+/* Not PID 1: a tool, or a helper of the system stage's PID 1 (init/sys/helper.h). */
 static int tool_main(int argc, char **argv)
 {
 	int r;
 
 	if (argc == 3 && streq(argv[1], "check-services")) {
+		service_syscall_check = sandbox_syscall_known;
 		r = supervise_check_dir(argv[2]);
 		if (r < 0)
 			return 1;
 		printf("%d service files are valid\n", r);
 		return 0;
 	}
-	fprintf(stderr, "usage: kcc-init check-services DIR   (as PID 1 it boots the node)\n");
+	if (argc == 2 && streq(argv[1], "sysinit-helper"))
+		return sysinit_helper_main(3);
+	if (argc == 3 && streq(argv[1], "prepare-exitrd")) {
+		log_open_kmsg();
+		r = exitrd_populate(argv[2]);
+		if (r < 0)
+			log_error_errno(r, "Failed to copy kcc-init into %s: %m", argv[2]);
+		return r < 0 ? 1 : 0;
+	}
+	fprintf(stderr, "usage: kcc-init check-services DIR   (as PID 1 it boots the node)\n"
+			"helpers of the system stage's PID 1: kcc-init sysinit-helper (requests on fd 3)"
+			" | prepare-exitrd DIR\n");
 	return 100;
 }
 
@@ -202,10 +190,12 @@ int main(int argc, char **argv)
 	 * command line cannot give, an inherited sealed memfd (exitrd-handoff.h). */
 	if (exitrd_handoff_take(action, sizeof(action)) > 0) {
 		ShutdownAction a = shutdown_action_from_string(action);
-		shutdown_exitrd(a < 0 ? SHUTDOWN_POWEROFF : a);
+		exitrd_run(a < 0 ? SHUTDOWN_POWEROFF : a);
 	}
 	umask(022);
 	if (access("/etc/initrd-release", F_OK) == 0)
 		initrd_stage();
-	system_stage();
+	/* Started on the root itself: the system stage is kcc-sysinit's. */
+	execl(SYSINIT_PATH, "kcc-sysinit", (char *)NULL);
+	shutdown_fatal(NULL, "exec " SYSINIT_PATH, -errno);
 }

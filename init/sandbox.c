@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -168,4 +169,42 @@ int sandbox_confine(const ServiceConfig *c, const char **what)
 		return r;
 	*what = "seccomp filter";
 	return apply_seccomp(c);
+}
+
+int sandbox_drop_bounding(const ServiceConfig *c)
+{
+	for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (!(c->caps & (1ULL << cap)) && cap_drop_bound(cap) < 0 && errno != EINVAL)
+			return -errno;
+	return 0;
+}
+
+int sandbox_drop_privileges(const ServiceConfig *c)
+{
+	cap_value_t list[64];
+	int n = 0, r = 0;
+	cap_t caps;
+
+	for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (c->caps & (1ULL << cap))
+			list[n++] = cap;
+	caps = cap_init();
+	if (!caps)
+		return -errno;
+	if ((n > 0 && (cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
+		       cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
+		       cap_set_flag(caps, CAP_INHERITABLE, n, list, CAP_SET) < 0)) ||
+	    cap_set_proc(caps) < 0)
+		r = -errno;
+	cap_free(caps);
+	if (r < 0)
+		return r;
+	if (cap_reset_ambient() < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		if (cap_set_ambient(list[i], CAP_SET) < 0)
+			return -errno;
+	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
 }

@@ -7,10 +7,7 @@
  * invalid configuration is logged and the boot goes on unjoined; only a TPM failure stops it. */
 #pragma once
 
-#define NODE_CONFIG_JSON "/run/kcc/node-config.json"
-#define NODE_CONFIG_STATUS "/run/kcc/node-config.status"
-#define NODE_CONFIG_HOSTNAME "/run/kcc/hostname"
-#define NODE_CONFIG_NETWORK "/run/kcc/network.conf"
+#include "node-config-files.h"
 /* GPT type of the optional config partition (kcc-node's own; docs/node-config.md). */
 #define KCC_CONFIG_PART_TYPE "8c2a5d1e-6b7f-4d39-9b0e-2f4c1a7d5e60"
 

@@ -30,6 +30,9 @@ done
 printf '%-20s %8d KiB (uncompressed)\n' initramfs.cpio $(($(zstd -dc "$b/prod/initramfs.cpio.zst" | wc -c) / 1024))
 strip -o "$b/kcc-init.stripped" build/bin/kcc-init
 printf '%-20s %8d KiB (stripped, plus shared libraries)\n' kcc-init $(($(stat -c %s "$b/kcc-init.stripped") / 1024))
+strip -o "$b/kcc-sysinit.stripped" build/bin/kcc-sysinit
+printf '%-20s %8d KiB (stripped, static: the system stage'"'"'s PID 1)\n' kcc-sysinit \
+	$(($(stat -c %s "$b/kcc-sysinit.stripped") / 1024))
 strip -o "$b/kcc-kubelet.stripped" build/bin/kcc-kubelet
 printf '%-20s %8d KiB (stripped, libarchive inside, plus shared libraries)\n' kcc-kubelet \
 	$(($(stat -c %s "$b/kcc-kubelet.stripped") / 1024))
@@ -46,8 +49,9 @@ for i in $(seq "$runs"); do
 		--disk "$b/node.raw" --tpm-state "$b/node.tpm" --until 'kcc-test: agent done' || true
 	ready=$(tr -d '\r' <"$log" | sed -n 's/.*services started at \([0-9]*\) ms.*/\1/p' | head -n1)
 	rss=$(tr -d '\r' <"$log" | sed -n 's/.*kcc-test: INFO pid1-rss-kb=\([0-9]*\).*/\1/p' | head -n1)
+	dirty=$(tr -d '\r' <"$log" | sed -n 's/.*kcc-test: INFO pid1-private-dirty-kb=\([0-9]*\).*/\1/p' | head -n1)
 	initrd=$(tr -d '\r' <"$log" | sed -n 's/.*boot timeline.*initrd \([0-9]*\)-\([0-9]*\),.*/\1 \2/p' | head -n1)
-	echo "run $i: services started at ${ready:-?} ms of guest uptime; kcc-init starts at ${initrd% *} ms, leaves the initrd at ${initrd#* } ms; PID 1 RSS ${rss:-?} KiB"
+	echo "run $i: services started at ${ready:-?} ms of guest uptime; kcc-init starts at ${initrd% *} ms, leaves the initrd at ${initrd#* } ms; PID 1 RSS ${rss:-?} KiB, private dirty ${dirty:-?} KiB"
 	# The default pod's first HTTP answer: its readiness probe's first success (kernel clock).
 	pod=$(tr -d '\r' <"$log" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*kcc-kubelet: pod kcc-web\/web is ready.*/\1\2/p' | head -n1)
 	krss=$(tr -d '\r' <"$log" | sed -n 's/.*kcc-test: INFO kubelet-rss-kb=\([0-9]*\).*/\1/p' | head -n1)

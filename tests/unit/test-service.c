@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/capability.h>
+
 #include "unit.h"
 
+#include "sandbox.h"
 #include "service.h"
 #include "util.h"
 
@@ -217,14 +220,35 @@ static void test_uids(void **state)
 	assert_int_equal(d.uid, c.uid == SERVICE_UID_MAX ? SERVICE_UID_MIN : c.uid + 1);
 }
 
+/* PID 1's own check, without libseccomp: words of [a-z0-9_] only (the image build and kcc-sandbox
+ * check the names against the kernel's); and the capability table that replaces libcap's. */
+static void test_pid1_checks(void **state)
+{
+	ServiceConfig c;
+	char err[128];
+
+	(void)state;
+	service_syscall_check = NULL;
+	assert_int_equal(service_config_parse("x", "exec = /bin/true\nsyscalls_allow = fly\n", &c, err,
+					      sizeof(err)),
+			 0);
+	service_config_done(&c);
+	assert_int_equal(service_config_parse("x", "exec = /bin/true\nsyscalls_allow = Fly\n", &c, err,
+					      sizeof(err)),
+			 -EINVAL);
+	service_syscall_check = sandbox_syscall_known;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pid1_checks),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults_and_limits),
 		cmocka_unit_test(test_profile),
 		cmocka_unit_test(test_uids),
 	};
+	service_syscall_check = sandbox_syscall_known; /* kcc-init check-services, kcc-sandbox */
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
 }

@@ -32,7 +32,7 @@ UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -larchive $(shell pkg-config --libs y
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
 INIT := kcc-init lib-policy lib-config lib-basic
-KUBELET := kcc-kubelet lib-policy lib-basic
+KUBELET_AREA := kcc-kubelet lib-policy lib-basic
 TPM := lib-tpm lib-basic
 test-basic_USES := lib-basic
 test-caps_USES := lib-policy lib-basic
@@ -51,18 +51,19 @@ test-supervise_LDLIBS := -Wl,--wrap=now_ms
 test-service-proc_USES := $(INIT)
 test-exitrd-handoff_USES := $(INIT)
 test-peer_USES := $(INIT)
+test-ringbuf_USES := $(INIT)
 test-dps_USES := $(INIT)
 test-harden_USES := $(INIT)
 test-harden_EXTRA := tests/unit/stub-bpf-lsm.c
 test-network_USES := $(INIT)
-test-manifest_USES := $(KUBELET)
-test-kubelet_USES := $(KUBELET)
+test-manifest_USES := $(KUBELET_AREA)
+test-kubelet_USES := $(KUBELET_AREA)
 test-seccomp-policy_USES := $(INIT)
-test-oci-image_USES := $(KUBELET)
-test-kubelet-io_USES := $(KUBELET)
-test-kubelet-unpack_USES := $(KUBELET)
-test-confine_USES := $(KUBELET)
-test-policy_USES := $(KUBELET)
+test-oci-image_USES := $(KUBELET_AREA)
+test-kubelet-io_USES := $(KUBELET_AREA)
+test-kubelet-unpack_USES := $(KUBELET_AREA)
+test-confine_USES := $(KUBELET_AREA)
+test-policy_USES := $(KUBELET_AREA)
 test-basic-loop_USES := lib-basic
 test-basic-log_USES := lib-basic
 test-basic-http-client_USES := lib-basic
@@ -73,7 +74,7 @@ test-pcr_USES := $(TPM)
 test-bundle_USES := lib-update lib-basic
 fuzz-bundle_USES := lib-update lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
-$(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET) $(TPM)))
+$(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET_AREA) $(TPM)))
 
 define unit_test
 $(UNIT)/$(1): tests/unit/$(1).c $($(1)_EXTRA) $(patsubst %,$(UNIT)/a/%.a,$($(1)_USES)) \

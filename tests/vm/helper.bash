@@ -49,7 +49,7 @@ part_offset() {
 	sfdisk -J "$1" | jq ".partitiontable.partitions[$(($2 - 1))].start * 512"
 }
 
-agent_checks="pid1 verity-root dm-name usr-erofs profile-root profile-user profile-seccomp profile-mountns profile-cgroup profile-default-pids oom-restart exec-root exec-tmp exec-var exec-run mmap-root mmap-tmp mprotect-tmp ptrace-pid1 ptrace-service bpf-load lockdown refused-devmem refused-kcore refused-lockdown-none refused-init-module refused-kexec-load sysctls var-luks var-dm eventlog phases unseal-after-boot unseal-forced timeline cgroup user restart-1 restart-2 ctl-status ctl-usage reap"
+agent_checks="pid1 pid1-libs verity-root dm-name usr-erofs profile-root profile-user profile-seccomp profile-mountns profile-cgroup profile-default-pids oom-restart exec-root exec-tmp exec-var exec-run mmap-root mmap-tmp mprotect-tmp ptrace-pid1 ptrace-service bpf-load lockdown refused-devmem refused-kcore refused-lockdown-none refused-init-module refused-kexec-load sysctls var-luks var-dm eventlog phases unseal-after-boot unseal-forced timeline cgroup user restart-1 restart-2 ctl-status ctl-usage reap"
 
 # The state partition is partition 6 of the image.
 STATE_PART=6

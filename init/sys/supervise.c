@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "helper.h"
 #include "log.h"
-#include "sandbox.h"
 #include "loop.h"
 #include "ready-http.h"
 #include "service-proc.h"
@@ -38,6 +35,7 @@ static Service services[SERVICES_MAX];
 static unsigned n_services, next_seq;
 static void (*ready_cb)(unsigned running, unsigned failed);
 static void (*stopped_cb)(void);
+static char services_dir[256]; /* for kcc-sandbox, which reads a service's file again */
 static bool stopping, fork_fallback_logged;
 
 static void feed(Service *s, SvcEvent e);
@@ -325,55 +323,15 @@ static int set_limits(Service *s, const char *path)
 	return 0;
 }
 
-/* The bounding set, while the child is still root with every capability (it needs CAP_SETPCAP). */
-static int drop_bounding(const ServiceConfig *c)
-{
-	for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (!(c->caps & (1ULL << cap)) && cap_drop_bound(cap) < 0 && errno != EINVAL)
-			return -errno;
-	return 0;
-}
-
-/* After the user switch: the process's sets, then the ambient set (so that a non-root service
- * keeps them across exec), then no_new_privs. */
-static int drop_privileges(const ServiceConfig *c)
-{
-	cap_value_t list[64];
-	int n = 0, r = 0;
-	cap_t caps;
-
-	for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (c->caps & (1ULL << cap))
-			list[n++] = cap;
-	caps = cap_init();
-	if (!caps)
-		return -errno;
-	if ((n > 0 && (cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
-		       cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
-		       cap_set_flag(caps, CAP_INHERITABLE, n, list, CAP_SET) < 0)) ||
-	    cap_set_proc(caps) < 0)
-		r = -errno;
-	cap_free(caps);
-	if (r < 0)
-		return r;
-	if (cap_reset_ambient() < 0)
-		return -errno;
-	for (int i = 0; i < n; i++)
-		if (cap_set_ambient(list[i], CAP_SET) < 0)
-			return -errno;
-	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	return 0;
-}
-
+/* The child, still PID 1's copy: its session, its cgroup (when clone3 could not put it there), its
+ * standard descriptors; then kcc-sandbox (init/sandbox-main.c), which applies the security profile
+ * with libcap and libseccomp, neither of which PID 1 links, and executes the service. */
 _noreturn_ static void child_exec(Service *s, int out_w, int ready_w, bool in_cgroup)
 {
 	const ServiceConfig *c = &s->cfg;
-	char *envp[SERVICE_ENV_MAX + 3];
-	char svcenv[64];
-	const char *what;
+	static char *const envp[] = { NULL };
+	char ids[32];
 	sigset_t none;
-	unsigned n = 0;
 	int nullfd;
 
 	sigemptyset(&none);
@@ -389,46 +347,11 @@ _noreturn_ static void child_exec(Service *s, int out_w, int ready_w, bool in_cg
 		_exit(126);
 	if (ready_w >= 0 && dup2(ready_w, c->ready_fd) < 0)
 		_exit(126);
-	errno = -sandbox_mounts(c);
-	if (errno) {
-		dprintf(STDERR_FILENO, "kcc-init: cannot set up the private mount namespace: %m\n");
-		_exit(126);
-	}
-	errno = -drop_bounding(c);
-	if (errno) {
-		dprintf(STDERR_FILENO, "kcc-init: cannot drop the bounding set: %m\n");
-		_exit(126);
-	}
-	if (c->gid != 0 && (setgroups(0, NULL) < 0 || setgid(c->gid) < 0)) {
-		dprintf(STDERR_FILENO, "kcc-init: setgid(%u): %m\n", (unsigned)c->gid);
-		_exit(126);
-	}
-	/* Keep the permitted set across setuid, to hand the profile's capabilities on. */
-	if (c->uid != 0 && (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setuid(c->uid) < 0)) {
-		dprintf(STDERR_FILENO, "kcc-init: setuid(%u): %m\n", (unsigned)c->uid);
-		_exit(126);
-	}
-	errno = -drop_privileges(c);
-	if (errno) {
-		dprintf(STDERR_FILENO, "kcc-init: cannot apply the security profile: %m\n");
-		_exit(126);
-	}
-	if (chdir("/") < 0)
-		_exit(126);
-	envp[n++] = (char *)"PATH=/usr/sbin:/usr/bin";
-	snprintf(svcenv, sizeof(svcenv), "KCC_SERVICE=%s", c->name);
-	envp[n++] = svcenv;
-	for (unsigned i = 0; i < c->n_env; i++)
-		envp[n++] = c->env[i];
-	envp[n] = NULL;
-	/* Last: after this, even a chdir or an open outside the profile fails. */
-	errno = -sandbox_confine(c, &what);
-	if (errno) {
-		dprintf(STDERR_FILENO, "kcc-init: cannot apply the %s: %m\n", what);
-		_exit(126);
-	}
-	execve(c->argv[0], c->argv, envp);
-	dprintf(STDERR_FILENO, "kcc-init: cannot execute %s: %m\n", c->argv[0]);
+	snprintf(ids, sizeof(ids), "%u:%u", (unsigned)c->uid, (unsigned)c->gid);
+	execve(KCC_SANDBOX_PATH,
+	       (char *const[]){ (char *)"kcc-sandbox", (char *)services_dir, (char *)c->name, ids, NULL },
+	       envp);
+	dprintf(STDERR_FILENO, "kcc-init: cannot execute " KCC_SANDBOX_PATH ": %m\n");
 	_exit(127);
 }
 
@@ -715,6 +638,7 @@ int supervise_load(const char *dir, const char *cgroup_root)
 {
 	int r;
 
+	snprintf(services_dir, sizeof(services_dir), "%s", dir);
 	r = load_configs(dir);
 	if (r < 0) {
 		unload_all();

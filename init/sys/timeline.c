@@ -51,15 +51,26 @@ int timeline_save(void)
 int timeline_load(void)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	Entry e;
+	char line[96];
 
 	f = fopen(TIMELINE_STATE, "re");
 	if (!f)
 		return -errno;
 	n_entries = 0;
-	while (n_entries < TIMELINE_MAX &&
-	       fscanf(f, "%23s %llu %llu", e.name, &e.start, &e.end) == 3)
+	/* "NAME START END" lines, as timeline_save() writes them */
+	while (n_entries < TIMELINE_MAX && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *name = strtok_r(line, " \n", &save);
+		char *start = name ? strtok_r(NULL, " \n", &save) : NULL;
+		char *end = start ? strtok_r(NULL, " \n", &save) : NULL;
+		Entry e = {};
+
+		if (!end || strlen(name) >= sizeof(e.name))
+			break;
+		snprintf(e.name, sizeof(e.name), "%s", name);
+		e.start = strtoull(start, NULL, 10);
+		e.end = strtoull(end, NULL, 10);
 		entries[n_entries++] = e;
+	}
 	return (int)n_entries;
 }
 

@@ -49,6 +49,7 @@ int svc_signal_cgroup(int cg_fd, int sig)
 		_cleanup_fclose_ FILE *f = NULL;
 		unsigned before = n;
 		int fd;
+		char line[32];
 		long pid;
 
 		fd = openat(cg_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
@@ -59,7 +60,8 @@ int svc_signal_cgroup(int cg_fd, int sig)
 			close(fd);
 			return -errno;
 		}
-		while (fscanf(f, "%ld", &pid) == 1) {
+		while (fgets(line, sizeof(line), f)) {
+			pid = strtol(line, NULL, 10);
 			if (pid <= 1 || seen(done, n, (pid_t)pid))
 				continue;
 			if (kill((pid_t)pid, sig) < 0 && errno != ESRCH)

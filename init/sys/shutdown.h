@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The end of every boot: a fatal stage error (one clear line already logged, then poweroff or
  * reboot), or an orderly shutdown. The orderly one moves PID 1 into a small tmpfs root (the
- * "exitrd": kcc-init and the libraries it has mapped), so that it can unmount the verity root and
- * close the verity device before reboot(2). */
+ * "exitrd": the big kcc-init and the libraries it has mapped, copied there by "kcc-init
+ * prepare-exitrd") and executes kcc-init there, which unmounts the verity root and closes the
+ * LUKS2 and verity devices before reboot(2) (init/exitrd.h). */
 #pragma once
 
 #include "cmdline.h"
+
+#define EXITRD "/run/kcc/exitrd"
 
 typedef enum ShutdownAction {
 	SHUTDOWN_POWEROFF,
@@ -21,5 +24,5 @@ ShutdownAction shutdown_action_from_string(const char *s);
 _Noreturn void shutdown_fatal(const KccCmdline *cmdline, const char *stage, int error);
 /* Kills what is left, syncs, moves into the exitrd and executes kcc-init there. */
 _Noreturn void shutdown_final(ShutdownAction a);
-/* Runs inside the exitrd: unmounts the old root tree, closes verity, reboot(2). */
-_Noreturn void shutdown_exitrd(ShutdownAction a);
+/* sync(2), then reboot(2) as the action says. */
+_Noreturn void shutdown_reboot(ShutdownAction a);

@@ -78,6 +78,11 @@ typedef struct ServiceConfig {
 } ServiceConfig;
 
 bool service_name_is_valid(const char *s);
+/* How syscalls_allow names are checked: programs that link libseccomp (kcc-init check-services,
+ * kcc-sandbox) set the full check (sandbox.h); PID 1 itself, without it, only checks that they
+ * are words of [a-z0-9_]: the image build has checked them all, and kcc-sandbox refuses to start
+ * a service whose file names one the kernel lacks. */
+extern bool (*service_syscall_check)(const char *name);
 /* Parses text as the service called name. On error returns -EINVAL/-E2BIG/-ERANGE and writes
  * "line N: reason" into err. The result owns its strings: release it with service_config_done. */
 int service_config_parse(const char *name, const char *text, ServiceConfig *ret, char *err,

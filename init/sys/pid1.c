@@ -10,9 +10,9 @@
 
 #include "control-server.h"
 #include "peer.h"
-#include "bpf-lsm.h"
 #include "log.h"
 #include "loop.h"
+#include "lsm-events.h"
 #include "pid1.h"
 #include "shutdown.h"
 #include "stage-system.h"
@@ -97,7 +97,7 @@ static void on_bpf_events(Source *src, uint32_t events)
 {
 	(void)src;
 	(void)events;
-	bpf_lsm_consume();
+	lsm_events_consume();
 }
 
 static void on_control_request(ControlRequest req)
@@ -143,10 +143,10 @@ _Noreturn void pid1_run(const KccCmdline *c)
 	r = control_server_start(on_control_request);
 	if (r < 0)
 		shutdown_fatal(c, "control socket " CONTROL_SOCKET, r);
-	fd = bpf_lsm_events_fd();
+	fd = lsm_events_fd();
 	if (fd >= 0 && loop_add(&bpf_src, fd, on_bpf_events) < 0)
 		shutdown_fatal(c, "BPF LSM events", -errno);
-	bpf_lsm_consume(); /* denials from before the loop */
+	lsm_events_consume(); /* denials from before the loop */
 
 	timeline_begin("services");
 	r = supervise_load("/etc/kcc/services", CGROUP_SERVICES);

@@ -2,9 +2,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "bpf-lsm.h"
 #include "kv.h"
 #include "log.h"
+#include "lsm-events.h"
 #include "service.h"
 #include "stage-harden.h"
 #include "stage-system.h"
@@ -71,11 +71,14 @@ static bool hardening_sysctl(const char *name)
 /* "sysctl = KEY VALUE": appended to x->sysctls as "KEY VALUE\n". */
 static int extra_sysctl(const char *v, HardenExtras *x, unsigned lineno, char *err, size_t err_size)
 {
-	char key[128], value[128], rest[2];
+	char buf[256], *save = NULL, *key, *value;
 	size_t off = strlen(x->sysctls);
 
-	if (sscanf(v, "%127s %127s %1s", key, value, rest) != 2 ||
-	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(key) || key[0] == '.' ||
+	snprintf(buf, sizeof(buf), "%s", v);
+	key = strtok_r(buf, " \t", &save);
+	value = key ? strtok_r(NULL, " \t", &save) : NULL;
+	if (!value || strtok_r(NULL, " \t", &save) || strlen(v) >= sizeof(buf) || strlen(key) > 127 ||
+	    strlen(value) > 127 || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(key) || key[0] == '.' ||
 	    strstr(key, "..")) {
 		snprintf(err, err_size, "line %u: sysctl= needs a key and one value", lineno);
 		return -EINVAL;
@@ -278,8 +281,10 @@ int stage_harden_run(void)
 			if (mkdir(runtime_cg, 0755) < 0 && errno != EEXIST)
 				return log_error_errno(-errno, "Failed to create %s: %m", runtime_cg);
 		}
-		r = bpf_lsm_load("/", CGROUP_SERVICES, CGROUP_PODS, bpf_cg[0] ? bpf_cg : NULL,
-				 runtime_cg[0] ? runtime_cg : NULL);
+		/* In a one-shot child: PID 1 links no libbpf (lsm-events.h). */
+		r = lsm_events_load((const char *const[]){ "/", CGROUP_SERVICES, CGROUP_PODS,
+							    bpf_cg[0] ? bpf_cg : "-",
+							    runtime_cg[0] ? runtime_cg : "-", NULL });
 		if (r < 0)
 			r = weaker(list, "bpf-lsm", r, "the BPF LSM programs could not be loaded");
 	}
@@ -296,6 +301,5 @@ int stage_harden_run(void)
 	r = lockdown(list);
 	if (r < 0)
 		return r;
-	(void)bpf_lsm_lock();
 	return 0;
 }

@@ -4,7 +4,7 @@
 
 #include "log.h"
 #include "stage-network.h"
-#include "stage-config.h"
+#include "node-config-files.h"
 #include "stage-system.h"
 
 typedef struct SystemMount {
@@ -48,7 +48,7 @@ static int enable_controllers(const char *cg)
 	return write_string_file(path, line);
 }
 
-/* The command line's hostname=, else the node configuration's (stage-config.h), else
+/* The command line's hostname=, else the node configuration's (node-config-files.h), else
  * /etc/hostname, else "kcc-node". */
 static int set_hostname(const KccCmdline *c)
 {

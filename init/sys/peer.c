@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -94,13 +95,19 @@ static int pidfd_pid(int pidfd, pid_t *ret)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		int pid;
-		if (sscanf(line, "Pid: %d", &pid) == 1) {
-			if (pid <= 0)
-				return -ESRCH;
-			*ret = pid;
-			return 0;
-		}
+		char *end;
+		long pid;
+
+		if (!startswith(line, "Pid:"))
+			continue;
+		errno = 0;
+		pid = strtol(line + 4, &end, 10);
+		if (errno || end == line + 4 || (*end && *end != '\n'))
+			return -EBADMSG;
+		if (pid <= 0 || pid > INT_MAX)
+			return -ESRCH;
+		*ret = (pid_t)pid;
+		return 0;
 	}
 	return -EBADMSG;
 }

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kcc-sysinit: PID 1 of kcc-node's system stage, on the verity root after switch_root (the
+ * initrd's kcc-init executes it). PCR 11 "sysinit", /tmp, cgroup2, host name, hardening (sysctls,
+ * the BPF LSM, modules_disabled, lockdown=confidentiality), PCR 11 "ready", then the supervised
+ * services until shutdown. It links libc only and stays small: what needs tpm2-tss, libbpf,
+ * libcap, libseccomp or libcryptsetup runs in short-lived helpers (helper.h).
+ * Every failure logs one line and ends in poweroff (or reboot with kcc.on_failure=reboot).
+ * As PID 1 it never reads its argv or environment (the kernel's leftover command-line words). */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "cmdline.h"
+#include "helper.h"
+#include "log.h"
+#include "pid1.h"
+#include "shutdown.h"
+#include "stage-harden.h"
+#include "stage-system.h"
+#include "timeline.h"
+
+#define CMDLINE_MAX 4096
+
+static KccCmdline arg_cmdline;
+
+/* The kernel opens /dev/console as 0, 1, 2; if that failed, keep them from being reused. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", O_RDWR);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
+static int load_cmdline(KccCmdline *ret)
+{
+	_cleanup_free_ char *line = NULL;
+	char err[160];
+	int r;
+
+	r = read_small_file("/proc/cmdline", CMDLINE_MAX, &line);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+	r = cmdline_parse(line, ret, err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "Bad kernel command line: %s", err);
+	log_set_debug(ret->debug);
+	return 0;
+}
+
+/* PCR 11 (tpm2-tss), by kcc-init sysinit-helper. */
+static int measure_phase(const char *phase)
+{
+	return sysinit_helper_call((const char *const[]){ "measure-phase", phase, NULL });
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	(void)argc;
+	(void)argv;
+	if (getpid() != 1) {
+		fprintf(stderr, "kcc-sysinit is PID 1 of the system stage; it takes no arguments\n");
+		return 100;
+	}
+	umask(022);
+	log_open_kmsg();
+	ensure_std_fds();
+	(void)timeline_load();
+	timeline_end("switch-root");
+	timeline_begin("system");
+	log_info("system stage started on the verity root");
+	r = load_cmdline(&arg_cmdline);
+	if (r < 0)
+		shutdown_fatal(NULL, "command line", r);
+	/* The helper starts (kcc-init and its libraries, from the root) and measures while PID 1
+	 * sets up the system; nothing of that set-up reads or extends a PCR. */
+	r = sysinit_helper_start();
+	if (r >= 0)
+		r = sysinit_helper_request((const char *const[]){ "measure-phase", "sysinit", NULL });
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
+	r = stage_system_run(&arg_cmdline);
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "system set-up", r);
+	r = sysinit_helper_flush();
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
+	r = stage_harden_run();
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "hardening", r);
+	r = measure_phase("ready");
+	if (r < 0)
+		shutdown_fatal(&arg_cmdline, "tpm", r);
+	sysinit_helper_stop();
+	timeline_end("system");
+	pid1_run(&arg_cmdline);
+}
