@@ -4,6 +4,7 @@
 #   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
 #   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
 #   make bench      boot and size figures (prints, never asserts)
+#   make bench-compare  kcc-node side by side with systemd 252 + dracut 059 (prints, never asserts)
 #   make deps       install the Debian packages that building and testing need
 
 SHELL := /bin/bash
@@ -43,7 +44,7 @@ $(OBJ)/lib/policy:
 
 all: $(BIN)/kcc-init $(BIN)/kcc-ctl $(BIN)/kcc-pcr $(BIN)/mkcpio $(BIN)/kconfig-check \
 	$(BIN)/kcc-test-probe $(BIN)/kcc-kubelet $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
-.PHONY: all image run check bench deps pin unit fuzz clean
+.PHONY: all image run check bench bench-compare deps pin unit fuzz clean
 
 $(OBJ)/init/%.o: init/%.c | $(OBJ)/init
 	$(CC) $(CFLAGS) -I$(BPF) -Iinit/bpf -Ilib/policy $(shell pkg-config --cflags $(PKGS) $(TPM_PKGS)) -c $< -o $@
@@ -129,6 +130,14 @@ bench:
 	@image/deps.sh --check
 	@$(MAKE) --no-print-directory all
 	@tests/bench.sh
+
+# The reference image is cached (image/reference/build.sh rebuilds it only when its inputs change).
+bench-compare:
+	@image/deps.sh --check
+	@$(MAKE) --no-print-directory all
+	image/build.sh --variant test --out $(BUILD)/test
+	image/reference/build.sh --kcc-image $(BUILD)/test --out $(BUILD)/reference
+	@tests/bench-compare.sh
 
 pin:
 	image/pin.sh

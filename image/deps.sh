@@ -14,6 +14,7 @@ PACKAGES=(
 	qemu-utils qemu-system-x86 ovmf swtpm swtpm-tools efitools openssl kmod zstd cpio
 	systemd-container bc
 	faketime
+	mmdebstrap libsystemd-dev
 )
 
 missing=()

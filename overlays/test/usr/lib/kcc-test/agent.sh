@@ -35,6 +35,7 @@ else
 fi
 
 echo "kcc-test: INFO pid1-rss-kb=$(awk '/^VmRSS:/ {print $2}' /proc/1/status)"
+echo "kcc-test: INFO pid1-private-dirty-kb=$(awk '/^Private_Dirty:/ {print $2}' /proc/1/smaps_rollup)"
 # Where PID 1's resident memory is, by mapping (for make bench).
 echo "kcc-test: INFO pid1-rss-top=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {m = NF >= 6 ? $6 : "[anon]"; sub(".*/", "", m)} /^Rss:/ {r[m] += $2} END {for (k in r) print r[k], k}' /proc/1/smaps | sort -rn | head -6 | awk '{printf "%s:%s ", $2, $1}')"
 # The cost of starting kcc-init (dynamic loading from the erofs root), as after switch_root.
