@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build.sh [--out DIR] [--kcc-image DIR]: the REFERENCE image of make bench-compare: Debian 12
+# build.sh [--out DIR] [--kcc-image DIR] [--inputs-hash]: the REFERENCE image of make bench-compare: Debian 12
 # (mmdebstrap) with systemd 252 as PID 1 and a dracut 059 initramfs, doing kcc-node's job the
 # stock way: an erofs root under dm-verity found by roothash= on the kernel command line
 # (systemd-veritysetup-generator), /var on LUKS2 unlocked by systemd-cryptsetup with a TPM2 token
@@ -10,7 +10,7 @@
 # cmdline, cmdline.provision (first boot), disk.raw, manifest.json, inputs.sha256.
 # Cached: nothing is rebuilt while inputs.sha256 (this directory, the vmlinuz, the kcc-node command
 # line, the pinned kernel) is unchanged; REF_REBUILD=1 forces a build. The Debian mirror's state is
-# not an input: the manifest records the versions that went in.
+# not an input: the manifest records the versions that went in. --inputs-hash prints that hash.
 # Exit codes: 0 ok, 100 bad input, 111 system failure.
 set -euo pipefail
 umask 022
@@ -19,22 +19,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/image/lib.sh"
 
-out=$top/build/reference kcc=$top/build/test
+out=$top/build/reference kcc=$top/build/test print_hash=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=${2:-}; shift 2 ;;
 	--kcc-image) kcc=${2:-}; shift 2 ;;
-	*) bad_input "unknown option '$1' (usage: build.sh [--out DIR] [--kcc-image DIR])" ;;
+	--inputs-hash) print_hash=1; shift ;;
+	*) bad_input "unknown option '$1' (usage: build.sh [--out DIR] [--kcc-image DIR] [--inputs-hash])" ;;
 	esac
 done
 [ -n "$out" ] || bad_input "--out needs a directory"
 for f in vmlinuz cmdline; do
 	[ -f "$kcc/$f" ] || bad_input "$kcc/$f is missing; run make image VARIANT=test first"
 done
-for t in mmdebstrap mkfs.erofs veritysetup sfdisk gcc pkg-config; do
-	command -v "$t" >/dev/null || bad_input "$t is missing; run make deps"
-done
-pkg-config --exists libsystemd || bad_input "libsystemd-dev is missing; run make deps"
 lock=${KCC_PACKAGES_LOCK:-$top/image/packages.lock}
 kernel_pkg=$(awk '/^linux-image-/ {print $1}' "$lock")
 [ -n "$kernel_pkg" ] || bad_input "no kernel (linux-image-*) pinned in $lock"
@@ -48,14 +45,22 @@ inputs() {
 	echo "$base_cmdline"
 	grep "^$kernel_pkg " "$lock"
 }
+stamp=$(inputs | sha256sum | cut -d' ' -f1)
+if [ $print_hash -eq 1 ]; then
+	echo "$stamp"
+	exit 0
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-stamp=$(inputs | sha256sum | cut -d' ' -f1)
 if [ "${REF_REBUILD:-0}" != 1 ] && [ "$(cat "$out/inputs.sha256" 2>/dev/null)" = "$stamp" ] &&
 	[ -f "$out/disk.raw" ] && [ -f "$out/manifest.json" ]; then
 	echo "reference: up to date in $out"
 	exit 0
 fi
+for t in mmdebstrap mkfs.erofs veritysetup sfdisk gcc pkg-config jq; do
+	command -v "$t" >/dev/null || bad_input "$t is missing; run make deps"
+done
+pkg-config --exists libsystemd || bad_input "libsystemd-dev is missing; run make deps"
 rm -f "$out/inputs.sha256"
 w=$out/.work
 rm -rf "$w"
