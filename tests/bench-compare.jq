@@ -22,7 +22,9 @@ def median_run: sort_by(.kubelet_ready_ms) | .[(length - 1) / 2 | floor];
 		"PID 1 Private_Dirty (KiB)": pair(med($k; "pid1_private_dirty_kb"); med($r; "pid1_private_dirty_kb")),
 		"initramfs packed (KiB)": pair($kp / 1024 | floor; $rp / 1024 | floor),
 		"initramfs unpacked (KiB)": pair($ku / 1024 | floor; $ru / 1024 | floor),
-		"TPM commands, kernel start to unlock": pair(med($k; "tpm_commands"); med($r; "tpm_commands"))
+		"TPM commands, kernel start to unlock": pair(med($k; "tpm_commands"); med($r; "tpm_commands")),
+		"  the same without ContextSave/Load": pair(med($k; "tpm_commands_without_context_swaps");
+			med($r; "tpm_commands_without_context_swaps"))
 	},
 	median_run: {kcc: ($k | median_run), reference: ($r | median_run)},
 	runs_kcc: $k,

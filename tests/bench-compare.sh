@@ -27,6 +27,7 @@ export KCC_ACCEL
 rm -rf "$b"
 mkdir -p "$b"
 
+# Every pipeline here reads its input to the end (pipefail: no SIGPIPE from an early exit).
 # The serial-log lines that mark kernel start and the end of the unlock path of each system.
 KCC_UNLOCKED='kcc-init: state: unlocked'
 REF_UNLOCKED='Finished .*(cryptsetup@var|Setup for var)'
@@ -55,7 +56,8 @@ boot() {
 	wait "$pid" || rc=$?
 	[ $rc -eq 0 ] || die "$name boot ($base.serial) failed with exit code $rc"
 	if [ -n "$start" ] && [ -n "$end" ]; then
-		tail -c +"$((start + 1))" "$base.tpm" | head -c "$((end - start))" >"$base.tpm-window"
+		dd if="$base.tpm" of="$base.tpm-window" iflag=skip_bytes,count_bytes skip="$start" \
+			count="$((end - start))" status=none
 	else
 		: >"$base.tpm-window"
 	fi
@@ -84,13 +86,13 @@ tpm_commands() {
 # ts FILE REGEX: the printk timestamp (ms) of the first serial line matching REGEX (null if none).
 ts() {
 	local v
-	v=$(tr -d '\r' <"$1" | sed -nE "/$2/ {s/^\[ *([0-9]+)\.([0-9]{3}).*/\1\2/p; q}" | sed 's/^0*\([0-9]\)/\1/')
+	v=$(sed -nE "/$2/ {s/^\[ *([0-9]+)\.([0-9]{3}).*/\1\2/p; q}" "$1" | sed 's/^0*\([0-9]\)/\1/')
 	echo "${v:-null}"
 }
 # info FILE KEY: the value of "KEY=N" on the serial log (null if none).
 info() {
 	local v
-	v=$(tr -d '\r' <"$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p" | head -n1)
+	v=$(sed -n "/ $2=[0-9]/ {s/.* $2=\([0-9]*\).*/\1/p; q}" "$1")
 	echo "${v:-null}"
 }
 
@@ -98,7 +100,7 @@ info() {
 # (PID 1 has forked and execs it) and kcc-kubelet's own "serving /healthz" (it listens).
 kcc_figures() {
 	local s=$1.serial tl
-	tl=$(tr -d '\r' <"$s" | sed -n 's/.*boot timeline.*: initrd \([0-9]*\)-\([0-9]*\),.* switch-root [0-9]*-\([0-9]*\),.*/\1 \2 \3/p' | head -n1)
+	tl=$(sed -n '/boot timeline/ {s/.*boot timeline.*: initrd \([0-9]*\)-\([0-9]*\),.* switch-root [0-9]*-\([0-9]*\),.*/\1 \2 \3/p; q}' "$s")
 	read -r i0 i1 sr <<<"${tl:-0 0 0}"
 	jq -n --argjson exec "$(ts "$s" 'kcc-init: started kcc-kubelet')" \
 		--argjson ready "$(ts "$s" 'kcc-kubelet: serving \/healthz')" \
@@ -106,11 +108,12 @@ kcc_figures() {
 		--argjson unlock "$(ts "$s" "$KCC_UNLOCKED")" \
 		--argjson rss "$(info "$s" pid1-rss-kb)" --argjson dirty "$(info "$s" pid1-private-dirty-kb)" \
 		--argjson tpm "$(tpm_commands "$1.tpm-window" | grep -vc '^GetRandom$' || true)" \
+		--argjson tpm_app "$(tpm_commands "$1.tpm-window" | grep -vcE '^(GetRandom|ContextSave|ContextLoad)$' || true)" \
 		--arg tpm_list "$(tpm_commands "$1.tpm-window" | paste -sd' ')" \
 		--argjson i0 "$i0" --argjson i1 "$i1" --argjson sr "$sr" \
 		'{kubelet_exec_ms: $exec, kubelet_ready_ms: $ready, pid1_says_kubelet_ready_ms: $pid1_ready,
 		  unlocked_ms: $unlock, pid1_rss_kb: $rss, pid1_private_dirty_kb: $dirty,
-		  tpm_commands: $tpm, tpm_command_list: $tpm_list,
+		  tpm_commands: $tpm, tpm_commands_without_context_swaps: $tpm_app, tpm_command_list: $tpm_list,
 		  phases_ms: {kernel: [0, $i0], initrd: [$i0, $i1], "switch-root": [$i1, $sr],
 		              "services/kubelet": [$sr, $ready]}}'
 }
@@ -118,7 +121,7 @@ kcc_figures() {
 # The reference: the stand-in's own exec and listening marks, systemd's timestamps (report.sh).
 ref_figures() {
 	local s=$1.serial line
-	line=$(tr -d '\r' <"$s" | sed -n 's/.*kcc-reference: INFO timeline-us //p' | head -n1)
+	line=$(sed -n '/kcc-reference: INFO timeline-us / {s/.*kcc-reference: INFO timeline-us //p; q}' "$s" | tr -d '\r')
 	us() { sed -n "s/.*\<$1=\([0-9]*\).*/\1/p" <<<"$line"; }
 	jq -n --argjson exec "$(ts "$s" 'kcc-standin-kubelet: exec')" \
 		--argjson ready "$(ts "$s" 'kcc-standin-kubelet: ready')" \
@@ -126,12 +129,13 @@ ref_figures() {
 		--argjson unlock "$(($(us unlock-end) / 1000))" \
 		--argjson rss "$(info "$s" pid1-rss-kb)" --argjson dirty "$(info "$s" pid1-private-dirty-kb)" \
 		--argjson tpm "$(tpm_commands "$1.tpm-window" | grep -vc '^GetRandom$' || true)" \
+		--argjson tpm_app "$(tpm_commands "$1.tpm-window" | grep -vcE '^(GetRandom|ContextSave|ContextLoad)$' || true)" \
 		--arg tpm_list "$(tpm_commands "$1.tpm-window" | paste -sd' ')" \
 		--argjson i0 "$(($(us initrd) / 1000))" --argjson i1 "$(($(us switch-root) / 1000))" \
 		--argjson sr "$(($(us userspace) / 1000))" \
 		'{kubelet_exec_ms: $exec, kubelet_ready_ms: $ready, pid1_says_kubelet_ready_ms: $pid1_ready,
 		  unlocked_ms: $unlock, pid1_rss_kb: $rss, pid1_private_dirty_kb: $dirty,
-		  tpm_commands: $tpm, tpm_command_list: $tpm_list,
+		  tpm_commands: $tpm, tpm_commands_without_context_swaps: $tpm_app, tpm_command_list: $tpm_list,
 		  phases_ms: {kernel: [0, $i0], initrd: [$i0, $i1], "switch-root": [$i1, $sr],
 		              "services/kubelet": [$sr, $ready]}}'
 }
