@@ -118,22 +118,27 @@ kcc_figures() {
 		              "services/kubelet": [$sr, $ready]}}'
 }
 
-# The reference: the stand-in's own exec and listening marks, systemd's timestamps (report.sh).
+# The reference: systemd's own timestamps (report.sh): the stand-in's ExecMainStart (PID 1 has
+# forked it and execs it, as kcc-init's "started" line) and its ActiveEnter (READY=1, which the
+# stand-in sends right after listen()); its own kernel-log marks, when the console shows them, too.
 ref_figures() {
-	local s=$1.serial line
+	local s=$1.serial line sw
 	line=$(sed -n '/kcc-reference: INFO timeline-us / {s/.*kcc-reference: INFO timeline-us //p; q}' "$s" | tr -d '\r')
-	us() { sed -n "s/.*\<$1=\([0-9]*\).*/\1/p" <<<"$line"; }
-	jq -n --argjson exec "$(ts "$s" 'kcc-standin-kubelet: exec')" \
-		--argjson ready "$(ts "$s" 'kcc-standin-kubelet: ready')" \
-		--argjson pid1_ready "$(($(us kubelet-ready) / 1000))" \
-		--argjson unlock "$(($(us unlock-end) / 1000))" \
+	us() { local v; v=$(sed -n "s/.*\<$1=\([0-9]*\).*/\1/p" <<<"$line"); echo "${v:-0}"; }
+	ms() { local v; v=$(us "$1"); [ "$v" -gt 0 ] && echo $((v / 1000)) || echo null; }
+	sw=$(ms switch-root)
+	[ "$sw" != null ] || sw=$(ms userspace)
+	jq -n --argjson exec "$(ms kubelet-exec)" --argjson ready "$(ms kubelet-ready)" \
+		--argjson mark_exec "$(ts "$s" 'kcc-standin-kubelet: exec')" \
+		--argjson mark_ready "$(ts "$s" 'kcc-standin-kubelet: ready')" \
+		--argjson unlock "$(ms unlock-end)" \
 		--argjson rss "$(info "$s" pid1-rss-kb)" --argjson dirty "$(info "$s" pid1-private-dirty-kb)" \
 		--argjson tpm "$(tpm_commands "$1.tpm-window" | grep -vc '^GetRandom$' || true)" \
 		--argjson tpm_app "$(tpm_commands "$1.tpm-window" | grep -vcE '^(GetRandom|ContextSave|ContextLoad)$' || true)" \
 		--arg tpm_list "$(tpm_commands "$1.tpm-window" | paste -sd' ')" \
-		--argjson i0 "$(($(us initrd) / 1000))" --argjson i1 "$(($(us switch-root) / 1000))" \
-		--argjson sr "$(($(us userspace) / 1000))" \
-		'{kubelet_exec_ms: $exec, kubelet_ready_ms: $ready, pid1_says_kubelet_ready_ms: $pid1_ready,
+		--argjson i0 "$(ms initrd)" --argjson i1 "$sw" --argjson sr "$(ms userspace)" \
+		'{kubelet_exec_ms: $exec, kubelet_ready_ms: $ready, pid1_says_kubelet_ready_ms: $ready,
+		  standin_exec_mark_ms: $mark_exec, standin_ready_mark_ms: $mark_ready,
 		  unlocked_ms: $unlock, pid1_rss_kb: $rss, pid1_private_dirty_kb: $dirty,
 		  tpm_commands: $tpm, tpm_commands_without_context_swaps: $tpm_app, tpm_command_list: $tpm_list,
 		  phases_ms: {kernel: [0, $i0], initrd: [$i0, $i1], "switch-root": [$i1, $sr],

@@ -12,12 +12,19 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+/* One record on the kernel log, one write(2) as the kernel wants it. */
 static void mark(const char *what)
 {
+	char line[128];
+	int n = snprintf(line, sizeof(line), "kcc-standin-kubelet: %s\n", what);
 	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
+
+	if (fd < 0) {
+		perror("kcc-standin-kubelet: /dev/kmsg");
 		return;
-	dprintf(fd, "kcc-standin-kubelet: %s\n", what);
+	}
+	if (write(fd, line, (size_t)n) != n)
+		perror("kcc-standin-kubelet: /dev/kmsg");
 	close(fd);
 }
 
