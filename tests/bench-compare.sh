@@ -37,7 +37,7 @@ KERNEL_START='Linux version'
 # offsets of the TPM log when the serial log first shows the kernel, then the end of the unlock,
 # cut out the commands of the unlock path (LOGBASE.tpm-window).
 boot() {
-	local name=$1 base=$2 until=$3 unlocked pid start= end= rc=0
+	local name=$1 base=$2 until=$3 unlocked pid start="" end="" rc=0
 	shift 3
 	case $name in kcc) unlocked=$KCC_UNLOCKED ;; ref) unlocked=$REF_UNLOCKED ;; esac
 	: >"$base.serial"

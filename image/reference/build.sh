@@ -78,6 +78,7 @@ kernel() {
 }
 
 standin() {
+	# shellcheck disable=SC2046 # pkg-config prints several words
 	gcc -std=gnu17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -pie -Wl,-z,relro,-z,now \
 		-o "$w/kcc-standin-kubelet" "$here/standin-kubelet.c" $(pkg-config --libs libsystemd)
@@ -151,7 +152,7 @@ disk() {
 }
 
 manifest() {
-	local v
+	# shellcheck disable=SC2016 # a dpkg-query format, not a shell expansion
 	v() { chroot "$w/root" dpkg-query -W -f='${Version}' "$1"; }
 	jq -n --arg kernel "$kver" --arg systemd "$(v systemd)" --arg dracut "$(v dracut)" \
 		--arg cryptsetup "$(v cryptsetup-bin)" --arg tss2 "$(v libtss2-esys-3.0.2-0)" \
