@@ -6,6 +6,7 @@
 #   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
 #   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
 #   make bench      boot and size figures (prints, never asserts)
+#   make bench-compare  kcc-node side by side with systemd 252 + dracut 059 (prints, never asserts)
 #   make deps       install the Debian packages that building and testing need
 
 SHELL := /bin/bash
@@ -134,7 +135,7 @@ $(BIN):
 
 all: $(addprefix $(BIN)/,$(PROGRAMS)) \
 	$(BIN)/kcc-test-probe $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
-.PHONY: all image cloud-images run check bench deps pin unit fuzz clean
+.PHONY: all image cloud-images run check bench bench-compare deps pin unit fuzz clean
 
 # The BPF LSM: vmlinux.h from the pinned kernel's BTF, CO-RE object, bpftool skeleton.
 BPF := $(BUILD)/bpf
@@ -189,6 +190,14 @@ bench:
 	@image/deps.sh --check
 	@$(MAKE) --no-print-directory all
 	@tests/bench.sh
+
+# The reference image is cached (image/reference/build.sh rebuilds it only when its inputs change).
+bench-compare:
+	@image/deps.sh --check
+	@$(MAKE) --no-print-directory all
+	image/build.sh --variant test --out $(BUILD)/test
+	image/reference/build.sh --kcc-image $(BUILD)/test --out $(BUILD)/reference
+	@tests/bench-compare.sh
 
 pin:
 	image/pin.sh

@@ -9,6 +9,7 @@
 #   --vars FILE          OVMF variable store to use (uefi mode; default: enrolled test keys)
 #   --no-tpm             boot without a TPM
 #   --tpm-state DIR      keep the TPM's state in DIR across boots (default: a fresh TPM each boot)
+#   --tpm-log FILE       swtpm's log at level 20 (every TPM command it reads, in hex) into FILE
 #   --timeout S          hard time limit (default 120); qemu is killed after it
 #   --log FILE           serial console log (default: stdout)
 #   --until REGEX        stop qemu as soon as the serial log matches (exit code 0 then)
@@ -23,7 +24,7 @@
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-fwcfg= smbios=() forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
+fwcfg= smbios=() forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--vars) vars=$2; shift 2 ;;
 	--no-tpm) tpm=0; shift ;;
 	--tpm-state) tpm_state=$2; shift 2 ;;
+	--tpm-log) tpm_log=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
@@ -122,8 +124,10 @@ fi
 
 if [ $tpm -eq 1 ]; then
 	mkdir -p "$tmp/tpm" "${tpm_state:=$tmp/tpm}"
+	log_opt=()
+	[ -z "$tpm_log" ] || log_opt=(--log "file=$tpm_log,level=20,truncate")
 	swtpm socket --tpmstate "dir=$tpm_state" --tpm2 --ctrl "type=unixio,path=$tmp/tpm/sock" \
-		--flags startup-clear --terminate >"$tmp/swtpm.log" 2>&1 &
+		--flags startup-clear --terminate "${log_opt[@]}" >"$tmp/swtpm.log" 2>&1 &
 	swtpm_pid=$!
 	for _ in $(seq 50); do [ -S "$tmp/tpm/sock" ] && break; sleep 0.1; done
 	[ -S "$tmp/tpm/sock" ] || { echo "run-vm: swtpm did not start" >&2; exit 111; }
