@@ -38,40 +38,9 @@
 #define SYSINIT_PATH "/usr/lib/kcc/kcc-sysinit"
 /* The system stage's helper, started soon after switch_root: warmed while the initrd waits. */
 #define INIT_PATH "/usr/sbin/kcc-init"
-#define CMDLINE_MAX 4096
 
 static KccCmdline arg_cmdline;
 static char arg_cmdline_raw[CMDLINE_MAX];
-
-/* The kernel opens /dev/console as 0, 1, 2; if that failed, keep them from being reused. */
-static void ensure_std_fds(void)
-{
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0) {
-			int n = open("/dev/null", O_RDWR);
-			if (n >= 0 && n != fd) {
-				dup2(n, fd);
-				close(n);
-			}
-		}
-}
-
-static int load_cmdline(KccCmdline *ret)
-{
-	_cleanup_free_ char *line = NULL;
-	char err[160];
-	int r;
-
-	r = read_small_file("/proc/cmdline", CMDLINE_MAX, &line);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
-	snprintf(arg_cmdline_raw, sizeof(arg_cmdline_raw), "%.*s", (int)strcspn(line, "\n"), line);
-	r = cmdline_parse(line, ret, err, sizeof(err));
-	if (r < 0)
-		return log_error_errno(r, "Bad kernel command line: %s", err);
-	log_set_debug(ret->debug);
-	return 0;
-}
 
 _Noreturn static void initrd_stage(void)
 {
@@ -87,7 +56,7 @@ _Noreturn static void initrd_stage(void)
 	if (r < 0)
 		shutdown_fatal(NULL, "early mounts", r);
 	log_info("initrd stage started");
-	r = load_cmdline(&arg_cmdline);
+	r = cmdline_load(&arg_cmdline, arg_cmdline_raw, sizeof(arg_cmdline_raw));
 	if (r < 0)
 		shutdown_fatal(NULL, "command line", r);
 	timeline_end("early");

@@ -6,6 +6,7 @@
 
 #include "hex.h"
 #include "cmdline.h"
+#include "log.h"
 #include "util.h"
 
 #define WORD_MAX 512
@@ -130,5 +131,23 @@ int cmdline_parse(const char *line, KccCmdline *ret, char *err, size_t errlen)
 			return r;
 	}
 	*ret = c;
+	return 0;
+}
+
+int cmdline_load(KccCmdline *ret, char *raw, size_t rawsize)
+{
+	_cleanup_free_ char *line = NULL;
+	char err[160];
+	int r;
+
+	r = read_small_file("/proc/cmdline", CMDLINE_MAX, &line);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+	if (raw)
+		snprintf(raw, rawsize, "%.*s", (int)strcspn(line, "\n"), line);
+	r = cmdline_parse(line, ret, err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "Bad kernel command line: %s", err);
+	log_set_debug(ret->debug);
 	return 0;
 }

@@ -32,5 +32,10 @@ typedef struct KccCmdline {
 void cmdline_init(KccCmdline *c);
 /* Parses a whole command line. On error returns -EINVAL (or -ERANGE, -E2BIG) and writes a
  * one-line reason into err. */
+#define CMDLINE_MAX 4096 /* bytes of /proc/cmdline read */
+
 int cmdline_parse(const char *line, KccCmdline *ret, char *err, size_t errlen);
+/* Reads /proc/cmdline (a copy of its first line into raw, rawsize bytes, when raw is given),
+ * parses it into ret and applies its debug setting; logs and returns -errno on failure. */
+int cmdline_load(KccCmdline *ret, char *raw, size_t rawsize);
 bool hostname_is_valid(const char *s);

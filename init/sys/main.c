@@ -18,38 +18,8 @@
 #include "stage-system.h"
 #include "timeline.h"
 
-#define CMDLINE_MAX 4096
 
 static KccCmdline arg_cmdline;
-
-/* The kernel opens /dev/console as 0, 1, 2; if that failed, keep them from being reused. */
-static void ensure_std_fds(void)
-{
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0) {
-			int n = open("/dev/null", O_RDWR);
-			if (n >= 0 && n != fd) {
-				dup2(n, fd);
-				close(n);
-			}
-		}
-}
-
-static int load_cmdline(KccCmdline *ret)
-{
-	_cleanup_free_ char *line = NULL;
-	char err[160];
-	int r;
-
-	r = read_small_file("/proc/cmdline", CMDLINE_MAX, &line);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
-	r = cmdline_parse(line, ret, err, sizeof(err));
-	if (r < 0)
-		return log_error_errno(r, "Bad kernel command line: %s", err);
-	log_set_debug(ret->debug);
-	return 0;
-}
 
 /* PCR 11 (tpm2-tss), by kcc-init sysinit-helper. */
 static int measure_phase(const char *phase)
@@ -74,7 +44,7 @@ int main(int argc, char **argv)
 	timeline_end("switch-root");
 	timeline_begin("system");
 	log_info("system stage started on the verity root");
-	r = load_cmdline(&arg_cmdline);
+	r = cmdline_load(&arg_cmdline, NULL, 0);
 	if (r < 0)
 		shutdown_fatal(NULL, "command line", r);
 	/* The helper starts (kcc-init and its libraries, from the root) and measures while PID 1

@@ -128,3 +128,16 @@ int errorf(char *err, size_t errlen, int r, const char *fmt, ...)
 	va_end(ap);
 	return r;
 }
+
+void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			/* Not O_CLOEXEC: when it lands on fd itself, it must stay open across exec. */
+			int n = open("/dev/null", O_RDWR);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}

@@ -76,6 +76,9 @@ static inline void explicit_wipe(void *p, size_t n)
 	explicit_bzero(p, n);
 }
 
+/* PID 1: the kernel opens /dev/console as 0, 1, 2; where that failed, /dev/null takes their place
+ * so that they are never reused for something else. */
+void ensure_std_fds(void);
 /* Milliseconds of CLOCK_MONOTONIC (close to the kernel's uptime, the clock of the boot timeline). */
 unsigned long long now_ms(void);
 
