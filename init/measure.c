@@ -153,24 +153,3 @@ bool measure_boot_is_direct(void)
 	/* The stub's .pcrpkey: present on every UKI boot, even when the ESP lacks the signature. */
 	return access(POLICY_UKI_KEY, F_OK) < 0;
 }
-
-int measure_phase_forked(const char *phase)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return log_error_errno(-errno, "Failed to fork for the %s measurement: %m", phase);
-	if (pid == 0) {
-		int r = measure_open();
-		if (r >= 0)
-			r = measure_phase(phase);
-		measure_close();
-		_exit(r < 0 ? 1 : 0);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return log_error_errno(-errno, "Failed to wait for the %s measurement: %m", phase);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -EIO; /* the child logged why */
-	return 0;
-}

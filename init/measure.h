@@ -25,9 +25,6 @@ void measure_close(void);
 int measure_initial(uint32_t mask, uint32_t also_read);
 /* PCR 11 <- phase ("enter-initrd", "leave-initrd", "sysinit", "ready"). */
 int measure_phase(const char *phase);
-/* The same in a short-lived child: PID 1 of the system stage never initialises the TSS and
- * OpenSSL itself, so their memory is not resident in it for the node's lifetime. */
-int measure_phase_forked(const char *phase);
 /* Direct kernel boot (no UKI stub): PCR 11 <- the command line, as the stub would measure its
  * .cmdline section, so that a changed command line changes PCR 11. */
 int measure_cmdline(const char *cmdline);
