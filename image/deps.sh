@@ -13,6 +13,7 @@ PACKAGES=(
 	erofs-utils cryptsetup-bin systemd-boot-efi sbsigntool fdisk dosfstools mtools
 	qemu-utils qemu-system-x86 ovmf swtpm swtpm-tools efitools openssl kmod zstd cpio
 	systemd-container bc
+	bison flex libelf-dev dwarves
 	faketime
 	rsyslog rsyslog-gnutls
 	mmdebstrap libsystemd-dev

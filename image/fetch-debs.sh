@@ -17,10 +17,13 @@ for name in "${names[@]}"; do
 	[ -n "$line" ] || bad_input "package '$name' is not pinned in packages.lock"
 	read -r _ ver sum <<<"$line"
 	deb="$cache/${name}_${ver//:/%3a}_amd64.deb"
+	# architecture-independent packages (linux-source) are _all
+	[ -f "$deb" ] || [ ! -f "${deb%_amd64.deb}_all.deb" ] || deb=${deb%_amd64.deb}_all.deb
 	if [ ! -f "$deb" ]; then
 		apt-cache show "$name" >/dev/null 2>&1 || bad_input "unknown package '$name' (not in Debian's lists; apt-get update?)"
 		(cd "$cache" && apt-get download -q "$name=$ver" >/dev/null 2>&1) ||
 			die "cannot download $name=$ver: Debian may have moved it on; run make pin"
+		[ -f "$deb" ] || deb=${deb%_amd64.deb}_all.deb
 	fi
 	echo "$sum  $deb" | sha256sum --quiet -c - 2>/dev/null ||
 		die "$deb does not have the pinned sha256 $sum"

@@ -7,7 +7,9 @@
  * A fragment is Kconfig syntax in which every option is preceded by one annotation line:
  *   # required: why          (the node refuses a kernel without it)
  *   # recommended: why       (reported; kcc-node makes up for it, see docs/kernel-config.md)
- * optionally with ", module ok" after the level when =m is as good as =y.
+ * optionally with ", module ok" after the level when =m is as good as =y, and ", if CONFIG_X"
+ * after that when the option only applies to a kernel that has CONFIG_X (y or m): without it,
+ * the option is "ok" as not applicable (module signatures in a kernel without modules).
  *   CONFIG_X=y | CONFIG_X=m | CONFIG_X=NUMBER (at least) | CONFIG_X="string" | # CONFIG_X is not set
  * Exit codes: 0 every required option is ok, 1 a required option is missing or weaker, 100 bad
  * usage or a malformed fragment, 111 a file cannot be read. */
@@ -24,6 +26,7 @@ typedef struct Want {
 	char name[128];
 	char value[256]; /* "y", "m", "n", a number or a quoted string */
 	bool required, module_ok;
+	char cond[128]; /* "" or the CONFIG_ name the option depends on */
 	char reason[512];
 	char where[160];
 } Want;
@@ -142,6 +145,14 @@ static int read_fragment(const char *path, Want **wants, size_t *n, size_t *cap)
 				pending.module_ok = true;
 				rest += 11;
 			}
+			if (strncmp(rest, ", if CONFIG_", 12) == 0) {
+				size_t len = strcspn(rest + 5, ":");
+				if (len >= sizeof(pending.cond))
+					goto bad;
+				memcpy(pending.cond, rest + 5, len);
+				pending.cond[len] = '\0';
+				rest += 5 + len;
+			}
 			if (rest[0] != ':' || rest[1] != ' ' || !rest[2])
 				goto bad;
 			snprintf(pending.reason, sizeof(pending.reason), "%s", rest + 2);
@@ -256,16 +267,19 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < n; k++) {
 		const Want *w = &wants[k];
 		const char *have = config_get(&cfg, w->name);
-		Verdict v = judge(w, have);
+		const char *cond = w->cond[0] ? config_get(&cfg, w->cond) : NULL;
+		bool applies = !w->cond[0] || (cond && strcmp(cond, "n") != 0);
+		Verdict v = applies ? judge(w, have) : OK;
 
 		count[v]++;
 		if (v != OK && w->required)
 			failed++;
 		if (quiet && v == OK)
 			continue;
-		printf("%-7s %-12s %s=%s (want %s%s): %s\n", words[v],
+		printf("%-7s %-12s %s=%s (want %s%s%s%s): %s\n", words[v],
 		       w->required ? "required" : "recommended", w->name, have ? have : "<unset>",
-		       w->value, w->module_ok ? " or m" : "", w->reason);
+		       w->value, w->module_ok ? " or m" : "", applies ? "" : "; n/a without ",
+		       applies ? "" : w->cond, w->reason);
 	}
 	printf("%zu ok, %zu weaker, %zu missing; %zu required option%s not met\n", count[OK],
 	       count[WEAKER], count[MISSING], failed, failed == 1 ? "" : "s");
