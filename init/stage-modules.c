@@ -12,7 +12,7 @@ int stage_modules_run(const char *config_path)
 	_cleanup_free_ char *conf = NULL;
 	char *save = NULL;
 	unsigned count = 0;
-	bool optional;
+	bool optional, listed = false;
 	int r;
 
 	r = read_small_file(config_path, MODULES_CONF_MAX, &conf);
@@ -28,6 +28,7 @@ int stage_modules_run(const char *config_path)
 			*--end = '\0';
 		if (!*line || *line == '#')
 			continue;
+		listed = true;
 		optional = *line == '?';
 		if (optional)
 			line++;
@@ -48,6 +49,10 @@ int stage_modules_run(const char *config_path)
 		count++;
 	}
 	kmod_done();
-	log_info("loaded %u kernel modules with their dependencies", count);
+	if (count == 0 && !listed)
+		log_info("no kernel modules to load: %s is empty, the kernel has its drivers built in",
+			 config_path);
+	else
+		log_info("loaded %u kernel modules with their dependencies", count);
 	return (int)count;
 }

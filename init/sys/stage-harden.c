@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "kv.h"
 #include "log.h"
@@ -47,6 +49,51 @@ static const Sysctl sysctls[] = {
 	{ "net.ipv6.conf.default.accept_redirects", "0" },
 	{ "net.ipv6.conf.all.accept_source_route", "0" },
 };
+
+/* Sysctls that guard a feature kcc-node's kernel does not have at all (kernel-config/build/): when
+ * the sysctl is missing, the feature's absence is proven (its system call says ENOSYS, its /proc
+ * file does not exist) and logged, instead of refusing the boot. Any other missing sysctl, or a
+ * feature that is there without its sysctl, still refuses. */
+typedef struct GoneFeature {
+	const char *sysctl, *what;
+	long syscall_nr;  /* ENOSYS proves it gone; 0: see path */
+	const char *path; /* its absence proves it gone */
+} GoneFeature;
+
+static const GoneFeature gone_features[] = {
+	{ "kernel.kexec_load_disabled", "kexec_load", SYS_kexec_load, NULL },
+	{ "vm.unprivileged_userfaultfd", "userfaultfd", SYS_userfaultfd, NULL },
+	{ "kernel.sysrq", "SysRq", 0, "/proc/sysrq-trigger" },
+};
+
+/* 1 when the feature name guards is proven absent from the kernel, 0 otherwise. */
+static int feature_gone(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(gone_features); i++) {
+		const GoneFeature *g = &gone_features[i];
+		long r;
+
+		if (!streq(g->sysctl, name))
+			continue;
+		if (g->path) {
+			if (access(g->path, F_OK) == 0 || errno != ENOENT)
+				return 0;
+			log_info("hardening: %s not needed: the kernel has no %s (no %s)", name, g->what,
+				 g->path);
+			return 1;
+		}
+		/* all-zero arguments: if the call existed, it would do nothing (kexec_load unloads
+		 * nothing, userfaultfd returns a descriptor, closed below) */
+		r = syscall(g->syscall_nr, 0L, 0L, 0L, 0L);
+		if (r >= 0 && g->syscall_nr == SYS_userfaultfd)
+			close((int)r);
+		if (r >= 0 || errno != ENOSYS)
+			return 0;
+		log_info("hardening: %s not needed: the kernel has no %s (ENOSYS)", name, g->what);
+		return 1;
+	}
+	return 0;
+}
 
 /* "KEY = service name" into out (SERVICE_NAME_MAX + 1 bytes). */
 static int service_key(const char *key, const char *v, char *out, unsigned lineno, char *err,
@@ -188,6 +235,8 @@ static int set_sysctl(const Sysctl *s, const char *list)
 			    : -EIO;
 	if (r >= 0)
 		return 0;
+	if (r == -ENOENT && feature_gone(s->name))
+		return 1;
 	snprintf(what, sizeof(what), "%s = %s did not take (%s)", s->name, s->value,
 		 r == -ENOENT ? "the kernel has no such sysctl" : strerror(-r));
 	return weaker(list, s->name, r, what);
@@ -233,7 +282,7 @@ int stage_harden_run(void)
 	char list[1024] = " ", err[200], bpf_cg[128] = "", runtime_cg[128] = "";
 	HardenExtras x = {};
 	const char *bpf_service = x.bpf_service, *runtime_service = x.runtime_service;
-	int r, n = 0;
+	int r, n = 0, gone = 0;
 
 	r = read_small_file(HARDEN_CONF, 16 * 1024, &conf);
 	if (r < 0 && r != -ENOENT)
@@ -247,9 +296,16 @@ int stage_harden_run(void)
 		r = set_sysctl(&sysctls[i], list);
 		if (r < 0)
 			return r;
-		n++;
+		if (r > 0)
+			gone++;
+		else
+			n++;
 	}
-	log_info("hardening: %d sysctls set and read back", n);
+	if (gone)
+		log_info("hardening: %d sysctls set and read back, %d not needed (the kernel lacks what they "
+			 "guard)", n, gone);
+	else
+		log_info("hardening: %d sysctls set and read back", n);
 	/* the image's own sysctls (never one of the table above): set and read back too */
 	n = 0;
 	for (char *save = NULL, *l = strtok_r(x.sysctls, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
