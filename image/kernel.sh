@@ -3,7 +3,7 @@
 # (pinned in packages.lock at the version of the pinned linux-image) with allnoconfig plus
 # kernel-config/build/*.config and kernel-config/fragments/*.config, merged by the kernel's
 # merge_config.sh; CONFIG_MODULES=n. Writes OUT/vmlinuz (bzImage), OUT/vmlinux (ELF, for BTF) and
-# OUT/kernel.config (the merged .config), OUT/kernel-release.
+# OUT/kernel.config (the merged .config), OUT/kernel-release, OUT/System.map.
 # The merged config must pass kconfig-check with every option of kernel-config/build/ required
 # (kcc-node's own choices) and the fragments' required ones, before anything is compiled.
 # Cached in KCC_KERNEL_CACHE (default build/kernel): the build directory is keyed by the source
@@ -117,3 +117,4 @@ fi
 install -m 0644 "$obj/arch/x86/boot/bzImage" "$out/vmlinuz"
 ln -sf "$obj/vmlinux" "$out/vmlinux"
 install -m 0644 "$obj/kernel-release" "$out/kernel-release"
+install -m 0644 "$obj/System.map" "$out/System.map"
