@@ -137,10 +137,12 @@ all: $(addprefix $(BIN)/,$(PROGRAMS)) \
 	$(BIN)/kcc-test-probe $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
 .PHONY: all image cloud-images run check bench bench-compare deps pin unit fuzz clean
 
-# The BPF LSM: vmlinux.h from the pinned kernel's BTF, CO-RE object, bpftool skeleton.
+# The BPF LSM: vmlinux.h from the BTF of kcc-node's kernel (image/kernel.sh builds it once, cached
+# in build/kernel), CO-RE object, bpftool skeleton.
 BPF := $(BUILD)/bpf
-$(BPF)/vmlinux.h: image/packages.lock image/vmlinux-h.sh
-	image/vmlinux-h.sh $@
+$(BPF)/vmlinux.h: image/packages.lock image/vmlinux-h.sh image/kernel.sh $(wildcard kernel-config/*/*.config) \
+		$(BIN)/kconfig-check
+	KCC_BIN=$(BIN) image/vmlinux-h.sh $@
 $(BPF)/kcc-lsm.bpf.o: init/bpf/kcc-lsm.bpf.c init/bpf/kcc-lsm.h $(BPF)/vmlinux.h
 	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BPF) -iquote init/bpf -c $< -o $@
 	llvm-strip -g $@

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N]: builds a kcc-node
 # image without privileges (version: image/update.sh default_version; epoch: image/security-epoch).
-# Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, initramfs.cpio.zst, cmdline,
+# Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, kernel.config (its configuration),
+# initramfs.cpio.zst, cmdline,
 # tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP next to the UKI),
 # kernel-config.txt (what
 # kernel-config/kconfig-check found lacking in the kernel), kcc-node.efi (signed UKI),
 # kcc-node.unsigned.efi, disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
 # manifest.json.
+# The kernel is kcc-node's own (image/kernel.sh, no modules); KCC_KERNEL=debian packs the pinned
+# Debian kernel and its modules instead (docs/kernel-config.md), untested by make check.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
 # Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
 set -euo pipefail
@@ -65,15 +68,21 @@ w=$out/.work
 rm -rf "$w"
 mkdir -p "$w"
 
+# --- kernel choice (image/kernel.sh): own (default) or debian -------------------------------------
+kernel_kind=${KCC_KERNEL:-own}
+case $kernel_kind in own | debian) ;; *) bad_input "KCC_KERNEL must be own or debian, not '$kernel_kind'" ;; esac
 kernel_pkg=$(awk '/^linux-image-/ {print $1}' "$lock")
 [ -n "$kernel_pkg" ] || bad_input "no kernel (linux-image-*) pinned in $lock"
 kver=${kernel_pkg#linux-image-}
+# own: the kernel image package is not needed, its source is (image/kernel.sh fetches it)
+[ "$kernel_kind" = debian ] || kernel_pkg=
+# --- end kernel choice --------------------------------------------------------------------------
 # containerd and runc only go into upstream-mode images
-lib_pkgs=$(awk -v up="${kubelet:+1}" '$1 !~ /^linux-image-/ && $1 != "busybox-static" &&
+lib_pkgs=$(awk -v up="${kubelet:+1}" '$1 !~ /^linux-(image|source)-/ && $1 != "busybox-static" &&
 	(up || ($1 != "containerd" && $1 != "runc")) {print $1}' "$lock")
 
 fetch() {
-	local pkgs=("$kernel_pkg" $lib_pkgs busybox-static)
+	local pkgs=($kernel_pkg $lib_pkgs busybox-static)
 	"$here/fetch-debs.sh" "$cache" "${pkgs[@]}" >"$w/debs"
 }
 
@@ -85,21 +94,39 @@ unpack() {
 		*) dpkg-deb -x "$deb" "$w/pkgs" ;;
 		esac
 	done <"$w/debs"
+	[ "$kernel_kind" = own ] && return 0
 	[ -f "$w/kernel/boot/vmlinuz-$kver" ] || bad_input "kernel package has no vmlinuz-$kver"
 	depmod -b "$w/kernel" "$kver"
 }
 
-# The kernel must have every option kernel-config/ requires (KCC_KCONFIG_FRAGMENTS: other fragments).
+# kcc-node's kernel (cached in build/kernel, image/kernel.sh), or the Debian package's: vmlinuz
+# and kernel.config into the output, its release into $w/kernel-release.
+kernel() {
+	if [ "$kernel_kind" = own ]; then
+		KCC_BIN=$bin "$here/kernel.sh" "$w/own-kernel"
+		install -m 0644 "$w/own-kernel/vmlinuz" "$out/vmlinuz"
+		install -m 0644 "$w/own-kernel/kernel.config" "$out/kernel.config"
+		cp "$w/own-kernel/kernel-release" "$w/kernel-release"
+	else
+		install -m 0644 "$w/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
+		install -m 0644 "$w/kernel/boot/config-$kver" "$out/kernel.config"
+		echo "$kver" >"$w/kernel-release"
+	fi
+}
+
+# The kernel must have every option kernel-config/ requires (KCC_KCONFIG_FRAGMENTS: other fragments);
+# kcc-node's own kernel also every option of kernel-config/build/.
 kconfig() {
-	local cfg=$w/kernel/boot/config-$kver rc=0
+	local cfg=$out/kernel.config rc=0 frags=${KCC_KCONFIG_FRAGMENTS:-$top/kernel-config/fragments/*.config}
 	[ -f "$cfg" ] || bad_input "kernel package has no config-$kver to check"
+	[ "$kernel_kind" = debian ] || frags="$frags $top/kernel-config/build/*.config"
 	# shellcheck disable=SC2086
-	"$bin/kconfig-check" --quiet "$cfg" ${KCC_KCONFIG_FRAGMENTS:-$top/kernel-config/fragments/*.config} \
+	"$bin/kconfig-check" --quiet "$cfg" $frags \
 		>"$out/kernel-config.txt" || rc=$?
 	case $rc in
 	0) ;;
 	1) grep -E '^(missing|weaker) +required' "$out/kernel-config.txt" >&2
-	   bad_input "kernel $kver lacks options kcc-node requires (see $out/kernel-config.txt)" ;;
+	   bad_input "kernel $(cat "$w/kernel-release") lacks options kcc-node requires (see $out/kernel-config.txt)" ;;
 	*) bad_input "kernel-config fragments could not be checked (kconfig-check exit $rc)" ;;
 	esac
 }
@@ -210,8 +237,26 @@ verity() {
 	[ "$(wc -c <"$out/roothash")" -eq 65 ] || die "no root hash from veritysetup"
 }
 
+# KCC_KERNEL=debian: the modules of initrd-modules.conf and their closure into the initramfs.
+initrd_modules() {
+	local i=$1 m mdir=$1/usr/lib/modules/$kver
+	grep -v '^\s*#' "$here/initrd-modules.conf" | grep -v '^\s*$' >"$i/etc/kcc/modules.conf"
+	sed 's/^?//' "$i/etc/kcc/modules.conf" >"$w/modules.list"
+	mkdir -p "$mdir"
+	cp "$w/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$mdir/"
+	while read -r m; do
+		modprobe -d "$w/kernel" -S "$kver" --show-depends "$m" >>"$w/modules.deps" ||
+			bad_input "kernel module $m is not in $kernel_pkg"
+	done <"$w/modules.list"
+	for m in $(awk '$1 == "insmod" {print $2}' "$w/modules.deps" | sort -u); do
+		local rel=${m#"$w/kernel/lib/modules/$kver/"}
+		install -D -m 0644 "$m" "$mdir/$rel"
+	done
+	depmod -b "$i" "$kver"
+}
+
 initramfs() {
-	local i=$w/initrd list=$w/initrd.list m
+	local i=$w/initrd list=$w/initrd.list
 	merged_usr "$i"
 	mkdir -p "$i"/{dev,proc,sys,run,sysroot,etc/kcc}
 	install -m 0755 -s "$bin/$kcc_init" "$i/usr/sbin/kcc-init"
@@ -228,20 +273,11 @@ initramfs() {
 	os_release >"$i/usr/lib/os-release"
 	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
 	ln -sf usr/sbin/kcc-init "$i/init"
-	grep -v '^\s*#' "$here/initrd-modules.conf" | grep -v '^\s*$' >"$i/etc/kcc/modules.conf"
-	sed 's/^?//' "$i/etc/kcc/modules.conf" >"$w/modules.list"
-	local mdir=$i/usr/lib/modules/$kver
-	mkdir -p "$mdir"
-	cp "$w/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$mdir/"
-	while read -r m; do
-		modprobe -d "$w/kernel" -S "$kver" --show-depends "$m" >>"$w/modules.deps" ||
-			bad_input "kernel module $m is not in $kernel_pkg"
-	done <"$w/modules.list"
-	for m in $(awk '$1 == "insmod" {print $2}' "$w/modules.deps" | sort -u); do
-		local rel=${m#"$w/kernel/lib/modules/$kver/"}
-		install -D -m 0644 "$m" "$mdir/$rel"
-	done
-	depmod -b "$i" "$kver"
+	if [ "$kernel_kind" = own ]; then
+		echo "# kcc-node's kernel has every driver built in and loads no module" >"$i/etc/kcc/modules.conf"
+	else
+		initrd_modules "$i"
+	fi
 	# mkcpio sorts the entries itself.
 	(cd "$i" && find . -mindepth 1 -printf '%y %P %m %l\n') | while read -r t p mode l; do
 		case $t in
@@ -284,7 +320,6 @@ pcr_keys() {
 }
 
 cmdline() {
-	install -m 0644 "$w/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
 	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash") kcc.slot=a" >"$out/cmdline"
 }
 
@@ -318,7 +353,7 @@ manifest() {
 	{
 		echo "{"
 		echo "  \"variant\": \"$variant\","
-		echo "  \"kernel\": \"$kver\","
+		echo "  \"kernel\": \"$(cat "$w/kernel-release")\","
 		echo "  \"roothash\": \"$(cat "$out/roothash")\","
 		echo "  \"version\": \"$version\","
 		echo "  \"security_epoch\": $epoch,"
@@ -330,7 +365,7 @@ manifest() {
 		awk -v up="${kubelet:+1}" 'up || ($1 != "containerd" && $1 != "runc") {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
-		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2 "$bundle_name"; do
+		for f in root.erofs root.verity roothash vmlinuz kernel.config initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2 "$bundle_name"; do
 			[ $first -eq 1 ] || echo ","
 			first=0
 			printf '    "%s": {"sha256": "%s", "size": %s}' "$f" "$(sha256sum "$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")"
@@ -345,6 +380,7 @@ echo "build: kcc-node $variant image $version (security epoch $epoch) into $out 
 step keys pcr_keys
 step fetch fetch
 step unpack unpack
+step kernel kernel
 step kconfig kconfig
 step rootfs rootfs
 step erofs erofs

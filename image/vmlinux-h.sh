@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# vmlinux-h.sh OUT: vmlinux.h for the BPF programs, generated from the BTF of the pinned kernel
-# (image/packages.lock), so CO-RE builds against the kernel the image ships, not the build host's.
-# Exit codes: 0 written, 100 no kernel pinned, 111 fetch or extraction failed.
+# vmlinux-h.sh OUT: vmlinux.h for the BPF programs, generated from the BTF of the kernel the image
+# boots: kcc-node's own (image/kernel.sh, built or taken from its cache), or with KCC_KERNEL=debian
+# the pinned Debian kernel (image/packages.lock), so CO-RE builds against the kernel the image
+# ships, not the build host's.
+# Exit codes: 0 written, 100 no kernel pinned, 111 fetch, build or extraction failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 out=$1
 lock=${KCC_PACKAGES_LOCK:-$here/packages.lock}
 cache=${DEB_CACHE:-$here/../build/debs}
-kernel=$(awk '/^linux-image-/ {print $1}' "$lock")
-[ -n "$kernel" ] || bad_input "no kernel pinned in $lock"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-deb=$(KCC_PACKAGES_LOCK=$lock "$here/fetch-debs.sh" "$cache" "$kernel" | head -n1)
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
-vmlinuz=$(ls "$tmp"/boot/vmlinuz-*)
-# The bzImage carries the kernel as an xz stream (Debian); find it and unpack the ELF.
-off=$(LC_ALL=C grep -obUaP '\xfd\x37\x7a\x58\x5a\x00' "$vmlinuz" | head -n1 | cut -d: -f1)
-[ -n "$off" ] || die "no xz stream in $vmlinuz"
-tail -c +$((off + 1)) "$vmlinuz" | xz -dc --single-stream >"$tmp/vmlinux" 2>/dev/null || true
-bpftool btf dump file "$tmp/vmlinux" format c >"$tmp/vmlinux.h" || die "no BTF in $kernel"
+if [ "${KCC_KERNEL:-own}" = own ]; then
+	"$here/kernel.sh" "$tmp/kernel"
+	vmlinux=$tmp/kernel/vmlinux
+else
+	kernel=$(awk '/^linux-image-/ {print $1}' "$lock")
+	[ -n "$kernel" ] || bad_input "no kernel pinned in $lock"
+	deb=$(KCC_PACKAGES_LOCK=$lock "$here/fetch-debs.sh" "$cache" "$kernel" | head -n1)
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
+	vmlinuz=$(ls "$tmp"/boot/vmlinuz-*)
+	# The bzImage carries the kernel as an xz stream (Debian); find it and unpack the ELF.
+	off=$(LC_ALL=C grep -obUaP '\xfd\x37\x7a\x58\x5a\x00' "$vmlinuz" | head -n1 | cut -d: -f1)
+	[ -n "$off" ] || die "no xz stream in $vmlinuz"
+	tail -c +$((off + 1)) "$vmlinuz" | xz -dc --single-stream >"$tmp/vmlinux" 2>/dev/null || true
+	vmlinux=$tmp/vmlinux
+fi
+bpftool btf dump file "$vmlinux" format c >"$tmp/vmlinux.h" || die "no BTF in $vmlinux"
 mkdir -p "$(dirname "$out")"
 mv "$tmp/vmlinux.h" "$out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench-compare: kcc-node (the test image, build/test) side by side with the reference image
 # (systemd 252 + dracut 059 on Debian 12, image/reference/build.sh, build/reference). Figures,
-# never assertions. Both boot the same kernel in direct kernel mode with the same qemu options and
+# never assertions. Each boots its own kernel (kcc-node's, image/kernel.sh; the reference Debian's
+# with its modules, the stock way) in direct kernel mode with the same qemu options and
 # a swtpm, each on its own persistent disk and TPM: the first boot of each provisions /var (not
 # measured), then they boot alternately (kcc-node, reference, ...) BENCH_RUNS times each (default
 # 3): unlock boots only. Times are the guest kernel's clock (printk timestamps, CLOCK_MONOTONIC).
@@ -21,7 +22,7 @@ done
 for f in "$ref/initramfs.img" "$ref/cmdline" "$ref/cmdline.provision" "$ref/disk.raw"; do
 	[ -f "$f" ] || die "$f is missing (image/reference/build.sh)"
 done
-cmp -s "$kcc/vmlinuz" "$ref/vmlinuz" || die "the two images do not boot the same vmlinuz"
+[ -f "$ref/vmlinuz" ] || die "$ref/vmlinuz is missing (image/reference/build.sh)"
 KCC_ACCEL=${KCC_ACCEL:-$(tests/vm/run-vm.sh --print-accel)}
 export KCC_ACCEL
 rm -rf "$b"

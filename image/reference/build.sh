@@ -4,12 +4,13 @@
 # stock way: an erofs root under dm-verity found by roothash= on the kernel command line
 # (systemd-veritysetup-generator), /var on LUKS2 unlocked by systemd-cryptsetup with a TPM2 token
 # enrolled by systemd-cryptenroll on first boot, and a kubelet stand-in (kcc-standin-kubelet).
-# The kernel is kcc-node's: the vmlinuz of --kcc-image (default build/test) and the modules of the
-# same pinned package; the kernel command line is kcc-node's without its kcc.* options.
+# The kernel is Debian's, the stock way: the vmlinuz and modules of the pinned linux-image package
+# (kcc-node boots its own, image/kernel.sh); the kernel command line is kcc-node's (of --kcc-image,
+# default build/test) without its kcc.* options.
 # Outputs in DIR (default build/reference): vmlinuz, initramfs.img, initramfs.unpacked-bytes,
 # cmdline, cmdline.provision (first boot), disk.raw, manifest.json, inputs.sha256.
-# Cached: nothing is rebuilt while inputs.sha256 (this directory, the vmlinuz, the kcc-node command
-# line, the pinned kernel) is unchanged; REF_REBUILD=1 forces a build. The Debian mirror's state is
+# Cached: nothing is rebuilt while inputs.sha256 (this directory, the kcc-node command line, the
+# pinned kernel) is unchanged; REF_REBUILD=1 forces a build. The Debian mirror's state is
 # not an input: the manifest records the versions that went in. --inputs-hash prints that hash.
 # Exit codes: 0 ok, 100 bad input, 111 system failure.
 set -euo pipefail
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$out" ] || bad_input "--out needs a directory"
-for f in vmlinuz cmdline; do
+for f in cmdline; do
 	[ -f "$kcc/$f" ] || bad_input "$kcc/$f is missing; run make image VARIANT=test first"
 done
 lock=${KCC_PACKAGES_LOCK:-$top/image/packages.lock}
@@ -41,7 +42,6 @@ base_cmdline=$(sed 's/ kcc[._][^ ]*//g' "$kcc/cmdline")
 inputs() {
 	(cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 	sha256sum <"$top/image/initrd-modules.conf"
-	sha256sum <"$kcc/vmlinuz"
 	echo "$base_cmdline"
 	grep "^$kernel_pkg " "$lock"
 }
@@ -72,9 +72,7 @@ kernel() {
 	deb=$("$top/image/fetch-debs.sh" "${DEB_CACHE:-$top/build/debs}" "$kernel_pkg")
 	mkdir -p "$w/kernel"
 	dpkg-deb -x "$deb" "$w/kernel"
-	cmp -s "$w/kernel/boot/vmlinuz-$kver" "$kcc/vmlinuz" ||
-		bad_input "$kcc/vmlinuz is not the vmlinuz of the pinned $kernel_pkg"
-	install -m 0644 "$kcc/vmlinuz" "$out/vmlinuz"
+	install -m 0644 "$w/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
 }
 
 standin() {
