@@ -63,10 +63,59 @@ setup() {
 }
 
 @test "kconfig: the build refuses a kernel that lacks a required option" {
-	printf '# required: the kernel sets up dm-verity itself\nCONFIG_DM_INIT=y\n' >"$BATS_TEST_TMPDIR/strict.config"
+	printf '# required: /dev/tdx_guest\nCONFIG_TDX_GUEST_DRIVER=y\n' >"$BATS_TEST_TMPDIR/strict.config"
 	KCC_KCONFIG_FRAGMENTS="$BATS_TEST_TMPDIR/strict.config" run "$TOP/image/build.sh" --variant prod --out "$BATS_TEST_TMPDIR/out"
 	[ "$status" -eq 100 ]
-	[[ "$output" == *"missing required     CONFIG_DM_INIT=<unset> (want y): the kernel sets up dm-verity itself"* ]]
+	[[ "$output" == *"missing required     CONFIG_TDX_GUEST_DRIVER=<unset> (want y): /dev/tdx_guest"* ]]
 	[[ "$output" == *"lacks options kcc-node requires"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out/disk.raw" ]
+}
+
+@test "kconfig: ', if CONFIG_X' judges an option only on a kernel that has CONFIG_X" {
+	printf '# required, if CONFIG_MODULES: signed modules\nCONFIG_MODULE_SIG=y\n' >"$BATS_TEST_TMPDIR/cond.config"
+	printf 'CONFIG_MODULES=y\n' >"$BATS_TEST_TMPDIR/mods.config"
+	run "$CHECK" "$BATS_TEST_TMPDIR/mods.config" "$BATS_TEST_TMPDIR/cond.config"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"missing required     CONFIG_MODULE_SIG=<unset> (want y): signed modules"* ]]
+	printf '# CONFIG_MODULES is not set\nCONFIG_BLOCK=y\n' >"$BATS_TEST_TMPDIR/nomods.config"
+	run "$CHECK" "$BATS_TEST_TMPDIR/nomods.config" "$BATS_TEST_TMPDIR/cond.config"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok      required     CONFIG_MODULE_SIG=<unset> (want y; n/a without CONFIG_MODULES): signed modules"* ]]
+	printf '# required, if CONFIG_: bad\nCONFIG_X=y\n' >"$BATS_TEST_TMPDIR/badcond.config"
+	run "$CHECK" "$BATS_TEST_TMPDIR/nomods.config" "$BATS_TEST_TMPDIR/badcond.config"
+	[ "$status" -eq 100 ]
+}
+
+@test "kconfig: kcc-node's merged config has every option of kernel-config/build and the fragments, no module" {
+	run "$CHECK" --quiet "$TEST_IMAGE/kernel.config" "${FRAGMENTS[@]}" "$TOP"/kernel-config/build/*.config
+	echo "$output"
+	[ "$status" -eq 0 ]
+	! grep -q '=m$' "$TEST_IMAGE/kernel.config"
+	grep -qx 'CONFIG_LSM="landlock,lockdown,yama,bpf"' "$TEST_IMAGE/kernel.config"
+	# the build step's report next to the image says the same
+	tail -n1 "$TEST_IMAGE/kernel-config.txt" | grep -q '0 required options not met$'
+}
+
+@test "kernel.sh: a warm run takes the cached kernel (no build) and refuses a config with a module" {
+	start=$(date +%s)
+	run "$TOP/image/kernel.sh" "$BATS_TEST_TMPDIR/k"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"kernel: building"* ]]
+	[ $(($(date +%s) - start)) -lt 20 ]
+	cmp "$BATS_TEST_TMPDIR/k/vmlinuz" "$TEST_IMAGE/vmlinuz"
+	cmp "$BATS_TEST_TMPDIR/k/kernel.config" "$TEST_IMAGE/kernel.config"
+	# a fragment that asks for a module is refused before anything is compiled
+	cp -R "$TOP/kernel-config" "$BATS_TEST_TMPDIR/kc"
+	printf '# required: a module\nCONFIG_VIRTIO_BALLOON=m\n' >"$BATS_TEST_TMPDIR/kc/build/zz-module.config"
+	mkdir -p "$BATS_TEST_TMPDIR/img"
+	cp -R "$TOP/image/." "$BATS_TEST_TMPDIR/img/"
+	ln -s "$BATS_TEST_TMPDIR/kc" "$BATS_TEST_TMPDIR/kernel-config"
+	mkdir -p "$BATS_TEST_TMPDIR/cache"
+	ln -s "$TOP"/build/kernel/src-* "$BATS_TEST_TMPDIR/cache/"
+	KCC_KERNEL_CACHE=$BATS_TEST_TMPDIR/cache DEB_CACHE=$TOP/build/debs KCC_BIN=$TOP/build/bin \
+		run "$BATS_TEST_TMPDIR/img/kernel.sh" --config-only "$BATS_TEST_TMPDIR/k2"
+	echo "$output"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"CONFIG_VIRTIO_BALLOON=m"* ]]
+	[[ "$output" == *"builds modules"* ]]
 }
