@@ -38,6 +38,9 @@ img_ver=$(awk '/^linux-image-/ {print $2}' "$lock")
 fragments=("$frag_dir"/build/*.config "$frag_dir"/fragments/*.config)
 
 mkdir -p "$cache" "$out"
+# one kernel.sh at a time per cache (make and an image build may both ask for it)
+exec 9>"$cache/.lock"
+flock 9
 # What decides the merged config: the source package, the fragments, this script, the toolchain.
 inputs=$( {
 	awk -v n="$src_pkg" '$1 == n' "$lock"

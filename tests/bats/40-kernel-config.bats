@@ -119,3 +119,14 @@ setup() {
 	[[ "$output" == *"CONFIG_VIRTIO_BALLOON=m"* ]]
 	[[ "$output" == *"builds modules"* ]]
 }
+
+@test "kernel.sh: the source must be pinned, at the version of the pinned kernel image" {
+	grep -v '^linux-source-' "$TOP/image/packages.lock" >"$BATS_TEST_TMPDIR/lock"
+	KCC_PACKAGES_LOCK=$BATS_TEST_TMPDIR/lock run "$TOP/image/kernel.sh" "$BATS_TEST_TMPDIR/k"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"no kernel source (linux-source-*) pinned"* ]]
+	sed 's/^\(linux-source-[^ ]*\) [^ ]*/\1 6.1.0-0/' "$TOP/image/packages.lock" >"$BATS_TEST_TMPDIR/lock"
+	KCC_PACKAGES_LOCK=$BATS_TEST_TMPDIR/lock run "$TOP/image/kernel.sh" "$BATS_TEST_TMPDIR/k"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"is not the version of the pinned kernel image"* ]]
+}

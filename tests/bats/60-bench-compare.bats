@@ -50,13 +50,11 @@ fake_kcc() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "reference: up to date in $o" ]
 	[ ! -e "$o/.work" ]
-	# another vmlinuz: a build starts, and stops at the kernel check (not the pinned package's)
+	# kcc-node's own vmlinuz is no input: the reference boots the pinned Debian kernel
 	printf 'other' >"$BATS_TEST_TMPDIR/k/vmlinuz"
-	[ -n "$(ls "$TOP"/build/debs/linux-image-*.deb 2>/dev/null)" ] || skip "the pinned kernel .deb is not cached"
 	run "$REF" --kcc-image "$BATS_TEST_TMPDIR/k" --out "$o"
-	[ "$status" -eq 100 ]
-	[[ "$output" == *"$BATS_TEST_TMPDIR/k/vmlinuz is not the vmlinuz of the pinned linux-image-"* ]]
-	[ ! -e "$o/inputs.sha256" ]
+	[ "$status" -eq 0 ]
+	[ "$output" = "reference: up to date in $o" ]
 }
 
 # One run's figures as tests/bench-compare.sh writes them.
