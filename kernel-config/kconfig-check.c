@@ -147,7 +147,8 @@ static int read_fragment(const char *path, Want **wants, size_t *n, size_t *cap)
 			}
 			if (strncmp(rest, ", if CONFIG_", 12) == 0) {
 				size_t len = strcspn(rest + 5, ":");
-				if (len >= sizeof(pending.cond))
+				if (len <= 7 || len >= sizeof(pending.cond) ||
+				    strspn(rest + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != len)
 					goto bad;
 				memcpy(pending.cond, rest + 5, len);
 				pending.cond[len] = '\0';
