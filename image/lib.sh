@@ -35,3 +35,11 @@ derive_uuid() {
 at_source_date() {
 	faketime -f "@$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" "$@"
 }
+
+# debian_elf BZIMAGE OUT: the ELF kernel inside a Debian bzImage (an xz stream).
+debian_elf() {
+	local off
+	off=$(LC_ALL=C grep -obUaP '\xfd\x37\x7a\x58\x5a\x00' "$1" | head -n1 | cut -d: -f1)
+	[ -n "$off" ] || die "no xz stream in $1"
+	tail -c +$((off + 1)) "$1" | xz -dc --single-stream >"$2" 2>/dev/null || true
+}

@@ -20,11 +20,7 @@ else
 	[ -n "$kernel" ] || bad_input "no kernel pinned in $lock"
 	deb=$(KCC_PACKAGES_LOCK=$lock "$here/fetch-debs.sh" "$cache" "$kernel" | head -n1)
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
-	vmlinuz=$(ls "$tmp"/boot/vmlinuz-*)
-	# The bzImage carries the kernel as an xz stream (Debian); find it and unpack the ELF.
-	off=$(LC_ALL=C grep -obUaP '\xfd\x37\x7a\x58\x5a\x00' "$vmlinuz" | head -n1 | cut -d: -f1)
-	[ -n "$off" ] || die "no xz stream in $vmlinuz"
-	tail -c +$((off + 1)) "$vmlinuz" | xz -dc --single-stream >"$tmp/vmlinux" 2>/dev/null || true
+	debian_elf "$(ls "$tmp"/boot/vmlinuz-*)" "$tmp/vmlinux"
 	vmlinux=$tmp/vmlinux
 fi
 bpftool btf dump file "$vmlinux" format c >"$tmp/vmlinux.h" || die "no BTF in $vmlinux"

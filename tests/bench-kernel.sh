@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench-kernel.sh IMAGE RUNS (make bench): figures, never assertions. kcc-node's own kernel (IMAGE,
 # image/kernel.sh) next to the pinned Debian kernel: the vmlinuz size, options built in (=y) and
-# as modules (=m), modules shipped, the x86_64 system calls the kernel implements (System.map:
-# __x64_sys_* entries that are not sys_ni_syscall) and those of other ABIs (ia32, x32), and the
+# as modules (=m), modules shipped, the x86_64 system calls the kernel implements (its BTF:
+# __x64_sys_* functions but sys_ni_syscall) and those of other ABIs (ia32, x32), and the
 # kernel start to kcc-init and to "services started" over RUNS direct boots of the same test image
 # built with KCC_KERNEL=debian (its own disk and TPM).
 set -euo pipefail
@@ -17,13 +17,15 @@ deb=$(image/fetch-debs.sh build/debs "$(awk '/^linux-image-/ {print $1}' "$lock"
 dpkg-deb -x "$deb" "$b/deb"
 image/kernel.sh "$b/own" >/dev/null
 
-# syscalls MAP: "N x64, M other ABIs": implemented entry points (not aliases of sys_ni_syscall)
+# syscalls VMLINUX: "N x86_64, M ia32/x32": the syscall entry points in the kernel's BTF (the
+# functions __x64_sys_* but sys_ni_syscall; __ia32_*sys_* and __x64_compat_sys_* for the others)
 syscalls() {
-	awk '$3 == "__x64_sys_ni_syscall" {ni = $1} {a[$3] = $1}
-		END {for (s in a) if (s ~ /^__(x64|ia32|x32)_sys_/ && a[s] != ni) {
-			if (s ~ /^__x64_/) x++; else o++ }
-		printf "%d x86_64, %d ia32/x32\n", x, o}' "$1"
+	bpftool btf dump file "$1" | grep -oE "FUNC '__(x64|ia32)_(compat_)?sys_[a-z0-9_]+'" | sort -u |
+		awk '/__x64_sys_ni_syscall/ {next} /__x64_sys_/ {x++; next} {o++}
+			END {printf "%d x86_64, %d ia32/x32\n", x, o}'
 }
+. image/lib.sh
+debian_elf "$(ls "$b"/deb/boot/vmlinuz-*)" "$b/deb/vmlinux"
 row() { printf '%-34s %-26s %s\n' "$@"; }
 echo "== kernel: kcc-node's own vs Debian's ($(basename "$deb"))"
 row "" "kcc-node" "Debian"
@@ -32,7 +34,7 @@ row "vmlinuz" "$(($(stat -c %s "$image/vmlinuz") / 1024)) KiB" \
 row "options built in (=y)" "$(grep -c '=y$' "$image/kernel.config")" "$(grep -c '=y$' "$b"/deb/boot/config-*)"
 row "options as modules (=m)" "$(grep -c '=m$' "$image/kernel.config" || true)" "$(grep -c '=m$' "$b"/deb/boot/config-*)"
 row "modules shipped" "0" "$(find "$b/deb/lib/modules" -name '*.ko*' | wc -l)"
-row "system calls" "$(syscalls "$b/own/System.map")" "$(syscalls "$b"/deb/boot/System.map-*)"
+row "system calls" "$(syscalls "$b/own/vmlinux")" "$(syscalls "$b/deb/vmlinux")"
 
 KCC_KERNEL=debian image/build.sh --variant test --out "$b/debian-image" >"$b/debian-build.log" 2>&1
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : "?"}'; }
