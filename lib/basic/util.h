@@ -2,6 +2,7 @@
 /* Small helpers shared by every kcc binary: cleanup attributes, errno conversion, string checks. */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -89,6 +90,9 @@ int write_string_fileat(int dirfd, const char *path, const char *s);
 int write_new_file(const char *path, const char *s, mode_t mode);
 /* Reads a small file into a NUL-terminated buffer (max bytes, newline kept). */
 int read_small_file(const char *path, size_t max, char **ret);
+/* Opens the folder NAME below dfd (or a duplicate of dfd itself when name is NULL) for readdir,
+ * close-on-exec, never following a symbolic link; NULL with errno set on failure. */
+DIR *opendir_at(int dfd, const char *name);
 /* mkdir -p with mode, ignoring EEXIST. */
 int mkdir_p(const char *path, mode_t mode);
 /* Formats a reason into err (errlen bytes) and returns r: "return errorf(err, n, -EINVAL, ...)". */
