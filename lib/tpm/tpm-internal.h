@@ -34,3 +34,11 @@ int tpm_fail(Tpm *t, const char *what, TSS2_RC rc);
 void tpm_flush(Tpm *t, ESYS_TR *h);
 /* A primary key in the owner hierarchy from template. */
 int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TPM2B_PUBLIC **pub);
+/* A session salted with salt_key, AES-128-CFB parameter encryption. */
+int tpm_session_start(Tpm *t, ESYS_TR salt_key, TPM2_SE type, TPMA_SESSION attrs,
+		      ESYS_TR *session);
+/* Verifies a's signature over H(approved || p's policyRef) in the TPM, runs the approved
+ * policy's commands (TpmApproval) and PolicyAuthorize in session. */
+int tpm_policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmApproval *a);
+/* The ESYS_TR of the epoch index from nv (serialized, name checked), else looked up. */
+int tpm_epoch_open(Tpm *t, const TpmSrk *nv, ESYS_TR *h);
