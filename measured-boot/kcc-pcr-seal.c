@@ -44,8 +44,11 @@ int cmd_seal(int argc, char **argv)
 	static const struct option opts[] = { { "public-key", 1, NULL, 'P' },
 					      { "literal-pcrs", 1, NULL, 'l' },
 					      { "signed-pcrs", 1, NULL, 's' },
+					      { "signature", 1, NULL, 'S' },
 					      {} };
-	const char *pub = NULL;
+	const char *pub = NULL, *sigpath = NULL;
+	char *sig = NULL;
+	TpmSrk nv;
 	uint32_t extra = 0, signed_mask = SEALED_SIGNED_DIRECT;
 	uint8_t *der, secret[SECRET_MAX + 1];
 	size_t der_size, n;
@@ -64,10 +67,18 @@ int cmd_seal(int argc, char **argv)
 			if (pcr_mask_parse(optarg, &signed_mask) < 0 ||
 			    (signed_mask != SEALED_SIGNED_UKI && signed_mask != SEALED_SIGNED_DIRECT))
 				return cli_fail(EXIT_USAGE, "--signed-pcrs must be 4,11 or 11");
-		} else
+		} else if (c == 'S')
+			sigpath = optarg;
+		else
 			return EXIT_USAGE;
 	if (!pub || optind != argc)
 		return cli_fail(EXIT_USAGE, "seal needs --public-key PEM; the secret comes on stdin");
+	/* With the image's signature: sealed under the security epoch (v3), defining the index. */
+	if (sigpath) {
+		r = read_file_all(sigpath, 1 << 20, &sig, NULL);
+		if (r < 0)
+			return cli_fail(EXIT_USAGE, "cannot read %s: %s", sigpath, strerror(-r));
+	}
 	if (extra & signed_mask)
 		return cli_fail(EXIT_USAGE, "PCRs bound by signature cannot also be bound by value");
 	r = read_pubkey(pub, &der, &der_size);
@@ -79,7 +90,11 @@ int cmd_seal(int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "the secret on stdin must be 1..%d bytes", SECRET_MAX);
 	}
 	t = tpm_or_die();
-	r = sealed_create(t, der, der_size, signed_mask, extra, secret, n, &s);
+	r = sig ? sealed_epoch_define(t, der, der_size, signed_mask, sig, &nv) : 0;
+	free(sig);
+	if (r >= 0)
+		r = sealed_create(t, der, der_size, signed_mask, extra, sigpath ? &nv : NULL, secret,
+				  n, &s);
 	explicit_bzero(secret, sizeof(secret));
 	free(der);
 	if (r < 0)
@@ -145,12 +160,16 @@ int cmd_unseal(int argc, char **argv)
 		uint8_t pol[32], *raw;
 		size_t raw_size;
 
-		r = pcrsig_first(sig, s.signed_mask, pol, &raw, &raw_size);
+		unsigned e = 0;
+
+		r = s.epoch ? pcrsig_first_epoch(sig, s.signed_mask, pol, &raw, &raw_size, &e)
+			    : pcrsig_first(sig, s.signed_mask, pol, &raw, &raw_size);
 		if (r < 0)
 			r = tpm_failf(t, EBADMSG, "%s has no entry for the token's signed PCRs",
 				      sigpath);
 		else {
-			r = sealed_open_approved(t, &s, der, der_size, pol, raw, raw_size, secret, &n);
+			r = sealed_open_approved(t, &s, der, der_size, pol, raw, raw_size, e, secret,
+						 &n);
 			free(raw);
 		}
 	} else

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "authenticode.h"
+#include "epoch.h"
 #include "eventlog.h"
 #include "kcc-pcr.h"
 #include "pcrsig.h"
@@ -89,7 +90,9 @@ Tpm *tpm_or_die(void)
 
 int tpm_exit(Tpm *t, int r)
 {
-	int code = r == -EPERM || r == -ENOENT || r == -ENOKEY || r == -EKEYREJECTED ? EXIT_CHECK
+	int code = r == -EPERM || r == -ENOENT || r == -ENOKEY || r == -EKEYREJECTED ||
+			   r == -ESTALE || r == -ERANGE
+		   ? EXIT_CHECK
 		   : r == -EBADMSG || r == -EINVAL			       ? EXIT_USAGE
 									       : EXIT_SYSTEM;
 	cli_fail(code, "%s", tpm_error(t));
@@ -259,21 +262,29 @@ static int cmd_sign(int argc, char **argv)
 					      { "public-key", 1, NULL, 'P' },
 					      { "pe", 1, NULL, 'e' },
 					      { "failed-boot-attempts", 1, NULL, 'f' },
+					      { "epoch", 1, NULL, 'E' },
 					      {} };
 	Target tg = { .phase = "enter-initrd", .failed_attempts = FAILED_ATTEMPTS_DEFAULT };
 	const char *key = NULL, *pub = NULL;
-	uint8_t v[2][32], fp[32], *der, d[PE_MAX][32];
+	uint8_t v[2][32], ready[2][32], fp[32], *der, d[PE_MAX][32], nv[EPOCH_NAME_SIZE];
 	size_t der_size;
 	uint32_t mask = 1u << 11;
+	int c, r, epoch = -1;
 	json_object *root;
-	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
 		if (c == 'k')
 			key = optarg;
 		else if (c == 'P')
 			pub = optarg;
-		else if (target_option(c, &tg) < 0)
+		else if (c == 'E') {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || n > EPOCH_MAX)
+				return cli_fail(EXIT_USAGE, "--epoch takes 0..%u (the TPM's bit field "
+							   "holds 64 epochs)", EPOCH_MAX);
+			epoch = (int)n;
+		} else if (target_option(c, &tg) < 0)
 			return EXIT_USAGE;
 	if (!key || !pub || optind != argc)
 		return cli_fail(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
@@ -285,6 +296,15 @@ static int cmd_sign(int argc, char **argv)
 	r = predict_value(&tg, v[1]);
 	if (r)
 		return r;
+	/* PCR 11 at `ready`, which only the running image reaches: its epoch write approval. */
+	if (epoch >= 0 && !tg.value) {
+		Target at_ready = tg;
+
+		at_ready.phase = "ready";
+		r = predict_value(&at_ready, ready[1]);
+		if (r)
+			return r;
+	}
 	if (tg.n_pe) {
 		mask |= 1u << 4;
 		r = pe_digests(&tg, d);
@@ -295,30 +315,36 @@ static int cmd_sign(int argc, char **argv)
 	if (r)
 		return r;
 	pcr_key_fingerprint(der, der_size, fp);
-	free(der);
+	r = epoch >= 0 ? epoch_nv_name(der, der_size, true, nv) : 0;
 	root = json_object_new_object();
+	/* Without --pe, --epoch: as systemd-measure signs (with our policyRef). With --epoch, also
+	 * the provisioning's bit-less first write of the epoch index. */
+	if (r >= 0 && epoch >= 0 && sign_epoch_init(root, key, fp, der, der_size) < 0)
+		r = -1;
+	free(der);
+	if (r < 0) {
+		json_object_put(root);
+		return r == -1 ? EXIT_USAGE : cli_fail(EXIT_USAGE, "%s is not an RSA key", pub);
+	}
 	/* With --pe: one entry per number of empty boot options the firmware may try first,
 	 * 0..--failed-boot-attempts; each approves PCR 4 and 11 together. */
 	for (unsigned k = 0; k <= (tg.n_pe ? tg.failed_attempts : 0); k++) {
-		uint8_t pol[32] = { 0 }, *sig;
-		size_t sig_size;
+		uint8_t pol[32] = { 0 };
 
 		if (tg.n_pe &&
 		    firmware_pcr4((const uint8_t(*)[32])d, tg.n_pe, k, v[0]) < 0)
 			return cli_fail(EXIT_SYSTEM, "hashing failed");
+		memcpy(ready[0], v[0], 32);
 		if (pcr_policy_pcr(pol, mask, (const uint8_t(*)[32])(tg.n_pe ? v[0] : v[1])) < 0)
 			return cli_fail(EXIT_SYSTEM, "hashing failed");
-		r = pcrsig_sign(key, pol, (const uint8_t *)PCR_POLICY_REF, PCR_POLICY_REF_SIZE,
-				&sig, &sig_size);
-		if (r < 0) {
+		if (sign_add(root, PCRSIG_BANK, key, mask, fp, pol, PCR_POLICY_REF, -1) < 0 ||
+		    (epoch >= 0 && sign_epoch(root, key, mask, fp, pol, nv, (unsigned)epoch) < 0) ||
+		    (epoch >= 0 && !tg.value &&
+		     sign_epoch_write(root, key, mask, fp,
+				      (const uint8_t(*)[32])(tg.n_pe ? ready[0] : ready[1])) < 0)) {
 			json_object_put(root);
-			return cli_fail(EXIT_USAGE, "cannot sign with %s: %s", key,
-				       r == -EPROTONOSUPPORT ? "not an RSA key" :
-				       r == -EBADMSG	     ? "not a PEM private key" :
-							       strerror(-r));
+			return EXIT_USAGE;
 		}
-		pcrsig_add(root, mask, fp, pol, sig, sig_size);
-		free(sig);
 	}
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
@@ -470,15 +496,21 @@ static void usage(FILE *f)
 	      "  predict (--uki F | --direct-cmdline S) [--phase P] [--json]   expected PCR 11\n"
 	      "       [--pe F... [--failed-boot-attempts N]]   and PCR 4 after the PE images F\n"
 	      "  sign --private-key PEM --public-key PEM (--uki F | --direct-cmdline S | --value HEX)\n"
-	      "       [--phase P] [--pe F... [--failed-boot-attempts N]]\n"
+	      "       [--phase P] [--pe F... [--failed-boot-attempts N]] [--epoch E]\n"
 	      "                                  signed PCR 4 and 11 policy (--uki needs --pe; PCR 11\n"
 	      "                                  alone for --direct-cmdline/--value), policyRef\n"
 	      "                                  " PCR_POLICY_REF "\n"
+	      "                                  --epoch E: also approvals that check the security\n"
+	      "                                  epoch (" EPOCH_POLICY_REF ") and write it\n"
 	      "  read [PCRS]                     SHA-256 PCR values as JSON\n"
 	      "  extend PCR (STRING | --sha256 HEX)  extend every active bank / the SHA-256 bank\n"
 	      "  log [--file F] [--no-tpm] [--json]  print and replay the event log, compare with TPM\n"
-	      "  seal --public-key PEM [--signed-pcrs 11|4,11] [--literal-pcrs L] < SECRET > SEALED\n"
+	      "  seal --public-key PEM [--signed-pcrs 11|4,11] [--literal-pcrs L] [--signature JSON]\n"
+	      "       < SECRET > SEALED          --signature: under the security epoch (defines it)\n"
 	      "  unseal --public-key PEM --signature JSON [--any-entry] < SEALED.json > SECRET\n"
+	      "  epoch                           the node's security epoch as JSON\n"
+	      "  raise-epoch N --limit L --public-key PEM --signature JSON\n"
+	      "                                  raise it to N <= L (a running image at ready)\n"
 	      "  quote --nonce HEX [--pcrs L]    signed quote as JSON\n"
 	      "  verify-quote --nonce HEX --ak PEM < QUOTE.json   (no --ak: exit 100)\n",
 	      f);
@@ -495,6 +527,7 @@ int main(int argc, char **argv)
 		{ "log", cmd_log },	    { "seal", cmd_seal },
 		{ "unseal", cmd_unseal },   { "quote", cmd_quote },
 		{ "verify-quote", cmd_verify_quote },
+		{ "epoch", cmd_epoch },	    { "raise-epoch", cmd_raise_epoch },
 	};
 	int i = 1;
 
