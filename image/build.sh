@@ -40,6 +40,8 @@ fi
 case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, not '$variant'" ;; esac
 [ -n "$out" ] || bad_input "--out DIR is required"
 version_epoch "$version" "$epoch"
+# The TPM's anti-rollback bit field (kcc-pcr sign --epoch) holds epochs 0..63.
+[ "$epoch" -le 63 ] || bad_input "security epoch $epoch: the TPM's anti-rollback bit field holds epochs 0..63"
 bin=${KCC_BIN:-$top/build/bin}
 keys=${keys:-$top/build/keys}
 cache=${DEB_CACHE:-$top/build/debs}
@@ -221,7 +223,7 @@ initramfs() {
 	# command line, signed with the separate direct-boot key.
 	mkdir -p "$i/etc/kcc/direct"
 	install -m 0644 "$direct_key-public-key.pem" "$i/etc/kcc/direct/tpm2-pcr-public-key.pem"
-	"$bin/kcc-pcr" sign --direct-cmdline "$(cat "$out/cmdline")" \
+	"$bin/kcc-pcr" sign --direct-cmdline "$(cat "$out/cmdline")" --epoch "$epoch" \
 		--private-key "$direct_key-private-key.pem" \
 		--public-key "$direct_key-public-key.pem" >"$i/etc/kcc/direct/tpm2-pcr-signature.json" ||
 		die "signing the direct-boot PCR policy failed"
@@ -294,7 +296,8 @@ cmdline() {
 # (BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred), where systemd-stub hands it to the initrd in
 # /.extra/credentials. The UKI key never signs a policy of PCR 11 alone: after booting another
 # signed kernel, PCR 11 can be replayed from user space, PCR 4 cannot. KCC_PCR4_PE lists further
-# PE images the firmware loads before the UKI (a boot loader), in order.
+# PE images the firmware loads before the UKI (a boot loader), in order. --epoch: the approvals
+# also check the TPM's security-epoch bit field (docs/measured-boot.md, "Security epoch").
 uki() {
 	local pub=$uki_key-public-key.pem pe=() f
 	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
@@ -302,7 +305,7 @@ uki() {
 	at_source_date sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/kcc-node.efi" \
 		"$out/kcc-node.unsigned.efi" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign failed"; }
 	for f in ${KCC_PCR4_PE:-}; do pe+=(--pe "$f"); done
-	"$bin/kcc-pcr" sign --uki "$out/kcc-node.efi" "${pe[@]}" --pe "$out/kcc-node.efi" \
+	"$bin/kcc-pcr" sign --uki "$out/kcc-node.efi" "${pe[@]}" --pe "$out/kcc-node.efi" --epoch "$epoch" \
 		--private-key "$uki_key-private-key.pem" --public-key "$pub" >"$out/tpm2-pcr-signature.json" ||
 		die "signing the PCR 4 + 11 policy failed"
 }

@@ -229,6 +229,7 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	char uuid[LUKS_UUID_MAX];
 	uint32_t literal;
 	Sealed sealed;
+	TpmSrk nv;
 	int r;
 
 	r = read_conf(&literal);
@@ -247,12 +248,20 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	if (r < 0)
 		return log_error_errno(r, "Failed to compute the volume binding: %m");
 	s->sealed_size = PASS_SIZE + BIND_SIZE;
+	/* The anti-rollback index first (defined once per TPM, kept across re-provisioning): an
+	 * image whose epoch the node has moved past does not provision either. */
+	r = sealed_epoch_define(measure_tpm(), ip->key_der, ip->key_der_size, ip->signed_mask,
+				ip->sig_json, &nv);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the security epoch in the TPM: %s",
+				       tpm_error(measure_tpm()));
 	r = sealed_create(measure_tpm(), ip->key_der, ip->key_der_size, ip->signed_mask, literal,
-			  s->sealed, s->sealed_size, &sealed);
+			  &nv, s->sealed, s->sealed_size, &sealed);
 	if (r < 0)
 		return log_error_errno(r, "Failed to seal the state key to the TPM: %s",
 				       tpm_error(measure_tpm()));
-	log_info("state: key sealed to the TPM (signed PCR %s policy, PCR 15 at zero)",
+	log_info("state: key sealed to the TPM (signed PCR %s policy with the security epoch, PCR "
+		 "15 at zero)",
 		 ip->signed_mask == SEALED_SIGNED_UKI ? "4+11" : "11");
 	test_checkpoint("sealed");
 	tok = json_object_new_object();
@@ -308,6 +317,11 @@ static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip,
 						 "than this boot path's; refusing it",
 				       LUKS_TOKEN_TYPE, node);
 	}
+	/* Volumes provisioned before the security epoch keep unlocking, with the approvals every
+	 * image still carries for them; they get no anti-rollback until re-provisioned. */
+	if (!sealed.epoch)
+		log_warning("state: %s was sealed before the security epoch (policyRef v2): an older "
+			    "image can still unlock it; re-provision it for anti-rollback", node);
 	s->sealed_size = sizeof(s->sealed);
 	t0 = now_ms();
 	n0 = tpm_commands(measure_tpm());
