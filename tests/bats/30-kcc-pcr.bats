@@ -10,10 +10,7 @@ MEASURE=/usr/lib/systemd/systemd-measure
 
 setup_file() {
 	S=$BATS_FILE_TMPDIR
-	swtpm socket --tpm2 --tpmstate "dir=$S" --server "type=unixio,path=$S/sock" \
-		--ctrl "type=unixio,path=$S/sock.ctrl" --flags not-need-init,startup-clear \
-		--daemon --pid "file=$S/swtpm.pid" --log "file=$S/swtpm.log"
-	for _ in $(seq 50); do [ -S "$S/sock" ] && break; sleep 0.1; done
+	swtpm_start "$S"
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$S/k.pem" 2>/dev/null
 	openssl pkey -in "$S/k.pem" -pubout -out "$S/k.pub"
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$S/ec.pem" 2>/dev/null
