@@ -127,6 +127,18 @@ case "$rc:$err" in
 *) fail unseal-forced "rc=$rc $err" ;;
 esac
 
+# The security epoch (docs/measured-boot.md): what the TPM holds, and a stand-in for the bless
+# path's call, made when the host asks with the SMBIOS OEM string
+# io.kcc-node.test.raise-epoch=N (not measured into a bound PCR, unlike the command line).
+raise=$(cat /sys/firmware/dmi/entries/11-*/raw 2>/dev/null | tr '\0' '\n' |
+	grep -ao 'io\.kcc-node\.test\.raise-epoch=[0-9]*' | head -n1 | cut -d= -f2)
+if [ -n "$raise" ]; then
+	out=$(kcc-pcr raise-epoch "$raise" --limit "$raise" --public-key /run/kcc/tpm2-pcr-public-key.pem \
+		--signature /run/kcc/tpm2-pcr-signature.json 2>&1)
+	echo "kcc-test: INFO raise-epoch=$raise rc=$? $out"
+fi
+echo "kcc-test: INFO security-epoch=$(kcc-pcr epoch 2>&1)"
+
 # Hardening: lockdown, module loading, kexec, each with the exact errno.
 [ "$(cat /sys/kernel/security/lockdown)" = "none integrity [confidentiality]" ] &&
 	pass lockdown "$(cat /sys/kernel/security/lockdown)" || fail lockdown "$(cat /sys/kernel/security/lockdown)"
