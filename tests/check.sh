@@ -52,6 +52,12 @@ for v in prod test; do
 		failed=$((failed + 1)) images_ok=0; tail -20 "$B/$v.build.log"
 	fi
 done
+# The test image again with security epoch 2 (tests/vm/45-epoch.bats).
+if image/build.sh --variant test --out "$B/test-epoch2" --epoch 2 >"$B/test-epoch2.build.log" 2>&1; then
+	passed=$((passed + 1)); tail -n1 "$B/test-epoch2.build.log"
+else
+	failed=$((failed + 1)) images_ok=0; tail -20 "$B/test-epoch2.build.log"
+fi
 
 section "builder and tool tests (BATS)"
 bats --tap tests/bats >"$log/bats.tap" 2>&1
