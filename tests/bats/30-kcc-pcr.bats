@@ -81,11 +81,19 @@ sections() {
 	# No .pcrsig in the UKI: PCR 4 holds the UKI's own digest, so its signature lives on the ESP.
 	! objdump -h "$TEST_IMAGE/kcc-node.efi" | grep -q '\.pcrsig'
 	jq -e '[.sha256[].pcrs] | all(. == [4,11])' "$TEST_IMAGE/tpm2-pcr-signature.json"
-	[ "$(jq '.sha256 | length' "$TEST_IMAGE/tpm2-pcr-signature.json")" -eq 4 ]
-	# The policies do not depend on the key: signing the same prediction with ours gives them.
+	# 0..3 failed boot options, each without (volumes sealed before the security epoch) and with
+	# the image's epoch (docs/measured-boot.md, "Security epoch").
+	[ "$(jq '.sha256 | length' "$TEST_IMAGE/tpm2-pcr-signature.json")" -eq 8 ]
+	e=$(jq .security_epoch "$TEST_IMAGE/manifest.json")
+	jq -e --argjson e "$e" '[.sha256[] | select(has("kcc-epoch")) | ."kcc-epoch"] == [$e, $e, $e, $e]' \
+		"$TEST_IMAGE/tpm2-pcr-signature.json"
+	jq -e '[."kcc-epoch-write"[].pcrs] == [[], [4,11], [4,11], [4,11], [4,11]]' "$TEST_IMAGE/tpm2-pcr-signature.json"
+	# The PCR policies do not depend on the key: signing the same prediction with ours gives
+	# them (not the epoch's: they name the key's NV index).
 	"$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/kcc-node.efi" --private-key "$S/k.pem" \
 		--public-key "$S/k.pub" >"$S/ours.json"
-	[ "$(jq -c '[.sha256[].pol]' "$S/ours.json")" = "$(jq -c '[.sha256[].pol]' "$TEST_IMAGE/tpm2-pcr-signature.json")" ]
+	[ "$(jq -c '[.sha256[].pol]' "$S/ours.json")" = \
+	  "$(jq -c '[.sha256[] | select(has("kcc-epoch") | not) | .pol]' "$TEST_IMAGE/tpm2-pcr-signature.json")" ]
 	# A test image carries the test key, never the production one.
 	cmp "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-test-public-key.pem"
 	! cmp -s "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-public-key.pem"
