@@ -176,6 +176,10 @@ load helper
 		[ "$status" -eq 100 ]
 		[[ "$output" == *"security epoch '$e' must be a number in 0..65535"* ]]
 	done
+	# The TPM's anti-rollback bit field holds epochs 0..63 (docs/measured-boot.md).
+	run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/out" --epoch 64
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"security epoch 64: the TPM's anti-rollback bit field holds epochs 0..63"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 }
 

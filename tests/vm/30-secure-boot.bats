@@ -148,7 +148,10 @@ prod_node() {
 		--public-key "$A/root/attack/pub.pem" >"$A.sig11-v2.json"
 	jq -r '.sha256[0].pol' "$A.sig11-v2.json" | xxd -r -p >"$A.pol11"
 	old=$(openssl dgst -sha256 -sign "$TOP/build/keys/tpm2-pcr-private-key.pem" "$A.pol11" | base64 -w0)
-	jq -c --arg s "$old" '.sha256[0].sig = $s' "$A.sig11-v2.json" >"$A/root/attack/sig11.json"
+	# "kcc-epoch": the token is sealed under the security epoch (policyRef v3), so kcc-pcr looks for
+	# an approval with one; the TPM alone judges the signature.
+	jq -c --arg s "$old" '.sha256[0].sig = $s | .sha256[0]."kcc-epoch" = 0' "$A.sig11-v2.json" \
+		>"$A/root/attack/sig11.json"
 	run "$TOP/build/bin/kcc-pcr" sign --uki "$A.uki" --private-key "$TOP/build/keys/tpm2-pcr-private-key.pem" \
 		--public-key "$A/root/attack/pub.pem"
 	[ "$status" -eq 100 ]
@@ -181,7 +184,7 @@ try() {
 try image-policy token.json --signature sig.json
 try image-policy-forced token.json --signature sig.json --any-entry
 try image-policy-token11 token11.json --signature sig.json --any-entry
-try old-pcr11-policy token11.json --signature sig11.json
+try old-pcr11-policy token11.json --signature sig11.json --any-entry
 echo "ATTACK: done"
 poweroff -f
 EOF
@@ -201,7 +204,8 @@ EOF
 	assert_log attack 'ATTACK: image-policy-token11 rc=100 bytes=0 kcc-pcr: .* has no entry for the token'
 	# An old release's signed policy of PCR 11 alone (same key, empty policyRef) approves the
 	# replayed PCR 11, but the sealed object's PolicyAuthorize names the policyRef
-	# kcc-node/pcr-policy/v2: the TPM refuses the signature (before v2: rc=0 bytes=64).
+	# kcc-node/pcr-policy/v3 (v2 before the security epoch): the TPM refuses the signature
+	# (before v2: rc=0 bytes=64).
 	assert_log attack 'ATTACK: old-pcr11-policy rc=1 bytes=0 kcc-pcr: .*signature does not verify'
 	refute_log attack 'ATTACK: old-pcr11-policy rc=0'
 }
