@@ -35,6 +35,21 @@ static void add_hex(json_object *obj, const char *key, const uint8_t *p, size_t 
 	json_object_object_add(obj, key, json_object_new_string(hex));
 }
 
+/* A serialized ESYS_TR as base64, when there is one. */
+static int add_tr(json_object *obj, const char *key, const TpmSrk *h)
+{
+	char *b64;
+
+	if (!h->tr_size)
+		return 0;
+	b64 = b64_encode(h->tr, h->tr_size);
+	if (!b64)
+		return -ENOMEM;
+	json_object_object_add(obj, key, json_object_new_string(b64));
+	free(b64);
+	return 0;
+}
+
 int sealed_to_json(const Sealed *s, json_object *obj)
 {
 	json_object *lit = json_object_new_object();
@@ -45,13 +60,8 @@ int sealed_to_json(const Sealed *s, json_object *obj)
 	json_object_object_add(obj, "kcc-blob", json_object_new_string(b64));
 	free(b64);
 	add_hex(obj, "kcc-srk", s->srk.name, TPM_NAME_SIZE);
-	if (s->srk.tr_size) {
-		b64 = b64_encode(s->srk.tr, s->srk.tr_size);
-		if (!b64)
-			return -ENOMEM;
-		json_object_object_add(obj, "kcc-srk-tr", json_object_new_string(b64));
-		free(b64);
-	}
+	if (add_tr(obj, "kcc-srk-tr", &s->srk) < 0)
+		return -ENOMEM;
 	add_hex(obj, "kcc-pkfp", s->pkfp, 32);
 	add_hex(obj, "kcc-policy", s->policy, 32);
 	json_object_object_add(obj, "kcc-signed-pcrs", mask_array(s->signed_mask));
@@ -59,13 +69,8 @@ int sealed_to_json(const Sealed *s, json_object *obj)
 			       json_object_new_string(s->epoch ? EPOCH_POLICY_REF : PCR_POLICY_REF));
 	if (s->epoch) {
 		add_hex(obj, "kcc-epoch-nv", s->nv.name, TPM_NAME_SIZE);
-		if (s->nv.tr_size) {
-			b64 = b64_encode(s->nv.tr, s->nv.tr_size);
-			if (!b64)
-				return -ENOMEM;
-			json_object_object_add(obj, "kcc-epoch-nv-tr", json_object_new_string(b64));
-			free(b64);
-		}
+		if (add_tr(obj, "kcc-epoch-nv-tr", &s->nv) < 0)
+			return -ENOMEM;
 	}
 	for (int i = 0; i < PCR_COUNT; i++)
 		if (s->literal_mask & (1u << i)) {

@@ -22,12 +22,11 @@ setup_file() {
 }
 
 teardown_file() {
-	kill "$(cat "$BATS_FILE_TMPDIR/swtpm.pid")" 2>/dev/null || true
+	swtpm_stop "$BATS_FILE_TMPDIR"
 }
 
 setup() {
-	S=$BATS_FILE_TMPDIR
-	export KCC_TPM2_TCTI=swtpm:path=$S/sock
+	swtpm_use
 }
 
 sections() {

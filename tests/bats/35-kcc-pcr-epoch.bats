@@ -20,12 +20,11 @@ setup_file() {
 }
 
 teardown_file() {
-	kill "$(cat "$BATS_FILE_TMPDIR/swtpm.pid")" 2>/dev/null || true
+	swtpm_stop "$BATS_FILE_TMPDIR"
 }
 
 setup() {
-	S=$BATS_FILE_TMPDIR
-	export KCC_TPM2_TCTI=swtpm:path=$S/sock
+	swtpm_use
 }
 
 # What kcc-init extends on a direct boot up to PHASE.
@@ -36,6 +35,11 @@ boot_to() {
 		"$PCR" extend 11 $p
 		[ "$p" != "$1" ] || return 0
 	done
+}
+
+# raise N LIMIT E: the bless path's call, by the image of epoch E.
+raise() {
+	run "$PCR" raise-epoch "$1" --limit "$2" --public-key "$S/k.pub" --signature "$S/sig$3.json"
 }
 
 reboot_tpm() {
@@ -88,27 +92,23 @@ reboot_tpm() {
 	[ "$("$PCR" epoch | jq -c .)" = '{"nv_index":"0x01000cc0","bits":"0x0000000000000000","epoch":0}' ]
 	"$PCR" unseal --public-key "$S/k.pub" --signature "$S/sig1.json" <"$S/sealed.json" | cmp - "$S/secret"
 	# In the initrd no write approval matches: refused, nothing written.
-	run "$PCR" raise-epoch 1 --limit 2 --public-key "$S/k.pub" --signature "$S/sig1.json"
+	raise 1 2 1
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"only a running image, at phase ready, may raise the security epoch"* ]]
 	"$PCR" extend 11 leave-initrd
 	"$PCR" extend 11 sysinit
 	"$PCR" extend 11 ready
 	# Above the limit (the lowest epoch installed) or the image's own epoch: refused.
-	run "$PCR" raise-epoch 2 --limit 1 --public-key "$S/k.pub" --signature "$S/sig2.json"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"above the limit 1"* ]]
-	run "$PCR" raise-epoch 2 --limit 2 --public-key "$S/k.pub" --signature "$S/sig1.json"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"above this image's own (1)"* ]]
+	raise 2 1 2
+	[ "$status" -eq 1 ] && [[ "$output" == *"above the limit 1"* ]]
+	raise 2 2 1
+	[ "$status" -eq 1 ] && [[ "$output" == *"above this image's own (1)"* ]]
 	[ "$("$PCR" epoch | jq -r .epoch)" = 0 ]
 	# The epoch-2 image, blessed, raises to 2; again: nothing to write.
-	run "$PCR" raise-epoch 2 --limit 2 --public-key "$S/k.pub" --signature "$S/sig2.json"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"raised to 2"* ]]
-	run "$PCR" raise-epoch 2 --limit 2 --public-key "$S/k.pub" --signature "$S/sig2.json"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"at security epoch 2 or above already"* ]]
+	raise 2 2 2
+	[ "$status" -eq 0 ] && [[ "$output" == *"raised to 2"* ]]
+	raise 2 2 2
+	[ "$status" -eq 0 ] && [[ "$output" == *"at security epoch 2 or above already"* ]]
 	[ "$("$PCR" epoch | jq -c .)" = '{"nv_index":"0x01000cc0","bits":"0x0000000000000006","epoch":2}' ]
 	reboot_tpm
 	boot_to enter-initrd

@@ -17,3 +17,12 @@ swtpm_start() {
 	for _ in $(seq 50); do [ -S "$1/sock" ] && return 0; sleep 0.1; done
 	return 1
 }
+swtpm_stop() {
+	kill "$(cat "$1/swtpm.pid")" 2>/dev/null || true
+}
+
+# swtpm_use: S and kcc-pcr's TCTI for the file's swtpm (started in setup_file).
+swtpm_use() {
+	S=$BATS_FILE_TMPDIR
+	export KCC_TPM2_TCTI=swtpm:path=$S/sock
+}
