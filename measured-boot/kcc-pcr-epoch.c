@@ -95,8 +95,9 @@ static int parse_epoch(const char *s, const char *what, unsigned *ret)
 	return 0;
 }
 
-/* raise-epoch N --limit L --public-key PEM --signature JSON: the bless path's call, after the
- * boot of a new image is blessed. Idempotent: nothing is written when the node is at N already. */
+/* raise-epoch N|own --limit L --public-key PEM --signature JSON: the bless path's call, after the
+ * boot of a new image is blessed ("own": the image's epoch, from its signed policy). Idempotent:
+ * nothing is written when the node is at N already. */
 int cmd_raise_epoch(int argc, char **argv)
 {
 	static const struct option opts[] = { { "limit", 1, NULL, 'l' },
@@ -104,7 +105,7 @@ int cmd_raise_epoch(int argc, char **argv)
 					      { "signature", 1, NULL, 's' },
 					      {} };
 	const char *pub = NULL, *sigpath = NULL, *limit = NULL;
-	unsigned n, lim;
+	unsigned n = SEALED_EPOCH_OWN, lim;
 	uint8_t *der;
 	size_t der_size;
 	char *sig;
@@ -121,18 +122,11 @@ int cmd_raise_epoch(int argc, char **argv)
 		else
 			return EXIT_USAGE;
 	if (!pub || !sigpath || !limit || optind != argc - 1)
-		return cli_fail(EXIT_USAGE, "usage: kcc-pcr raise-epoch N --limit L --public-key PEM "
-					   "--signature JSON");
-	if (parse_epoch(argv[optind], "N", &n) || parse_epoch(limit, "--limit", &lim))
+		return cli_fail(EXIT_USAGE, "usage: kcc-pcr raise-epoch N|own --limit L --public-key "
+					   "PEM --signature JSON");
+	if ((!streq_p(argv[optind], "own") && parse_epoch(argv[optind], "N", &n)) ||
+	    parse_epoch(limit, "--limit", &lim))
 		return EXIT_USAGE;
-	/* The lowest epoch still installed: raising above it bricks the fallback slot. */
-	if (n > lim)
-		return cli_fail(EXIT_CHECK, "refusing to raise the security epoch to %u: above the "
-					   "limit %u (the lowest epoch installed)", n, lim);
-	if (n == 0) {
-		printf("raise-epoch: nothing to do for epoch 0\n");
-		return 0;
-	}
 	r = read_file_all(sigpath, 1 << 20, &sig, NULL);
 	if (r < 0)
 		return cli_fail(EXIT_USAGE, "cannot read %s: %s", sigpath, strerror(-r));
@@ -142,7 +136,7 @@ int cmd_raise_epoch(int argc, char **argv)
 		return r;
 	}
 	t = tpm_or_die();
-	r = sealed_epoch_raise(t, der, der_size, sig, n);
+	r = sealed_epoch_raise(t, der, der_size, sig, n, lim, &n);
 	free(der);
 	free(sig);
 	if (r < 0)

@@ -509,7 +509,7 @@ static void usage(FILE *f)
 	      "       < SECRET > SEALED          --signature: under the security epoch (defines it)\n"
 	      "  unseal --public-key PEM --signature JSON [--any-entry] < SEALED.json > SECRET\n"
 	      "  epoch                           the node's security epoch as JSON\n"
-	      "  raise-epoch N --limit L --public-key PEM --signature JSON\n"
+	      "  raise-epoch N|own --limit L --public-key PEM --signature JSON\n"
 	      "                                  raise it to N <= L (a running image at ready)\n"
 	      "  quote --nonce HEX [--pcrs L]    signed quote as JSON\n"
 	      "  verify-quote --nonce HEX --ak PEM < QUOTE.json   (no --ak: exit 100)\n",

@@ -365,17 +365,17 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 }
 
 int sealed_epoch_raise(Tpm *t, const uint8_t *key_der, size_t key_der_size, const char *sig_json,
-		       unsigned n)
+		       unsigned n, unsigned limit, unsigned *ret_n)
 {
 	static const uint32_t masks[] = { SEALED_SIGNED_UKI, SEALED_SIGNED_DIRECT };
 	uint8_t fp[32], *sig = NULL;
 	size_t sig_size = 0;
-	uint64_t bits, want = epoch_bits_upto(n);
+	uint64_t bits, want;
 	unsigned own = 0;
 	int r = -ENOENT;
 
-	if (n == 0 || n > EPOCH_MAX)
-		return tpm_failf(t, EINVAL, "a security epoch to raise to is 1..%u", EPOCH_MAX);
+	if (n > EPOCH_MAX && n != SEALED_EPOCH_OWN)
+		return tpm_failf(t, EINVAL, "a security epoch is 0..%u", EPOCH_MAX);
 	if (pcr_key_fingerprint(key_der, key_der_size, fp) < 0)
 		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
 	for (size_t i = 0; i < sizeof(masks) / sizeof(*masks) && r == -ENOENT; i++)
@@ -383,9 +383,20 @@ int sealed_epoch_raise(Tpm *t, const uint8_t *key_der, size_t key_der_size, cons
 	if (r < 0)
 		return tpm_failf(t, r == -EBADMSG ? EBADMSG : ENOENT,
 				 "the image's signed policy has no security epoch");
+	if (n == SEALED_EPOCH_OWN)
+		n = own;
+	if (ret_n)
+		*ret_n = n;
+	/* The lowest epoch still installed: raising above it bricks the fallback slot. */
+	if (n > limit)
+		return tpm_failf(t, ERANGE, "refusing to raise the security epoch to %u: above the "
+					    "limit %u (the lowest epoch installed)", n, limit);
 	if (n > own)
 		return tpm_failf(t, ERANGE, "refusing to raise the security epoch to %u, above this "
 					    "image's own (%u)", n, own);
+	want = epoch_bits_upto(n);
+	if (n == 0)
+		return 1;
 	r = tpm_epoch_read(t, &bits);
 	if (r < 0)
 		return r;

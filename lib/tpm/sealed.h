@@ -68,11 +68,13 @@ int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t 
  * the image's; otherwise tpm_unseal()'s errors. The reason is in tpm_error(t). */
 int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
 		const char *sig_json, void *out, size_t *out_size);
-/* Raises the node's security epoch to n (sets bits 1..n) with the write approval in sig_json that
- * matches the current PCRs (a running image at `ready`). 1: already there (no NV write);
- * -ERANGE: n is above the image's own epoch; -ENOENT: no approval matches. */
+/* Raises the node's security epoch to n (sets bits 1..n; SEALED_EPOCH_OWN: the image's own epoch,
+ * from sig_json) with the write approval in sig_json that matches the current PCRs (a running
+ * image at `ready`). *ret_n (optional) gets n. 1: already there, or n is 0 (no NV write);
+ * -ERANGE: n is above limit or above the image's own epoch; -ENOENT: no approval matches. */
+#define SEALED_EPOCH_OWN (~0u)
 int sealed_epoch_raise(Tpm *t, const uint8_t *key_der, size_t key_der_size, const char *sig_json,
-		       unsigned n);
+		       unsigned n, unsigned limit, unsigned *ret_n);
 /* Unseals with the given approval (policy digest and signature; epoch: the security epoch it
  * checks, for a v3 token), whatever the PCRs are now: the TPM alone decides. For tests and recovery tools. */
 int sealed_open_approved(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,

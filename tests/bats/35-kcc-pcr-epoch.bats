@@ -37,7 +37,7 @@ boot_to() {
 	done
 }
 
-# raise N LIMIT E: the bless path's call, by the image of epoch E.
+# raise N|own LIMIT E: the bless path's call, by the image of epoch E.
 raise() {
 	run "$PCR" raise-epoch "$1" --limit "$2" --public-key "$S/k.pub" --signature "$S/sig$3.json"
 }
@@ -74,7 +74,7 @@ reboot_tpm() {
 	[ "$status" -eq 100 ]
 	run "$PCR" raise-epoch 2 --public-key "$S/k.pub" --signature "$S/sig2.json"
 	[ "$status" -eq 100 ]
-	[[ "$output" == *"usage: kcc-pcr raise-epoch N --limit L"* ]]
+	[[ "$output" == *"usage: kcc-pcr raise-epoch N|own --limit L"* ]]
 	run "$PCR" raise-epoch x --limit 2 --public-key "$S/k.pub" --signature "$S/sig2.json"
 	[ "$status" -eq 100 ]
 	[[ "$output" == *"'x' is not a security epoch"* ]]
@@ -104,8 +104,8 @@ reboot_tpm() {
 	raise 2 2 1
 	[ "$status" -eq 1 ] && [[ "$output" == *"above this image's own (1)"* ]]
 	[ "$("$PCR" epoch | jq -r .epoch)" = 0 ]
-	# The epoch-2 image, blessed, raises to 2; again: nothing to write.
-	raise 2 2 2
+	# The epoch-2 image, blessed, raises to its own epoch (2); again: nothing to write.
+	raise own 2 2
 	[ "$status" -eq 0 ] && [[ "$output" == *"raised to 2"* ]]
 	raise 2 2 2
 	[ "$status" -eq 0 ] && [[ "$output" == *"at security epoch 2 or above already"* ]]

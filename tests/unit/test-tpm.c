@@ -754,6 +754,11 @@ static uint64_t epoch_bits(Tpm *t)
 	return bits;
 }
 
+static int raise_to(Tpm *t, const char *sig, unsigned n)
+{
+	return sealed_epoch_raise(t, key_der, key_der_size, sig, n, EPOCH_MAX, NULL);
+}
+
 /* Anti-rollback: an approval for epoch e unseals while no bit above e is set, the write approval
  * works only at its own PCR state, raising is idempotent and bounded by the image's own epoch,
  * an approval signed before the epoch (v2) opens no v3 object; the owner's view: undefining the
@@ -789,7 +794,7 @@ static void test_security_epoch(void **state)
 	assert_int_equal(unseal(t, &s, sig2), 0);
 
 	/* Outside its PCR state the write policy is refused by the TPM, and not looked for. */
-	assert_int_equal(sealed_epoch_raise(t, key_der, key_der_size, sig_ready, 1), -ENOENT);
+	assert_int_equal(raise_to(t, sig_ready, 1), -ENOENT);
 	assert_int_equal(pcr_key_fingerprint(key_der, key_der_size, fp), 0);
 	assert_int_equal(pcrsig_find_in(sig_ready, PCRSIG_EPOCH_WRITE, 1u << 11, fp, NULL, &raw,
 					&raw_size),
@@ -808,14 +813,24 @@ static void test_security_epoch(void **state)
 
 	/* Raise to 1 (bit 1): epoch 1 still unseals; again: nothing written. Not above the
 	 * image's own epoch. */
-	assert_int_equal(sealed_epoch_raise(t, key_der, key_der_size, sig1, 1), 0);
+	assert_int_equal(raise_to(t, sig1, 1), 0);
 	assert_int_equal(epoch_bits(t), 0x2);
 	assert_int_equal(unseal(t, &s, sig1), 0);
-	assert_int_equal(sealed_epoch_raise(t, key_der, key_der_size, sig1, 1), 1);
-	assert_int_equal(sealed_epoch_raise(t, key_der, key_der_size, sig1, 2), -ERANGE);
+	assert_int_equal(raise_to(t, sig1, 1), 1);
+	assert_int_equal(raise_to(t, sig1, 2), -ERANGE);
+	assert_int_equal(epoch_bits(t), 0x2);
+	/* The image's own epoch (2), but the other slot holds epoch 1: refused, nothing written. */
+	{
+		unsigned got = 0;
+		assert_int_equal(sealed_epoch_raise(t, key_der, key_der_size, sig2, SEALED_EPOCH_OWN,
+						    1, &got),
+				 -ERANGE);
+		assert_int_equal(got, 2);
+		assert_non_null(strstr(tpm_error(t), "above the limit 1"));
+	}
 	assert_int_equal(epoch_bits(t), 0x2);
 	/* Raise to 2: the epoch-1 image is refused, with the reason; epoch 2 unseals. */
-	assert_int_equal(sealed_epoch_raise(t, key_der, key_der_size, sig2, 2), 0);
+	assert_int_equal(raise_to(t, sig2, 2), 0);
 	assert_int_equal(epoch_bits(t), 0x6);
 	assert_int_equal(unseal(t, &s, sig1), -ESTALE);
 	assert_non_null(strstr(tpm_error(t), "security epoch 1 is below the node's 2"));
