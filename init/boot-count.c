@@ -79,19 +79,15 @@ static int esp_mount(void)
 	return 0;
 }
 
-/* The entry the loader boots next, other than version: the first in its order that is not bad. */
+/* The file name of the entry the loader boots next instead of version's: 1, or 0 when there is none. */
 static int next_entry(const char *version, char *buf, size_t size)
 {
-	EspEntry list[ESP_ENTRIES_MAX];
-	size_t n;
-	int r = esp_list(BOOT_ESP_MOUNT, list, ESP_ENTRIES_MAX, &n);
+	EspEntry e;
+	int r = esp_next(BOOT_ESP_MOUNT, version, &e);
 
-	if (r < 0)
+	if (r <= 0)
 		return r;
-	for (size_t i = 0; i < n; i++)
-		if (!esp_entry_is_bad(&list[i]) && !streq(list[i].version, version))
-			return esp_entry_format(&list[i], buf, size) < 0 ? -EINVAL : 1;
-	return 0;
+	return esp_entry_format(&e, buf, size) < 0 ? -EINVAL : 1;
 }
 
 int boot_count_act(BootVerdict v, const char *reason)

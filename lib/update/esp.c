@@ -197,24 +197,33 @@ static int open_dir(const char *esp, const char *sub, bool create)
 	return fd >= 0 ? fd : -errno;
 }
 
-int esp_list(const char *esp, EspEntry *ret, size_t max, size_t *ret_n)
+/* A subdirectory of the ESP to read: 1 with *ret set, 0 when it does not exist, or -errno. */
+static int opendir_sub(const char *esp, const char *sub, DIR **ret)
 {
-	int fd = open_dir(esp, ESP_ENTRIES_DIR, false);
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
+	int fd = open_dir(esp, sub, false);
 
-	if (fd == -ENOENT) {
-		*ret_n = 0;
+	if (fd == -ENOENT)
 		return 0;
-	}
 	if (fd < 0)
 		return fd;
-	d = fdopendir(fd);
-	if (!d) {
+	*ret = fdopendir(fd);
+	if (!*ret) {
 		close(fd);
 		return -errno;
 	}
+	return 1;
+}
+
+int esp_list(const char *esp, EspEntry *ret, size_t max, size_t *ret_n)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+	int r = opendir_sub(esp, ESP_ENTRIES_DIR, &d);
+
+	*ret_n = 0;
+	if (r <= 0)
+		return r;
 	while ((de = readdir(d))) {
 		EspEntry e;
 
@@ -232,7 +241,9 @@ int esp_list(const char *esp, EspEntry *ret, size_t max, size_t *ret_n)
 	return 0;
 }
 
-int esp_find(const char *esp, const char *version, EspEntry *ret)
+/* The first entry in boot order whose version is version (same) or, not same, another version that
+ * is not bad: 1 with *ret set, 0 when there is none, or -errno. */
+static int first_entry(const char *esp, const char *version, bool same, EspEntry *ret)
 {
 	EspEntry list[ESP_ENTRIES_MAX];
 	size_t n;
@@ -241,11 +252,24 @@ int esp_find(const char *esp, const char *version, EspEntry *ret)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
-		if (streq(list[i].version, version)) {
+		if (same ? streq(list[i].version, version)
+			 : !streq(list[i].version, version) && !esp_entry_is_bad(&list[i])) {
 			*ret = list[i];
-			return 0;
+			return 1;
 		}
-	return -ENOENT;
+	return 0;
+}
+
+int esp_find(const char *esp, const char *version, EspEntry *ret)
+{
+	int r = first_entry(esp, version, true, ret);
+
+	return r == 0 ? -ENOENT : r < 0 ? r : 0;
+}
+
+int esp_next(const char *esp, const char *skip_version, EspEntry *ret)
+{
+	return first_entry(esp, skip_version, false, ret);
 }
 
 /* The dot-temp name of a final name: the loader ignores names that start with a dot. The temp name of
@@ -392,19 +416,12 @@ int esp_remove(const char *esp, const char *version)
 
 static int clean_dir(const char *esp, const char *sub, const char *prefix, const char *suffix)
 {
-	int fd = open_dir(esp, sub, false), n = 0;
 	struct dirent *de;
 	DIR *d;
+	int n = 0, r = opendir_sub(esp, sub, &d);
 
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	if (r <= 0)
+		return r;
 	while ((de = readdir(d))) {
 		const char *p = startswith(de->d_name, ".");
 		size_t l = strlen(de->d_name), sl = strlen(suffix);
@@ -412,19 +429,15 @@ static int clean_dir(const char *esp, const char *sub, const char *prefix, const
 		if (!p || !startswith(p, prefix) || l < sl || !streq(de->d_name + l - sl, suffix))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
-			int r = -errno;
-			closedir(d);
-			return r;
+			r = -errno;
+			break;
 		}
 		n++;
 	}
-	if (n > 0 && fsync(dirfd(d)) < 0) {
-		int r = -errno;
-		closedir(d);
-		return r;
-	}
+	if (r >= 0 && n > 0 && fsync(dirfd(d)) < 0)
+		r = -errno;
 	closedir(d);
-	return n;
+	return r < 0 ? r : n;
 }
 
 int esp_clean_temp(const char *esp)

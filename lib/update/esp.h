@@ -50,6 +50,9 @@ bool esp_entry_is_bad(const EspEntry *e);
 int esp_list(const char *esp, EspEntry *ret, size_t max, size_t *ret_n);
 /* Finds the entry of a version, whatever its counter; -ENOENT when there is none. */
 int esp_find(const char *esp, const char *version, EspEntry *ret);
+/* The entry the loader boots next if skip_version's fails: the first in boot order of another version
+ * that is not bad. 1 with *ret set, 0 when there is none (nothing to fall back to), or -errno. */
+int esp_next(const char *esp, const char *skip_version, EspEntry *ret);
 
 /* Installs a UKI and its PCR signature for version from two open files (read from offset 0 to EOF):
  * first the signature as <esp>/loader/credentials/kcc-pcrsig_<V>.cred, then the UKI as

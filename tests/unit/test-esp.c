@@ -231,10 +231,21 @@ static void test_bless(void **state)
 	assert_int_equal(n, 3);
 	assert_string_equal(list[0].version, "2.0");
 	assert_string_equal(list[2].version, "3.0");
+	assert_int_equal(esp_next(esp, "3.0", &e), 1);
+	assert_string_equal(e.version, "2.0");
+	assert_int_equal(esp_next(esp, "2.0", &e), 1);
+	assert_string_equal(e.version, "1.0");
 
 	touch("EFI/Linux/kcc-node_4.0+3.efi");
 	assert_int_equal(esp_mark_bad(esp, "\\EFI\\Linux\\kcc-node_4.0+3.efi", NULL), 0);
 	assert_true(exists("EFI/Linux/kcc-node_4.0+0-1.efi"));
+	/* nothing but bad entries besides: nothing to fall back to */
+	char p[128];
+	snprintf(p, sizeof(p), "%s/EFI/Linux/kcc-node_2.0.efi", esp);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/EFI/Linux/kcc-node_1.0.efi", esp);
+	unlink(p);
+	assert_int_equal(esp_next(esp, "4.0", &e), 0);
 }
 
 /* A read-only ESP: a tmpfs remounted read-only in a private mount namespace (root, or skipped). */
