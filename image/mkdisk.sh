@@ -8,13 +8,15 @@
 # one: its first boot is blessed once the node is healthy; a fresh disk whose first boot fails has
 # nothing to fall back to and stops (kcc-init powers off rather than reboot into the same entry).
 # root-a and root-a-verity carry the two halves of the root hash as partition UUIDs; every other
-# UUID is derived from the root hash, so the disk is reproducible. Exit codes: 0 ok, 111 failure.
+# UUID is derived from the root hash, so the disk is reproducible. The ESP is 128 MiB: a UKI is about
+# 14 MiB, and the ESP holds the running release, the fallback and one being installed, with room
+# to grow (the boot-counting test puts five on it). Exit codes: 0 ok, 111 failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 out=$1 w=$2 version=$3
 [ -n "$version" ] || die "mkdisk.sh: no version"
 MiB=1048576
-ESP_MB=${ESP_MB:-64} ROOT_MB=${ROOT_MB:-256} VERITY_MB=${VERITY_MB:-8} STATE_MB=${STATE_MB:-256}
+ESP_MB=${ESP_MB:-128} ROOT_MB=${ROOT_MB:-256} VERITY_MB=${VERITY_MB:-8} STATE_MB=${STATE_MB:-256}
 rh=$(cat "$out/roothash")
 for f in root.erofs root.verity; do
 	lim=$ROOT_MB
