@@ -33,7 +33,7 @@ setup_file() {
 	esp_add "$N.raw" "kcc-node_$V.4+1.efi" "$BATS_FILE_TMPDIR/v4.efi" "$BATS_FILE_TMPDIR/v4.cred"
 	esp_add "$N.raw" "kcc-node_$V.5+1.efi" "$BATS_FILE_TMPDIR/v5.efi" "$BATS_FILE_TMPDIR/v5.cred"
 	vm_boot rollback --mode uefi --vars "$VARS" --timeout 900 --disk "$N.raw" --tpm-state "$N.tpm" \
-		--watchdog --reboots 4 --until 'kcc-init: services started \(6 running, 0 failed\)|boot stopped'
+		--watchdog --reboots 4 --until 'kcc-init: services started \(6 running, 0 failed\)|kcc-init: powering off now'
 	esp_entries "$N.raw" >"$BATS_FILE_TMPDIR/rollback.entries"
 }
 
