@@ -123,15 +123,15 @@ load helper
 	SOURCE_DATE_EPOCH=$sde run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/again"
 	[ "$status" -eq 0 ]
 	b=$(jq -r .bundle "$TEST_IMAGE/manifest.json")
-	for f in root.erofs root.verity initramfs.cpio.zst kcc-node.efi disk.raw disk.qcow2 "$b"; do
+	for f in root.erofs root.verity initramfs.cpio.zst kcc-node.efi loader.efi disk.raw disk.qcow2 "$b"; do
 		cmp "$TEST_IMAGE/$f" "$BATS_TEST_TMPDIR/again/$f"
 	done
 	cmp "$TEST_IMAGE/manifest.json" "$BATS_TEST_TMPDIR/again/manifest.json"
 }
 
 @test "build: prints one progress line per step with its duration" {
-	run grep -cE '^build: (keys|fetch|unpack|kconfig|rootfs|erofs|verity|initramfs|cmdline|uki|disk|bundle|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
-	[ "$output" -eq 13 ]
+	run grep -cE '^build: (keys|fetch|unpack|kconfig|rootfs|erofs|verity|initramfs|cmdline|loader|uki|disk|bundle|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
+	[ "$output" -eq 14 ]
 }
 
 @test "image: the builder refuses to sign a test image with a production PCR key" {

@@ -76,7 +76,7 @@ sections() {
 	[[ "$output" != *sha256* ]]
 }
 
-@test "kcc-pcr: the UKI carries no policy of its own; the ESP's signed policy approves PCR 4 and 11 as the firmware and stub leave them" {
+@test "kcc-pcr: the UKI carries no policy of its own; the ESP's signed policy approves PCR 4 and 11 as the firmware, the loader and the stub leave them" {
 	# No .pcrsig in the UKI: PCR 4 holds the UKI's own digest, so its signature lives on the ESP.
 	! objdump -h "$TEST_IMAGE/kcc-node.efi" | grep -q '\.pcrsig'
 	jq -e '[.sha256[].pcrs] | all(. == [4,11])' "$TEST_IMAGE/tpm2-pcr-signature.json"
@@ -89,10 +89,15 @@ sections() {
 	jq -e '[."kcc-epoch-write"[].pcrs] == [[], [4,11], [4,11], [4,11], [4,11]]' "$TEST_IMAGE/tpm2-pcr-signature.json"
 	# The PCR policies do not depend on the key: signing the same prediction with ours gives
 	# them (not the epoch's: they name the key's NV index).
-	"$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/kcc-node.efi" --private-key "$S/k.pem" \
-		--public-key "$S/k.pub" >"$S/ours.json"
+	# PCR 4: the loader (systemd-boot), then the UKI it starts through the firmware.
+	"$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/loader.efi" --pe "$TEST_IMAGE/kcc-node.efi" \
+		--private-key "$S/k.pem" --public-key "$S/k.pub" >"$S/ours.json"
 	[ "$(jq -c '[.sha256[].pol]' "$S/ours.json")" = \
 	  "$(jq -c '[.sha256[] | select(has("kcc-epoch") | not) | .pol]' "$TEST_IMAGE/tpm2-pcr-signature.json")" ]
+	# without the loader, another PCR 4: a UKI the firmware starts by itself gets no approval
+	"$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/kcc-node.efi" \
+		--private-key "$S/k.pem" --public-key "$S/k.pub" >"$S/noloader.json"
+	[ "$(jq -c '[.sha256[].pol]' "$S/noloader.json")" != "$(jq -c '[.sha256[].pol]' "$TEST_IMAGE/tpm2-pcr-signature.json")" ]
 	# A test image carries the test key, never the production one.
 	cmp "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-test-public-key.pem"
 	! cmp -s "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-public-key.pem"

@@ -23,6 +23,11 @@ setup_file() {
 	assert_log happy 'kcc-test: INFO node-config=none hostname=kcc-node$'
 	assert_log happy 'kcc-test: INFO node-config-event=none$'
 	assert_log happy 'kcc-init: boot timeline \(ms since kernel start\): initrd [0-9]+-[0-9]+, .*services started at [0-9]+ ms'
+	# No loader, so no boot counting (docs/upgrades.md): said once, nothing blessed; no watchdog
+	# device, nothing armed.
+	assert_log happy 'kcc-init: boot not counted \(no LoaderBootCountPath: direct kernel or blessed entry\), nothing to bless'
+	refute_log happy 'kcc-init: boot (blessed|marked bad)'
+	refute_log happy 'hardware watchdog'
 }
 
 @test "direct: every in-guest check passes" {

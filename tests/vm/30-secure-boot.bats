@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# The full chain: OVMF with Secure Boot on and our development keys enrolled, the signed UKI from
-# the ESP. An unsigned or modified UKI must not run.
+# The full chain: OVMF with Secure Boot on and our development keys enrolled, systemd-boot signed
+# with the db key, the signed UKI from the ESP. An unsigned loader, or an unsigned or modified UKI,
+# must not run.
 load helper
 
 setup_file() {
@@ -15,16 +16,15 @@ setup_file() {
 		--tpm-state "$BATS_FILE_TMPDIR/sb.tpm"
 }
 
-# esp_put DISK FILE [SIGNATURE]: replaces \EFI\BOOT\BOOTX64.EFI inside the disk's ESP (and the
-# signed PCR policy next to it).
+# esp_put DISK FILE: replaces the UKI in the disk's \EFI\Linux (under the name it has there; its
+# signed PCR policy in \loader\credentials stays).
 esp_put() {
-	local off esp=$BATS_FILE_TMPDIR/esp.img
-	off=$(part_offset "$1" 1)
-	dd if="$1" of="$esp" bs=1M skip=$((off / 1048576)) count=64 status=none
-	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$esp" "$2" ::/EFI/BOOT/BOOTX64.EFI
-	[ -z "${3:-}" ] ||
-		MTOOLS_SKIP_CHECK=1 mcopy -o -i "$esp" "$3" ::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred
-	dd if="$esp" of="$1" bs=1M seek=$((off / 1048576)) conv=notrunc status=none
+	local esp=$BATS_FILE_TMPDIR/esp.img name
+	name=$(esp_entries "$1")
+	[ "$(echo "$name" | wc -l)" -eq 1 ]
+	esp_get "$1" "$esp"
+	mcopy -o -i "$esp" "$2" "::/EFI/Linux/$name"
+	esp_set "$1" "$esp"
 }
 
 PROD=${KCC_PROD_IMAGE:-$TOP/build/prod}
@@ -53,6 +53,9 @@ prod_node() {
 	refute_log sb 'kcc-test: FAIL'
 	assert_log sb 'kcc-init: closed verity device root'
 	[ "$(vm_rc sb)" -eq 0 ]
+	# the loader counted the first boot, kcc-init blessed it; the second boot was not counted
+	assert_log sb 'kcc-init: boot blessed: .EFI.Linux.kcc-node_[^ ]*\+2-1\.efi -> kcc-node_[^+ ]*\.efi'
+	assert_log sb2 'kcc-init: boot not counted'
 }
 
 @test "secure boot: the UKI's signed PCR 11 policy seals the state key and unlocks it on the next boot" {
@@ -135,9 +138,9 @@ prod_node() {
 	# The same token claiming "PCR 11 only": the sealed object does not record which PCRs a
 	# signature covers, only the key.
 	jq -c '."kcc-signed-pcrs" = [11]' "$A/root/attack/token.json" >"$A/root/attack/token11.json"
-	dd if="$P.raw" of="$A.esp" bs=1M skip=$(($(part_offset "$P.raw" 1) / 1048576)) count=64 status=none
-	MTOOLS_SKIP_CHECK=1 mcopy -i "$A.esp" ::/EFI/BOOT/BOOTX64.EFI "$A.uki"
-	MTOOLS_SKIP_CHECK=1 mcopy -i "$A.esp" ::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred \
+	esp_get "$P.raw" "$A.esp"
+	mcopy -i "$A.esp" "::/EFI/Linux/$(esp_entries "$P.raw")" "$A.uki"
+	mcopy -i "$A.esp" "::/loader/credentials/kcc-pcrsig_$(jq -r .version "$PROD/manifest.json").cred" \
 		"$A/root/attack/sig.json"
 	objcopy -O binary --only-section=.pcrpkey "$A.uki" "$A/root/attack/pub.pem"
 	# The policy of PCR 11 alone that images built before PCR 4 was added carried (same key, as
@@ -210,12 +213,26 @@ EOF
 	refute_log attack 'ATTACK: old-pcr11-policy rc=0'
 }
 
-@test "secure boot: an unsigned UKI is refused by the firmware" {
+@test "secure boot: an unsigned boot loader is refused by the firmware" {
+	disk_copy "$BATS_FILE_TMPDIR/unsigned-loader.raw"
+	esp_get "$BATS_FILE_TMPDIR/unsigned-loader.raw" "$BATS_FILE_TMPDIR/unsigned-loader.esp"
+	mcopy -o -i "$BATS_FILE_TMPDIR/unsigned-loader.esp" /usr/lib/systemd/boot/efi/systemd-bootx64.efi \
+		::/EFI/BOOT/BOOTX64.EFI
+	esp_set "$BATS_FILE_TMPDIR/unsigned-loader.raw" "$BATS_FILE_TMPDIR/unsigned-loader.esp"
+	vm_boot unsigned-loader --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/unsigned-loader.raw" \
+		--timeout 90 --until 'Access Denied|Security Violation'
+	assert_log unsigned-loader 'BdsDxe: failed to load Boot[0-9A-F]+ .*(Access Denied|Security Violation)'
+	refute_log unsigned-loader 'Linux version'
+}
+
+# systemd-boot loads the UKI through the firmware, which checks it against db: the loader reports
+# the refusal (its try counter has already moved on: +3 -> +2-1).
+@test "secure boot: an unsigned UKI is refused" {
 	disk_copy "$BATS_FILE_TMPDIR/unsigned.raw"
 	esp_put "$BATS_FILE_TMPDIR/unsigned.raw" "$IMAGE/kcc-node.unsigned.efi"
 	vm_boot unsigned --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/unsigned.raw" \
 		--timeout 90 --until 'Access Denied|Security Violation'
-	assert_log unsigned 'BdsDxe: failed to load Boot[0-9A-F]+ .*(Access Denied|Security Violation)'
+	assert_log unsigned 'Error loading .EFI.Linux.kcc-node_[^ ]*\+2-1\.efi: (Access Denied|Security Violation)'
 	refute_log unsigned 'Linux version'
 	refute_log unsigned 'kcc-init'
 }
@@ -230,6 +247,6 @@ EOF
 	esp_put "$BATS_FILE_TMPDIR/modified.raw" "$BATS_FILE_TMPDIR/modified.efi"
 	vm_boot modified --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/modified.raw" \
 		--timeout 90 --until 'Access Denied|Security Violation'
-	assert_log modified 'BdsDxe: failed to load Boot[0-9A-F]+ .*(Access Denied|Security Violation)'
+	assert_log modified 'Error loading .EFI.Linux.kcc-node_[^ ]*: (Access Denied|Security Violation)'
 	refute_log modified 'kcc-init'
 }
