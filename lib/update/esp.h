@@ -70,8 +70,8 @@ int esp_clean_temp(const char *esp);
  * -ENOENT when the file is gone, -EINVAL when path does not name a counted kcc-node entry in
  * \EFI\Linux, -EROFS when the ESP is read-only. If ret_e is non-NULL it gets the parsed entry. */
 int esp_bless(const char *esp, const char *path, EspEntry *ret_e);
-/* Marks the counted entry at path bad: renames it to kcc-node_<V>+0-<DONE>.efi (DONE: tries used so far
- * plus what was left), so the loader picks the next entry on the next boot. Same errors as esp_bless. */
+/* Marks the counted entry at path bad: renames it to kcc-node_<V>+0-<DONE>.efi (DONE: the tries used so
+ * far, at least 1), so the loader sorts it last and boots the next entry. Same errors as esp_bless. */
 int esp_mark_bad(const char *esp, const char *path, EspEntry *ret_e);
 /* Sets the counter of the entry of version (found with esp_find) to +tries (rollback, re-try). */
 int esp_set_tries(const char *esp, const char *version, unsigned tries);

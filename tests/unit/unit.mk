@@ -73,6 +73,8 @@ test-tpm_USES := $(TPM)
 test-pcr_USES := $(TPM)
 test-bundle_USES := lib-update lib-basic
 fuzz-bundle_USES := lib-update lib-basic
+test-esp_USES := lib-update lib-basic
+fuzz-esp_USES := lib-update lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
 $(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET_AREA) $(TPM)))
 
