@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kcc-update: the node's update tool (docs/upgrades.md). For now: verify-bundle (the whole
- * bundle, streamed, against an update-signing public key) and info (its manifest). Applying an
- * update to the inactive slot comes later, on top of the same reader.
- * Exit codes: 0 ok, 1 the bundle is refused, 100 usage, 111 system failure. */
+/* kcc-update: the node's update tool (docs/upgrades.md, "kcc-update"): verify-bundle and info
+ * (a bundle against an update-signing public key), status, apply (into the other slot),
+ * rollback, cancel, and serve (the node-local socket, serve.h).
+ * Exit codes: 0 ok, 1 refused, 100 usage, 111 system failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,12 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply.h"
 #include "bundle.h"
+#include "commands.h"
 #include "util.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 100
-#define EXIT_SYSTEM 111
 #define DEFAULT_KEY "/usr/lib/kcc/update-key.pem"
 #define READ_SIZE (64u << 10)
 
@@ -38,7 +37,13 @@ static void usage(FILE *f)
 {
 	fputs("usage: kcc-update verify-bundle [--key PEM] BUNDLE|-\n"
 	      "       kcc-update info [--key PEM] BUNDLE|-\n"
-	      "--key: the update-signing public key (default " DEFAULT_KEY ")\n",
+	      "       kcc-update status [NODE OPTIONS]\n"
+	      "       kcc-update apply [--key PEM] [NODE OPTIONS] FILE|-|http://HOST[:PORT]/PATH\n"
+	      "       kcc-update apply --socket [PATH] FILE|-    (through kcc-update serve)\n"
+	      "       kcc-update rollback|cancel [NODE OPTIONS]\n"
+	      "       kcc-update serve [--key PEM] [--socket PATH] [NODE OPTIONS]\n"
+	      "--key: the update-signing public key (default " DEFAULT_KEY ")\n"
+	      "NODE OPTIONS (tests): --disk FILE --esp-dir DIR --cmdline FILE --os-release FILE --run-dir DIR\n",
 	      f);
 }
 
@@ -183,6 +188,9 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (streq(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(node_commands); i++)
+		if (streq(argv[1], node_commands[i].name))
+			return node_commands[i].run(argc - 1, argv + 1);
 	usage(stderr);
 	return die(EXIT_USAGE, "unknown command '%s'", argv[1]);
 }
