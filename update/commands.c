@@ -6,7 +6,7 @@
 
 #include "apply.h"
 #include "commands.h"
-#include "source.h"
+#include "bundle-source.h"
 #include "status.h"
 #include "util.h"
 

@@ -11,7 +11,7 @@
 #include "apply.h"
 #include "commands.h"
 #include "request.h"
-#include "source.h"
+#include "bundle-source.h"
 #include "status.h"
 #include "util.h"
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The sources of a bundle (source.h). */
+/* The sources of a bundle (bundle-source.h). */
 #include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
 #include "http-client.h"
-#include "source.h"
+#include "bundle-source.h"
 #include "util.h"
 
 #define HEADER_MAX 16384u
