@@ -64,8 +64,8 @@ PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
 kcc-init_SRC := $(filter-out init/ctl.c init/sandbox-main.c,$(wildcard init/*.c)) \
 	$(filter-out init/sys/main.c,$(kcc-sysinit_SRC))
 kcc-init_INC := -iquote init -iquote init/sys -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) \
-	$(lib-policy_INC) $(lib-config_INC) $(shell pkg-config --cflags $(PKGS))
-kcc-init_LIBS := tpm policy config basic
+	$(lib-policy_INC) $(lib-config_INC) -iquote lib/update $(shell pkg-config --cflags $(PKGS))
+kcc-init_LIBS := tpm policy config update basic
 kcc-init_LDLIBS := $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
 # kcc-init-test: kcc-init for test images, with the test-only fault hooks (init/test-hooks.h).
 kcc-init-test_SRC := $(filter-out init/test-hooks.c,$(kcc-init_SRC)) tests/vm/test-hooks.c

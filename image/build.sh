@@ -2,11 +2,11 @@
 # build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N]: builds a kcc-node
 # image without privileges (version: image/update.sh default_version; epoch: image/security-epoch).
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, initramfs.cpio.zst, cmdline,
-# tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP next to the UKI),
-# kernel-config.txt (what
+# tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP as
+# \loader\credentials\kcc-pcrsig_VERSION.cred), kernel-config.txt (what
 # kernel-config/kconfig-check found lacking in the kernel), kcc-node.efi (signed UKI),
-# kcc-node.unsigned.efi, disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
-# manifest.json.
+# kcc-node.unsigned.efi, loader.efi (systemd-boot, signed with the db key), disk.raw, disk.qcow2,
+# kcc-node_VERSION.bundle (docs/upgrades.md), manifest.json.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
 # Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
 set -euo pipefail
@@ -290,13 +290,23 @@ cmdline() {
 	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash") kcc.slot=a" >"$out/cmdline"
 }
 
+# The boot loader: Debian's systemd-boot (package systemd-boot-efi, the host's: image/deps.sh), signed
+# with the db key. It boots the newest UKI in \EFI\Linux and counts its tries (docs/upgrades.md).
+loader() {
+	local src=${KCC_LOADER_EFI:-/usr/lib/systemd/boot/efi/systemd-bootx64.efi}
+	[ -f "$src" ] || bad_input "no systemd-boot at $src (package systemd-boot-efi)"
+	at_source_date sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/loader.efi" \
+		"$src" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign of the loader failed"; }
+}
+
 # The UKI carries its PCR public key (.pcrpkey, measured into PCR 11) but no .pcrsig: its policy
-# also covers PCR 4, which holds the firmware's Authenticode digest of the UKI itself, so the
-# signature cannot be inside the image it approves. It goes next to the UKI on the ESP
-# (BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred), where systemd-stub hands it to the initrd in
-# /.extra/credentials. The UKI key never signs a policy of PCR 11 alone: after booting another
-# signed kernel, PCR 11 can be replayed from user space, PCR 4 cannot. KCC_PCR4_PE lists further
-# PE images the firmware loads before the UKI (a boot loader), in order.
+# also covers PCR 4, which holds the firmware's Authenticode digests of the loader and of the UKI
+# itself, so the signature cannot be inside the image it approves. It goes on the ESP as
+# \loader\credentials\kcc-pcrsig_VERSION.cred, which systemd-stub hands to the initrd in
+# /.extra/global_credentials whatever the loader renamed the UKI to while counting. The UKI key
+# never signs a policy of PCR 11 alone: after booting another signed kernel, PCR 11 can be
+# replayed from user space, PCR 4 cannot. PCR 4: the loader, then the UKI (KCC_PCR4_PE lists
+# further PE images the firmware loads before the loader, in order).
 uki() {
 	local pub=$uki_key-public-key.pem pe=() f
 	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
@@ -304,13 +314,13 @@ uki() {
 	at_source_date sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/kcc-node.efi" \
 		"$out/kcc-node.unsigned.efi" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign failed"; }
 	for f in ${KCC_PCR4_PE:-}; do pe+=(--pe "$f"); done
-	"$bin/kcc-pcr" sign --uki "$out/kcc-node.efi" "${pe[@]}" --pe "$out/kcc-node.efi" \
+	"$bin/kcc-pcr" sign --uki "$out/kcc-node.efi" "${pe[@]}" --pe "$out/loader.efi" --pe "$out/kcc-node.efi" \
 		--private-key "$uki_key-private-key.pem" --public-key "$pub" >"$out/tpm2-pcr-signature.json" ||
 		die "signing the PCR 4 + 11 policy failed"
 }
 
 disk() {
-	"$here/mkdisk.sh" "$out" "$w"
+	"$here/mkdisk.sh" "$out" "$w" "$version"
 	rm -f "$out/disk.qcow2"
 	qemu-img convert -f raw -O qcow2 "$out/disk.raw" "$out/disk.qcow2"
 }
@@ -332,7 +342,7 @@ manifest() {
 		awk -v up="${kubelet:+1}" 'up || ($1 != "containerd" && $1 != "runc") {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
-		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2 "$bundle_name"; do
+		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi loader.efi disk.raw disk.qcow2 "$bundle_name"; do
 			[ $first -eq 1 ] || echo ","
 			first=0
 			printf '    "%s": {"sha256": "%s", "size": %s}' "$f" "$(sha256sum "$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")"
@@ -353,6 +363,7 @@ step erofs erofs
 step verity verity
 step cmdline cmdline
 step initramfs initramfs
+step loader loader
 step uki uki
 step disk disk
 step bundle bundle

@@ -13,6 +13,7 @@
 #include "measure.h"
 #include "pcrsig.h"
 #include "sealed.h"
+#include "pcrsig-files.h"
 #include "stage-state.h"
 #include "test-hooks.h"
 
@@ -75,7 +76,7 @@ static int image_policy_load(ImagePolicy *p)
 {
 	bool direct = measure_boot_is_direct();
 	const char *key = direct ? POLICY_DIRECT_KEY : POLICY_UKI_KEY;
-	const char *sig = direct ? POLICY_DIRECT_SIG : POLICY_UKI_SIG;
+	const char *sig = direct ? POLICY_DIRECT_SIG : PCRSIG_DIR "/" PCRSIG_PREFIX "*" PCRSIG_SUFFIX;
 	_cleanup_free_ char *pem = NULL;
 	int r;
 
@@ -86,7 +87,10 @@ static int image_policy_load(ImagePolicy *p)
 	r = pem_pubkey_to_der(pem, strlen(pem), &p->key_der, &p->key_der_size);
 	if (r < 0)
 		return log_error_errno(r, "%s is not a PEM public key", key);
-	r = read_small_file(sig, 256 * 1024, &p->sig_json);
+	if (direct)
+		r = read_small_file(sig, 256 * 1024, &p->sig_json);
+	else
+		r = pcrsig_files_merge(PCRSIG_DIR, &p->sig_json);
 	if (r < 0)
 		return log_error_errno(r, "The image has no signed PCR policy %s: %m", sig);
 	return 0;
@@ -348,20 +352,16 @@ static int find_state(const char *disk, char *node, size_t size)
 /* Leaves the public parts of the policy and the sealed token in /run/kcc, for kcc-pcr on the
  * running node (attestation, and tests that prove the key can no longer be unsealed). */
 static void publish(const char *node, const char *token_json, const char *key_src,
-		    const char *sig_src)
+		    const char *sig_json)
 {
-	const char *const copies[][2] = {
-		{ key_src, STATE_RUN_DIR "/tpm2-pcr-public-key.pem" },
-		{ sig_src, STATE_RUN_DIR "/tpm2-pcr-signature.json" },
-	};
+	_cleanup_free_ char *text = NULL;
 	LuksInfo info;
 
-	for (size_t i = 0; i < ARRAY_SIZE(copies); i++) {
-		_cleanup_free_ char *text = NULL;
-		if (read_small_file(copies[i][0], 256 * 1024, &text) < 0 ||
-		    write_new_file(copies[i][1], text, 0644) < 0)
-			log_warning("Failed to copy %s to %s, ignoring", copies[i][0], copies[i][1]);
-	}
+	if (read_small_file(key_src, 256 * 1024, &text) < 0 ||
+	    write_new_file(STATE_RUN_DIR "/tpm2-pcr-public-key.pem", text, 0644) < 0)
+		log_warning("Failed to copy %s to %s, ignoring", key_src, STATE_RUN_DIR "/tpm2-pcr-public-key.pem");
+	if (sig_json && write_new_file(STATE_RUN_DIR "/tpm2-pcr-signature.json", sig_json, 0644) < 0)
+		log_warning("Failed to write %s, ignoring", STATE_RUN_DIR "/tpm2-pcr-signature.json");
 	/* An unlock has the token from its header load already; a provisioning just wrote it. */
 	info.token_json = NULL;
 	if (!token_json && luks_load(node, &info) >= 0)
@@ -436,10 +436,8 @@ int stage_state_run(const char *disk, const char *target)
 		return log_error_errno(-errno, "Failed to mount the state volume on %s: %m", target);
 	}
 	log_info("state volume mounted on %s", target);
-	if (measure_boot_is_direct())
-		publish(node, unlocked ? info.token_json : NULL, POLICY_DIRECT_KEY, POLICY_DIRECT_SIG);
-	else
-		publish(node, unlocked ? info.token_json : NULL, POLICY_UKI_KEY, POLICY_UKI_SIG);
+	publish(node, unlocked ? info.token_json : NULL,
+		measure_boot_is_direct() ? POLICY_DIRECT_KEY : POLICY_UKI_KEY, ip.sig_json);
 	free(info.token_json);
 	return 0;
 }

@@ -16,6 +16,8 @@ void cmdline_init(KccCmdline *c)
 	memset(c, 0, sizeof(*c));
 	c->on_failure = FAILURE_POWEROFF;
 	c->rootwait_s = 30;
+	c->bless_timeout_s = 120;
+	c->watchdog_s = 60;
 }
 
 bool hostname_is_valid(const char *s)
@@ -80,6 +82,20 @@ static int parse_option(KccCmdline *c, const char *key, const char *val, char *e
 			FAIL(r, "kcc.rootwait=%.40s is not a number of seconds in 1..600",
 			     val ? val : "");
 		c->rootwait_s = (unsigned)v;
+	} else if (streq(key, "bless_timeout")) {
+		unsigned long v;
+		int r = parse_uint(val, 10, 3600, &v);
+		if (r < 0)
+			FAIL(r, "kcc.bless_timeout=%.40s is not a number of seconds in 10..3600",
+			     val ? val : "");
+		c->bless_timeout_s = (unsigned)v;
+	} else if (streq(key, "watchdog")) {
+		unsigned long v;
+		int r = parse_uint(val, 0, 600, &v);
+		if (r < 0 || (v > 0 && v < 10))
+			FAIL(r < 0 ? r : -ERANGE, "kcc.watchdog=%.40s is not 0 (off) or a number of seconds in 10..600",
+			     val ? val : "");
+		c->watchdog_s = (unsigned)v;
 	} else if (streq(key, "hostname")) {
 		if (!val || !hostname_is_valid(val))
 			FAIL(-EINVAL, "kcc.hostname=%.80s is not a valid host name", val ? val : "");

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "bless.h"
 #include "control-server.h"
 #include "peer.h"
 #include "log.h"
@@ -18,8 +19,9 @@
 #include "stage-system.h"
 #include "supervise.h"
 #include "timeline.h"
+#include "watchdog.h"
 
-static Source sig_src, bpf_src;
+static Source sig_src, bpf_src, watchdog_src;
 static ShutdownAction pending = _SHUTDOWN_ACTION_INVALID; /* what shutdown will do, once asked */
 static bool services_down;
 
@@ -110,6 +112,33 @@ static void on_services_ready(unsigned running, unsigned failed)
 	timeline_end("services");
 	log_info("services started (%u running, %u failed)", running, failed);
 	(void)timeline_finish("services started");
+	bless_on_ready(running, failed);
+}
+
+static void on_bless_reboot(const char *why)
+{
+	request_shutdown(SHUTDOWN_REBOOT, why);
+}
+
+static void on_watchdog(Source *src, uint32_t events)
+{
+	(void)events;
+	watchdog_ping();
+	(void)timer_arm(src->fd, watchdog_timeout() * 1000u / 3);
+}
+
+/* Pets the hardware watchdog three times per time-out from the loop: a PID 1 that stops looping
+ * gets the machine reset. */
+static void watchdog_start(void)
+{
+	unsigned t = watchdog_timeout();
+	int fd;
+
+	if (t == 0)
+		return;
+	fd = timer_new();
+	if (fd < 0 || timer_arm(fd, t * 1000u / 3) < 0 || loop_add(&watchdog_src, fd, on_watchdog) < 0)
+		log_error_errno(fd < 0 ? fd : -errno, "Failed to pet the watchdog from the loop, the machine will be reset: %m");
 }
 
 static void on_services_stopped(void)
@@ -147,6 +176,8 @@ _Noreturn void pid1_run(const KccCmdline *c)
 	if (fd >= 0 && loop_add(&bpf_src, fd, on_bpf_events) < 0)
 		shutdown_fatal(c, "BPF LSM events", -errno);
 	lsm_events_consume(); /* denials from before the loop */
+	watchdog_start();
+	bless_start(c, on_bless_reboot);
 
 	timeline_begin("services");
 	r = supervise_load("/etc/kcc/services", CGROUP_SERVICES);
