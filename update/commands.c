@@ -118,6 +118,24 @@ static int cmd_apply(int argc, char **argv)
 	return code;
 }
 
+/* The running entry to +0 (the loader orders it last), in two renames: counted with one try, then
+ * marked bad; a power cut between them leaves it bootable with one try. */
+static int demote_running(const Node *n)
+{
+	EspEntry e = { .counted = true, .left = 1 };
+	char name[ESP_NAME_MAX], path[ESP_NAME_MAX + 16];
+	int r;
+
+	snprintf(e.version, sizeof(e.version), "%s", n->version);
+	r = esp_set_tries(n->esp, n->version, 1);
+	if (r >= 0)
+		r = esp_entry_format(&e, name, sizeof(name));
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/" ESP_ENTRIES_DIR "/%s", name);
+	return esp_mark_bad(n->esp, path, NULL);
+}
+
 /* The other slot's entry boots next: the running entry goes to +0, so the loader orders it last. */
 static int cmd_rollback(int argc, char **argv)
 {
@@ -140,7 +158,7 @@ static int cmd_rollback(int argc, char **argv)
 		code = say_error(EXIT_REFUSED, "rollback: refused: the other slot's version %s is marked bad", oe->version);
 	else if (node_reboot_needed(&n))
 		printf("rollback: %s boots next already\n", oe->version);
-	else if ((r = esp_set_tries(n.esp, n.version, 0)) < 0)
+	else if ((r = demote_running(&n)) < 0)
 		code = say_error(EXIT_SYSTEM, "rollback: cannot change the boot entry of %s: %s", n.version, strerror(-r));
 	else if ((r = node_sentinel(&n, true)) < 0)
 		code = say_error(EXIT_SYSTEM, "rollback: cannot write the reboot sentinel: %s", strerror(-r));

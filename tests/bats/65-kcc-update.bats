@@ -166,9 +166,10 @@ refused_nothing_written() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == "kcc-update: rollback: refused: the other slot b holds no bootable version" ]]
 	upd apply --key "$KEY" "$BATS_FILE_TMPDIR/2.0.0.bundle"
-	# as if 2.0.0 had booted once and been rolled back from by hand: its counter used, then blessed
-	mv "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_2.0.0+3.efi" "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_0.1.efi.tmp"
-	rm "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_0.1.efi.tmp"
+	# a staged update boots next already; then, as if slot b held an older blessed version
+	run upd rollback
+	[ "$output" = "rollback: 2.0.0 boots next already" ]
+	rm "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_2.0.0+3.efi"
 	printf 'uki' >"$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_0.5.0.efi"
 	rm -f "$BATS_TEST_TMPDIR/run/reboot-required"
 	upd status | jq -e '.other.version == "0.5.0" and .other.state == "installed" and .reboot_required == false'
@@ -176,7 +177,7 @@ refused_nothing_written() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "rollback: 0.5.0 (slot b) boots after the next reboot" ]
-	[ -f "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V1+0.efi" ]
+	[ -f "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V1+0-1.efi" ]
 	upd status | jq -e '.next_boot == "0.5.0" and .reboot_required == true'
 	[ -f "$BATS_TEST_TMPDIR/run/reboot-required" ]
 }
