@@ -111,6 +111,8 @@ int cmd_serve(int argc, char **argv)
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		return say_error(EXIT_SYSTEM, "cannot create a socket: %m");
+	if (streq(a.socket, DEFAULT_SOCKET))
+		(void)mkdir_p("/run/kcc", 0755);
 	(void)unlink(a.socket);
 	/* mode 0600 from the start: the umask covers the window between bind and chmod */
 	mode_t old = umask(0177);

@@ -312,6 +312,8 @@ fi
 case " $(cat /proc/cmdline) " in *" kcc_test.pods=1 "*) . /usr/lib/kcc-test/pods.sh ;; esac
 # The kubelet against hostile local input (tests/vm/61-kubelet-io.bats).
 case " $(cat /proc/cmdline) " in *" kcc_test.kio=1 "*) . /usr/lib/kcc-test/kio.sh ;; esac
+# The update path through kcc-update's socket (tests/vm/65-update.bats).
+case " $(cat /proc/cmdline) " in *" kcc_test.update="*) . /usr/lib/kcc-test/update.sh ;; esac
 
 echo "kcc-test: agent done"
 # How to end the boot: kcc_test.shutdown=ctl (default), signals, none. signals: the BPF LSM
