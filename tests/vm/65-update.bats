@@ -14,6 +14,11 @@ setup_file() {
 	[ -f "$IMAGE_V2/disk.raw" ]
 	V2B=$IMAGE_V2/$(jq -r .bundle "$IMAGE_V2/manifest.json")
 	disk_copy "$D"
+	# direct kernel boots: no loader counts or blesses; as if an earlier loader boot of v1 had
+	# been blessed (kcc-update apply refuses on an unblessed boot)
+	local v1
+	v1=$(jq -r .version "$IMAGE/manifest.json")
+	MTOOLS_SKIP_CHECK=1 mren -i "$D@@1M" "::/EFI/Linux/kcc-node_$v1+3.efi" "::/EFI/Linux/kcc-node_$v1.efi"
 	mkdir -p "$T"
 	vm_boot v1 --disk "$D" --tpm-state "$T" --timeout 400 --test-bundle "$V2B" \
 		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.update=apply"
