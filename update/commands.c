@@ -96,12 +96,12 @@ static int cmd_apply(int argc, char **argv)
 		return say_error(EXIT_USAGE, "usage: kcc-update apply [--key PEM] [--socket [PATH]] [NODE OPTIONS] FILE|-|URL");
 	if (a.socket)
 		return client_request(a.socket, "apply", a.operand);
-	if (bundle_key_load(a.key, false, &key, err, sizeof(err)) < 0)
-		return say_error(EXIT_USAGE, "%s", err);
 	fd = source_open(a.operand, err, sizeof(err));
-	if (fd < 0) {
-		bundle_key_free(key);
+	if (fd < 0)
 		return say_error(fd == -EPROTONOSUPPORT || fd == -EINVAL ? EXIT_USAGE : EXIT_SYSTEM, "%s", err);
+	if (bundle_key_load(a.key, false, &key, err, sizeof(err)) < 0) {
+		close(fd);
+		return say_error(EXIT_USAGE, "%s", err);
 	}
 	code = open_node(&a, &n);
 	if (code == 0) {

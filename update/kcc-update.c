@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,19 +18,6 @@
 
 #define DEFAULT_KEY "/usr/lib/kcc/update-key.pem"
 #define READ_SIZE (64u << 10)
-
-static int die(int code, const char *fmt, ...) _printf_(2, 3);
-static int die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kcc-update: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static void usage(FILE *f)
 {
@@ -71,27 +57,27 @@ static int stream(const char *path, BundleReader *r, bool stop_at_manifest)
 	int k;
 
 	if (fd < 0)
-		return die(EXIT_SYSTEM, "cannot open %s: %m", path);
+		return say_error(EXIT_SYSTEM, "cannot open %s: %m", path);
 	if (!buf)
-		return die(EXIT_SYSTEM, "out of memory");
+		return say_error(EXIT_SYSTEM, "out of memory");
 	for (;;) {
 		ssize_t n = read(fd, buf, READ_SIZE);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return die(EXIT_SYSTEM, "cannot read %s: %m", path);
+			return say_error(EXIT_SYSTEM, "cannot read %s: %m", path);
 		if (n == 0)
 			break;
 		k = bundle_reader_feed(r, buf, (size_t)n);
 		if (k < 0)
-			return die(k == -ENOMEM ? EXIT_SYSTEM : EXIT_REFUSED, "%s: %s", path, bundle_reader_error(r));
+			return say_error(k == -ENOMEM ? EXIT_SYSTEM : EXIT_REFUSED, "%s: %s", path, bundle_reader_error(r));
 		if (stop_at_manifest && bundle_reader_manifest(r))
 			return 0;
 	}
 	k = bundle_reader_finish(r);
 	if (k < 0)
-		return die(EXIT_REFUSED, "%s: %s", path, bundle_reader_error(r));
+		return say_error(EXIT_REFUSED, "%s: %s", path, bundle_reader_error(r));
 	return 0;
 }
 
@@ -126,10 +112,10 @@ static int cmd_verify(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (bundle_key_load(keypath, false, &key, err, sizeof(err)) < 0)
-		return die(EXIT_USAGE, "%s", err);
+		return say_error(EXIT_USAGE, "%s", err);
 	if (bundle_reader_new(key, &cb, &count, &r) < 0) {
 		bundle_key_free(key);
-		return die(EXIT_SYSTEM, "out of memory");
+		return say_error(EXIT_SYSTEM, "out of memory");
 	}
 	code = stream(path, r, false);
 	if (code == 0) {
@@ -156,14 +142,14 @@ static int cmd_info(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (keypath && bundle_key_load(keypath, false, &key, err, sizeof(err)) < 0)
-		return die(EXIT_USAGE, "%s", err);
+		return say_error(EXIT_USAGE, "%s", err);
 	if (bundle_reader_new(key, NULL, NULL, &r) < 0) {
 		bundle_key_free(key);
-		return die(EXIT_SYSTEM, "out of memory");
+		return say_error(EXIT_SYSTEM, "out of memory");
 	}
 	code = stream(path, r, true);
 	if (code == 0 && !bundle_reader_manifest(r))
-		code = die(EXIT_REFUSED, "%s: no manifest", path);
+		code = say_error(EXIT_REFUSED, "%s: no manifest", path);
 	if (code == 0) {
 		struct json_object *o = bundle_manifest_to_json(bundle_reader_manifest(r), false);
 
@@ -192,5 +178,5 @@ int main(int argc, char **argv)
 		if (streq(argv[1], node_commands[i].name))
 			return node_commands[i].run(argc - 1, argv + 1);
 	usage(stderr);
-	return die(EXIT_USAGE, "unknown command '%s'", argv[1]);
+	return say_error(EXIT_USAGE, "unknown command '%s'", argv[1]);
 }
