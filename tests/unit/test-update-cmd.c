@@ -7,8 +7,11 @@
 
 #include "unit.h"
 
-#include "request.h"
+#include <json-c/json.h>
+
 #include "bundle-source.h"
+#include "request.h"
+#include "status.h"
 
 static void test_request(void **state)
 {
@@ -60,11 +63,81 @@ static void test_url(void **state)
 		assert_int_equal(source_parse_url(bad[i], host, sizeof(host), port, sizeof(port), &path), -EINVAL);
 }
 
+static Node node(void)
+{
+	Node n = { .epoch = 3, .layout = { .running = 0, .other = 1 } };
+
+	strcpy(n.version, "1.0");
+	memset(n.roothash, 'a', 64);
+	n.layout.pairs[0] = (SlotPair){ .letter = 'a', .valid = true };
+	memset(n.layout.pairs[0].roothash, 'a', 64);
+	n.layout.pairs[1] = (SlotPair){ .letter = 'b' };
+	n.entries[0] = (EspEntry){ .version = "1.0" };
+	n.n_entries = 1;
+	return n;
+}
+
+static const char *field(struct json_object *o, const char *a, const char *b)
+{
+	struct json_object *x = NULL, *y = NULL;
+
+	if (!json_object_object_get_ex(o, a, &x))
+		return "(missing)";
+	if (b && !json_object_object_get_ex(x, b, &y))
+		return "(missing)";
+	return json_object_to_json_string(b ? y : x);
+}
+
+static void test_status(void **state)
+{
+	Node n = node();
+	struct json_object *o;
+
+	(void)state;
+	/* blessed running slot a, empty slot b */
+	o = status_json(&n);
+	assert_string_equal(field(o, "running", "slot"), "\"a\"");
+	assert_string_equal(field(o, "running", "blessed"), "true");
+	assert_string_equal(field(o, "running", "security_epoch"), "3");
+	assert_string_equal(field(o, "other", "state"), "\"empty\"");
+	assert_string_equal(field(o, "staged_update", NULL), "null");
+	assert_string_equal(field(o, "reboot_required", NULL), "false");
+	json_object_put(o);
+	/* a staged 2.0 in slot b: it boots first */
+	n.layout.pairs[1].valid = true;
+	memset(n.layout.pairs[1].roothash, 'b', 64);
+	n.entries[1] = n.entries[0];
+	n.entries[0] = (EspEntry){ .version = "2.0", .counted = true, .left = 3 };
+	n.n_entries = 2;
+	o = status_json(&n);
+	assert_string_equal(field(o, "other", "state"), "\"staged\"");
+	assert_string_equal(field(o, "other", "tries_left"), "3");
+	assert_string_equal(field(o, "staged_update", NULL), "\"2.0\"");
+	assert_string_equal(field(o, "next_boot", NULL), "\"2.0\"");
+	assert_string_equal(field(o, "reboot_required", NULL), "true");
+	json_object_put(o);
+	/* 2.0 failed its tries and was marked bad: the node runs 1.0, rolled back, told */
+	n.entries[0] = n.entries[1];
+	n.entries[1] = (EspEntry){ .version = "2.0", .counted = true, .left = 0, .done = 3 };
+	o = status_json(&n);
+	assert_string_equal(field(o, "other", "state"), "\"bad\"");
+	assert_string_equal(field(o, "rolled_back", NULL), "true");
+	assert_string_equal(field(o, "reboot_required", NULL), "false");
+	json_object_put(o);
+	/* the running entry still counted: not blessed, its tries shown */
+	n.entries[0] = (EspEntry){ .version = "1.0", .counted = true, .left = 2, .done = 1 };
+	o = status_json(&n);
+	assert_string_equal(field(o, "running", "blessed"), "false");
+	assert_string_equal(field(o, "running", "tries_left"), "2");
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
