@@ -189,3 +189,54 @@ refused_nothing_written() {
 	run upd apply
 	[ "$status" -eq 100 ]
 }
+
+@test "kcc-update apply http://: the bundle streamed from an HTTP server; a 404 is one line" {
+	local port pid
+	port=$((20000 + RANDOM % 20000))
+	python3 -m http.server --bind 127.0.0.1 --directory "$BATS_FILE_TMPDIR" "$port" >/dev/null 2>&1 &
+	pid=$!
+	# wait until it answers (no fixed sleep)
+	for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/cmdline" && break; sleep 0.1; done
+	run upd apply --key "$KEY" "http://127.0.0.1:$port/2.0.0.bundle"
+	run2=$output st2=$status
+	run upd apply --key "$KEY" "http://127.0.0.1:$port/nothing.bundle"
+	kill "$pid"
+	echo "$run2"
+	[ "$st2" -eq 0 ]
+	[ "$run2" = "apply: 2.0.0 staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	[ "$status" -eq 111 ]
+	[[ "$output" == "kcc-update: http://127.0.0.1:$port/nothing.bundle: HTTP status 404" ]]
+}
+
+@test "kcc-update serve: status and apply through the socket (mode 0600, root peers only); a bad request is answered 100" {
+	local sock=$BATS_TEST_TMPDIR/update.sock pid
+	"$UPD" serve --key "$KEY" --socket="$sock" "${NODE[@]}" 2>"$BATS_TEST_TMPDIR/serve.log" &
+	pid=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+	[ "$(stat -c %a "$sock")" = 600 ]
+	run "$UPD" status --socket="$sock"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.other.state == "empty"'
+	run "$UPD" apply --socket="$sock" "$BATS_FILE_TMPDIR/2.0.0.bundle"
+	s1=$status o1=$output
+	run "$UPD" apply --socket="$sock" "$BATS_FILE_TMPDIR/0.9.0.bundle"
+	s2=$status o2=$output
+	# not root: the mode refuses the connect; with the mode opened, the peer check refuses
+	run setpriv --reuid=1000 --regid=1000 --clear-groups "$UPD" status --socket="$sock"
+	s3=$status o3=$output
+	chmod 666 "$sock"
+	run setpriv --reuid=1000 --regid=1000 --clear-groups "$UPD" status --socket="$sock"
+	s4=$status o4=$output
+	bad=$(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"GET / HTTP/1.0\r\n\r\n"); print(s.recv(200).decode().strip())' "$sock")
+	kill "$pid"
+	echo "$o1 / $o2 / $bad"
+	[ "$s1" -eq 0 ]
+	[ "$o1" = "apply: 2.0.0 staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	[ "$s2" -eq 1 ]
+	[[ "$o2" == "kcc-update: apply: "*"below this node's $EPOCH: refused (downgrade)" ]]
+	[[ "$bad" == "100 bad request"* ]]
+	[ "$s3" -eq 111 ] && [[ "$o3" == *"Permission denied"* ]]
+	[ "$s4" -eq 1 ] && [ "$o4" = "kcc-update: refused: only root may use the update socket" ]
+	[ -f "$BATS_TEST_TMPDIR/run/reboot-required" ]
+	grep -q "kcc-update serve: apply: 2.0.0 staged in slot b" "$BATS_TEST_TMPDIR/serve.log"
+}
