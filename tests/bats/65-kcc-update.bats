@@ -209,7 +209,11 @@ refused_nothing_written() {
 }
 
 @test "kcc-update serve: status and apply through the socket (mode 0600, root peers only); a bad request is answered 100" {
-	local sock=$BATS_TEST_TMPDIR/update.sock pid
+	# a directory other users can enter (bats' own are 0700), so that the socket's mode is tested
+	local sockdir pid sock
+	sockdir=$(mktemp -d)
+	chmod 755 "$sockdir"
+	sock=$sockdir/update.sock
 	"$UPD" serve --key "$KEY" --socket="$sock" "${NODE[@]}" 2>"$BATS_TEST_TMPDIR/serve.log" &
 	pid=$!
 	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
@@ -229,14 +233,18 @@ refused_nothing_written() {
 	s4=$status o4=$output
 	bad=$(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"GET / HTTP/1.0\r\n\r\n"); print(s.recv(200).decode().strip())' "$sock")
 	kill "$pid"
+	rm -rf "$sockdir"
 	echo "$o1 / $o2 / $bad"
 	[ "$s1" -eq 0 ]
 	[ "$o1" = "apply: 2.0.0 staged in slot b (root hash $RH2); it boots after the next reboot" ]
 	[ "$s2" -eq 1 ]
 	[[ "$o2" == "kcc-update: apply: "*"below this node's $EPOCH: refused (downgrade)" ]]
 	[[ "$bad" == "100 bad request"* ]]
-	[ "$s3" -eq 111 ] && [[ "$o3" == *"Permission denied"* ]]
-	[ "$s4" -eq 1 ] && [ "$o4" = "kcc-update: refused: only root may use the update socket" ]
+	echo "$o3 / $o4"
+	[ "$s3" -eq 111 ]
+	[[ "$o3" == *"Permission denied"* ]]
+	[ "$s4" -eq 1 ]
+	[ "$o4" = "kcc-update: refused: only root may use the update socket" ]
 	[ -f "$BATS_TEST_TMPDIR/run/reboot-required" ]
 	grep -q "kcc-update serve: apply: 2.0.0 staged in slot b" "$BATS_TEST_TMPDIR/serve.log"
 }
