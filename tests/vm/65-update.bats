@@ -21,7 +21,7 @@ setup_file() {
 	MTOOLS_SKIP_CHECK=1 mren -i "$D@@1M" "::/EFI/Linux/kcc-node_$v1+3.efi" "::/EFI/Linux/kcc-node_$v1.efi"
 	mkdir -p "$T"
 	vm_boot v1 --disk "$D" --tpm-state "$T" --timeout 400 --test-bundle "$V2B" \
-		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.update=apply"
+		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.update=apply kcc_test.bundle_size=$(stat -c %s "$V2B")"
 	IMAGE=$IMAGE_V2 vm_boot v2 --disk "$D" --tpm-state "$T" --timeout 300 \
 		--cmdline "$(cat "$IMAGE_V2/cmdline") kcc_test.update=report"
 }

@@ -19,7 +19,8 @@
 #   --forward H:G        forward 127.0.0.1:H on the host to TCP port G of the guest (repeatable)
 #   --print-accel        print the accelerator it would use (kvm or tcg) and exit
 #   --fw-cfg FILE        hand FILE to the guest as qemu fw_cfg opt/io.kcc-node/config (node config)
-#   --test-bundle FILE   hand FILE (an update bundle) to the guest as fw_cfg opt/io.kcc-node/test-bundle
+#   --test-bundle FILE   hand FILE (an update bundle) to the guest as a second, read-only virtio disk
+#                        (/dev/vdb, its size rounded up to 512 bytes: the guest reads its first N bytes)
 #   --smbios-11 STRING   an SMBIOS type 11 OEM string (repeatable; node config as
 #                        io.kcc-node.config.b64=BASE64)
 #   --reboots N          let the guest reboot (or be reset) N times in the same qemu, with the same
@@ -121,7 +122,7 @@ if [ -n "$fwcfg" ]; then
 fi
 if [ -n "$test_bundle" ]; then
 	[ -f "$test_bundle" ] || usage "--test-bundle $test_bundle: no such file"
-	args+=(-fw_cfg "name=opt/io.kcc-node/test-bundle,file=$test_bundle")
+	args+=(-drive "if=none,id=bundle0,format=raw,readonly=on,file=$test_bundle" -device virtio-blk-pci,drive=bundle0)
 fi
 for s11 in "${smbios[@]}"; do
 	# qemu's option parser: a comma in a value is written twice.

@@ -1,8 +1,9 @@
 # The update path on a running node (tests/vm/65-update.bats), sourced by agent.sh when the command
-# line has kcc_test.update=apply (apply the bundle the host handed over as fw_cfg, then reboot with
+# line has kcc_test.update=apply (apply the bundle the host handed over as a second disk, then reboot with
 # kured's signal) or kcc_test.update=report (after the reboot: what runs, from which slot).
-# kcc-update is used only as an upgrade container would: through the node-local socket.
-fwb=/sys/firmware/qemu_fw_cfg/by_name/opt/io.kcc-node/test-bundle/raw
+# kcc-update is used only as an upgrade container would: through the node-local socket. The bundle
+# is the second disk (run-vm.sh --test-bundle), kcc_test.bundle_size=N bytes of it.
+size=$(sed -n 's/.* kcc_test.bundle_size=\([0-9]*\).*/\1/p' /proc/cmdline)
 sock=/run/kcc/update.sock
 
 echo "kcc-test: INFO version=$(. /etc/os-release; echo "$IMAGE_VERSION")"
@@ -16,12 +17,12 @@ case " $(cat /proc/cmdline) " in
 	if kill -39 1 2>/dev/null; then pass update-early-signal "sent"; else fail update-early-signal "kill -39 1 refused"; fi
 	sleep 1
 	[ -e /run/reboot-required ] && fail update-sentinel-early "present before apply" || pass update-sentinel-early "absent"
-	[ -r "$fwb" ] || fail update-fwcfg "no $fwb"
+	[ -b /dev/vdb ] && [ -n "$size" ] || fail update-bundle-disk "no /dev/vdb or no kcc_test.bundle_size"
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	out=$(kcc-update apply --socket "$fwb" 2>&1) && pass update-apply "$out" || fail update-apply "$out"
+	out=$(head -c "$size" /dev/vdb | kcc-update apply --socket - 2>&1) && pass update-apply "$out" || fail update-apply "$out"
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	echo "kcc-test: INFO update-apply-s=$(echo "$t1 - $t0" | bc)"
-	out=$(kcc-update apply --socket "$fwb" 2>&1) && pass update-apply-again "$out" || fail update-apply-again "$out"
+	out=$(head -c "$size" /dev/vdb | kcc-update apply --socket - 2>&1) && pass update-apply-again "$out" || fail update-apply-again "$out"
 	[ -e /run/reboot-required ] && pass update-sentinel "/run/reboot-required present" || fail update-sentinel "absent"
 	st=$(kcc-update status --socket 2>&1) && pass update-status-staged "$st" || fail update-status-staged "$st"
 	echo "kcc-test: INFO update: sending kured's signal"
