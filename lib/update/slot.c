@@ -333,10 +333,10 @@ static int on_data(void *userdata, const BundlePart *part, uint64_t offset, cons
 	const GptPart *t = part_target(w, part->id);
 	int r;
 
-	if (!t) /* UKI and signature: kept in memory until the slot is verified */
-		return write_all_at(w->file_fd[part->id], buf, len, offset) < 0
-			       ? fail(w, false, -errno, "cannot keep part %s in memory: %m", part->name)
-			       : 0;
+	if (!t) { /* UKI and signature: kept in memory until the slot is verified */
+		r = write_all_at(w->file_fd[part->id], buf, len, offset);
+		return r < 0 ? fail(w, false, r, "cannot keep part %s in memory: %s", part->name, strerror(-r)) : 0;
+	}
 	r = fault(w, SLOT_STEP_WRITE);
 	if (r < 0)
 		return r;
