@@ -287,7 +287,7 @@ pcr_keys() {
 
 cmdline() {
 	install -m 0644 "$w/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
-	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash") kcc.slot=a" >"$out/cmdline"
+	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash")" >"$out/cmdline"
 }
 
 # The boot loader: Debian's systemd-boot (package systemd-boot-efi, the host's: image/deps.sh), signed
