@@ -1,6 +1,6 @@
-# The update path on a running node (tests/vm/65-update.bats), sourced by agent.sh when the command
-# line has kcc_test.update=apply (apply the bundle the host handed over as a second disk, then reboot with
-# kured's signal) or kcc_test.update=report (after the reboot: what runs, from which slot).
+# The update path on a running node (tests/vm/65-update.bats), sourced by agent.sh: on every boot
+# what runs, from which slot, and kcc-update's status; with kcc_test.update=apply on the command
+# line, also apply the bundle the host handed over as a second disk, then reboot with kured's signal.
 # kcc-update is used only as an upgrade container would: through the node-local socket. The bundle
 # is the second disk (run-vm.sh --test-bundle), kcc_test.bundle_size=N bytes of it.
 size=$(sed -n 's/.* kcc_test.bundle_size=\([0-9]*\).*/\1/p' /proc/cmdline)
@@ -8,7 +8,7 @@ sock=/run/kcc/update.sock
 
 echo "kcc-test: INFO version=$(. /etc/os-release; echo "$IMAGE_VERSION")"
 echo "kcc-test: INFO root-dev=$(awk '$2 == "/" {print $1}' /proc/mounts | tail -n1) dm-deps=$(ls /sys/block/dm-0/slaves 2>/dev/null | tr '\n' ' ')"
-wait_for "[ -S $sock ]" 300 || fail update-socket "no $sock"
+wait_for "[ -S $sock ]" 100 || fail update-socket "no $sock"
 st=$(kcc-update status --socket 2>&1) && pass update-status "$st" || fail update-status "$st"
 
 case " $(cat /proc/cmdline) " in
