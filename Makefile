@@ -35,7 +35,8 @@ BIN := $(BUILD)/bin
 #               log's records, the spool (json-c, zlib)
 #   lib/config  the node's configuration: its sources (fw_cfg, SMBIOS, a partition) and its strict
 #               JSON schema (json-c, libcrypto)
-#   lib/update  the update bundle: writer and streaming verifier (json-c, libcrypto)
+#   lib/update  the update bundle: writer and streaming verifier (json-c, libcrypto); the ESP's
+#               boot entries; the A/B slots and their writer (libfdisk)
 # A program compiles against its own folder and the lib/ folders it names, never another program's.
 LIBS := basic policy tpm config events update
 $(foreach l,$(LIBS),$(eval lib-$(l)_SRC := $(wildcard lib/$(l)/*.c)))
@@ -45,7 +46,7 @@ TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device jso
 lib-tpm_INC := -iquote lib/tpm -iquote lib/basic $(shell pkg-config --cflags $(TPM_PKGS))
 lib-events_INC := -iquote lib/events -iquote lib/basic $(shell pkg-config --cflags json-c)
 lib-config_INC := -iquote lib/config -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
-lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
+lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto fdisk)
 
 # Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link
 # order), NAME_LDLIBS, NAME_LDFLAGS.
@@ -98,15 +99,16 @@ kcc-forward_SRC := $(wildcard forward/*.c)
 kcc-forward_INC := -iquote forward $(lib-events_INC)
 kcc-forward_LIBS := events basic
 kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
-# kcc-update (update/): the node's update tool on top of lib/update; mkbundle: the builder's writer.
+# kcc-update (update/): the node's update tool on top of lib/update (libfdisk for the GPT).
+# mkbundle: the builder's writer.
 kcc-update_SRC := $(wildcard update/*.c)
 kcc-update_INC := -iquote update $(lib-update_INC)
 kcc-update_LIBS := update basic
-kcc-update_LDLIBS := $(shell pkg-config --libs json-c libcrypto)
+kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libcrypto)
 mkbundle_SRC := image/mkbundle.c
 mkbundle_INC := $(lib-update_INC)
 mkbundle_LIBS := update basic
-mkbundle_LDLIBS := $(kcc-update_LDLIBS)
+mkbundle_LDLIBS := $(shell pkg-config --libs json-c libcrypto)
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.

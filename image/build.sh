@@ -138,6 +138,7 @@ os_release() {
 	VARIANT_ID=$variant
 	IMAGE_ID=kcc-node
 	IMAGE_VERSION=$version
+	KCC_SECURITY_EPOCH=$epoch
 	OSR
 }
 
@@ -152,6 +153,7 @@ rootfs() {
 	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
+	install -m 0755 -s "$bin/kcc-update" "$r/usr/bin/kcc-update"
 	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
 	if [ -n "$kubelet" ]; then
 		install -m 0755 "$kubelet" "$r/usr/bin/kubelet"
@@ -161,7 +163,7 @@ rootfs() {
 		ln -sf ../sbin/runc "$r/usr/bin/runc"
 	fi
 	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/lib/kcc/kcc-sandbox" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
-		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/crun" \
+		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/kcc-update" "$r/usr/bin/crun" \
 		${kubelet:+"$r/usr/bin/kubelet" "$r/usr/bin/containerd" "$r/usr/bin/containerd-shim-runc-v2" "$r/usr/bin/ctr" "$r/usr/sbin/runc"}
 	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)
 	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \
@@ -287,7 +289,7 @@ pcr_keys() {
 
 cmdline() {
 	install -m 0644 "$w/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
-	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash") kcc.slot=a" >"$out/cmdline"
+	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash")" >"$out/cmdline"
 }
 
 # The boot loader: Debian's systemd-boot (package systemd-boot-efi, the host's: image/deps.sh), signed

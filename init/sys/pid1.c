@@ -8,8 +8,11 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <linux/types.h>
+
 #include "bless.h"
 #include "control-server.h"
+#include "kcc-lsm.h"
 #include "peer.h"
 #include "log.h"
 #include "loop.h"
@@ -20,6 +23,12 @@
 #include "supervise.h"
 #include "timeline.h"
 #include "watchdog.h"
+
+/* kured's reboot signal (its --reboot-signal default, systemd's SIGRTMIN+5: 39 with glibc's
+ * SIGRTMIN of 34), and kured's sentinel, which kcc-update writes while an update waits. The BPF
+ * LSM lets this one signal through to PID 1 (init/bpf/kcc-lsm.h). */
+#define KCC_REBOOT_SIGNAL KCC_LSM_REBOOT_SIGNAL
+#define REBOOT_SENTINEL "/run/reboot-required"
 
 static Source sig_src, bpf_src, watchdog_src;
 static ShutdownAction pending = _SHUTDOWN_ACTION_INVALID; /* what shutdown will do, once asked */
@@ -87,6 +96,15 @@ static void on_signal(Source *src, uint32_t events)
 			break;
 		case SIGUSR2:
 			request_shutdown(SHUTDOWN_POWEROFF, "SIGUSR2");
+			break;
+		case KCC_REBOOT_SIGNAL:
+			/* kured's signal mode: a reboot only while an applied update waits for it
+			 * (kcc-update wrote kured's sentinel); never a way to stop the node otherwise */
+			if (access(REBOOT_SENTINEL, F_OK) == 0)
+				request_shutdown(SHUTDOWN_REBOOT, "SIGRTMIN+5 (" REBOOT_SENTINEL ")");
+			else
+				log_warning("ignoring SIGRTMIN+5 from pid %u: no " REBOOT_SENTINEL ", no update waits",
+					    si.ssi_pid);
 			break;
 		default:
 			log_debug("ignoring signal %u", si.ssi_signo);
@@ -159,6 +177,7 @@ _Noreturn void pid1_run(const KccCmdline *c)
 	sigaddset(&mask, SIGUSR2);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGPWR);
+	sigaddset(&mask, KCC_REBOOT_SIGNAL);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	/* ctrl-alt-del becomes SIGINT to us instead of an immediate reboot. */
 	(void)reboot(RB_DISABLE_CAD);

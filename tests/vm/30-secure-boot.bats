@@ -240,10 +240,14 @@ EOF
 @test "secure boot: a signed UKI with a modified command line is refused" {
 	disk_copy "$BATS_FILE_TMPDIR/modified.raw"
 	cp "$IMAGE/kcc-node.efi" "$BATS_FILE_TMPDIR/modified.efi"
-	off=$(grep -obUa 'kcc.slot=a' "$BATS_FILE_TMPDIR/modified.efi" | head -n1 | cut -d: -f1)
+	# the root hash's first digit in the command line (.cmdline), another hex digit
+	off=$(grep -obUa 'kcc.roothash=' "$BATS_FILE_TMPDIR/modified.efi" | head -n1 | cut -d: -f1)
 	[ -n "$off" ]
-	printf 'b' | dd of="$BATS_FILE_TMPDIR/modified.efi" bs=1 seek=$((off + 9)) conv=notrunc status=none
-	grep -qa 'kcc.slot=b' "$BATS_FILE_TMPDIR/modified.efi"
+	d=$(dd if="$BATS_FILE_TMPDIR/modified.efi" bs=1 skip=$((off + 13)) count=1 status=none)
+	[ "$d" = 0 ] && n=1 || n=0
+	printf '%s' "$n" | dd of="$BATS_FILE_TMPDIR/modified.efi" bs=1 seek=$((off + 13)) conv=notrunc status=none
+	run cmp -s "$IMAGE/kcc-node.efi" "$BATS_FILE_TMPDIR/modified.efi"
+	[ "$status" -eq 1 ]
 	esp_put "$BATS_FILE_TMPDIR/modified.raw" "$BATS_FILE_TMPDIR/modified.efi"
 	vm_boot modified --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/modified.raw" \
 		--timeout 90 --until 'Access Denied|Security Violation'

@@ -19,6 +19,8 @@
 #   --forward H:G        forward 127.0.0.1:H on the host to TCP port G of the guest (repeatable)
 #   --print-accel        print the accelerator it would use (kvm or tcg) and exit
 #   --fw-cfg FILE        hand FILE to the guest as qemu fw_cfg opt/io.kcc-node/config (node config)
+#   --test-bundle FILE   hand FILE (an update bundle) to the guest as a second, read-only virtio disk
+#                        (/dev/vdb, its size rounded up to 512 bytes: the guest reads its first N bytes)
 #   --smbios-11 STRING   an SMBIOS type 11 OEM string (repeatable; node config as
 #                        io.kcc-node.config.b64=BASE64)
 #   --reboots N          let the guest reboot (or be reset) N times in the same qemu, with the same
@@ -30,7 +32,7 @@
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-reboots= watchdog=0 fwcfg= smbios=() forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
+reboots= watchdog=0 fwcfg= test_bundle= smbios=() forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -50,6 +52,7 @@ while [ $# -gt 0 ]; do
 	--cad-on) cad_on=$2; shift 2 ;;
 	--print-accel) print_accel=1; shift ;;
 	--fw-cfg) fwcfg=$2; shift 2 ;;
+	--test-bundle) test_bundle=$2; shift 2 ;;
 	--smbios-11) smbios+=("$2"); shift 2 ;;
 	--reboots)
 		[[ ${2:-} =~ ^[0-9]+$ ]] || usage "--reboots needs a number"
@@ -116,6 +119,10 @@ fi
 if [ -n "$fwcfg" ]; then
 	[ -f "$fwcfg" ] || usage "--fw-cfg $fwcfg: no such file"
 	args+=(-fw_cfg "name=opt/io.kcc-node/config,file=$fwcfg")
+fi
+if [ -n "$test_bundle" ]; then
+	[ -f "$test_bundle" ] || usage "--test-bundle $test_bundle: no such file"
+	args+=(-drive "if=none,id=bundle0,format=raw,readonly=on,file=$test_bundle" -device virtio-blk-pci,drive=bundle0)
 fi
 for s11 in "${smbios[@]}"; do
 	# qemu's option parser: a comma in a value is written twice.

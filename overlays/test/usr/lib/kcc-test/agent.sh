@@ -324,6 +324,11 @@ fi
 case " $(cat /proc/cmdline) " in *" kcc_test.pods=1 "*) . /usr/lib/kcc-test/pods.sh ;; esac
 # The kubelet against hostile local input (tests/vm/61-kubelet-io.bats).
 case " $(cat /proc/cmdline) " in *" kcc_test.kio=1 "*) . /usr/lib/kcc-test/kio.sh ;; esac
+# The update path through kcc-update's socket (tests/vm/65-update.bats): the version, the slot and
+# kcc-update's status on every boot (a boot after an update has the image's own command line:
+# anything added would change PCR 11 and the state key would not unseal); the apply with
+# kcc_test.update=apply.
+. /usr/lib/kcc-test/update.sh
 
 echo "kcc-test: agent done"
 # How to end the boot: kcc_test.shutdown=ctl (default), signals, none. signals: the BPF LSM
