@@ -17,10 +17,10 @@
 #include "stage-config.h"
 #include "util.h"
 
-static int write_private(const char *path, const void *data, size_t len)
+static int write_mode(const char *path, const void *data, size_t len, mode_t mode)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-				      0600);
+				      mode);
 	const char *p = data;
 
 	if (fd < 0)
@@ -36,6 +36,11 @@ static int write_private(const char *path, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static int write_private(const char *path, const void *data, size_t len)
+{
+	return write_mode(path, data, len, 0600);
 }
 
 static void status(const char *line)
@@ -70,7 +75,8 @@ static int daemon_conf(const NodeConfig *c, const char *path,
 		return 0;
 	if (n < 0)
 		return n;
-	return write_private(path, buf, (size_t)n);
+	/* readable by the service's own uid; nothing secret in it */
+	return write_mode(path, buf, (size_t)n, 0644);
 }
 
 /* What the system stage applies, in files the libc-only PID 1 reads; and the configurations of
@@ -97,7 +103,7 @@ static int hand_over(const NodeConfig *c, const char *data, size_t len)
 	} else if (r >= 0) {
 		/* DHCP: the system stage brings the link up without the image's static address;
 		 * the dhcpcd service configures it. */
-		snprintf(net, sizeof(net), "interface = %s\n",
+		snprintf(net, sizeof(net), "interface = %s\ndhcp = yes\n",
 			 c->net.interface[0] ? c->net.interface : "eth0");
 		r = write_private(NODE_CONFIG_NETWORK, net, strlen(net));
 		if (r >= 0)

@@ -49,6 +49,8 @@ int daemon_conf_dhcpcd(const NodeConfig *c, char *buf, size_t size)
 	 * refuses to everyone but PID 1. No link-local fallback address. */
 	put(&o, "ipv4only\n"
 		"noipv4ll\n"
+		"# no udev plugin on the root (dhcpcd 9.4.1 crashes without it unless told so)\n"
+		"nodev\n"
 		"# the client id is the hardware address: no DUID file to keep\n"
 		"clientid\n"
 		"hostname\n"

@@ -43,6 +43,7 @@ static void test_dhcpcd(void **state)
 	has_line(buf, "allowinterfaces ens3");
 	has_line(buf, "ipv4only");
 	has_line(buf, "noipv4ll");
+	has_line(buf, "nodev");
 	has_line(buf, "clientid");
 	/* too small: refused, never cut */
 	assert_int_equal(daemon_conf_dhcpcd(c, buf, 40), -ENOBUFS);

@@ -21,10 +21,13 @@
 #   --fw-cfg FILE        hand FILE to the guest as qemu fw_cfg opt/io.kcc-node/config (node config)
 #   --smbios-11 STRING   an SMBIOS type 11 OEM string (repeatable; node config as
 #                        io.kcc-node.config.b64=BASE64)
+#   --host-udp           lift restrict=on: the guest's UDP (and TCP) to 10.0.2.2:PORT reaches the
+#                        host's 127.0.0.1:PORT (a stand-in NTP server on the host); qemu's guestfwd
+#                        forwards TCP only. The guest can then reach what the host reaches.
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-fwcfg= smbios=() forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
+fwcfg= smbios=() restrict=on forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--print-accel) print_accel=1; shift ;;
 	--fw-cfg) fwcfg=$2; shift 2 ;;
 	--smbios-11) smbios+=("$2"); shift 2 ;;
+	--host-udp) restrict=off; shift ;;
 	--forward)
 		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--forward needs HOSTPORT:GUESTPORT"
 		forwards+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
@@ -92,9 +96,10 @@ else
 	fmt=$(qemu-img info --output=json "$disk" | sed -n 's/.*"format": "\(.*\)".*/\1/p')
 fi
 
-# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards still work.
+# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards still work
+# (--host-udp lifts it). Its built-in DHCP server answers either way.
 args=(-accel "$accel" -m 1024 -no-reboot -cpu max
-	-netdev "user,id=net0,restrict=on$forwards" -device virtio-net-pci,netdev=net0,romfile=
+	-netdev "user,id=net0,restrict=$restrict$forwards" -device virtio-net-pci,netdev=net0,romfile=
 	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)
 if [ -n "$fwcfg" ]; then
 	[ -f "$fwcfg" ] || usage "--fw-cfg $fwcfg: no such file"
