@@ -155,6 +155,9 @@ rootfs() {
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
 	install -m 0755 -s "$bin/kcc-update" "$r/usr/bin/kcc-update"
 	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
+	# the network services: DHCP and NTP/NTS clients (docs/node-config.md); no hooks, no chronyc
+	install -m 0755 "$w/pkgs/usr/sbin/dhcpcd" "$r/usr/sbin/dhcpcd"
+	install -m 0755 "$w/pkgs/usr/sbin/chronyd" "$r/usr/sbin/chronyd"
 	if [ -n "$kubelet" ]; then
 		install -m 0755 "$kubelet" "$r/usr/bin/kubelet"
 		for f in usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/ctr usr/sbin/runc; do
@@ -163,7 +166,7 @@ rootfs() {
 		ln -sf ../sbin/runc "$r/usr/bin/runc"
 	fi
 	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/lib/kcc/kcc-sandbox" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
-		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/kcc-update" "$r/usr/bin/crun" \
+		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/kcc-update" "$r/usr/bin/crun" "$r/usr/sbin/dhcpcd" "$r/usr/sbin/chronyd" \
 		${kubelet:+"$r/usr/bin/kubelet" "$r/usr/bin/containerd" "$r/usr/bin/containerd-shim-runc-v2" "$r/usr/bin/ctr" "$r/usr/sbin/runc"}
 	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)
 	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \

@@ -15,6 +15,7 @@ PACKAGES=(
 	systemd-container bc
 	faketime
 	rsyslog rsyslog-gnutls
+	chrony
 	mmdebstrap libsystemd-dev
 )
 

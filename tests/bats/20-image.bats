@@ -96,6 +96,10 @@ load helper
 	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/busybox" ]
 	[ -z "$(find "$BATS_TEST_TMPDIR/p/x" -name 'sh' -o -name 'bash' -o -name 'dash')" ]
 	[ -x "$BATS_TEST_TMPDIR/t/x/usr/bin/busybox" ]
+	# the network services' daemons, without dhcpcd's hook scripts (shell)
+	[ -x "$BATS_TEST_TMPDIR/p/x/usr/sbin/dhcpcd" ]
+	[ -x "$BATS_TEST_TMPDIR/p/x/usr/sbin/chronyd" ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/p/x" -name 'dhcpcd-run-hooks' -o -name 'dhcpcd-hooks')" ]
 	# the kubelet, its runtime and the default pod's image (an OCI layout: blobs, no host binary)
 	[ -x "$BATS_TEST_TMPDIR/p/x/usr/bin/kcc-kubelet" ]
 	[ -x "$BATS_TEST_TMPDIR/p/x/usr/bin/crun" ]

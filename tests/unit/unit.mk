@@ -37,6 +37,7 @@ TPM := lib-tpm lib-basic
 test-basic_USES := lib-basic
 test-caps_USES := lib-policy lib-basic
 test-node-config_USES := lib-config lib-basic
+test-daemon-conf_USES := lib-config lib-basic
 test-events_USES := lib-events lib-basic
 test-spool_USES := lib-events lib-basic
 fuzz-events_USES := lib-events lib-basic

@@ -40,6 +40,11 @@ setup_file() {
 	assert_log fwcfg 'kcc-test: PASS eventlog:'
 	assert_log fwcfg "kcc-test: INFO node-config=valid fw_cfg $sum hostname=cfg-node-1$"
 	assert_log fwcfg 'kcc-init: host name cfg-node-1'
+	# A static network and no time servers: neither network service starts, and the log says so.
+	assert_log fwcfg 'kcc-init: network: eth0 up with 10\.0\.2\.15/24, default route'
+	assert_log fwcfg 'kcc-init: node config: no time servers, no time service'
+	assert_log fwcfg 'kcc-init: dhcpcd: not started, /run/kcc/dhcpcd.conf does not exist'
+	assert_log fwcfg 'kcc-init: chronyd: not started, /run/kcc/chrony.conf does not exist'
 	assert_log fwcfg 'kcc-init: services started'
 	refute_log fwcfg 'kcc-test: FAIL'
 }

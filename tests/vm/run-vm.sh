@@ -29,10 +29,13 @@
 #                        "BdsDxe: loading Boot"), and qemu is stopped (exit 0) when boot N+2
 #                        starts. Needs --log. A poweroff still ends qemu.
 #   --watchdog           an i6300esb hardware watchdog whose expiry resets the guest
+#   --host-udp           lift restrict=on: the guest's UDP (and TCP) to 10.0.2.2:PORT reaches the
+#                        host's 127.0.0.1:PORT (a stand-in NTP server on the host); qemu's guestfwd
+#                        forwards TCP only. The guest can then reach what the host reaches.
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-reboots= watchdog=0 fwcfg= test_bundle= smbios=() forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
+reboots= watchdog=0 fwcfg= test_bundle= smbios=() restrict=on forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
 		[[ ${2:-} =~ ^[0-9]+$ ]] || usage "--reboots needs a number"
 		reboots=$2; shift 2 ;;
 	--watchdog) watchdog=1; shift ;;
+	--host-udp) restrict=off; shift ;;
 	--forward)
 		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--forward needs HOSTPORT:GUESTPORT"
 		forwards+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
@@ -105,9 +109,10 @@ else
 	fmt=$(qemu-img info --output=json "$disk" | sed -n 's/.*"format": "\(.*\)".*/\1/p')
 fi
 
-# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards still work.
+# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards still work
+# (--host-udp lifts it). Its built-in DHCP server answers either way.
 args=(-accel "$accel" -m 1024 -cpu max
-	-netdev "user,id=net0,restrict=on$forwards" -device virtio-net-pci,netdev=net0,romfile=
+	-netdev "user,id=net0,restrict=$restrict$forwards" -device virtio-net-pci,netdev=net0,romfile=
 	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)
 if [ -z "$reboots" ]; then
 	args+=(-no-reboot)

@@ -320,6 +320,9 @@ if [ -x /usr/bin/containerd ]; then
 	echo "$v" | grep -q 'Server: *Version: *1\.' && pass containerd-answers "$v" || fail containerd-answers "$v"
 fi
 
+# DHCP and time, when the node configuration asked for them (tests/vm/16-net-time.bats).
+[ -e /run/kcc/dhcpcd.conf ] || [ -e /run/kcc/chrony.conf ] && . /usr/lib/kcc-test/net.sh
+
 # The kubelet's pods (tests/vm/60-kubelet.bats), only when asked: they take a while.
 case " $(cat /proc/cmdline) " in *" kcc_test.pods=1 "*) . /usr/lib/kcc-test/pods.sh ;; esac
 # The kubelet against hostile local input (tests/vm/61-kubelet-io.bats).
