@@ -5,6 +5,7 @@
 
 #include "blkid.h"
 #include "boot-count.h"
+#include "epoch-raise.h"
 #include "esp.h"
 #include "log.h"
 #include "util.h"
@@ -94,6 +95,7 @@ int boot_count_act(BootVerdict v, const char *reason)
 {
 	char path[256], name[ESP_NAME_MAX], next[ESP_NAME_MAX];
 	int r, u, fallback = 0;
+	unsigned limit = 0;
 	EspEntry e;
 
 	r = boot_count_path(path, sizeof(path));
@@ -112,6 +114,9 @@ int boot_count_act(BootVerdict v, const char *reason)
 		r = v == BOOT_BLESS ? esp_bless(BOOT_ESP_MOUNT, path, &e) : esp_mark_bad(BOOT_ESP_MOUNT, path, &e);
 	if (r >= 0 && v == BOOT_MARK_BAD)
 		fallback = next_entry(e.version, next, sizeof(next));
+	/* blessed: the lowest epoch still installed bounds the anti-rollback raise (after the unmount) */
+	if (r >= 0 && v == BOOT_BLESS && epoch_installed_limit(BOOT_ESP_MOUNT, NULL, &limit) < 0)
+		limit = 0;
 	sync();
 	u = umount2(BOOT_ESP_MOUNT, 0) < 0 ? -errno : 0;
 	if (r == -EROFS)
@@ -126,6 +131,7 @@ int boot_count_act(BootVerdict v, const char *reason)
 		snprintf(name, sizeof(name), "?");
 	if (v == BOOT_BLESS) {
 		log_info("boot blessed: %s -> %s", path, name);
+		(void)epoch_raise_to_limit(limit); /* logged; the boot stays blessed either way */
 		return 0;
 	}
 	log_info("boot marked bad (%s): %s -> %s; %s%s", reason ? reason : "failure", path, name,

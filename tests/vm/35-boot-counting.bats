@@ -19,7 +19,7 @@ setup_file() {
 	disk_copy "$N.raw"
 	mkdir -p "$N.tpm"
 	vm_boot fresh --mode uefi --vars "$VARS" --timeout 300 --disk "$N.raw" --tpm-state "$N.tpm" \
-		--until 'kcc-init: boot (blessed|marked bad)|boot stopped'
+		--until 'kcc-init: security epoch|kcc-init: boot marked bad|boot stopped'
 	esp_entries "$N.raw" >"$BATS_FILE_TMPDIR/fresh.entries"
 
 	V=$(jq -r .version "$IMAGE/manifest.json")
@@ -62,6 +62,14 @@ in_boot() {
 		"$(vm_log fresh | grep -anE 'boot blessed' | cut -d: -f1)" ]
 	# qemu was killed right after the line: the rename was on the disk already
 	[ "$(cat "$BATS_FILE_TMPDIR/fresh.entries")" = "kcc-node_$V.efi" ]
+}
+
+@test "boot counting: once blessed, the node's security epoch is raised to the lowest installed release's" {
+	# one release on the ESP, of the image's own epoch: the node goes from 0 to it
+	e=$(jq .security_epoch "$IMAGE/manifest.json")
+	assert_log fresh "kcc-init: security epoch raised to $e \\(this image $e, lowest installed $e\\)"
+	[ "$(vm_log fresh | grep -anE 'boot blessed' | cut -d: -f1)" -lt \
+		"$(vm_log fresh | grep -anE 'security epoch raised' | cut -d: -f1)" ]
 }
 
 @test "boot counting: a release whose signature approves nothing is marked bad by the initrd, which reboots at once" {

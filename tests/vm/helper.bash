@@ -101,6 +101,6 @@ uki_variant() {
 		"$out.cmdline" "$out.osrel" "$out.unsigned.efi" "$k/tpm2-pcr-test-public-key.pem"
 	sbsign --key "$k/db.key" --cert "$k/db.crt" --output "$out.efi" "$out.unsigned.efi" 2>/dev/null
 	"$TOP/build/bin/kcc-pcr" sign --uki "$out.efi" --pe "$IMAGE/loader.efi" --pe "$out.efi" \
-		--private-key "$k/tpm2-pcr-test-private-key.pem" \
+		--epoch "$(jq .security_epoch "$IMAGE/manifest.json")" --private-key "$k/tpm2-pcr-test-private-key.pem" \
 		--public-key "$k/tpm2-pcr-test-public-key.pem" >"$out.cred"
 }
