@@ -34,3 +34,9 @@ int tpm_fail(Tpm *t, const char *what, TSS2_RC rc);
 void tpm_flush(Tpm *t, ESYS_TR *h);
 /* A primary key in the owner hierarchy from template. */
 int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TPM2B_PUBLIC **pub);
+/* The same in another hierarchy (ESYS_TR_RH_ENDORSEMENT for the EK and the AK of attestation). */
+int tpm_create_primary_in(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *template,
+			  ESYS_TR *handle, TPM2B_PUBLIC **pub);
+/* A quote with the loaded ECC attestation key ak (pub: its public area). */
+int tpm_quote_key(Tpm *t, ESYS_TR ak, const TPM2B_PUBLIC *pub, uint32_t mask,
+		  const uint8_t *nonce, size_t nonce_size, TpmQuote *q);

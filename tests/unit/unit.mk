@@ -71,6 +71,7 @@ test-basic-http-request_USES := lib-basic
 fuzz-http-status_USES := lib-basic
 test-tpm_USES := $(TPM)
 test-pcr_USES := $(TPM)
+test-attest-tpm_USES := $(TPM)
 test-bundle_USES := lib-update lib-basic
 fuzz-bundle_USES := lib-update lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))

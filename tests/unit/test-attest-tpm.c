@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Credential activation and the AK's quotes against two fresh swtpms: MakeCredential in software
+ * (lib/tpm/makecred.c) activates on the TPM it was made for, with the AK it names, and on no
+ * other; a quote with the AK verifies with the AK's public area. */
+#include "unit.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attest-keys.h"
+#include "makecred.h"
+#include "public.h"
+#include "quote.h"
+#include "tpm.h"
+
+typedef struct Swtpm {
+	char dir[64], tcti[128];
+	pid_t pid;
+} Swtpm;
+
+static Swtpm tpms[2];
+
+static int start_swtpm(Swtpm *s)
+{
+	char sock[100], ctrl[120], state[100], srv[120];
+
+	strcpy(s->dir, "/tmp/kcc-test-attest-XXXXXX");
+	if (!mkdtemp(s->dir))
+		return -1;
+	snprintf(sock, sizeof(sock), "%s/sock", s->dir);
+	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", sock);
+	snprintf(state, sizeof(state), "dir=%s", s->dir);
+	snprintf(srv, sizeof(srv), "type=unixio,path=%s", sock);
+	s->pid = fork();
+	if (s->pid == 0) {
+		if (!freopen("/dev/null", "we", stdout) || !freopen("/dev/null", "we", stderr))
+			_exit(127);
+		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", srv,
+		       "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 250 && access(sock, F_OK) < 0; i++)
+		usleep(20000);
+	snprintf(s->tcti, sizeof(s->tcti), "swtpm:path=%s", sock);
+	return access(sock, F_OK);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	setenv("TSS2_LOG", "all+none", 1);
+	return start_swtpm(&tpms[0]) < 0 || start_swtpm(&tpms[1]) < 0 ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[120];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		kill(tpms[i].pid, SIGTERM);
+		waitpid(tpms[i].pid, NULL, 0);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tpms[i].dir);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static Tpm *open_tpm(int i, TpmAttestKeys *k)
+{
+	Tpm *t = NULL;
+
+	assert_int_equal(tpm_open(tpms[i].tcti, &t), 0);
+	assert_int_equal(tpm_attest_keys(t, k), 0);
+	return t;
+}
+
+static void make_for(const TpmAttestKeys *k, const uint8_t *cred, uint8_t **blob, size_t *bs,
+		     uint8_t **sec, size_t *ss)
+{
+	TPM2B_PUBLIC ek, ak;
+	uint8_t name[TPM_PUBLIC_NAME_SIZE];
+
+	assert_int_equal(tpm_public_parse(k->ek_pub, k->ek_pub_size, &ek), 0);
+	assert_int_equal(tpm_public_parse(k->ak_pub, k->ak_pub_size, &ak), 0);
+	assert_true(tpm_public_is_ek(&ek, NULL));
+	assert_true(tpm_public_is_ak(&ak, NULL));
+	assert_int_equal(tpm_public_name(&ak, name), 0);
+	assert_int_equal(tpm_make_credential(&ek, name, cred, 32, blob, bs, sec, ss), 0);
+}
+
+static void test_activate_on_its_tpm_only(void **state)
+{
+	static const uint8_t cred[32] = "the activated secret, 32 bytes!";
+	TpmAttestKeys a, b;
+	Tpm *ta = open_tpm(0, &a), *tb = open_tpm(1, &b);
+	uint8_t *blob, *sec, out[32];
+	size_t bs, ss, n = 0;
+	unsigned long before;
+
+	(void)state;
+	make_for(&a, cred, &blob, &bs, &sec, &ss);
+	if (tpm_activate_credential(ta, &a, blob, bs, sec, ss, out, &n) < 0)
+		fail_msg("%s", tpm_error(ta));
+	assert_int_equal(n, 32);
+	assert_memory_equal(out, cred, 32);
+	/* The second TPM cannot: the seed is encrypted to the first one's EK. */
+	assert_int_equal(tpm_activate_credential(tb, &b, blob, bs, sec, ss, out, &n), -EBADMSG);
+	/* Nothing transient is left behind. */
+	before = tpm_commands(ta);
+	tpm_attest_keys_done(ta, &a);
+	assert_true(tpm_commands(ta) == before + 2);
+	tpm_attest_keys_done(tb, &b);
+	free(blob);
+	free(sec);
+	tpm_close(ta);
+	tpm_close(tb);
+}
+
+static void test_quote_verifies_with_ak(void **state)
+{
+	static const uint8_t q[32] = "qualifying data, 32 bytes long!";
+	uint8_t values[3][32];
+	TpmAttestKeys k;
+	Tpm *t = open_tpm(0, &k);
+	TpmQuote quote;
+	TPM2B_PUBLIC ak;
+	uint8_t *der;
+	size_t der_size;
+	char err[200];
+	uint32_t mask = (1u << 11) | (1u << 12) | (1u << 15);
+
+	(void)state;
+	assert_int_equal(tpm_extend(t, 11, "x", 1, NULL), 0);
+	assert_int_equal(tpm_pcr_values(t, mask, values, NULL), 0);
+	assert_int_equal(tpm_attest_quote(t, &k, mask, q, sizeof(q), &quote), 0);
+	assert_int_equal(tpm_public_parse(k.ak_pub, k.ak_pub_size, &ak), 0);
+	assert_int_equal(tpm_public_to_der(&ak, &der, &der_size), 0);
+	assert_int_equal(der_size, quote.ak_der_size);
+	assert_memory_equal(der, quote.ak_der, der_size);
+	assert_int_equal(quote_verify(quote.attest, quote.attest_size, quote.sig, quote.sig_size,
+				      der, der_size, q, sizeof(q), mask, values, err, sizeof(err)),
+			 0);
+	OPENSSL_free(der);
+	tpm_quote_done(&quote);
+	tpm_attest_keys_done(t, &k);
+	tpm_close(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_activate_on_its_tpm_only),
+		cmocka_unit_test(test_quote_verifies_with_ak),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
