@@ -61,7 +61,7 @@ static void add_hex(json_object *o, const char *key, const uint8_t *p)
 	json_object_object_add(o, key, json_object_new_string(hex));
 }
 
-/* The quote: signed by the session's AK over VERIFIER_PCR_MASK with the binding qualifying data,
+/* The quote: signed by the session's AK over ATTEST_PCR_MASK with the binding qualifying data,
  * its PCR digest equal to the values sent. */
 static bool appraise_quote(const VerifierSession *s, const AttestFinish *m, json_object *reasons)
 {
@@ -70,12 +70,12 @@ static bool appraise_quote(const VerifierSession *s, const AttestFinish *m, json
 	char err[200];
 	int r;
 
-	if ((m->pcr_mask & VERIFIER_PCR_MASK) != VERIFIER_PCR_MASK) {
+	if ((m->pcr_mask & ATTEST_PCR_MASK) != ATTEST_PCR_MASK) {
 		reason(reasons, "evidence: the PCR values of 0-7, 11, 12 and 15 are not all there");
 		return false;
 	}
 	for (unsigned i = 0; i < PCR_COUNT; i++)
-		if (VERIFIER_PCR_MASK & (1u << i))
+		if (ATTEST_PCR_MASK & (1u << i))
 			memcpy(values[n++], m->pcrs[i], 32);
 	if (attest_qualifying(s->nonce, s->secret, m->csr.p, m->csr.n, q) < 0 ||
 	    tpm_public_to_der(&s->ak, &der, &der_size) < 0) {
@@ -83,7 +83,7 @@ static bool appraise_quote(const VerifierSession *s, const AttestFinish *m, json
 		return false;
 	}
 	r = quote_verify(m->attest.p, m->attest.n, m->sig.p, m->sig.n, der, der_size, q, sizeof(q),
-			 VERIFIER_PCR_MASK, (const uint8_t(*)[32])values, err, sizeof(err));
+			 ATTEST_PCR_MASK, (const uint8_t(*)[32])values, err, sizeof(err));
 	OPENSSL_free(der);
 	if (r >= 0)
 		return true;

@@ -25,6 +25,8 @@
 #define ATTEST_BODY_MAX (1024 * 1024)
 #define ATTEST_LOG_MAX (512 * 1024)
 #define ATTEST_NODE_MAX 253
+/* The PCRs every quote covers: firmware 0-7, kcc-node's 11, 12 and 15. */
+#define ATTEST_PCR_MASK (0xffu | (1u << 11) | (1u << 12) | (1u << 15))
 
 typedef struct AttestBlob {
 	uint8_t *p;

@@ -15,8 +15,6 @@
 #define VERIFIER_SESSIONS 256
 #define VERIFIER_REFERENCES_MAX 64
 #define VERIFIER_VALIDITY_MAX (24 * 3600)
-/* The PCRs every quote covers: firmware 0-7, kcc-node's 11, 12 and 15. */
-#define VERIFIER_PCR_MASK (0xffu | (1u << 11) | (1u << 12) | (1u << 15))
 
 typedef enum VerifierPolicy {
 	VERIFIER_POLICY_PRODUCTION, /* refuses direct-boot events */

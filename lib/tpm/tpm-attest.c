@@ -142,8 +142,6 @@ int tpm_activate_credential(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob,
 			r = -EBADMSG;
 		goto out;
 	}
-	/* ActivateCredential flushed the policy session (continueSession clear). */
-	session = ESYS_TR_NONE;
 	if (cred->size > 32) {
 		r = tpm_failf(t, EBADMSG, "the credential is longer than 32 bytes");
 		goto out;

@@ -17,6 +17,7 @@
 #include "makecred.h"
 #include "public.h"
 #include "quote.h"
+#include "tpm-internal.h"
 #include "tpm.h"
 
 typedef struct Swtpm {
@@ -73,6 +74,21 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* Transient objects and loaded sessions in the TPM: none once a flow is done. */
+static unsigned handles(Tpm *t, TPM2_HANDLE first)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	unsigned n;
+
+	assert_int_equal(Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					    TPM2_CAP_HANDLES, first, 64, &more, &cap),
+			 TSS2_RC_SUCCESS);
+	n = cap->data.handles.count;
+	Esys_Free(cap);
+	return n;
+}
+
 static Tpm *open_tpm(int i, TpmAttestKeys *k)
 {
 	Tpm *t = NULL;
@@ -113,11 +129,16 @@ static void test_activate_on_its_tpm_only(void **state)
 	assert_memory_equal(out, cred, 32);
 	/* The second TPM cannot: the seed is encrypted to the first one's EK. */
 	assert_int_equal(tpm_activate_credential(tb, &b, blob, bs, sec, ss, out, &n), -EBADMSG);
-	/* Nothing transient is left behind. */
+	/* Nothing transient is left behind: the EK and the AK flushed, the policy sessions too. */
 	before = tpm_commands(ta);
 	tpm_attest_keys_done(ta, &a);
 	assert_true(tpm_commands(ta) == before + 2);
 	tpm_attest_keys_done(tb, &b);
+	for (int i = 0; i < 2; i++) {
+		Tpm *t = i ? tb : ta;
+		assert_int_equal(handles(t, 0x80000000u), 0);
+		assert_int_equal(handles(t, 0x02000000u), 0);
+	}
 	free(blob);
 	free(sec);
 	tpm_close(ta);

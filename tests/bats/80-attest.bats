@@ -1,0 +1,301 @@
+#!/usr/bin/env bats
+# Attestation-gated join on the host (docs/attestation.md): swtpms with EK certificates from a
+# per-test CA, kcc-verify serve on 127.0.0.1 (TLS 1.3), kcc-attest join with a quote of a TPM
+# whose PCR 11, 12 and 15 were extended like a boot, with the CEL-JSON log kcc-init writes.
+# A good node joins and gets a certificate that only the issuing CA accepts; every refusal is
+# provoked and named. The second TPM that cannot activate another's credential, and a quote
+# from another TPM, are in tests/unit/test-attest-tpm.c (they need the library, not the CLI).
+load helper
+
+ATTEST=$TOP/build/bin/kcc-attest
+VERIFY=$TOP/build/bin/kcc-verify
+PCR=$TOP/build/bin/kcc-pcr
+
+# Polls (0.1 s steps, 10 s at most) until the command succeeds: waits for an event, not a time.
+wait_for() {
+	for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+# A TPM: NAME, then "cert" (swtpm_setup with an EK certificate from the per-test CA) or "nocert".
+make_tpm() {
+	local d=$S/tpm-$1
+	mkdir -p "$d/state"
+	if [ "$2" = cert ]; then
+		swtpm_setup --tpm2 --tpmstate "$d/state" --create-ek-cert --create-platform-cert \
+			--config "$S/setup.conf" --overwrite >"$d/setup.log" 2>&1
+	fi
+	swtpm socket --tpm2 --tpmstate "dir=$d/state" --server "type=unixio,path=$d/sock" \
+		--ctrl "type=unixio,path=$d/sock.ctrl" --flags not-need-init,startup-clear \
+		--daemon --pid "file=$d/swtpm.pid" --log "file=$d/swtpm.log"
+	wait_for test -S "$d/sock"
+}
+
+tcti() {
+	echo "swtpm:path=$S/tpm-$1/sock"
+}
+
+# measure TPM PCR CONTENT_TYPE EVENT_TYPE STRING: extends like kcc-init and appends its record.
+measure() {
+	local d
+	d=$(printf %s "$5" | sha256sum | cut -d' ' -f1)
+	KCC_TPM2_TCTI=$(tcti "$1") "$PCR" extend "$2" --sha256 "$d"
+	printf '\036{"pcr":%s,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"%s","content":{"string":"%s","eventType":"%s"}}\n' \
+		"$2" "$d" "$3" "$5" "$4" >>"$S/tpm-$1/cel.log"
+}
+
+# boot TPM [direct] [novolume]: the measurements of a boot up to "ready".
+boot() {
+	local t=$1
+	shift
+	if [[ " $* " == *" direct "* ]]; then
+		measure "$t" 11 kcc direct-boot .cmdline
+		measure "$t" 11 kcc direct-boot "console=ttyS0 root=verity"
+	fi
+	measure "$t" 11 systemd phase enter-initrd
+	measure "$t" 12 kcc node-config fw_cfg
+	[[ " $* " == *" novolume "* ]] || measure "$t" 15 systemd volume-key "cryptsetup:state:$t"
+	measure "$t" 11 systemd phase leave-initrd
+	measure "$t" 11 systemd phase sysinit
+	measure "$t" 11 systemd phase ready
+	KCC_TPM2_TCTI=$(tcti "$t") "$PCR" read 11 | jq -r '."11"' >"$S/tpm-$t/pcr11"
+}
+
+ca() { # NAME SUBJECT: a self-signed CA
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$S/$1.key" \
+		-out "$S/$1.pem" -days 2 -subj "/CN=$2" -addext basicConstraints=critical,CA:true \
+		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+}
+
+setup_file() {
+	S=$BATS_FILE_TMPDIR
+	# The per-test EK CA, the way swtpm_localca signs with it.
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$S/ekca.key" -out "$S/ekca.pem" -days 2 \
+		-subj "/CN=test EK root" -addext basicConstraints=critical,CA:true \
+		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+	mkdir -p "$S/lca"
+	echo 1 >"$S/lca/serial"
+	printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' \
+		"$S/lca" "$S/ekca.key" "$S/ekca.pem" "$S/lca/serial" >"$S/localca.conf"
+	printf -- '--platform-manufacturer kcc-test\n--platform-version 1\n--platform-model swtpm\n' \
+		>"$S/localca.options"
+	printf 'create_certs_tool = %s\ncreate_certs_tool_config = %s\ncreate_certs_tool_options = %s\n' \
+		"$(command -v swtpm_localca)" "$S/localca.conf" "$S/localca.options" >"$S/setup.conf"
+	ca otherca "another EK root"
+	# The verifier's TLS certificate, from its own CA; the issuing CA of node certificates.
+	ca tlsca "test verifier CA"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$S/tls.key" \
+		-out "$S/tls.csr" -subj "/CN=localhost" 2>/dev/null
+	openssl x509 -req -in "$S/tls.csr" -CA "$S/tlsca.pem" -CAkey "$S/tlsca.key" -days 2 \
+		-extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n') -out "$S/tls.pem" 2>/dev/null
+	ca issuer "test node issuer"
+	# A: a good UKI-like boot; B: a direct boot; C: no EK certificate; D: /var never unlocked.
+	make_tpm a cert
+	make_tpm b cert
+	make_tpm c nocert
+	make_tpm d cert
+	boot a
+	boot b direct
+	boot c
+	boot d novolume
+	jq -n --arg a "$(cat "$S/tpm-a/pcr11")" --arg b "$(cat "$S/tpm-b/pcr11")" \
+		--arg c "$(cat "$S/tpm-c/pcr11")" --arg d "$(cat "$S/tpm-d/pcr11")" \
+		'{version: 1, pcr11: [$a, $b, $c, $d]}' >"$S/reference.json"
+	jq -n '{version: 1, pcr11: ["'"$(printf '%064d' 0)"'"]}' >"$S/reference-other.json"
+	KCC_TPM2_TCTI=$(tcti c) "$ATTEST" ek | jq -r .ek_sha256 >"$S/allow"
+	# B's EK certificate, to present with A's TPM.
+	KCC_TPM2_TCTI=$(tcti b) "$ATTEST" ek --cert "$S/ek-b.der" >/dev/null
+}
+
+teardown_file() {
+	for p in "$BATS_FILE_TMPDIR"/tpm-*/swtpm.pid; do kill "$(cat "$p")" 2>/dev/null || true; done
+}
+
+setup() {
+	S=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	VPID=
+}
+
+teardown() {
+	[ -z "$VPID" ] || kill "$VPID" 2>/dev/null || true
+}
+
+# start_verifier [ARGS...]: kcc-verify serve on an ephemeral port of 127.0.0.1; sets URL.
+start_verifier() {
+	"$VERIFY" serve --listen 127.0.0.1:0 --tls-cert "$S/tls.pem" --tls-key "$S/tls.key" \
+		--issuer-cert "$S/issuer.pem" --issuer-key "$S/issuer.key" --results "$T/results" \
+		"$@" >"$T/verify.out" 2>"$T/verify.err" &
+	VPID=$!
+	wait_for grep -q '^listening on ' "$T/verify.out"
+	URL=https://localhost:$(sed -n 's/^listening on 127.0.0.1://p' "$T/verify.out")
+}
+
+# join TPM [ARGS...]: kcc-attest join as node-TPM; the result in $T/result.json.
+join() {
+	local t=$1
+	shift
+	KCC_TPM2_TCTI=$(tcti "$t") run "$ATTEST" join --verifier "$URL" --ca "$S/tlsca.pem" \
+		--node "node-$t" --key-out "$T/node.key" --cert-out "$T/node.pem" \
+		--cel-log "$S/tpm-$t/cel.log" --firmware-log "$T/none" --result "$T/result.json" "$@"
+	echo "$output"
+}
+
+standard() {
+	start_verifier --ek-roots "$S/ekca.pem" --ek-allow "$S/allow" --reference "$S/reference.json" "$@"
+}
+
+@test "a good node joins: its certificate (CN system:node:NAME, O system:nodes, <= 24 h) is accepted by a TLS server trusting only the issuing CA" {
+	standard
+	join a
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .verdict "$T/result.json")" = affirming ]
+	[ "$(jq -r '.reasons | length' "$T/result.json")" = 0 ]
+	[[ "$(jq -r .claims.ek "$T/result.json")" == "certificate issued by /CN=test EK root" ]]
+	[ "$(jq -r .claims.state_unlocked "$T/result.json")" = true ]
+	[ "$(jq -r .claims.direct_boot "$T/result.json")" = false ]
+	openssl verify -CAfile "$S/issuer.pem" "$T/node.pem"
+	! openssl verify -CAfile "$S/tlsca.pem" "$T/node.pem"
+	subject=$(openssl x509 -in "$T/node.pem" -noout -subject -nameopt RFC2253)
+	[[ "$subject" == *"CN=system:node:node-a"* && "$subject" == *"O=system:nodes"* ]]
+	start=$(date -d "$(openssl x509 -in "$T/node.pem" -noout -startdate | cut -d= -f2)" +%s)
+	end=$(date -d "$(openssl x509 -in "$T/node.pem" -noout -enddate | cut -d= -f2)" +%s)
+	[ $((end - start)) -le $((24 * 3600 + 60)) ]
+	# The key never left the node: the certificate is for the key kcc-attest wrote.
+	[ "$(openssl x509 -in "$T/node.pem" -noout -pubkey)" = "$(openssl pkey -in "$T/node.key" -pubout)" ]
+	# A TLS server that trusts only the issuing CA accepts the node's client certificate.
+	openssl s_server -accept 127.0.0.1:0 -cert "$S/tls.pem" -key "$S/tls.key" \
+		-CAfile "$S/issuer.pem" -Verify 1 -verify_return_error -naccept 1 -www \
+		>"$T/s_server.out" 2>&1 &
+	spid=$!
+	wait_for grep -q '^ACCEPT' "$T/s_server.out"
+	port=$(ss -ltnp | awk -v p="pid=$spid," '$0 ~ p {split($4, a, ":"); print a[2]}')
+	echo "GET / HTTP/1.0" | openssl s_client -connect 127.0.0.1:"$port" -cert "$T/node.pem" \
+		-key "$T/node.key" -CAfile "$S/tlsca.pem" -quiet >"$T/s_client.out" 2>&1 || true
+	kill $spid 2>/dev/null || true
+	cat "$T/s_client.out"
+	grep -q 'Client certificate' "$T/s_client.out"
+	# The result went to the verifier's log, without the certificate.
+	[ "$(jq -r .verdict "$T/results")" = affirming ]
+	[ "$(jq -r 'has("certificate")' "$T/results")" = false ]
+}
+
+@test "refused: unknown EK root (the EK certificate chains to no configured root)" {
+	start_verifier --ek-roots "$S/otherca.pem" --reference "$S/reference.json"
+	join a
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: unknown EK root"* ]]
+	[ ! -e "$T/node.pem" ]
+}
+
+@test "refused: EK public key not matching its certificate (another TPM's certificate)" {
+	standard
+	join a --ek-cert "$S/ek-b.der"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: EK public key does not match its certificate"* ]]
+}
+
+@test "EK without certificate: joins when on the allow-list (named in the result), refused when not" {
+	standard
+	join c
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .claims.ek "$T/result.json")" = "allow-list sha256:$(cat "$S/allow")" ]
+	kill "$VPID"
+	start_verifier --ek-roots "$S/ekca.pem" --reference "$S/reference.json"
+	join c
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: unknown EK: no certificate and sha256:$(cat "$S/allow") is not on the allow-list"* ]]
+}
+
+@test "refused: replayed nonce (the same finish sent again)" {
+	standard
+	join a --save-finish "$T/finish.json"
+	[ "$status" -eq 0 ]
+	run curl -sS --cacert "$S/tlsca.pem" -o "$T/replay.json" -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary @"$T/finish.json" "$URL/v1/finish"
+	[ "$output" = 403 ]
+	jq -r '.reasons[]' "$T/replay.json" | grep -q '^replayed nonce: session .* was used already$'
+	[ "$(jq -r 'has("certificate")' "$T/replay.json")" = false ]
+}
+
+@test "refused: expired nonce" {
+	standard --nonce-ttl 1
+	KCC_TPM2_TCTI=$(tcti a) "$ATTEST" join --verifier "$URL" --ca "$S/tlsca.pem" --node node-a \
+		--key-out "$T/k" --cert-out "$T/c" --cel-log "$S/tpm-a/cel.log" --save-finish "$T/f.json" \
+		--result "$T/r.json" || true
+	sed 's/"session":"[0-9a-f]*"/"session":"00000000000000000000000000000000"/' "$T/f.json" >"$T/f2.json"
+	run curl -sS --cacert "$S/tlsca.pem" --data-binary @"$T/f2.json" "$URL/v1/finish"
+	[[ "$output" == *"replayed nonce: no open session 00000000000000000000000000000000"* ]]
+}
+
+@test "refused: an edited event log and a truncated one" {
+	standard
+	sed '0,/"enter-initrd"/s/"digest":"[0-9a-f]\{8\}/"digest":"00000000/' "$S/tpm-a/cel.log" >"$T/edited.log"
+	! cmp -s "$T/edited.log" "$S/tpm-a/cel.log"
+	join a --cel-log "$T/edited.log"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: event log edited or truncated: PCR 11 does not replay to the quoted value"* ]]
+	head -n -1 "$S/tpm-a/cel.log" >"$T/truncated.log"
+	join a --cel-log "$T/truncated.log"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: event log edited or truncated: PCR 11"* ]]
+	head -c -5 "$S/tpm-a/cel.log" >"$T/cut.log"
+	join a --cel-log "$T/cut.log"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: event log edited or truncated: line 6: the last record has no newline"* ]]
+}
+
+@test "refused: PCR 11 of an image not on the reference list" {
+	start_verifier --ek-roots "$S/ekca.pem" --reference "$S/reference-other.json"
+	join a
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: PCR 11 not on the reference list: $(cat "$S/tpm-a/pcr11")"* ]]
+}
+
+@test "refused by the production policy: direct-boot events; accepted by the test policy" {
+	standard
+	join b
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: direct-boot events"* ]]
+	[ "$(jq -r '.reasons | length' "$T/result.json")" = 1 ]
+	kill "$VPID"
+	standard --policy test
+	join b
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .policy "$T/result.json")" = test ]
+	[ "$(jq -r .claims.direct_boot "$T/result.json")" = true ]
+}
+
+@test "refused: the state volume was never unlocked (no volume-key event in PCR 15)" {
+	standard
+	join d
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: state volume not unlocked"* ]]
+	[ "$(jq -r .claims.state_unlocked "$T/result.json")" = false ]
+}
+
+@test "bad requests: 400 with one reason, a wrong path 404, an oversized body 413, no TLS below 1.3" {
+	standard
+	run curl -sS --cacert "$S/tlsca.pem" -o "$T/o" -w '%{http_code}' --data-binary '{"ek_pub":1}' "$URL/v1/start"
+	[ "$output" = 400 ]
+	grep -q 'is not base64' "$T/o"
+	run curl -sS --cacert "$S/tlsca.pem" -o /dev/null -w '%{http_code}' --data-binary '{}' "$URL/v1/nothing"
+	[ "$output" = 404 ]
+	head -c 2000000 /dev/zero | tr '\0' a >"$T/big"
+	run curl -sS --cacert "$S/tlsca.pem" -o /dev/null -w '%{http_code}' --data-binary @"$T/big" "$URL/v1/start"
+	[ "$output" = 413 ]
+	run curl -sS --cacert "$S/tlsca.pem" --tls-max 1.2 "$URL/v1/start"
+	[ "$status" -ne 0 ]
+}
+
+@test "kcc-attest: usage 100, no TPM 111, no verifier 111" {
+	run "$ATTEST" join --node x
+	[ "$status" -eq 100 ]
+	KCC_TPM2_TCTI=swtpm:path=$S/nothing run "$ATTEST" join --verifier https://localhost:1 --ca "$S/tlsca.pem" \
+		--node n --key-out "$T/k" --cert-out "$T/c"
+	[ "$status" -eq 111 ]
+	KCC_TPM2_TCTI=$(tcti a) run "$ATTEST" join --verifier https://localhost:1 --ca "$S/tlsca.pem" \
+		--node n --key-out "$T/k" --cert-out "$T/c" --cel-log "$S/tpm-a/cel.log"
+	[ "$status" -eq 111 ]
+	[[ "$output" == *"cannot connect to localhost:1"* ]]
+}
