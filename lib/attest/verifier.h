@@ -5,6 +5,7 @@
  * No TPM: everything is done in software with OpenSSL. */
 #pragma once
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <openssl/x509.h>
 #include <stdbool.h>

@@ -37,7 +37,8 @@ static int content_length(const char *p, const char *eol, long *ret)
 	while (p < eol && (*p == ' ' || *p == '\t'))
 		p++;
 	for (; p < eol && *p >= '0' && *p <= '9'; p++, digits++)
-		v = v * 10 + (*p - '0');
+		if (digits < 9)
+			v = v * 10 + (*p - '0');
 	while (p < eol && (*p == ' ' || *p == '\t' || *p == '\r'))
 		p++;
 	if (digits == 0 || digits > 9 || p != eol)

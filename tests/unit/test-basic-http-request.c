@@ -68,6 +68,7 @@ static void test_content_length(void **state)
 		{ "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", -EBADMSG, 0 },
 		{ "POST / HTTP/1.1\r\nContent-Length: 1234567890\r\n\r\n", -EBADMSG, 0 },
 		{ "POST / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n", -EBADMSG, 0 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", -EBADMSG, 0 },
 	};
 	HttpRequest req;
 

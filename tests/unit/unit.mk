@@ -73,6 +73,9 @@ test-tpm_USES := $(TPM)
 test-pcr_USES := $(TPM)
 test-attest-tpm_USES := lib-attest $(TPM)
 test-attest-parsers_USES := lib-attest $(TPM)
+fuzz-attest-public_USES := lib-attest $(TPM)
+fuzz-attest-logs_USES := lib-attest $(TPM)
+fuzz-attest-requests_USES := lib-attest $(TPM)
 test-bundle_USES := lib-update lib-basic
 fuzz-bundle_USES := lib-update lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
