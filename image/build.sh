@@ -5,8 +5,9 @@
 # tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP next to the UKI),
 # kernel-config.txt (what
 # kernel-config/kconfig-check found lacking in the kernel), kcc-node.efi (signed UKI),
-# kcc-node.unsigned.efi, disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
-# manifest.json.
+# kcc-node.unsigned.efi, reference-values.json and its signature reference-values.json.sig (the
+# PCR 11 values an attestation verifier accepts for this image, docs/attestation.md), disk.raw,
+# disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md), manifest.json.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
 # Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
 set -euo pipefail
@@ -307,6 +308,21 @@ uki() {
 		die "signing the PCR 4 + 11 policy failed"
 }
 
+# The reference values of attestation (docs/attestation.md): PCR 11 at the phase "ready", for the
+# UKI and for a direct boot with this command line, signed (RSA PKCS#1 v1.5, SHA-256) with the
+# variant's reference-values key.
+references() {
+	local k=$keys/reference-values$sfx uki direct
+	[ -f "$k-private-key.pem" ] || bad_input "no reference-values signing key $k-private-key.pem"
+	uki=$("$bin/kcc-pcr" predict --uki "$out/kcc-node.efi" --phase ready) ||
+		die "predicting the UKI's PCR 11 failed"
+	direct=$("$bin/kcc-pcr" predict --direct-cmdline "$(cat "$out/cmdline")" --phase ready) ||
+		die "predicting the direct boot's PCR 11 failed"
+	printf '{"version":1,"pcr11":["%s","%s"]}\n' "$uki" "$direct" >"$out/reference-values.json"
+	openssl dgst -sha256 -sign "$k-private-key.pem" -out "$out/reference-values.json.sig" \
+		"$out/reference-values.json" || die "signing the reference values failed"
+}
+
 disk() {
 	"$here/mkdisk.sh" "$out" "$w"
 	rm -f "$out/disk.qcow2"
@@ -330,7 +346,7 @@ manifest() {
 		awk -v up="${kubelet:+1}" 'up || ($1 != "containerd" && $1 != "runc") {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
-		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2 "$bundle_name"; do
+		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi reference-values.json reference-values.json.sig disk.raw disk.qcow2 "$bundle_name"; do
 			[ $first -eq 1 ] || echo ","
 			first=0
 			printf '    "%s": {"sha256": "%s", "size": %s}' "$f" "$(sha256sum "$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")"
@@ -352,6 +368,7 @@ step verity verity
 step cmdline cmdline
 step initramfs initramfs
 step uki uki
+step references references
 step disk disk
 step bundle bundle
 step manifest manifest

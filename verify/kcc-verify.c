@@ -32,7 +32,7 @@ static int die(int code, const char *fmt, ...)
 
 static const char usage_text[] =
 	"usage: kcc-verify serve --listen ADDR:PORT --tls-cert PEM --tls-key PEM\n"
-	"           --issuer-cert PEM --issuer-key PEM --reference FILE\n"
+	"           --issuer-cert PEM --issuer-key PEM --reference FILE [--reference-key PEM]\n"
 	"           [--ek-roots PEM] [--ek-allow FILE] [--policy production|test]\n"
 	"           [--validity SECONDS] [--nonce-ttl SECONDS] [--results FILE] [--max-requests N]\n";
 
@@ -45,10 +45,11 @@ static int cmd_serve(int argc, char **argv)
 		{ "ek-roots", 1, NULL, 'e' },	 { "ek-allow", 1, NULL, 'a' },
 		{ "policy", 1, NULL, 'p' },	 { "validity", 1, NULL, 'v' },
 		{ "nonce-ttl", 1, NULL, 'n' },	 { "results", 1, NULL, 'R' },
-		{ "max-requests", 1, NULL, 'm' }, {},
+		{ "max-requests", 1, NULL, 'm' }, { "reference-key", 1, NULL, 'P' },
+		{},
 	};
 	const char *issuer_cert = NULL, *issuer_key = NULL, *reference = NULL, *roots = NULL,
-		   *allow = NULL, *results = NULL;
+		   *allow = NULL, *results = NULL, *reference_key = NULL;
 	ServeConfig c = { 0 };
 	Verifier *v = calloc(1, sizeof(*v));
 	unsigned long n;
@@ -67,6 +68,7 @@ static int cmd_serve(int argc, char **argv)
 		case 'I': issuer_cert = optarg; break;
 		case 'K': issuer_key = optarg; break;
 		case 'r': reference = optarg; break;
+		case 'P': reference_key = optarg; break;
 		case 'e': roots = optarg; break;
 		case 'a': allow = optarg; break;
 		case 'R': results = optarg; break;
@@ -103,7 +105,7 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if ((roots && (r = verifier_load_ek_roots(v, roots, err, sizeof(err))) < 0) ||
 	    (allow && (r = verifier_load_ek_allow(v, allow, err, sizeof(err))) < 0) ||
-	    (r = verifier_load_references(v, reference, err, sizeof(err))) < 0 ||
+	    (r = verifier_load_references(v, reference, reference_key, err, sizeof(err))) < 0 ||
 	    (r = verifier_load_issuer(v, issuer_cert, issuer_key, err, sizeof(err))) < 0)
 		return die(EXIT_USAGE, "%s", err);
 	if (results) {

@@ -74,11 +74,51 @@ int verifier_load_ek_allow(Verifier *v, const char *path, char *err, size_t err_
 	return 0;
 }
 
-int verifier_load_references(Verifier *v, const char *path, char *err, size_t err_size)
+/* The detached signature path.sig over data (the file's bytes): ECDSA or RSA with SHA-256. */
+static int references_verify(const char *path, const char *data, size_t n, const char *key_path,
+			     char *err, size_t err_size)
 {
-	json_object *o = json_object_from_file(path), *arr;
-	int version = 0, r = 0;
+	char sig_path[4096], *sig = NULL;
+	_cleanup_fclose_ FILE *f = fopen(key_path, "re");
+	EVP_PKEY *key = f ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int m, r = -EPERM;
 
+	snprintf(sig_path, sizeof(sig_path), "%s.sig", path);
+	m = key ? read_small_file(sig_path, 1024, &sig) : 0;
+	if (!key)
+		r = errorf(err, err_size, -EINVAL, "%s: no PEM public key", key_path);
+	else if (m < 0)
+		r = errorf(err, err_size, m, "%s: %s", sig_path, strerror(-m));
+	else if (!ctx || EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
+		 EVP_DigestVerify(ctx, (uint8_t *)sig, (size_t)m, (const uint8_t *)data, n) != 1)
+		r = errorf(err, err_size, -EPERM, "%s: the signature %s does not verify with %s",
+			   path, sig_path, key_path);
+	else
+		r = 0;
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(key);
+	free(sig);
+	return r;
+}
+
+int verifier_load_references(Verifier *v, const char *path, const char *key_path, char *err,
+			     size_t err_size)
+{
+	_cleanup_free_ char *data = NULL;
+	json_object *o = NULL, *arr;
+	int version = 0, r;
+
+	r = read_small_file(path, 1 << 20, &data);
+	if (r < 0)
+		return errorf(err, err_size, r, "%s: %s", path, strerror(-r));
+	if (key_path) {
+		r = references_verify(path, data, (size_t)r, key_path, err, err_size);
+		if (r < 0)
+			return r;
+	}
+	r = 0;
+	o = json_tokener_parse(data);
 	arr = json_get(o, "pcr11", json_type_array);
 	if (!o || json_get_int(o, "version", &version) < 0 || version != 1 || !arr)
 		r = errorf(err, err_size, -EINVAL, "%s: not a reference-values file of version 1",

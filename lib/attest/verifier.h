@@ -53,8 +53,10 @@ typedef struct Verifier {
 int verifier_load_ek_roots(Verifier *v, const char *pem_path, char *err, size_t err_size);
 /* Lines of 64 hex digits (SHA-256 of the EK's SubjectPublicKeyInfo DER), '#' comments. */
 int verifier_load_ek_allow(Verifier *v, const char *path, char *err, size_t err_size);
-/* The reference-values file (docs/attestation.md): {"version":1,"pcr11":["HEX64",...]}. */
-int verifier_load_references(Verifier *v, const char *path, char *err, size_t err_size);
+/* The reference-values file (docs/attestation.md): {"version":1,"pcr11":["HEX64",...]}; with
+ * key_path (a PEM public key), only when path.sig is its SHA-256 signature over the file. */
+int verifier_load_references(Verifier *v, const char *path, const char *key_path, char *err,
+			     size_t err_size);
 int verifier_load_issuer(Verifier *v, const char *cert_path, const char *key_path, char *err,
 			 size_t err_size);
 void verifier_done(Verifier *v);

@@ -299,3 +299,21 @@ standard() {
 	[ "$status" -eq 111 ]
 	[[ "$output" == *"cannot connect to localhost:1"* ]]
 }
+
+@test "kcc-verify --reference-key: a signed reference-values file loads, an edited one is refused (exit 100)" {
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/ref.key" 2>/dev/null
+	openssl pkey -in "$T/ref.key" -pubout -out "$T/ref.pub"
+	cp "$S/reference.json" "$T/ref.json"
+	openssl dgst -sha256 -sign "$T/ref.key" -out "$T/ref.json.sig" "$T/ref.json"
+	start_verifier --ek-roots "$S/ekca.pem" --reference "$T/ref.json" --reference-key "$T/ref.pub"
+	join a
+	[ "$status" -eq 0 ]
+	kill "$VPID"
+	VPID=
+	sed -i 's/"version": 1/"version":1 /' "$T/ref.json"
+	run "$VERIFY" serve --listen 127.0.0.1:0 --tls-cert "$S/tls.pem" --tls-key "$S/tls.key" \
+		--issuer-cert "$S/issuer.pem" --issuer-key "$S/issuer.key" --ek-roots "$S/ekca.pem" \
+		--reference "$T/ref.json" --reference-key "$T/ref.pub"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"the signature $T/ref.json.sig does not verify"* ]]
+}
