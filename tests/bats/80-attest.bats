@@ -311,7 +311,7 @@ standard() {
 	kill "$VPID"
 	VPID=
 	sed -i 's/"version": 1/"version":1 /' "$T/ref.json"
-	run "$VERIFY" serve --listen 127.0.0.1:0 --tls-cert "$S/tls.pem" --tls-key "$S/tls.key" \
+	run timeout 10 "$VERIFY" serve --listen 127.0.0.1:0 --tls-cert "$S/tls.pem" --tls-key "$S/tls.key" \
 		--issuer-cert "$S/issuer.pem" --issuer-key "$S/issuer.key" --ek-roots "$S/ekca.pem" \
 		--reference "$T/ref.json" --reference-key "$T/ref.pub"
 	[ "$status" -eq 100 ]

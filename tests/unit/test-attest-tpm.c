@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,7 +44,8 @@ static int start_swtpm(Swtpm *s)
 	snprintf(srv, sizeof(srv), "type=unixio,path=%s", sock);
 	s->pid = fork();
 	if (s->pid == 0) {
-		if (!freopen("/dev/null", "we", stdout) || !freopen("/dev/null", "we", stderr))
+		/* dies with the test, also when a sanitizer aborts it before the teardown */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || !freopen("/dev/null", "we", stdout) || !freopen("/dev/null", "we", stderr))
 			_exit(127);
 		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", srv,
 		       "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", (char *)NULL);
