@@ -79,6 +79,7 @@ static int cmd_join(int argc, char **argv)
 	const char *result = NULL;
 	json_object *res = NULL;
 	char err[400];
+	unsigned long commands;
 	Tpm *t = NULL;
 	int o, r;
 
@@ -112,6 +113,7 @@ static int cmd_join(int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	r = join(t, &c, &res, err, sizeof(err));
+	commands = tpm_commands(t);
 	tpm_close(t);
 	if (res) {
 		if (print_result(res, result) < 0)
@@ -124,7 +126,7 @@ static int cmd_join(int argc, char **argv)
 		return die(r == -EINVAL ? EXIT_USAGE : EXIT_SYSTEM, "%s", err);
 	if (r == 0)
 		return EXIT_REFUSED;
-	fprintf(stderr, "kcc-attest: joined as system:node:%s\n", c.node);
+	fprintf(stderr, "kcc-attest: joined as system:node:%s (%lu TPM commands)\n", c.node, commands);
 	return 0;
 }
 
