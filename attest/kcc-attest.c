@@ -7,7 +7,6 @@
  * Exit codes: 0 joined, 1 refused by the verifier, 100 usage, 111 system failure. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +23,6 @@
 #define EXIT_SYSTEM 111
 #define CEL_LOG "/run/kcc/tpm2-measure.log"
 #define FIRMWARE_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
-
-static int die(int code, const char *fmt, ...) _printf_(2, 3);
-static int die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kcc-attest: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static const char usage_text[] =
 	"usage: kcc-attest join --verifier https://HOST:PORT --ca PEM --node NAME\n"
@@ -102,13 +88,13 @@ static int cmd_join(int argc, char **argv)
 	}
 	if (optind != argc || !c.url || !c.ca || !c.node || !c.key_out || !c.cert_out) {
 		fputs(usage_text, stderr);
-		return die(EXIT_USAGE, "join needs --verifier, --ca, --node, --key-out and --cert-out");
+		return exit_msg(EXIT_USAGE, "join needs --verifier, --ca, --node, --key-out and --cert-out");
 	}
 	if (!dns_subdomain_is_valid(c.node))
-		return die(EXIT_USAGE, "--node: '%s' is not a DNS name", c.node);
+		return exit_msg(EXIT_USAGE, "--node: '%s' is not a DNS name", c.node);
 	r = tpm_open(NULL, &t);
 	if (r < 0) {
-		die(EXIT_SYSTEM, "cannot open the TPM: %s", tpm_error(t));
+		exit_msg(EXIT_SYSTEM, "cannot open the TPM: %s", tpm_error(t));
 		tpm_close(t);
 		return EXIT_SYSTEM;
 	}
@@ -123,7 +109,7 @@ static int cmd_join(int argc, char **argv)
 		json_object_put(res);
 	}
 	if (r < 0)
-		return die(r == -EINVAL ? EXIT_USAGE : EXIT_SYSTEM, "%s", err);
+		return exit_msg(r == -EINVAL ? EXIT_USAGE : EXIT_SYSTEM, "%s", err);
 	if (r == 0)
 		return EXIT_REFUSED;
 	fprintf(stderr, "kcc-attest: joined as system:node:%s (%lu TPM commands)\n", c.node, commands);
@@ -143,12 +129,12 @@ static int cmd_ek(int argc, char **argv)
 	const char *cert_out = argc == 3 && streq(argv[1], "--cert") ? argv[2] : NULL;
 
 	if (argc != 1 && !cert_out)
-		return die(EXIT_USAGE, "usage: kcc-attest ek [--cert PATH]");
+		return exit_msg(EXIT_USAGE, "usage: kcc-attest ek [--cert PATH]");
 	r = tpm_open(NULL, &t);
 	if (r >= 0)
 		r = tpm_attest_keys(t, &k);
 	if (r < 0) {
-		die(EXIT_SYSTEM, "%s", tpm_error(t));
+		exit_msg(EXIT_SYSTEM, "%s", tpm_error(t));
 		tpm_close(t);
 		return EXIT_SYSTEM;
 	}
@@ -166,7 +152,7 @@ static int cmd_ek(int argc, char **argv)
 	}
 	free(cert);
 	if (r < 0 && r != -ENOENT)
-		return die(EXIT_SYSTEM, "cannot read the EK or write its certificate");
+		return exit_msg(EXIT_SYSTEM, "cannot read the EK or write its certificate");
 	hexify(fp, 32, hex);
 	printf("{\"ek_sha256\":\"%s\",\"certificate\":%s}\n", hex, r == -ENOENT ? "false" : "true");
 	return 0;

@@ -16,6 +16,7 @@ PACKAGES=(
 	faketime
 	rsyslog rsyslog-gnutls
 	mmdebstrap libsystemd-dev
+	iproute2
 )
 
 missing=()

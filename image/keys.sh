@@ -15,13 +15,16 @@ dir=$1
 mkdir -p "$dir"
 chmod 700 "$dir"
 cd "$dir"
+# rsa_pair NAME WHAT: NAME-{private,public}-key.pem, RSA 2048, unless they exist.
+rsa_pair() {
+	[ ! -f "$1-private-key.pem" ] || return 0
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1-private-key.pem" 2>/dev/null
+	openssl pkey -in "$1-private-key.pem" -pubout -out "$1-public-key.pem"
+	chmod 600 "$1-private-key.pem"
+	echo "keys: created $2 $1 in $dir (never commit it)" >&2
+}
 for k in tpm2-pcr tpm2-pcr-direct tpm2-pcr-test tpm2-pcr-direct-test; do
-	if [ ! -f $k-private-key.pem ]; then
-		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $k-private-key.pem 2>/dev/null
-		openssl pkey -in $k-private-key.pem -pubout -out $k-public-key.pem
-		chmod 600 $k-private-key.pem
-		echo "keys: created PCR signing key $k in $dir (never commit it)" >&2
-	fi
+	rsa_pair $k "PCR signing key"
 done
 # The update-signing keys (Ed25519, docs/upgrades.md): update-signing for production bundles,
 # update-signing-test for test images.
@@ -34,12 +37,7 @@ for k in update-signing update-signing-test; do
 	fi
 done
 for k in reference-values reference-values-test; do
-	if [ ! -f $k-private-key.pem ]; then
-		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $k-private-key.pem 2>/dev/null
-		openssl pkey -in $k-private-key.pem -pubout -out $k-public-key.pem
-		chmod 600 $k-private-key.pem
-		echo "keys: created reference-values signing key $k in $dir (never commit it)" >&2
-	fi
+	rsa_pair $k "reference-values signing key"
 done
 [ -f db.key ] && [ -f db.crt ] && [ -f PK.auth ] && exit 0
 [ -f guid ] || cat /proc/sys/kernel/random/uuid >guid

@@ -129,6 +129,18 @@ int errorf(char *err, size_t errlen, int r, const char *fmt, ...)
 	return r;
 }
 
+int exit_msg(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
 void ensure_std_fds(void)
 {
 	for (int fd = 0; fd < 3; fd++)

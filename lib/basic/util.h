@@ -93,5 +93,8 @@ int read_small_file(const char *path, size_t max, char **ret);
 int mkdir_p(const char *path, mode_t mode);
 /* Formats a reason into err (errlen bytes) and returns r: "return errorf(err, n, -EINVAL, ...)". */
 int errorf(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
+/* A command-line tool's last words: "PROGRAM: message" on stderr; returns code (its exit code):
+ * "return exit_msg(EXIT_USAGE, ...)". */
+int exit_msg(int code, const char *fmt, ...) _printf_(2, 3);
 /* strtoul for bounded decimal values with full validation. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);

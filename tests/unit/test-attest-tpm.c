@@ -8,75 +8,31 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "attest-keys.h"
 #include "makecred.h"
 #include "public.h"
+#include "swtpm-fixture.h"
 #include "quote.h"
 #include "tpm-internal.h"
 #include "tpm.h"
 #include "verifier.h"
 
-typedef struct Swtpm {
-	char dir[64], tcti[128];
-	pid_t pid;
-} Swtpm;
-
-static Swtpm tpms[2];
-
-static int start_swtpm(Swtpm *s)
-{
-	char sock[100], ctrl[120], state[100], srv[120];
-
-	strcpy(s->dir, "/tmp/kcc-test-attest-XXXXXX");
-	if (!mkdtemp(s->dir))
-		return -1;
-	snprintf(sock, sizeof(sock), "%s/sock", s->dir);
-	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", sock);
-	snprintf(state, sizeof(state), "dir=%s", s->dir);
-	snprintf(srv, sizeof(srv), "type=unixio,path=%s", sock);
-	s->pid = fork();
-	if (s->pid == 0) {
-		/* dies with the test, also when a sanitizer aborts it before the teardown */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || !freopen("/dev/null", "we", stdout) || !freopen("/dev/null", "we", stderr))
-			_exit(127);
-		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", srv,
-		       "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && access(sock, F_OK) < 0; i++)
-		usleep(20000);
-	snprintf(s->tcti, sizeof(s->tcti), "swtpm:path=%s", sock);
-	return access(sock, F_OK);
-}
+static SwtpmFixture tpms[2];
 
 static int group_setup(void **state)
 {
 	(void)state;
 	setenv("TSS2_LOG", "all+none", 1);
-	return start_swtpm(&tpms[0]) < 0 || start_swtpm(&tpms[1]) < 0 ? -1 : 0;
+	return swtpm_fixture_start(&tpms[0]) < 0 || swtpm_fixture_start(&tpms[1]) < 0 ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
-	char cmd[120];
-
 	(void)state;
-	for (int i = 0; i < 2; i++) {
-		kill(tpms[i].pid, SIGTERM);
-		waitpid(tpms[i].pid, NULL, 0);
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tpms[i].dir);
-		if (system(cmd) != 0)
-			return -1;
-	}
-	return 0;
+	return swtpm_fixture_stop(&tpms[0]) < 0 || swtpm_fixture_stop(&tpms[1]) < 0 ? -1 : 0;
 }
 
 /* Transient objects and loaded sessions in the TPM: none once a flow is done. */
