@@ -309,8 +309,8 @@ uki() {
 }
 
 # The reference values of attestation (docs/attestation.md): PCR 11 at the phase "ready", for the
-# UKI and for a direct boot with this command line, signed (RSA PKCS#1 v1.5, SHA-256) with the
-# variant's reference-values key.
+# UKI and (pcr11_direct, accepted by a verifier's test policy only) for a direct boot with this
+# command line, signed (RSA PKCS#1 v1.5, SHA-256) with the variant's reference-values key.
 references() {
 	local k=$keys/reference-values$sfx uki direct
 	[ -f "$k-private-key.pem" ] || bad_input "no reference-values signing key $k-private-key.pem"
@@ -318,7 +318,7 @@ references() {
 		die "predicting the UKI's PCR 11 failed"
 	direct=$("$bin/kcc-pcr" predict --direct-cmdline "$(cat "$out/cmdline")" --phase ready) ||
 		die "predicting the direct boot's PCR 11 failed"
-	printf '{"version":1,"pcr11":["%s","%s"]}\n' "$uki" "$direct" >"$out/reference-values.json"
+	printf '{"version":1,"pcr11":["%s"],"pcr11_direct":["%s"]}\n' "$uki" "$direct" >"$out/reference-values.json"
 	openssl dgst -sha256 -sign "$k-private-key.pem" -out "$out/reference-values.json.sig" \
 		"$out/reference-values.json" || die "signing the reference values failed"
 }

@@ -102,6 +102,23 @@ static int references_verify(const char *path, const char *data, size_t n, const
 	return r;
 }
 
+static int load_values(Verifier *v, const char *path, json_object *arr, bool direct, char *err,
+		       size_t err_size)
+{
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		const char *hex = json_str(json_object_array_get_idx(arr, i));
+
+		if (v->n_pcr11 == VERIFIER_REFERENCES_MAX)
+			return errorf(err, err_size, -E2BIG, "%s: more than %d values", path,
+				      VERIFIER_REFERENCES_MAX);
+		if (!hex || strlen(hex) != 64 || unhexify(hex, v->pcr11[v->n_pcr11], 32) < 0)
+			return errorf(err, err_size, -EINVAL, "%s: %s[%zu] is not 64 hex digits", path,
+				      direct ? "pcr11_direct" : "pcr11", i);
+		v->pcr11_direct[v->n_pcr11++] = direct;
+	}
+	return 0;
+}
+
 int verifier_load_references(Verifier *v, const char *path, const char *key_path, char *err,
 			     size_t err_size)
 {
@@ -120,20 +137,17 @@ int verifier_load_references(Verifier *v, const char *path, const char *key_path
 	r = 0;
 	o = json_tokener_parse(data);
 	arr = json_get(o, "pcr11", json_type_array);
-	if (!o || json_get_int(o, "version", &version) < 0 || version != 1 || !arr)
+	if (!o || json_get_int(o, "version", &version) < 0 || version != 1 || !arr ||
+	    (!json_get(o, "pcr11_direct", json_type_array) &&
+	     json_object_object_get_ex(o, "pcr11_direct", NULL)))
 		r = errorf(err, err_size, -EINVAL, "%s: not a reference-values file of version 1",
 			   path);
 	v->n_pcr11 = 0;
-	for (size_t i = 0; r >= 0 && i < json_object_array_length(arr); i++) {
-		const char *hex = json_str(json_object_array_get_idx(arr, i));
-
-		if (v->n_pcr11 == VERIFIER_REFERENCES_MAX)
-			r = errorf(err, err_size, -E2BIG, "%s: more than %d values", path,
-				   VERIFIER_REFERENCES_MAX);
-		else if (!hex || strlen(hex) != 64 || unhexify(hex, v->pcr11[v->n_pcr11++], 32) < 0)
-			r = errorf(err, err_size, -EINVAL, "%s: pcr11[%zu] is not 64 hex digits",
-				   path, i);
-	}
+	if (r >= 0)
+		r = load_values(v, path, arr, false, err, err_size);
+	if (r >= 0)
+		r = load_values(v, path, json_get(o, "pcr11_direct", json_type_array), true, err,
+				err_size);
 	json_object_put(o);
 	return r;
 }

@@ -39,7 +39,10 @@ typedef struct Verifier {
 	X509_STORE *ek_roots;                 /* NULL: no EK certificate is accepted */
 	uint8_t (*ek_allow)[32];              /* SHA-256 of allow-listed EK public keys (DER) */
 	size_t n_ek_allow;
-	uint8_t pcr11[VERIFIER_REFERENCES_MAX][32]; /* reference values */
+	/* Reference values of PCR 11: UKI boots (every policy), direct boots (the test policy only:
+	 * a direct boot's PCR 11 is a TPM fact, so production refuses it whatever its log says). */
+	uint8_t pcr11[VERIFIER_REFERENCES_MAX][32];
+	bool pcr11_direct[VERIFIER_REFERENCES_MAX];
 	size_t n_pcr11;
 	X509 *issuer;
 	EVP_PKEY *issuer_key;
@@ -53,7 +56,8 @@ typedef struct Verifier {
 int verifier_load_ek_roots(Verifier *v, const char *pem_path, char *err, size_t err_size);
 /* Lines of 64 hex digits (SHA-256 of the EK's SubjectPublicKeyInfo DER), '#' comments. */
 int verifier_load_ek_allow(Verifier *v, const char *path, char *err, size_t err_size);
-/* The reference-values file (docs/attestation.md): {"version":1,"pcr11":["HEX64",...]}; with
+/* The reference-values file (docs/attestation.md):
+ * {"version":1,"pcr11":["HEX64",...],"pcr11_direct":["HEX64",...]} ("pcr11_direct" optional); with
  * key_path (a PEM public key), only when path.sig is its SHA-256 signature over the file. */
 int verifier_load_references(Verifier *v, const char *path, const char *key_path, char *err,
 			     size_t err_size);

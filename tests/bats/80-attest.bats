@@ -27,7 +27,7 @@ setup_file() {
 	boot d novolume
 	jq -n --arg a "$(cat "$S/tpm-a/pcr11")" --arg b "$(cat "$S/tpm-b/pcr11")" \
 		--arg c "$(cat "$S/tpm-c/pcr11")" --arg d "$(cat "$S/tpm-d/pcr11")" \
-		'{version: 1, pcr11: [$a, $b, $c, $d]}' >"$S/reference.json"
+		'{version: 1, pcr11: [$a, $c, $d], pcr11_direct: [$b]}' >"$S/reference.json"
 	jq -n '{version: 1, pcr11: ["'"$(printf '%064d' 0)"'"]}' >"$S/reference-other.json"
 	KCC_TPM2_TCTI=$(tcti c) "$ATTEST" ek | jq -r .ek_sha256 >"$S/allow"
 	# B's EK certificate, to present with A's TPM.
@@ -169,12 +169,20 @@ standard() {
 	[[ "$output" == *"refused: PCR 11 not on the reference list: $(cat "$S/tpm-a/pcr11")"* ]]
 }
 
-@test "refused by the production policy: direct-boot events; accepted by the test policy" {
+@test "refused by the production policy: a direct boot's PCR 11 and its events; accepted by the test policy" {
 	standard
 	join b
 	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: PCR 11 not on the reference list: $(cat "$S/tpm-b/pcr11")"* ]]
 	[[ "$output" == *"refused: direct-boot events"* ]]
-	[ "$(jq -r '.reasons | length' "$T/result.json")" = 1 ]
+	[ "$(jq -r '.reasons | length' "$T/result.json")" = 2 ]
+	# A log that hides the direct boot behind an initial value still has the direct boot's PCR 11.
+	printf '\036{"pcr":11,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"kcc","content":{"eventType":"initial-value"}}\n' \
+		"$(cat "$S/tpm-b/pcr11")" >"$T/hidden.log"
+	grep -v '"pcr":11' "$S/tpm-b/cel.log" >>"$T/hidden.log"
+	join b --cel-log "$T/hidden.log"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.reasons[]' "$T/result.json")" = "PCR 11 not on the reference list: $(cat "$S/tpm-b/pcr11")" ]
 	kill "$VPID"
 	standard --policy test
 	join b
