@@ -16,6 +16,8 @@
 #include "util.h"
 
 #define IO_TIMEOUT_S 10
+/* A whole request, however slowly it trickles in: one connection at a time must not be held. */
+#define REQUEST_DEADLINE_MS 20000
 
 static int listen_on(const char *spec, char *shown, size_t shown_size)
 {
@@ -64,6 +66,7 @@ static SSL_CTX *tls_context(const ServeConfig *c)
 /* Reads one request: the head, then Content-Length bytes of body. */
 static int read_request(SSL *ssl, HttpRequest *req, char **ret_body, size_t *ret_len)
 {
+	unsigned long long deadline = now_ms() + REQUEST_DEADLINE_MS;
 	size_t cap = HTTP_REQUEST_MAX + ATTEST_BODY_MAX, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	int r = -EAGAIN;
@@ -72,7 +75,7 @@ static int read_request(SSL *ssl, HttpRequest *req, char **ret_body, size_t *ret
 		return -ENOMEM;
 	while (r == -EAGAIN) {
 		int n = SSL_read(ssl, buf + len, (int)(HTTP_REQUEST_MAX - len));
-		if (n <= 0)
+		if (n <= 0 || now_ms() > deadline)
 			return -ECONNRESET;
 		len += (size_t)n;
 		r = http_parse_request(buf, len, req);
@@ -85,7 +88,7 @@ static int read_request(SSL *ssl, HttpRequest *req, char **ret_body, size_t *ret
 		return -E2BIG;
 	while (len < req->head_size + (size_t)req->content_length) {
 		int n = SSL_read(ssl, buf + len, (int)(req->head_size + (size_t)req->content_length - len));
-		if (n <= 0)
+		if (n <= 0 || now_ms() > deadline)
 			return -ECONNRESET;
 		len += (size_t)n;
 	}

@@ -213,6 +213,25 @@ standard() {
 	[ "$status" -ne 0 ]
 }
 
+# connected PORT: a TCP connection to 127.0.0.1:PORT is established.
+connected() {
+	ss -tn state established "( dport = :$1 )" | grep -q 127.0.0.1
+}
+
+@test "an idle client holds the one-connection service only until its timeout; the next node then joins" {
+	standard
+	# TLS established, then nothing: the verifier waits for a request at most 10 s.
+	(sleep 30 | openssl s_client -connect 127.0.0.1:"${URL##*:}" -CAfile "$S/tlsca.pem" -quiet \
+		>/dev/null 2>&1) &
+	idle=$!
+	wait_for connected "${URL##*:}"
+	start=$(date +%s)
+	join a
+	kill $idle 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	[ $(($(date +%s) - start)) -le 25 ]
+}
+
 @test "kcc-attest: usage 100, no TPM 111, no verifier 111" {
 	run "$ATTEST" join --node x
 	[ "$status" -eq 100 ]
