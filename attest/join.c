@@ -24,7 +24,7 @@ static int exchange(const JoinConfig *c, const char *path, json_object *m, int *
 
 	if (!m)
 		return -ENOMEM;
-	r = tls_post(c->url, c->ca, path,
+	r = tls_post(c->url, c->ca, c->ca_pem, path,
 		     json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
 							  JSON_C_TO_STRING_NOSLASHESCAPE),
 		     status, &body, err, err_size);

@@ -7,7 +7,8 @@
 #include "tpm.h"
 
 typedef struct JoinConfig {
-	const char *url, *ca;       /* the verifier and the CA its TLS certificate chains to */
+	const char *url, *ca;       /* the verifier and the CA (file) its TLS certificate chains to */
+	const char *ca_pem;         /* the CA as PEM text, when ca is NULL (the node configuration) */
 	const char *node;           /* the node's name */
 	const char *ek_cert;        /* a DER file instead of the TPM's NV certificate (optional) */
 	const char *cel_log;        /* kcc-init's CEL-JSON log */

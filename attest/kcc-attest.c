@@ -2,7 +2,8 @@
 /* kcc-attest: the node's attestation client (docs/attestation.md). `join` proves to the verifier
  * what the node booted (EK, AK bound by credential activation, a quote bound to the verifier's
  * nonce and the node's CSR, the event logs) and, when the verifier affirms, keeps the client key
- * and certificate it got. `ek` prints the EK's fingerprint for a verifier's allow-list (and
+ * and certificate it got; the verifier and the node's name come from options or from the node
+ * configuration (--node-config, docs/node-config.md). `ek` prints the EK's fingerprint for a verifier's allow-list (and
  * with --cert writes the TPM's EK certificate, DER).
  * Exit codes: 0 joined, 1 refused by the verifier, 100 usage, 111 system failure. */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "dns-name.h"
 #include "hex.h"
 #include "join.h"
+#include "node-config.h"
 #include "public.h"
 #include "util.h"
 
@@ -25,11 +27,32 @@
 #define FIRMWARE_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
 
 static const char usage_text[] =
-	"usage: kcc-attest join --verifier https://HOST:PORT --ca PEM --node NAME\n"
+	"usage: kcc-attest join (--node-config JSON | --verifier URL --ca PEM --node NAME)\n"
 	"           --key-out PATH --cert-out PATH [--ek-cert DER] [--cel-log PATH]\n"
 	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH]\n"
 	"       kcc-attest ek [--cert PATH]\n"
 	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0.\n";
+
+/* The verifier's URL and CA and the node's name, from the node configuration (docs/node-config.md). */
+static int node_config_load(const char *path, NodeConfig **ret, char *err, size_t err_size)
+{
+	_cleanup_free_ char *data = NULL;
+	NodeConfig *nc;
+	int r = read_small_file(path, NODE_CONFIG_MAX, &data);
+
+	if (r < 0)
+		return errorf(err, err_size, r, "%s: %s", path, strerror(-r));
+	nc = calloc(1, sizeof(*nc));
+	if (!nc)
+		return errorf(err, err_size, -ENOMEM, "out of memory");
+	r = node_config_parse(data, (size_t)r, nc, err, err_size);
+	if (r < 0) {
+		free(nc);
+		return r;
+	}
+	*ret = nc;
+	return 0;
+}
 
 static int print_result(json_object *res, const char *path)
 {
@@ -59,10 +82,11 @@ static int cmd_join(int argc, char **argv)
 		{ "cert-out", 1, NULL, 'o' }, { "ek-cert", 1, NULL, 'e' },
 		{ "cel-log", 1, NULL, 'l' },  { "firmware-log", 1, NULL, 'f' },
 		{ "result", 1, NULL, 'r' },   { "save-finish", 1, NULL, 's' },
-		{},
+		{ "node-config", 1, NULL, 'N' }, {},
 	};
 	JoinConfig c = { .cel_log = CEL_LOG, .firmware_log = FIRMWARE_LOG };
-	const char *result = NULL;
+	const char *result = NULL, *node_config = NULL;
+	_cleanup_free_ NodeConfig *nc = NULL;
 	json_object *res = NULL;
 	char err[400];
 	unsigned long commands;
@@ -81,14 +105,24 @@ static int cmd_join(int argc, char **argv)
 		case 'f': c.firmware_log = optarg; break;
 		case 'r': result = optarg; break;
 		case 's': c.save_finish = optarg; break;
+		case 'N': node_config = optarg; break;
 		default:
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !c.url || !c.ca || !c.node || !c.key_out || !c.cert_out) {
+	if (node_config) {
+		r = node_config_load(node_config, &nc, err, sizeof(err));
+		if (r < 0)
+			return exit_msg(r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "%s", err);
+		c.url = c.url ?: nc->verifier.url[0] ? nc->verifier.url : NULL;
+		c.ca_pem = !c.ca && nc->verifier.ca[0] ? nc->verifier.ca : NULL;
+		c.node = c.node ?: nc->hostname[0] ? nc->hostname : NULL;
+	}
+	if (optind != argc || !c.url || (!c.ca && !c.ca_pem) || !c.node || !c.key_out || !c.cert_out) {
 		fputs(usage_text, stderr);
-		return exit_msg(EXIT_USAGE, "join needs --verifier, --ca, --node, --key-out and --cert-out");
+		return exit_msg(EXIT_USAGE, "join needs a verifier URL and CA, a node name (options or "
+					    "--node-config), --key-out and --cert-out");
 	}
 	if (!dns_subdomain_is_valid(c.node))
 		return exit_msg(EXIT_USAGE, "--node: '%s' is not a DNS name", c.node);

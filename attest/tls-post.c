@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,20 +16,60 @@
 
 #define TIMEOUT_S 30
 
-static int split_url(const char *url, char host[256], char port[8])
+/* https://HOST[:PORT][/PATH]: the port defaults to 443, the path (without a trailing slash) is
+ * put before the endpoint's. */
+static int split_url(const char *url, char host[256], char port[8], char prefix[256])
 {
-	const char *p = startswith(url, "https://"), *colon;
+	const char *p = startswith(url, "https://"), *slash, *colon;
+	size_t hl;
 
 	if (!p)
 		return -EINVAL;
-	colon = strrchr(p, ':');
-	if (!colon || colon == p || (size_t)(colon - p) >= 256 || strlen(colon + 1) == 0 ||
-	    strlen(colon + 1) >= 8 || strchr(colon + 1, '/'))
+	slash = strchr(p, '/');
+	slash = slash ?: p + strlen(p);
+	colon = memchr(p, ':', (size_t)(slash - p));
+	hl = (size_t)((colon ?: slash) - p);
+	if (hl == 0 || hl >= 256 || strlen(slash) >= 256)
 		return -EINVAL;
-	memcpy(host, p, (size_t)(colon - p));
-	host[colon - p] = '\0';
-	strcpy(port, colon + 1);
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	if (colon) {
+		unsigned long n;
+		char buf[8];
+		if ((size_t)(slash - colon - 1) >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, colon + 1, (size_t)(slash - colon - 1));
+		buf[slash - colon - 1] = '\0';
+		if (parse_uint(buf, 1, 65535, &n) < 0)
+			return -EINVAL;
+		snprintf(port, 8, "%lu", n);
+	} else
+		strcpy(port, "443");
+	snprintf(prefix, 256, "%s", slash);
+	hl = strlen(prefix);
+	if (hl && prefix[hl - 1] == '/')
+		prefix[hl - 1] = '\0';
 	return 0;
+}
+
+/* The CA the verifier's certificate must chain to: a PEM file, or PEM text. */
+static int load_ca(SSL_CTX *ctx, const char *ca_file, const char *ca_pem)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	BIO *bio;
+	X509 *x;
+	int n = 0;
+
+	if (ca_file)
+		return SSL_CTX_load_verify_locations(ctx, ca_file, NULL) == 1 ? 0 : -EINVAL;
+	bio = BIO_new_mem_buf(ca_pem, -1);
+	while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		n += X509_STORE_add_cert(store, x) == 1;
+		X509_free(x);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return n > 0 ? 0 : -EINVAL;
 }
 
 static int connect_to(const char *host, const char *port)
@@ -93,24 +134,24 @@ static int read_all(SSL *ssl, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int tls_post(const char *url, const char *ca_file, const char *path, const char *body,
-	     int *ret_status, char **ret_body, char *err, size_t err_size)
+int tls_post(const char *url, const char *ca_file, const char *ca_pem, const char *path,
+	     const char *body, int *ret_status, char **ret_body, char *err, size_t err_size)
 {
-	char host[256], port[8], *answer = NULL, *head = NULL;
+	char host[256], port[8], prefix[256], *answer = NULL, *head = NULL;
 	const char *b;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	size_t len = 0;
 	int fd, r, hn;
 
-	if (split_url(url, host, port) < 0)
-		return errorf(err, err_size, -EINVAL, "%s: not https://HOST:PORT", url);
+	if (split_url(url, host, port, prefix) < 0)
+		return errorf(err, err_size, -EINVAL, "%s: not https://HOST[:PORT][/PATH]", url);
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-	    SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+	    load_ca(ctx, ca_file, ca_pem) < 0) {
 		SSL_CTX_free(ctx);
 		return errorf(err, err_size, -EINVAL, "%s: no CA certificate to verify the verifier",
-			      ca_file);
+			      ca_file ?: "the node configuration's verifier.ca");
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	fd = connect_to(host, port);
@@ -127,9 +168,9 @@ int tls_post(const char *url, const char *ca_file, const char *path, const char 
 		       ERR_reason_error_string(ERR_peek_last_error()) ?: "handshake");
 		goto out;
 	}
-	hn = asprintf(&head, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+	hn = asprintf(&head, "POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
 			     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		      path, host, strlen(body));
+		      prefix, path, host, strlen(body));
 	if (hn < 0 || SSL_write(ssl, head, hn) != hn ||
 	    SSL_write(ssl, body, (int)strlen(body)) != (int)strlen(body)) {
 		errorf(err, err_size, r, "cannot send the request to %s", host);

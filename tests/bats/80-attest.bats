@@ -97,6 +97,30 @@ standard() {
 	[ "$(jq -r 'has("certificate")' "$T/results")" = false ]
 }
 
+@test "kcc-attest join --node-config: the verifier's URL and CA and the node's name from the node configuration" {
+	standard
+	jq -n --arg url "$URL/" --rawfile ca "$S/tlsca.pem" \
+		'{version: 1, hostname: "node-from-config", verifier: {url: $url, ca: $ca}}' >"$T/node-config.json"
+	KCC_TPM2_TCTI=$(tcti a) run "$ATTEST" join --node-config "$T/node-config.json" \
+		--key-out "$T/node.key" --cert-out "$T/node.pem" --cel-log "$S/tpm-a/cel.log" \
+		--firmware-log "$T/none" --result "$T/result.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	openssl x509 -in "$T/node.pem" -noout -subject -nameopt RFC2253 | grep -q 'CN=system:node:node-from-config'
+	# Another CA in the configuration: the verifier's certificate is refused.
+	jq --rawfile ca "$S/issuer.pem" '.verifier.ca = $ca' "$T/node-config.json" >"$T/other.json"
+	KCC_TPM2_TCTI=$(tcti a) run "$ATTEST" join --node-config "$T/other.json" \
+		--key-out "$T/k2" --cert-out "$T/c2" --cel-log "$S/tpm-a/cel.log"
+	[ "$status" -eq 111 ]
+	[[ "$output" == *"TLS with localhost failed"* ]]
+	[ ! -e "$T/c2" ]
+	# A configuration the schema refuses: usage error, one line per problem.
+	echo '{"version": 1, "verifier": {"url": "http://x"}}' >"$T/bad.json"
+	run "$ATTEST" join --node-config "$T/bad.json" --key-out "$T/k2" --cert-out "$T/c2"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"config: .verifier.url"* ]]
+}
+
 @test "refused: unknown EK root (the EK certificate chains to no configured root)" {
 	start_verifier --ek-roots "$S/otherca.pem" --reference "$S/reference.json"
 	join a
