@@ -35,15 +35,24 @@ measure() {
 		"$2" "$d" "$3" "$5" "$4" >>"$S/tpm-$1/cel.log"
 }
 
+# initial TPM PCR: kcc-init's record of the value it found (zero on a fresh swtpm).
+initial() {
+	printf '\036{"pcr":%s,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"kcc","content":{"eventType":"initial-value"}}\n' \
+		"$2" "$(printf '%064d' 0)" >>"$S/tpm-$1/cel.log"
+}
+
 # boot TPM [direct] [novolume]: the measurements of a boot up to "ready".
 boot() {
 	local t=$1
 	shift
+	initial "$t" 11
+	initial "$t" 15
 	if [[ " $* " == *" direct "* ]]; then
 		measure "$t" 11 kcc direct-boot .cmdline
 		measure "$t" 11 kcc direct-boot "console=ttyS0 root=verity"
 	fi
 	measure "$t" 11 systemd phase enter-initrd
+	initial "$t" 12
 	measure "$t" 12 kcc node-config fw_cfg
 	[[ " $* " == *" novolume "* ]] || measure "$t" 15 systemd volume-key "cryptsetup:state:$t"
 	measure "$t" 11 systemd phase leave-initrd

@@ -164,8 +164,8 @@ static bool appraise_policy(const Verifier *v, const AttestFinish *m, const Even
 				"kcc-init, refused by the production policy");
 		ok = false;
 	}
-	/* PCR 15 from zero with the state volume's identity in it. */
-	unlocked = cel->volume_key > 0 && !(cel->initial & (1u << 15)) &&
+	/* PCR 15 from zero (kcc-init records the zero it found) with the state volume's identity. */
+	unlocked = cel->volume_key > 0 && !(cel->initial_nonzero & (1u << 15)) &&
 		   memcmp(m->pcrs[15], zero, 32) != 0;
 	json_object_object_add(claims, "state_unlocked", json_object_new_boolean(unlocked));
 	if (!unlocked) {

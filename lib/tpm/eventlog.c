@@ -109,6 +109,13 @@ static int replay_record(json_object *rec, EventlogReplay *out, FILE *print, cha
 			return -EBADMSG;
 		}
 		bi = (size_t)(b - pcr_bank_table);
+		/* A starting value comes before the PCR's first event, never in between. */
+		if (initial && (out->touched[bi] & (1u << pcr))) {
+			snprintf(err, err_size, "an initial value of PCR %d after its events", pcr);
+			return -EBADMSG;
+		}
+		if (initial && memcmp(digest, (const uint8_t[PCR_DIGEST_MAX]){ 0 }, b->size) != 0)
+			out->initial_nonzero |= 1u << pcr;
 		if (initial)
 			memcpy(out->value[bi][pcr], digest, b->size);
 		else if (pcr_extend_value(b, out->value[bi][pcr], digest) < 0)

@@ -23,7 +23,8 @@ typedef struct EventlogReplay {
 	size_t n_records;
 	unsigned direct_boot;  /* records "kcc"/"direct-boot" (kcc-init measured a command line) */
 	unsigned volume_key;   /* records "systemd"/"volume-key" in PCR 15 (the state volume) */
-	uint32_t initial;      /* PCRs with an "initial-value" record */
+	uint32_t initial;      /* PCRs with an "initial-value" record (before their first event) */
+	uint32_t initial_nonzero; /* ... whose value is not zero in some bank */
 	uint32_t touched[PCR_BANKS_MAX];                  /* PCRs seen, per bank */
 	uint8_t value[PCR_BANKS_MAX][PCR_COUNT][PCR_DIGEST_MAX]; /* indexed like pcr_bank_table */
 } EventlogReplay;

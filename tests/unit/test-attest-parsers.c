@@ -287,6 +287,10 @@ static void test_tcglog(void **state)
 	"\"0101010101010101010101010101010101010101010101010101010101010101\"}],"                 \
 	"\"content_type\":\"" ct "\",\"content\":{\"string\":\"" str "\",\"eventType\":\"" type "\"}}\n"
 
+#define INIT(pcr, hex)                                                                           \
+	"\x1e{\"pcr\":" #pcr ",\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"" hex "\"}],"      \
+	"\"content_type\":\"kcc\",\"content\":{\"eventType\":\"initial-value\"}}\n"
+
 static void test_cel_log(void **state)
 {
 	static const char good[] = REC(11, "kcc", "direct-boot", ".cmdline")
@@ -314,6 +318,24 @@ static void test_cel_log(void **state)
 		assert_int_equal(eventlog_replay_buf(bad[i], strlen(bad[i]), &r, NULL, err,
 						     sizeof(err)),
 				 -EBADMSG);
+	/* an initial value: recorded before the PCR's events only; a non-zero one is flagged */
+	{
+		static const char init0[] = INIT(15, "0000000000000000000000000000000000000000000000000000000000000000")
+			REC(15, "systemd", "volume-key", "x");
+		static const char init1[] = INIT(15, "0000000000000000000000000000000000000000000000000000000000000001")
+			REC(15, "systemd", "volume-key", "x");
+		static const char late[] = REC(15, "systemd", "volume-key", "x")
+			INIT(15, "0000000000000000000000000000000000000000000000000000000000000000");
+
+		assert_int_equal(eventlog_replay_buf(init0, strlen(init0), &r, NULL, err, sizeof(err)), 0);
+		assert_int_equal(r.initial, 1u << 15);
+		assert_int_equal(r.initial_nonzero, 0);
+		assert_int_equal(eventlog_replay_buf(init1, strlen(init1), &r, NULL, err, sizeof(err)), 0);
+		assert_int_equal(r.initial_nonzero, 1u << 15);
+		assert_int_equal(eventlog_replay_buf(late, strlen(late), &r, NULL, err, sizeof(err)),
+				 -EBADMSG);
+		assert_non_null(strstr(err, "an initial value of PCR 15 after its events"));
+	}
 	/* a NUL inside a record */
 	assert_int_equal(eventlog_replay_buf("\x1e{\0}\n", 5, &r, NULL, err, sizeof(err)), -EBADMSG);
 }
