@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +136,17 @@ static int read_all(SSL *ssl, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/* The verifier's certificate must name host: an IP address (its SAN iPAddress), or a DNS name
+ * (also sent as SNI). */
+static int expect_peer(SSL *ssl, const char *host)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1)
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -EINVAL;
+	return SSL_set1_host(ssl, host) == 1 && SSL_set_tlsext_host_name(ssl, host) == 1 ? 0 : -EINVAL;
+}
+
 int tls_post(const char *url, const char *ca_file, const char *ca_pem, const char *path,
 	     const char *body, int *ret_status, char **ret_body, char *err, size_t err_size)
 {
@@ -162,8 +175,7 @@ int tls_post(const char *url, const char *ca_file, const char *ca_pem, const cha
 	}
 	ssl = SSL_new(ctx);
 	r = -EPROTO;
-	if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_set1_host(ssl, host) != 1 ||
-	    SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_connect(ssl) != 1) {
+	if (!ssl || SSL_set_fd(ssl, fd) != 1 || expect_peer(ssl, host) < 0 || SSL_connect(ssl) != 1) {
 		errorf(err, err_size, r, "TLS with %s failed: %s", host,
 		       ERR_reason_error_string(ERR_peek_last_error()) ?: "handshake");
 		goto out;

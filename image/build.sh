@@ -47,7 +47,7 @@ cache=${DEB_CACHE:-$top/build/debs}
 # Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
 kcc_init=kcc-init
 [ "$variant" = test ] && kcc_init=kcc-init-test
-for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr mkcpio kconfig-check mkbundle kcc-update; do
+for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr kcc-attest mkcpio kconfig-check mkbundle kcc-update; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -150,6 +150,8 @@ rootfs() {
 	install -D -m 0755 -s "$bin/kcc-sandbox" "$r/usr/lib/kcc/kcc-sandbox"
 	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
+	# the attestation client (docs/attestation.md)
+	install -m 0755 -s "$bin/kcc-attest" "$r/usr/bin/kcc-attest"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
 	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
 	if [ -n "$kubelet" ]; then
@@ -160,7 +162,7 @@ rootfs() {
 		ln -sf ../sbin/runc "$r/usr/bin/runc"
 	fi
 	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/lib/kcc/kcc-sandbox" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
-		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/crun" \
+		"$r/usr/bin/kcc-attest" "$r/usr/bin/kcc-kubelet" "$r/usr/bin/crun" \
 		${kubelet:+"$r/usr/bin/kubelet" "$r/usr/bin/containerd" "$r/usr/bin/containerd-shim-runc-v2" "$r/usr/bin/ctr" "$r/usr/sbin/runc"}
 	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)
 	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \
@@ -318,6 +320,7 @@ references() {
 		die "predicting the UKI's PCR 11 failed"
 	direct=$("$bin/kcc-pcr" predict --direct-cmdline "$(cat "$out/cmdline")" --phase ready) ||
 		die "predicting the direct boot's PCR 11 failed"
+	uki=${uki##*=} direct=${direct##*=} # "11:sha256=HEX"
 	printf '{"version":1,"pcr11":["%s"],"pcr11_direct":["%s"]}\n' "$uki" "$direct" >"$out/reference-values.json"
 	openssl dgst -sha256 -sign "$k-private-key.pem" -out "$out/reference-values.json.sig" \
 		"$out/reference-values.json" || die "signing the reference values failed"

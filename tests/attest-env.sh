@@ -87,7 +87,7 @@ attest_env_setup() {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$S/tls.key" \
 		-out "$S/tls.csr" -subj "/CN=localhost" 2>/dev/null
 	openssl x509 -req -in "$S/tls.csr" -CA "$S/tlsca.pem" -CAkey "$S/tlsca.key" -days 2 \
-		-extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n') -out "$S/tls.pem" 2>/dev/null
+		-extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:10.0.2.100\n') -out "$S/tls.pem" 2>/dev/null
 	ca issuer "test node issuer"
 }
 

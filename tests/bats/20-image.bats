@@ -133,8 +133,8 @@ load helper
 	for img in "$TEST_IMAGE" "$PROD_IMAGE"; do
 		k=$TOP/build/keys/reference-values$([ "$img" = "$TEST_IMAGE" ] && echo -test)-public-key.pem
 		openssl dgst -sha256 -verify "$k" -signature "$img/reference-values.json.sig" "$img/reference-values.json"
-		[ "$(jq -r '.pcr11[0]' "$img/reference-values.json")" = "$("$TOP/build/bin/kcc-pcr" predict --uki "$img/kcc-node.efi" --phase ready)" ]
-		[ "$(jq -r '.pcr11_direct[0]' "$img/reference-values.json")" = "$("$TOP/build/bin/kcc-pcr" predict --direct-cmdline "$(cat "$img/cmdline")" --phase ready)" ]
+		[ "$(jq -r '.pcr11[0]' "$img/reference-values.json")" = "$("$TOP/build/bin/kcc-pcr" predict --uki "$img/kcc-node.efi" --phase ready --json | jq -r .value)" ]
+		[ "$(jq -r '.pcr11_direct[0]' "$img/reference-values.json")" = "$("$TOP/build/bin/kcc-pcr" predict --direct-cmdline "$(cat "$img/cmdline")" --phase ready --json | jq -r .value)" ]
 	done
 	# The test image's values are not signed with the production key.
 	! openssl dgst -sha256 -verify "$TOP/build/keys/reference-values-public-key.pem" \

@@ -17,6 +17,8 @@
 #                        log matches: the kernel's own SIGINT to PID 1
 #   --interactive        serial console on the terminal (make run)
 #   --forward H:G        forward 127.0.0.1:H on the host to TCP port G of the guest (repeatable)
+#   --guest-forward G:H  the guest's connections to 10.0.2.100:G go to 127.0.0.1:H on the host
+#                        (a host service the guest may reach, e.g. kcc-verify; repeatable)
 #   --print-accel        print the accelerator it would use (kvm or tcg) and exit
 #   --fw-cfg FILE        hand FILE to the guest as qemu fw_cfg opt/io.kcc-node/config (node config)
 #   --smbios-11 STRING   an SMBIOS type 11 OEM string (repeatable; node config as
@@ -48,6 +50,9 @@ while [ $# -gt 0 ]; do
 	--forward)
 		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--forward needs HOSTPORT:GUESTPORT"
 		forwards+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
+	--guest-forward)
+		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--guest-forward needs GUESTPORT:HOSTPORT"
+		forwards+=",guestfwd=tcp:10.0.2.100:${2%%:*}-tcp:127.0.0.1:${2##*:}"; shift 2 ;;
 	*) usage "unknown option '$1'" ;;
 	esac
 done
@@ -92,7 +97,8 @@ else
 	fmt=$(qemu-img info --output=json "$disk" | sed -n 's/.*"format": "\(.*\)".*/\1/p')
 fi
 
-# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards still work.
+# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards (both ways)
+# still work.
 args=(-accel "$accel" -m 1024 -no-reboot -cpu max
 	-netdev "user,id=net0,restrict=on$forwards" -device virtio-net-pci,netdev=net0,romfile=
 	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)
