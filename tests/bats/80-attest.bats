@@ -107,6 +107,17 @@ standard() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	openssl x509 -in "$T/node.pem" -noout -subject -nameopt RFC2253 | grep -q 'CN=system:node:node-from-config'
+	# The verifier by IP address: its certificate's iPAddress SAN is checked.
+	jq '.verifier.url = "https://127.0.0.1:'"${URL##*:}"'"' "$T/node-config.json" >"$T/ip.json"
+	KCC_TPM2_TCTI=$(tcti a) run "$ATTEST" join --node-config "$T/ip.json" \
+		--key-out "$T/k3" --cert-out "$T/c3" --cel-log "$S/tpm-a/cel.log"
+	[ "$status" -eq 0 ]
+	# The same address by a name the certificate does not carry: refused.
+	jq '.verifier.url = "https://127.1:'"${URL##*:}"'"' "$T/node-config.json" >"$T/ip2.json"
+	KCC_TPM2_TCTI=$(tcti a) run "$ATTEST" join --node-config "$T/ip2.json" \
+		--key-out "$T/k4" --cert-out "$T/c4" --cel-log "$S/tpm-a/cel.log"
+	[ "$status" -eq 111 ]
+	[[ "$output" == *"TLS with 127.1 failed"* ]]
 	# Another CA in the configuration: the verifier's certificate is refused.
 	jq --rawfile ca "$S/issuer.pem" '.verifier.ca = $ca' "$T/node-config.json" >"$T/other.json"
 	KCC_TPM2_TCTI=$(tcti a) run "$ATTEST" join --node-config "$T/other.json" \

@@ -29,6 +29,8 @@ setup_file() {
 }
 
 @test "attest (VM): the booted node joins through the host's verifier and gets its certificate" {
+	tr -d '\r' <"$BATS_FILE_TMPDIR/join.log" | grep -aE 'attest|node-config|network|eth0' || true
+	cat "$BATS_FILE_TMPDIR/verifier/verify.err" || true
 	assert_log join 'kcc-test: PASS attest-join: .*joined as system:node:attest-node-1'
 	r=$BATS_FILE_TMPDIR/verifier/results
 	cat "$r"
