@@ -176,8 +176,10 @@ int tls_post(const char *url, const char *ca_file, const char *ca_pem, const cha
 	ssl = SSL_new(ctx);
 	r = -EPROTO;
 	if (!ssl || SSL_set_fd(ssl, fd) != 1 || expect_peer(ssl, host) < 0 || SSL_connect(ssl) != 1) {
+		long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 		errorf(err, err_size, r, "TLS with %s failed: %s", host,
-		       ERR_reason_error_string(ERR_peek_last_error()) ?: "handshake");
+		       v != X509_V_OK ? X509_verify_cert_error_string(v)
+				      : ERR_reason_error_string(ERR_peek_last_error()) ?: "handshake");
 		goto out;
 	}
 	hn = asprintf(&head, "POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"

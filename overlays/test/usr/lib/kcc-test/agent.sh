@@ -114,7 +114,7 @@ if grep -q '"verifier"' /run/kcc/node-config.json 2>/dev/null; then
 		--cert-out /run/kcc-test-node.pem --result /run/kcc-test-attest.json 2>&1); then
 		pass attest-join "$(echo $out)"
 	else
-		fail attest-join "rc=$? $(echo $out)"
+		fail attest-join "rc=$? $(echo $out) (guest clock $(date -u +%Y-%m-%dT%H:%M:%SZ))"
 	fi
 fi
 
