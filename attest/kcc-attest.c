@@ -114,21 +114,21 @@ static int cmd_join(int argc, char **argv)
 	if (node_config) {
 		r = node_config_load(node_config, &nc, err, sizeof(err));
 		if (r < 0)
-			return exit_msg(r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "%s", err);
+			return cli_fail(r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "%s", err);
 		c.url = c.url ?: nc->verifier.url[0] ? nc->verifier.url : NULL;
 		c.ca_pem = !c.ca && nc->verifier.ca[0] ? nc->verifier.ca : NULL;
 		c.node = c.node ?: nc->hostname[0] ? nc->hostname : NULL;
 	}
 	if (optind != argc || !c.url || (!c.ca && !c.ca_pem) || !c.node || !c.key_out || !c.cert_out) {
 		fputs(usage_text, stderr);
-		return exit_msg(EXIT_USAGE, "join needs a verifier URL and CA, a node name (options or "
+		return cli_fail(EXIT_USAGE, "join needs a verifier URL and CA, a node name (options or "
 					    "--node-config), --key-out and --cert-out");
 	}
 	if (!dns_subdomain_is_valid(c.node))
-		return exit_msg(EXIT_USAGE, "--node: '%s' is not a DNS name", c.node);
+		return cli_fail(EXIT_USAGE, "--node: '%s' is not a DNS name", c.node);
 	r = tpm_open(NULL, &t);
 	if (r < 0) {
-		exit_msg(EXIT_SYSTEM, "cannot open the TPM: %s", tpm_error(t));
+		cli_fail(EXIT_SYSTEM, "cannot open the TPM: %s", tpm_error(t));
 		tpm_close(t);
 		return EXIT_SYSTEM;
 	}
@@ -143,7 +143,7 @@ static int cmd_join(int argc, char **argv)
 		json_object_put(res);
 	}
 	if (r < 0)
-		return exit_msg(r == -EINVAL ? EXIT_USAGE : EXIT_SYSTEM, "%s", err);
+		return cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_SYSTEM, "%s", err);
 	if (r == 0)
 		return EXIT_REFUSED;
 	fprintf(stderr, "kcc-attest: joined as system:node:%s (%lu TPM commands)\n", c.node, commands);
@@ -163,12 +163,12 @@ static int cmd_ek(int argc, char **argv)
 	const char *cert_out = argc == 3 && streq(argv[1], "--cert") ? argv[2] : NULL;
 
 	if (argc != 1 && !cert_out)
-		return exit_msg(EXIT_USAGE, "usage: kcc-attest ek [--cert PATH]");
+		return cli_fail(EXIT_USAGE, "usage: kcc-attest ek [--cert PATH]");
 	r = tpm_open(NULL, &t);
 	if (r >= 0)
 		r = tpm_attest_keys(t, &k);
 	if (r < 0) {
-		exit_msg(EXIT_SYSTEM, "%s", tpm_error(t));
+		cli_fail(EXIT_SYSTEM, "%s", tpm_error(t));
 		tpm_close(t);
 		return EXIT_SYSTEM;
 	}
@@ -186,7 +186,7 @@ static int cmd_ek(int argc, char **argv)
 	}
 	free(cert);
 	if (r < 0 && r != -ENOENT)
-		return exit_msg(EXIT_SYSTEM, "cannot read the EK or write its certificate");
+		return cli_fail(EXIT_SYSTEM, "cannot read the EK or write its certificate");
 	hexify(fp, 32, hex);
 	printf("{\"ek_sha256\":\"%s\",\"certificate\":%s}\n", hex, r == -ENOENT ? "false" : "true");
 	return 0;

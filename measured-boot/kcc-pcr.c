@@ -22,18 +22,6 @@ const char *arg_tcti;
 
 static const char *const phases[] = { "enter-initrd", "leave-initrd", "sysinit", "ready" };
 
-int pcr_die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kcc-pcr: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
 int read_file_all(const char *path, size_t max, char **ret, size_t *size)
 {
 	FILE *f = streq_p(path, "-") ? stdin : fopen(path, "re");
@@ -78,11 +66,11 @@ int read_pubkey(const char *path, uint8_t **der, size_t *der_size)
 	int r = read_file_all(path, 1 << 20, &pem, &n);
 
 	if (r < 0)
-		return pcr_die(EXIT_USAGE, "cannot read %s: %s", path, strerror(-r));
+		return cli_fail(EXIT_USAGE, "cannot read %s: %s", path, strerror(-r));
 	r = pem_pubkey_to_der(pem, n, der, der_size);
 	free(pem);
 	if (r < 0)
-		return pcr_die(EXIT_USAGE, "%s is not a PEM public key", path);
+		return cli_fail(EXIT_USAGE, "%s is not a PEM public key", path);
 	return 0;
 }
 
@@ -92,7 +80,7 @@ Tpm *tpm_or_die(void)
 	int r = tpm_open(arg_tcti, &t);
 
 	if (r < 0) {
-		pcr_die(EXIT_SYSTEM, "cannot open the TPM: %s", t ? tpm_error(t) : strerror(-r));
+		cli_fail(EXIT_SYSTEM, "cannot open the TPM: %s", t ? tpm_error(t) : strerror(-r));
 		tpm_close(t);
 		exit(EXIT_SYSTEM);
 	}
@@ -104,7 +92,7 @@ int tpm_exit(Tpm *t, int r)
 	int code = r == -EPERM || r == -ENOENT || r == -ENOKEY || r == -EKEYREJECTED ? EXIT_CHECK
 		   : r == -EBADMSG || r == -EINVAL			       ? EXIT_USAGE
 									       : EXIT_SYSTEM;
-	pcr_die(code, "%s", tpm_error(t));
+	cli_fail(code, "%s", tpm_error(t));
 	tpm_close(t);
 	return code;
 }
@@ -131,12 +119,12 @@ static int pe_digests(const Target *tg, uint8_t (*d)[32])
 	for (size_t i = 0; i < tg->n_pe; i++) {
 		r = read_file_all(tg->pe[i], UKI_MAX, &pe, &size);
 		if (r < 0)
-			return pcr_die(EXIT_USAGE, "cannot read %s: %s", tg->pe[i], strerror(-r));
+			return cli_fail(EXIT_USAGE, "cannot read %s: %s", tg->pe[i], strerror(-r));
 		r = pe_authenticode((const uint8_t *)pe, size, PCR_BANK_SHA256, d[i], err,
 				    sizeof(err));
 		free(pe);
 		if (r < 0)
-			return pcr_die(EXIT_USAGE, "%s: %s", tg->pe[i],
+			return cli_fail(EXIT_USAGE, "%s: %s", tg->pe[i],
 				       r == -EBADMSG ? err : strerror(-r));
 	}
 	return 0;
@@ -151,33 +139,33 @@ static int predict_value(const Target *tg, uint8_t value[32])
 
 	memset(value, 0, 32);
 	if (!!tg->uki + !!tg->cmdline + !!tg->value != 1)
-		return pcr_die(EXIT_USAGE, "give exactly one of --uki FILE, --direct-cmdline STRING "
+		return cli_fail(EXIT_USAGE, "give exactly one of --uki FILE, --direct-cmdline STRING "
 					   "and --value HEX");
 	if (tg->value) {
 		/* A PCR 11 value computed elsewhere: taken as it is, no phases added. */
 		if (unhexify(tg->value, value, 32) < 0)
-			return pcr_die(EXIT_USAGE, "--value needs 64 hex digits");
+			return cli_fail(EXIT_USAGE, "--value needs 64 hex digits");
 		return 0;
 	}
 	if (tg->uki) {
 		r = read_file_all(tg->uki, UKI_MAX, &pe, &size);
 		if (r < 0)
-			return pcr_die(EXIT_USAGE, "cannot read %s: %s", tg->uki, strerror(-r));
+			return cli_fail(EXIT_USAGE, "cannot read %s: %s", tg->uki, strerror(-r));
 		r = uki_measure((const uint8_t *)pe, size, PCR_BANK_SHA256, value, err, sizeof(err));
 		free(pe);
 		if (r < 0)
-			return pcr_die(EXIT_USAGE, "%s: %s", tg->uki, err);
+			return cli_fail(EXIT_USAGE, "%s: %s", tg->uki, err);
 	} else if (direct_measure(tg->cmdline, PCR_BANK_SHA256, value) < 0)
-		return pcr_die(EXIT_SYSTEM, "hashing failed");
+		return cli_fail(EXIT_SYSTEM, "hashing failed");
 	if (!*tg->phase)
 		return 0;
 	for (i = 0; i < sizeof(phases) / sizeof(*phases); i++) {
 		if (phase_measure(phases[i], PCR_BANK_SHA256, value) < 0)
-			return pcr_die(EXIT_SYSTEM, "hashing failed");
+			return cli_fail(EXIT_SYSTEM, "hashing failed");
 		if (streq_p(phases[i], tg->phase))
 			return 0;
 	}
-	return pcr_die(EXIT_USAGE, "unknown phase '%s' (enter-initrd, leave-initrd, sysinit, ready)",
+	return cli_fail(EXIT_USAGE, "unknown phase '%s' (enter-initrd, leave-initrd, sysinit, ready)",
 		       tg->phase);
 }
 
@@ -198,14 +186,14 @@ static int target_option(int c, Target *tg)
 		return 0;
 	case 'e':
 		if (tg->n_pe == PE_MAX)
-			return pcr_die(EXIT_USAGE, "at most %d --pe images", PE_MAX), -1;
+			return cli_fail(EXIT_USAGE, "at most %d --pe images", PE_MAX), -1;
 		tg->pe[tg->n_pe++] = optarg;
 		return 0;
 	case 'f': {
 		char *end;
 		unsigned long n = strtoul(optarg, &end, 10);
 		if (*end || end == optarg || n > 8)
-			return pcr_die(EXIT_USAGE, "--failed-boot-attempts takes 0..8"), -1;
+			return cli_fail(EXIT_USAGE, "--failed-boot-attempts takes 0..8"), -1;
 		tg->failed_attempts = (unsigned)n;
 		return 0;
 	}
@@ -235,7 +223,7 @@ static int cmd_predict(int argc, char **argv)
 		else if (target_option(c, &tg) < 0)
 			return EXIT_USAGE;
 	if (optind != argc)
-		return pcr_die(EXIT_USAGE, "predict takes no positional arguments");
+		return cli_fail(EXIT_USAGE, "predict takes no positional arguments");
 	r = predict_value(&tg, v);
 	if (r)
 		return r;
@@ -246,7 +234,7 @@ static int cmd_predict(int argc, char **argv)
 		if (r)
 			return r;
 		if (firmware_pcr4((const uint8_t(*)[32])d, tg.n_pe, tg.failed_attempts, v4) < 0)
-			return pcr_die(EXIT_SYSTEM, "hashing failed");
+			return cli_fail(EXIT_SYSTEM, "hashing failed");
 		hexify(v4, 32, hex4);
 		if (json)
 			printf("{\"pcr\":4,\"bank\":\"sha256\",\"value\":\"%s\"}\n", hex4);
@@ -288,11 +276,11 @@ static int cmd_sign(int argc, char **argv)
 		else if (target_option(c, &tg) < 0)
 			return EXIT_USAGE;
 	if (!key || !pub || optind != argc)
-		return pcr_die(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
+		return cli_fail(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
 	/* A UKI's key must never approve PCR 11 alone: after another signed kernel, PCR 11 can be
 	 * replayed from zero, PCR 4 cannot (issue 12). */
 	if (tg.uki && !tg.n_pe)
-		return pcr_die(EXIT_USAGE, "refusing to sign a UKI's policy without --pe: a policy of "
+		return cli_fail(EXIT_USAGE, "refusing to sign a UKI's policy without --pe: a policy of "
 					   "PCR 11 alone can be replayed by another kernel");
 	r = predict_value(&tg, v[1]);
 	if (r)
@@ -317,14 +305,14 @@ static int cmd_sign(int argc, char **argv)
 
 		if (tg.n_pe &&
 		    firmware_pcr4((const uint8_t(*)[32])d, tg.n_pe, k, v[0]) < 0)
-			return pcr_die(EXIT_SYSTEM, "hashing failed");
+			return cli_fail(EXIT_SYSTEM, "hashing failed");
 		if (pcr_policy_pcr(pol, mask, (const uint8_t(*)[32])(tg.n_pe ? v[0] : v[1])) < 0)
-			return pcr_die(EXIT_SYSTEM, "hashing failed");
+			return cli_fail(EXIT_SYSTEM, "hashing failed");
 		r = pcrsig_sign(key, pol, (const uint8_t *)PCR_POLICY_REF, PCR_POLICY_REF_SIZE,
 				&sig, &sig_size);
 		if (r < 0) {
 			json_object_put(root);
-			return pcr_die(EXIT_USAGE, "cannot sign with %s: %s", key,
+			return cli_fail(EXIT_USAGE, "cannot sign with %s: %s", key,
 				       r == -EPROTONOSUPPORT ? "not an RSA key" :
 				       r == -EBADMSG	     ? "not a PEM private key" :
 							       strerror(-r));
@@ -347,7 +335,7 @@ static int cmd_read(int argc, char **argv)
 	int r = 0;
 
 	if (argc > 2 || (argc == 2 && pcr_mask_parse(argv[1], &mask) < 0))
-		return pcr_die(EXIT_USAGE, "usage: kcc-pcr read [PCR,PCR…]");
+		return cli_fail(EXIT_USAGE, "usage: kcc-pcr read [PCR,PCR…]");
 	t = tpm_or_die();
 	root = json_object_new_object();
 	for (int i = 0; i < PCR_COUNT && r >= 0; i++)
@@ -378,13 +366,13 @@ static int cmd_extend(int argc, char **argv)
 	int r;
 
 	if (argc != 3 && !digest)
-		return pcr_die(EXIT_USAGE, "usage: kcc-pcr extend PCR (STRING | --sha256 HEX)");
+		return cli_fail(EXIT_USAGE, "usage: kcc-pcr extend PCR (STRING | --sha256 HEX)");
 	errno = 0;
 	pcr = strtoul(argv[1], &end, 10);
 	if (errno || *end || end == argv[1] || pcr >= PCR_COUNT)
-		return pcr_die(EXIT_USAGE, "bad PCR index '%s'", argv[1]);
+		return cli_fail(EXIT_USAGE, "bad PCR index '%s'", argv[1]);
 	if (digest && unhexify(argv[3], d.d[0], 32) < 0)
-		return pcr_die(EXIT_USAGE, "--sha256 needs 64 hex digits");
+		return cli_fail(EXIT_USAGE, "--sha256 needs 64 hex digits");
 	t = tpm_or_die();
 	r = digest ? tpm_extend_digests(t, (unsigned)pcr, &d)
 		   : tpm_extend(t, (unsigned)pcr, argv[2], strlen(argv[2]), NULL);
@@ -418,12 +406,12 @@ static int cmd_log(int argc, char **argv)
 		else
 			return EXIT_USAGE;
 	if (optind != argc)
-		return pcr_die(EXIT_USAGE, "log takes no positional arguments");
+		return cli_fail(EXIT_USAGE, "log takes no positional arguments");
 	r = eventlog_replay(path, &rp, json ? NULL : stdout, err, sizeof(err));
 	if (r == -EBADMSG)
-		return pcr_die(EXIT_USAGE, "%s: %s", path, err);
+		return cli_fail(EXIT_USAGE, "%s: %s", path, err);
 	if (r < 0)
-		return pcr_die(EXIT_USAGE, "%s", err);
+		return cli_fail(EXIT_USAGE, "%s", err);
 	if (compare)
 		t = tpm_or_die();
 	for (size_t b = 0; b < PCR_BANKS_MAX; b++)
@@ -472,7 +460,7 @@ static int cmd_log(int argc, char **argv)
 		printf("%zu records\n", rp.n_records);
 	tpm_close(t);
 	if (bad)
-		return pcr_die(EXIT_CHECK, "%d PCR values differ from the log's replay", bad);
+		return cli_fail(EXIT_CHECK, "%d PCR values differ from the log's replay", bad);
 	return 0;
 }
 
@@ -526,5 +514,5 @@ int main(int argc, char **argv)
 			return cmds[k].fn(argc - i, argv + i);
 		}
 	usage(stderr);
-	return pcr_die(EXIT_USAGE, "unknown command '%s'", argv[i]);
+	return cli_fail(EXIT_USAGE, "unknown command '%s'", argv[i]);
 }

@@ -16,7 +16,6 @@
 
 extern const char *arg_tcti;
 
-int pcr_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int read_file_all(const char *path, size_t max, char **ret, size_t *size);
 int read_pubkey(const char *path, uint8_t **der, size_t *der_size);
 Tpm *tpm_or_die(void);

@@ -43,7 +43,7 @@ static int cmd_serve(int argc, char **argv)
 	int o, r = 0;
 
 	if (!v)
-		return exit_msg(EXIT_SYSTEM, "out of memory");
+		return cli_fail(EXIT_SYSTEM, "out of memory");
 	v->validity_s = VERIFIER_VALIDITY_MAX;
 	v->nonce_ttl_ms = 60000;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
@@ -61,21 +61,21 @@ static int cmd_serve(int argc, char **argv)
 		case 'p':
 			v->policy = verifier_policy_from_string(optarg);
 			if (v->policy < 0)
-				return exit_msg(EXIT_USAGE, "--policy: production or test, not '%s'", optarg);
+				return cli_fail(EXIT_USAGE, "--policy: production or test, not '%s'", optarg);
 			break;
 		case 'v':
 			if (parse_uint(optarg, 60, VERIFIER_VALIDITY_MAX, &n) < 0)
-				return exit_msg(EXIT_USAGE, "--validity: 60 to %d seconds", VERIFIER_VALIDITY_MAX);
+				return cli_fail(EXIT_USAGE, "--validity: 60 to %d seconds", VERIFIER_VALIDITY_MAX);
 			v->validity_s = (unsigned)n;
 			break;
 		case 'n':
 			if (parse_uint(optarg, 1, 3600, &n) < 0)
-				return exit_msg(EXIT_USAGE, "--nonce-ttl: 1 to 3600 seconds");
+				return cli_fail(EXIT_USAGE, "--nonce-ttl: 1 to 3600 seconds");
 			v->nonce_ttl_ms = (unsigned)n * 1000;
 			break;
 		case 'm':
 			if (parse_uint(optarg, 1, 1000000, &n) < 0)
-				return exit_msg(EXIT_USAGE, "--max-requests: a positive number");
+				return cli_fail(EXIT_USAGE, "--max-requests: a positive number");
 			c.max_requests = (unsigned)n;
 			break;
 		default:
@@ -86,18 +86,18 @@ static int cmd_serve(int argc, char **argv)
 	if (optind != argc || !c.listen || !c.cert || !c.key || !issuer_cert || !issuer_key ||
 	    !reference || (!roots && !allow)) {
 		fputs(usage_text, stderr);
-		return exit_msg(EXIT_USAGE, "serve needs --listen, --tls-cert, --tls-key, --issuer-cert, "
+		return cli_fail(EXIT_USAGE, "serve needs --listen, --tls-cert, --tls-key, --issuer-cert, "
 				       "--issuer-key, --reference and --ek-roots or --ek-allow");
 	}
 	if ((roots && (r = verifier_load_ek_roots(v, roots, err, sizeof(err))) < 0) ||
 	    (allow && (r = verifier_load_ek_allow(v, allow, err, sizeof(err))) < 0) ||
 	    (r = verifier_load_references(v, reference, reference_key, err, sizeof(err))) < 0 ||
 	    (r = verifier_load_issuer(v, issuer_cert, issuer_key, err, sizeof(err))) < 0)
-		return exit_msg(EXIT_USAGE, "%s", err);
+		return cli_fail(EXIT_USAGE, "%s", err);
 	if (results) {
 		c.results = fopen(results, "ae");
 		if (!c.results)
-			return exit_msg(EXIT_SYSTEM, "%s: %s", results, strerror(errno));
+			return cli_fail(EXIT_SYSTEM, "%s: %s", results, strerror(errno));
 	}
 	r = serve(v, &c);
 	if (c.results)

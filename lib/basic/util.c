@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <limits.h>
@@ -129,7 +130,21 @@ int errorf(char *err, size_t errlen, int r, const char *fmt, ...)
 	return r;
 }
 
-int exit_msg(int code, const char *fmt, ...)
+DIR *opendir_at(int dfd, const char *name)
+{
+	int fd = name ? openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+		      : fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
+int cli_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -2,6 +2,7 @@
 /* Small helpers shared by every kcc binary: cleanup attributes, errno conversion, string checks. */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -89,12 +90,15 @@ int write_string_fileat(int dirfd, const char *path, const char *s);
 int write_new_file(const char *path, const char *s, mode_t mode);
 /* Reads a small file into a NUL-terminated buffer (max bytes, newline kept). */
 int read_small_file(const char *path, size_t max, char **ret);
+/* Opens the folder NAME below dfd (or a duplicate of dfd itself when name is NULL) for readdir,
+ * close-on-exec, never following a symbolic link; NULL with errno set on failure. */
+DIR *opendir_at(int dfd, const char *name);
 /* mkdir -p with mode, ignoring EEXIST. */
 int mkdir_p(const char *path, mode_t mode);
 /* Formats a reason into err (errlen bytes) and returns r: "return errorf(err, n, -EINVAL, ...)". */
 int errorf(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
-/* A command-line tool's last words: "PROGRAM: message" on stderr; returns code (its exit code):
- * "return exit_msg(EXIT_USAGE, ...)". */
-int exit_msg(int code, const char *fmt, ...) _printf_(2, 3);
+/* Command-line tools: prints "PROGRAM: reason" and a newline to stderr and returns code, the exit
+ * code to give: "return cli_fail(100, ...)". */
+int cli_fail(int code, const char *fmt, ...) _printf_(2, 3);
 /* strtoul for bounded decimal values with full validation. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);
