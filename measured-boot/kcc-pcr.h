@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "tpm.h"
+#include "util.h" /* cli_fail() */
 
 #define streq_p(a, b) (strcmp((a), (b)) == 0)
 
