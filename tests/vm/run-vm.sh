@@ -52,7 +52,9 @@ while [ $# -gt 0 ]; do
 		forwards+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
 	--guest-forward)
 		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--guest-forward needs GUESTPORT:HOSTPORT"
-		forwards+=",guestfwd=tcp:10.0.2.100:${2%%:*}-tcp:127.0.0.1:${2##*:}"; shift 2 ;;
+		# cmd: one connection to the host per guest connection (a tcp: chardev would be one
+		# connection, opened when qemu starts)
+		forwards+=",guestfwd=tcp:10.0.2.100:${2%%:*}-cmd:busybox nc 127.0.0.1 ${2##*:}"; shift 2 ;;
 	*) usage "unknown option '$1'" ;;
 	esac
 done
