@@ -10,6 +10,7 @@
 #   make deps       install the Debian packages that building and testing need
 
 SHELL := /bin/bash
+.DEFAULT_GOAL := all
 BUILD ?= build
 VARIANT ?= prod
 CC ?= gcc
@@ -37,8 +38,10 @@ BIN := $(BUILD)/bin
 #               JSON schema (json-c, libcrypto)
 #   lib/update  the update bundle: writer and streaming verifier (json-c, libcrypto); the ESP's
 #               boot entries; the A/B slots and their writer (libfdisk)
+#   lib/attest  attestation: the join protocol's messages, the verifier's appraisal and the
+#               certificates it issues (json-c, libcrypto; lib/tpm's software parts)
 # A program compiles against its own folder and the lib/ folders it names, never another program's.
-LIBS := basic policy tpm config events update
+LIBS := basic policy tpm config events update attest
 $(foreach l,$(LIBS),$(eval lib-$(l)_SRC := $(wildcard lib/$(l)/*.c)))
 lib-basic_INC := -iquote lib/basic
 lib-policy_INC := -iquote lib/policy -iquote lib/basic $(shell pkg-config --cflags libseccomp json-c)
@@ -47,6 +50,7 @@ lib-tpm_INC := -iquote lib/tpm -iquote lib/basic $(shell pkg-config --cflags $(T
 lib-events_INC := -iquote lib/events -iquote lib/basic $(shell pkg-config --cflags json-c)
 lib-config_INC := -iquote lib/config -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
 lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto fdisk)
+lib-attest_INC := -iquote lib/attest $(lib-tpm_INC)
 
 # Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link
 # order), NAME_LDLIBS, NAME_LDFLAGS.
@@ -109,11 +113,22 @@ mkbundle_SRC := image/mkbundle.c
 mkbundle_INC := $(lib-update_INC)
 mkbundle_LIBS := update basic
 mkbundle_LDLIBS := $(shell pkg-config --libs json-c libcrypto)
+# kcc-verify (verify/): the verifier, its CLI and TLS service (lib/attest, OpenSSL).
+kcc-verify_SRC := $(wildcard verify/*.c)
+kcc-verify_INC := -iquote verify $(lib-attest_INC) $(shell pkg-config --cflags libssl)
+kcc-verify_LIBS := attest tpm basic
+kcc-verify_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
+# kcc-attest (attest/): the node's join client (lib/tpm, lib/attest's messages, lib/config for the
+# verifier's URL and CA, OpenSSL).
+kcc-attest_SRC := $(wildcard attest/*.c)
+kcc-attest_INC := -iquote attest $(lib-attest_INC) $(lib-config_INC) $(shell pkg-config --cflags libssl)
+kcc-attest_LIBS := attest config tpm basic
+kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
 PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update \
-	mkbundle mkcpio kconfig-check kcc-sysinit
+	kcc-verify kcc-attest mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 define lib_rules

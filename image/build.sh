@@ -5,8 +5,10 @@
 # tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP as
 # \loader\credentials\kcc-pcrsig_VERSION.cred), kernel-config.txt (what
 # kernel-config/kconfig-check found lacking in the kernel), kcc-node.efi (signed UKI),
-# kcc-node.unsigned.efi, loader.efi (systemd-boot, signed with the db key), disk.raw, disk.qcow2,
-# kcc-node_VERSION.bundle (docs/upgrades.md), manifest.json.
+# kcc-node.unsigned.efi, loader.efi (systemd-boot, signed with the db key), reference-values.json
+# and its signature reference-values.json.sig (the PCR 11 values an attestation verifier accepts for
+# this image, docs/attestation.md), disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
+# manifest.json.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
 # Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
 set -euo pipefail
@@ -48,7 +50,7 @@ cache=${DEB_CACHE:-$top/build/debs}
 # Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
 kcc_init=kcc-init
 [ "$variant" = test ] && kcc_init=kcc-init-test
-for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr mkcpio kconfig-check mkbundle kcc-update; do
+for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr kcc-attest mkcpio kconfig-check mkbundle kcc-update; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -152,6 +154,8 @@ rootfs() {
 	install -D -m 0755 -s "$bin/kcc-sandbox" "$r/usr/lib/kcc/kcc-sandbox"
 	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
+	# the attestation client (docs/attestation.md)
+	install -m 0755 -s "$bin/kcc-attest" "$r/usr/bin/kcc-attest"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
 	install -m 0755 -s "$bin/kcc-update" "$r/usr/bin/kcc-update"
 	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
@@ -166,7 +170,7 @@ rootfs() {
 		ln -sf ../sbin/runc "$r/usr/bin/runc"
 	fi
 	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/lib/kcc/kcc-sandbox" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
-		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/kcc-update" "$r/usr/bin/crun" "$r/usr/sbin/dhcpcd" "$r/usr/sbin/chronyd" \
+		"$r/usr/bin/kcc-attest" "$r/usr/bin/kcc-kubelet" "$r/usr/bin/kcc-update" "$r/usr/bin/crun" "$r/usr/sbin/dhcpcd" "$r/usr/sbin/chronyd" \
 		${kubelet:+"$r/usr/bin/kubelet" "$r/usr/bin/containerd" "$r/usr/bin/containerd-shim-runc-v2" "$r/usr/bin/ctr" "$r/usr/sbin/runc"}
 	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)
 	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \
@@ -325,6 +329,22 @@ uki() {
 		die "signing the PCR 4 + 11 policy failed"
 }
 
+# The reference values of attestation (docs/attestation.md): PCR 11 at the phase "ready", for the
+# UKI and (pcr11_direct, accepted by a verifier's test policy only) for a direct boot with this
+# command line, signed (RSA PKCS#1 v1.5, SHA-256) with the variant's reference-values key.
+references() {
+	local k=$keys/reference-values$sfx uki direct
+	[ -f "$k-private-key.pem" ] || bad_input "no reference-values signing key $k-private-key.pem"
+	uki=$("$bin/kcc-pcr" predict --uki "$out/kcc-node.efi" --phase ready) ||
+		die "predicting the UKI's PCR 11 failed"
+	direct=$("$bin/kcc-pcr" predict --direct-cmdline "$(cat "$out/cmdline")" --phase ready) ||
+		die "predicting the direct boot's PCR 11 failed"
+	uki=${uki##*=} direct=${direct##*=} # "11:sha256=HEX"
+	printf '{"version":1,"pcr11":["%s"],"pcr11_direct":["%s"]}\n' "$uki" "$direct" >"$out/reference-values.json"
+	openssl dgst -sha256 -sign "$k-private-key.pem" -out "$out/reference-values.json.sig" \
+		"$out/reference-values.json" || die "signing the reference values failed"
+}
+
 disk() {
 	"$here/mkdisk.sh" "$out" "$w" "$version"
 	rm -f "$out/disk.qcow2"
@@ -348,7 +368,7 @@ manifest() {
 		awk -v up="${kubelet:+1}" 'up || ($1 != "containerd" && $1 != "runc") {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
-		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi loader.efi disk.raw disk.qcow2 "$bundle_name"; do
+		for f in root.erofs root.verity roothash vmlinuz initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi loader.efi reference-values.json reference-values.json.sig disk.raw disk.qcow2 "$bundle_name"; do
 			[ $first -eq 1 ] || echo ","
 			first=0
 			printf '    "%s": {"sha256": "%s", "size": %s}' "$f" "$(sha256sum "$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")"
@@ -371,6 +391,7 @@ step cmdline cmdline
 step initramfs initramfs
 step loader loader
 step uki uki
+step references references
 step disk disk
 step bundle bundle
 step manifest manifest

@@ -17,6 +17,7 @@ PACKAGES=(
 	rsyslog rsyslog-gnutls
 	chrony
 	mmdebstrap libsystemd-dev
+	iproute2
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "epoch-raise.h"
+#include "epoch.h"
 #include "esp.h"
 #include "log.h"
 #include "pcr.h"

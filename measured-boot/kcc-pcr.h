@@ -10,7 +10,7 @@
 
 #include "epoch.h"
 #include "tpm.h"
-#include "util.h"
+#include "util.h" /* cli_fail() */
 
 #define streq_p(a, b) (strcmp((a), (b)) == 0)
 

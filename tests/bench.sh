@@ -3,7 +3,8 @@
 # node (disk and TPM kept): the first boot provisions the state partition, the others unlock it.
 # Reports the guest uptime at "services started" (the kernel's clock, from the boot timeline), the
 # resident memory of kcc-init after boot, provisioning time, TPM commands and time of the unseal and
-# activation, the initramfs and UKI sizes, and cold and warm build times.
+# activation, the initramfs and UKI sizes, and cold and warm build times; then the attestation join
+# on the host (tests/bench-attest.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -61,3 +62,4 @@ for i in $(seq "$runs"); do
 		s/.*kcc-init: state: \(unlocked (.*)\)$/       state partition \1/p'
 done
 echo "(bar to beat: systemd 252 + dracut ~27000 ms, PID 1 11 MB, initramfs 15 MB)"
+tests/bench-attest.sh

@@ -42,3 +42,9 @@ int tpm_session_start(Tpm *t, ESYS_TR salt_key, TPM2_SE type, TPMA_SESSION attrs
 int tpm_policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmApproval *a);
 /* The ESYS_TR of the epoch index from nv (serialized, name checked), else looked up. */
 int tpm_epoch_open(Tpm *t, const TpmSrk *nv, ESYS_TR *h);
+/* The same in another hierarchy (ESYS_TR_RH_ENDORSEMENT for the EK and the AK of attestation). */
+int tpm_create_primary_in(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *template,
+			  ESYS_TR *handle, TPM2B_PUBLIC **pub);
+/* A quote with the loaded ECC attestation key ak (pub: its public area). */
+int tpm_quote_key(Tpm *t, ESYS_TR ak, const TPM2B_PUBLIC *pub, uint32_t mask,
+		  const uint8_t *nonce, size_t nonce_size, TpmQuote *q);

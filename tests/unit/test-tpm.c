@@ -19,42 +19,16 @@
 #include "pcrsig.h"
 #include "quote.h"
 #include "sealed.h"
+#include "swtpm-fixture.h"
 #include "tpm-internal.h"
 
 #include <tss2/tss2_sys.h>
 
-static char dir[] = "/tmp/kcc-test-tpm-XXXXXX";
-static char tcti[256], keypath[300];
-static pid_t swtpm;
+static SwtpmFixture swtpm;
+static char keypath[300];
 static uint8_t *key_der, *other_der;
 static size_t key_der_size, other_der_size;
 static const uint8_t secret[32] = "0123456789abcdef0123456789abcdef";
-
-static int start_swtpm(void)
-{
-	char sock[300], ctrl[320], state[300];
-
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(sock, sizeof(sock), "%s/sock", dir);
-	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", sock);
-	snprintf(state, sizeof(state), "dir=%s", dir);
-	swtpm = fork();
-	if (swtpm == 0) {
-		char srv[320], logf[320];
-		snprintf(srv, sizeof(srv), "type=unixio,path=%s", sock);
-		snprintf(logf, sizeof(logf), "%s/swtpm.log", dir);
-		if (!freopen(logf, "we", stdout) || !freopen(logf, "ae", stderr))
-			_exit(127);
-		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", srv,
-		       "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 100 && access(sock, F_OK) < 0; i++)
-		usleep(20000);
-	snprintf(tcti, sizeof(tcti), "swtpm:path=%s", sock);
-	return access(sock, F_OK);
-}
 
 static int der_of_new_key(const char *pem_path, uint8_t **der, size_t *size)
 {
@@ -84,9 +58,9 @@ static int group_setup(void **state)
 {
 	(void)state;
 	setenv("TSS2_LOG", "all+none", 1);
-	if (start_swtpm() < 0)
+	if (swtpm_fixture_start(&swtpm) < 0)
 		return -1;
-	snprintf(keypath, sizeof(keypath), "%s/pcr-key.pem", dir);
+	snprintf(keypath, sizeof(keypath), "%s/pcr-key.pem", swtpm.dir);
 	if (der_of_new_key(keypath, &key_der, &key_der_size) < 0 ||
 	    der_of_new_key(NULL, &other_der, &other_der_size) < 0)
 		return -1;
@@ -95,22 +69,17 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[400];
-
 	(void)state;
-	kill(swtpm, SIGTERM);
-	waitpid(swtpm, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	OPENSSL_free(key_der);
 	OPENSSL_free(other_der);
-	return system(cmd) == 0 ? 0 : -1;
+	return swtpm_fixture_stop(&swtpm);
 }
 
 static Tpm *open_tpm(void)
 {
 	Tpm *t = NULL;
 
-	assert_int_equal(tpm_open(tcti, &t), 0);
+	assert_int_equal(tpm_open(swtpm.tcti, &t), 0);
 	return t;
 }
 
@@ -927,7 +896,7 @@ static void test_eventlog_replays_to_tpm(void **state)
 	size_t bi = (size_t)(PCR_BANK_SHA256 - pcr_bank_table);
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/measure.log", dir);
+	snprintf(path, sizeof(path), "%s/measure.log", swtpm.dir);
 	assert_int_equal(tpm_banks(t, d.bank, PCR_BANKS_MAX, &d.n), 0);
 	for (size_t i = 0; i < d.n; i++)
 		assert_int_equal(tpm_pcr_read(t, d.bank[i], 11, d.d[i]), 0);

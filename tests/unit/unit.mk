@@ -10,7 +10,7 @@ FUZZ_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address
 # (fake-svc.c, stub-bpf-lsm.c) come first, so they replace the real objects they define.
 UNIT_AREAS := kcc-init kcc-kubelet kcc-pcr kcc-update $(addprefix lib-,$(LIBS))
 UNIT_INC := $(foreach a,kcc-init kcc-kubelet kcc-pcr kcc-update,$($(a)_INC)) $(lib-config_INC) \
-	$(lib-events_INC)
+	$(lib-events_INC) $(lib-attest_INC)
 uobjs = $(patsubst %.c,$(UNIT)/$(2)/%.o,$(1))
 define unit_area
 $(UNIT)/a/$(1).a: $(call uobjs,$($(1)_SRC),o)
@@ -72,6 +72,13 @@ test-basic-http-request_USES := lib-basic
 fuzz-http-status_USES := lib-basic
 test-tpm_USES := $(TPM)
 test-pcr_USES := $(TPM)
+test-attest-tpm_USES := lib-attest $(TPM)
+test-attest-tpm_EXTRA := tests/unit/swtpm-fixture.c
+test-tpm_EXTRA := tests/unit/swtpm-fixture.c
+test-attest-parsers_USES := lib-attest $(TPM)
+fuzz-attest-public_USES := lib-attest $(TPM)
+fuzz-attest-logs_USES := lib-attest $(TPM)
+fuzz-attest-requests_USES := lib-attest $(TPM)
 test-bundle_USES := lib-update lib-basic
 fuzz-bundle_USES := lib-update lib-basic
 test-esp_USES := lib-update lib-basic

@@ -17,6 +17,8 @@
 #                        log matches: the kernel's own SIGINT to PID 1
 #   --interactive        serial console on the terminal (make run)
 #   --forward H:G        forward 127.0.0.1:H on the host to TCP port G of the guest (repeatable)
+#   --guest-forward G:H  the guest's connections to 10.0.2.100:G go to 127.0.0.1:H on the host
+#                        (a host service the guest may reach, e.g. kcc-verify; repeatable)
 #   --print-accel        print the accelerator it would use (kvm or tcg) and exit
 #   --fw-cfg FILE        hand FILE to the guest as qemu fw_cfg opt/io.kcc-node/config (node config)
 #   --test-bundle FILE   hand FILE (an update bundle) to the guest as a second, read-only virtio disk
@@ -65,6 +67,11 @@ while [ $# -gt 0 ]; do
 	--forward)
 		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--forward needs HOSTPORT:GUESTPORT"
 		forwards+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
+	--guest-forward)
+		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--guest-forward needs GUESTPORT:HOSTPORT"
+		# cmd: one connection to the host per guest connection (a tcp: chardev would be one
+		# connection, opened when qemu starts)
+		forwards+=",guestfwd=tcp:10.0.2.100:${2%%:*}-cmd:busybox nc 127.0.0.1 ${2##*:}"; shift 2 ;;
 	*) usage "unknown option '$1'" ;;
 	esac
 done
@@ -109,8 +116,8 @@ else
 	fmt=$(qemu-img info --output=json "$disk" | sed -n 's/.*"format": "\(.*\)".*/\1/p')
 fi
 
-# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards still work
-# (--host-udp lifts it). Its built-in DHCP server answers either way.
+# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards (both ways)
+# still work (--host-udp lifts the restriction). Its built-in DHCP server answers either way.
 args=(-accel "$accel" -m 1024 -cpu max
 	-netdev "user,id=net0,restrict=$restrict$forwards" -device virtio-net-pci,netdev=net0,romfile=
 	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)

@@ -107,6 +107,16 @@ echo "kcc-test: INFO pcrs=$(kcc-pcr read 11,15)"
 echo "kcc-test: INFO node-config=$(cat /run/kcc/node-config.status 2>/dev/null || echo missing) hostname=$(hostname)"
 cfg12=$(grep '"pcr":12,' $log | grep '"node-config"' | grep -o '"hashAlg":"sha256","digest":"[0-9a-f]*"' | cut -d'"' -f8)
 echo "kcc-test: INFO node-config-event=${cfg12:-none}"
+# With a verifier in the node configuration: the attestation-gated join (docs/attestation.md,
+# tests/vm/80-attest.bats, the verifier on the host). Its key and certificate stay in /run.
+if grep -q '"verifier"' /run/kcc/node-config.json 2>/dev/null; then
+	if out=$(kcc-attest join --node-config /run/kcc/node-config.json --key-out /run/kcc-test-node.key \
+		--cert-out /run/kcc-test-node.pem --result /run/kcc-test-attest.json 2>&1); then
+		pass attest-join "$(echo $out)"
+	else
+		fail attest-join "rc=$? $(echo $out) (guest clock $(date -u +%Y-%m-%dT%H:%M:%SZ))"
+	fi
+fi
 
 # After leave-initrd nothing can unseal the state key: not with the image's signature matched to
 # the current PCR 11 (none matches), and not with its enter-initrd approval forced on the TPM.
