@@ -135,7 +135,8 @@ load helper
 
 @test "image: signed reference values list PCR 11 of the UKI and of the direct boot at ready" {
 	for img in "$TEST_IMAGE" "$PROD_IMAGE"; do
-		k=$TOP/build/keys/reference-values$([ "$img" = "$TEST_IMAGE" ] && echo -test)-public-key.pem
+		k=$TOP/build/keys/reference-values-public-key.pem
+		[ "$img" != "$TEST_IMAGE" ] || k=$TOP/build/keys/reference-values-test-public-key.pem
 		openssl dgst -sha256 -verify "$k" -signature "$img/reference-values.json.sig" "$img/reference-values.json"
 		[ "$(jq -r '.pcr11[0]' "$img/reference-values.json")" = "$("$TOP/build/bin/kcc-pcr" predict --uki "$img/kcc-node.efi" --phase ready --json | jq -r .value)" ]
 		[ "$(jq -r '.pcr11_direct[0]' "$img/reference-values.json")" = "$("$TOP/build/bin/kcc-pcr" predict --direct-cmdline "$(cat "$img/cmdline")" --phase ready --json | jq -r .value)" ]

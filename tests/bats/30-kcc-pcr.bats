@@ -168,7 +168,7 @@ sections() {
 	echo '{"pcr":' >"$S/badlog"
 	run "$PCR" log --file "$S/badlog"
 	[ "$status" -eq 100 ]
-	[[ "$output" == *"line 1: not JSON"* ]]
+	[[ "$output" == *"line 1: not one JSON object"* ]]
 }
 
 @test "kcc-pcr quote: verify-quote accepts the node's quote with the pinned key and refuses a replay, a forged value, another key, or no --ak" {

@@ -23,14 +23,16 @@ setup_file() {
 	fsck.erofs --extract="$d/root" "$I/root.erofs" >/dev/null
 	# v2: the same parts under another version and root hash, signed with the test key
 	RH2=$(printf 'v2' | sha256sum | cut -c1-64)
-	for v in 2.0.0:$EPOCH:$RH2 0.9.0:$((EPOCH - 1)):$(printf 'v0' | sha256sum | cut -c1-64); do
+	# a version the loader orders after the image's own (whatever the builder's default gave it)
+	V2=$V1.2
+	for v in $V2:$EPOCH:$RH2 0.9.0:$((EPOCH - 1)):$(printf 'v0' | sha256sum | cut -c1-64); do
 		IFS=: read -r ver ep rh <<<"$v"
 		"$MKB" --key "$TOP/build/keys/update-signing-test-private-key.pem" --version "$ver" --epoch "$ep" \
-			--variant test --roothash "$rh" --out "$d/$ver.bundle" \
+			--variant test --roothash "$rh" --out "$d/$([ "$ver" = "$V2" ] && echo v2 || echo "$ver").bundle" \
 			"$I/root.erofs" "$I/root.verity" "$I/kcc-node.efi" "$I/tpm2-pcr-signature.json"
 	done
 	echo "kcc.roothash=$(cat "$I/roothash") console=ttyS0" >"$d/cmdline"
-	export I V1 EPOCH RH2 KEY=$d/root/usr/lib/kcc/update-key.pem
+	export I V1 V2 EPOCH RH2 KEY=$d/root/usr/lib/kcc/update-key.pem
 }
 
 setup() {
@@ -89,26 +91,26 @@ refused_nothing_written() {
 	# a counted (not yet blessed) running entry: tries left shown, and apply refuses
 	mv "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V1.efi" "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V1+2-1.efi"
 	upd status | jq -e '.running.blessed == false and .running.tries_left == 2'
-	run upd apply --key "$KEY" "$BATS_FILE_TMPDIR/2.0.0.bundle"
+	run upd apply --key "$KEY" "$BATS_FILE_TMPDIR/v2.bundle"
 	[ "$status" -eq 1 ]
 	[[ "$output" == "kcc-update: apply: refused: the running boot ($V1) is not blessed yet"* ]]
 }
 
 @test "kcc-update apply: wrong key, tampered manifest, a downgrade below the epoch: one line, nothing written" {
 	local b=$BATS_TEST_TMPDIR/t.bundle
-	refused_nothing_written "$BATS_FILE_TMPDIR/2.0.0.bundle" "bad signature" "$TOP/build/keys/update-signing-public-key.pem"
-	cp "$BATS_FILE_TMPDIR/2.0.0.bundle" "$b"
+	refused_nothing_written "$BATS_FILE_TMPDIR/v2.bundle" "bad signature" "$TOP/build/keys/update-signing-public-key.pem"
+	cp "$BATS_FILE_TMPDIR/v2.bundle" "$b"
 	printf 'X' | dd of="$b" bs=1 seek=40 conv=notrunc status=none
 	refused_nothing_written "$b" "bad signature"
 	refused_nothing_written "$BATS_FILE_TMPDIR/0.9.0.bundle" "security epoch $((EPOCH - 1)), below this node's $EPOCH: refused (downgrade)"
-	head -c 100 "$BATS_FILE_TMPDIR/2.0.0.bundle" >"$b"
+	head -c 100 "$BATS_FILE_TMPDIR/v2.bundle" >"$b"
 	refused_nothing_written "$b" "truncated"
 }
 
 @test "kcc-update apply: a truncated or tampered payload is refused; the running slot and state are untouched, slot b is not bootable" {
 	local b=$BATS_TEST_TMPDIR/t.bundle before
 	before=$(running)
-	head -c 5000000 "$BATS_FILE_TMPDIR/2.0.0.bundle" >"$b"
+	head -c 5000000 "$BATS_FILE_TMPDIR/v2.bundle" >"$b"
 	run upd apply --key "$KEY" "$b"
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -117,7 +119,7 @@ refused_nothing_written() {
 	[ "$(running)" = "$before" ]
 	upd status | jq -e '.other.state == "empty" and .reboot_required == false'
 	sfdisk -d "$BATS_TEST_TMPDIR/disk.raw" | grep -c 'name="_empty", attrs="GUID:63"' | grep -qx 2
-	cp "$BATS_FILE_TMPDIR/2.0.0.bundle" "$b"
+	cp "$BATS_FILE_TMPDIR/v2.bundle" "$b"
 	printf 'X' | dd of="$b" bs=1 seek=3000000 conv=notrunc status=none
 	run upd apply --key "$KEY" "$b"
 	[ "$status" -eq 1 ]
@@ -130,32 +132,32 @@ refused_nothing_written() {
 @test "kcc-update apply: a good bundle is staged in slot b (also from a pipe), status shows it, twice is safe, cancel removes it" {
 	local before
 	before=$(running)
-	run upd apply --key "$KEY" - <"$BATS_FILE_TMPDIR/2.0.0.bundle"
+	run upd apply --key "$KEY" - <"$BATS_FILE_TMPDIR/v2.bundle"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "apply: 2.0.0 staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	[ "$output" = "apply: $V2 staged in slot b (root hash $RH2); it boots after the next reboot" ]
 	[ "$(running)" = "$before" ]
 	[ -f "$BATS_TEST_TMPDIR/run/reboot-required" ]
-	[ -f "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_2.0.0+3.efi" ]
-	cmp "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_2.0.0+3.efi" "$I/kcc-node.efi"
-	cmp "$BATS_TEST_TMPDIR/esp/loader/credentials/kcc-pcrsig_2.0.0.cred" "$I/tpm2-pcr-signature.json"
+	[ -f "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2+3.efi" ]
+	cmp "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2+3.efi" "$I/kcc-node.efi"
+	cmp "$BATS_TEST_TMPDIR/esp/loader/credentials/kcc-pcrsig_$V2.cred" "$I/tpm2-pcr-signature.json"
 	sfdisk -d "$BATS_TEST_TMPDIR/disk.raw" | grep -i "uuid=${RH2:0:8}-${RH2:8:4}-${RH2:12:4}-${RH2:16:4}-${RH2:20:12}, name=\"root-b\"$"
 	sfdisk -d "$BATS_TEST_TMPDIR/disk.raw" | grep -i "uuid=${RH2:32:8}-${RH2:40:4}-${RH2:44:4}-${RH2:48:4}-${RH2:52:12}, name=\"root-b-verity\"$"
 	start=$(sfdisk -d "$BATS_TEST_TMPDIR/disk.raw" | awk -F'[=,]' '/name="root-b"/ {print $2}')
 	cmp -n "$(stat -c %s "$I/root.erofs")" "$I/root.erofs" <(dd if="$BATS_TEST_TMPDIR/disk.raw" bs=512 skip="$start" status=none)
-	upd status | jq -e '.other.state == "staged" and .other.version == "2.0.0" and .other.tries_left == 3 and
-		.staged_update == "2.0.0" and .next_boot == "2.0.0" and .reboot_required == true'
+	upd status | jq -e --arg v "$V2" '.other.state == "staged" and .other.version == $v and .other.tries_left == 3 and
+		.staged_update == $v and .next_boot == $v and .reboot_required == true'
 	# again: nothing written
 	local fp
 	fp=$(fingerprint)
-	run upd apply --key "$KEY" "$BATS_FILE_TMPDIR/2.0.0.bundle"
+	run upd apply --key "$KEY" "$BATS_FILE_TMPDIR/v2.bundle"
 	[ "$status" -eq 0 ]
-	[ "$output" = "apply: 2.0.0 already staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	[ "$output" = "apply: $V2 already staged in slot b (root hash $RH2); it boots after the next reboot" ]
 	[ "$(fingerprint)" = "$fp" ]
 	# cancel: the entry goes, the slot is empty again, the sentinel goes
 	run upd cancel
 	[ "$status" -eq 0 ]
-	[ "$output" = "cancel: the staged update 2.0.0 is removed" ]
+	[ "$output" = "cancel: the staged update $V2 is removed" ]
 	upd status | jq -e '.other.state == "empty" and .staged_update == null and .reboot_required == false'
 	[ ! -e "$BATS_TEST_TMPDIR/run/reboot-required" ]
 	[ "$(running)" = "$before" ]
@@ -165,11 +167,11 @@ refused_nothing_written() {
 	run upd rollback
 	[ "$status" -eq 1 ]
 	[[ "$output" == "kcc-update: rollback: refused: the other slot b holds no bootable version" ]]
-	upd apply --key "$KEY" "$BATS_FILE_TMPDIR/2.0.0.bundle"
+	upd apply --key "$KEY" "$BATS_FILE_TMPDIR/v2.bundle"
 	# a staged update boots next already; then, as if slot b held an older blessed version
 	run upd rollback
-	[ "$output" = "rollback: 2.0.0 boots next already" ]
-	rm "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_2.0.0+3.efi"
+	[ "$output" = "rollback: $V2 boots next already" ]
+	rm "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2+3.efi"
 	printf 'uki' >"$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_0.5.0.efi"
 	rm -f "$BATS_TEST_TMPDIR/run/reboot-required"
 	upd status | jq -e '.other.version == "0.5.0" and .other.state == "installed" and .reboot_required == false'
@@ -197,13 +199,13 @@ refused_nothing_written() {
 	pid=$!
 	# wait until it answers (no fixed sleep)
 	for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/cmdline" && break; sleep 0.1; done
-	run upd apply --key "$KEY" "http://127.0.0.1:$port/2.0.0.bundle"
+	run upd apply --key "$KEY" "http://127.0.0.1:$port/v2.bundle"
 	run2=$output st2=$status
 	run upd apply --key "$KEY" "http://127.0.0.1:$port/nothing.bundle"
 	kill "$pid"
 	echo "$run2"
 	[ "$st2" -eq 0 ]
-	[ "$run2" = "apply: 2.0.0 staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	[ "$run2" = "apply: $V2 staged in slot b (root hash $RH2); it boots after the next reboot" ]
 	[ "$status" -eq 111 ]
 	[[ "$output" == "kcc-update: http://127.0.0.1:$port/nothing.bundle: HTTP status 404" ]]
 }
@@ -221,7 +223,7 @@ refused_nothing_written() {
 	run "$UPD" status --socket="$sock"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.other.state == "empty"'
-	run "$UPD" apply --socket="$sock" "$BATS_FILE_TMPDIR/2.0.0.bundle"
+	run "$UPD" apply --socket="$sock" "$BATS_FILE_TMPDIR/v2.bundle"
 	s1=$status o1=$output
 	run "$UPD" apply --socket="$sock" "$BATS_FILE_TMPDIR/0.9.0.bundle"
 	s2=$status o2=$output
@@ -236,7 +238,7 @@ refused_nothing_written() {
 	rm -rf "$sockdir"
 	echo "$o1 / $o2 / $bad"
 	[ "$s1" -eq 0 ]
-	[ "$o1" = "apply: 2.0.0 staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	[ "$o1" = "apply: $V2 staged in slot b (root hash $RH2); it boots after the next reboot" ]
 	[ "$s2" -eq 1 ]
 	[[ "$o2" == "kcc-update: apply: "*"below this node's $EPOCH: refused (downgrade)" ]]
 	[[ "$bad" == "100 bad request"* ]]
@@ -246,5 +248,5 @@ refused_nothing_written() {
 	[ "$s4" -eq 1 ]
 	[ "$o4" = "kcc-update: refused: only root may use the update socket" ]
 	[ -f "$BATS_TEST_TMPDIR/run/reboot-required" ]
-	grep -q "kcc-update serve: apply: 2.0.0 staged in slot b" "$BATS_TEST_TMPDIR/serve.log"
+	grep -q "kcc-update serve: apply: $V2 staged in slot b" "$BATS_TEST_TMPDIR/serve.log"
 }

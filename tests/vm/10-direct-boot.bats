@@ -17,7 +17,7 @@ setup_file() {
 	assert_log happy 'kcc-init: root /dev/vda2 \(root-a\) verified by /dev/vda3'
 	assert_log happy 'kcc-init: verity root mounted read-only'
 	assert_log happy 'kcc-init: system stage started on the verity root'
-	assert_log happy 'kcc-init: services started \(6 running, 0 failed\)'
+	assert_log happy 'kcc-init: services started \(7 running, 0 failed\)'
 	# No node configuration given: said so, nothing measured into PCR 12 for it.
 	assert_log happy 'kcc-init: node config: none \(the image.s network settings, not joined\)'
 	assert_log happy 'kcc-test: INFO node-config=none hostname=kcc-node$'

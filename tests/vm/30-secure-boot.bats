@@ -46,7 +46,7 @@ prod_node() {
 @test "secure boot: the signed UKI boots to 'services started' with Secure Boot enforced" {
 	assert_log sb 'BdsDxe: starting Boot[0-9A-F]+ '
 	assert_log sb 'kcc-test: INFO secureboot=1'
-	assert_log sb 'kcc-init: services started \(6 running, 0 failed\)'
+	assert_log sb 'kcc-init: services started \(7 running, 0 failed\)'
 	for c in $agent_checks; do
 		assert_log sb "kcc-test: PASS $c:"
 	done
