@@ -5,6 +5,7 @@
 #   make cloud-images  the image as VHD (Azure), VMDK and GCE tar.gz, in build/<variant>/cloud/
 #   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
 #   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
+#   make check-long the long VM matrices (tests/vm/long/: boot-counting rollback), same last line
 #   make bench      boot and size figures (prints, never asserts)
 #   make bench-compare  kcc-node side by side with systemd 252 + dracut 059 (prints, never asserts)
 #   make deps       install the Debian packages that building and testing need
@@ -152,7 +153,7 @@ $(BIN):
 
 all: $(addprefix $(BIN)/,$(PROGRAMS)) \
 	$(BIN)/kcc-test-probe $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
-.PHONY: all image cloud-images run check bench bench-compare deps pin unit fuzz clean
+.PHONY: all image cloud-images run check check-long bench bench-compare deps pin unit fuzz clean
 
 # The BPF LSM: vmlinux.h from the pinned kernel's BTF, CO-RE object, bpftool skeleton.
 BPF := $(BUILD)/bpf
@@ -202,6 +203,11 @@ run:
 check:
 	@image/deps.sh --check
 	@tests/check.sh
+
+# The long VM matrices (tests/vm/long/): CI runs them after make check when its time allows.
+check-long:
+	@image/deps.sh --check
+	@tests/check-long.sh
 
 bench:
 	@image/deps.sh --check

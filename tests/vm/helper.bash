@@ -1,5 +1,5 @@
 # Shared by the VM tests: boots the test image with tests/vm/run-vm.sh and asserts on the serial log.
-TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd) # also for tests/vm/long/
 IMAGE=${KCC_TEST_IMAGE:-$TOP/build/test}
 RUN_VM=$TOP/tests/vm/run-vm.sh
 
