@@ -7,15 +7,7 @@
 load helper
 
 setup_file() {
-	VARS=$("$TOP/tests/vm/enroll.sh" "$IMAGE")
-	export VARS
-	N=$BATS_FILE_TMPDIR/node
-	disk_copy "$N.raw"
-	mkdir -p "$N.tpm"
-	vm_boot fresh --mode uefi --vars "$VARS" --timeout 300 --disk "$N.raw" --tpm-state "$N.tpm" \
-		--until 'kcc-init: security epoch|kcc-init: boot marked bad|boot stopped'
-	esp_entries "$N.raw" >"$BATS_FILE_TMPDIR/fresh.entries"
-
+	fresh_counted_node
 }
 
 @test "boot counting: a fresh image boots its counted entry and blesses it once the kubelet is healthy" {

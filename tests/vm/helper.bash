@@ -104,3 +104,18 @@ uki_variant() {
 		--epoch "$(jq .security_epoch "$IMAGE/manifest.json")" --private-key "$k/tpm2-pcr-test-private-key.pem" \
 		--public-key "$k/tpm2-pcr-test-public-key.pem" >"$out.cred"
 }
+
+# fresh_counted_node: a copy of the test disk with its own TPM (N: $BATS_FILE_TMPDIR/node.raw and
+# node.tpm; VARS: the enrolled OVMF variables), booted once under UEFI + Secure Boot until its
+# counted first boot is blessed and the security epoch raised (boot "fresh"); its ESP's entries
+# afterwards in $BATS_FILE_TMPDIR/fresh.entries.
+fresh_counted_node() {
+	VARS=$("$TOP/tests/vm/enroll.sh" "$IMAGE")
+	export VARS
+	N=$BATS_FILE_TMPDIR/node
+	disk_copy "$N.raw"
+	mkdir -p "$N.tpm"
+	vm_boot fresh --mode uefi --vars "$VARS" --timeout 300 --disk "$N.raw" --tpm-state "$N.tpm" \
+		--until 'kcc-init: security epoch|kcc-init: boot marked bad|boot stopped'
+	esp_entries "$N.raw" >"$BATS_FILE_TMPDIR/fresh.entries"
+}

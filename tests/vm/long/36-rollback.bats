@@ -15,14 +15,7 @@
 load ../helper
 
 setup_file() {
-	VARS=$("$TOP/tests/vm/enroll.sh" "$IMAGE")
-	export VARS
-	N=$BATS_FILE_TMPDIR/node
-	disk_copy "$N.raw"
-	mkdir -p "$N.tpm"
-	vm_boot fresh --mode uefi --vars "$VARS" --timeout 300 --disk "$N.raw" --tpm-state "$N.tpm" \
-		--until 'kcc-init: security epoch|kcc-init: boot marked bad|boot stopped'
-	esp_entries "$N.raw" >"$BATS_FILE_TMPDIR/fresh.entries"
+	fresh_counted_node
 
 	V=$(jq -r .version "$IMAGE/manifest.json")
 	uki_variant "$BATS_FILE_TMPDIR/v3" "$V.3" "kcc_test.unready=kcc-kubelet kcc.bless_timeout=30"
