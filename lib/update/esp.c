@@ -158,6 +158,11 @@ bool esp_entry_is_bad(const EspEntry *e)
 	return e->counted && e->left == 0;
 }
 
+int esp_version_compare(const char *a, const char *b)
+{
+	return verscmp(a, b);
+}
+
 int esp_entry_compare(const EspEntry *a, const EspEntry *b)
 {
 	int r = CMP(esp_entry_is_bad(a), esp_entry_is_bad(b));

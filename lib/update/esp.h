@@ -41,6 +41,8 @@ int esp_entry_format(const EspEntry *e, char *buf, size_t size);
  * blessed) before entries at +0, then by version, newest first (the loader's strverscmp). <0 when a
  * boots before b. */
 int esp_entry_compare(const EspEntry *a, const EspEntry *b);
+/* The loader's order of two versions (systemd's strverscmp_improved()): <0 when a is older. */
+int esp_version_compare(const char *a, const char *b);
 /* true when the entry's file name marks it as bad: counted with no tries left (+0). */
 bool esp_entry_is_bad(const EspEntry *e);
 

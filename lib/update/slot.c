@@ -280,6 +280,11 @@ static int on_manifest(void *userdata, const BundleManifest *m)
 	}
 	if (streq(m->version, w->cfg.running_version))
 		return fail(w, true, -EPERM, "version %s is the running version, under another root hash", m->version);
+	/* The loader boots the newest version first: an older one would be staged and never booted. */
+	if (esp_version_compare(m->version, w->cfg.running_version) < 0)
+		return fail(w, true, -EPERM, "version %s sorts before the running %s: the loader would never boot it "
+					     "(going back to the other slot's release is kcc-update rollback)",
+			    m->version, w->cfg.running_version);
 	if (already_staged(w, m)) {
 		w->result = SLOT_RESULT_ALREADY_STAGED;
 		return -EALREADY;

@@ -373,6 +373,14 @@ static void test_refusals(void **state)
 	assert_memory_equal(now, whole, 9 * MiB);
 	free(now);
 	free(same);
+	/* an older version than the running one: the loader would never boot it */
+	same = make_bundle("0.9", RH2, 5, &len);
+	assert_int_equal(apply(same, len, 5, NULL, &res, err), -EPERM);
+	assert_non_null(strstr(err, "version 0.9 sorts before the running 1.0"));
+	now = read_disk(0, 9 * MiB);
+	assert_memory_equal(now, whole, 9 * MiB);
+	free(now);
+	free(same);
 	/* a flipped byte in the second chunk of the root: refused, the other slot stays unbootable */
 	b[len - part_sizes[3] - part_sizes[2] - part_sizes[1] - part_sizes[0] + CHUNK + 7] ^= 1;
 	assert_int_equal(apply(b, len, 5, NULL, &res, err), -EBADMSG);

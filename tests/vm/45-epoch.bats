@@ -12,7 +12,7 @@ IMAGE2=${KCC_TEST_IMAGE_V2:-$TOP/build/test-v2}
 
 setup_file() {
 	[ -f "$IMAGE2/manifest.json" ] && [ "$(jq .security_epoch "$IMAGE2/manifest.json")" = 2 ] || {
-		echo "no epoch-2 test image in $IMAGE2: image/build.sh --variant test --out $IMAGE2 --version 2.0.0 --epoch 2" >&2
+		echo "no epoch-2 test image in $IMAGE2: image/build.sh --variant test --out $IMAGE2 --version VERSION.2 --epoch 2" >&2
 		return 1
 	}
 	[ "$(jq .security_epoch "$IMAGE/manifest.json")" = 1 ]
