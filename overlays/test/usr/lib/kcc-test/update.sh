@@ -15,7 +15,8 @@ case " $(cat /proc/cmdline) " in
 *" kcc_test.update=apply "*)
 	# kured's signal before an update waits: PID 1 refuses it (one log line) and stays up
 	if kill -39 1 2>/dev/null; then pass update-early-signal "sent"; else fail update-early-signal "kill -39 1 refused"; fi
-	sleep 1
+	# wait for PID 1's answer (its refusal line), not for a time
+	wait_for "dmesg | grep -q 'ignoring SIGRTMIN+5'" 100 || fail update-early-refusal "no refusal line from PID 1"
 	[ -e /run/reboot-required ] && fail update-sentinel-early "present before apply" || pass update-sentinel-early "absent"
 	[ -b /dev/vdb ] && [ -n "$size" ] || fail update-bundle-disk "no /dev/vdb or no kcc_test.bundle_size"
 	t0=$(cut -d' ' -f1 /proc/uptime)
