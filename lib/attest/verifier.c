@@ -21,10 +21,7 @@ static const char *const policy_names[_VERIFIER_POLICY_MAX] = {
 
 VerifierPolicy verifier_policy_from_string(const char *s)
 {
-	for (int i = 0; i < _VERIFIER_POLICY_MAX; i++)
-		if (streq(s, policy_names[i]))
-			return (VerifierPolicy)i;
-	return _VERIFIER_POLICY_INVALID;
+	return (VerifierPolicy)string_table_lookup(policy_names, _VERIFIER_POLICY_MAX, s);
 }
 
 const char *verifier_policy_to_string(VerifierPolicy p)

@@ -71,6 +71,16 @@ static inline const char *startswith(const char *s, const char *prefix)
 	return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
 
+/* The index of s in a table of n names (NULL entries skipped), or -EINVAL: the _from_string() half
+ * of an enum's name table. */
+static inline int string_table_lookup(const char *const *table, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (table[i] && streq(table[i], s))
+			return (int)i;
+	return -EINVAL;
+}
+
 /* Wipes memory in a way the compiler cannot drop. */
 static inline void explicit_wipe(void *p, size_t n)
 {
