@@ -5,11 +5,13 @@
 #   make cloud-images  the image as VHD (Azure), VMDK and GCE tar.gz, in build/<variant>/cloud/
 #   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
 #   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
+#   make check-long the long VM matrices (tests/vm/long/: boot-counting rollback), same last line
 #   make bench      boot and size figures (prints, never asserts)
 #   make bench-compare  kcc-node side by side with systemd 252 + dracut 059 (prints, never asserts)
 #   make deps       install the Debian packages that building and testing need
 
 SHELL := /bin/bash
+.DEFAULT_GOAL := all
 BUILD ?= build
 VARIANT ?= prod
 CC ?= gcc
@@ -35,9 +37,12 @@ BIN := $(BUILD)/bin
 #               log's records, the spool (json-c, zlib)
 #   lib/config  the node's configuration: its sources (fw_cfg, SMBIOS, a partition) and its strict
 #               JSON schema (json-c, libcrypto)
-#   lib/update  the update bundle: writer and streaming verifier (json-c, libcrypto)
+#   lib/update  the update bundle: writer and streaming verifier (json-c, libcrypto); the ESP's
+#               boot entries; the A/B slots and their writer (libfdisk)
+#   lib/attest  attestation: the join protocol's messages, the verifier's appraisal and the
+#               certificates it issues (json-c, libcrypto; lib/tpm's software parts)
 # A program compiles against its own folder and the lib/ folders it names, never another program's.
-LIBS := basic policy tpm config events update
+LIBS := basic policy tpm config events update attest
 $(foreach l,$(LIBS),$(eval lib-$(l)_SRC := $(wildcard lib/$(l)/*.c)))
 lib-basic_INC := -iquote lib/basic
 lib-policy_INC := -iquote lib/policy -iquote lib/basic $(shell pkg-config --cflags libseccomp json-c)
@@ -45,7 +50,8 @@ TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device jso
 lib-tpm_INC := -iquote lib/tpm -iquote lib/basic $(shell pkg-config --cflags $(TPM_PKGS))
 lib-events_INC := -iquote lib/events -iquote lib/basic $(shell pkg-config --cflags json-c)
 lib-config_INC := -iquote lib/config -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
-lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
+lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto fdisk)
+lib-attest_INC := -iquote lib/attest $(lib-tpm_INC)
 
 # Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link
 # order), NAME_LDLIBS, NAME_LDFLAGS.
@@ -63,8 +69,8 @@ PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
 kcc-init_SRC := $(filter-out init/ctl.c init/sandbox-main.c,$(wildcard init/*.c)) \
 	$(filter-out init/sys/main.c,$(kcc-sysinit_SRC))
 kcc-init_INC := -iquote init -iquote init/sys -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) \
-	$(lib-policy_INC) $(lib-config_INC) $(shell pkg-config --cflags $(PKGS))
-kcc-init_LIBS := tpm policy config basic
+	$(lib-policy_INC) $(lib-config_INC) -iquote lib/update $(shell pkg-config --cflags $(PKGS))
+kcc-init_LIBS := tpm policy config update basic
 kcc-init_LDLIBS := $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
 # kcc-init-test: kcc-init for test images, with the test-only fault hooks (init/test-hooks.h).
 kcc-init-test_SRC := $(filter-out init/test-hooks.c,$(kcc-init_SRC)) tests/vm/test-hooks.c
@@ -98,20 +104,32 @@ kcc-forward_SRC := $(wildcard forward/*.c)
 kcc-forward_INC := -iquote forward $(lib-events_INC)
 kcc-forward_LIBS := events basic
 kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
-# kcc-update (update/): the node's update tool on top of lib/update; mkbundle: the builder's writer.
+# kcc-update (update/): the node's update tool on top of lib/update (libfdisk for the GPT).
+# mkbundle: the builder's writer.
 kcc-update_SRC := $(wildcard update/*.c)
 kcc-update_INC := -iquote update $(lib-update_INC)
 kcc-update_LIBS := update basic
-kcc-update_LDLIBS := $(shell pkg-config --libs json-c libcrypto)
+kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libcrypto)
 mkbundle_SRC := image/mkbundle.c
 mkbundle_INC := $(lib-update_INC)
 mkbundle_LIBS := update basic
-mkbundle_LDLIBS := $(kcc-update_LDLIBS)
+mkbundle_LDLIBS := $(shell pkg-config --libs json-c libcrypto)
+# kcc-verify (verify/): the verifier, its CLI and TLS service (lib/attest, OpenSSL).
+kcc-verify_SRC := $(wildcard verify/*.c)
+kcc-verify_INC := -iquote verify $(lib-attest_INC) $(shell pkg-config --cflags libssl)
+kcc-verify_LIBS := attest tpm basic
+kcc-verify_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
+# kcc-attest (attest/): the node's join client (lib/tpm, lib/attest's messages, lib/config for the
+# verifier's URL and CA, OpenSSL).
+kcc-attest_SRC := $(wildcard attest/*.c)
+kcc-attest_INC := -iquote attest $(lib-attest_INC) $(lib-config_INC) $(shell pkg-config --cflags libssl)
+kcc-attest_LIBS := attest config tpm basic
+kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
 PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update \
-	mkbundle mkcpio kconfig-check kcc-sysinit
+	kcc-verify kcc-attest mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 define lib_rules
@@ -135,7 +153,7 @@ $(BIN):
 
 all: $(addprefix $(BIN)/,$(PROGRAMS)) \
 	$(BIN)/kcc-test-probe $(BIN)/kcc-test-standin-kubelet $(BIN)/kcc-test-hostile
-.PHONY: all image cloud-images run check bench bench-compare deps pin unit fuzz clean
+.PHONY: all image cloud-images run check check-long bench bench-compare deps pin unit fuzz clean
 
 # The BPF LSM: vmlinux.h from the BTF of kcc-node's kernel (image/kernel.sh builds it once, cached
 # in build/kernel), CO-RE object, bpftool skeleton.
@@ -187,6 +205,11 @@ run:
 check:
 	@image/deps.sh --check
 	@tests/check.sh
+
+# The long VM matrices (tests/vm/long/): CI runs them after make check when its time allows.
+check-long:
+	@image/deps.sh --check
+	@tests/check-long.sh
 
 bench:
 	@image/deps.sh --check

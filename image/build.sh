@@ -2,11 +2,12 @@
 # build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N]: builds a kcc-node
 # image without privileges (version: image/update.sh default_version; epoch: image/security-epoch).
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, kernel.config (its configuration),
-# initramfs.cpio.zst, cmdline,
-# tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP next to the UKI),
-# kernel-config.txt (what
+# initramfs.cpio.zst, cmdline, tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the
+# ESP as \loader\credentials\kcc-pcrsig_VERSION.cred), kernel-config.txt (what
 # kernel-config/kconfig-check found lacking in the kernel), kcc-node.efi (signed UKI),
-# kcc-node.unsigned.efi, disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
+# kcc-node.unsigned.efi, loader.efi (systemd-boot, signed with the db key), reference-values.json
+# and its signature reference-values.json.sig (the PCR 11 values an attestation verifier accepts for
+# this image, docs/attestation.md), disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
 # manifest.json.
 # The kernel is kcc-node's own (image/kernel.sh, no modules); KCC_KERNEL=debian packs the pinned
 # Debian kernel and its modules instead (docs/kernel-config.md), untested by make check.
@@ -43,13 +44,15 @@ fi
 case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, not '$variant'" ;; esac
 [ -n "$out" ] || bad_input "--out DIR is required"
 version_epoch "$version" "$epoch"
+# The TPM's anti-rollback bit field (kcc-pcr sign --epoch) holds epochs 0..63.
+[ "$epoch" -le 63 ] || bad_input "security epoch $epoch: the TPM's anti-rollback bit field holds epochs 0..63"
 bin=${KCC_BIN:-$top/build/bin}
 keys=${keys:-$top/build/keys}
 cache=${DEB_CACHE:-$top/build/debs}
 # Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
 kcc_init=kcc-init
 [ "$variant" = test ] && kcc_init=kcc-init-test
-for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr mkcpio kconfig-check mkbundle kcc-update; do
+for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr kcc-attest mkcpio kconfig-check mkbundle kcc-update; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -163,6 +166,7 @@ os_release() {
 	VARIANT_ID=$variant
 	IMAGE_ID=kcc-node
 	IMAGE_VERSION=$version
+	KCC_SECURITY_EPOCH=$epoch
 	OSR
 }
 
@@ -176,8 +180,14 @@ rootfs() {
 	install -D -m 0755 -s "$bin/kcc-sandbox" "$r/usr/lib/kcc/kcc-sandbox"
 	install -m 0755 -s "$bin/kcc-ctl" "$r/usr/bin/kcc-ctl"
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
+	# the attestation client (docs/attestation.md)
+	install -m 0755 -s "$bin/kcc-attest" "$r/usr/bin/kcc-attest"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
+	install -m 0755 -s "$bin/kcc-update" "$r/usr/bin/kcc-update"
 	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
+	# the network services: DHCP and NTP/NTS clients (docs/node-config.md); no hooks, no chronyc
+	install -m 0755 "$w/pkgs/usr/sbin/dhcpcd" "$r/usr/sbin/dhcpcd"
+	install -m 0755 "$w/pkgs/usr/sbin/chronyd" "$r/usr/sbin/chronyd"
 	if [ -n "$kubelet" ]; then
 		install -m 0755 "$kubelet" "$r/usr/bin/kubelet"
 		for f in usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/ctr usr/sbin/runc; do
@@ -186,7 +196,7 @@ rootfs() {
 		ln -sf ../sbin/runc "$r/usr/bin/runc"
 	fi
 	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/lib/kcc/kcc-sandbox" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
-		"$r/usr/bin/kcc-kubelet" "$r/usr/bin/crun" \
+		"$r/usr/bin/kcc-attest" "$r/usr/bin/kcc-kubelet" "$r/usr/bin/kcc-update" "$r/usr/bin/crun" "$r/usr/sbin/dhcpcd" "$r/usr/sbin/chronyd" \
 		${kubelet:+"$r/usr/bin/kubelet" "$r/usr/bin/containerd" "$r/usr/bin/containerd-shim-runc-v2" "$r/usr/bin/ctr" "$r/usr/sbin/runc"}
 	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)
 	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \
@@ -266,7 +276,7 @@ initramfs() {
 	# command line, signed with the separate direct-boot key.
 	mkdir -p "$i/etc/kcc/direct"
 	install -m 0644 "$direct_key-public-key.pem" "$i/etc/kcc/direct/tpm2-pcr-public-key.pem"
-	"$bin/kcc-pcr" sign --direct-cmdline "$(cat "$out/cmdline")" \
+	"$bin/kcc-pcr" sign --direct-cmdline "$(cat "$out/cmdline")" --epoch "$epoch" \
 		--private-key "$direct_key-private-key.pem" \
 		--public-key "$direct_key-public-key.pem" >"$i/etc/kcc/direct/tpm2-pcr-signature.json" ||
 		die "signing the direct-boot PCR policy failed"
@@ -320,16 +330,27 @@ pcr_keys() {
 }
 
 cmdline() {
-	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash") kcc.slot=a" >"$out/cmdline"
+	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash")" >"$out/cmdline"
+}
+
+# The boot loader: Debian's systemd-boot (package systemd-boot-efi, the host's: image/deps.sh), signed
+# with the db key. It boots the newest UKI in \EFI\Linux and counts its tries (docs/upgrades.md).
+loader() {
+	local src=${KCC_LOADER_EFI:-/usr/lib/systemd/boot/efi/systemd-bootx64.efi}
+	[ -f "$src" ] || bad_input "no systemd-boot at $src (package systemd-boot-efi)"
+	at_source_date sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/loader.efi" \
+		"$src" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign of the loader failed"; }
 }
 
 # The UKI carries its PCR public key (.pcrpkey, measured into PCR 11) but no .pcrsig: its policy
-# also covers PCR 4, which holds the firmware's Authenticode digest of the UKI itself, so the
-# signature cannot be inside the image it approves. It goes next to the UKI on the ESP
-# (BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred), where systemd-stub hands it to the initrd in
-# /.extra/credentials. The UKI key never signs a policy of PCR 11 alone: after booting another
-# signed kernel, PCR 11 can be replayed from user space, PCR 4 cannot. KCC_PCR4_PE lists further
-# PE images the firmware loads before the UKI (a boot loader), in order.
+# also covers PCR 4, which holds the firmware's Authenticode digests of the loader and of the UKI
+# itself, so the signature cannot be inside the image it approves. It goes on the ESP as
+# \loader\credentials\kcc-pcrsig_VERSION.cred, which systemd-stub hands to the initrd in
+# /.extra/global_credentials whatever the loader renamed the UKI to while counting. The UKI key
+# never signs a policy of PCR 11 alone: after booting another signed kernel, PCR 11 can be
+# replayed from user space, PCR 4 cannot. PCR 4: the loader, then the UKI (KCC_PCR4_PE lists
+# further PE images the firmware loads before the loader, in order). --epoch: the approvals
+# also check the TPM's security-epoch bit field (docs/measured-boot.md, "Security epoch").
 uki() {
 	local pub=$uki_key-public-key.pem pe=() f
 	"$here/mkuki.sh" "$out/vmlinuz" "$out/initramfs.cpio.zst" "$out/cmdline" "$w/root/usr/lib/os-release" \
@@ -337,13 +358,29 @@ uki() {
 	at_source_date sbsign --key "$keys/db.key" --cert "$keys/db.crt" --output "$out/kcc-node.efi" \
 		"$out/kcc-node.unsigned.efi" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign failed"; }
 	for f in ${KCC_PCR4_PE:-}; do pe+=(--pe "$f"); done
-	"$bin/kcc-pcr" sign --uki "$out/kcc-node.efi" "${pe[@]}" --pe "$out/kcc-node.efi" \
+	"$bin/kcc-pcr" sign --uki "$out/kcc-node.efi" "${pe[@]}" --pe "$out/loader.efi" --pe "$out/kcc-node.efi" --epoch "$epoch" \
 		--private-key "$uki_key-private-key.pem" --public-key "$pub" >"$out/tpm2-pcr-signature.json" ||
 		die "signing the PCR 4 + 11 policy failed"
 }
 
+# The reference values of attestation (docs/attestation.md): PCR 11 at the phase "ready", for the
+# UKI and (pcr11_direct, accepted by a verifier's test policy only) for a direct boot with this
+# command line, signed (RSA PKCS#1 v1.5, SHA-256) with the variant's reference-values key.
+references() {
+	local k=$keys/reference-values$sfx uki direct
+	[ -f "$k-private-key.pem" ] || bad_input "no reference-values signing key $k-private-key.pem"
+	uki=$("$bin/kcc-pcr" predict --uki "$out/kcc-node.efi" --phase ready) ||
+		die "predicting the UKI's PCR 11 failed"
+	direct=$("$bin/kcc-pcr" predict --direct-cmdline "$(cat "$out/cmdline")" --phase ready) ||
+		die "predicting the direct boot's PCR 11 failed"
+	uki=${uki##*=} direct=${direct##*=} # "11:sha256=HEX"
+	printf '{"version":1,"pcr11":["%s"],"pcr11_direct":["%s"]}\n' "$uki" "$direct" >"$out/reference-values.json"
+	openssl dgst -sha256 -sign "$k-private-key.pem" -out "$out/reference-values.json.sig" \
+		"$out/reference-values.json" || die "signing the reference values failed"
+}
+
 disk() {
-	"$here/mkdisk.sh" "$out" "$w"
+	"$here/mkdisk.sh" "$out" "$w" "$version"
 	rm -f "$out/disk.qcow2"
 	qemu-img convert -f raw -O qcow2 "$out/disk.raw" "$out/disk.qcow2"
 }
@@ -365,7 +402,7 @@ manifest() {
 		awk -v up="${kubelet:+1}" 'up || ($1 != "containerd" && $1 != "runc") {printf "%s    \"%s\": \"%s\"", (n++ ? ",\n" : ""), $1, $2} END {print ""}' "$lock"
 		echo "  },"
 		echo "  \"artifacts\": {"
-		for f in root.erofs root.verity roothash vmlinuz kernel.config initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi disk.raw disk.qcow2 "$bundle_name"; do
+		for f in root.erofs root.verity roothash vmlinuz kernel.config initramfs.cpio.zst cmdline tpm2-pcr-signature.json kcc-node.efi kcc-node.unsigned.efi loader.efi reference-values.json reference-values.json.sig disk.raw disk.qcow2 "$bundle_name"; do
 			[ $first -eq 1 ] || echo ","
 			first=0
 			printf '    "%s": {"sha256": "%s", "size": %s}' "$f" "$(sha256sum "$out/$f" | cut -d' ' -f1)" "$(stat -c %s "$out/$f")"
@@ -387,7 +424,9 @@ step erofs erofs
 step verity verity
 step cmdline cmdline
 step initramfs initramfs
+step loader loader
 step uki uki
+step references references
 step disk disk
 step bundle bundle
 step manifest manifest

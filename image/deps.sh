@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	build-essential pkg-config binutils libcryptsetup-dev libkmod-dev libblkid-dev
+	build-essential pkg-config binutils libcryptsetup-dev libkmod-dev libblkid-dev libfdisk-dev
 	libtss2-dev libjson-c-dev libssl-dev libbpf-dev bpftool xz-utils libcap-dev libseccomp-dev
 	libyaml-dev libarchive-dev libzstd-dev libacl1-dev busybox-static crun curl
 	libcmocka-dev clang llvm bats jq
@@ -16,7 +16,9 @@ PACKAGES=(
 	bison flex libelf-dev dwarves
 	faketime
 	rsyslog rsyslog-gnutls
+	chrony
 	mmdebstrap libsystemd-dev
+	iproute2
 )
 
 missing=()

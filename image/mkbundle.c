@@ -13,23 +13,10 @@
 #include "bundle.h"
 #include "util.h"
 
-static int die(int code, const char *fmt, ...) _printf_(2, 3);
-static int die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mkbundle: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
 static int copy_str(char *dst, size_t size, const char *src, const char *what)
 {
 	if (strlen(src) >= size)
-		return die(100, "%s '%s' is too long", what, src);
+		return cli_fail(100, "%s '%s' is too long", what, src);
 	strcpy(dst, src);
 	return 0;
 }
@@ -68,12 +55,12 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			if (parse_uint(optarg, 0, BUNDLE_EPOCH_MAX, &x) < 0)
-				return die(100, "--epoch %s: not a number in 0..%u", optarg, BUNDLE_EPOCH_MAX);
+				return cli_fail(100, "--epoch %s: not a number in 0..%u", optarg, BUNDLE_EPOCH_MAX);
 			m.security_epoch = (unsigned)x;
 			break;
 		case 'c':
 			if (parse_uint(optarg, BUNDLE_CHUNK_MIN, BUNDLE_CHUNK_MAX, &x) < 0)
-				return die(100, "--chunk-size %s: not a number in %u..%u", optarg, BUNDLE_CHUNK_MIN,
+				return cli_fail(100, "--chunk-size %s: not a number in %u..%u", optarg, BUNDLE_CHUNK_MIN,
 					   BUNDLE_CHUNK_MAX);
 			m.chunk_size = (uint32_t)x;
 			break;
@@ -82,27 +69,27 @@ int main(int argc, char **argv)
 	}
 	if (!keypath || !out || !m.version[0] || !m.variant[0] || !m.roothash[0] ||
 	    argc - optind != _BUNDLE_PART_MAX)
-		return die(100, "usage: mkbundle --key PEM --version V --epoch N --variant V --roothash HEX "
+		return cli_fail(100, "usage: mkbundle --key PEM --version V --epoch N --variant V --roothash HEX "
 				"--out FILE ROOT.EROFS ROOT.VERITY UKI.EFI PCR-SIGNATURE.JSON");
 	if (bundle_key_load(keypath, true, &key, err, sizeof(err)) < 0)
-		return die(100, "%s", err);
+		return cli_fail(100, "%s", err);
 	for (int i = 0; i < _BUNDLE_PART_MAX; i++) {
 		fds[i] = open(argv[optind + i], O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0)
-			return die(100, "cannot open %s: %m", argv[optind + i]);
+			return cli_fail(100, "cannot open %s: %m", argv[optind + i]);
 	}
 	ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (ofd < 0)
-		return die(111, "cannot create %s: %m", out);
+		return cli_fail(111, "cannot create %s: %m", out);
 	r = bundle_write(ofd, &m, fds, key, err, sizeof(err));
 	bundle_key_free(key);
 	if (r < 0) {
 		unlink(out);
-		return die(r == -EINVAL ? 100 : 111, "%s", err);
+		return cli_fail(r == -EINVAL ? 100 : 111, "%s", err);
 	}
 	if (fsync(ofd) < 0 || close(ofd) < 0) {
 		unlink(out);
-		return die(111, "cannot write %s: %m", out);
+		return cli_fail(111, "cannot write %s: %m", out);
 	}
 	return 0;
 }

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# mkdisk.sh OUT WORK: the GPT disk image (UAPI Discoverable Partitions Specification types):
-#   esp (UKI at \EFI\BOOT\BOOTX64.EFI, its signed PCR policy in BOOTX64.EFI.extra.d) · root-a · root-a-verity · B pair (label _empty, no-auto) · state
+# mkdisk.sh OUT WORK VERSION: the GPT disk image (UAPI Discoverable Partitions Specification types):
+#   esp · root-a · root-a-verity · B pair (label _empty, no-auto) · state
+# The ESP (docs/upgrades.md, "Slots"): systemd-boot signed with the db key at \EFI\BOOT\BOOTX64.EFI,
+# \loader\loader.conf (no menu, no editor, no default: the newest UKI boots), the UKI counted at
+# \EFI\Linux\kcc-node_VERSION+3.efi and its signed PCR policy at
+# \loader\credentials\kcc-pcrsig_VERSION.cred. The first UKI ships counted, like every installed
+# one: its first boot is blessed once the node is healthy; a fresh disk whose first boot fails has
+# nothing to fall back to and stops (kcc-init powers off rather than reboot into the same entry).
 # root-a and root-a-verity carry the two halves of the root hash as partition UUIDs; every other
-# UUID is derived from the root hash, so the disk is reproducible. Exit codes: 0 ok, 111 failure.
+# UUID is derived from the root hash, so the disk is reproducible. The ESP is 128 MiB: a UKI is about
+# 14 MiB, and the ESP holds the running release, the fallback and one being installed, with room
+# to grow (the boot-counting test puts five on it). Exit codes: 0 ok, 111 failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-out=$1 w=$2
+out=$1 w=$2 version=$3
+[ -n "$version" ] || die "mkdisk.sh: no version"
 MiB=1048576
-ESP_MB=${ESP_MB:-64} ROOT_MB=${ROOT_MB:-256} VERITY_MB=${VERITY_MB:-8} STATE_MB=${STATE_MB:-256}
+ESP_MB=${ESP_MB:-128} ROOT_MB=${ROOT_MB:-256} VERITY_MB=${VERITY_MB:-8} STATE_MB=${STATE_MB:-256}
 rh=$(cat "$out/roothash")
 for f in root.erofs root.verity; do
 	lim=$ROOT_MB
@@ -19,10 +28,13 @@ esp=$w/esp.img
 rm -f "$esp"
 mkfs.vfat --invariant -i "${rh:0:8}" -n KCC-ESP -C "$esp" $((ESP_MB * 1024)) >/dev/null
 export MTOOLS_SKIP_CHECK=1
-at_source_date mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/BOOT/BOOTX64.EFI.extra.d
-at_source_date mcopy -m -i "$esp" "$out/kcc-node.efi" ::/EFI/BOOT/BOOTX64.EFI
+printf 'timeout 0\neditor no\n' >"$w/loader.conf"
+at_source_date mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader ::/loader/credentials
+at_source_date mcopy -m -i "$esp" "$out/loader.efi" ::/EFI/BOOT/BOOTX64.EFI
+at_source_date mcopy -m -i "$esp" "$w/loader.conf" ::/loader/loader.conf
+at_source_date mcopy -m -i "$esp" "$out/kcc-node.efi" "::/EFI/Linux/kcc-node_${version}+3.efi"
 at_source_date mcopy -m -i "$esp" "$out/tpm2-pcr-signature.json" \
-	::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred
+	"::/loader/credentials/kcc-pcrsig_${version}.cred"
 
 total=$((1 + ESP_MB + 2 * (ROOT_MB + VERITY_MB) + STATE_MB + 1))
 rm -f "$out/disk.raw"

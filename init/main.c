@@ -11,12 +11,14 @@
  * As PID 1 it never reads its argv (the kernel's leftover command-line words).
  * Not as PID 1: "kcc-init check-services DIR" validates service files (exit 0, 1 bad, 100 usage);
  * and the system stage's helpers (init/sys/helper.h): sysinit-helper (PCR 11 phases, the BPF LSM;
- * sysinit-helper.h), prepare-exitrd DIR (copy itself and its libraries).
+ * sysinit-helper.h), prepare-exitrd DIR (copy itself and its libraries), bless and mark-bad REASON
+ * (boot counting on the ESP, boot-count.h).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "cmdline.h"
+#include "boot-count.h"
 #include "exitrd.h"
 #include "exitrd-handoff.h"
 #include "log.h"
@@ -33,6 +35,7 @@
 #include "supervise.h"
 #include "sysinit-helper.h"
 #include "timeline.h"
+#include "watchdog.h"
 
 #define SYSROOT "/sysroot"
 #define SYSINIT_PATH "/usr/lib/kcc/kcc-sysinit"
@@ -41,6 +44,25 @@
 
 static KccCmdline arg_cmdline;
 static char arg_cmdline_raw[CMDLINE_MAX];
+
+/* A failure once efivarfs is mounted: on a counted boot (the loader set LoaderBootCountPath) the
+ * entry is marked bad and, when another entry is there to fall back to, the machine reboots into it
+ * (a rollback rather than a node that stays off). Otherwise (not counted, or nothing else to boot:
+ * a reboot would only loop) the boot stops as kcc.on_failure says. */
+_Noreturn static void initrd_fatal(const char *stage, int r)
+{
+	if (boot_is_counted()) {
+		char reason[96];
+		int k;
+
+		log_error_errno(r, "boot stopped: stage '%s' failed (%m); counted boot: marking it bad", stage);
+		snprintf(reason, sizeof(reason), "stage '%s' failed in the initrd", stage);
+		k = boot_count_act(BOOT_MARK_BAD, reason);
+		if (k > 0 || (k < 0 && k != -ENOENT)) /* not marked: the loader's counter decides */
+			shutdown_reboot(SHUTDOWN_REBOOT);
+	}
+	shutdown_fatal(&arg_cmdline, stage, r);
+}
 
 _Noreturn static void initrd_stage(void)
 {
@@ -85,29 +107,37 @@ _Noreturn static void initrd_stage(void)
 	r = stage_early_efivarfs();
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "efivarfs", r);
+	/* Armed here (its driver is a module) and left running across switch_root: the system
+	 * stage's PID 1 pets it (init/sys/watchdog.h). */
+	r = watchdog_open(arg_cmdline.watchdog_s);
+	if (r >= 0) {
+		log_info("hardware watchdog armed (%us)", watchdog_timeout());
+		watchdog_handover();
+	} else if (r != -ENOENT)
+		log_warning_errno(r, "Failed to arm the hardware watchdog, ignoring: %m");
 	timeline_end("modules");
 
 	timeline_begin("verity");
 	r = stage_verity_run(&arg_cmdline, SYSROOT, disk);
 	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "verity root", r);
+		initrd_fatal("verity root", r);
 	timeline_end("verity");
 	prewarm = stage_switchroot_prewarm(SYSROOT, INIT_PATH);
 
 	timeline_begin("config");
 	r = stage_config_run(disk);
 	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "tpm", r);
+		initrd_fatal("tpm", r);
 	timeline_end("config");
 
 	timeline_begin("state");
 	r = stage_state_run(disk, SYSROOT "/var");
 	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "state partition", r);
+		initrd_fatal("state partition", r);
 	/* From here on the PCR 11 policy no longer holds: nothing later can unseal the key. */
 	r = measure_phase("leave-initrd");
 	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "tpm", r);
+		initrd_fatal("tpm", r);
 	measure_close();
 	timeline_end("state");
 	timeline_end("initrd");
@@ -117,7 +147,7 @@ _Noreturn static void initrd_stage(void)
 		log_warning_errno(r, "Failed to save the boot timeline, ignoring: %m");
 
 	r = stage_switchroot_run(SYSROOT, SYSINIT_PATH, prewarm);
-	shutdown_fatal(&arg_cmdline, "switch root", r);
+	initrd_fatal("switch root", r);
 }
 
 /* Not PID 1: a tool, or a helper of the system stage's PID 1 (init/sys/helper.h). */
@@ -133,6 +163,8 @@ static int tool_main(int argc, char **argv)
 		printf("%d service files are valid\n", r);
 		return 0;
 	}
+	if ((argc == 2 && streq(argv[1], "bless")) || (argc == 3 && streq(argv[1], "mark-bad")))
+		return boot_count_main(argc, argv);
 	if (argc == 2 && streq(argv[1], "sysinit-helper"))
 		return sysinit_helper_main(3);
 	if (argc == 3 && streq(argv[1], "prepare-exitrd")) {
@@ -144,7 +176,7 @@ static int tool_main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: kcc-init check-services DIR   (as PID 1 it boots the node)\n"
 			"helpers of the system stage's PID 1: kcc-init sysinit-helper (requests on fd 3)"
-			" | prepare-exitrd DIR\n");
+			" | prepare-exitrd DIR | bless | mark-bad REASON\n");
 	return 100;
 }
 

@@ -34,12 +34,11 @@ int measure_config(const char *source, const void *data, size_t len);
 int measure_volume(const char *name, const char *uuid, const void *vk, size_t vk_size);
 
 /* Where the booted image's PCR signing key and signed policy are. The UKI stub puts its .pcrpkey
- * section into /.extra, and the files of the ESP's BOOTX64.EFI.extra.d/ *.cred into
- * /.extra/credentials: the signed PCR 4 + 11 policy lives there, outside the UKI, because PCR 4
- * holds the UKI's own digest. A direct kernel boot has none and uses the development pair
- * (another key) in the initramfs, and measures the command line itself. */
+ * section into /.extra, and the ESP's \loader\credentials\ (its .cred files) into /.extra/global_credentials:
+ * the signed PCR 4 + 11 policies (kcc-pcrsig_VERSION.cred, init/pcrsig-files.h) live there, outside
+ * the UKI, because PCR 4 holds the UKI's own digest. A direct kernel boot has none and uses the
+ * development pair (another key) in the initramfs, and measures the command line itself. */
 #define POLICY_UKI_KEY "/.extra/tpm2-pcr-public-key.pem"
-#define POLICY_UKI_SIG "/.extra/credentials/tpm2-pcr-signature.cred"
 #define POLICY_DIRECT_KEY "/etc/kcc/direct/tpm2-pcr-public-key.pem"
 #define POLICY_DIRECT_SIG "/etc/kcc/direct/tpm2-pcr-signature.json"
 bool measure_boot_is_direct(void);

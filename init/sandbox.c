@@ -140,10 +140,13 @@ int sandbox_mounts(const ServiceConfig *c)
 
 	if (!c->private_tmp)
 		return 0;
-	/* writable_paths on /var and /run are the service's state: created when missing */
+	/* writable_paths on /var and /run are the service's state: created when missing, owned
+	 * by the service's user (a service with its own uid could not write a root-owned one) */
 	for (unsigned i = 0; i < c->n_rw; i++)
-		if (startswith(c->rw[i], "/var/") || startswith(c->rw[i], "/run/"))
-			(void)mkdir_p(c->rw[i], 0755);
+		if ((startswith(c->rw[i], "/var/") || startswith(c->rw[i], "/run/")) &&
+		    access(c->rw[i], F_OK) < 0 && errno == ENOENT && mkdir_p(c->rw[i], 0755) >= 0 &&
+		    chown(c->rw[i], c->uid, c->gid) < 0)
+			return -errno;
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
 	r = remount_all_readonly();

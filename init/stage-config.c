@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "blkid.h"
+#include "daemon-conf.h"
 #include "hex.h"
 #include "log.h"
 #include "measure.h"
@@ -16,10 +17,10 @@
 #include "stage-config.h"
 #include "util.h"
 
-static int write_private(const char *path, const void *data, size_t len)
+static int write_mode(const char *path, const void *data, size_t len, mode_t mode)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-				      0600);
+				      mode);
 	const char *p = data;
 
 	if (fd < 0)
@@ -35,6 +36,11 @@ static int write_private(const char *path, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static int write_private(const char *path, const void *data, size_t len)
+{
+	return write_mode(path, data, len, 0600);
 }
 
 static void status(const char *line)
@@ -57,7 +63,24 @@ static int read_partition(const char *disk, char **data, size_t *len)
 	return node_config_read_partition(m.ret_node, data, len);
 }
 
-/* What the system stage applies, in files the libc-only PID 1 reads. */
+/* A network daemon's configuration (daemon-conf.h): written when the node configuration asks
+ * for the daemon, which then starts (its service's condition_path). */
+static int daemon_conf(const NodeConfig *c, const char *path,
+		       int (*gen)(const NodeConfig *, char *, size_t))
+{
+	char buf[2048];
+	int n = gen(c, buf, sizeof(buf));
+
+	if (n == -ENOENT)
+		return 0;
+	if (n < 0)
+		return n;
+	/* readable by the service's own uid; nothing secret in it */
+	return write_mode(path, buf, (size_t)n, 0644);
+}
+
+/* What the system stage applies, in files the libc-only PID 1 reads; and the configurations of
+ * the network services. */
 static int hand_over(const NodeConfig *c, const char *data, size_t len)
 {
 	char net[160], a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
@@ -77,7 +100,26 @@ static int hand_over(const NodeConfig *c, const char *data, size_t len)
 			 c->net.gateway ? "gateway = " : "", c->net.gateway ? g : "",
 			 c->net.gateway ? "\n" : "");
 		r = write_private(NODE_CONFIG_NETWORK, net, strlen(net));
+	} else if (r >= 0) {
+		/* DHCP: the system stage brings the link up without the image's static address;
+		 * the dhcpcd service configures it. */
+		snprintf(net, sizeof(net), "interface = %s\ndhcp = yes\n",
+			 c->net.interface[0] ? c->net.interface : "eth0");
+		r = write_private(NODE_CONFIG_NETWORK, net, strlen(net));
+		if (r >= 0)
+			r = daemon_conf(c, DHCPCD_CONF, daemon_conf_dhcpcd);
+		if (r >= 0)
+			log_info("node config: network by DHCP (the dhcpcd service)");
 	}
+	if (r >= 0)
+		r = daemon_conf(c, CHRONY_CONF, daemon_conf_chrony);
+	if (r >= 0 && c->time.n_servers > 0)
+		log_info("node config: time from %zu server%s%s (the chronyd service)",
+			 c->time.n_servers, c->time.n_servers > 1 ? "s" : "",
+			 c->time.nts ? " with NTS" : "");
+	else if (r >= 0)
+		log_info("node config: no time servers, no time service (the clock stays as the "
+			 "platform set it)");
 	return r;
 }
 
@@ -98,7 +140,8 @@ int stage_config_run(const char *disk)
 			src = CONFIG_PARTITION;
 	}
 	if (r == 0) {
-		log_info("node config: none (the image's network settings, not joined)");
+		log_info("node config: none (the image's network settings, no time service, not "
+			 "joined)");
 		status("none");
 		return 0;
 	}

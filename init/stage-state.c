@@ -13,6 +13,7 @@
 #include "measure.h"
 #include "pcrsig.h"
 #include "sealed.h"
+#include "pcrsig-files.h"
 #include "stage-state.h"
 #include "test-hooks.h"
 
@@ -75,7 +76,7 @@ static int image_policy_load(ImagePolicy *p)
 {
 	bool direct = measure_boot_is_direct();
 	const char *key = direct ? POLICY_DIRECT_KEY : POLICY_UKI_KEY;
-	const char *sig = direct ? POLICY_DIRECT_SIG : POLICY_UKI_SIG;
+	const char *sig = direct ? POLICY_DIRECT_SIG : PCRSIG_DIR "/" PCRSIG_PREFIX "*" PCRSIG_SUFFIX;
 	_cleanup_free_ char *pem = NULL;
 	int r;
 
@@ -86,7 +87,10 @@ static int image_policy_load(ImagePolicy *p)
 	r = pem_pubkey_to_der(pem, strlen(pem), &p->key_der, &p->key_der_size);
 	if (r < 0)
 		return log_error_errno(r, "%s is not a PEM public key", key);
-	r = read_small_file(sig, 256 * 1024, &p->sig_json);
+	if (direct)
+		r = read_small_file(sig, 256 * 1024, &p->sig_json);
+	else
+		r = pcrsig_files_merge(PCRSIG_DIR, &p->sig_json);
 	if (r < 0)
 		return log_error_errno(r, "The image has no signed PCR policy %s: %m", sig);
 	return 0;
@@ -229,6 +233,7 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	char uuid[LUKS_UUID_MAX];
 	uint32_t literal;
 	Sealed sealed;
+	TpmSrk nv;
 	int r;
 
 	r = read_conf(&literal);
@@ -247,12 +252,20 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	if (r < 0)
 		return log_error_errno(r, "Failed to compute the volume binding: %m");
 	s->sealed_size = PASS_SIZE + BIND_SIZE;
+	/* The anti-rollback index first (defined once per TPM, kept across re-provisioning): an
+	 * image whose epoch the node has moved past does not provision either. */
+	r = sealed_epoch_define(measure_tpm(), ip->key_der, ip->key_der_size, ip->signed_mask,
+				ip->sig_json, &nv);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the security epoch in the TPM: %s",
+				       tpm_error(measure_tpm()));
 	r = sealed_create(measure_tpm(), ip->key_der, ip->key_der_size, ip->signed_mask, literal,
-			  s->sealed, s->sealed_size, &sealed);
+			  &nv, s->sealed, s->sealed_size, &sealed);
 	if (r < 0)
 		return log_error_errno(r, "Failed to seal the state key to the TPM: %s",
 				       tpm_error(measure_tpm()));
-	log_info("state: key sealed to the TPM (signed PCR %s policy, PCR 15 at zero)",
+	log_info("state: key sealed to the TPM (signed PCR %s policy with the security epoch, PCR "
+		 "15 at zero)",
 		 ip->signed_mask == SEALED_SIGNED_UKI ? "4+11" : "11");
 	test_checkpoint("sealed");
 	tok = json_object_new_object();
@@ -308,6 +321,11 @@ static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip,
 						 "than this boot path's; refusing it",
 				       LUKS_TOKEN_TYPE, node);
 	}
+	/* Volumes provisioned before the security epoch keep unlocking, with the approvals every
+	 * image still carries for them; they get no anti-rollback until re-provisioned. */
+	if (!sealed.epoch)
+		log_warning("state: %s was sealed before the security epoch (policyRef v2): an older "
+			    "image can still unlock it; re-provision it for anti-rollback", node);
 	s->sealed_size = sizeof(s->sealed);
 	t0 = now_ms();
 	n0 = tpm_commands(measure_tpm());
@@ -348,20 +366,16 @@ static int find_state(const char *disk, char *node, size_t size)
 /* Leaves the public parts of the policy and the sealed token in /run/kcc, for kcc-pcr on the
  * running node (attestation, and tests that prove the key can no longer be unsealed). */
 static void publish(const char *node, const char *token_json, const char *key_src,
-		    const char *sig_src)
+		    const char *sig_json)
 {
-	const char *const copies[][2] = {
-		{ key_src, STATE_RUN_DIR "/tpm2-pcr-public-key.pem" },
-		{ sig_src, STATE_RUN_DIR "/tpm2-pcr-signature.json" },
-	};
+	_cleanup_free_ char *text = NULL;
 	LuksInfo info;
 
-	for (size_t i = 0; i < ARRAY_SIZE(copies); i++) {
-		_cleanup_free_ char *text = NULL;
-		if (read_small_file(copies[i][0], 256 * 1024, &text) < 0 ||
-		    write_new_file(copies[i][1], text, 0644) < 0)
-			log_warning("Failed to copy %s to %s, ignoring", copies[i][0], copies[i][1]);
-	}
+	if (read_small_file(key_src, 256 * 1024, &text) < 0 ||
+	    write_new_file(STATE_RUN_DIR "/tpm2-pcr-public-key.pem", text, 0644) < 0)
+		log_warning("Failed to copy %s to %s, ignoring", key_src, STATE_RUN_DIR "/tpm2-pcr-public-key.pem");
+	if (sig_json && write_new_file(STATE_RUN_DIR "/tpm2-pcr-signature.json", sig_json, 0644) < 0)
+		log_warning("Failed to write %s, ignoring", STATE_RUN_DIR "/tpm2-pcr-signature.json");
 	/* An unlock has the token from its header load already; a provisioning just wrote it. */
 	info.token_json = NULL;
 	if (!token_json && luks_load(node, &info) >= 0)
@@ -436,10 +450,8 @@ int stage_state_run(const char *disk, const char *target)
 		return log_error_errno(-errno, "Failed to mount the state volume on %s: %m", target);
 	}
 	log_info("state volume mounted on %s", target);
-	if (measure_boot_is_direct())
-		publish(node, unlocked ? info.token_json : NULL, POLICY_DIRECT_KEY, POLICY_DIRECT_SIG);
-	else
-		publish(node, unlocked ? info.token_json : NULL, POLICY_UKI_KEY, POLICY_UKI_SIG);
+	publish(node, unlocked ? info.token_json : NULL,
+		measure_boot_is_direct() ? POLICY_DIRECT_KEY : POLICY_UKI_KEY, ip.sig_json);
 	free(info.token_json);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "measure.h"
 #include "sysinit-helper.h"
+#include "test-hooks.h"
 
 #define WORDS_MAX 8
 
@@ -56,8 +57,10 @@ int sysinit_helper_main(int fd)
 		buf[k] = '\0';
 		for (char *p = buf; p < buf + k && n < WORDS_MAX; p += strlen(p) + 1)
 			w[n++] = p;
-		if (n == 2 && streq(w[0], "measure-phase"))
+		if (n == 2 && streq(w[0], "measure-phase")) {
 			r = measure(w[1], &tpm_open);
+			test_checkpoint(w[1]); /* kcc_test.hang=sysinit: a hang after PID 1 started */
+		}
 		else if (n == 6 && streq(w[0], "load-lsm")) {
 			r = load_lsm(fd, w + 1);
 			if (r >= 0)

@@ -32,15 +32,10 @@ static int shift_at(int dfd, const char *name, dev_t dev, uid_t base, unsigned d
 	if (r < 0 || !S_ISDIR(st.st_mode))
 		return r;
 
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = opendir_at(dfd, name);
 	struct dirent *de;
-	if (!d) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
+	if (!d)
+		return -errno;
 	while (r >= 0 && (de = readdir(d)))
 		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
 			r = shift_at(dirfd(d), de->d_name, dev, base, depth + 1);

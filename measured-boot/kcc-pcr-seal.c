@@ -26,14 +26,14 @@ static json_object *read_json(const char *path, const char *what)
 	int r = read_file_all(path, 1 << 20, &text, NULL);
 
 	if (r < 0) {
-		pcr_die(EXIT_USAGE, "cannot read %s: %s", what, strerror(-r));
+		cli_fail(EXIT_USAGE, "cannot read %s: %s", what, strerror(-r));
 		return NULL;
 	}
 	o = json_tokener_parse(text);
 	free(text);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		pcr_die(EXIT_USAGE, "%s is not a JSON object", what);
+		cli_fail(EXIT_USAGE, "%s is not a JSON object", what);
 		return NULL;
 	}
 	return o;
@@ -44,8 +44,11 @@ int cmd_seal(int argc, char **argv)
 	static const struct option opts[] = { { "public-key", 1, NULL, 'P' },
 					      { "literal-pcrs", 1, NULL, 'l' },
 					      { "signed-pcrs", 1, NULL, 's' },
+					      { "signature", 1, NULL, 'S' },
 					      {} };
-	const char *pub = NULL;
+	const char *pub = NULL, *sigpath = NULL;
+	char *sig = NULL;
+	TpmSrk nv;
 	uint32_t extra = 0, signed_mask = SEALED_SIGNED_DIRECT;
 	uint8_t *der, secret[SECRET_MAX + 1];
 	size_t der_size, n;
@@ -59,27 +62,39 @@ int cmd_seal(int argc, char **argv)
 			pub = optarg;
 		else if (c == 'l') {
 			if (pcr_mask_parse(optarg, &extra) < 0)
-				return pcr_die(EXIT_USAGE, "bad PCR list '%s'", optarg);
+				return cli_fail(EXIT_USAGE, "bad PCR list '%s'", optarg);
 		} else if (c == 's') {
 			if (pcr_mask_parse(optarg, &signed_mask) < 0 ||
 			    (signed_mask != SEALED_SIGNED_UKI && signed_mask != SEALED_SIGNED_DIRECT))
-				return pcr_die(EXIT_USAGE, "--signed-pcrs must be 4,11 or 11");
-		} else
+				return cli_fail(EXIT_USAGE, "--signed-pcrs must be 4,11 or 11");
+		} else if (c == 'S')
+			sigpath = optarg;
+		else
 			return EXIT_USAGE;
 	if (!pub || optind != argc)
-		return pcr_die(EXIT_USAGE, "seal needs --public-key PEM; the secret comes on stdin");
+		return cli_fail(EXIT_USAGE, "seal needs --public-key PEM; the secret comes on stdin");
+	/* With the image's signature: sealed under the security epoch (v3), defining the index. */
+	if (sigpath) {
+		r = read_file_all(sigpath, 1 << 20, &sig, NULL);
+		if (r < 0)
+			return cli_fail(EXIT_USAGE, "cannot read %s: %s", sigpath, strerror(-r));
+	}
 	if (extra & signed_mask)
-		return pcr_die(EXIT_USAGE, "PCRs bound by signature cannot also be bound by value");
+		return cli_fail(EXIT_USAGE, "PCRs bound by signature cannot also be bound by value");
 	r = read_pubkey(pub, &der, &der_size);
 	if (r)
 		return r;
 	n = fread(secret, 1, sizeof(secret), stdin);
 	if (n == 0 || n > SECRET_MAX) {
 		free(der);
-		return pcr_die(EXIT_USAGE, "the secret on stdin must be 1..%d bytes", SECRET_MAX);
+		return cli_fail(EXIT_USAGE, "the secret on stdin must be 1..%d bytes", SECRET_MAX);
 	}
 	t = tpm_or_die();
-	r = sealed_create(t, der, der_size, signed_mask, extra, secret, n, &s);
+	r = sig ? sealed_epoch_define(t, der, der_size, signed_mask, sig, &nv) : 0;
+	free(sig);
+	if (r >= 0)
+		r = sealed_create(t, der, der_size, signed_mask, extra, sigpath ? &nv : NULL, secret,
+				  n, &s);
 	explicit_bzero(secret, sizeof(secret));
 	free(der);
 	if (r < 0)
@@ -119,7 +134,7 @@ int cmd_unseal(int argc, char **argv)
 		else
 			return EXIT_USAGE;
 	if (!pub || !sigpath || optind != argc)
-		return pcr_die(EXIT_USAGE, "unseal needs --public-key PEM and --signature JSON; "
+		return cli_fail(EXIT_USAGE, "unseal needs --public-key PEM and --signature JSON; "
 					   "the sealed JSON comes on stdin");
 	o = read_json("-", "the sealed JSON on stdin");
 	if (!o)
@@ -127,11 +142,11 @@ int cmd_unseal(int argc, char **argv)
 	r = sealed_from_json(o, &s, err, sizeof(err));
 	json_object_put(o);
 	if (r < 0)
-		return pcr_die(EXIT_USAGE, "the sealed JSON is not valid: %s", err);
+		return cli_fail(EXIT_USAGE, "the sealed JSON is not valid: %s", err);
 	r = read_file_all(sigpath, 1 << 20, &sig, NULL);
 	if (r < 0) {
 		sealed_done(&s);
-		return pcr_die(EXIT_USAGE, "cannot read %s: %s", sigpath, strerror(-r));
+		return cli_fail(EXIT_USAGE, "cannot read %s: %s", sigpath, strerror(-r));
 	}
 	r = read_pubkey(pub, &der, &der_size);
 	if (r) {
@@ -145,12 +160,16 @@ int cmd_unseal(int argc, char **argv)
 		uint8_t pol[32], *raw;
 		size_t raw_size;
 
-		r = pcrsig_first(sig, s.signed_mask, pol, &raw, &raw_size);
+		unsigned e = 0;
+
+		r = s.epoch ? pcrsig_first_epoch(sig, s.signed_mask, pol, &raw, &raw_size, &e)
+			    : pcrsig_first(sig, s.signed_mask, pol, &raw, &raw_size);
 		if (r < 0)
 			r = tpm_failf(t, EBADMSG, "%s has no entry for the token's signed PCRs",
 				      sigpath);
 		else {
-			r = sealed_open_approved(t, &s, der, der_size, pol, raw, raw_size, secret, &n);
+			r = sealed_open_approved(t, &s, der, der_size, pol, raw, raw_size, e, secret,
+						 &n);
 			free(raw);
 		}
 	} else
@@ -200,14 +219,14 @@ int cmd_quote(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
 		if (c == 'n') {
 			if (parse_nonce(optarg, nonce, &nonce_size) < 0)
-				return pcr_die(EXIT_USAGE, "the nonce must be 1..64 bytes of hex");
+				return cli_fail(EXIT_USAGE, "the nonce must be 1..64 bytes of hex");
 		} else if (c == 'p') {
 			if (pcr_mask_parse(optarg, &mask) < 0 || mask == 0)
-				return pcr_die(EXIT_USAGE, "bad PCR list '%s'", optarg);
+				return cli_fail(EXIT_USAGE, "bad PCR list '%s'", optarg);
 		} else
 			return EXIT_USAGE;
 	if (nonce_size == 0 || optind != argc)
-		return pcr_die(EXIT_USAGE, "quote needs --nonce HEX (the verifier's fresh nonce)");
+		return cli_fail(EXIT_USAGE, "quote needs --nonce HEX (the verifier's fresh nonce)");
 	t = tpm_or_die();
 	r = tpm_quote(t, mask, nonce, nonce_size, &q);
 	if (r < 0)
@@ -256,17 +275,17 @@ int cmd_verify_quote(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
 		if (c == 'n') {
 			if (parse_nonce(optarg, nonce, &nonce_size) < 0)
-				return pcr_die(EXIT_USAGE, "the nonce must be 1..64 bytes of hex");
+				return cli_fail(EXIT_USAGE, "the nonce must be 1..64 bytes of hex");
 		} else if (c == 'a')
 			akpath = optarg;
 		else
 			return EXIT_USAGE;
 	if (nonce_size == 0 || optind != argc)
-		return pcr_die(EXIT_USAGE, "verify-quote needs --nonce HEX; the quote comes on stdin");
+		return cli_fail(EXIT_USAGE, "verify-quote needs --nonce HEX; the quote comes on stdin");
 	/* The key inside the quote proves nothing by itself: anyone can sign a quote with a key of
 	 * their own. The verifier must say which attestation key it trusts. */
 	if (!akpath)
-		return pcr_die(EXIT_USAGE, "verify-quote needs --ak PEM, the attestation key the "
+		return cli_fail(EXIT_USAGE, "verify-quote needs --ak PEM, the attestation key the "
 					   "verifier trusts; the key inside a quote proves nothing");
 	if (read_pubkey(akpath, &want_ak, &want_size))
 		return EXIT_USAGE;
@@ -278,7 +297,7 @@ int cmd_verify_quote(int argc, char **argv)
 	if (unb64(o, "attest", &attest, &attest_size) < 0 ||
 	    unb64(o, "signature", &sig, &sig_size) < 0 || unb64(o, "ak", &ak, &ak_size) < 0 ||
 	    !(pcrs = json_get(o, "pcrs", json_type_object))) {
-		r = pcr_die(EXIT_USAGE, "the quote JSON lacks attest, signature, ak or pcrs");
+		r = cli_fail(EXIT_USAGE, "the quote JSON lacks attest, signature, ak or pcrs");
 		goto out;
 	}
 	for (int i = 0; i < PCR_COUNT; i++) {
@@ -289,19 +308,19 @@ int cmd_verify_quote(int argc, char **argv)
 			continue;
 		v = json_get_str(pcrs, k);
 		if (!v || unhexify(v, values[n++], 32) < 0) {
-			r = pcr_die(EXIT_USAGE, "PCR %d's value is not SHA-256 hex", i);
+			r = cli_fail(EXIT_USAGE, "PCR %d's value is not SHA-256 hex", i);
 			goto out;
 		}
 		mask |= 1u << i;
 	}
 	if (want_size != ak_size || memcmp(want_ak, ak, ak_size) != 0) {
-		r = pcr_die(EXIT_CHECK, "the quote is signed by another attestation key");
+		r = cli_fail(EXIT_CHECK, "the quote is signed by another attestation key");
 		goto out;
 	}
 	r = quote_verify(attest, attest_size, sig, sig_size, ak, ak_size, nonce, nonce_size, mask,
 			 (const uint8_t(*)[32])values, err, sizeof(err));
 	if (r < 0) {
-		r = pcr_die(r == -EBADMSG ? EXIT_USAGE : EXIT_CHECK, "quote rejected: %s", err);
+		r = cli_fail(r == -EBADMSG ? EXIT_USAGE : EXIT_CHECK, "quote rejected: %s", err);
 		goto out;
 	}
 	printf("quote verified: nonce matches, %zu PCR values signed by the attestation key\n", n);

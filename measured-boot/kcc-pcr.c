@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "authenticode.h"
+#include "epoch.h"
 #include "eventlog.h"
 #include "kcc-pcr.h"
 #include "pcrsig.h"
@@ -21,18 +22,6 @@
 const char *arg_tcti;
 
 static const char *const phases[] = { "enter-initrd", "leave-initrd", "sysinit", "ready" };
-
-int pcr_die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kcc-pcr: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 int read_file_all(const char *path, size_t max, char **ret, size_t *size)
 {
@@ -78,11 +67,11 @@ int read_pubkey(const char *path, uint8_t **der, size_t *der_size)
 	int r = read_file_all(path, 1 << 20, &pem, &n);
 
 	if (r < 0)
-		return pcr_die(EXIT_USAGE, "cannot read %s: %s", path, strerror(-r));
+		return cli_fail(EXIT_USAGE, "cannot read %s: %s", path, strerror(-r));
 	r = pem_pubkey_to_der(pem, n, der, der_size);
 	free(pem);
 	if (r < 0)
-		return pcr_die(EXIT_USAGE, "%s is not a PEM public key", path);
+		return cli_fail(EXIT_USAGE, "%s is not a PEM public key", path);
 	return 0;
 }
 
@@ -92,7 +81,7 @@ Tpm *tpm_or_die(void)
 	int r = tpm_open(arg_tcti, &t);
 
 	if (r < 0) {
-		pcr_die(EXIT_SYSTEM, "cannot open the TPM: %s", t ? tpm_error(t) : strerror(-r));
+		cli_fail(EXIT_SYSTEM, "cannot open the TPM: %s", t ? tpm_error(t) : strerror(-r));
 		tpm_close(t);
 		exit(EXIT_SYSTEM);
 	}
@@ -101,10 +90,12 @@ Tpm *tpm_or_die(void)
 
 int tpm_exit(Tpm *t, int r)
 {
-	int code = r == -EPERM || r == -ENOENT || r == -ENOKEY || r == -EKEYREJECTED ? EXIT_CHECK
+	int code = r == -EPERM || r == -ENOENT || r == -ENOKEY || r == -EKEYREJECTED ||
+			   r == -ESTALE || r == -ERANGE
+		   ? EXIT_CHECK
 		   : r == -EBADMSG || r == -EINVAL			       ? EXIT_USAGE
 									       : EXIT_SYSTEM;
-	pcr_die(code, "%s", tpm_error(t));
+	cli_fail(code, "%s", tpm_error(t));
 	tpm_close(t);
 	return code;
 }
@@ -131,12 +122,12 @@ static int pe_digests(const Target *tg, uint8_t (*d)[32])
 	for (size_t i = 0; i < tg->n_pe; i++) {
 		r = read_file_all(tg->pe[i], UKI_MAX, &pe, &size);
 		if (r < 0)
-			return pcr_die(EXIT_USAGE, "cannot read %s: %s", tg->pe[i], strerror(-r));
+			return cli_fail(EXIT_USAGE, "cannot read %s: %s", tg->pe[i], strerror(-r));
 		r = pe_authenticode((const uint8_t *)pe, size, PCR_BANK_SHA256, d[i], err,
 				    sizeof(err));
 		free(pe);
 		if (r < 0)
-			return pcr_die(EXIT_USAGE, "%s: %s", tg->pe[i],
+			return cli_fail(EXIT_USAGE, "%s: %s", tg->pe[i],
 				       r == -EBADMSG ? err : strerror(-r));
 	}
 	return 0;
@@ -151,33 +142,33 @@ static int predict_value(const Target *tg, uint8_t value[32])
 
 	memset(value, 0, 32);
 	if (!!tg->uki + !!tg->cmdline + !!tg->value != 1)
-		return pcr_die(EXIT_USAGE, "give exactly one of --uki FILE, --direct-cmdline STRING "
+		return cli_fail(EXIT_USAGE, "give exactly one of --uki FILE, --direct-cmdline STRING "
 					   "and --value HEX");
 	if (tg->value) {
 		/* A PCR 11 value computed elsewhere: taken as it is, no phases added. */
 		if (unhexify(tg->value, value, 32) < 0)
-			return pcr_die(EXIT_USAGE, "--value needs 64 hex digits");
+			return cli_fail(EXIT_USAGE, "--value needs 64 hex digits");
 		return 0;
 	}
 	if (tg->uki) {
 		r = read_file_all(tg->uki, UKI_MAX, &pe, &size);
 		if (r < 0)
-			return pcr_die(EXIT_USAGE, "cannot read %s: %s", tg->uki, strerror(-r));
+			return cli_fail(EXIT_USAGE, "cannot read %s: %s", tg->uki, strerror(-r));
 		r = uki_measure((const uint8_t *)pe, size, PCR_BANK_SHA256, value, err, sizeof(err));
 		free(pe);
 		if (r < 0)
-			return pcr_die(EXIT_USAGE, "%s: %s", tg->uki, err);
+			return cli_fail(EXIT_USAGE, "%s: %s", tg->uki, err);
 	} else if (direct_measure(tg->cmdline, PCR_BANK_SHA256, value) < 0)
-		return pcr_die(EXIT_SYSTEM, "hashing failed");
+		return cli_fail(EXIT_SYSTEM, "hashing failed");
 	if (!*tg->phase)
 		return 0;
 	for (i = 0; i < sizeof(phases) / sizeof(*phases); i++) {
 		if (phase_measure(phases[i], PCR_BANK_SHA256, value) < 0)
-			return pcr_die(EXIT_SYSTEM, "hashing failed");
+			return cli_fail(EXIT_SYSTEM, "hashing failed");
 		if (streq_p(phases[i], tg->phase))
 			return 0;
 	}
-	return pcr_die(EXIT_USAGE, "unknown phase '%s' (enter-initrd, leave-initrd, sysinit, ready)",
+	return cli_fail(EXIT_USAGE, "unknown phase '%s' (enter-initrd, leave-initrd, sysinit, ready)",
 		       tg->phase);
 }
 
@@ -198,14 +189,14 @@ static int target_option(int c, Target *tg)
 		return 0;
 	case 'e':
 		if (tg->n_pe == PE_MAX)
-			return pcr_die(EXIT_USAGE, "at most %d --pe images", PE_MAX), -1;
+			return cli_fail(EXIT_USAGE, "at most %d --pe images", PE_MAX), -1;
 		tg->pe[tg->n_pe++] = optarg;
 		return 0;
 	case 'f': {
 		char *end;
 		unsigned long n = strtoul(optarg, &end, 10);
 		if (*end || end == optarg || n > 8)
-			return pcr_die(EXIT_USAGE, "--failed-boot-attempts takes 0..8"), -1;
+			return cli_fail(EXIT_USAGE, "--failed-boot-attempts takes 0..8"), -1;
 		tg->failed_attempts = (unsigned)n;
 		return 0;
 	}
@@ -235,7 +226,7 @@ static int cmd_predict(int argc, char **argv)
 		else if (target_option(c, &tg) < 0)
 			return EXIT_USAGE;
 	if (optind != argc)
-		return pcr_die(EXIT_USAGE, "predict takes no positional arguments");
+		return cli_fail(EXIT_USAGE, "predict takes no positional arguments");
 	r = predict_value(&tg, v);
 	if (r)
 		return r;
@@ -246,7 +237,7 @@ static int cmd_predict(int argc, char **argv)
 		if (r)
 			return r;
 		if (firmware_pcr4((const uint8_t(*)[32])d, tg.n_pe, tg.failed_attempts, v4) < 0)
-			return pcr_die(EXIT_SYSTEM, "hashing failed");
+			return cli_fail(EXIT_SYSTEM, "hashing failed");
 		hexify(v4, 32, hex4);
 		if (json)
 			printf("{\"pcr\":4,\"bank\":\"sha256\",\"value\":\"%s\"}\n", hex4);
@@ -271,32 +262,49 @@ static int cmd_sign(int argc, char **argv)
 					      { "public-key", 1, NULL, 'P' },
 					      { "pe", 1, NULL, 'e' },
 					      { "failed-boot-attempts", 1, NULL, 'f' },
+					      { "epoch", 1, NULL, 'E' },
 					      {} };
 	Target tg = { .phase = "enter-initrd", .failed_attempts = FAILED_ATTEMPTS_DEFAULT };
 	const char *key = NULL, *pub = NULL;
-	uint8_t v[2][32], fp[32], *der, d[PE_MAX][32];
+	uint8_t v[2][32], ready[2][32], fp[32], *der, d[PE_MAX][32], nv[EPOCH_NAME_SIZE];
 	size_t der_size;
 	uint32_t mask = 1u << 11;
+	int c, r, epoch = -1;
 	json_object *root;
-	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
 		if (c == 'k')
 			key = optarg;
 		else if (c == 'P')
 			pub = optarg;
-		else if (target_option(c, &tg) < 0)
+		else if (c == 'E') {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || n > EPOCH_MAX)
+				return cli_fail(EXIT_USAGE, "--epoch takes 0..%u (the TPM's bit field "
+							   "holds 64 epochs)", EPOCH_MAX);
+			epoch = (int)n;
+		} else if (target_option(c, &tg) < 0)
 			return EXIT_USAGE;
 	if (!key || !pub || optind != argc)
-		return pcr_die(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
+		return cli_fail(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
 	/* A UKI's key must never approve PCR 11 alone: after another signed kernel, PCR 11 can be
 	 * replayed from zero, PCR 4 cannot (issue 12). */
 	if (tg.uki && !tg.n_pe)
-		return pcr_die(EXIT_USAGE, "refusing to sign a UKI's policy without --pe: a policy of "
+		return cli_fail(EXIT_USAGE, "refusing to sign a UKI's policy without --pe: a policy of "
 					   "PCR 11 alone can be replayed by another kernel");
 	r = predict_value(&tg, v[1]);
 	if (r)
 		return r;
+	/* PCR 11 at `ready`, which only the running image reaches: its epoch write approval. */
+	if (epoch >= 0 && !tg.value) {
+		Target at_ready = tg;
+
+		at_ready.phase = "ready";
+		r = predict_value(&at_ready, ready[1]);
+		if (r)
+			return r;
+	}
 	if (tg.n_pe) {
 		mask |= 1u << 4;
 		r = pe_digests(&tg, d);
@@ -307,30 +315,36 @@ static int cmd_sign(int argc, char **argv)
 	if (r)
 		return r;
 	pcr_key_fingerprint(der, der_size, fp);
-	free(der);
+	r = epoch >= 0 ? epoch_nv_name(der, der_size, true, nv) : 0;
 	root = json_object_new_object();
+	/* Without --pe, --epoch: as systemd-measure signs (with our policyRef). With --epoch, also
+	 * the provisioning's bit-less first write of the epoch index. */
+	if (r >= 0 && epoch >= 0 && sign_epoch_init(root, key, fp, der, der_size) < 0)
+		r = -1;
+	free(der);
+	if (r < 0) {
+		json_object_put(root);
+		return r == -1 ? EXIT_USAGE : cli_fail(EXIT_USAGE, "%s is not an RSA key", pub);
+	}
 	/* With --pe: one entry per number of empty boot options the firmware may try first,
 	 * 0..--failed-boot-attempts; each approves PCR 4 and 11 together. */
 	for (unsigned k = 0; k <= (tg.n_pe ? tg.failed_attempts : 0); k++) {
-		uint8_t pol[32] = { 0 }, *sig;
-		size_t sig_size;
+		uint8_t pol[32] = { 0 };
 
 		if (tg.n_pe &&
 		    firmware_pcr4((const uint8_t(*)[32])d, tg.n_pe, k, v[0]) < 0)
-			return pcr_die(EXIT_SYSTEM, "hashing failed");
+			return cli_fail(EXIT_SYSTEM, "hashing failed");
+		memcpy(ready[0], v[0], 32);
 		if (pcr_policy_pcr(pol, mask, (const uint8_t(*)[32])(tg.n_pe ? v[0] : v[1])) < 0)
-			return pcr_die(EXIT_SYSTEM, "hashing failed");
-		r = pcrsig_sign(key, pol, (const uint8_t *)PCR_POLICY_REF, PCR_POLICY_REF_SIZE,
-				&sig, &sig_size);
-		if (r < 0) {
+			return cli_fail(EXIT_SYSTEM, "hashing failed");
+		if (sign_add(root, PCRSIG_BANK, key, mask, fp, pol, PCR_POLICY_REF, -1) < 0 ||
+		    (epoch >= 0 && sign_epoch(root, key, mask, fp, pol, nv, (unsigned)epoch) < 0) ||
+		    (epoch >= 0 && !tg.value &&
+		     sign_epoch_write(root, key, mask, fp,
+				      (const uint8_t(*)[32])(tg.n_pe ? ready[0] : ready[1])) < 0)) {
 			json_object_put(root);
-			return pcr_die(EXIT_USAGE, "cannot sign with %s: %s", key,
-				       r == -EPROTONOSUPPORT ? "not an RSA key" :
-				       r == -EBADMSG	     ? "not a PEM private key" :
-							       strerror(-r));
+			return EXIT_USAGE;
 		}
-		pcrsig_add(root, mask, fp, pol, sig, sig_size);
-		free(sig);
 	}
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
@@ -347,7 +361,7 @@ static int cmd_read(int argc, char **argv)
 	int r = 0;
 
 	if (argc > 2 || (argc == 2 && pcr_mask_parse(argv[1], &mask) < 0))
-		return pcr_die(EXIT_USAGE, "usage: kcc-pcr read [PCR,PCR…]");
+		return cli_fail(EXIT_USAGE, "usage: kcc-pcr read [PCR,PCR…]");
 	t = tpm_or_die();
 	root = json_object_new_object();
 	for (int i = 0; i < PCR_COUNT && r >= 0; i++)
@@ -378,13 +392,13 @@ static int cmd_extend(int argc, char **argv)
 	int r;
 
 	if (argc != 3 && !digest)
-		return pcr_die(EXIT_USAGE, "usage: kcc-pcr extend PCR (STRING | --sha256 HEX)");
+		return cli_fail(EXIT_USAGE, "usage: kcc-pcr extend PCR (STRING | --sha256 HEX)");
 	errno = 0;
 	pcr = strtoul(argv[1], &end, 10);
 	if (errno || *end || end == argv[1] || pcr >= PCR_COUNT)
-		return pcr_die(EXIT_USAGE, "bad PCR index '%s'", argv[1]);
+		return cli_fail(EXIT_USAGE, "bad PCR index '%s'", argv[1]);
 	if (digest && unhexify(argv[3], d.d[0], 32) < 0)
-		return pcr_die(EXIT_USAGE, "--sha256 needs 64 hex digits");
+		return cli_fail(EXIT_USAGE, "--sha256 needs 64 hex digits");
 	t = tpm_or_die();
 	r = digest ? tpm_extend_digests(t, (unsigned)pcr, &d)
 		   : tpm_extend(t, (unsigned)pcr, argv[2], strlen(argv[2]), NULL);
@@ -418,12 +432,12 @@ static int cmd_log(int argc, char **argv)
 		else
 			return EXIT_USAGE;
 	if (optind != argc)
-		return pcr_die(EXIT_USAGE, "log takes no positional arguments");
+		return cli_fail(EXIT_USAGE, "log takes no positional arguments");
 	r = eventlog_replay(path, &rp, json ? NULL : stdout, err, sizeof(err));
 	if (r == -EBADMSG)
-		return pcr_die(EXIT_USAGE, "%s: %s", path, err);
+		return cli_fail(EXIT_USAGE, "%s: %s", path, err);
 	if (r < 0)
-		return pcr_die(EXIT_USAGE, "%s", err);
+		return cli_fail(EXIT_USAGE, "%s", err);
 	if (compare)
 		t = tpm_or_die();
 	for (size_t b = 0; b < PCR_BANKS_MAX; b++)
@@ -472,7 +486,7 @@ static int cmd_log(int argc, char **argv)
 		printf("%zu records\n", rp.n_records);
 	tpm_close(t);
 	if (bad)
-		return pcr_die(EXIT_CHECK, "%d PCR values differ from the log's replay", bad);
+		return cli_fail(EXIT_CHECK, "%d PCR values differ from the log's replay", bad);
 	return 0;
 }
 
@@ -482,15 +496,21 @@ static void usage(FILE *f)
 	      "  predict (--uki F | --direct-cmdline S) [--phase P] [--json]   expected PCR 11\n"
 	      "       [--pe F... [--failed-boot-attempts N]]   and PCR 4 after the PE images F\n"
 	      "  sign --private-key PEM --public-key PEM (--uki F | --direct-cmdline S | --value HEX)\n"
-	      "       [--phase P] [--pe F... [--failed-boot-attempts N]]\n"
+	      "       [--phase P] [--pe F... [--failed-boot-attempts N]] [--epoch E]\n"
 	      "                                  signed PCR 4 and 11 policy (--uki needs --pe; PCR 11\n"
 	      "                                  alone for --direct-cmdline/--value), policyRef\n"
 	      "                                  " PCR_POLICY_REF "\n"
+	      "                                  --epoch E: also approvals that check the security\n"
+	      "                                  epoch (" EPOCH_POLICY_REF ") and write it\n"
 	      "  read [PCRS]                     SHA-256 PCR values as JSON\n"
 	      "  extend PCR (STRING | --sha256 HEX)  extend every active bank / the SHA-256 bank\n"
 	      "  log [--file F] [--no-tpm] [--json]  print and replay the event log, compare with TPM\n"
-	      "  seal --public-key PEM [--signed-pcrs 11|4,11] [--literal-pcrs L] < SECRET > SEALED\n"
+	      "  seal --public-key PEM [--signed-pcrs 11|4,11] [--literal-pcrs L] [--signature JSON]\n"
+	      "       < SECRET > SEALED          --signature: under the security epoch (defines it)\n"
 	      "  unseal --public-key PEM --signature JSON [--any-entry] < SEALED.json > SECRET\n"
+	      "  epoch                           the node's security epoch as JSON\n"
+	      "  raise-epoch N|own --limit L --public-key PEM --signature JSON\n"
+	      "                                  raise it to N <= L (a running image at ready)\n"
 	      "  quote --nonce HEX [--pcrs L]    signed quote as JSON\n"
 	      "  verify-quote --nonce HEX --ak PEM < QUOTE.json   (no --ak: exit 100)\n",
 	      f);
@@ -507,6 +527,7 @@ int main(int argc, char **argv)
 		{ "log", cmd_log },	    { "seal", cmd_seal },
 		{ "unseal", cmd_unseal },   { "quote", cmd_quote },
 		{ "verify-quote", cmd_verify_quote },
+		{ "epoch", cmd_epoch },	    { "raise-epoch", cmd_raise_epoch },
 	};
 	int i = 1;
 
@@ -526,5 +547,5 @@ int main(int argc, char **argv)
 			return cmds[k].fn(argc - i, argv + i);
 		}
 	usage(stderr);
-	return pcr_die(EXIT_USAGE, "unknown command '%s'", argv[i]);
+	return cli_fail(EXIT_USAGE, "unknown command '%s'", argv[i]);
 }

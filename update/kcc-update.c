@@ -1,44 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kcc-update: the node's update tool (docs/upgrades.md). For now: verify-bundle (the whole
- * bundle, streamed, against an update-signing public key) and info (its manifest). Applying an
- * update to the inactive slot comes later, on top of the same reader.
- * Exit codes: 0 ok, 1 the bundle is refused, 100 usage, 111 system failure. */
+/* kcc-update: the node's update tool (docs/upgrades.md, "kcc-update"): verify-bundle and info
+ * (a bundle against an update-signing public key), status, apply (into the other slot),
+ * rollback, cancel, and serve (the node-local socket, serve.h).
+ * Exit codes: 0 ok, 1 refused, 100 usage, 111 system failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "apply.h"
 #include "bundle.h"
+#include "commands.h"
 #include "util.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 100
-#define EXIT_SYSTEM 111
 #define DEFAULT_KEY "/usr/lib/kcc/update-key.pem"
 #define READ_SIZE (64u << 10)
-
-static int die(int code, const char *fmt, ...) _printf_(2, 3);
-static int die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kcc-update: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static void usage(FILE *f)
 {
 	fputs("usage: kcc-update verify-bundle [--key PEM] BUNDLE|-\n"
 	      "       kcc-update info [--key PEM] BUNDLE|-\n"
-	      "--key: the update-signing public key (default " DEFAULT_KEY ")\n",
+	      "       kcc-update status [NODE OPTIONS]\n"
+	      "       kcc-update apply [--key PEM] [NODE OPTIONS] FILE|-|http://HOST[:PORT]/PATH\n"
+	      "       kcc-update apply --socket [PATH] FILE|-    (through kcc-update serve)\n"
+	      "       kcc-update rollback|cancel [NODE OPTIONS]\n"
+	      "       kcc-update serve [--key PEM] [--socket PATH] [NODE OPTIONS]\n"
+	      "--key: the update-signing public key (default " DEFAULT_KEY ")\n"
+	      "NODE OPTIONS (tests): --disk FILE --esp-dir DIR --cmdline FILE --os-release FILE --run-dir DIR\n",
 	      f);
 }
 
@@ -66,27 +57,27 @@ static int stream(const char *path, BundleReader *r, bool stop_at_manifest)
 	int k;
 
 	if (fd < 0)
-		return die(EXIT_SYSTEM, "cannot open %s: %m", path);
+		return say_error(EXIT_SYSTEM, "cannot open %s: %m", path);
 	if (!buf)
-		return die(EXIT_SYSTEM, "out of memory");
+		return say_error(EXIT_SYSTEM, "out of memory");
 	for (;;) {
 		ssize_t n = read(fd, buf, READ_SIZE);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return die(EXIT_SYSTEM, "cannot read %s: %m", path);
+			return say_error(EXIT_SYSTEM, "cannot read %s: %m", path);
 		if (n == 0)
 			break;
 		k = bundle_reader_feed(r, buf, (size_t)n);
 		if (k < 0)
-			return die(k == -ENOMEM ? EXIT_SYSTEM : EXIT_REFUSED, "%s: %s", path, bundle_reader_error(r));
+			return say_error(k == -ENOMEM ? EXIT_SYSTEM : EXIT_REFUSED, "%s: %s", path, bundle_reader_error(r));
 		if (stop_at_manifest && bundle_reader_manifest(r))
 			return 0;
 	}
 	k = bundle_reader_finish(r);
 	if (k < 0)
-		return die(EXIT_REFUSED, "%s: %s", path, bundle_reader_error(r));
+		return say_error(EXIT_REFUSED, "%s: %s", path, bundle_reader_error(r));
 	return 0;
 }
 
@@ -121,10 +112,10 @@ static int cmd_verify(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (bundle_key_load(keypath, false, &key, err, sizeof(err)) < 0)
-		return die(EXIT_USAGE, "%s", err);
+		return say_error(EXIT_USAGE, "%s", err);
 	if (bundle_reader_new(key, &cb, &count, &r) < 0) {
 		bundle_key_free(key);
-		return die(EXIT_SYSTEM, "out of memory");
+		return say_error(EXIT_SYSTEM, "out of memory");
 	}
 	code = stream(path, r, false);
 	if (code == 0) {
@@ -151,14 +142,14 @@ static int cmd_info(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (keypath && bundle_key_load(keypath, false, &key, err, sizeof(err)) < 0)
-		return die(EXIT_USAGE, "%s", err);
+		return say_error(EXIT_USAGE, "%s", err);
 	if (bundle_reader_new(key, NULL, NULL, &r) < 0) {
 		bundle_key_free(key);
-		return die(EXIT_SYSTEM, "out of memory");
+		return say_error(EXIT_SYSTEM, "out of memory");
 	}
 	code = stream(path, r, true);
 	if (code == 0 && !bundle_reader_manifest(r))
-		code = die(EXIT_REFUSED, "%s: no manifest", path);
+		code = say_error(EXIT_REFUSED, "%s: no manifest", path);
 	if (code == 0) {
 		struct json_object *o = bundle_manifest_to_json(bundle_reader_manifest(r), false);
 
@@ -183,6 +174,9 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (streq(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(node_commands); i++)
+		if (streq(argv[1], node_commands[i].name))
+			return node_commands[i].run(argc - 1, argv + 1);
 	usage(stderr);
-	return die(EXIT_USAGE, "unknown command '%s'", argv[1]);
+	return say_error(EXIT_USAGE, "unknown command '%s'", argv[1]);
 }

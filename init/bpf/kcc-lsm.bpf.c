@@ -279,8 +279,10 @@ int BPF_PROG(kcc_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
 	if (cred || bpf_get_current_pid_tgid() >> 32 == 1)
 		return 0;
 	tgid = BPF_CORE_READ(p, tgid);
-	if (tgid == 1)
+	if (tgid == 1 && sig != KCC_LSM_REBOOT_SIGNAL)
 		goto deny;
+	if (tgid == 1) /* kured's reboot signal: PID 1 decides (init/sys/pid1.c) */
+		return 0;
 	/* a service: its own subtree, and for the runtime also the pods */
 	if (!services_cgroup || bpf_get_current_ancestor_cgroup_id(1) != services_cgroup)
 		return 0;

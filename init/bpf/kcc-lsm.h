@@ -17,6 +17,11 @@ enum {
 	KCC_LSM_PROCSYS = 12,
 };
 
+/* The one signal user space may send to PID 1: kured's reboot signal, SIGRTMIN+5 (39 with glibc's
+ * SIGRTMIN of 34; the kernel numbers it the same). PID 1 honours it only while
+ * /run/reboot-required exists (an applied update waits) and the sender holds CAP_SYS_BOOT. */
+#define KCC_LSM_REBOOT_SIGNAL 39
+
 struct kcc_lsm_event {
 	__u32 kind;
 	__u32 pid;

@@ -16,6 +16,8 @@ void cmdline_init(KccCmdline *c)
 	memset(c, 0, sizeof(*c));
 	c->on_failure = FAILURE_POWEROFF;
 	c->rootwait_s = 30;
+	c->bless_timeout_s = 120;
+	c->watchdog_s = 60;
 }
 
 bool hostname_is_valid(const char *s)
@@ -33,6 +35,22 @@ bool hostname_is_valid(const char *s)
 			return false;
 	}
 	return true;
+}
+
+/* kcc.KEY=S, a number of seconds in min..max (or 0 when zero_ok), with one error line. */
+static int parse_seconds(const char *key, const char *val, unsigned min, unsigned max, bool zero_ok,
+			 unsigned *ret, char *err, size_t errlen)
+{
+	unsigned long v;
+	int r = parse_uint(val, zero_ok ? 0 : min, max, &v);
+
+	if (r == 0 && zero_ok && v > 0 && v < min)
+		r = -ERANGE;
+	if (r < 0)
+		return errorf(err, errlen, r, "kcc.%s=%.40s is not %sa number of seconds in %u..%u", key,
+			      val ? val : "", zero_ok ? "0 (off) or " : "", min, max);
+	*ret = (unsigned)v;
+	return 0;
 }
 
 static int parse_bool(const char *v, bool *ret)
@@ -74,12 +92,11 @@ static int parse_option(KccCmdline *c, const char *key, const char *val, char *e
 			FAIL(-EINVAL, "kcc.on_failure=%.40s is not 'poweroff' or 'reboot'",
 			     val ? val : "");
 	} else if (streq(key, "rootwait")) {
-		unsigned long v;
-		int r = parse_uint(val, 1, 600, &v);
-		if (r < 0)
-			FAIL(r, "kcc.rootwait=%.40s is not a number of seconds in 1..600",
-			     val ? val : "");
-		c->rootwait_s = (unsigned)v;
+		return parse_seconds(key, val, 1, 600, false, &c->rootwait_s, err, errlen);
+	} else if (streq(key, "bless_timeout")) {
+		return parse_seconds(key, val, 10, 3600, false, &c->bless_timeout_s, err, errlen);
+	} else if (streq(key, "watchdog")) {
+		return parse_seconds(key, val, 10, 600, true, &c->watchdog_s, err, errlen);
 	} else if (streq(key, "hostname")) {
 		if (!val || !hostname_is_valid(val))
 			FAIL(-EINVAL, "kcc.hostname=%.80s is not a valid host name", val ? val : "");

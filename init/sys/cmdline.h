@@ -26,6 +26,8 @@ typedef struct KccCmdline {
 	bool debug;
 	FailureAction on_failure;
 	unsigned rootwait_s;
+	unsigned bless_timeout_s; /* a counted boot not healthy this long after PID 1 is marked bad */
+	unsigned watchdog_s;      /* hardware watchdog time-out; 0: not used */
 	char hostname[KCC_HOSTNAME_MAX + 1];
 } KccCmdline;
 

@@ -30,7 +30,7 @@ static pid_t spawn(const char *const argv[], int fd)
 	_exit(127);
 }
 
-int helper_run(const char *const argv[])
+int helper_run_status(const char *const argv[])
 {
 	int status;
 	pid_t pid = spawn(argv, -EBADF);
@@ -40,13 +40,22 @@ int helper_run(const char *const argv[])
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return log_error_errno(-errno, "Failed to wait for %s: %m", argv[1]);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_error("%s %s failed (%s %d)", argv[0], argv[1],
-			  WIFEXITED(status) ? "exit status" : "signal",
-			  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	if (!WIFEXITED(status)) {
+		log_error("%s %s failed (signal %d)", argv[0], argv[1], WTERMSIG(status));
 		return -EIO;
 	}
-	return 0;
+	return WEXITSTATUS(status);
+}
+
+int helper_run(const char *const argv[])
+{
+	int r = helper_run_status(argv);
+
+	if (r > 0) {
+		log_error("%s %s failed (exit status %d)", argv[0], argv[1], r);
+		return -EIO;
+	}
+	return r;
 }
 
 int sysinit_helper_start(void)

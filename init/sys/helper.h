@@ -23,6 +23,9 @@ enum { HELPER_OK = 0, HELPER_FAILED = 1 };
 /* Runs argv[0] with argv and waits for it. Returns 0 when it exited 0, -EIO when it failed (it
  * logged why), -errno when it could not run. */
 int helper_run(const char *const argv[]);
+/* The same, returning its exit status (>= 0); -EIO when it died by a signal, -errno when it could
+ * not run. */
+int helper_run_status(const char *const argv[]);
 
 /* Starts kcc-init sysinit-helper. Returns -errno. */
 int sysinit_helper_start(void);

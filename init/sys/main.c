@@ -17,6 +17,7 @@
 #include "stage-harden.h"
 #include "stage-system.h"
 #include "timeline.h"
+#include "watchdog.h"
 
 
 static KccCmdline arg_cmdline;
@@ -47,6 +48,12 @@ int main(int argc, char **argv)
 	r = cmdline_load(&arg_cmdline, NULL, 0);
 	if (r < 0)
 		shutdown_fatal(NULL, "command line", r);
+	/* The initrd armed it; from here PID 1 pets it (pid1.c), so a hang resets the machine. */
+	r = watchdog_open(arg_cmdline.watchdog_s);
+	if (r >= 0)
+		log_info("hardware watchdog: %us, petted by PID 1", watchdog_timeout());
+	else if (r != -ENOENT)
+		log_warning_errno(r, "Failed to open the hardware watchdog, ignoring: %m");
 	/* The helper starts (kcc-init and its libraries, from the root) and measures while PID 1
 	 * sets up the system; nothing of that set-up reads or extends a PCR. */
 	r = sysinit_helper_start();
@@ -54,12 +61,14 @@ int main(int argc, char **argv)
 		r = sysinit_helper_request((const char *const[]){ "measure-phase", "sysinit", NULL });
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);
+	watchdog_ping();
 	r = stage_system_run(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "system set-up", r);
 	r = sysinit_helper_flush();
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);
+	watchdog_ping();
 	r = stage_harden_run();
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "hardening", r);
@@ -67,6 +76,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);
 	sysinit_helper_stop();
+	watchdog_ping();
 	timeline_end("system");
 	pid1_run(&arg_cmdline);
 }

@@ -8,7 +8,11 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <linux/types.h>
+
+#include "bless.h"
 #include "control-server.h"
+#include "kcc-lsm.h"
 #include "peer.h"
 #include "log.h"
 #include "loop.h"
@@ -18,8 +22,15 @@
 #include "stage-system.h"
 #include "supervise.h"
 #include "timeline.h"
+#include "watchdog.h"
 
-static Source sig_src, bpf_src;
+/* kured's reboot signal (its --reboot-signal default, systemd's SIGRTMIN+5: 39 with glibc's
+ * SIGRTMIN of 34), and kured's sentinel, which kcc-update writes while an update waits. The BPF
+ * LSM lets this one signal through to PID 1 (init/bpf/kcc-lsm.h). */
+#define KCC_REBOOT_SIGNAL KCC_LSM_REBOOT_SIGNAL
+#define REBOOT_SENTINEL "/run/reboot-required"
+
+static Source sig_src, bpf_src, watchdog_src;
 static ShutdownAction pending = _SHUTDOWN_ACTION_INVALID; /* what shutdown will do, once asked */
 static bool services_down;
 
@@ -86,6 +97,15 @@ static void on_signal(Source *src, uint32_t events)
 		case SIGUSR2:
 			request_shutdown(SHUTDOWN_POWEROFF, "SIGUSR2");
 			break;
+		case KCC_REBOOT_SIGNAL:
+			/* kured's signal mode: a reboot only while an applied update waits for it
+			 * (kcc-update wrote kured's sentinel); never a way to stop the node otherwise */
+			if (access(REBOOT_SENTINEL, F_OK) == 0)
+				request_shutdown(SHUTDOWN_REBOOT, "SIGRTMIN+5 (" REBOOT_SENTINEL ")");
+			else
+				log_warning("ignoring SIGRTMIN+5 from pid %u: no " REBOOT_SENTINEL ", no update waits",
+					    si.ssi_pid);
+			break;
 		default:
 			log_debug("ignoring signal %u", si.ssi_signo);
 		}
@@ -110,6 +130,33 @@ static void on_services_ready(unsigned running, unsigned failed)
 	timeline_end("services");
 	log_info("services started (%u running, %u failed)", running, failed);
 	(void)timeline_finish("services started");
+	bless_on_ready(running, failed);
+}
+
+static void on_bless_reboot(const char *why)
+{
+	request_shutdown(SHUTDOWN_REBOOT, why);
+}
+
+static void on_watchdog(Source *src, uint32_t events)
+{
+	(void)events;
+	watchdog_ping();
+	(void)timer_arm(src->fd, watchdog_timeout() * 1000u / 3);
+}
+
+/* Pets the hardware watchdog three times per time-out from the loop: a PID 1 that stops looping
+ * gets the machine reset. */
+static void watchdog_start(void)
+{
+	unsigned t = watchdog_timeout();
+	int fd;
+
+	if (t == 0)
+		return;
+	fd = timer_new();
+	if (fd < 0 || timer_arm(fd, t * 1000u / 3) < 0 || loop_add(&watchdog_src, fd, on_watchdog) < 0)
+		log_error_errno(fd < 0 ? fd : -errno, "Failed to pet the watchdog from the loop, the machine will be reset: %m");
 }
 
 static void on_services_stopped(void)
@@ -130,6 +177,7 @@ _Noreturn void pid1_run(const KccCmdline *c)
 	sigaddset(&mask, SIGUSR2);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGPWR);
+	sigaddset(&mask, KCC_REBOOT_SIGNAL);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	/* ctrl-alt-del becomes SIGINT to us instead of an immediate reboot. */
 	(void)reboot(RB_DISABLE_CAD);
@@ -147,6 +195,8 @@ _Noreturn void pid1_run(const KccCmdline *c)
 	if (fd >= 0 && loop_add(&bpf_src, fd, on_bpf_events) < 0)
 		shutdown_fatal(c, "BPF LSM events", -errno);
 	lsm_events_consume(); /* denials from before the loop */
+	watchdog_start();
+	bless_start(c, on_bless_reboot);
 
 	timeline_begin("services");
 	r = supervise_load("/etc/kcc/services", CGROUP_SERVICES);

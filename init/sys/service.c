@@ -36,6 +36,7 @@ void service_config_done(ServiceConfig *c)
 		free(c->ro[i]);
 	for (unsigned i = 0; i < c->n_rw; i++)
 		free(c->rw[i]);
+	free(c->condition);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -289,6 +290,13 @@ static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned
 		if (!(c->after[c->n_after] = strdup(v)))
 			return -ENOMEM;
 		c->n_after++;
+	} else if (streq(key, "condition_path")) {
+		if (c->condition)
+			FAIL(-EINVAL, "condition_path= given twice");
+		if (v[0] != '/' || strstr(v, "/../") || strstr(v, "/./") || strpbrk(v, " \t"))
+			FAIL(-EINVAL, "condition_path= '%s' is not an absolute path", v);
+		if (!(c->condition = strdup(v)))
+			return -ENOMEM;
 	} else if (streq(key, "restart")) {
 		if (streq(v, "always"))
 			c->restart = RESTART_ALWAYS;

@@ -5,7 +5,12 @@
  *   user = UID:GID                              (numeric, no NSS in PID 1; default: the service's
  *                                                own uid and gid in SERVICE_UID_MIN..MAX, never
  *                                                0; root services say "user = 0:0")
- *   after = NAME                                (repeatable: start once NAME is ready)
+ *   after = NAME                                (repeatable: start once NAME is ready; a NAME
+ *                                                not started for its condition_path counts as
+ *                                                ready)
+ *   condition_path = /run/kcc/FILE              (start only when FILE exists at boot, e.g. a
+ *                                                configuration generated from the node's; else
+ *                                                the service is not started, which is logged)
  *   restart = always | on-failure | never       (default always)
  *   restart_base_ms = 100, restart_max_ms = 30000  (exponential backoff and its cap)
  *   ready = none | fd:N | http:PORT/PATH         (s6-style: the service writes a newline on fd N;
@@ -61,6 +66,7 @@ typedef struct ServiceConfig {
 	char *argv[SERVICE_ARGS_MAX + 1]; /* NULL-terminated */
 	char *env[SERVICE_ENV_MAX + 1];   /* NULL-terminated */
 	char *after[SERVICE_AFTER_MAX];
+	char *condition; /* condition_path=, or NULL */
 	unsigned n_args, n_env, n_after;
 	uid_t uid; /* SERVICE_UID_AUTO until the supervisor gives it its own */
 	gid_t gid;

@@ -26,10 +26,7 @@ const char *shutdown_action_to_string(ShutdownAction a)
 
 ShutdownAction shutdown_action_from_string(const char *s)
 {
-	for (int i = 0; i < _SHUTDOWN_ACTION_MAX; i++)
-		if (streq(s, action_names[i]))
-			return (ShutdownAction)i;
-	return _SHUTDOWN_ACTION_INVALID;
+	return (ShutdownAction)string_table_lookup(action_names, _SHUTDOWN_ACTION_MAX, s);
 }
 
 _Noreturn void shutdown_reboot(ShutdownAction a)

@@ -41,6 +41,10 @@ int net_conf_parse(const char *text, NetConfig *ret, char *err, size_t errlen)
 			if (parse_ipv4(v, &ret->address) < 0 || parse_uint(slash + 1, 1, 32, &prefix) < 0)
 				goto bad;
 			ret->netmask = htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix));
+		} else if (streq(key, "dhcp")) {
+			if (!streq(v, "yes") && !streq(v, "no"))
+				goto bad;
+			ret->dhcp = streq(v, "yes");
 		} else if (streq(key, "gateway")) {
 			if (parse_ipv4(v, &ret->gateway) < 0)
 				goto bad;
@@ -57,6 +61,10 @@ bad:
 		return -EINVAL;
 	if (ret->gateway && !ret->address) {
 		snprintf(err, errlen, "a gateway needs an address");
+		return -EINVAL;
+	}
+	if (ret->dhcp && ret->address) {
+		snprintf(err, errlen, "dhcp = yes takes no address: DHCP brings it");
 		return -EINVAL;
 	}
 	return 0;
@@ -135,9 +143,24 @@ int stage_network_run(const char *conf_path)
 		if (r < 0)
 			return log_error_errno(r, "Failed to set the address of %s: %m", c.ifname);
 	}
+	if (c.dhcp) {
+		/* dhcpcd insists on it (a secondary address takes over when the primary goes);
+		 * its sandbox cannot write /proc/sys. */
+		char path[96];
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/promote_secondaries",
+			 c.ifname);
+		r = write_string_file(path, "1");
+		if (r < 0)
+			return log_error_errno(r, "Failed to write %s: %m", path);
+	}
 	r = if_up(fd, c.ifname);
 	if (r < 0)
 		return log_error_errno(r, "Failed to bring up %s: %m", c.ifname);
+	if (c.dhcp) {
+		log_info("network: %s up, its address comes from the dhcpcd service", c.ifname);
+		return 0;
+	}
 	if (c.gateway) {
 		r = default_route(fd, c.ifname, c.gateway);
 		if (r < 0)

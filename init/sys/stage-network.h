@@ -4,14 +4,19 @@
  *   interface = eth0          (default eth0)
  *   address = 10.0.2.15/24
  *   gateway = 10.0.2.2        (optional: the default route)
+ *   dhcp = yes                (no address here: the link is brought up for the dhcpcd service,
+ *                              which the node configuration started; PID 1 sets the link's
+ *                              promote_secondaries, which dhcpcd would write below /proc/sys)
  * No file: loopback only. A malformed file stops the boot; a missing interface is logged. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct NetConfig {
 	char ifname[16];
 	uint32_t address, netmask, gateway; /* network byte order; 0: none */
+	bool dhcp;
 } NetConfig;
 
 int net_conf_parse(const char *text, NetConfig *ret, char *err, size_t errlen);

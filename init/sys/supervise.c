@@ -634,6 +634,39 @@ bool supervise_child_exited(pid_t pid, int st)
 	return false;
 }
 
+/* Services whose condition_path does not exist are not started: dropped from the table after
+ * the checks and the uid assignment (so the others keep their uids), and after= naming one is
+ * satisfied. */
+static void drop_unmet_conditions(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_services; i++) {
+		ServiceConfig *c = &services[i].cfg;
+
+		if (!c->condition || access(c->condition, F_OK) == 0) {
+			if (n != i) {
+				services[n] = services[i];
+				memset(&services[i], 0, sizeof(services[i]));
+			}
+			n++;
+			continue;
+		}
+		log_info("%s: not started, %s does not exist", c->name, c->condition);
+		for (unsigned k = 0; k < n_services; k++) {
+			ServiceConfig *o = &services[k].cfg;
+
+			for (unsigned a = 0; a < o->n_after; a++)
+				if (k != i && streq(o->after[a], c->name)) {
+					free(o->after[a]);
+					o->after[a--] = o->after[--o->n_after];
+				}
+		}
+		service_config_done(c);
+	}
+	n_services = n;
+}
+
 int supervise_load(const char *dir, const char *cgroup_root)
 {
 	int r;
@@ -644,6 +677,7 @@ int supervise_load(const char *dir, const char *cgroup_root)
 		unload_all();
 		return r;
 	}
+	drop_unmet_conditions();
 	for (unsigned i = 0; i < n_services; i++) {
 		Service *s = &services[i];
 		char path[512];

@@ -10,10 +10,7 @@ static const char *const names[_CONTROL_REQUEST_MAX] = {
 
 ControlRequest control_request_from_string(const char *s)
 {
-	for (int i = 0; i < _CONTROL_REQUEST_MAX; i++)
-		if (streq(s, names[i]))
-			return (ControlRequest)i;
-	return _CONTROL_REQUEST_INVALID;
+	return (ControlRequest)string_table_lookup(names, _CONTROL_REQUEST_MAX, s);
 }
 
 const char *control_request_to_string(ControlRequest r)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http-request.h"
 
@@ -25,10 +26,34 @@ static const char *head_end(const char *buf, size_t len)
 	return NULL;
 }
 
+/* The value of a Content-Length header: OWS, 1 to 9 digits, OWS; a second one is refused. */
+static int content_length(const char *p, const char *eol, long *ret)
+{
+	long v = 0;
+	size_t digits = 0;
+
+	if (*ret >= 0)
+		return -EBADMSG;
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	for (; p < eol && *p >= '0' && *p <= '9'; p++, digits++)
+		if (digits < 9)
+			v = v * 10 + (*p - '0');
+	while (p < eol && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	if (digits == 0 || digits > 9 || p != eol)
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
 int http_parse_request(const char *buf, size_t len, HttpRequest *ret)
 {
 	const char *end, *p = buf, *sp, *eol;
 	size_t n;
+	int r;
+
+	ret->content_length = -1;
 
 	end = head_end(buf, len > HTTP_REQUEST_MAX ? HTTP_REQUEST_MAX : len);
 	if (!end)
@@ -81,6 +106,12 @@ int http_parse_request(const char *buf, size_t len, HttpRequest *ret)
 			;
 		if (n == 0 || p[n] != ':')
 			return -EBADMSG;
+		if (n == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
+			r = content_length(p + 15, eol, &ret->content_length);
+			if (r < 0)
+				return r;
+		}
 	}
+	ret->head_size = (size_t)(end - buf);
 	return 0;
 }

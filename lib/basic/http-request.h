@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The server side of the small HTTP/1.1 of lib/basic: the request parser of kcc-kubelet's
  * endpoints (untrusted input from any local process; a libFuzzer target, tests/unit/fuzz-http.c):
- * a request line and headers, nothing else. The client side is http-client.h. */
+ * a request line and headers, of which only Content-Length is read (kcc-verify's POST bodies).
+ * The client side is http-client.h. */
 #pragma once
 
 #include <stddef.h>
@@ -12,6 +13,8 @@
 typedef struct HttpRequest {
 	char method[8];
 	char path[HTTP_PATH_MAX]; /* without the query */
+	size_t head_size;         /* the body, if any, starts here */
+	long content_length;      /* -1 without a Content-Length header */
 } HttpRequest;
 
 /* Parses what has arrived so far (len bytes, not NUL-terminated): 0 with *ret filled when the

@@ -8,16 +8,12 @@
 
 static int children(int dirfd, unsigned flags, dev_t dev)
 {
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3), r = 0;
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = opendir_at(dirfd, NULL);
 	struct dirent *de;
+	int r = 0;
 
-	if (!d) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
+	if (!d)
+		return -errno;
 	while ((de = readdir(d))) {
 		struct stat st;
 		int q;

@@ -2,6 +2,7 @@
 /* Small helpers shared by every kcc binary: cleanup attributes, errno conversion, string checks. */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +71,16 @@ static inline const char *startswith(const char *s, const char *prefix)
 	return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
 
+/* The index of s in a table of n names (NULL entries skipped), or -EINVAL: the _from_string() half
+ * of an enum's name table. */
+static inline int string_table_lookup(const char *const *table, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (table[i] && streq(table[i], s))
+			return (int)i;
+	return -EINVAL;
+}
+
 /* Wipes memory in a way the compiler cannot drop. */
 static inline void explicit_wipe(void *p, size_t n)
 {
@@ -89,9 +100,15 @@ int write_string_fileat(int dirfd, const char *path, const char *s);
 int write_new_file(const char *path, const char *s, mode_t mode);
 /* Reads a small file into a NUL-terminated buffer (max bytes, newline kept). */
 int read_small_file(const char *path, size_t max, char **ret);
+/* Opens the folder NAME below dfd (or a duplicate of dfd itself when name is NULL) for readdir,
+ * close-on-exec, never following a symbolic link; NULL with errno set on failure. */
+DIR *opendir_at(int dfd, const char *name);
 /* mkdir -p with mode, ignoring EEXIST. */
 int mkdir_p(const char *path, mode_t mode);
 /* Formats a reason into err (errlen bytes) and returns r: "return errorf(err, n, -EINVAL, ...)". */
 int errorf(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
+/* Command-line tools: prints "PROGRAM: reason" and a newline to stderr and returns code, the exit
+ * code to give: "return cli_fail(100, ...)". */
+int cli_fail(int code, const char *fmt, ...) _printf_(2, 3);
 /* strtoul for bounded decimal values with full validation. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);

@@ -348,11 +348,27 @@ static void f_time_servers(Ctx *x, json_object *v, const char *path)
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(v, i);
 		const char *s = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "";
+		char host[NC_HOST_MAX + 8];
+		unsigned long port = 0;
+		char *colon;
+
 		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-		if (!dns_name_ok(s) && !ipv4_ok(s, NULL))
-			fail(x, sub, "not a host name or IPv4 address");
-		else
-			snprintf(CFG->time.servers[CFG->time.n_servers++], NC_HOST_MAX + 1, "%s", s);
+		snprintf(host, sizeof(host), "%s", s);
+		/* HOST or HOST:PORT (an NTP server on another port than 123) */
+		colon = strrchr(host, ':');
+		if (colon) {
+			*colon = '\0';
+			if (parse_uint(colon + 1, 1, 65535, &port) < 0) {
+				fail(x, sub, "the port must be 1 to 65535");
+				continue;
+			}
+		}
+		if (!dns_name_ok(host) && !ipv4_ok(host, NULL)) {
+			fail(x, sub, "not a host name or IPv4 address (with an optional :PORT)");
+			continue;
+		}
+		snprintf(CFG->time.servers[CFG->time.n_servers], NC_HOST_MAX + 1, "%s", host);
+		CFG->time.ports[CFG->time.n_servers++] = (unsigned)port;
 	}
 }
 

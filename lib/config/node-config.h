@@ -31,6 +31,7 @@ typedef struct NodeConfig {
 	} net;
 	struct {
 		char servers[NC_TIME_MAX][NC_HOST_MAX + 1];
+		unsigned ports[NC_TIME_MAX]; /* 0: NTP's own, 123 */
 		size_t n_servers;
 		bool nts;
 	} time;

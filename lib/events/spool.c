@@ -143,13 +143,9 @@ static int load(Spool *s)
 			s->acked = strtoull(buf, NULL, 10);
 		}
 	}
-	dfd = fcntl(s->dirfd, F_DUPFD_CLOEXEC, 3);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	d = opendir_at(s->dirfd, NULL);
+	if (!d)
 		return -errno;
-	}
 	while ((de = readdir(d))) {
 		char *end;
 		uint64_t first = strtoull(de->d_name, &end, 16);

@@ -8,6 +8,7 @@
 
 #include "eventlog.h"
 #include "json-get.h"
+#include "util.h"
 
 #define RECORD_MAX 4096
 
@@ -87,6 +88,12 @@ static int replay_record(json_object *rec, EventlogReplay *out, FILE *print, cha
 	}
 	type = type ?: "";
 	initial = strcmp(ct, "kcc") == 0 && strcmp(type, "initial-value") == 0;
+	if (strcmp(ct, "kcc") == 0 && strcmp(type, "direct-boot") == 0)
+		out->direct_boot++;
+	if (strcmp(ct, "systemd") == 0 && strcmp(type, "volume-key") == 0 && pcr == 15)
+		out->volume_key++;
+	if (initial)
+		out->initial |= 1u << pcr;
 	if (print)
 		fprintf(print, "%2d %-14s %s\n", pcr, type, str ?: "");
 	for (size_t i = 0; i < json_object_array_length(jdig); i++) {
@@ -102,6 +109,13 @@ static int replay_record(json_object *rec, EventlogReplay *out, FILE *print, cha
 			return -EBADMSG;
 		}
 		bi = (size_t)(b - pcr_bank_table);
+		/* A starting value comes before the PCR's first event, never in between. */
+		if (initial && (out->touched[bi] & (1u << pcr))) {
+			snprintf(err, err_size, "an initial value of PCR %d after its events", pcr);
+			return -EBADMSG;
+		}
+		if (initial && memcmp(digest, (const uint8_t[PCR_DIGEST_MAX]){ 0 }, b->size) != 0)
+			out->initial_nonzero |= 1u << pcr;
 		if (initial)
 			memcpy(out->value[bi][pcr], digest, b->size);
 		else if (pcr_extend_value(b, out->value[bi][pcr], digest) < 0)
@@ -111,43 +125,74 @@ static int replay_record(json_object *rec, EventlogReplay *out, FILE *print, cha
 	return 0;
 }
 
-int eventlog_replay(const char *path, EventlogReplay *out, FILE *print, char *err, size_t err_size)
+/* One record: the text between an optional RS and the end of its line, parsed strictly. */
+static int replay_line(const char *p, size_t len, EventlogReplay *out, FILE *print, char *err,
+		       size_t err_size)
 {
-	char line[RECORD_MAX];
+	json_tokener *tok;
+	json_object *rec;
+	int r;
+
+	if (len && *p == 0x1e) {
+		p++;
+		len--;
+	}
+	if (len == 0)
+		return 0;
+	if (len >= RECORD_MAX || memchr(p, '\0', len))
+		return errorf(err, err_size, -EBADMSG, "a record longer than %d bytes or with NUL",
+			      RECORD_MAX);
+	tok = json_tokener_new_ex(4);
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	rec = json_tokener_parse_ex(tok, p, (int)len);
+	if (!rec || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(rec, json_type_object))
+		r = errorf(err, err_size, -EBADMSG, "not one JSON object");
+	else
+		r = replay_record(rec, out, print, err, err_size);
+	json_object_put(rec);
+	json_tokener_free(tok);
+	if (r >= 0)
+		out->n_records++;
+	return r;
+}
+
+int eventlog_replay_buf(const char *buf, size_t size, EventlogReplay *out, FILE *print, char *err,
+			size_t err_size)
+{
 	unsigned lineno = 0;
-	FILE *f;
-	int r = 0;
+	char sub[160];
 
 	memset(out, 0, sizeof(*out));
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		json_object *rec;
-		char *p = line;
-		char sub[160];
+	for (size_t off = 0; off < size;) {
+		const char *p = buf + off, *nl = memchr(p, '\n', size - off);
+		size_t len = nl ? (size_t)(nl - p) : size - off;
+		int r;
 
 		lineno++;
-		if (*p == 0x1e)
-			p++;
-		if (!*p || *p == '\n')
-			continue;
-		rec = json_tokener_parse(p);
-		if (!rec) {
-			snprintf(err, err_size, "line %u: not JSON", lineno);
-			r = -EBADMSG;
-			break;
-		}
-		r = replay_record(rec, out, print, sub, sizeof(sub));
-		json_object_put(rec);
-		if (r < 0) {
-			snprintf(err, err_size, "line %u: %s", lineno, sub);
-			break;
-		}
-		out->n_records++;
+		if (!nl)
+			return errorf(err, err_size, -EBADMSG, "line %u: the last record has no newline "
+				      "(truncated)", lineno);
+		r = replay_line(p, len, out, print, sub, sizeof(sub));
+		if (r < 0)
+			return errorf(err, err_size, r, "line %u: %s", lineno, sub);
+		off += len + 1;
 	}
-	fclose(f);
+	return 0;
+}
+
+int eventlog_replay(const char *path, EventlogReplay *out, FILE *print, char *err, size_t err_size)
+{
+	char *buf = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = read_small_file(path, EVENTLOG_MAX, &buf);
+	if (r < 0)
+		return errorf(err, err_size, r, "%s: %s", path, strerror(-r));
+	r = eventlog_replay_buf(buf, (size_t)r, out, print, err, err_size);
+	free(buf);
 	return r;
 }

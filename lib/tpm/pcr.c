@@ -71,7 +71,7 @@ int pcr_extend_value(const PcrBank *b, uint8_t *value, const uint8_t *digest)
 }
 
 /* policy = SHA-256(policy || cc || args) */
-static int policy_update(uint8_t policy[32], uint32_t cc, const uint8_t *args, size_t args_size)
+int pcr_policy_update(uint8_t policy[32], uint32_t cc, const uint8_t *args, size_t args_size)
 {
 	uint8_t buf[32 + 4 + 256];
 
@@ -106,7 +106,7 @@ int pcr_policy_pcr(uint8_t policy[32], uint32_t mask, const uint8_t (*values)[32
 	r = pcr_hash(PCR_BANK_SHA256, concat, 32 * n, args + off);
 	if (r < 0)
 		return r;
-	return policy_update(policy, TPM2_CC_PolicyPCR, args, off + 32);
+	return pcr_policy_update(policy, TPM2_CC_PolicyPCR, args, off + 32);
 }
 
 /* H(a || b), b at most 64 bytes (a policyRef is a TPM2B_NONCE). */
@@ -129,7 +129,7 @@ int pcr_policy_authorize(uint8_t policy[32], const uint8_t *key_name, size_t nam
 
 	/* PolicyAuthorize resets the digest, then adds the key's name, then the policyRef. */
 	memset(policy, 0, 32);
-	r = policy_update(policy, TPM2_CC_PolicyAuthorize, key_name, name_size);
+	r = pcr_policy_update(policy, TPM2_CC_PolicyAuthorize, key_name, name_size);
 	if (r < 0)
 		return r;
 	return hash_with_ref(policy, ref, ref_size, policy);

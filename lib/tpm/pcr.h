@@ -37,6 +37,9 @@ int pcr_hmac(const PcrBank *b, const void *key, size_t key_len, const void *data
 /* value = H(value || digest), the TPM's extend. */
 int pcr_extend_value(const PcrBank *b, uint8_t *value, const uint8_t *digest);
 
+/* policy = SHA-256(policy || cc || args): one policy command applied to a digest (args at most
+ * 256 bytes), as the TPM does it. */
+int pcr_policy_update(uint8_t policy[32], uint32_t cc, const uint8_t *args, size_t args_size);
 /* PolicyPCR(mask, values) applied to policy (SHA-256): values holds one SHA-256 PCR value per
  * set bit of mask, lowest PCR first. */
 int pcr_policy_pcr(uint8_t policy[32], uint32_t mask, const uint8_t (*values)[32]);

@@ -75,15 +75,21 @@ out:
 int pcrsig_add(json_object *root, uint32_t mask, const uint8_t fp[32], const uint8_t pol[32],
 	       const uint8_t *sig, size_t sig_size)
 {
+	return pcrsig_add_to(root, PCRSIG_BANK, mask, fp, pol, sig, sig_size, -1);
+}
+
+int pcrsig_add_to(json_object *root, const char *array, uint32_t mask, const uint8_t fp[32],
+		  const uint8_t pol[32], const uint8_t *sig, size_t sig_size, int epoch)
+{
 	json_object *arr, *e = json_object_new_object(), *pcrs = json_object_new_array();
 	char hex[65];
 	char *b64 = b64_encode(sig, sig_size);
 
 	if (!b64 || !e || !pcrs)
 		return -ENOMEM;
-	if (!json_object_object_get_ex(root, "sha256", &arr)) {
+	if (!json_object_object_get_ex(root, array, &arr)) {
 		arr = json_object_new_array();
-		json_object_object_add(root, "sha256", arr);
+		json_object_object_add(root, array, arr);
 	}
 	for (int i = 0; i < PCR_COUNT; i++)
 		if (mask & (1u << i))
@@ -95,6 +101,8 @@ int pcrsig_add(json_object *root, uint32_t mask, const uint8_t fp[32], const uin
 	json_object_object_add(e, "pol", json_object_new_string(hex));
 	json_object_object_add(e, "sig", json_object_new_string(b64));
 	free(b64);
+	if (epoch >= 0)
+		json_object_object_add(e, "kcc-epoch", json_object_new_int(epoch));
 	json_object_array_add(arr, e);
 	return 0;
 }
@@ -113,8 +121,9 @@ static uint32_t entry_mask(json_object *pcrs)
 	return m;
 }
 
-static int find_entry(const char *json, uint32_t mask, const uint8_t *fp, const uint8_t *pol,
-		      uint8_t *ret_pol, uint8_t **sig, size_t *sig_size)
+static int find_entry(const char *json, const char *array, uint32_t mask, const uint8_t *fp,
+		      const uint8_t *pol, uint8_t *ret_pol, uint8_t **sig, size_t *sig_size,
+		      unsigned *ret_epoch)
 {
 	json_object *root = json_tokener_parse(json), *arr;
 	char fph[65], polh[65];
@@ -128,9 +137,10 @@ static int find_entry(const char *json, uint32_t mask, const uint8_t *fp, const 
 		hexify(fp, 32, fph);
 	if (pol)
 		hexify(pol, 32, polh);
-	arr = json_get(root, "sha256", json_type_array);
+	arr = json_get(root, array, json_type_array);
 	if (!arr) {
-		r = -EBADMSG;
+		/* Images signed before the epoch have no write approvals. */
+		r = strcmp(array, PCRSIG_BANK) == 0 ? -EBADMSG : -ENOENT;
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
@@ -152,6 +162,22 @@ static int find_entry(const char *json, uint32_t mask, const uint8_t *fp, const 
 		/* When present, the key fingerprint must match. */
 		if (fp && jf && strcasecmp(jf, fph) != 0)
 			continue;
+		if (ret_epoch) {
+			/* The security epoch the entry's policy checks (its PolicyNV). */
+			json_object *je = json_get(e, "kcc-epoch", json_type_int);
+			int v = je ? json_object_get_int(je) : -1;
+
+			if (!je)
+				continue;
+			if (v < 0 || v > 63) {
+				r = -EBADMSG;
+				goto out;
+			}
+			*ret_epoch = (unsigned)v;
+			r = 0;
+			if (!sig)
+				goto out;
+		}
 		if (ret_pol && unhexify(jo, ret_pol, 32) < 0) {
 			r = -EBADMSG;
 			goto out;
@@ -167,11 +193,28 @@ out:
 int pcrsig_find(const char *json, uint32_t mask, const uint8_t fp[32], const uint8_t pol[32],
 		uint8_t **sig, size_t *sig_size)
 {
-	return find_entry(json, mask, fp, pol, NULL, sig, sig_size);
+	return find_entry(json, PCRSIG_BANK, mask, fp, pol, NULL, sig, sig_size, NULL);
+}
+
+int pcrsig_find_in(const char *json, const char *array, uint32_t mask, const uint8_t fp[32],
+		   const uint8_t pol[32], uint8_t **sig, size_t *sig_size)
+{
+	return find_entry(json, array, mask, fp, pol, NULL, sig, sig_size, NULL);
+}
+
+int pcrsig_epoch(const char *json, uint32_t mask, const uint8_t fp[32], unsigned *epoch)
+{
+	return find_entry(json, PCRSIG_BANK, mask, fp, NULL, NULL, NULL, NULL, epoch);
 }
 
 int pcrsig_first(const char *json, uint32_t mask, uint8_t pol[32], uint8_t **sig,
 		 size_t *sig_size)
 {
-	return find_entry(json, mask, NULL, NULL, pol, sig, sig_size);
+	return find_entry(json, PCRSIG_BANK, mask, NULL, NULL, pol, sig, sig_size, NULL);
+}
+
+int pcrsig_first_epoch(const char *json, uint32_t mask, uint8_t pol[32], uint8_t **sig,
+		       size_t *sig_size, unsigned *epoch)
+{
+	return find_entry(json, PCRSIG_BANK, mask, NULL, NULL, pol, sig, sig_size, epoch);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "epoch.h"
 #include "json-get.h"
 #include "pcrsig.h"
 #include "sealed.h"
@@ -34,6 +35,21 @@ static void add_hex(json_object *obj, const char *key, const uint8_t *p, size_t 
 	json_object_object_add(obj, key, json_object_new_string(hex));
 }
 
+/* A serialized ESYS_TR as base64, when there is one. */
+static int add_tr(json_object *obj, const char *key, const TpmSrk *h)
+{
+	char *b64;
+
+	if (!h->tr_size)
+		return 0;
+	b64 = b64_encode(h->tr, h->tr_size);
+	if (!b64)
+		return -ENOMEM;
+	json_object_object_add(obj, key, json_object_new_string(b64));
+	free(b64);
+	return 0;
+}
+
 int sealed_to_json(const Sealed *s, json_object *obj)
 {
 	json_object *lit = json_object_new_object();
@@ -44,17 +60,18 @@ int sealed_to_json(const Sealed *s, json_object *obj)
 	json_object_object_add(obj, "kcc-blob", json_object_new_string(b64));
 	free(b64);
 	add_hex(obj, "kcc-srk", s->srk.name, TPM_NAME_SIZE);
-	if (s->srk.tr_size) {
-		b64 = b64_encode(s->srk.tr, s->srk.tr_size);
-		if (!b64)
-			return -ENOMEM;
-		json_object_object_add(obj, "kcc-srk-tr", json_object_new_string(b64));
-		free(b64);
-	}
+	if (add_tr(obj, "kcc-srk-tr", &s->srk) < 0)
+		return -ENOMEM;
 	add_hex(obj, "kcc-pkfp", s->pkfp, 32);
 	add_hex(obj, "kcc-policy", s->policy, 32);
 	json_object_object_add(obj, "kcc-signed-pcrs", mask_array(s->signed_mask));
-	json_object_object_add(obj, "kcc-policy-ref", json_object_new_string(PCR_POLICY_REF));
+	json_object_object_add(obj, "kcc-policy-ref",
+			       json_object_new_string(s->epoch ? EPOCH_POLICY_REF : PCR_POLICY_REF));
+	if (s->epoch) {
+		add_hex(obj, "kcc-epoch-nv", s->nv.name, TPM_NAME_SIZE);
+		if (add_tr(obj, "kcc-epoch-nv-tr", &s->nv) < 0)
+			return -ENOMEM;
+	}
 	for (int i = 0; i < PCR_COUNT; i++)
 		if (s->literal_mask & (1u << i)) {
 			char k[4];
@@ -70,6 +87,27 @@ static int get_hex(json_object *obj, const char *key, uint8_t *out, size_t n)
 	const char *v = json_get_str(obj, key);
 
 	return v && unhexify(v, out, n) >= 0 ? 0 : -EBADMSG;
+}
+
+/* An optional serialized ESYS_TR. */
+static int get_tr(json_object *obj, const char *key, TpmSrk *h)
+{
+	json_object *v = json_get(obj, key, json_type_string);
+	const char *t64 = v ? json_object_get_string(v) : NULL;
+	uint8_t *tr = NULL;
+	size_t n = 0;
+
+	if (!v)
+		return 0;
+	if (strlen(t64) > 4 * TPM_SRK_TR_MAX / 3 + 4 || b64_decode(t64, &tr, &n) < 0 || n == 0 ||
+	    n > sizeof(h->tr)) {
+		free(tr);
+		return -EBADMSG;
+	}
+	memcpy(h->tr, tr, n);
+	h->tr_size = n;
+	free(tr);
+	return 0;
 }
 
 int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
@@ -88,21 +126,8 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 		return BAD("kcc-blob is not base64");
 	if (get_hex(obj, "kcc-srk", s->srk.name, TPM_NAME_SIZE) < 0)
 		return BAD("kcc-srk missing or malformed");
-	v = json_get(obj, "kcc-srk-tr", json_type_string);
-	if (v) {
-		uint8_t *tr = NULL;
-		size_t n = 0;
-		const char *t64 = json_object_get_string(v);
-
-		if (strlen(t64) > 4 * TPM_SRK_TR_MAX / 3 + 4 || b64_decode(t64, &tr, &n) < 0 ||
-		    n == 0 || n > sizeof(s->srk.tr)) {
-			free(tr);
-			return BAD("kcc-srk-tr is not a base64 ESYS_TR");
-		}
-		memcpy(s->srk.tr, tr, n);
-		s->srk.tr_size = n;
-		free(tr);
-	}
+	if (get_tr(obj, "kcc-srk-tr", &s->srk) < 0)
+		return BAD("kcc-srk-tr is not a base64 ESYS_TR");
 	if (get_hex(obj, "kcc-pkfp", s->pkfp, 32) < 0)
 		return BAD("kcc-pkfp missing or malformed");
 	if (get_hex(obj, "kcc-policy", s->policy, 32) < 0)
@@ -120,9 +145,13 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 		return BAD("kcc-signed-pcrs must be [4,11] or [11]");
 	/* Sealed with an empty policyRef (before v2): any policy the key ever signed unseals it. */
 	v = json_get(obj, "kcc-policy-ref", json_type_string);
-	if (!v || strcmp(json_object_get_string(v), PCR_POLICY_REF) != 0)
+	s->epoch = v && strcmp(json_object_get_string(v), EPOCH_POLICY_REF) == 0;
+	if (!s->epoch && (!v || strcmp(json_object_get_string(v), PCR_POLICY_REF) != 0))
 		return BAD("kcc-policy-ref is not " PCR_POLICY_REF
 			   " (sealed under an empty policyRef before v2: re-provision)");
+	if (s->epoch && (get_hex(obj, "kcc-epoch-nv", s->nv.name, TPM_NAME_SIZE) < 0 ||
+			 get_tr(obj, "kcc-epoch-nv-tr", &s->nv) < 0))
+		return BAD("kcc-epoch-nv missing or malformed");
 	lit = json_get(obj, "kcc-literal", json_type_object);
 	if (!lit)
 		return BAD("kcc-literal missing");
@@ -146,19 +175,64 @@ int sealed_from_json(json_object *obj, Sealed *s, char *err, size_t err_size)
 static void policy_from(const Sealed *s, const uint8_t *der, size_t der_size, TpmPolicy *p)
 {
 	*p = (TpmPolicy){ .key_der = der, .key_der_size = der_size,
-			  .policy_ref = (const uint8_t *)PCR_POLICY_REF,
-			  .policy_ref_size = PCR_POLICY_REF_SIZE,
+			  .policy_ref = (const uint8_t *)(s->epoch ? EPOCH_POLICY_REF : PCR_POLICY_REF),
+			  .policy_ref_size = s->epoch ? EPOCH_POLICY_REF_SIZE : PCR_POLICY_REF_SIZE,
 			  .literal_mask = s->literal_mask };
 	memcpy(p->literal_values, s->literal_values, sizeof(p->literal_values));
 }
 
+int sealed_epoch_define(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t signed_mask,
+			const char *sig_json, TpmSrk *nv)
+{
+	uint8_t fp[32], cp[32], pol[32] = { 0 }, *sig = NULL;
+	size_t sig_size = 0;
+	unsigned e;
+	uint64_t bits;
+	int r;
+
+	if (pcr_key_fingerprint(key_der, key_der_size, fp) < 0 ||
+	    epoch_init_cphash(key_der, key_der_size, cp) < 0 || epoch_policy_init(pol, cp) < 0)
+		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
+	r = pcrsig_epoch(sig_json, signed_mask, fp, &e);
+	if (r < 0)
+		return tpm_failf(t, r == -EBADMSG ? EBADMSG : ENOENT,
+				 "the image's signed policy has no security epoch (signed before "
+				 "anti-rollback)");
+	r = pcrsig_find_in(sig_json, PCRSIG_EPOCH_WRITE, 0, fp, pol, &sig, &sig_size);
+	if (r < 0)
+		return tpm_failf(t, r == -EBADMSG ? EBADMSG : ENOENT,
+				 "the image's signed policy has no approval to define the "
+				 "security-epoch index");
+	{
+		TpmApproval a = { .sig = sig, .sig_size = sig_size, .cphash = cp };
+
+		memcpy(a.policy, pol, 32);
+		r = tpm_epoch_define(t, key_der, key_der_size, &a, nv);
+	}
+	free(sig);
+	if (r < 0)
+		return r;
+	r = tpm_epoch_read(t, &bits);
+	if (r < 0)
+		return r;
+	if (bits & epoch_bits_above(e))
+		return tpm_failf(t, ESTALE, "this image's security epoch %u is below the node's %u",
+				 e, epoch_of_bits(bits));
+	return 0;
+}
+
 int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t signed_mask,
-		  uint32_t extra_literal, const void *secret, size_t size, Sealed *out)
+		  uint32_t extra_literal, const TpmSrk *nv, const void *secret, size_t size,
+		  Sealed *out)
 {
 	TpmPolicy p;
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	if (nv) {
+		out->epoch = true;
+		out->nv = *nv;
+	}
 	if (signed_mask != SEALED_SIGNED_UKI && signed_mask != SEALED_SIGNED_DIRECT)
 		return tpm_failf(t, EINVAL, "the signed PCRs must be 4+11 or 11");
 	out->signed_mask = signed_mask;
@@ -197,10 +271,11 @@ static int check_key(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key
 }
 
 int sealed_open_approved(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
-			 const uint8_t pol[32], const uint8_t *sig, size_t sig_size, void *out,
-			 size_t *out_size)
+			 const uint8_t pol[32], const uint8_t *sig, size_t sig_size, unsigned epoch,
+			 void *out, size_t *out_size)
 {
-	TpmApproval a = { .signed_mask = s->signed_mask, .sig = sig, .sig_size = sig_size };
+	TpmApproval a = { .signed_mask = s->signed_mask, .sig = sig, .sig_size = sig_size,
+			  .nv = s->epoch ? &s->nv : NULL, .epoch = epoch };
 	uint8_t fp[32];
 	TpmPolicy p;
 	int r;
@@ -222,6 +297,8 @@ static int open_current(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t 
 	char hex[65], have[200] = "";
 	uint8_t *sig = NULL;
 	size_t sig_size, n = (size_t)__builtin_popcount(s->signed_mask);
+	uint64_t bits;
+	unsigned e = 0;
 	int r;
 
 	r = check_key(t, s, key_der, key_der_size, fp);
@@ -242,14 +319,31 @@ static int open_current(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t 
 	r = pcr_policy_pcr(pol, s->signed_mask, (const uint8_t(*)[32])values);
 	if (r < 0)
 		return r;
+	if (s->epoch) {
+		/* v3: the approval also checks that no bit above the image's epoch is set. */
+		r = pcrsig_epoch(sig_json, s->signed_mask, fp, &e);
+		if (r == -ENOENT)
+			return tpm_failf(t, ENOENT, "the image's signed policy has no security epoch "
+						    "(signed before anti-rollback); this volume "
+						    "needs one");
+		if (r >= 0)
+			r = epoch_policy_nv(pol, s->nv.name, e);
+		if (r < 0)
+			return tpm_failf(t, EBADMSG, "the PCR signature JSON is malformed");
+	}
 	r = pcrsig_find(sig_json, s->signed_mask, fp, pol, &sig, &sig_size);
 	if (r == -EBADMSG)
 		return tpm_failf(t, EBADMSG, "the PCR signature JSON is malformed");
 	if (r < 0)
 		return tpm_failf(t, ENOENT, "no signature approves the current %s", have);
-	r = sealed_open_approved(t, s, key_der, key_der_size, pol, sig, sig_size, out, out_size);
+	r = sealed_open_approved(t, s, key_der, key_der_size, pol, sig, sig_size, e, out,
+				 out_size);
 	free(sig);
-	return r;
+	if (r == -ESTALE && tpm_epoch_read(t, &bits) >= 0)
+		tpm_failf(t, ESTALE, "this image's security epoch %u is below the node's %u (a "
+				     "newer image was blessed on this node); refusing to unseal",
+			  e, epoch_of_bits(bits));
+	return r == -ESTALE ? -ESTALE : r;
 }
 
 int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_size,
@@ -268,4 +362,70 @@ int sealed_open(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t key_der_
 		r = open_current(t, s, key_der, key_der_size, sig_json, out, out_size, NULL);
 	}
 	return r;
+}
+
+int sealed_epoch_raise(Tpm *t, const uint8_t *key_der, size_t key_der_size, const char *sig_json,
+		       unsigned n, unsigned limit, unsigned *ret_n)
+{
+	static const uint32_t masks[] = { SEALED_SIGNED_UKI, SEALED_SIGNED_DIRECT };
+	uint8_t fp[32], *sig = NULL;
+	size_t sig_size = 0;
+	uint64_t bits, want;
+	unsigned own = 0;
+	int r = -ENOENT;
+
+	if (n > EPOCH_MAX && n != SEALED_EPOCH_OWN)
+		return tpm_failf(t, EINVAL, "a security epoch is 0..%u", EPOCH_MAX);
+	if (pcr_key_fingerprint(key_der, key_der_size, fp) < 0)
+		return tpm_failf(t, EINVAL, "the PCR signing key cannot be read");
+	for (size_t i = 0; i < sizeof(masks) / sizeof(*masks) && r == -ENOENT; i++)
+		r = pcrsig_epoch(sig_json, masks[i], fp, &own);
+	if (r < 0)
+		return tpm_failf(t, r == -EBADMSG ? EBADMSG : ENOENT,
+				 "the image's signed policy has no security epoch");
+	if (n == SEALED_EPOCH_OWN)
+		n = own;
+	if (ret_n)
+		*ret_n = n;
+	/* The lowest epoch still installed: raising above it bricks the fallback slot. */
+	if (n > limit)
+		return tpm_failf(t, ERANGE, "refusing to raise the security epoch to %u: above the "
+					    "limit %u (the lowest epoch installed)", n, limit);
+	if (n > own)
+		return tpm_failf(t, ERANGE, "refusing to raise the security epoch to %u, above this "
+					    "image's own (%u)", n, own);
+	want = epoch_bits_upto(n);
+	if (n == 0)
+		return 1;
+	r = tpm_epoch_read(t, &bits);
+	if (r < 0)
+		return r;
+	if ((bits & want) == want)
+		return 1;
+	/* The write approval of this image at `ready`: PolicyPCR(current) + NV_SetBits. */
+	r = -ENOENT;
+	for (size_t i = 0; i < sizeof(masks) / sizeof(*masks) && r == -ENOENT; i++) {
+		_Alignas(8) uint8_t values[PCR_COUNT][32];
+		uint8_t pol[32] = { 0 };
+
+		r = tpm_pcr_values(t, masks[i], values, NULL);
+		if (r < 0)
+			return r;
+		if (pcr_policy_pcr(pol, masks[i], (const uint8_t(*)[32])values) < 0 ||
+		    epoch_policy_setbits(pol) < 0)
+			return tpm_failf(t, EIO, "hashing failed");
+		r = pcrsig_find_in(sig_json, PCRSIG_EPOCH_WRITE, masks[i], fp, pol, &sig, &sig_size);
+		if (r >= 0) {
+			TpmApproval a = { .signed_mask = masks[i], .sig = sig, .sig_size = sig_size,
+					  .setbits = true };
+
+			memcpy(a.policy, pol, 32);
+			r = tpm_epoch_set(t, key_der, key_der_size, &a, want);
+			free(sig);
+			return r;
+		}
+	}
+	return tpm_failf(t, r == -EBADMSG ? EBADMSG : ENOENT,
+			 "no write approval of this image matches the current PCRs (only a running "
+			 "image, at phase ready, may raise the security epoch)");
 }

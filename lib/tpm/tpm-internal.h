@@ -34,3 +34,17 @@ int tpm_fail(Tpm *t, const char *what, TSS2_RC rc);
 void tpm_flush(Tpm *t, ESYS_TR *h);
 /* A primary key in the owner hierarchy from template. */
 int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TPM2B_PUBLIC **pub);
+/* A session salted with salt_key, AES-128-CFB parameter encryption. */
+int tpm_session_start(Tpm *t, ESYS_TR salt_key, TPM2_SE type, TPMA_SESSION attrs,
+		      ESYS_TR *session);
+/* Verifies a's signature over H(approved || p's policyRef) in the TPM, runs the approved
+ * policy's commands (TpmApproval) and PolicyAuthorize in session. */
+int tpm_policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmApproval *a);
+/* The ESYS_TR of the epoch index from nv (serialized, name checked), else looked up. */
+int tpm_epoch_open(Tpm *t, const TpmSrk *nv, ESYS_TR *h);
+/* The same in another hierarchy (ESYS_TR_RH_ENDORSEMENT for the EK and the AK of attestation). */
+int tpm_create_primary_in(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *template,
+			  ESYS_TR *handle, TPM2B_PUBLIC **pub);
+/* A quote with the loaded ECC attestation key ak (pub: its public area). */
+int tpm_quote_key(Tpm *t, ESYS_TR ak, const TPM2B_PUBLIC *pub, uint32_t mask,
+		  const uint8_t *nonce, size_t nonce_size, TpmQuote *q);

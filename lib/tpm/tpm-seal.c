@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The storage key, policies, sealing and unsealing. */
 #include <errno.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_sys.h>
 
+#include "epoch.h"
 #include "tpm-internal.h"
 
 /* The ECC P-256 storage root key template of the TCG provisioning guidance. */
@@ -137,8 +135,7 @@ static int srk_for_unseal(Tpm *t, const TpmSrk *srk, bool persistent, ESYS_TR *h
 	return r;
 }
 
-/* Salted with the storage key, AES-128-CFB parameter encryption. */
-static int session_start(Tpm *t, ESYS_TR salt_key, TPM2_SE type, TPMA_SESSION attrs,
+int tpm_session_start(Tpm *t, ESYS_TR salt_key, TPM2_SE type, TPMA_SESSION attrs,
 			 ESYS_TR *session)
 {
 	TSS2_RC rc;
@@ -158,47 +155,19 @@ static int session_start(Tpm *t, ESYS_TR salt_key, TPM2_SE type, TPMA_SESSION at
  * hierarchy gets null tickets, which PolicyAuthorize refuses. */
 static int signing_key_load(Tpm *t, const TpmPolicy *p, ESYS_TR *key, TPM2B_NAME **name)
 {
-	const unsigned char *der = p->key_der;
-	TPM2B_PUBLIC pub = { 0 };
-	BIGNUM *n = NULL, *e = NULL;
-	EVP_PKEY *pk;
+	TPM2B_PUBLIC pub;
 	TSS2_RC rc;
-	int r = 0;
 
-	pk = d2i_PUBKEY(NULL, &der, (long)p->key_der_size);
-	if (!pk)
-		return tpm_failf(t, EINVAL, "the PCR signing key is not a public key");
-	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
-	    !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) ||
-	    !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) ||
-	    BN_num_bytes(n) > (int)sizeof(pub.publicArea.unique.rsa.buffer)) {
-		r = tpm_failf(t, EINVAL, "the PCR signing key must be RSA (2048..4096 bits)");
-		goto out;
-	}
-	pub.publicArea.type = TPM2_ALG_RSA;
-	pub.publicArea.nameAlg = TPM2_ALG_SHA256;
-	pub.publicArea.objectAttributes = TPMA_OBJECT_DECRYPT | TPMA_OBJECT_SIGN_ENCRYPT |
-					  TPMA_OBJECT_USERWITHAUTH;
-	pub.publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
-	pub.publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
-	pub.publicArea.parameters.rsaDetail.keyBits = (TPMI_RSA_KEY_BITS)BN_num_bits(n);
-	pub.publicArea.parameters.rsaDetail.exponent =
-		BN_get_word(e) == 65537 ? 0 : (UINT32)BN_get_word(e);
-	pub.publicArea.unique.rsa.size = (UINT16)BN_bn2bin(n, pub.publicArea.unique.rsa.buffer);
+	if (key_public_from_der(p->key_der, p->key_der_size, &pub) < 0)
+		return tpm_failf(t, EINVAL, "the PCR signing key must be RSA (2048..4096 bits)");
 	rc = Esys_LoadExternal(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &pub,
 			       ESYS_TR_RH_OWNER, key);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "Esys_LoadExternal(PCR signing key)", rc);
-		goto out;
-	}
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_LoadExternal(PCR signing key)", rc);
 	rc = Esys_TR_GetName(t->esys, *key, name);
 	if (rc != TSS2_RC_SUCCESS)
-		r = tpm_fail(t, "Esys_TR_GetName", rc);
-out:
-	BN_free(n);
-	BN_free(e);
-	EVP_PKEY_free(pk);
-	return r;
+		return tpm_fail(t, "Esys_TR_GetName", rc);
+	return 0;
 }
 
 static void literal_values(const TpmPolicy *p, uint8_t (*v)[32])
@@ -267,7 +236,7 @@ int tpm_seal(Tpm *t, const TpmPolicy *p, const void *secret, size_t size, uint8_
 	r = tpm_policy_digest(t, p, tmpl.publicArea.authPolicy.buffer);
 	if (r < 0)
 		goto out;
-	r = session_start(t, srk, TPM2_SE_HMAC,
+	r = tpm_session_start(t, srk, TPM2_SE_HMAC,
 			  TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION, &session);
 	if (r < 0)
 		goto out;
@@ -318,8 +287,67 @@ static TPML_PCR_SELECTION selection(uint32_t mask)
 	return s;
 }
 
-/* The signed part: the TPM checks the signature, then PolicyPCR + PolicyAuthorize. */
-static int policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmApproval *a)
+/* PolicyNV: no bit above the image's security epoch is set in the index. */
+static int policy_epoch(Tpm *t, ESYS_TR session, const TpmApproval *a)
+{
+	TPM2B_OPERAND operand = { .size = 8 };
+	ESYS_TR nv = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	if (a->epoch > EPOCH_MAX)
+		return tpm_failf(t, EINVAL, "security epoch %u is above %u", a->epoch, EPOCH_MAX);
+	epoch_operand(epoch_bits_above(a->epoch), operand.buffer);
+	r = tpm_epoch_open(t, a->nv, &nv);
+	if (r < 0)
+		return r;
+	rc = Esys_PolicyNV(t->esys, nv, nv, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+			   &operand, 0, TPM2_EO_BITCLEAR);
+	(void)Esys_TR_Close(t->esys, &nv);
+	if (rc == TSS2_RC_SUCCESS)
+		return 0;
+	if ((rc & 0xfff) == TPM2_RC_POLICY)
+		return tpm_failf(t, ESTALE, "the node's security epoch is above this image's (%u): "
+					    "a newer image was blessed on it", a->epoch);
+	if ((rc & (TPM2_RC_FMT1 | 0x3f)) == TPM2_RC_HANDLE || (rc & 0xfff) == TPM2_RC_NV_UNINITIALIZED)
+		return tpm_failf(t, ENOENT, "the security-epoch NV index 0x%08x is missing or was "
+					    "never written (undefined by the TPM owner?)",
+				 EPOCH_NV_INDEX);
+	return tpm_fail(t, "Esys_PolicyNV(security epoch)", rc);
+}
+
+/* The approved policy's commands after PolicyPCR (TpmApproval). */
+static int policy_approved_rest(Tpm *t, ESYS_TR session, const TpmApproval *a)
+{
+	TSS2_RC rc;
+	int r;
+
+	if (a->nv) {
+		r = policy_epoch(t, session, a);
+		if (r < 0)
+			return r;
+	}
+	if (a->setbits) {
+		rc = Esys_PolicyCommandCode(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
+					    ESYS_TR_NONE, TPM2_CC_NV_SetBits);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(t, "Esys_PolicyCommandCode", rc);
+	}
+	if (a->cphash) {
+		TPM2B_DIGEST cp = { .size = 32 };
+
+		memcpy(cp.buffer, a->cphash, 32);
+		rc = Esys_PolicyCpHash(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				       &cp);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail(t, "Esys_PolicyCpHash", rc);
+	}
+	return 0;
+}
+
+/* The signed part: the TPM checks the signature, then PolicyPCR (+ the approval's other
+ * commands) + PolicyAuthorize. */
+int tpm_policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmApproval *a)
 {
 	const TPM2B_DIGEST empty = { 0 };
 	TPM2B_NONCE ref = { .size = (UINT16)p->policy_ref_size };
@@ -358,12 +386,17 @@ static int policy_signed(Tpm *t, ESYS_TR session, const TpmPolicy *p, const TpmA
 		r = r == -EIO ? r : -EPERM;
 		goto out;
 	}
-	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty,
-			    &sel);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "Esys_PolicyPCR(signed PCRs)", rc);
-		goto out;
+	if (a->signed_mask) {
+		rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				    &empty, &sel);
+		if (rc != TSS2_RC_SUCCESS) {
+			r = tpm_fail(t, "Esys_PolicyPCR(signed PCRs)", rc);
+			goto out;
+		}
 	}
+	r = policy_approved_rest(t, session, a);
+	if (r < 0)
+		goto out;
 	rc = Esys_PolicyAuthorize(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				  &approved, &ref, name, ticket);
 	if (rc != TSS2_RC_SUCCESS) {
@@ -416,11 +449,11 @@ static int unseal_below(Tpm *t, ESYS_TR srk, const TpmPolicy *p, const TpmApprov
 	TSS2_RC rc;
 	int r;
 
-	r = session_start(t, srk, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
+	r = tpm_session_start(t, srk, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
 	if (r < 0)
 		goto out;
 	if (a) {
-		r = policy_signed(t, session, p, a);
+		r = tpm_policy_signed(t, session, p, a);
 		if (r < 0)
 			goto out;
 	}
@@ -497,7 +530,7 @@ int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *
 		tpm_flush(t, &h);
 	/* Gone from the persistent handle (a cleared TPM, another TPM, an evicted key): the key
 	 * recreated from the seed says whether this TPM can unseal it at all. */
-	if (persistent && r < 0 && r != -EPERM && r != -ENOBUFS) {
+	if (persistent && r < 0 && r != -EPERM && r != -ENOBUFS && r != -ESTALE && r != -ENOENT) {
 		r = srk_for_unseal(t, srk, false, &h);
 		if (r >= 0)
 			r = unseal_below(t, h, p, a, &priv, &pub, out, out_size);

@@ -502,6 +502,12 @@ int tpm_pcr_values(Tpm *t, uint32_t mask, uint8_t (*values)[32], bool *remembere
 
 int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TPM2B_PUBLIC **pub)
 {
+	return tpm_create_primary_in(t, ESYS_TR_RH_OWNER, template, handle, pub);
+}
+
+int tpm_create_primary_in(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *template,
+			  ESYS_TR *handle, TPM2B_PUBLIC **pub)
+{
 	const TPM2B_SENSITIVE_CREATE sens = { 0 };
 	const TPM2B_DATA outside = { 0 };
 	const TPML_PCR_SELECTION creation_pcr = { 0 };
@@ -510,7 +516,7 @@ int tpm_create_primary(Tpm *t, const TPM2B_PUBLIC *template, ESYS_TR *handle, TP
 	TPMT_TK_CREATION *ct = NULL;
 	TSS2_RC rc;
 
-	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	rc = Esys_CreatePrimary(t->esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				ESYS_TR_NONE, &sens, template, &outside, &creation_pcr, handle, pub,
 				&cd, &ch, &ct);
 	Esys_Free(cd);

@@ -57,7 +57,8 @@ void tpm_pcr_forget(Tpm *t);
 #define TPM_NAME_SIZE 34
 int tpm_srk_name(Tpm *t, uint8_t name[TPM_NAME_SIZE]);
 
-/* The storage key (SRK) a blob is sealed under. Sealing also makes it persistent at
+/* The storage key (SRK) a blob is sealed under (the same shape also holds the security-epoch
+ * NV index: its name and serialized ESYS_TR). Sealing also makes it persistent at
  * TPM_SRK_HANDLE (the TCG provisioning guidance's SRK handle, where systemd keeps the same key)
  * unless another key is there; tr then holds ESAPI's serialized ESYS_TR of it (handle and public
  * area), so an unseal salts its session with it without a single TPM command. Its public area must
@@ -90,6 +91,14 @@ typedef struct TpmApproval {
 	uint8_t policy[32];
 	const uint8_t *sig;
 	size_t sig_size;
+	/* What the approved policy holds besides PolicyPCR(signed_mask), in this order (epoch.h):
+	 * nv: PolicyNV on the security-epoch index (its name and serialized ESYS_TR, tr_size 0:
+	 * looked up, one command more) for an image of security epoch `epoch`; setbits:
+	 * PolicyCommandCode(NV_SetBits); cphash: PolicyCpHash. */
+	const TpmSrk *nv;
+	unsigned epoch;
+	bool setbits;
+	const uint8_t *cphash;
 } TpmApproval;
 
 /* Computes the sealed object's policy digest (needs the TPM for the signing key's name). */
@@ -106,6 +115,18 @@ int tpm_seal(Tpm *t, const TpmPolicy *p, const void *secret, size_t size, uint8_
  * *out_size, capacity passed in). 10 commands with a persistent SRK (docs/measured-boot.md). */
 int tpm_unseal(Tpm *t, const TpmPolicy *p, const TpmApproval *a, const uint8_t *blob,
 	       size_t blob_size, const TpmSrk *srk, void *out, size_t *out_size);
+
+/* The security-epoch index (epoch.h): -ENOENT if it is not defined. */
+int tpm_epoch_read(Tpm *t, uint64_t *bits);
+/* Defines the index for key_der if it is missing and makes its one bit-less write, approved by
+ * init (PolicyCpHash, signed with EPOCH_WRITE_REF); an index already there must be this key's
+ * (-EEXIST otherwise). nv gets its name and serialized ESYS_TR. */
+int tpm_epoch_define(Tpm *t, const uint8_t *key_der, size_t key_der_size, const TpmApproval *init,
+		     TpmSrk *nv);
+/* Sets bits in the index through a policy session satisfying approval a (signed with
+ * EPOCH_WRITE_REF: PolicyPCR + PolicyCommandCode(NV_SetBits)). -EPERM: the TPM refused it. */
+int tpm_epoch_set(Tpm *t, const uint8_t *key_der, size_t key_der_size, const TpmApproval *a,
+		  uint64_t bits);
 
 /* A quote over the SHA-256 bank of mask with the caller's nonce, signed by the attestation key
  * (a restricted ECC P-256 signing primary in the owner hierarchy, the same on every call).

@@ -17,22 +17,6 @@ const char *const bundle_part_names[_BUNDLE_PART_MAX] = {
 	[BUNDLE_PART_PCRSIG] = "tpm2-pcr-signature.json",
 };
 
-bool bundle_version_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > BUNDLE_VERSION_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-
-		if (!alnum && (i == 0 || !strchr("._~-", c)))
-			return false;
-	}
-	return true;
-}
-
 static bool word_valid(const char *s, size_t max)
 {
 	size_t n = strlen(s);

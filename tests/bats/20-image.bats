@@ -97,6 +97,10 @@ load helper
 	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/busybox" ]
 	[ -z "$(find "$BATS_TEST_TMPDIR/p/x" -name 'sh' -o -name 'bash' -o -name 'dash')" ]
 	[ -x "$BATS_TEST_TMPDIR/t/x/usr/bin/busybox" ]
+	# the network services' daemons, without dhcpcd's hook scripts (shell)
+	[ -x "$BATS_TEST_TMPDIR/p/x/usr/sbin/dhcpcd" ]
+	[ -x "$BATS_TEST_TMPDIR/p/x/usr/sbin/chronyd" ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/p/x" -name 'dhcpcd-run-hooks' -o -name 'dhcpcd-hooks')" ]
 	# the kubelet, its runtime and the default pod's image (an OCI layout: blobs, no host binary)
 	[ -x "$BATS_TEST_TMPDIR/p/x/usr/bin/kcc-kubelet" ]
 	[ -x "$BATS_TEST_TMPDIR/p/x/usr/bin/crun" ]
@@ -124,15 +128,28 @@ load helper
 	SOURCE_DATE_EPOCH=$sde run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/again"
 	[ "$status" -eq 0 ]
 	b=$(jq -r .bundle "$TEST_IMAGE/manifest.json")
-	for f in root.erofs root.verity initramfs.cpio.zst kcc-node.efi disk.raw disk.qcow2 "$b"; do
+	for f in root.erofs root.verity initramfs.cpio.zst kcc-node.efi loader.efi reference-values.json.sig disk.raw disk.qcow2 "$b"; do
 		cmp "$TEST_IMAGE/$f" "$BATS_TEST_TMPDIR/again/$f"
 	done
 	cmp "$TEST_IMAGE/manifest.json" "$BATS_TEST_TMPDIR/again/manifest.json"
 }
 
+@test "image: signed reference values list PCR 11 of the UKI and of the direct boot at ready" {
+	for img in "$TEST_IMAGE" "$PROD_IMAGE"; do
+		k=$TOP/build/keys/reference-values-public-key.pem
+		[ "$img" != "$TEST_IMAGE" ] || k=$TOP/build/keys/reference-values-test-public-key.pem
+		openssl dgst -sha256 -verify "$k" -signature "$img/reference-values.json.sig" "$img/reference-values.json"
+		[ "$(jq -r '.pcr11[0]' "$img/reference-values.json")" = "$("$TOP/build/bin/kcc-pcr" predict --uki "$img/kcc-node.efi" --phase ready --json | jq -r .value)" ]
+		[ "$(jq -r '.pcr11_direct[0]' "$img/reference-values.json")" = "$("$TOP/build/bin/kcc-pcr" predict --direct-cmdline "$(cat "$img/cmdline")" --phase ready --json | jq -r .value)" ]
+	done
+	# The test image's values are not signed with the production key.
+	! openssl dgst -sha256 -verify "$TOP/build/keys/reference-values-public-key.pem" \
+		-signature "$TEST_IMAGE/reference-values.json.sig" "$TEST_IMAGE/reference-values.json"
+}
+
 @test "build: prints one progress line per step with its duration" {
-	run grep -cE '^build: (keys|fetch|unpack|kernel|kconfig|rootfs|erofs|verity|initramfs|cmdline|uki|disk|bundle|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
-	[ "$output" -eq 14 ]
+	run grep -cE '^build: (keys|fetch|unpack|kernel|kconfig|rootfs|erofs|verity|initramfs|cmdline|loader|uki|references|disk|bundle|manifest) +[0-9]+\.[0-9]{2}s$' "$TEST_IMAGE/../test.build.log"
+	[ "$output" -eq 16 ]
 }
 
 @test "image: the builder refuses to sign a test image with a production PCR key" {
@@ -177,6 +194,10 @@ load helper
 		[ "$status" -eq 100 ]
 		[[ "$output" == *"security epoch '$e' must be a number in 0..65535"* ]]
 	done
+	# The TPM's anti-rollback bit field holds epochs 0..63 (docs/measured-boot.md).
+	run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/out" --epoch 64
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"security epoch 64: the TPM's anti-rollback bit field holds epochs 0..63"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 }
 

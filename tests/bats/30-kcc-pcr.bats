@@ -10,10 +10,7 @@ MEASURE=/usr/lib/systemd/systemd-measure
 
 setup_file() {
 	S=$BATS_FILE_TMPDIR
-	swtpm socket --tpm2 --tpmstate "dir=$S" --server "type=unixio,path=$S/sock" \
-		--ctrl "type=unixio,path=$S/sock.ctrl" --flags not-need-init,startup-clear \
-		--daemon --pid "file=$S/swtpm.pid" --log "file=$S/swtpm.log"
-	for _ in $(seq 50); do [ -S "$S/sock" ] && break; sleep 0.1; done
+	swtpm_start "$S"
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$S/k.pem" 2>/dev/null
 	openssl pkey -in "$S/k.pem" -pubout -out "$S/k.pub"
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$S/ec.pem" 2>/dev/null
@@ -25,12 +22,11 @@ setup_file() {
 }
 
 teardown_file() {
-	kill "$(cat "$BATS_FILE_TMPDIR/swtpm.pid")" 2>/dev/null || true
+	swtpm_stop "$BATS_FILE_TMPDIR"
 }
 
 setup() {
-	S=$BATS_FILE_TMPDIR
-	export KCC_TPM2_TCTI=swtpm:path=$S/sock
+	swtpm_use
 }
 
 sections() {
@@ -80,15 +76,28 @@ sections() {
 	[[ "$output" != *sha256* ]]
 }
 
-@test "kcc-pcr: the UKI carries no policy of its own; the ESP's signed policy approves PCR 4 and 11 as the firmware and stub leave them" {
+@test "kcc-pcr: the UKI carries no policy of its own; the ESP's signed policy approves PCR 4 and 11 as the firmware, the loader and the stub leave them" {
 	# No .pcrsig in the UKI: PCR 4 holds the UKI's own digest, so its signature lives on the ESP.
 	! objdump -h "$TEST_IMAGE/kcc-node.efi" | grep -q '\.pcrsig'
 	jq -e '[.sha256[].pcrs] | all(. == [4,11])' "$TEST_IMAGE/tpm2-pcr-signature.json"
-	[ "$(jq '.sha256 | length' "$TEST_IMAGE/tpm2-pcr-signature.json")" -eq 4 ]
-	# The policies do not depend on the key: signing the same prediction with ours gives them.
-	"$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/kcc-node.efi" --private-key "$S/k.pem" \
-		--public-key "$S/k.pub" >"$S/ours.json"
-	[ "$(jq -c '[.sha256[].pol]' "$S/ours.json")" = "$(jq -c '[.sha256[].pol]' "$TEST_IMAGE/tpm2-pcr-signature.json")" ]
+	# 0..3 failed boot options, each without (volumes sealed before the security epoch) and with
+	# the image's epoch (docs/measured-boot.md, "Security epoch").
+	[ "$(jq '.sha256 | length' "$TEST_IMAGE/tpm2-pcr-signature.json")" -eq 8 ]
+	e=$(jq .security_epoch "$TEST_IMAGE/manifest.json")
+	jq -e --argjson e "$e" '[.sha256[] | select(has("kcc-epoch")) | ."kcc-epoch"] == [$e, $e, $e, $e]' \
+		"$TEST_IMAGE/tpm2-pcr-signature.json"
+	jq -e '[."kcc-epoch-write"[].pcrs] == [[], [4,11], [4,11], [4,11], [4,11]]' "$TEST_IMAGE/tpm2-pcr-signature.json"
+	# The PCR policies do not depend on the key: signing the same prediction with ours gives
+	# them (not the epoch's: they name the key's NV index).
+	# PCR 4: the loader (systemd-boot), then the UKI it starts through the firmware.
+	"$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/loader.efi" --pe "$TEST_IMAGE/kcc-node.efi" \
+		--private-key "$S/k.pem" --public-key "$S/k.pub" >"$S/ours.json"
+	[ "$(jq -c '[.sha256[].pol]' "$S/ours.json")" = \
+	  "$(jq -c '[.sha256[] | select(has("kcc-epoch") | not) | .pol]' "$TEST_IMAGE/tpm2-pcr-signature.json")" ]
+	# without the loader, another PCR 4: a UKI the firmware starts by itself gets no approval
+	"$PCR" sign --uki "$TEST_IMAGE/kcc-node.efi" --pe "$TEST_IMAGE/kcc-node.efi" \
+		--private-key "$S/k.pem" --public-key "$S/k.pub" >"$S/noloader.json"
+	[ "$(jq -c '[.sha256[].pol]' "$S/noloader.json")" != "$(jq -c '[.sha256[].pol]' "$TEST_IMAGE/tpm2-pcr-signature.json")" ]
 	# A test image carries the test key, never the production one.
 	cmp "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-test-public-key.pem"
 	! cmp -s "$S/sec.pcrpkey" "$TOP/build/keys/tpm2-pcr-public-key.pem"
@@ -159,7 +168,7 @@ sections() {
 	echo '{"pcr":' >"$S/badlog"
 	run "$PCR" log --file "$S/badlog"
 	[ "$status" -eq 100 ]
-	[[ "$output" == *"line 1: not JSON"* ]]
+	[[ "$output" == *"line 1: not one JSON object"* ]]
 }
 
 @test "kcc-pcr quote: verify-quote accepts the node's quote with the pinned key and refuses a replay, a forged value, another key, or no --ak" {

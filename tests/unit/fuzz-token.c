@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the JSON kcc-init reads from places an attacker may write: the LUKS2 token on
- * the state partition, the signed-policy JSON, and an event-log file. One input feeds all three. */
+ * the state partition, the signed-policy JSON (with its security-epoch entries), and an event-log file. One input feeds all three. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	EventlogReplay rp;
 	uint8_t *sig = NULL, p2[32];
 	size_t n;
+	unsigned epoch;
 	Sealed sealed;
 	int fd;
 
@@ -37,6 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pcrsig_find(s, 1u << 11, fp, pol, &sig, &n) == 0)
 		free(sig);
 	if (pcrsig_first(s, 1u << 11, p2, &sig, &n) == 0)
+		free(sig);
+	if (pcrsig_first_epoch(s, 1u << 11, p2, &sig, &n, &epoch) == 0)
+		free(sig);
+	(void)pcrsig_epoch(s, 1u << 11, fp, &epoch);
+	if (pcrsig_find_in(s, PCRSIG_EPOCH_WRITE, 0, fp, pol, &sig, &n) == 0)
 		free(sig);
 	fd = memfd_create("log", 0);
 	if (fd >= 0) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lib/basic/http-request.c: the server side's request parser, on complete, partial, malformed and
- * oversized heads (its libFuzzer target is tests/unit/fuzz-http.c). */
+ * oversized heads, and Content-Length (its libFuzzer target is tests/unit/fuzz-http.c). */
 #include <errno.h>
 #include <string.h>
 
@@ -51,10 +51,44 @@ static void test_parser(void **state)
 	assert_int_equal(http_parse_request(big, HTTP_REQUEST_MAX - 1, &req), -EAGAIN);
 }
 
+/* Content-Length (kcc-verify's POST bodies): the one header the parser reads. */
+static void test_content_length(void **state)
+{
+	static const struct {
+		const char *in;
+		int r;
+		long length;
+	} cases[] = {
+		{ "POST /v1/start HTTP/1.1\r\nContent-Length: 12\r\n\r\n{}", 0, 12 },
+		{ "POST / HTTP/1.1\r\ncontent-length:7 \r\n\r\n", 0, 7 },
+		{ "POST / HTTP/1.1\r\nHost: a\r\n\r\n", 0, -1 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", -EBADMSG, 0 },
+		{ "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", -EBADMSG, 0 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n", -EBADMSG, 0 },
+		{ "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", -EBADMSG, 0 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 1234567890\r\n\r\n", -EBADMSG, 0 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n", -EBADMSG, 0 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", -EBADMSG, 0 },
+	};
+	HttpRequest req;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int r = http_parse_request(cases[i].in, strlen(cases[i].in), &req);
+		if (r != cases[i].r)
+			fail_msg("case %zu: %d, expected %d", i, r, cases[i].r);
+		if (r == 0)
+			assert_int_equal(req.content_length, cases[i].length);
+	}
+	assert_int_equal(http_parse_request(cases[0].in, strlen(cases[0].in), &req), 0);
+	assert_string_equal(cases[0].in + req.head_size, "{}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parser),
+		cmocka_unit_test(test_content_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,6 +148,19 @@ static void touch(const char *path)
 	close(fd);
 }
 
+static void test_string_table(void **state)
+{
+	static const char *const t[4] = { [0] = "poweroff", [1] = "reboot", [3] = "status" };
+
+	(void)state;
+	assert_int_equal(string_table_lookup(t, 4, "poweroff"), 0);
+	assert_int_equal(string_table_lookup(t, 4, "status"), 3);
+	assert_int_equal(string_table_lookup(t, 4, "Reboot"), -EINVAL);
+	assert_int_equal(string_table_lookup(t, 4, ""), -EINVAL);
+	assert_int_equal(string_table_lookup(t, 4, NULL), -EINVAL);
+	assert_int_equal(string_table_lookup(t, 3, "status"), -EINVAL);
+}
+
 static void test_rm_rf(void **state)
 {
 	char top[] = "/tmp/kcc-rmrf-XXXXXX", keep[] = "/tmp/kcc-keep-XXXXXX", p[256];
@@ -224,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_kv),
 		cmocka_unit_test(test_mountinfo_line),
 		cmocka_unit_test(test_mountinfo_self),
+		cmocka_unit_test(test_string_table),
 		cmocka_unit_test(test_rm_rf),
 		cmocka_unit_test(test_rm_rf_one_fs),
 	};

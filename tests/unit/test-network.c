@@ -29,6 +29,10 @@ static void test_parse(void **state)
 	assert_int_equal(c.gateway, 0);
 	assert_int_equal(net_conf_parse("", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.address, 0);
+	assert_false(c.dhcp);
+	assert_int_equal(net_conf_parse("interface = eth1\ndhcp = yes\n", &c, err, sizeof(err)), 0);
+	assert_true(c.dhcp);
+	assert_string_equal(c.ifname, "eth1");
 }
 
 static void test_refuses(void **state)
@@ -43,6 +47,8 @@ static void test_refuses(void **state)
 		{ "dns = 1.1.1.1\n", "line 1: unknown setting 'dns'" },
 		{ "\naddress\n", "line 2: expected key = value" },
 		{ "interface = a/b\n", "invalid interface" },
+		{ "dhcp = maybe\n", "line 1: invalid dhcp" },
+		{ "dhcp = yes\naddress = 10.0.2.15/24\n", "dhcp = yes takes no address" },
 		{ "interface = averyveryverylongname\n", "invalid interface" },
 	};
 	NetConfig c;

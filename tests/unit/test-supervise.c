@@ -289,6 +289,37 @@ static void test_unarmed_timer(void **state)
 	assert_int_equal(in_child(unarmed, NULL), 0);
 }
 
+/* condition_path: a service whose file is missing is not started, one whose file exists is, and
+ * after= naming the missing one is satisfied. */
+static int conditions(const void *arg)
+{
+	char dir[64], text[256];
+
+	(void)arg;
+	snprintf(dir, sizeof(dir), "%s/cond", bootdir);
+	CHECK(mkdir(dir, 0755) == 0, "mkdir");
+	snprintf(text, sizeof(text), "exec = /bin/true\ncondition_path = %s/missing\n", dir);
+	put_file(dir, "gone.conf", text);
+	snprintf(text, sizeof(text), "exec = /bin/true\ncondition_path = %s/here.conf\n", dir);
+	put_file(dir, "here.conf", text);
+	put_file(dir, "quick.conf", "exec = /bin/true\nafter = gone\n");
+	fake_cgroup("here");
+	CHECK(supervise_load(dir, cgdir) == 2, "load: want here and quick");
+	supervise_start(on_ready);
+	CHECK(supervise_state_of("quick") == SVC_RUNNING, "quick is %s, waiting for gone?",
+	      svc_state_to_string(supervise_state_of("quick")));
+	CHECK(supervise_state_of("here") == SVC_RUNNING, "here is %s",
+	      svc_state_to_string(supervise_state_of("here")));
+	CHECK(fake_svc.clones == 2, "%u started, want 2", fake_svc.clones);
+	return 0;
+}
+
+static void test_conditions(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(conditions, NULL), 0);
+}
+
 static void no_op(void)
 {
 }
@@ -326,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_unwatched_pipe),
 		cmocka_unit_test(test_unarmed_timer),
 		cmocka_unit_test(test_stop_and_clone),
+		cmocka_unit_test(test_conditions),
 	};
 	return cmocka_run_group_tests_name("supervise", tests, setup, teardown);
 }

@@ -14,46 +14,21 @@
 
 #include "unit.h"
 
+#include "epoch.h"
 #include "eventlog.h"
 #include "pcrsig.h"
 #include "quote.h"
 #include "sealed.h"
+#include "swtpm-fixture.h"
 #include "tpm-internal.h"
 
 #include <tss2/tss2_sys.h>
 
-static char dir[] = "/tmp/kcc-test-tpm-XXXXXX";
-static char tcti[256], keypath[300];
-static pid_t swtpm;
+static SwtpmFixture swtpm;
+static char keypath[300];
 static uint8_t *key_der, *other_der;
 static size_t key_der_size, other_der_size;
 static const uint8_t secret[32] = "0123456789abcdef0123456789abcdef";
-
-static int start_swtpm(void)
-{
-	char sock[300], ctrl[320], state[300];
-
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(sock, sizeof(sock), "%s/sock", dir);
-	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", sock);
-	snprintf(state, sizeof(state), "dir=%s", dir);
-	swtpm = fork();
-	if (swtpm == 0) {
-		char srv[320], logf[320];
-		snprintf(srv, sizeof(srv), "type=unixio,path=%s", sock);
-		snprintf(logf, sizeof(logf), "%s/swtpm.log", dir);
-		if (!freopen(logf, "we", stdout) || !freopen(logf, "ae", stderr))
-			_exit(127);
-		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", srv,
-		       "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 100 && access(sock, F_OK) < 0; i++)
-		usleep(20000);
-	snprintf(tcti, sizeof(tcti), "swtpm:path=%s", sock);
-	return access(sock, F_OK);
-}
 
 static int der_of_new_key(const char *pem_path, uint8_t **der, size_t *size)
 {
@@ -83,9 +58,9 @@ static int group_setup(void **state)
 {
 	(void)state;
 	setenv("TSS2_LOG", "all+none", 1);
-	if (start_swtpm() < 0)
+	if (swtpm_fixture_start(&swtpm) < 0)
 		return -1;
-	snprintf(keypath, sizeof(keypath), "%s/pcr-key.pem", dir);
+	snprintf(keypath, sizeof(keypath), "%s/pcr-key.pem", swtpm.dir);
 	if (der_of_new_key(keypath, &key_der, &key_der_size) < 0 ||
 	    der_of_new_key(NULL, &other_der, &other_der_size) < 0)
 		return -1;
@@ -94,22 +69,17 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[400];
-
 	(void)state;
-	kill(swtpm, SIGTERM);
-	waitpid(swtpm, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	OPENSSL_free(key_der);
 	OPENSSL_free(other_der);
-	return system(cmd) == 0 ? 0 : -1;
+	return swtpm_fixture_stop(&swtpm);
 }
 
 static Tpm *open_tpm(void)
 {
 	Tpm *t = NULL;
 
-	assert_int_equal(tpm_open(tcti, &t), 0);
+	assert_int_equal(tpm_open(swtpm.tcti, &t), 0);
 	return t;
 }
 
@@ -142,10 +112,49 @@ static char *sign_current(Tpm *t)
 	return sign_value(v);
 }
 
+static void add_signed(json_object *root, const char *array, uint32_t mask, const uint8_t pol[32],
+		       const char *ref, int epoch)
+{
+	uint8_t fp[32], *sig;
+	size_t sig_size;
+
+	assert_int_equal(pcr_key_fingerprint(key_der, key_der_size, fp), 0);
+	assert_int_equal(pcrsig_sign(keypath, pol, (const uint8_t *)ref, strlen(ref), &sig,
+				     &sig_size),
+			 0);
+	assert_int_equal(pcrsig_add_to(root, array, mask, fp, pol, sig, sig_size, epoch), 0);
+	free(sig);
+}
+
+/* What `kcc-pcr sign --direct-cmdline … --epoch e` signs, for PCR 11 = v at enter-initrd and
+ * ready at `ready`: the v2 entry (volumes sealed before the epoch), the v3 entry (PolicyNV), the
+ * write approval, the provisioning's bit-less first write. */
+static char *sign_epoch_value(const uint8_t v[32], unsigned e, const uint8_t ready[32])
+{
+	uint8_t pol[32] = { 0 }, nv[EPOCH_NAME_SIZE], cp[32], w[32] = { 0 }, i[32] = { 0 };
+	json_object *root = json_object_new_object();
+	char *out;
+
+	assert_int_equal(epoch_nv_name(key_der, key_der_size, true, nv), 0);
+	assert_int_equal(pcr_policy_pcr(pol, 1u << 11, (const uint8_t(*)[32])v), 0);
+	add_signed(root, PCRSIG_BANK, 1u << 11, pol, PCR_POLICY_REF, -1);
+	assert_int_equal(epoch_policy_nv(pol, nv, e), 0);
+	add_signed(root, PCRSIG_BANK, 1u << 11, pol, EPOCH_POLICY_REF, (int)e);
+	assert_int_equal(pcr_policy_pcr(w, 1u << 11, (const uint8_t(*)[32])ready), 0);
+	assert_int_equal(epoch_policy_setbits(w), 0);
+	add_signed(root, PCRSIG_EPOCH_WRITE, 1u << 11, w, EPOCH_WRITE_REF, -1);
+	assert_int_equal(epoch_init_cphash(key_der, key_der_size, cp), 0);
+	assert_int_equal(epoch_policy_init(i, cp), 0);
+	add_signed(root, PCRSIG_EPOCH_WRITE, 0, i, EPOCH_WRITE_REF, -1);
+	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+	return out;
+}
+
 static void seal(Tpm *t, Sealed *s)
 {
-	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, 0, secret,
-				       sizeof(secret), s),
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, 0, NULL,
+				       secret, sizeof(secret), s),
 			 0);
 	assert_int_equal(s->literal_mask, 1u << 15);
 }
@@ -210,7 +219,8 @@ static void test_extend_breaks_unseal_and_resign_restores(void **state)
 	assert_int_equal(unseal(t, &s, old_sig), -ENOENT);
 	/* ... and forcing the old approval on the TPM is refused by the TPM itself. */
 	assert_int_equal(pcrsig_first(old_sig, 1u << 11, pol, &raw, &raw_size), 0);
-	assert_int_equal(sealed_open_approved(t, &s, key_der, key_der_size, pol, raw, raw_size, out, &n),
+	assert_int_equal(sealed_open_approved(t, &s, key_der, key_der_size, pol, raw, raw_size, 0,
+					      out, &n),
 			 -EPERM);
 	free(raw);
 	/* A new image signed with the same key: the old blob unseals again, no re-sealing. */
@@ -256,8 +266,8 @@ static void test_extra_literal_pcr(void **state)
 	Sealed s;
 
 	(void)state;
-	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, 1u << 16, secret,
-				       sizeof(secret), &s),
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, 1u << 16,
+				       NULL, secret, sizeof(secret), &s),
 			 0);
 	assert_int_equal(s.literal_mask, (1u << 15) | (1u << 16));
 	sig = sign_current(t);
@@ -406,8 +416,8 @@ static void test_pcr4_refuses_replayed_pcr11(void **state)
 
 	(void)state;
 	assert_int_equal(tpm_extend(t, 4, "our UKI", 7, NULL), 0);
-	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_UKI, 0, secret,
-				       sizeof(secret), &s),
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_UKI, 0, NULL,
+				       secret, sizeof(secret), &s),
 			 0);
 	sig = sign_current_uki(t);
 	sig11 = sign_current(t);
@@ -419,7 +429,8 @@ static void test_pcr4_refuses_replayed_pcr11(void **state)
 	assert_non_null(strstr(tpm_error(t), "no signature approves the current PCR 11"));
 	assert_non_null(strstr(tpm_error(t), "PCR 4"));
 	assert_int_equal(pcrsig_first(sig, SEALED_SIGNED_UKI, pol, &raw, &raw_size), 0);
-	assert_int_equal(sealed_open_approved(t, &s, key_der, key_der_size, pol, raw, raw_size, out, &n),
+	assert_int_equal(sealed_open_approved(t, &s, key_der, key_der_size, pol, raw, raw_size, 0,
+					      out, &n),
 			 -EPERM);
 	free(raw);
 	free(sig);
@@ -451,8 +462,8 @@ static void test_empty_ref_pcr11_signature_refused(void **state)
 	Sealed s, s11;
 
 	(void)state;
-	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_UKI, 0, secret,
-				       sizeof(secret), &s),
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_UKI, 0, NULL,
+				       secret, sizeof(secret), &s),
 			 0);
 	/* The old release's approval of the current PCR 11 alone, same key, empty policyRef. */
 	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
@@ -464,7 +475,7 @@ static void test_empty_ref_pcr11_signature_refused(void **state)
 	s11.signed_mask = SEALED_SIGNED_DIRECT;
 	n = sizeof(out);
 	assert_int_equal(sealed_open_approved(t, &s11, key_der, key_der_size, pol11, old_sig,
-					      old_sig_size, out, &n),
+					      old_sig_size, 0, out, &n),
 			 -EPERM);
 	assert_non_null(strstr(tpm_error(t), "signature does not verify"));
 	/* As the attacker's own tool would: PolicyAuthorize with the empty ref the key signed. */
@@ -637,8 +648,10 @@ static void assert_nothing_left(Tpm *t)
 	Esys_Free(cap);
 }
 
-/* The unseal of an unlock boot needs at most 10 TPM commands (docs/measured-boot.md has the
- * table), leaves no object or session behind, and still salts with the storage key. */
+/* The unseal of an unlock boot needs at most 11 TPM commands (docs/measured-boot.md has the
+ * table: 10 before the security epoch, whose PolicyNV is the 11th; the index's handle comes from
+ * the token like the SRK's, without an NV_ReadPublic), leaves no object or session behind, and
+ * still salts with the storage key. */
 static void test_unseal_command_budget(void **state)
 {
 	json_object *o = json_object_new_object();
@@ -646,17 +659,26 @@ static void test_unseal_command_budget(void **state)
 	unsigned long n0;
 	char *sig, err[128];
 	Sealed s, tok;
+	TpmSrk nv;
 	uint8_t v[PCR_DIGEST_MAX], d[32];
 	Tpm *t = open_tpm();
 
 	(void)state;
-	seal(t, &s);
-	assert_int_not_equal(s.srk.tr_size, 0); /* the SRK went to its persistent handle */
 	/* The builder signs the value PCR 11 will have after the boot's extend. */
 	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
 	assert_int_equal(pcr_hash(PCR_BANK_SHA256, "enter-initrd", 12, d), 0);
 	assert_int_equal(pcr_extend_value(PCR_BANK_SHA256, v, d), 0);
-	sig = sign_value(v);
+	sig = sign_epoch_value(v, 1, v);
+	/* Provisioning: the epoch index, then the seal under it (v3). */
+	assert_int_equal(sealed_epoch_define(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, sig,
+					     &nv),
+			 0);
+	assert_int_not_equal(nv.tr_size, 0);
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, 0, &nv,
+				       secret, sizeof(secret), &s),
+			 0);
+	assert_true(s.epoch);
+	assert_int_not_equal(s.srk.tr_size, 0); /* the SRK went to its persistent handle */
 	assert_int_equal(sealed_to_json(&s, o), 0);
 	tpm_close(t);
 	/* The next boot: a new process, the token from the LUKS2 header. */
@@ -668,7 +690,7 @@ static void test_unseal_command_budget(void **state)
 	for (size_t i = 0; i < b.n && i < (sizeof(b.cc) / sizeof(b.cc[0])); i++)
 		printf("# unseal command %zu: 0x%03x\n", i + 1, b.cc[i]);
 	assert_int_equal(tpm_commands(t) - n0, b.n);
-	assert_true(b.n <= 10);
+	assert_true(b.n <= 11);
 	assert_int_equal(b.salt_key, TPM_SRK_HANDLE);
 	tpm_set_wire_hook(t, NULL, NULL);
 	assert_nothing_left(t);
@@ -690,6 +712,138 @@ static void test_unseal_command_budget(void **state)
 	sealed_done(&tok);
 	sealed_done(&s);
 	free(sig);
+	tpm_close(t);
+}
+
+static uint64_t epoch_bits(Tpm *t)
+{
+	uint64_t bits = ~0ull;
+
+	assert_int_equal(tpm_epoch_read(t, &bits), 0);
+	return bits;
+}
+
+static int raise_to(Tpm *t, const char *sig, unsigned n)
+{
+	return sealed_epoch_raise(t, key_der, key_der_size, sig, n, EPOCH_MAX, NULL);
+}
+
+/* Anti-rollback: an approval for epoch e unseals while no bit above e is set, the write approval
+ * works only at its own PCR state, raising is idempotent and bounded by the image's own epoch,
+ * an approval signed before the epoch (v2) opens no v3 object; the owner's view: undefining the
+ * index stops every unseal, defining it again resets the epoch (docs/measured-boot.md). */
+static void test_security_epoch(void **state)
+{
+	uint8_t v[PCR_DIGEST_MAX], ready[32], d[32], pol[32], fp[32], out[64], *raw;
+	size_t raw_size, n;
+	char *sig1, *sig2, *sig_ready;
+	ESYS_TR h = ESYS_TR_NONE;
+	Tpm *t = open_tpm();
+	TpmSrk nv;
+	Sealed s;
+
+	(void)state;
+	assert_int_equal(tpm_pcr_read(t, PCR_BANK_SHA256, 11, v), 0);
+	memcpy(ready, v, 32);
+	assert_int_equal(pcr_hash(PCR_BANK_SHA256, "ready", 5, d), 0);
+	assert_int_equal(pcr_extend_value(PCR_BANK_SHA256, ready, d), 0);
+	/* Images of epoch 1 and 2 whose `ready` is the current PCR 11; one whose `ready` is not. */
+	sig1 = sign_epoch_value(v, 1, v);
+	sig2 = sign_epoch_value(v, 2, v);
+	sig_ready = sign_epoch_value(v, 2, ready);
+	/* The index from the budget test (bits 0) is found again, not redefined. */
+	assert_int_equal(sealed_epoch_define(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, sig1,
+					     &nv),
+			 0);
+	assert_int_equal(epoch_bits(t), 0);
+	assert_int_equal(sealed_create(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, 0, &nv,
+				       secret, sizeof(secret), &s),
+			 0);
+	assert_int_equal(unseal(t, &s, sig1), 0);
+	assert_int_equal(unseal(t, &s, sig2), 0);
+
+	/* Outside its PCR state the write policy is refused by the TPM, and not looked for. */
+	assert_int_equal(raise_to(t, sig_ready, 1), -ENOENT);
+	assert_int_equal(pcr_key_fingerprint(key_der, key_der_size, fp), 0);
+	assert_int_equal(pcrsig_find_in(sig_ready, PCRSIG_EPOCH_WRITE, 1u << 11, fp, NULL, &raw,
+					&raw_size),
+			 0);
+	{
+		TpmApproval a = { .signed_mask = 1u << 11, .sig = raw, .sig_size = raw_size,
+				  .setbits = true };
+		assert_int_equal(pcr_policy_pcr(a.policy, 1u << 11, (const uint8_t(*)[32])ready),
+				 0);
+		assert_int_equal(epoch_policy_setbits(a.policy), 0);
+		assert_int_equal(tpm_epoch_set(t, key_der, key_der_size, &a, epoch_bits_upto(2)),
+				 -EPERM);
+	}
+	free(raw);
+	assert_int_equal(epoch_bits(t), 0);
+
+	/* Raise to 1 (bit 1): epoch 1 still unseals; again: nothing written. Not above the
+	 * image's own epoch. */
+	assert_int_equal(raise_to(t, sig1, 1), 0);
+	assert_int_equal(epoch_bits(t), 0x2);
+	assert_int_equal(unseal(t, &s, sig1), 0);
+	assert_int_equal(raise_to(t, sig1, 1), 1);
+	assert_int_equal(raise_to(t, sig1, 2), -ERANGE);
+	assert_int_equal(epoch_bits(t), 0x2);
+	/* The image's own epoch (2), but the other slot holds epoch 1: refused, nothing written. */
+	{
+		unsigned got = 0;
+		assert_int_equal(sealed_epoch_raise(t, key_der, key_der_size, sig2, SEALED_EPOCH_OWN,
+						    1, &got),
+				 -ERANGE);
+		assert_int_equal(got, 2);
+		assert_non_null(strstr(tpm_error(t), "above the limit 1"));
+	}
+	assert_int_equal(epoch_bits(t), 0x2);
+	/* Raise to 2: the epoch-1 image is refused, with the reason; epoch 2 unseals. */
+	assert_int_equal(raise_to(t, sig2, 2), 0);
+	assert_int_equal(epoch_bits(t), 0x6);
+	assert_int_equal(unseal(t, &s, sig1), -ESTALE);
+	assert_non_null(strstr(tpm_error(t), "security epoch 1 is below the node's 2"));
+	assert_int_equal(unseal(t, &s, sig2), 0);
+	/* Forcing the epoch-1 approval on the TPM: its PolicyNV fails. */
+	assert_int_equal(pcrsig_first_epoch(sig1, 1u << 11, pol, &raw, &raw_size, &(unsigned){ 0 }),
+			 0);
+	n = sizeof(out);
+	assert_int_equal(sealed_open_approved(t, &s, key_der, key_der_size, pol, raw, raw_size, 1,
+					      out, &n),
+			 -ESTALE);
+	free(raw);
+	/* A pre-epoch image's approval (PCRs alone, policyRef v2) opens no v3 object. */
+	assert_int_equal(pcrsig_first(sig2, 1u << 11, pol, &raw, &raw_size), 0);
+	n = sizeof(out);
+	assert_int_equal(sealed_open_approved(t, &s, key_der, key_der_size, pol, raw, raw_size,
+					      EPOCH_MAX, out, &n),
+			 -EPERM);
+	free(raw);
+	/* Provisioning again with the epoch-1 image is refused too. */
+	assert_int_equal(sealed_epoch_define(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, sig1,
+					     &nv),
+			 -ESTALE);
+
+	/* The owner undefines the index: nothing unseals ... */
+	assert_int_equal(Esys_TR_FromTPMPublic(t->esys, EPOCH_NV_INDEX, ESYS_TR_NONE, ESYS_TR_NONE,
+					       ESYS_TR_NONE, &h),
+			 TSS2_RC_SUCCESS);
+	assert_int_equal(Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD,
+					       ESYS_TR_NONE, ESYS_TR_NONE),
+			 TSS2_RC_SUCCESS);
+	assert_int_equal(unseal(t, &s, sig2), -ENOENT);
+	assert_non_null(strstr(tpm_error(t), "missing"));
+	/* ... until it defines the same index again: the epoch is back at 0 and the epoch-1 image
+	 * unseals. What anti-rollback rests on is the owner authorisation. */
+	assert_int_equal(sealed_epoch_define(t, key_der, key_der_size, SEALED_SIGNED_DIRECT, sig1,
+					     &nv),
+			 0);
+	assert_int_equal(epoch_bits(t), 0);
+	assert_int_equal(unseal(t, &s, sig1), 0);
+	free(sig1);
+	free(sig2);
+	free(sig_ready);
+	sealed_done(&s);
 	tpm_close(t);
 }
 
@@ -742,7 +896,7 @@ static void test_eventlog_replays_to_tpm(void **state)
 	size_t bi = (size_t)(PCR_BANK_SHA256 - pcr_bank_table);
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/measure.log", dir);
+	snprintf(path, sizeof(path), "%s/measure.log", swtpm.dir);
 	assert_int_equal(tpm_banks(t, d.bank, PCR_BANKS_MAX, &d.n), 0);
 	for (size_t i = 0; i < d.n; i++)
 		assert_int_equal(tpm_pcr_read(t, d.bank[i], 11, d.d[i]), 0);
@@ -812,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_sessions_are_salted),
 		cmocka_unit_test(test_seal_unseal),
 		cmocka_unit_test(test_unseal_command_budget),
+		cmocka_unit_test(test_security_epoch),
 		cmocka_unit_test(test_pcr_read_banks_and_memory),
 		cmocka_unit_test(test_extend_breaks_unseal_and_resign_restores),
 		cmocka_unit_test(test_wrong_key_and_tampered_signature),

@@ -10,7 +10,7 @@ FUZZ_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address
 # (fake-svc.c, stub-bpf-lsm.c) come first, so they replace the real objects they define.
 UNIT_AREAS := kcc-init kcc-kubelet kcc-pcr kcc-update $(addprefix lib-,$(LIBS))
 UNIT_INC := $(foreach a,kcc-init kcc-kubelet kcc-pcr kcc-update,$($(a)_INC)) $(lib-config_INC) \
-	$(lib-events_INC)
+	$(lib-events_INC) $(lib-attest_INC)
 uobjs = $(patsubst %.c,$(UNIT)/$(2)/%.o,$(1))
 define unit_area
 $(UNIT)/a/$(1).a: $(call uobjs,$($(1)_SRC),o)
@@ -28,7 +28,7 @@ $(UNIT)/fo/%.o: %.c
 $(UNIT)/o/init/bpf-lsm.o $(UNIT)/fo/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
 -include $(shell find $(UNIT)/o $(UNIT)/fo -name '*.d' 2>/dev/null)
 
-UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp) -lz
+UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -lfdisk -lblkid -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp) -lz
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
 INIT := kcc-init lib-policy lib-config lib-basic
@@ -37,6 +37,7 @@ TPM := lib-tpm lib-basic
 test-basic_USES := lib-basic
 test-caps_USES := lib-policy lib-basic
 test-node-config_USES := lib-config lib-basic
+test-daemon-conf_USES := lib-config lib-basic
 test-events_USES := lib-events lib-basic
 test-spool_USES := lib-events lib-basic
 fuzz-events_USES := lib-events lib-basic
@@ -71,8 +72,20 @@ test-basic-http-request_USES := lib-basic
 fuzz-http-status_USES := lib-basic
 test-tpm_USES := $(TPM)
 test-pcr_USES := $(TPM)
+test-attest-tpm_USES := lib-attest $(TPM)
+test-attest-tpm_EXTRA := tests/unit/swtpm-fixture.c
+test-tpm_EXTRA := tests/unit/swtpm-fixture.c
+test-attest-parsers_USES := lib-attest $(TPM)
+fuzz-attest-public_USES := lib-attest $(TPM)
+fuzz-attest-logs_USES := lib-attest $(TPM)
+fuzz-attest-requests_USES := lib-attest $(TPM)
 test-bundle_USES := lib-update lib-basic
 fuzz-bundle_USES := lib-update lib-basic
+test-esp_USES := lib-update lib-basic
+fuzz-esp_USES := lib-update lib-basic
+test-slot_USES := lib-update lib-basic
+test-update-cmd_USES := kcc-update lib-update lib-basic
+fuzz-update-request_USES := kcc-update lib-update lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
 $(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET_AREA) $(TPM)))
 

@@ -17,12 +17,17 @@ setup_file() {
 	assert_log happy 'kcc-init: root /dev/vda2 \(root-a\) verified by /dev/vda3'
 	assert_log happy 'kcc-init: verity root mounted read-only'
 	assert_log happy 'kcc-init: system stage started on the verity root'
-	assert_log happy 'kcc-init: services started \(6 running, 0 failed\)'
+	assert_log happy 'kcc-init: services started \(7 running, 0 failed\)'
 	# No node configuration given: said so, nothing measured into PCR 12 for it.
-	assert_log happy 'kcc-init: node config: none \(the image.s network settings, not joined\)'
+	assert_log happy 'kcc-init: node config: none \(the image.s network settings, no time service, not joined\)'
 	assert_log happy 'kcc-test: INFO node-config=none hostname=kcc-node$'
 	assert_log happy 'kcc-test: INFO node-config-event=none$'
 	assert_log happy 'kcc-init: boot timeline \(ms since kernel start\): initrd [0-9]+-[0-9]+, .*services started at [0-9]+ ms'
+	# No loader, so no boot counting (docs/upgrades.md): said once, nothing blessed; no watchdog
+	# device, nothing armed.
+	assert_log happy 'kcc-init: boot not counted \(no LoaderBootCountPath: direct kernel or blessed entry\), nothing to bless'
+	refute_log happy 'kcc-init: boot (blessed|marked bad)'
+	refute_log happy 'hardware watchdog'
 }
 
 @test "direct: every in-guest check passes" {

@@ -15,13 +15,18 @@ setup_file() {
 	  "kubelet": {"max-pods": 20}
 	}
 	JSON
-	vm_boot fwcfg --mode direct --timeout 120 --fw-cfg "$cfg" --until 'kcc-test: agent done'
+	# One node, two boots: the first (fw_cfg) provisions /var, the second (another document, from
+	# SMBIOS) must unlock it: PCR 12 is in no sealing policy.
+	disk_copy "$BATS_FILE_TMPDIR/node.raw"
+	mkdir -p "$BATS_FILE_TMPDIR/node.tpm"
+	node=(--disk "$BATS_FILE_TMPDIR/node.raw" --tpm-state "$BATS_FILE_TMPDIR/node.tpm")
+	vm_boot fwcfg --mode direct --timeout 120 "${node[@]}" --fw-cfg "$cfg" --until 'kcc-test: agent done'
 	# Two mistakes in one document, handed over as SMBIOS OEM strings (base64, after another
 	# vendor's string).
 	bad=$(printf '{"version": 1, "hostname": "bad-node", "network": {"mode": "static", "address": "10.0.2.15"}, "kubelt": {}}' |
 		base64 -w0)
 	echo "$bad" >"$BATS_FILE_TMPDIR/bad.b64"
-	vm_boot smbios --mode direct --timeout 120 --smbios-11 'io.systemd.credential:x=y' \
+	vm_boot smbios --mode direct --timeout 120 "${node[@]}" --smbios-11 'io.systemd.credential:x=y' \
 		--smbios-11 "io.kcc-node.config.b64=$bad" --until 'kcc-test: agent done'
 }
 
@@ -35,6 +40,11 @@ setup_file() {
 	assert_log fwcfg 'kcc-test: PASS eventlog:'
 	assert_log fwcfg "kcc-test: INFO node-config=valid fw_cfg $sum hostname=cfg-node-1$"
 	assert_log fwcfg 'kcc-init: host name cfg-node-1'
+	# A static network and no time servers: neither network service starts, and the log says so.
+	assert_log fwcfg 'kcc-init: network: eth0 up with 10\.0\.2\.15/24, default route'
+	assert_log fwcfg 'kcc-init: node config: no time servers, no time service'
+	assert_log fwcfg 'kcc-init: dhcpcd: not started, /run/kcc/dhcpcd.conf does not exist'
+	assert_log fwcfg 'kcc-init: chronyd: not started, /run/kcc/chrony.conf does not exist'
 	assert_log fwcfg 'kcc-init: services started'
 	refute_log fwcfg 'kcc-test: FAIL'
 }
@@ -49,4 +59,10 @@ setup_file() {
 	assert_log smbios "kcc-test: INFO node-config=invalid smbios $sum hostname=kcc-node$"
 	assert_log smbios 'kcc-init: services started'
 	assert_log smbios 'kcc-test: PASS eventlog:'
+}
+
+@test "node config: another configuration (another PCR 12) still unlocks the node's /var" {
+	assert_log fwcfg 'kcc-init: state: provisioned'
+	assert_log smbios 'kcc-init: state: key unsealed by the TPM'
+	assert_log smbios 'kcc-init: state volume mounted'
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# The full chain: OVMF with Secure Boot on and our development keys enrolled, the signed UKI from
-# the ESP. An unsigned or modified UKI must not run.
+# The full chain: OVMF with Secure Boot on and our development keys enrolled, systemd-boot signed
+# with the db key, the signed UKI from the ESP. An unsigned loader, or an unsigned or modified UKI,
+# must not run.
 load helper
 
 setup_file() {
@@ -15,16 +16,15 @@ setup_file() {
 		--tpm-state "$BATS_FILE_TMPDIR/sb.tpm"
 }
 
-# esp_put DISK FILE [SIGNATURE]: replaces \EFI\BOOT\BOOTX64.EFI inside the disk's ESP (and the
-# signed PCR policy next to it).
+# esp_put DISK FILE: replaces the UKI in the disk's \EFI\Linux (under the name it has there; its
+# signed PCR policy in \loader\credentials stays).
 esp_put() {
-	local off esp=$BATS_FILE_TMPDIR/esp.img
-	off=$(part_offset "$1" 1)
-	dd if="$1" of="$esp" bs=1M skip=$((off / 1048576)) count=64 status=none
-	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$esp" "$2" ::/EFI/BOOT/BOOTX64.EFI
-	[ -z "${3:-}" ] ||
-		MTOOLS_SKIP_CHECK=1 mcopy -o -i "$esp" "$3" ::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred
-	dd if="$esp" of="$1" bs=1M seek=$((off / 1048576)) conv=notrunc status=none
+	local esp=$BATS_FILE_TMPDIR/esp.img name
+	name=$(esp_entries "$1")
+	[ "$(echo "$name" | wc -l)" -eq 1 ]
+	esp_get "$1" "$esp"
+	mcopy -o -i "$esp" "$2" "::/EFI/Linux/$name"
+	esp_set "$1" "$esp"
 }
 
 PROD=${KCC_PROD_IMAGE:-$TOP/build/prod}
@@ -46,13 +46,16 @@ prod_node() {
 @test "secure boot: the signed UKI boots to 'services started' with Secure Boot enforced" {
 	assert_log sb 'BdsDxe: starting Boot[0-9A-F]+ '
 	assert_log sb 'kcc-test: INFO secureboot=1'
-	assert_log sb 'kcc-init: services started \(6 running, 0 failed\)'
+	assert_log sb 'kcc-init: services started \(7 running, 0 failed\)'
 	for c in $agent_checks; do
 		assert_log sb "kcc-test: PASS $c:"
 	done
 	refute_log sb 'kcc-test: FAIL'
 	assert_log sb 'kcc-init: closed verity device root'
 	[ "$(vm_rc sb)" -eq 0 ]
+	# the loader counted the first boot, kcc-init blessed it; the second boot was not counted
+	assert_log sb 'kcc-init: boot blessed: .EFI.Linux.kcc-node_[^ ]*\+2-1\.efi -> kcc-node_[^+ ]*\.efi'
+	assert_log sb2 'kcc-init: boot not counted'
 }
 
 @test "secure boot: the UKI's signed PCR 11 policy seals the state key and unlocks it on the next boot" {
@@ -135,9 +138,9 @@ prod_node() {
 	# The same token claiming "PCR 11 only": the sealed object does not record which PCRs a
 	# signature covers, only the key.
 	jq -c '."kcc-signed-pcrs" = [11]' "$A/root/attack/token.json" >"$A/root/attack/token11.json"
-	dd if="$P.raw" of="$A.esp" bs=1M skip=$(($(part_offset "$P.raw" 1) / 1048576)) count=64 status=none
-	MTOOLS_SKIP_CHECK=1 mcopy -i "$A.esp" ::/EFI/BOOT/BOOTX64.EFI "$A.uki"
-	MTOOLS_SKIP_CHECK=1 mcopy -i "$A.esp" ::/EFI/BOOT/BOOTX64.EFI.extra.d/tpm2-pcr-signature.cred \
+	esp_get "$P.raw" "$A.esp"
+	mcopy -i "$A.esp" "::/EFI/Linux/$(esp_entries "$P.raw")" "$A.uki"
+	mcopy -i "$A.esp" "::/loader/credentials/kcc-pcrsig_$(jq -r .version "$PROD/manifest.json").cred" \
 		"$A/root/attack/sig.json"
 	objcopy -O binary --only-section=.pcrpkey "$A.uki" "$A/root/attack/pub.pem"
 	# The policy of PCR 11 alone that images built before PCR 4 was added carried (same key, as
@@ -148,7 +151,10 @@ prod_node() {
 		--public-key "$A/root/attack/pub.pem" >"$A.sig11-v2.json"
 	jq -r '.sha256[0].pol' "$A.sig11-v2.json" | xxd -r -p >"$A.pol11"
 	old=$(openssl dgst -sha256 -sign "$TOP/build/keys/tpm2-pcr-private-key.pem" "$A.pol11" | base64 -w0)
-	jq -c --arg s "$old" '.sha256[0].sig = $s' "$A.sig11-v2.json" >"$A/root/attack/sig11.json"
+	# "kcc-epoch": the token is sealed under the security epoch (policyRef v3), so kcc-pcr looks for
+	# an approval with one; the TPM alone judges the signature.
+	jq -c --arg s "$old" '.sha256[0].sig = $s | .sha256[0]."kcc-epoch" = 0' "$A.sig11-v2.json" \
+		>"$A/root/attack/sig11.json"
 	run "$TOP/build/bin/kcc-pcr" sign --uki "$A.uki" --private-key "$TOP/build/keys/tpm2-pcr-private-key.pem" \
 		--public-key "$A/root/attack/pub.pem"
 	[ "$status" -eq 100 ]
@@ -181,7 +187,7 @@ try() {
 try image-policy token.json --signature sig.json
 try image-policy-forced token.json --signature sig.json --any-entry
 try image-policy-token11 token11.json --signature sig.json --any-entry
-try old-pcr11-policy token11.json --signature sig11.json
+try old-pcr11-policy token11.json --signature sig11.json --any-entry
 echo "ATTACK: done"
 poweroff -f
 EOF
@@ -201,17 +207,32 @@ EOF
 	assert_log attack 'ATTACK: image-policy-token11 rc=100 bytes=0 kcc-pcr: .* has no entry for the token'
 	# An old release's signed policy of PCR 11 alone (same key, empty policyRef) approves the
 	# replayed PCR 11, but the sealed object's PolicyAuthorize names the policyRef
-	# kcc-node/pcr-policy/v2: the TPM refuses the signature (before v2: rc=0 bytes=64).
+	# kcc-node/pcr-policy/v3 (v2 before the security epoch): the TPM refuses the signature
+	# (before v2: rc=0 bytes=64).
 	assert_log attack 'ATTACK: old-pcr11-policy rc=1 bytes=0 kcc-pcr: .*signature does not verify'
 	refute_log attack 'ATTACK: old-pcr11-policy rc=0'
 }
 
-@test "secure boot: an unsigned UKI is refused by the firmware" {
+@test "secure boot: an unsigned boot loader is refused by the firmware" {
+	disk_copy "$BATS_FILE_TMPDIR/unsigned-loader.raw"
+	esp_get "$BATS_FILE_TMPDIR/unsigned-loader.raw" "$BATS_FILE_TMPDIR/unsigned-loader.esp"
+	mcopy -o -i "$BATS_FILE_TMPDIR/unsigned-loader.esp" /usr/lib/systemd/boot/efi/systemd-bootx64.efi \
+		::/EFI/BOOT/BOOTX64.EFI
+	esp_set "$BATS_FILE_TMPDIR/unsigned-loader.raw" "$BATS_FILE_TMPDIR/unsigned-loader.esp"
+	vm_boot unsigned-loader --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/unsigned-loader.raw" \
+		--timeout 90 --until 'Access Denied|Security Violation'
+	assert_log unsigned-loader 'BdsDxe: failed to load Boot[0-9A-F]+ .*(Access Denied|Security Violation)'
+	refute_log unsigned-loader 'Linux version'
+}
+
+# systemd-boot loads the UKI through the firmware, which checks it against db: the loader reports
+# the refusal (its try counter has already moved on: +3 -> +2-1).
+@test "secure boot: an unsigned UKI is refused" {
 	disk_copy "$BATS_FILE_TMPDIR/unsigned.raw"
 	esp_put "$BATS_FILE_TMPDIR/unsigned.raw" "$IMAGE/kcc-node.unsigned.efi"
 	vm_boot unsigned --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/unsigned.raw" \
 		--timeout 90 --until 'Access Denied|Security Violation'
-	assert_log unsigned 'BdsDxe: failed to load Boot[0-9A-F]+ .*(Access Denied|Security Violation)'
+	assert_log unsigned 'Error loading .EFI.Linux.kcc-node_[^ ]*\+2-1\.efi: (Access Denied|Security Violation)'
 	refute_log unsigned 'Linux version'
 	refute_log unsigned 'kcc-init'
 }
@@ -219,13 +240,17 @@ EOF
 @test "secure boot: a signed UKI with a modified command line is refused" {
 	disk_copy "$BATS_FILE_TMPDIR/modified.raw"
 	cp "$IMAGE/kcc-node.efi" "$BATS_FILE_TMPDIR/modified.efi"
-	off=$(grep -obUa 'kcc.slot=a' "$BATS_FILE_TMPDIR/modified.efi" | head -n1 | cut -d: -f1)
+	# the root hash's first digit in the command line (.cmdline), another hex digit
+	off=$(grep -obUa 'kcc.roothash=' "$BATS_FILE_TMPDIR/modified.efi" | head -n1 | cut -d: -f1)
 	[ -n "$off" ]
-	printf 'b' | dd of="$BATS_FILE_TMPDIR/modified.efi" bs=1 seek=$((off + 9)) conv=notrunc status=none
-	grep -qa 'kcc.slot=b' "$BATS_FILE_TMPDIR/modified.efi"
+	d=$(dd if="$BATS_FILE_TMPDIR/modified.efi" bs=1 skip=$((off + 13)) count=1 status=none)
+	[ "$d" = 0 ] && n=1 || n=0
+	printf '%s' "$n" | dd of="$BATS_FILE_TMPDIR/modified.efi" bs=1 seek=$((off + 13)) conv=notrunc status=none
+	run cmp -s "$IMAGE/kcc-node.efi" "$BATS_FILE_TMPDIR/modified.efi"
+	[ "$status" -eq 1 ]
 	esp_put "$BATS_FILE_TMPDIR/modified.raw" "$BATS_FILE_TMPDIR/modified.efi"
 	vm_boot modified --mode uefi --vars "$VARS" --disk "$BATS_FILE_TMPDIR/modified.raw" \
 		--timeout 90 --until 'Access Denied|Security Violation'
-	assert_log modified 'BdsDxe: failed to load Boot[0-9A-F]+ .*(Access Denied|Security Violation)'
+	assert_log modified 'Error loading .EFI.Linux.kcc-node_[^ ]*: (Access Denied|Security Violation)'
 	refute_log modified 'kcc-init'
 }

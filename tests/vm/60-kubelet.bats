@@ -23,7 +23,7 @@ setup_file() {
 
 @test "kubelet: the boot is ready once the kubelet's /healthz answers" {
 	assert_log pods 'kcc-init: kcc-kubelet is ready'
-	assert_log pods 'kcc-init: services started \(6 running, 0 failed\)'
+	assert_log pods 'kcc-init: services started \(7 running, 0 failed\)'
 	assert_log pods 'kcc-test: PASS kubelet-healthz: ok$'
 	assert_log pods 'kcc-test: PASS kubelet-read-only:'
 }

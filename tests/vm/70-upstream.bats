@@ -25,7 +25,7 @@ setup_file() {
 	tr -d '\r' <"$BATS_FILE_TMPDIR/up.log" | grep -aE 'kcc-init: started (containerd|kubelet) ' | head -n1 |
 		grep -q 'started containerd'
 	assert_log up 'kcc-init: kubelet is ready'
-	assert_log up 'kcc-init: services started \(7 running, 0 failed\)'
+	assert_log up 'kcc-init: services started \(8 running, 0 failed\)'
 }
 
 @test "upstream: containerd answers on its socket" {

@@ -1,5 +1,5 @@
 # Shared by the VM tests: boots the test image with tests/vm/run-vm.sh and asserts on the serial log.
-TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd) # also for tests/vm/long/
 IMAGE=${KCC_TEST_IMAGE:-$TOP/build/test}
 RUN_VM=$TOP/tests/vm/run-vm.sh
 
@@ -63,4 +63,59 @@ part_get() {
 }
 part_put() {
 	dd if="$3" of="$1" bs=1M seek=$(($(part_offset "$1" "$2") / 1048576)) conv=notrunc status=none
+}
+
+# The ESP (partition 1) for mtools: esp_get DISK IMG copies it out, esp_set DISK IMG back in.
+# Layout (docs/upgrades.md, "Slots"): \EFI\BOOT\BOOTX64.EFI (systemd-boot), \EFI\Linux\kcc-node_V*.efi,
+# \loader\credentials\kcc-pcrsig_V.cred.
+export MTOOLS_SKIP_CHECK=1
+esp_get() { part_get "$1" 1 "$2"; }
+esp_set() { part_put "$1" 1 "$2"; }
+# esp_entries DISK: the file names in the ESP's \EFI\Linux, one a line, sorted.
+esp_entries() {
+	local e=$BATS_FILE_TMPDIR/entries.esp
+	esp_get "$1" "$e"
+	mdir -b -i "$e" ::/EFI/Linux | sed 's|.*/||' | sort
+}
+# esp_add DISK NAME.efi UKI CRED: puts a UKI into \EFI\Linux under NAME.efi and its PCR signature
+# into \loader\credentials\kcc-pcrsig_V.cred (V: NAME without kcc-node_ and the counter).
+esp_add() {
+	local e=$BATS_FILE_TMPDIR/add.esp v=${2#kcc-node_}
+	v=${v%.efi}
+	v=${v%%+*}
+	esp_get "$1" "$e"
+	mcopy -o -i "$e" "$3" "::/EFI/Linux/$2"
+	mcopy -o -i "$e" "$4" "::/loader/credentials/kcc-pcrsig_$v.cred"
+	esp_set "$1" "$e"
+}
+# uki_variant OUT VERSION WORDS: the test image's UKI as another release: IMAGE_VERSION=VERSION in
+# its .osrel (the loader's order), WORDS added to its command line, signed for Secure Boot (db key),
+# and its own signed PCR 4 + 11 policy (test PCR key; PCR 4: the loader, then this UKI). Writes
+# OUT.efi and OUT.cred.
+uki_variant() {
+	local out=$1 k=$TOP/build/keys
+	printf '%s %s\n' "$(cat "$IMAGE/cmdline")" "$3" >"$out.cmdline"
+	objcopy -O binary --only-section=.osrel "$IMAGE/kcc-node.efi" "$out.osrel"
+	sed -i "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$2/" "$out.osrel"
+	SOURCE_DATE_EPOCH=0 "$TOP/image/mkuki.sh" "$IMAGE/vmlinuz" "$IMAGE/initramfs.cpio.zst" \
+		"$out.cmdline" "$out.osrel" "$out.unsigned.efi" "$k/tpm2-pcr-test-public-key.pem"
+	sbsign --key "$k/db.key" --cert "$k/db.crt" --output "$out.efi" "$out.unsigned.efi" 2>/dev/null
+	"$TOP/build/bin/kcc-pcr" sign --uki "$out.efi" --pe "$IMAGE/loader.efi" --pe "$out.efi" \
+		--epoch "$(jq .security_epoch "$IMAGE/manifest.json")" --private-key "$k/tpm2-pcr-test-private-key.pem" \
+		--public-key "$k/tpm2-pcr-test-public-key.pem" >"$out.cred"
+}
+
+# fresh_counted_node: a copy of the test disk with its own TPM (N: $BATS_FILE_TMPDIR/node.raw and
+# node.tpm; VARS: the enrolled OVMF variables), booted once under UEFI + Secure Boot until its
+# counted first boot is blessed and the security epoch raised (boot "fresh"); its ESP's entries
+# afterwards in $BATS_FILE_TMPDIR/fresh.entries.
+fresh_counted_node() {
+	VARS=$("$TOP/tests/vm/enroll.sh" "$IMAGE")
+	export VARS
+	N=$BATS_FILE_TMPDIR/node
+	disk_copy "$N.raw"
+	mkdir -p "$N.tpm"
+	vm_boot fresh --mode uefi --vars "$VARS" --timeout 300 --disk "$N.raw" --tpm-state "$N.tpm" \
+		--until 'kcc-init: security epoch|kcc-init: boot marked bad|boot stopped'
+	esp_entries "$N.raw" >"$BATS_FILE_TMPDIR/fresh.entries"
 }

@@ -17,14 +17,27 @@
 #                        log matches: the kernel's own SIGINT to PID 1
 #   --interactive        serial console on the terminal (make run)
 #   --forward H:G        forward 127.0.0.1:H on the host to TCP port G of the guest (repeatable)
+#   --guest-forward G:H  the guest's connections to 10.0.2.100:G go to 127.0.0.1:H on the host
+#                        (a host service the guest may reach, e.g. kcc-verify; repeatable)
 #   --print-accel        print the accelerator it would use (kvm or tcg) and exit
 #   --fw-cfg FILE        hand FILE to the guest as qemu fw_cfg opt/io.kcc-node/config (node config)
+#   --test-bundle FILE   hand FILE (an update bundle) to the guest as a second, read-only virtio disk
+#                        (/dev/vdb, its size rounded up to 512 bytes: the guest reads its first N bytes)
 #   --smbios-11 STRING   an SMBIOS type 11 OEM string (repeatable; node config as
 #                        io.kcc-node.config.b64=BASE64)
+#   --reboots N          let the guest reboot (or be reset) N times in the same qemu, with the same
+#                        TPM and disk, instead of exiting on the first reset (-no-reboot); boots are
+#                        counted in the serial log (direct: "Linux version", uefi: the firmware's
+#                        "BdsDxe: loading Boot"), and qemu is stopped (exit 0) when boot N+2
+#                        starts. Needs --log. A poweroff still ends qemu.
+#   --watchdog           an i6300esb hardware watchdog whose expiry resets the guest
+#   --host-udp           lift restrict=on: the guest's UDP (and TCP) to 10.0.2.2:PORT reaches the
+#                        host's 127.0.0.1:PORT (a stand-in NTP server on the host); qemu's guestfwd
+#                        forwards TCP only. The guest can then reach what the host reaches.
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-fwcfg= smbios=() forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
+reboots= watchdog=0 fwcfg= test_bundle= smbios=() restrict=on forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -44,10 +57,21 @@ while [ $# -gt 0 ]; do
 	--cad-on) cad_on=$2; shift 2 ;;
 	--print-accel) print_accel=1; shift ;;
 	--fw-cfg) fwcfg=$2; shift 2 ;;
+	--test-bundle) test_bundle=$2; shift 2 ;;
 	--smbios-11) smbios+=("$2"); shift 2 ;;
+	--reboots)
+		[[ ${2:-} =~ ^[0-9]+$ ]] || usage "--reboots needs a number"
+		reboots=$2; shift 2 ;;
+	--watchdog) watchdog=1; shift ;;
+	--host-udp) restrict=off; shift ;;
 	--forward)
 		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--forward needs HOSTPORT:GUESTPORT"
 		forwards+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
+	--guest-forward)
+		[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || usage "--guest-forward needs GUESTPORT:HOSTPORT"
+		# cmd: one connection to the host per guest connection (a tcp: chardev would be one
+		# connection, opened when qemu starts)
+		forwards+=",guestfwd=tcp:10.0.2.100:${2%%:*}-cmd:busybox nc 127.0.0.1 ${2##*:}"; shift 2 ;;
 	*) usage "unknown option '$1'" ;;
 	esac
 done
@@ -92,13 +116,25 @@ else
 	fmt=$(qemu-img info --output=json "$disk" | sed -n 's/.*"format": "\(.*\)".*/\1/p')
 fi
 
-# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards still work.
-args=(-accel "$accel" -m 1024 -no-reboot -cpu max
-	-netdev "user,id=net0,restrict=on$forwards" -device virtio-net-pci,netdev=net0,romfile=
+# qemu's user-mode network, restricted: the guest reaches nothing outside; forwards (both ways)
+# still work (--host-udp lifts the restriction). Its built-in DHCP server answers either way.
+args=(-accel "$accel" -m 1024 -cpu max
+	-netdev "user,id=net0,restrict=$restrict$forwards" -device virtio-net-pci,netdev=net0,romfile=
 	-drive "if=none,id=disk0,format=$fmt,file=$disk" -device virtio-blk-pci,drive=disk0)
+if [ -z "$reboots" ]; then
+	args+=(-no-reboot)
+else
+	[ -n "$log" ] || usage "--reboots needs --log"
+	[ $interactive -eq 0 ] || usage "--reboots does not go with --interactive"
+fi
+[ $watchdog -eq 0 ] || args+=(-device i6300esb -action watchdog=reset)
 if [ -n "$fwcfg" ]; then
 	[ -f "$fwcfg" ] || usage "--fw-cfg $fwcfg: no such file"
 	args+=(-fw_cfg "name=opt/io.kcc-node/config,file=$fwcfg")
+fi
+if [ -n "$test_bundle" ]; then
+	[ -f "$test_bundle" ] || usage "--test-bundle $test_bundle: no such file"
+	args+=(-drive "if=none,id=bundle0,format=raw,readonly=on,file=$test_bundle" -device virtio-blk-pci,drive=bundle0)
 fi
 for s11 in "${smbios[@]}"; do
 	# qemu's option parser: a comma in a value is written twice.
@@ -154,21 +190,24 @@ if [ $interactive -eq 1 ]; then
 	qemu-system-x86_64 "${args[@]}"
 	exit $?
 fi
-if [ -z "$until" ]; then
+if [ -z "$until" ] && [ -z "$reboots" ]; then
 	timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}"
 	exit $?
 fi
 [ -n "$log" ] || usage "--until needs --log"
 : >"$log"
+boot_marker='Linux version'
+[ "$mode" = uefi ] && boot_marker='BdsDxe: loading Boot'
 timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" &
 qpid=$!
 while kill -0 "$qpid" 2>/dev/null; do
-	if grep -qE "$until" "$log"; then
+	if { [ -n "$until" ] && grep -qaE "$until" "$log"; } ||
+		{ [ -n "$reboots" ] && [ "$(grep -caE "$boot_marker" "$log")" -gt $((reboots + 1)) ]; }; then
 		kill "$qpid" 2>/dev/null
 		wait "$qpid" 2>/dev/null
 		exit 0
 	fi
-	sleep 0.1
+	sleep 0.2
 done
 wait "$qpid"
 exit $?

@@ -107,6 +107,16 @@ echo "kcc-test: INFO pcrs=$(kcc-pcr read 11,15)"
 echo "kcc-test: INFO node-config=$(cat /run/kcc/node-config.status 2>/dev/null || echo missing) hostname=$(hostname)"
 cfg12=$(grep '"pcr":12,' $log | grep '"node-config"' | grep -o '"hashAlg":"sha256","digest":"[0-9a-f]*"' | cut -d'"' -f8)
 echo "kcc-test: INFO node-config-event=${cfg12:-none}"
+# With a verifier in the node configuration: the attestation-gated join (docs/attestation.md,
+# tests/vm/80-attest.bats, the verifier on the host). Its key and certificate stay in /run.
+if grep -q '"verifier"' /run/kcc/node-config.json 2>/dev/null; then
+	if out=$(kcc-attest join --node-config /run/kcc/node-config.json --key-out /run/kcc-test-node.key \
+		--cert-out /run/kcc-test-node.pem --result /run/kcc-test-attest.json 2>&1); then
+		pass attest-join "$(echo $out)"
+	else
+		fail attest-join "rc=$? $(echo $out) (guest clock $(date -u +%Y-%m-%dT%H:%M:%SZ))"
+	fi
+fi
 
 # After leave-initrd nothing can unseal the state key: not with the image's signature matched to
 # the current PCR 11 (none matches), and not with its enter-initrd approval forced on the TPM.
@@ -126,6 +136,18 @@ case "$rc:$err" in
 1:*"do not have the values the signature approves"*) pass unseal-forced "rc=$rc $err" ;;
 *) fail unseal-forced "rc=$rc $err" ;;
 esac
+
+# The security epoch (docs/measured-boot.md): what the TPM holds, and a stand-in for the bless
+# path's call, made when the host asks with the SMBIOS OEM string
+# io.kcc-node.test.raise-epoch=N (not measured into a bound PCR, unlike the command line).
+raise=$(cat /sys/firmware/dmi/entries/11-*/raw 2>/dev/null | tr '\0' '\n' |
+	grep -ao 'io\.kcc-node\.test\.raise-epoch=[0-9]*' | head -n1 | cut -d= -f2)
+if [ -n "$raise" ]; then
+	out=$(kcc-pcr raise-epoch "$raise" --limit "$raise" --public-key /run/kcc/tpm2-pcr-public-key.pem \
+		--signature /run/kcc/tpm2-pcr-signature.json 2>&1)
+	echo "kcc-test: INFO raise-epoch=$raise rc=$? $out"
+fi
+echo "kcc-test: INFO security-epoch=$(kcc-pcr epoch 2>&1)"
 
 # Hardening: lockdown, module loading, kexec, each with the exact errno. kcc-node's kernel has no
 # /dev/mem, /dev/port, /proc/kcore (ENOENT) and no kexec at all (ENOSYS); modules_disabled=1
@@ -322,10 +344,18 @@ if [ -x /usr/bin/containerd ]; then
 	echo "$v" | grep -q 'Server: *Version: *1\.' && pass containerd-answers "$v" || fail containerd-answers "$v"
 fi
 
+# DHCP and time, when the node configuration asked for them (tests/vm/16-net-time.bats).
+[ -e /run/kcc/dhcpcd.conf ] || [ -e /run/kcc/chrony.conf ] && . /usr/lib/kcc-test/net.sh
+
 # The kubelet's pods (tests/vm/60-kubelet.bats), only when asked: they take a while.
 case " $(cat /proc/cmdline) " in *" kcc_test.pods=1 "*) . /usr/lib/kcc-test/pods.sh ;; esac
 # The kubelet against hostile local input (tests/vm/61-kubelet-io.bats).
 case " $(cat /proc/cmdline) " in *" kcc_test.kio=1 "*) . /usr/lib/kcc-test/kio.sh ;; esac
+# The update path through kcc-update's socket (tests/vm/65-update.bats): the version, the slot and
+# kcc-update's status on every boot (a boot after an update has the image's own command line:
+# anything added would change PCR 11 and the state key would not unseal); the apply with
+# kcc_test.update=apply.
+. /usr/lib/kcc-test/update.sh
 
 echo "kcc-test: agent done"
 # How to end the boot: kcc_test.shutdown=ctl (default), signals, none. signals: the BPF LSM

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attest-keys.h"
+#include "join.h"
+#include "messages.h"
+#include "node-key.h"
+#include "tls-post.h"
+#include "util.h"
+
+#define LOG_MAX ATTEST_LOG_MAX
+
+/* POSTs m (consumed) and parses the answer; 403 answers are results. */
+static int exchange(const JoinConfig *c, const char *path, json_object *m, int *status,
+		    json_object **answer, char *err, size_t err_size)
+{
+	char *body = NULL;
+	json_tokener *tok;
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	r = tls_post(c->url, c->ca, c->ca_pem, path,
+		     json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE),
+		     status, &body, err, err_size);
+	json_object_put(m);
+	if (r < 0)
+		return r;
+	tok = json_tokener_new();
+	*answer = tok ? json_tokener_parse_ex(tok, body, (int)strlen(body)) : NULL;
+	json_tokener_free(tok);
+	if (!*answer || !json_object_is_type(*answer, json_type_object)) {
+		r = errorf(err, err_size, -EBADMSG, "%s answered %d without a JSON object", path,
+			   *status);
+		json_object_put(*answer);
+		*answer = NULL;
+	}
+	free(body);
+	return r;
+}
+
+static int read_blob(const char *path, bool optional, AttestBlob *b, char *err, size_t err_size)
+{
+	char *buf = NULL;
+	int r;
+
+	if (!path || (optional && access(path, F_OK) < 0 && errno == ENOENT))
+		return 0;
+	r = read_small_file(path, LOG_MAX, &buf);
+	if (r < 0)
+		return errorf(err, err_size, r, "%s: %s", path, strerror(-r));
+	b->p = (uint8_t *)buf;
+	b->n = (size_t)r;
+	return 0;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int r = write_new_file(path, s, 0644);
+	return r < 0 ? r : 0;
+}
+
+/* The finish request: keys and logs; consumes nothing of the caller's. */
+static int evidence(Tpm *t, const JoinConfig *c, TpmAttestKeys *k, const AttestChallenge *ch,
+		    const uint8_t *csr, size_t csr_size, AttestFinish *f, char *err,
+		    size_t err_size)
+{
+	uint8_t secret[32], q[32];
+	size_t n = 0;
+	PcrDigests values[PCR_COUNT];
+	const PcrBank *banks[PCR_BANKS_MAX];
+	size_t n_banks, sha = PCR_BANKS_MAX;
+	TpmQuote quote;
+	int r;
+
+	r = tpm_activate_credential(t, k, ch->blob.p, ch->blob.n, ch->secret.p, ch->secret.n,
+				    secret, &n);
+	if (r < 0 || n != 32)
+		return errorf(err, err_size, r < 0 ? r : -EBADMSG,
+			      "the TPM cannot activate the credential: %s", tpm_error(t));
+	r = attest_qualifying(ch->nonce, secret, csr, csr_size, q);
+	explicit_wipe(secret, sizeof(secret));
+	if (r < 0)
+		return errorf(err, err_size, r, "cannot hash the qualifying data");
+	/* The values first, then the quote: an extend in between makes the verifier refuse. */
+	r = tpm_pcr_read_banks(t, ATTEST_PCR_MASK, values);
+	if (r >= 0)
+		r = tpm_banks(t, banks, PCR_BANKS_MAX, &n_banks);
+	for (size_t i = 0; r >= 0 && i < n_banks; i++)
+		if (banks[i] == PCR_BANK_SHA256)
+			sha = i;
+	if (r >= 0 && sha == PCR_BANKS_MAX)
+		r = tpm_failf(t, ENODEV, "the TPM has no SHA-256 bank");
+	if (r < 0)
+		return errorf(err, err_size, r, "cannot read the PCRs: %s", tpm_error(t));
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		if (ATTEST_PCR_MASK & (1u << i))
+			memcpy(f->pcrs[i], values[i].d[sha], 32);
+	f->pcr_mask = ATTEST_PCR_MASK;
+	r = tpm_attest_quote(t, k, ATTEST_PCR_MASK, q, sizeof(q), &quote);
+	if (r < 0)
+		return errorf(err, err_size, r, "cannot quote: %s", tpm_error(t));
+	f->attest = (AttestBlob){ quote.attest, quote.attest_size };
+	f->sig = (AttestBlob){ quote.sig, quote.sig_size };
+	quote.attest = quote.sig = NULL;
+	tpm_quote_done(&quote);
+	memcpy(f->session, ch->session, sizeof(f->session));
+	snprintf(f->node, sizeof(f->node), "%s", c->node);
+	r = read_blob(c->cel_log, false, &f->cel_log, err, err_size);
+	if (r >= 0)
+		r = read_blob(c->firmware_log, true, &f->fw_log, err, err_size);
+	if (r >= 0) {
+		f->csr.p = malloc(csr_size);
+		if (!f->csr.p)
+			return -ENOMEM;
+		memcpy(f->csr.p, csr, csr_size);
+		f->csr.n = csr_size;
+	}
+	return r;
+}
+
+static int start(Tpm *t, const JoinConfig *c, const TpmAttestKeys *k, AttestChallenge *ch,
+		 json_object **ret, char *err, size_t err_size)
+{
+	AttestStart m = { .ek_pub = { k->ek_pub, k->ek_pub_size },
+			  .ak_pub = { k->ak_pub, k->ak_pub_size } };
+	json_object *answer = NULL;
+	char *cert = NULL;
+	int status, r;
+
+	if (c->ek_cert) {
+		r = read_blob(c->ek_cert, false, &m.ek_cert, err, err_size);
+		if (r < 0)
+			return r;
+		cert = (char *)m.ek_cert.p;
+	} else {
+		r = tpm_ek_cert_read(t, TPM_EK_CERT_RSA_NV, &m.ek_cert.p, &m.ek_cert.n);
+		if (r < 0 && r != -ENOENT)
+			return errorf(err, err_size, r, "cannot read the EK certificate: %s",
+				      tpm_error(t));
+		cert = (char *)m.ek_cert.p;
+	}
+	r = exchange(c, "/v1/start", attest_start_json(&m), &status, &answer, err, err_size);
+	free(cert);
+	if (r < 0)
+		return r;
+	if (status == 200) {
+		const char *s = json_object_to_json_string(answer);
+		r = attest_challenge_parse(s, strlen(s), ch, err, err_size);
+		json_object_put(answer);
+		return r < 0 ? r : 1;
+	}
+	if (status == 403) {
+		*ret = answer;
+		return 0;
+	}
+	r = errorf(err, err_size, -EPROTO, "/v1/start answered %d: %s", status,
+		   json_object_to_json_string(answer));
+	json_object_put(answer);
+	return r;
+}
+
+static int keep(const JoinConfig *c, EVP_PKEY *key, json_object *result, char *err,
+		size_t err_size)
+{
+	const char *pem = json_object_get_string(
+		json_object_object_get(result, "certificate"));
+	int r;
+
+	if (!pem || !startswith(pem, "-----BEGIN CERTIFICATE-----"))
+		return errorf(err, err_size, -EBADMSG, "the affirming result carries no certificate");
+	r = node_key_write(key, c->key_out);
+	if (r >= 0)
+		r = write_file(c->cert_out, pem);
+	if (r < 0)
+		return errorf(err, err_size, r, "cannot write the key and certificate: %s",
+			      strerror(-r));
+	return 0;
+}
+
+int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_size)
+{
+	TpmAttestKeys k;
+	AttestChallenge ch = { 0 };
+	AttestFinish f = { 0 };
+	EVP_PKEY *key = NULL;
+	uint8_t *csr = NULL;
+	size_t csr_size = 0;
+	json_object *fin = NULL, *answer = NULL;
+	int status, r;
+
+	*ret = NULL;
+	r = tpm_attest_keys(t, &k);
+	if (r < 0)
+		return errorf(err, err_size, r, "cannot create the EK and the AK: %s", tpm_error(t));
+	r = node_key_new(&key);
+	if (r >= 0)
+		r = node_csr(key, c->node, &csr, &csr_size);
+	if (r < 0) {
+		errorf(err, err_size, r, "cannot make the node's key and CSR");
+		goto out;
+	}
+	r = start(t, c, &k, &ch, ret, err, err_size);
+	if (r <= 0)
+		goto out;
+	r = evidence(t, c, &k, &ch, csr, csr_size, &f, err, err_size);
+	/* Nothing of the TPM is needed any more: flush before the network. */
+	tpm_attest_keys_done(t, &k);
+	if (r < 0)
+		goto out;
+	fin = attest_finish_json(&f);
+	if (fin && c->save_finish)
+		(void)write_file(c->save_finish, json_object_to_json_string_ext(
+				     fin, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	r = exchange(c, "/v1/finish", fin, &status, &answer, err, err_size);
+	if (r < 0)
+		goto out;
+	if (status != 200 && status != 403) {
+		r = errorf(err, err_size, -EPROTO, "/v1/finish answered %d: %s", status,
+			   json_object_to_json_string(answer));
+		json_object_put(answer);
+		goto out;
+	}
+	*ret = answer;
+	r = status == 200 ? 1 : 0;
+	if (r == 1) {
+		int k2 = keep(c, key, answer, err, err_size);
+		if (k2 < 0)
+			r = k2;
+	}
+out:
+	tpm_attest_keys_done(t, &k);
+	attest_challenge_done(&ch);
+	attest_finish_done(&f);
+	OPENSSL_free(csr);
+	EVP_PKEY_free(key);
+	return r;
+}

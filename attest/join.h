@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The node's side of the join (docs/attestation.md): start, ActivateCredential, quote, finish. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "tpm.h"
+
+typedef struct JoinConfig {
+	const char *url, *ca;       /* the verifier and the CA (file) its TLS certificate chains to */
+	const char *ca_pem;         /* the CA as PEM text, when ca is NULL (the node configuration) */
+	const char *node;           /* the node's name */
+	const char *ek_cert;        /* a DER file instead of the TPM's NV certificate (optional) */
+	const char *cel_log;        /* kcc-init's CEL-JSON log */
+	const char *firmware_log;   /* the firmware's TCG log; NULL or missing: none */
+	const char *key_out, *cert_out; /* where the client key and certificate go */
+	const char *save_finish;    /* writes the finish request there too (optional) */
+} JoinConfig;
+
+/* Returns 1 joined (*ret the result), 0 refused (*ret the result, when the verifier sent one),
+ * -errno failure with the reason in err. */
+int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_size);

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kcc-attest: the node's attestation client (docs/attestation.md). `join` proves to the verifier
+ * what the node booted (EK, AK bound by credential activation, a quote bound to the verifier's
+ * nonce and the node's CSR, the event logs) and, when the verifier affirms, keeps the client key
+ * and certificate it got; the verifier and the node's name come from options or from the node
+ * configuration (--node-config, docs/node-config.md). `ek` prints the EK's fingerprint for a verifier's allow-list (and
+ * with --cert writes the TPM's EK certificate, DER).
+ * Exit codes: 0 joined, 1 refused by the verifier, 100 usage, 111 system failure. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest-keys.h"
+#include "dns-name.h"
+#include "hex.h"
+#include "join.h"
+#include "node-config.h"
+#include "public.h"
+#include "util.h"
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 100
+#define EXIT_SYSTEM 111
+#define CEL_LOG "/run/kcc/tpm2-measure.log"
+#define FIRMWARE_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
+
+static const char usage_text[] =
+	"usage: kcc-attest join (--node-config JSON | --verifier URL --ca PEM --node NAME)\n"
+	"           --key-out PATH --cert-out PATH [--ek-cert DER] [--cel-log PATH]\n"
+	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH]\n"
+	"       kcc-attest ek [--cert PATH]\n"
+	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0.\n";
+
+/* The verifier's URL and CA and the node's name, from the node configuration (docs/node-config.md). */
+static int node_config_load(const char *path, NodeConfig **ret, char *err, size_t err_size)
+{
+	_cleanup_free_ char *data = NULL;
+	NodeConfig *nc;
+	int r = read_small_file(path, NODE_CONFIG_MAX, &data);
+
+	if (r < 0)
+		return errorf(err, err_size, r, "%s: %s", path, strerror(-r));
+	nc = calloc(1, sizeof(*nc));
+	if (!nc)
+		return errorf(err, err_size, -ENOMEM, "out of memory");
+	r = node_config_parse(data, (size_t)r, nc, err, err_size);
+	if (r < 0) {
+		free(nc);
+		return r;
+	}
+	*ret = nc;
+	return 0;
+}
+
+static int print_result(json_object *res, const char *path)
+{
+	const char *s = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (path)
+		return write_new_file(path, s, 0644) < 0 ? -EIO : 0;
+	printf("%s\n", s);
+	return 0;
+}
+
+static void print_reasons(json_object *res)
+{
+	json_object *reasons = json_object_object_get(res, "reasons");
+
+	for (size_t i = 0; i < json_object_array_length(reasons); i++)
+		fprintf(stderr, "kcc-attest: refused: %s\n",
+			json_object_get_string(json_object_array_get_idx(reasons, i)));
+}
+
+static int cmd_join(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verifier", 1, NULL, 'v' }, { "ca", 1, NULL, 'c' },
+		{ "node", 1, NULL, 'n' },     { "key-out", 1, NULL, 'k' },
+		{ "cert-out", 1, NULL, 'o' }, { "ek-cert", 1, NULL, 'e' },
+		{ "cel-log", 1, NULL, 'l' },  { "firmware-log", 1, NULL, 'f' },
+		{ "result", 1, NULL, 'r' },   { "save-finish", 1, NULL, 's' },
+		{ "node-config", 1, NULL, 'N' }, {},
+	};
+	JoinConfig c = { .cel_log = CEL_LOG, .firmware_log = FIRMWARE_LOG };
+	const char *result = NULL, *node_config = NULL;
+	_cleanup_free_ NodeConfig *nc = NULL;
+	json_object *res = NULL;
+	char err[400];
+	unsigned long commands;
+	Tpm *t = NULL;
+	int o, r;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+		switch (o) {
+		case 'v': c.url = optarg; break;
+		case 'c': c.ca = optarg; break;
+		case 'n': c.node = optarg; break;
+		case 'k': c.key_out = optarg; break;
+		case 'o': c.cert_out = optarg; break;
+		case 'e': c.ek_cert = optarg; break;
+		case 'l': c.cel_log = optarg; break;
+		case 'f': c.firmware_log = optarg; break;
+		case 'r': result = optarg; break;
+		case 's': c.save_finish = optarg; break;
+		case 'N': node_config = optarg; break;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (node_config) {
+		r = node_config_load(node_config, &nc, err, sizeof(err));
+		if (r < 0)
+			return cli_fail(r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "%s", err);
+		c.url = c.url ?: nc->verifier.url[0] ? nc->verifier.url : NULL;
+		c.ca_pem = !c.ca && nc->verifier.ca[0] ? nc->verifier.ca : NULL;
+		c.node = c.node ?: nc->hostname[0] ? nc->hostname : NULL;
+	}
+	if (optind != argc || !c.url || (!c.ca && !c.ca_pem) || !c.node || !c.key_out || !c.cert_out) {
+		fputs(usage_text, stderr);
+		return cli_fail(EXIT_USAGE, "join needs a verifier URL and CA, a node name (options or "
+					    "--node-config), --key-out and --cert-out");
+	}
+	if (!dns_subdomain_is_valid(c.node))
+		return cli_fail(EXIT_USAGE, "--node: '%s' is not a DNS name", c.node);
+	r = tpm_open(NULL, &t);
+	if (r < 0) {
+		cli_fail(EXIT_SYSTEM, "cannot open the TPM: %s", tpm_error(t));
+		tpm_close(t);
+		return EXIT_SYSTEM;
+	}
+	r = join(t, &c, &res, err, sizeof(err));
+	commands = tpm_commands(t);
+	tpm_close(t);
+	if (res) {
+		if (print_result(res, result) < 0)
+			r = errorf(err, sizeof(err), -EIO, "%s: cannot write the result", result);
+		if (r == 0)
+			print_reasons(res);
+		json_object_put(res);
+	}
+	if (r < 0)
+		return cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_SYSTEM, "%s", err);
+	if (r == 0)
+		return EXIT_REFUSED;
+	fprintf(stderr, "kcc-attest: joined as system:node:%s (%lu TPM commands)\n", c.node, commands);
+	return 0;
+}
+
+static int cmd_ek(int argc, char **argv)
+{
+	TpmAttestKeys k;
+	TPM2B_PUBLIC pub;
+	uint8_t *der = NULL, *cert = NULL, fp[32];
+	size_t n, cert_size = 0;
+	char hex[65];
+	Tpm *t = NULL;
+	int r;
+
+	const char *cert_out = argc == 3 && streq(argv[1], "--cert") ? argv[2] : NULL;
+
+	if (argc != 1 && !cert_out)
+		return cli_fail(EXIT_USAGE, "usage: kcc-attest ek [--cert PATH]");
+	r = tpm_open(NULL, &t);
+	if (r >= 0)
+		r = tpm_attest_keys(t, &k);
+	if (r < 0) {
+		cli_fail(EXIT_SYSTEM, "%s", tpm_error(t));
+		tpm_close(t);
+		return EXIT_SYSTEM;
+	}
+	r = tpm_ek_cert_read(t, TPM_EK_CERT_RSA_NV, &cert, &cert_size);
+	if (tpm_public_parse(k.ek_pub, k.ek_pub_size, &pub) < 0 ||
+	    tpm_public_to_der(&pub, &der, &n) < 0 || pcr_hash(PCR_BANK_SHA256, der, n, fp) < 0)
+		r = -EIO;
+	tpm_attest_keys_done(t, &k);
+	tpm_close(t);
+	OPENSSL_free(der);
+	if (r >= 0 && cert_out) {
+		_cleanup_fclose_ FILE *f = fopen(cert_out, "we");
+		if (!f || fwrite(cert, 1, cert_size, f) != cert_size)
+			r = -EIO;
+	}
+	free(cert);
+	if (r < 0 && r != -ENOENT)
+		return cli_fail(EXIT_SYSTEM, "cannot read the EK or write its certificate");
+	hexify(fp, 32, hex);
+	printf("{\"ek_sha256\":\"%s\",\"certificate\":%s}\n", hex, r == -ENOENT ? "false" : "true");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && streq(argv[1], "join"))
+		return cmd_join(argc - 1, argv + 1);
+	if (argc >= 2 && streq(argv[1], "ek"))
+		return cmd_ek(argc - 1, argv + 1);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The node's side of attestation, on the TPM: the EK certificate from NV, the EK (TCG EK profile
+ * RSA 2048 template) and the AK (tpm_ak_template) as primaries of the endorsement hierarchy,
+ * ActivateCredential through the EK's policy (PolicySecret(TPM_RH_ENDORSEMENT)) and quotes with
+ * the AK. Every transient object is flushed by tpm_attest_keys_done(). */
+#pragma once
+
+#include "tpm.h"
+
+#define TPM_EK_CERT_RSA_NV 0x01c00002u
+#define TPM_EK_CERT_ECC_NV 0x01c0000au
+
+/* The certificate (DER, malloc'ed) in NV index; -ENOENT when the TPM has none. */
+int tpm_ek_cert_read(Tpm *t, uint32_t index, uint8_t **ret, size_t *ret_size);
+
+typedef struct TpmAttestKeys {
+	uint32_t ek, ak;            /* ESYS_TR handles */
+	uint8_t *ek_pub, *ak_pub; /* marshalled TPM2B_PUBLIC, malloc'ed */
+	size_t ek_pub_size, ak_pub_size;
+} TpmAttestKeys;
+
+int tpm_attest_keys(Tpm *t, TpmAttestKeys *ret);
+void tpm_attest_keys_done(Tpm *t, TpmAttestKeys *k);
+/* ActivateCredential: blob (TPM2B_ID_OBJECT) and secret (TPM2B_ENCRYPTED_SECRET) as
+ * tpm_make_credential() made them; out gets the credential (at most 32 bytes). -EBADMSG when
+ * they were made for another TPM or another AK. */
+int tpm_activate_credential(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob, size_t blob_size,
+			    const uint8_t *secret, size_t secret_size, uint8_t out[32],
+			    size_t *out_size);
+/* A quote with the AK over the SHA-256 PCRs of mask, with qualifying data. */
+int tpm_attest_quote(Tpm *t, const TpmAttestKeys *k, uint32_t mask, const uint8_t *qualifying,
+		     size_t qualifying_size, TpmQuote *q);

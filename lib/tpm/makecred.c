@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The construction: a random seed (the size of the EK's name hash) encrypted to the EK with
+ * RSA-OAEP(SHA-256, label "IDENTITY\0"); symKey = KDFa(seed, "STORAGE", AK name) for the EK's
+ * AES-128-CFB with a zero IV over the marshalled TPM2B_DIGEST of the credential; HMACkey =
+ * KDFa(seed, "INTEGRITY") and the outer HMAC over encIdentity || AK name. KDFa is SP 800-108
+ * counter mode with HMAC-SHA-256, OpenSSL's KBKDF (its 0x00 separator is the label's NUL). */
+#include <errno.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+#include "makecred.h"
+
+static int kdfa(const uint8_t *key, size_t key_size, const char *label, const uint8_t *context,
+		size_t context_size, uint8_t *out, size_t out_size)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "KBKDF", NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM p[6], *q = p;
+	int r = -EIO;
+
+	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MAC, (char *)"HMAC", 0);
+	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_size);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)label, strlen(label));
+	if (context_size)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)context,
+							 context_size);
+	*q = OSSL_PARAM_construct_end();
+	if (ctx && EVP_KDF_derive(ctx, out, out_size, p) > 0)
+		r = 0;
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return r;
+}
+
+static int oaep_encrypt(const TPM2B_PUBLIC *ek, const uint8_t *seed, size_t seed_size,
+			TPM2B_ENCRYPTED_SECRET *out)
+{
+	static const char label[] = "IDENTITY"; /* with its NUL */
+	EVP_PKEY *pk = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	size_t n = sizeof(out->secret);
+	char *l = NULL;
+	int r = tpm_public_to_pkey(ek, &pk);
+
+	if (r < 0)
+		return r;
+	r = -EIO;
+	ctx = EVP_PKEY_CTX_new(pk, NULL);
+	l = OPENSSL_memdup(label, sizeof(label));
+	if (!ctx || !l || EVP_PKEY_encrypt_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, l, sizeof(label)) <= 0)
+		goto out;
+	l = NULL; /* owned by ctx */
+	if (EVP_PKEY_encrypt(ctx, out->secret, &n, seed, seed_size) <= 0)
+		goto out;
+	out->size = (UINT16)n;
+	r = 0;
+out:
+	OPENSSL_free(l);
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
+static int aes_cfb(const uint8_t key[16], const uint8_t *in, size_t size, uint8_t *out)
+{
+	static const uint8_t iv[16];
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n = 0, m = 0, r = -EIO;
+
+	if (c && EVP_EncryptInit_ex(c, EVP_aes_128_cfb(), NULL, key, iv) > 0 &&
+	    EVP_EncryptUpdate(c, out, &n, in, (int)size) > 0 && EVP_EncryptFinal_ex(c, out + n, &m) > 0 &&
+	    (size_t)(n + m) == size)
+		r = 0;
+	EVP_CIPHER_CTX_free(c);
+	return r;
+}
+
+static int dup_out(const uint8_t *buf, size_t off, uint8_t **ret, size_t *ret_size)
+{
+	*ret = malloc(off);
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, buf, off);
+	*ret_size = off;
+	return 0;
+}
+
+int tpm_make_credential(const TPM2B_PUBLIC *ek, const uint8_t ak_name[TPM_PUBLIC_NAME_SIZE],
+			const uint8_t *credential, size_t credential_size, uint8_t **blob,
+			size_t *blob_size, uint8_t **secret, size_t *secret_size)
+{
+	TPM2B_DIGEST cred = { .size = (UINT16)credential_size };
+	TPM2B_ENCRYPTED_SECRET es = { 0 };
+	TPM2B_ID_OBJECT id = { 0 };
+	TPM2B_DIGEST hmac = { .size = 32 };
+	uint8_t seed[32], sym[16], hkey[32], plain[2 + sizeof(cred.buffer)];
+	uint8_t buf[sizeof(TPM2B_ID_OBJECT) + sizeof(TPM2B_ENCRYPTED_SECRET)];
+	size_t plain_size = 0, off = 0, enc_off;
+	unsigned hlen = 32;
+	int r;
+
+	if (credential_size > 32 || ek->publicArea.type != TPM2_ALG_RSA ||
+	    ek->publicArea.nameAlg != TPM2_ALG_SHA256 ||
+	    ek->publicArea.parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
+	    ek->publicArea.parameters.rsaDetail.symmetric.keyBits.aes != 128 ||
+	    ek->publicArea.parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB)
+		return -EOPNOTSUPP;
+	memcpy(cred.buffer, credential, credential_size);
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		return -EIO;
+	r = oaep_encrypt(ek, seed, sizeof(seed), &es);
+	if (r >= 0)
+		r = kdfa(seed, sizeof(seed), "STORAGE", ak_name, TPM_PUBLIC_NAME_SIZE, sym, sizeof(sym));
+	if (r >= 0)
+		r = kdfa(seed, sizeof(seed), "INTEGRITY", NULL, 0, hkey, sizeof(hkey));
+	if (r >= 0 && Tss2_MU_TPM2B_DIGEST_Marshal(&cred, plain, sizeof(plain), &plain_size))
+		r = -EINVAL;
+	/* credential = TPM2B integrityHMAC || encIdentity */
+	enc_off = 2 + 32;
+	if (r >= 0)
+		r = aes_cfb(sym, plain, plain_size, id.credential + enc_off);
+	if (r >= 0) {
+		uint8_t msg[sizeof(plain) + TPM_PUBLIC_NAME_SIZE];
+		memcpy(msg, id.credential + enc_off, plain_size);
+		memcpy(msg + plain_size, ak_name, TPM_PUBLIC_NAME_SIZE);
+		if (!HMAC(EVP_sha256(), hkey, sizeof(hkey), msg, plain_size + TPM_PUBLIC_NAME_SIZE,
+			  hmac.buffer, &hlen))
+			r = -EIO;
+	}
+	if (r >= 0 && Tss2_MU_TPM2B_DIGEST_Marshal(&hmac, id.credential, enc_off, &off))
+		r = -EINVAL;
+	if (r >= 0) {
+		id.size = (UINT16)(enc_off + plain_size);
+		off = 0;
+		r = Tss2_MU_TPM2B_ID_OBJECT_Marshal(&id, buf, sizeof(buf), &off) ? -EINVAL
+			: dup_out(buf, off, blob, blob_size);
+	}
+	if (r >= 0) {
+		off = 0;
+		r = Tss2_MU_TPM2B_ENCRYPTED_SECRET_Marshal(&es, buf, sizeof(buf), &off) ? -EINVAL
+			: dup_out(buf, off, secret, secret_size);
+		if (r < 0)
+			free(*blob);
+	}
+	OPENSSL_cleanse(seed, sizeof(seed));
+	OPENSSL_cleanse(sym, sizeof(sym));
+	OPENSSL_cleanse(hkey, sizeof(hkey));
+	return r;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+#include "attest-keys.h"
+#include "public.h"
+#include "tpm-internal.h"
+
+#define NV_CHUNK 512
+
+int tpm_ek_cert_read(Tpm *t, uint32_t index, uint8_t **ret, size_t *ret_size)
+{
+	TPM2B_NV_PUBLIC *nvpub = NULL;
+	TPM2B_NAME *name = NULL;
+	ESYS_TR nv = ESYS_TR_NONE;
+	uint8_t *buf = NULL;
+	uint16_t size, off = 0;
+	TSS2_RC rc;
+	int r = 0;
+
+	rc = Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+	if (rc != TSS2_RC_SUCCESS)
+		return (rc & 0xfff) == TPM2_RC_HANDLE || (rc & 0xbf) == (TPM2_RC_HANDLE & 0xbf)
+			       ? tpm_failf(t, ENOENT, "no EK certificate in NV 0x%08x", index)
+			       : tpm_fail(t, "Esys_TR_FromTPMPublic(EK certificate)", rc);
+	rc = Esys_NV_ReadPublic(t->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nvpub, &name);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_NV_ReadPublic", rc);
+		goto out;
+	}
+	size = nvpub->nvPublic.dataSize;
+	buf = malloc(size ?: 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (off < size) {
+		TPM2B_MAX_NV_BUFFER *data = NULL;
+		uint16_t n = size - off > NV_CHUNK ? NV_CHUNK : size - off;
+
+		rc = Esys_NV_Read(t->esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n,
+				  off, &data);
+		if (rc != TSS2_RC_SUCCESS) {
+			r = tpm_fail(t, "Esys_NV_Read(EK certificate)", rc);
+			goto out;
+		}
+		if (data->size != n) {
+			Esys_Free(data);
+			r = tpm_failf(t, EIO, "short NV read of the EK certificate");
+			goto out;
+		}
+		memcpy(buf + off, data->buffer, n);
+		off += n;
+		Esys_Free(data);
+	}
+	*ret = buf;
+	*ret_size = size;
+	buf = NULL;
+out:
+	free(buf);
+	Esys_Free(nvpub);
+	Esys_Free(name);
+	(void)Esys_TR_Close(t->esys, &nv);
+	return r;
+}
+
+void tpm_attest_keys_done(Tpm *t, TpmAttestKeys *k)
+{
+	ESYS_TR ek = k->ek, ak = k->ak;
+
+	tpm_flush(t, &ek);
+	tpm_flush(t, &ak);
+	free(k->ek_pub);
+	free(k->ak_pub);
+	*k = (TpmAttestKeys){ .ek = ESYS_TR_NONE, .ak = ESYS_TR_NONE };
+}
+
+int tpm_attest_keys(Tpm *t, TpmAttestKeys *ret)
+{
+	TpmAttestKeys k = { .ek = ESYS_TR_NONE, .ak = ESYS_TR_NONE };
+	TPM2B_PUBLIC *ek_pub = NULL, *ak_pub = NULL;
+	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE;
+	int r;
+
+	r = tpm_create_primary_in(t, ESYS_TR_RH_ENDORSEMENT, &tpm_ek_rsa_template, &ek, &ek_pub);
+	k.ek = ek;
+	if (r >= 0)
+		r = tpm_create_primary_in(t, ESYS_TR_RH_ENDORSEMENT, &tpm_ak_template, &ak, &ak_pub);
+	k.ak = ak;
+	if (r >= 0)
+		r = tpm_public_marshal(ek_pub, &k.ek_pub, &k.ek_pub_size);
+	if (r >= 0)
+		r = tpm_public_marshal(ak_pub, &k.ak_pub, &k.ak_pub_size);
+	Esys_Free(ek_pub);
+	Esys_Free(ak_pub);
+	if (r < 0) {
+		tpm_attest_keys_done(t, &k);
+		return r;
+	}
+	*ret = k;
+	return 0;
+}
+
+int tpm_activate_credential(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob, size_t blob_size,
+			    const uint8_t *secret, size_t secret_size, uint8_t out[32],
+			    size_t *out_size)
+{
+	const TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	TPM2B_ID_OBJECT id = { 0 };
+	TPM2B_ENCRYPTED_SECRET es = { 0 };
+	TPM2B_DIGEST *cred = NULL;
+	ESYS_TR session = ESYS_TR_NONE;
+	size_t off = 0;
+	TSS2_RC rc;
+	int r = 0;
+
+	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, blob_size, &off, &id) || off != blob_size)
+		return tpm_failf(t, EBADMSG, "the credential blob is malformed");
+	off = 0;
+	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(secret, secret_size, &off, &es) ||
+	    off != secret_size)
+		return tpm_failf(t, EBADMSG, "the credential secret is malformed");
+	/* The EK's policy: PolicySecret(TPM_RH_ENDORSEMENT) in a policy session. */
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
+				   &session);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_StartAuthSession", rc);
+	rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, session, ESYS_TR_PASSWORD,
+			       ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_PolicySecret(endorsement)", rc);
+		goto out;
+	}
+	rc = Esys_ActivateCredential(t->esys, k->ak, k->ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
+				     &id, &es, &cred);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_ActivateCredential", rc);
+		if (r == -EIO || r == -EPERM)
+			r = -EBADMSG;
+		goto out;
+	}
+	if (cred->size > 32) {
+		r = tpm_failf(t, EBADMSG, "the credential is longer than 32 bytes");
+		goto out;
+	}
+	memcpy(out, cred->buffer, cred->size);
+	*out_size = cred->size;
+out:
+	if (cred)
+		explicit_bzero(cred->buffer, sizeof(cred->buffer));
+	Esys_Free(cred);
+	tpm_flush(t, &session);
+	return r;
+}
+
+int tpm_attest_quote(Tpm *t, const TpmAttestKeys *k, uint32_t mask, const uint8_t *qualifying,
+		     size_t qualifying_size, TpmQuote *q)
+{
+	TPM2B_PUBLIC pub;
+	int r = tpm_public_parse(k->ak_pub, k->ak_pub_size, &pub);
+
+	if (r < 0)
+		return tpm_failf(t, -r, "the attestation key's public area is malformed");
+	return tpm_quote_key(t, k->ak, &pub, mask, qualifying, qualifying_size, q);
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make check-long: the long VM matrices that make check leaves out (tests/vm/long/), on the images
+# make check built (the test image is built first when it is missing). Ends with one line
+# "N passed, N failed"; a skipped test counts as failed. Exit code: 0 when nothing failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+B=${BUILD:-build}
+log=$B/check
+mkdir -p "$log"
+make -s all >"$log/make-long.log" 2>&1 || { cat "$log/make-long.log"; echo "0 passed, 1 failed"; exit 1; }
+if [ ! -f "$B/test/manifest.json" ]; then
+	image/build.sh --variant test --out "$B/test" >"$B/test.build.log" 2>&1 ||
+		{ tail -20 "$B/test.build.log"; echo "0 passed, 1 failed"; exit 1; }
+fi
+KCC_ACCEL=${KCC_ACCEL:-$(tests/vm/run-vm.sh --print-accel)}
+export KCC_ACCEL
+echo "accelerator: $KCC_ACCEL"
+bats --tap tests/vm/long >"$log/vm-long.tap" 2>&1
+cat "$log/vm-long.tap"
+p=$(grep -cE '^ok ' "$log/vm-long.tap")
+s=$(grep -cE '^ok .* # skip' "$log/vm-long.tap")
+f=$(grep -cE '^not ok ' "$log/vm-long.tap")
+passed=$((p - s)) failed=$((f + s))
+[ $((passed + failed)) -gt 0 ] || failed=1
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Where `kcc-update apply SOURCE` reads a bundle from: a file, "-" (standard input) or an
+ * http://HOST[:PORT]/PATH URL (the body of a GET, streamed). https:// is refused as not
+ * supported yet. */
+#pragma once
+
+#include <stddef.h>
+
+/* An fd positioned at the first byte of the bundle; -errno with one line in err (-EPROTONOSUPPORT:
+ * a scheme this tool does not support, -EINVAL: a bad URL). */
+int source_open(const char *source, char *err, size_t errlen);
+/* Splits http://HOST[:PORT]/PATH (exported for the unit test). */
+int source_parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen, const char **ret_path);
