@@ -35,7 +35,10 @@ else
 fi
 
 # An admitted pod as container root: a host uid of its own (its uid_map), /proc/sys read-only.
-if wait_for 'grep -q "stdout F core_pattern=" /var/log/pods/kcc-test_userns_*/c/0.log 2>/dev/null' 300; then
+# The container can log before the kubelet reads its pid (from crun's pid file, on its next tick):
+# wait for both.
+if wait_for 'grep -q "stdout F core_pattern=" /var/log/pods/kcc-test_userns_*/c/0.log 2>/dev/null' 300 &&
+	wait_for '[ -n "$(ctr_pid userns)" ]' 300; then
 	up=$(ctr_pid userns)
 	map=$(cat "/proc/$up/uid_map" 2>&1 | tr -s ' ' | sed 's/^ //')
 	hu=$(status_field "$up" Uid)
