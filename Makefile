@@ -119,11 +119,12 @@ kcc-verify_SRC := $(wildcard verify/*.c)
 kcc-verify_INC := -iquote verify $(lib-attest_INC) $(shell pkg-config --cflags libssl)
 kcc-verify_LIBS := attest tpm basic
 kcc-verify_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
-# kcc-attest (attest/): the node's join client (lib/tpm, lib/attest's messages, lib/config for the
-# verifier's URL and CA, OpenSSL).
+# kcc-attest (attest/): the node's join client and service (lib/tpm, lib/attest's messages,
+# lib/events' sender for the verdict, lib/config for the verifier's URL and CA, OpenSSL).
 kcc-attest_SRC := $(wildcard attest/*.c)
-kcc-attest_INC := -iquote attest $(lib-attest_INC) $(lib-config_INC) $(shell pkg-config --cflags libssl)
-kcc-attest_LIBS := attest config tpm basic
+kcc-attest_INC := -iquote attest $(lib-attest_INC) $(lib-config_INC) -iquote lib/events \
+	$(shell pkg-config --cflags libssl)
+kcc-attest_LIBS := attest config tpm events basic
 kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
