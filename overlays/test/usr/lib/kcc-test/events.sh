@@ -1,0 +1,26 @@
+# Security events to the host's collector (tests/vm/85-events.bats, docs/events.md), sourced by
+# agent.sh when the node configuration names a SIEM. Provokes what the host asserts on, once the
+# node has joined (the forwarder's client certificate is the join's): a service crash (the
+# sleeper's main process killed: PID 1's KCC-SERVICE-CRASH on the event socket), one BPF LSM
+# denial, then a flood of them (the rate limit's suppression summary). Then it waits (bounded) for
+# the host to say it has what it needs (http://10.0.2.100:8080/done, a stand-in control channel),
+# so the node stays up while the host stops and restarts its collector.
+if wait_for '[ -s /run/kcc-identity/node.crt ]' 3000; then
+	pass events-joined "$(ls -l /run/kcc-identity | tr -s ' ' | tr '\n' ' ')"
+else
+	fail events-joined "no /run/kcc-identity/node.crt after 300 s"
+fi
+sp=$(pid_of_sleeper)
+kill -9 "$sp" && pass events-crash "killed the sleeper's main process $sp" || fail events-crash "kill -9 $sp"
+kill -HUP 1 2>/dev/null && fail events-denial "kill -HUP 1 delivered" || pass events-denial "kill -HUP 1 refused"
+i=0
+while [ $i -lt 200 ]; do
+	kill -HUP 1 2>/dev/null
+	i=$((i + 1))
+done
+pass events-provoked "1 crash, 1 + 200 denials"
+if wait_for 'busybox wget -q -O /dev/null http://10.0.2.100:8080/done 2>/dev/null' 3000; then
+	pass events-host-done "the host has the events"
+else
+	fail events-host-done "the host did not say done within 300 s"
+fi
