@@ -34,6 +34,7 @@ static const char usage_text[] =
 	"           --key-out PATH --cert-out PATH [--ek-cert DER] [--cel-log PATH]\n"
 	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH]\n"
 	"       kcc-attest keep-joined --node-config JSON --dir DIR [--cel-log PATH]\n"
+	"           [--firmware-log PATH]\n"
 	"       kcc-attest ek [--cert PATH]\n"
 	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0.\n";
 
@@ -173,6 +174,8 @@ static int cmd_keep_joined(int argc, char **argv)
 			dir = argv[i + 1];
 		else if (streq(argv[i], "--cel-log"))
 			c.cel_log = argv[i + 1];
+		else if (streq(argv[i], "--firmware-log"))
+			c.firmware_log = argv[i + 1];
 		else
 			return cli_fail(EXIT_USAGE, "keep-joined: unknown option %s", argv[i]);
 	}
