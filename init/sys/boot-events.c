@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -39,6 +40,9 @@ static void pcr_value(int n, char *buf, size_t size)
 		return;
 	}
 	s[strcspn(s, "\n")] = '\0';
+	/* the kernel prints upper case; the event log, kcc-pcr and the verifier lower case */
+	for (char *c = s; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
 	snprintf(buf, size, "%s", s);
 }
 

@@ -83,7 +83,7 @@ setup_file() {
 	assert_log events "kcc-init\[kcc-attest\]: kcc-attest: joined as system:node:$NODE"
 	assert_log events 'kcc-test: PASS attest-join: joined as system:node:'"$NODE"
 	# the key 0640 root:61183 (kcc-forward's group), the certificate 0644
-	assert_log events 'kcc-test: PASS events-joined: .*-rw-r----- 1 0 61183 .* node.key'
+	assert_log events 'kcc-test: PASS events-joined: .*-rw-r----- 1 (0|root) 61183 .* node.key'
 	r=$S/verifier/results
 	[ "$(wc -l <"$r")" -eq 1 ]
 	[ "$(jq -r .verdict "$r")" = affirming ]
@@ -93,7 +93,8 @@ setup_file() {
 	S=$BATS_FILE_TMPDIR
 	p=$S/collector/parsed.log
 	cat "$S/steps"
-	sort -u "$p" | head -50
+	# in the order of their sequence numbers, once each
+	sed 's/.* seq="\([0-9]*\)".*/\1 &/' "$p" | sort -n -u | cut -d' ' -f2-
 	grep -qx delivered "$S/steps"
 	boot=$(grep -o 'boot="[^"]*"' "$p" | sort -u)
 	[ "$(echo "$boot" | wc -l)" -eq 1 ]
@@ -103,6 +104,10 @@ setup_file() {
 	done
 	# PCR values in the boot's event, the verifier's verdict, the crashed service, the summary
 	grep '|KCC-BOOT-MEASURED|' "$p" | grep -qE 'pcr11="[0-9a-f]{64}" pcr12="[0-9a-f]{64}" pcr15="[0-9a-f]{64}"'
+	# the values the verifier appraised in the same boot's quote
+	for n in 11 12 15; do
+		grep '|KCC-BOOT-MEASURED|' "$p" | grep -q "pcr$n=\"$(jq -r .claims.pcr$n "$S/verifier/results")\""
+	done
 	grep '|KCC-ATTESTATION-VERDICT|' "$p" | grep -q "verdict=\"affirming\" policy=\"test\" node=\"$NODE\""
 	grep '|KCC-SERVICE-CRASH|' "$p" | grep -q 'service="sleeper" status="137"'
 	grep '|KCC-EVENTS-SUPPRESSED|' "$p" | grep -qE 'suppressed_id="KCC-LSM-DENIAL" count="[0-9]+"'
