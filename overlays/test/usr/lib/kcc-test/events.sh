@@ -1,7 +1,7 @@
 # Security events to the host's collector (tests/vm/85-events.bats, docs/events.md), sourced by
 # agent.sh when the node configuration names a SIEM. Provokes what the host asserts on, once the
 # node has joined (the forwarder's client certificate is the join's): a service crash (the
-# sleeper's main process killed: PID 1's KCC-SERVICE-CRASH on the event socket), one BPF LSM
+# sleeper killed: PID 1's KCC-SERVICE-CRASH on the event socket), one BPF LSM
 # denial, then a flood of them (the rate limit's suppression summary). Then it waits (bounded) for
 # the host to say it has what it needs (http://10.0.2.100:8080/done, a stand-in control channel),
 # so the node stays up while the host stops and restarts its collector.
@@ -10,8 +10,10 @@ if wait_for '[ -s /run/kcc-identity/node.crt ]' 3000; then
 else
 	fail events-joined "no /run/kcc-identity/node.crt after 300 s"
 fi
+# The BPF LSM refuses one service's signals to another: the kernel kills the sleeper's cgroup.
 sp=$(pid_of_sleeper)
-kill -9 "$sp" && pass events-crash "killed the sleeper's main process $sp" || fail events-crash "kill -9 $sp"
+echo 1 >/sys/fs/cgroup/services/sleeper/cgroup.kill &&
+	pass events-crash "killed the sleeper (pid $sp)" || fail events-crash "cgroup.kill of the sleeper"
 kill -HUP 1 2>/dev/null && fail events-denial "kill -HUP 1 delivered" || pass events-denial "kill -HUP 1 refused"
 i=0
 while [ $i -lt 200 ]; do
