@@ -9,10 +9,7 @@ FWD=$TOP/build/bin/kcc-forward
 BOOT=0b0e5a34-5d6c-4b55-8d7e-3c2e9b1f4a10
 
 setup() {
-	for _ in $(seq 50); do
-		PORT=$((20000 + RANDOM % 20000))
-		ss -Hltn "sport = :$PORT" | grep -q . || break
-	done
+	PORT=$(free_port)
 	C=$BATS_TEST_TMPDIR/c
 	mkdir -p "$C/id"
 	"$TOP/tests/bats/collector.sh" "$C" pki

@@ -46,10 +46,7 @@ wait_long() {
 joined_twice() { [ "$(grep -c 'kcc-attest: joined as' "$T/attest.log")" -ge 2 ]; }
 
 @test "keep-joined: the verifier down is one line and a retry; then it joins, keeps a 0640 key and the certificate, and renews before expiry" {
-	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 20000))
-		ss -Hltn "sport = :$port" | grep -q . || break
-	done
+	port=$(free_port)
 	jq -n --rawfile ca "$S/tlsca.pem" --arg url "https://localhost:$port" \
 		'{version: 1, hostname: "node-a", verifier: {url: $url, ca: $ca}}' >"$T/node.json"
 	mkdir -m 0750 "$T/id"
