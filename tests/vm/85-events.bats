@@ -15,15 +15,7 @@ PCR=$TOP/build/bin/kcc-pcr
 COLLECTOR=$TOP/tests/bats/collector.sh
 NODE=events-node-1
 . "$TOP/tests/attest-env.sh"
-
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		ss -Hltn "sport = :$p" | grep -q . || break
-	done
-	echo "$p"
-}
+. "$TOP/tests/free-port.sh"
 
 # until_in FILE REGEX SECONDS: waits for the line (the event), bounded.
 until_in() {
