@@ -14,18 +14,16 @@
 void boot_events_service_died(const char *name, pid_t pid, int st)
 {
 	char status[16], p[16];
-	bool oom = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
 	const char *fields[] = { "service", name, "status", status, "pid", p, NULL };
 
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return;
 	snprintf(status, sizeof(status), "%d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	snprintf(p, sizeof(p), "%d", (int)pid);
-	/* The OOM killer's own kernel line is KCC-SERVICE-OOM (kmsg.c); this is the service. */
-	(void)event_sendf(EV_SERVICE_CRASH, "kcc-init", fields, "service %s (pid %d) %s %d%s", name,
+	/* An OOM kill is also the kernel's own line, KCC-SERVICE-OOM (kmsg.c); this is the service. */
+	(void)event_sendf(EV_SERVICE_CRASH, "kcc-init", fields, "service %s (pid %d) %s %d", name,
 			  (int)pid, WIFEXITED(st) ? "exited with status" : "killed by signal",
-			  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
-			  oom ? " (SIGKILL: the OOM killer or its cgroup's limit)" : "");
+			  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 }
 
 /* PCR n's SHA-256 value as the kernel's TPM driver shows it, or "-". */

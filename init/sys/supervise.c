@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "boot-events.h"
 #include "helper.h"
 #include "log.h"
 #include "loop.h"
-#include "boot-events.h"
 #include "ready-http.h"
 #include "service-proc.h"
 #include "supervise-fsm.h"
