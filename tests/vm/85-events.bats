@@ -69,13 +69,17 @@ setup_file() {
 	kill "$VPID" "$HPID" 2>/dev/null || true
 }
 
-@test "events (VM): the kcc-attest service joins at boot; its key is for the forwarder's group only" {
+@test "events (VM): the kcc-attest service joins at boot; its key is for the forwarder's group only; both services' profiles" {
 	S=$BATS_FILE_TMPDIR
 	tr -d '\r' <"$S/events.log" | grep -aE 'kcc-attest|kcc-forward|kcc-test: (PASS|FAIL) (events|attest)' || true
 	assert_log events "kcc-init\[kcc-attest\]: kcc-attest: joined as system:node:$NODE"
 	assert_log events 'kcc-test: PASS attest-join: joined as system:node:'"$NODE"
 	# the key 0640 root:61183 (kcc-forward's group), the certificate 0644
 	assert_log events 'kcc-test: PASS events-joined: .*-rw-r----- 1 (0|root) 61183 .* node.key'
+	# Their profiles: the join as uid 0 without a capability, the forwarder as 61183 with SYSLOG
+	# only (bit 34); both with no_new_privs and the seccomp filter.
+	assert_log events 'kcc-test: INFO profile-kcc-attest: Uid: 0 Gid: 61183 CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 '
+	assert_log events 'kcc-test: INFO profile-kcc-forward: Uid: 61183 Gid: 61183 CapEff: 0000000400000000 NoNewPrivs: 1 Seccomp: 2 '
 	r=$S/verifier/results
 	[ "$(wc -l <"$r")" -eq 1 ]
 	[ "$(jq -r .verdict "$r")" = affirming ]

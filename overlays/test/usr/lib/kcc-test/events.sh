@@ -10,6 +10,12 @@ if wait_for '[ -s /run/kcc-identity/node.crt ]' 3000; then
 else
 	fail events-joined "no /run/kcc-identity/node.crt after 300 s"
 fi
+# Both services' profiles as the kernel sees them (docs/security-profiles.md): uid, gid,
+# effective capabilities, no_new_privs, seccomp mode. The host compares them.
+for svc in kcc-attest kcc-forward; do
+	p=$(head -n1 /sys/fs/cgroup/services/$svc/cgroup.procs 2>/dev/null)
+	echo "kcc-test: INFO profile-$svc: $([ -n "$p" ] && awk '/^(Uid|Gid|CapEff|NoNewPrivs|Seccomp):/ {printf "%s %s ", $1, $2}' /proc/$p/status)"
+done
 # The BPF LSM refuses one service's signals to another: the kernel kills the sleeper's cgroup.
 sp=$(pid_of_sleeper)
 echo 1 >/sys/fs/cgroup/services/sleeper/cgroup.kill &&
