@@ -65,6 +65,22 @@ static int write_file(const char *path, const char *s)
 	return r < 0 ? r : 0;
 }
 
+/* Replaced atomically: a reader sees the old certificate or the new one, never half of one. */
+static int replace_file(const char *path, const char *s)
+{
+	char tmp[4096];
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	r = write_file(tmp, s);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
 /* The finish request: keys and logs; consumes nothing of the caller's. */
 static int evidence(Tpm *t, const JoinConfig *c, TpmAttestKeys *k, const AttestChallenge *ch,
 		    const uint8_t *csr, size_t csr_size, AttestFinish *f, char *err,
@@ -174,9 +190,11 @@ static int keep(const JoinConfig *c, EVP_PKEY *key, json_object *result, char *e
 
 	if (!pem || !startswith(pem, "-----BEGIN CERTIFICATE-----"))
 		return errorf(err, err_size, -EBADMSG, "the affirming result carries no certificate");
-	r = node_key_write(key, c->key_out);
+	/* The key first, the certificate last: a reader that reloads when the certificate
+	 * changes (kcc-forward) then finds the key that goes with it. */
+	r = node_key_write(key, c->key_out, c->key_mode ? c->key_mode : 0600);
 	if (r >= 0)
-		r = write_file(c->cert_out, pem);
+		r = replace_file(c->cert_out, pem);
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot write the key and certificate: %s",
 			      strerror(-r));

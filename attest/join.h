@@ -3,6 +3,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <sys/types.h>
 
 #include "tpm.h"
 
@@ -14,6 +15,7 @@ typedef struct JoinConfig {
 	const char *cel_log;        /* kcc-init's CEL-JSON log */
 	const char *firmware_log;   /* the firmware's TCG log; NULL or missing: none */
 	const char *key_out, *cert_out; /* where the client key and certificate go */
+	mode_t key_mode;            /* 0: 0600 */
 	const char *save_finish;    /* writes the finish request there too (optional) */
 } JoinConfig;
 

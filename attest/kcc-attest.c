@@ -4,18 +4,21 @@
  * nonce and the node's CSR, the event logs) and, when the verifier affirms, keeps the client key
  * and certificate it got; the verifier and the node's name come from options or from the node
  * configuration (--node-config, docs/node-config.md). `ek` prints the EK's fingerprint for a verifier's allow-list (and
- * with --cert writes the TPM's EK certificate, DER).
+ * with --cert writes the TPM's EK certificate, DER). `keep-joined` is the image's service: the join
+ * at every boot, renewed before expiry, retried with backoff (keep-joined.h).
  * Exit codes: 0 joined, 1 refused by the verifier, 100 usage, 111 system failure. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attest-keys.h"
 #include "dns-name.h"
 #include "hex.h"
 #include "join.h"
+#include "keep-joined.h"
 #include "node-config.h"
 #include "public.h"
 #include "util.h"
@@ -30,6 +33,8 @@ static const char usage_text[] =
 	"usage: kcc-attest join (--node-config JSON | --verifier URL --ca PEM --node NAME)\n"
 	"           --key-out PATH --cert-out PATH [--ek-cert DER] [--cel-log PATH]\n"
 	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH]\n"
+	"       kcc-attest keep-joined --node-config JSON --dir DIR [--cel-log PATH]\n"
+	"           [--firmware-log PATH]\n"
 	"       kcc-attest ek [--cert PATH]\n"
 	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0.\n";
 
@@ -150,6 +155,51 @@ static int cmd_join(int argc, char **argv)
 	return 0;
 }
 
+/* The service: DIR/node.key (mode 0640: the service's group, which kcc-forward shares, reads it)
+ * and DIR/node.crt; the node's name is the configuration's hostname, else the host's. */
+static int cmd_keep_joined(int argc, char **argv)
+{
+	JoinConfig c = { .cel_log = CEL_LOG, .firmware_log = FIRMWARE_LOG, .key_mode = 0640 };
+	const char *node_config = NULL, *dir = NULL;
+	_cleanup_free_ NodeConfig *nc = NULL;
+	char err[400], key[4096], cert[4096], host[65] = "";
+	int r;
+
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return cli_fail(EXIT_USAGE, "%s lacks its value", argv[i]);
+		if (streq(argv[i], "--node-config"))
+			node_config = argv[i + 1];
+		else if (streq(argv[i], "--dir"))
+			dir = argv[i + 1];
+		else if (streq(argv[i], "--cel-log"))
+			c.cel_log = argv[i + 1];
+		else if (streq(argv[i], "--firmware-log"))
+			c.firmware_log = argv[i + 1];
+		else
+			return cli_fail(EXIT_USAGE, "keep-joined: unknown option %s", argv[i]);
+	}
+	if (!node_config || !dir)
+		return cli_fail(EXIT_USAGE, "keep-joined needs --node-config and --dir");
+	r = node_config_load(node_config, &nc, err, sizeof(err));
+	if (r < 0)
+		return cli_fail(r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "%s", err);
+	if (!nc->verifier.url[0])
+		return cli_fail(EXIT_USAGE, "%s names no verifier", node_config);
+	c.url = nc->verifier.url;
+	c.ca_pem = nc->verifier.ca;
+	(void)gethostname(host, sizeof(host) - 1);
+	c.node = nc->hostname[0] ? nc->hostname : host;
+	if (!dns_subdomain_is_valid(c.node))
+		return cli_fail(EXIT_USAGE, "the node's name '%s' is not a DNS name", c.node);
+	snprintf(key, sizeof(key), "%s/node.key", dir);
+	snprintf(cert, sizeof(cert), "%s/node.crt", dir);
+	c.key_out = key;
+	c.cert_out = cert;
+	r = keep_joined(&c);
+	return cli_fail(EXIT_USAGE, "keep-joined: %s", strerror(-r));
+}
+
 static int cmd_ek(int argc, char **argv)
 {
 	TpmAttestKeys k;
@@ -196,6 +246,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && streq(argv[1], "join"))
 		return cmd_join(argc - 1, argv + 1);
+	if (argc >= 2 && streq(argv[1], "keep-joined"))
+		return cmd_keep_joined(argc - 1, argv + 1);
 	if (argc >= 2 && streq(argv[1], "ek"))
 		return cmd_ek(argc - 1, argv + 1);
 	fputs(usage_text, stderr);

@@ -31,8 +31,8 @@ $(UNIT)/o/init/bpf-lsm.o $(UNIT)/fo/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
 UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -lfdisk -lblkid -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp) -lz
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
-INIT := kcc-init lib-policy lib-config lib-basic
-KUBELET_AREA := kcc-kubelet lib-policy lib-basic
+INIT := kcc-init lib-policy lib-config lib-events lib-basic
+KUBELET_AREA := kcc-kubelet lib-policy lib-events lib-basic
 TPM := lib-tpm lib-basic
 test-basic_USES := lib-basic
 test-caps_USES := lib-policy lib-basic
@@ -41,6 +41,8 @@ test-daemon-conf_USES := lib-config lib-basic
 test-events_USES := lib-events lib-basic
 test-spool_USES := lib-events lib-basic
 fuzz-events_USES := lib-events lib-basic
+test-events-dgram_USES := lib-events lib-basic
+fuzz-events-dgram_USES := lib-events lib-basic
 fuzz-node-config_USES := lib-config lib-basic
 test-cmdline_USES := $(INIT)
 test-service_USES := $(INIT)
@@ -84,8 +86,8 @@ fuzz-bundle_USES := lib-update lib-basic
 test-esp_USES := lib-update lib-basic
 fuzz-esp_USES := lib-update lib-basic
 test-slot_USES := lib-update lib-basic
-test-update-cmd_USES := kcc-update lib-update lib-basic
-fuzz-update-request_USES := kcc-update lib-update lib-basic
+test-update-cmd_USES := kcc-update lib-update lib-events lib-basic
+fuzz-update-request_USES := kcc-update lib-update lib-events lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
 $(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET_AREA) $(TPM)))
 
