@@ -21,15 +21,22 @@ int dm_close(const char *name);
 #define LUKS_TOKEN_TYPE "kcc-tpm2"
 #define LUKS_UUID_MAX 40
 
+/* A volume has one kcc-tpm2 token, two while a key rotation is between adding the new token and
+ * removing the old one (a power cut there leaves both, each with a keyslot it opens). */
+#define LUKS_TOKENS_MAX 4
+
 typedef struct LuksInfo {
 	char subsystem[49];
 	char uuid[LUKS_UUID_MAX];
-	char *token_json; /* the kcc-tpm2 token, NULL when there is none; free() it */
+	size_t n_tokens;
+	int token_id[LUKS_TOKENS_MAX];
+	char *token_json[LUKS_TOKENS_MAX]; /* the kcc-tpm2 tokens, in token id order */
 } LuksInfo;
 
 /* Reads the header. -EINVAL (or another libcryptsetup error) when it is not a loadable LUKS2
- * header. */
+ * header. luks_info_done() frees the tokens. */
 int luks_load(const char *node, LuksInfo *info);
+void luks_info_done(LuksInfo *info);
 /* True when the primary binary header starts with the LUKS2 magic and carries the provisioning
  * subsystem: a first format that a power cut interrupted before any header copy was complete. */
 bool luks_header_unfinished(const char *node);
@@ -61,3 +68,19 @@ int luks_activate(const char *node, const char *name, const void *pass, size_t p
 		  uint8_t *vk, size_t *vk_size, LuksCheck check, void *data);
 /* Sets the subsystem to "kcc-state": provisioning is complete. */
 int luks_mark_ready(const char *node);
+
+/* Keyslot rotation: replaces the keyslot old_pass opens (referenced by token old_token) with a
+ * new one for new_pass and a new token (token_json: as for luks_format()), one atomic header
+ * write per step, in an order after which every power cut leaves a token whose keyslot opens:
+ *   0. leftovers of an interrupted rotation go first: other tokens of our type, then keyslots no
+ *      token refers to (a recovery keyslot has its own token and stays);
+ *   1. new keyslot ("rotate-keyslot"), 2. new token ("rotate-token"), 3. old token removed
+ *      ("rotate-old-token"), 4. old keyslot destroyed ("rotate-old-keyslot").
+ * checkpoint (optional) is called after each step. */
+typedef struct LuksRotation {
+	int old_slot, new_slot, old_token, new_token;
+	unsigned leftovers; /* tokens and keyslots of an interrupted rotation removed in step 0 */
+} LuksRotation;
+int luks_rotate_keyslot(const char *node, int old_token, const void *old_pass, size_t old_size,
+			const void *new_pass, size_t new_size, const char *token_json,
+			void (*checkpoint)(const char *step), LuksRotation *ret);
