@@ -129,6 +129,10 @@ int luks_load(const char *node, LuksInfo *info)
 	snprintf(info->subsystem, sizeof(info->subsystem), "%s", v ? v : "");
 	v = crypt_get_uuid(cd);
 	snprintf(info->uuid, sizeof(info->uuid), "%s", v ? v : "");
+	info->recovery_token = -1;
+	for (int id = 0; id < LUKS2_TOKENS && info->recovery_token < 0; id++)
+		if (token_is(cd, id, LUKS_RECOVERY_TOKEN_TYPE))
+			info->recovery_token = id;
 	r = kcc_tokens(cd, info);
 	if (r < 0)
 		luks_info_done(info);
@@ -148,9 +152,9 @@ bool luks_header_unfinished(const char *node)
 	       strncmp(hdr + 208, LUKS_SUBSYSTEM_PROVISIONING, 48) == 0;
 }
 
-/* Adds token_json (without "type" and "keyslots") as a kcc-tpm2 token for keyslot slot; returns
+/* Adds token_json (without "type" and "keyslots") as a token of type for keyslot slot; returns
  * the token id. */
-static int token_add(struct crypt_device *cd, const char *token_json, int slot)
+static int token_add(struct crypt_device *cd, const char *type, const char *token_json, int slot)
 {
 	json_object *tok = json_tokener_parse(token_json), *ks;
 	char sl[12];
@@ -160,7 +164,7 @@ static int token_add(struct crypt_device *cd, const char *token_json, int slot)
 		json_object_put(tok);
 		return -EINVAL;
 	}
-	json_object_object_add(tok, "type", json_object_new_string(LUKS_TOKEN_TYPE));
+	json_object_object_add(tok, "type", json_object_new_string(type));
 	ks = json_object_new_array();
 	snprintf(sl, sizeof(sl), "%d", slot);
 	json_object_array_add(ks, json_object_new_string(sl));
@@ -217,7 +221,7 @@ int luks_format(const char *node, const void *pass, size_t pass_size, const uint
 					       pass, pass_size);
 	if (slot < 0)
 		return log_error_errno(slot, "Failed to add the keyslot: %m");
-	r = token_add(cd, token_json, slot);
+	r = token_add(cd, LUKS_TOKEN_TYPE, token_json, slot);
 	if (r < 0)
 		return log_error_errno(r, "Failed to write the kcc-tpm2 token: %m");
 	log_info("state: keyslot %d and sealed-key token written", slot);
@@ -276,16 +280,16 @@ int luks_mark_ready(const char *node)
 	return crypt_set_label(cd, label, LUKS_SUBSYSTEM_READY);
 }
 
-/* Step 0 of a rotation: what an interrupted one left. Tokens of our type other than keep go
+/* Step 0 of a replacement: what an interrupted one left. Tokens of type other than keep go
  * first, then every keyslot but keep_slot that no token refers to. */
-static int remove_leftovers(struct crypt_device *cd, int keep_token, int keep_slot,
-			    unsigned *ret_n)
+static int remove_leftovers(struct crypt_device *cd, const char *type, int keep_token,
+			    int keep_slot, unsigned *ret_n)
 {
 	int r;
 
 	*ret_n = 0;
 	for (int id = 0; id < LUKS2_TOKENS; id++) {
-		if (id == keep_token || !token_is(cd, id, LUKS_TOKEN_TYPE))
+		if (id == keep_token || !token_is(cd, id, type))
 			continue;
 		r = crypt_token_json_set(cd, id, NULL);
 		if (r < 0)
@@ -310,49 +314,70 @@ static int remove_leftovers(struct crypt_device *cd, int keep_token, int keep_sl
 	return 0;
 }
 
-int luks_rotate_keyslot(const char *node, int old_token, const void *old_pass, size_t old_size,
-			const void *new_pass, size_t new_size, const char *token_json,
-			void (*checkpoint)(const char *step), LuksRotation *ret)
+/* The keyslot a token refers to (-ENOENT: none). */
+static int token_keyslot(struct crypt_device *cd, int token)
+{
+	for (int slot = 0; slot < LUKS2_KEYSLOTS; slot++)
+		if (crypt_token_is_assigned(cd, token, slot) == 0)
+			return slot;
+	return -ENOENT;
+}
+
+int luks_replace_keyslot(const char *node, const LuksReplace *req,
+			 void (*checkpoint)(const char *step), LuksRotation *ret)
 {
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-	LuksRotation rot = { .old_token = old_token };
-	int r;
+	LuksRotation rot = { .old_token = req->old_token, .old_slot = -1 };
+	char step[64];
+	int r, unlock_slot;
 
-#define STEP(name) do { if (checkpoint) checkpoint(name); } while (0)
+#define STEP(name)                                                                               \
+	do {                                                                                     \
+		snprintf(step, sizeof(step), "%s-%s", req->steps, name);                         \
+		if (checkpoint)                                                                  \
+			checkpoint(step);                                                        \
+	} while (0)
 	r = crypt_load_luks2(node, &cd);
 	if (r < 0)
 		return r;
-	if (!token_is(cd, old_token, LUKS_TOKEN_TYPE))
-		return -ENOENT;
-	/* The keyslot the current passphrase opens (no activation: name NULL). */
-	rot.old_slot = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, old_pass, old_size, 0);
-	if (rot.old_slot < 0)
-		return rot.old_slot;
-	if (crypt_token_is_assigned(cd, old_token, rot.old_slot) != 0)
-		return -EUCLEAN; /* the token does not refer to the keyslot it opens */
-	r = remove_leftovers(cd, old_token, rot.old_slot, &rot.leftovers);
+	/* The keyslot the unlocking passphrase opens (no activation: name NULL). */
+	unlock_slot = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, req->unlock_pass,
+						   req->unlock_size, 0);
+	if (unlock_slot < 0)
+		return unlock_slot;
+	if (req->old_token >= 0) {
+		if (!token_is(cd, req->old_token, req->type))
+			return -ENOENT;
+		rot.old_slot = token_keyslot(cd, req->old_token);
+		if (rot.old_slot < 0)
+			return -EUCLEAN; /* a token that refers to no keyslot */
+	}
+	r = remove_leftovers(cd, req->type, req->old_token, unlock_slot, &rot.leftovers);
 	if (r < 0)
 		return r;
 	r = keyslot_params(cd);
 	if (r < 0)
 		return r;
-	rot.new_slot = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, old_pass, old_size,
-						       new_pass, new_size);
+	rot.new_slot = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, req->unlock_pass,
+						       req->unlock_size, req->new_pass,
+						       req->new_size);
 	if (rot.new_slot < 0)
 		return rot.new_slot;
-	STEP("rotate-keyslot");
-	rot.new_token = token_add(cd, token_json, rot.new_slot);
+	STEP("keyslot");
+	rot.new_token = token_add(cd, req->type, req->token_json, rot.new_slot);
 	if (rot.new_token < 0)
 		return rot.new_token;
-	STEP("rotate-token");
-	r = crypt_token_json_set(cd, old_token, NULL);
-	if (r < 0)
-		return r;
-	STEP("rotate-old-token");
-	r = crypt_keyslot_destroy(cd, rot.old_slot);
-	if (r < 0)
-		return r;
-	STEP("rotate-old-keyslot");
+	STEP("token");
+	if (req->old_token >= 0) {
+		r = crypt_token_json_set(cd, req->old_token, NULL);
+		if (r < 0)
+			return r;
+		STEP("old-token");
+		r = crypt_keyslot_destroy(cd, rot.old_slot);
+		if (r < 0)
+			return r;
+		STEP("old-keyslot");
+	}
 	*ret = rot;
 	return 0;
 #undef STEP

@@ -19,6 +19,7 @@ int dm_close(const char *name);
 #define LUKS_SUBSYSTEM_PROVISIONING "kcc-provisioning"
 #define LUKS_SUBSYSTEM_READY "kcc-state"
 #define LUKS_TOKEN_TYPE "kcc-tpm2"
+#define LUKS_RECOVERY_TOKEN_TYPE "kcc-recovery"
 #define LUKS_UUID_MAX 40
 
 /* A volume has one kcc-tpm2 token, two while a key rotation is between adding the new token and
@@ -31,6 +32,7 @@ typedef struct LuksInfo {
 	size_t n_tokens;
 	int token_id[LUKS_TOKENS_MAX];
 	char *token_json[LUKS_TOKENS_MAX]; /* the kcc-tpm2 tokens, in token id order */
+	int recovery_token; /* the first kcc-recovery token, -1: none */
 } LuksInfo;
 
 /* Reads the header. -EINVAL (or another libcryptsetup error) when it is not a loadable LUKS2
@@ -69,18 +71,26 @@ int luks_activate(const char *node, const char *name, const void *pass, size_t p
 /* Sets the subsystem to "kcc-state": provisioning is complete. */
 int luks_mark_ready(const char *node);
 
-/* Keyslot rotation: replaces the keyslot old_pass opens (referenced by token old_token) with a
- * new one for new_pass and a new token (token_json: as for luks_format()), one atomic header
- * write per step, in an order after which every power cut leaves a token whose keyslot opens:
- *   0. leftovers of an interrupted rotation go first: other tokens of our type, then keyslots no
- *      token refers to (a recovery keyslot has its own token and stays);
- *   1. new keyslot ("rotate-keyslot"), 2. new token ("rotate-token"), 3. old token removed
- *      ("rotate-old-token"), 4. old keyslot destroyed ("rotate-old-keyslot").
+/* Keyslot replacement (a rotation) for the token of type req->type: replaces the keyslot of token
+ * req->old_token (-1: none, the first keyslot of that type) with a new one for req->new_pass
+ * (req->unlock_pass opens a keyslot: it gives the volume key) and a new token (token_json: as for
+ * luks_format()), one atomic header write per step, in an order after which every power cut leaves
+ * each token with a keyslot it opens:
+ *   0. leftovers of an interrupted replacement go first: other tokens of that type, then keyslots
+ *      no token refers to (but the one unlock_pass opens);
+ *   1. new keyslot ("STEPS-keyslot"), 2. new token ("STEPS-token"), 3. old token removed
+ *      ("STEPS-old-token"), 4. old keyslot destroyed ("STEPS-old-keyslot").
  * checkpoint (optional) is called after each step. */
+typedef struct LuksReplace {
+	const char *type, *steps;
+	int old_token;
+	const void *unlock_pass, *new_pass;
+	size_t unlock_size, new_size;
+	const char *token_json;
+} LuksReplace;
 typedef struct LuksRotation {
 	int old_slot, new_slot, old_token, new_token;
-	unsigned leftovers; /* tokens and keyslots of an interrupted rotation removed in step 0 */
+	unsigned leftovers; /* tokens and keyslots of an interrupted replacement removed in step 0 */
 } LuksRotation;
-int luks_rotate_keyslot(const char *node, int old_token, const void *old_pass, size_t old_size,
-			const void *new_pass, size_t new_size, const char *token_json,
-			void (*checkpoint)(const char *step), LuksRotation *ret);
+int luks_replace_keyslot(const char *node, const LuksReplace *req,
+			 void (*checkpoint)(const char *step), LuksRotation *ret);

@@ -14,6 +14,7 @@
 #include "pcrsig.h"
 #include "sealed.h"
 #include "pcrsig-files.h"
+#include "recovery.h"
 #include "stage-state.h"
 #include "state-rotate.h"
 #include "test-hooks.h"
@@ -27,6 +28,7 @@
 typedef struct Secrets {
 	uint8_t sealed[PASS_SIZE + BIND_SIZE];
 	uint8_t fresh[PASS_SIZE + BIND_SIZE];	/* a rotation's new secret */
+	uint8_t recovery[RECOVERY_PASS_SIZE];	/* the recovery keyslot's passphrase */
 	uint8_t vk[LUKS_KEY_SIZE];
 	uint8_t bind[BIND_SIZE];
 	size_t sealed_size, vk_size;
@@ -274,6 +276,8 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	r = tok ? sealed_to_json(&sealed, tok) : -ENOMEM;
 	sealed_done(&sealed);
 	if (r >= 0)
+		state_token_stamp(tok);
+	if (r >= 0)
 		r = luks_format(node, PASS(s), PASS_SIZE, s->vk, uuid,
 				json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN),
 				test_checkpoint);
@@ -282,6 +286,17 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	if (r < 0)
 		return r;
 	test_checkpoint("token");
+	if (recovery_enabled(RECOVERY_KEY_PEM)) {
+		LuksRotation rec;
+		char err[200];
+
+		r = state_recovery_replace(node, PASS(s), -1, s->recovery, &rec, err, sizeof(err));
+		if (r < 0)
+			return log_error_errno(r, "Failed to add the recovery keyslot: %s", err);
+		log_info("state: recovery keyslot %d added, its passphrase encrypted to the "
+			 "operator's key in token %d",
+			 rec.new_slot, rec.new_token);
+	}
 	r = activate(node, s);
 	if (r < 0)
 		return r;
@@ -414,7 +429,7 @@ int stage_state_run(const char *disk, const char *target)
 	_cleanup_(secrets_freep) Secrets *s = NULL;
 	_cleanup_(image_policy_done) ImagePolicy ip = { 0 };
 	_cleanup_(luks_info_done) LuksInfo info = { 0 };
-	char node[PATH_MAX], type[64];
+	char node[PATH_MAX], type[64], why[128];
 	bool unlocked = false;
 	size_t used = 0;
 	int r;
@@ -471,9 +486,10 @@ int stage_state_run(const char *disk, const char *target)
 	log_info("state volume mounted on %s", target);
 	/* A requested rotation, still in the initrd (PCR 11 not yet at leave-initrd). A failure
 	 * keeps the current key and the request, and the boot goes on. */
-	if (unlocked && state_rotate_requested(target) &&
-	    state_rotate_run(node, target, info.token_id[used], info.token_json[used], ip.key_der,
-			     ip.key_der_size, s->sealed, s->fresh) >= 0)
+	if (unlocked && state_rotate_due(target, info.token_json[used], why, sizeof(why)) &&
+	    state_rotate_run(node, target, why, info.token_id[used], info.token_json[used],
+			     info.recovery_token, ip.key_der, ip.key_der_size, s->sealed, s->fresh,
+			     s->recovery) >= 0)
 		unlocked = false; /* publish the new token */
 	publish(node, unlocked ? info.token_json[used] : NULL,
 		measure_boot_is_direct() ? POLICY_DIRECT_KEY : POLICY_UKI_KEY, ip.sig_json);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Keyslot rotation of the state volume (init/cryptsetup.c, luks_rotate_keyslot()) on a LUKS2 file:
+/* Keyslot rotation of the state volume (init/cryptsetup.c, luks_replace_keyslot()) on a LUKS2 file:
  * a copy of the file after every step stands for a power cut there, and on each copy every
  * kcc-tpm2 token must name a keyslot that its passphrase opens. Leftovers of a cut rotation go at
  * the next one; a keyslot another token (the recovery token) refers to stays. */
@@ -70,6 +70,16 @@ static unsigned check_tokens_open(const char *file, unsigned *ret_slots)
 	return n;
 }
 
+static int rotate(const char *file, int token, const char *old, const char *new_pass,
+		  const char *json, void (*checkpoint)(const char *), LuksRotation *rot)
+{
+	LuksReplace req = { .type = LUKS_TOKEN_TYPE, .steps = "rotate", .old_token = token,
+			    .unlock_pass = old, .unlock_size = 32, .new_pass = new_pass,
+			    .new_size = 32, .token_json = json };
+
+	return luks_replace_keyslot(file, &req, checkpoint, rot);
+}
+
 static void copy_file(const char *from, const char *to)
 {
 	char cmd[600];
@@ -129,7 +139,7 @@ static void test_rotate_each_cut_unlocks(void **state)
 	char cut[300];
 
 	(void)state;
-	assert_int_equal(luks_rotate_keyslot(node, 0, PASS_A, 32, PASS_B, 32, "{\"pw\":\"b\"}",
+	assert_int_equal(rotate(node, 0, PASS_A, PASS_B, "{\"pw\":\"b\"}",
 					     snapshot, &rot),
 			 0);
 	assert_int_equal(n_steps, 4);
@@ -174,7 +184,7 @@ static void test_rotate_after_cut(void **state)
 		snprintf(cut, sizeof(cut), "%s/cut-%s", dir, cuts[i].step);
 		snprintf(work, sizeof(work), "%s/again.img", dir);
 		copy_file(cut, work);
-		assert_int_equal(luks_rotate_keyslot(work, cuts[i].token, cuts[i].pass, 32, PASS_C, 32,
+		assert_int_equal(rotate(work, cuts[i].token, cuts[i].pass, PASS_C,
 						     "{\"pw\":\"c\"}", NULL, &rot),
 				 0);
 		assert_int_equal(rot.leftovers, cuts[i].leftovers);
@@ -204,10 +214,10 @@ static void test_rotate_keeps_other_tokens(void **state)
 					 rslot == 0 ? "{\"type\":\"kcc-recovery\",\"keyslots\":[\"0\"]}"
 						    : "{\"type\":\"kcc-recovery\",\"keyslots\":[\"2\"]}") >= 0);
 	crypt_free(cd);
-	assert_int_equal(luks_rotate_keyslot(work, 1, PASS_A, 32, PASS_C, 32, "{\"pw\":\"c\"}", NULL,
+	assert_int_equal(rotate(work, 1, PASS_A, PASS_C, "{\"pw\":\"c\"}", NULL,
 					     &rot),
 			 -EPERM);
-	assert_int_equal(luks_rotate_keyslot(work, 1, PASS_B, 32, PASS_C, 32, "{\"pw\":\"c\"}", NULL,
+	assert_int_equal(rotate(work, 1, PASS_B, PASS_C, "{\"pw\":\"c\"}", NULL,
 					     &rot),
 			 0);
 	assert_int_equal(rot.leftovers, 0);

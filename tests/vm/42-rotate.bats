@@ -14,22 +14,27 @@ setup_file() {
 	mkdir -p "$T"
 	vm_boot first --disk "$D" --tpm-state "$T" --timeout 120 \
 		--cmdline "$(cat "$IMAGE/cmdline") kcc_test.rotate=1"
-	hdr_get first
+	state_header_get "$D" "$BATS_FILE_TMPDIR/first.hdr"
 	for s in $STEPS; do
 		vm_boot "cut-$s" --disk "$D" --tpm-state "$T" --timeout 120 --test-pause "$s" \
 			--until "test: pausing after $s"
-		hdr_get "cut-$s"
+		state_header_get "$D" "$BATS_FILE_TMPDIR/cut-$s.hdr"
 	done
 	vm_boot final --disk "$D" --tpm-state "$T" --timeout 120
-	hdr_get final
+	state_header_get "$D" "$BATS_FILE_TMPDIR/final.hdr"
 	cp -a "$T" "$BATS_FILE_TMPDIR/tpm-final"
+	# By age: the node configuration asks for a rotation every day, and the token says the key
+	# was sealed in 1970 (the token's JSON is not sealed: only the blob is); twice, so the second
+	# boot finds a fresh key.
+	printf '{"version": 1, "network": {"mode": "static", "interface": "eth0", "address": "10.0.2.15/24", "gateway": "10.0.2.2"}, "state": {"rotate-days": 1}}' >"$BATS_FILE_TMPDIR/age.json"
+	cryptsetup token export --token-id 1 "$BATS_FILE_TMPDIR/final.hdr" | jq -c '."kcc-rotated" = 0' |
+		cryptsetup token import --token-replace --token-id 1 "$BATS_FILE_TMPDIR/final.hdr"
+	state_header_put "$D" "$BATS_FILE_TMPDIR/final.hdr"
+	vm_boot aged --disk "$D" --tpm-state "$T" --timeout 120 --fw-cfg "$BATS_FILE_TMPDIR/age.json"
+	vm_boot young --disk "$D" --tpm-state "$T" --timeout 120 --fw-cfg "$BATS_FILE_TMPDIR/age.json"
 }
 
-# hdr_get NAME: the state partition's LUKS2 header area (16 MiB) as it is after boot NAME.
-hdr_get() {
-	dd if="$BATS_FILE_TMPDIR/node.raw" of="$BATS_FILE_TMPDIR/$1.hdr" bs=1M status=none count=16 \
-		skip=$(($(part_offset "$BATS_FILE_TMPDIR/node.raw" $STATE_PART) / 1048576))
-}
+
 
 # luks_summary NAME: "slots=A,B tokens=T:S,..." (the kcc-tpm2 tokens and their keyslots).
 luks_summary() {
@@ -38,7 +43,6 @@ luks_summary() {
 		select(.value.type == "kcc-tpm2") | .key + ":" + (.value.keyslots | join(","))] | join(","))'
 }
 
-marker() { tr -d '\r' <"$BATS_FILE_TMPDIR/$1.log" | sed -n 's/.*kcc-test: INFO var-marker=[a-z]*:\(.*\)/\1/p'; }
 
 @test "rotate: kcc-ctl rotate-key records a request; a boot rotates keyslot and token and consumes it" {
 	assert_log first 'kcc-test: PASS ctl-rotate-key: state key rotation requested'
@@ -46,11 +50,11 @@ marker() { tr -d '\r' <"$BATS_FILE_TMPDIR/$1.log" | sed -n 's/.*kcc-test: INFO v
 	[ "$(luks_summary first)" = "slots=0 tokens=0:0" ]
 	# The boot after the last cut rotated once more, from a clean header: one line, no leftovers.
 	assert_log final 'kcc-init: state: key unsealed by the TPM'
-	assert_log final 'kcc-init: state: key rotated: keyslot 0 -> 1, token 0 -> 1, sealed anew, old keyslot destroyed \('
+	assert_log final 'kcc-init: state: key rotated \(requested\): keyslot 0 -> 1, token 0 -> 1, sealed anew, old keyslot destroyed \('
 	refute_log final 'leftovers'
 	assert_log final 'kcc-test: INFO rotate-request=none'
 	[ "$(luks_summary final)" = "slots=1 tokens=1:1" ]
-	[ "$(marker final)" = "$(marker first)" ]
+	[ "$(var_marker final)" = "$(var_marker first)" ]
 	refute_log final 'kcc-test: FAIL'
 	[ "$(vm_rc final)" -eq 0 ]
 }
@@ -104,13 +108,27 @@ opens() {
 }
 
 @test "rotate: the old secret no longer opens the volume, the new one does (unsealed on the host from the node's TPM)" {
-	unseal_token first 0 "$BATS_FILE_TMPDIR/old.key"
+	# The secret of the token the last boot unlocked with, and of the one it wrote.
+	unseal_token cut-rotate-old-keyslot 0 "$BATS_FILE_TMPDIR/old.key"
 	unseal_token final 1 "$BATS_FILE_TMPDIR/new.key"
 	[ "$(stat -c %s "$BATS_FILE_TMPDIR/old.key")" -eq 32 ]
 	# The method works: the old secret opened the volume before the rotation.
-	opens first "$BATS_FILE_TMPDIR/old.key"
+	opens cut-rotate-old-keyslot "$BATS_FILE_TMPDIR/old.key"
 	run opens final "$BATS_FILE_TMPDIR/old.key"
 	[ "$status" -ne 0 ]
 	opens final "$BATS_FILE_TMPDIR/new.key"
 	! cmp -s "$BATS_FILE_TMPDIR/old.key" "$BATS_FILE_TMPDIR/new.key"
+	# Nor does the first boot's secret open anything any more.
+	unseal_token first 0 "$BATS_FILE_TMPDIR/first.key"
+	opens first "$BATS_FILE_TMPDIR/first.key"
+	run opens final "$BATS_FILE_TMPDIR/first.key"
+	[ "$status" -ne 0 ]
+}
+
+@test "rotate: by age (state.rotate-days in the node configuration): an old key is rotated once" {
+	assert_log aged 'kcc-init: state: key rotated \(state.rotate-days is 1 and the key is [0-9]{5} days old\): keyslot 1 -> 0, token 1 -> 0'
+	assert_log young 'kcc-init: state: key unsealed by the TPM'
+	refute_log young 'key rotated'
+	[ "$(var_marker young)" = "$(var_marker first)" ]
+	refute_log young 'kcc-test: FAIL'
 }
