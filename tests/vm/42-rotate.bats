@@ -34,15 +34,12 @@ setup_file() {
 	vm_boot young --disk "$D" --tpm-state "$T" --timeout 120 --fw-cfg "$BATS_FILE_TMPDIR/age.json"
 }
 
-
-
 # luks_summary NAME: "slots=A,B tokens=T:S,..." (the kcc-tpm2 tokens and their keyslots).
 luks_summary() {
 	cryptsetup luksDump --dump-json-metadata "$BATS_FILE_TMPDIR/$1.hdr" | jq -r '"slots=" +
 		([.keyslots | keys[]] | join(",")) + " tokens=" + ([.tokens | to_entries[] |
 		select(.value.type == "kcc-tpm2") | .key + ":" + (.value.keyslots | join(","))] | join(","))'
 }
-
 
 @test "rotate: kcc-ctl rotate-key records a request; a boot rotates keyslot and token and consumes it" {
 	assert_log first 'kcc-test: PASS ctl-rotate-key: state key rotation requested'

@@ -27,7 +27,6 @@ setup_file() {
 	state_header_get "$D" "$BATS_FILE_TMPDIR/second.hdr"
 }
 
-
 # recovery_slot NAME: the keyslot of the kcc-recovery token after boot NAME.
 recovery_slot() {
 	cryptsetup luksDump --dump-json-metadata "$BATS_FILE_TMPDIR/$1.hdr" |
@@ -42,7 +41,6 @@ envelope_pass() {
 	openssl cms -decrypt -binary -inform DER -in "$BATS_FILE_TMPDIR/$1.der" \
 		-inkey "$BATS_FILE_TMPDIR/operator.key" -out "$2"
 }
-
 
 @test "recovery: provisioning adds a keyslot whose passphrase is only in a CMS envelope to the operator's key" {
 	assert_log first 'kcc-init: state: recovery keyslot 1 added, its passphrase encrypted to the operator'"'"'s key in token 1'
