@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N]: builds a kcc-node
-# image without privileges (version: image/update.sh default_version; epoch: image/security-epoch).
+# build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N] [--recovery-key PEM]:
+# builds a kcc-node image without privileges (version: image/update.sh default_version; epoch:
+# image/security-epoch; --recovery-key: an operator's RSA or EC public key, and the state volume gets
+# a recovery keyslot encrypted to it, docs/measured-boot.md "Recovery key").
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, initramfs.cpio.zst, cmdline,
 # tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the ESP as
 # \loader\credentials\kcc-pcrsig_VERSION.cred), kernel-config.txt (what
@@ -19,8 +21,8 @@ top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 . "$here/update.sh"
 
-variant=prod out= keys= kubelet= version= epoch=
-usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N]"
+variant=prod out= keys= kubelet= version= epoch= recovery_key=
+usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N] [--recovery-key PEM]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--variant) variant=${2:-}; shift 2 ;;
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--version) version=${2:-}; [ -n "$version" ] || bad_input "--version needs a value"; shift 2 ;;
 	--epoch) epoch=${2:-}; [ -n "$epoch" ] || bad_input "--epoch needs a value"; shift 2 ;;
 	--kubelet) kubelet=${2:-}; [ -n "$kubelet" ] || bad_input "--kubelet needs a file"; shift 2 ;;
+	--recovery-key) recovery_key=${2:-}; [ -n "$recovery_key" ] || bad_input "--recovery-key needs a file"; shift 2 ;;
 	*) bad_input "unknown option '$1' ($usage_line)" ;;
 	esac
 done
@@ -38,6 +41,11 @@ if [ -n "$kubelet" ]; then
 	[ "$(head -c 4 "$kubelet" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
 		bad_input "--kubelet $kubelet: not an ELF executable"
 	kubelet=$(readlink -f "$kubelet")
+fi
+if [ -n "$recovery_key" ]; then
+	openssl pkey -pubin -in "$recovery_key" -noout 2>/dev/null ||
+		bad_input "--recovery-key $recovery_key: not a PEM public key"
+	recovery_key=$(readlink -f "$recovery_key")
 fi
 case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, not '$variant'" ;; esac
 [ -n "$out" ] || bad_input "--out DIR is required"
@@ -238,6 +246,9 @@ initramfs() {
 		--private-key "$direct_key-private-key.pem" \
 		--public-key "$direct_key-public-key.pem" >"$i/etc/kcc/direct/tpm2-pcr-signature.json" ||
 		die "signing the direct-boot PCR policy failed"
+	# The operator's public key for the recovery keyslot (init/recovery.h); in the initramfs, so
+	# a UKI's PCR 11 covers it.
+	[ -z "$recovery_key" ] || install -m 0644 "$recovery_key" "$i/etc/kcc/recovery-key.pem"
 	os_release >"$i/usr/lib/os-release"
 	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
 	ln -sf usr/sbin/kcc-init "$i/init"

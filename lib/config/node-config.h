@@ -56,6 +56,9 @@ typedef struct NodeConfig {
 		size_t n_labels;
 		unsigned max_pods; /* 0: the kubelet's default */
 	} kubelet;
+	struct {
+		unsigned rotate_days; /* 0: the state key is rotated only on request */
+	} state;
 } NodeConfig;
 
 /* Parses and validates len bytes of JSON into *ret. 0, or -EINVAL with one line per error

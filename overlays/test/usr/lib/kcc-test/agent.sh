@@ -87,6 +87,14 @@ else
 	echo "kcc-test: INFO var-marker=created:$(cat $m)"
 fi
 
+# State-key rotation (tests/vm/42-rotate.bats): kcc_test.rotate=1 asks for one at the next boot;
+# every boot says whether a request is pending.
+case " $(cat /proc/cmdline) " in *" kcc_test.rotate=1 "*)
+	out=$(kcc-ctl rotate-key 2>&1) && pass ctl-rotate-key "$out" || fail ctl-rotate-key "$out" ;;
+esac
+[ -e /var/lib/kcc/rotate-key ] && echo "kcc-test: INFO rotate-request=pending" ||
+	echo "kcc-test: INFO rotate-request=none"
+
 # The event log replays to the TPM's PCR 11 and 15, with the phases in order.
 out=$(kcc-pcr log 2>&1)
 rc=$?
