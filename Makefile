@@ -107,8 +107,8 @@ kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
 # kcc-update (update/): the node's update tool on top of lib/update (libfdisk for the GPT).
 # mkbundle: the builder's writer.
 kcc-update_SRC := $(wildcard update/*.c)
-kcc-update_INC := -iquote update $(lib-update_INC)
-kcc-update_LIBS := update basic
+kcc-update_INC := -iquote update $(lib-update_INC) -iquote lib/config
+kcc-update_LIBS := update config basic
 kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libcrypto)
 mkbundle_SRC := image/mkbundle.c
 mkbundle_INC := $(lib-update_INC)

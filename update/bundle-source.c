@@ -46,18 +46,11 @@ int source_parse_url(const char *url, char *host, size_t hostlen, char *port, si
 	return 0;
 }
 
-static int http_open(const char *url, char *err, size_t errlen)
+int source_connect(const char *host, const char *port, char *err, size_t errlen)
 {
-	char host[256], port[8], req[4096], hdr[HEADER_MAX + 1];
-	const char *path;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	size_t have = 0;
-	int code, r;
+	int fd = -EBADF, r = getaddrinfo(host, port, &hints, &ai);
 
-	if (source_parse_url(url, host, sizeof(host), port, sizeof(port), &path) < 0)
-		return errorf(err, errlen, -EINVAL, "bad URL '%s' (http://HOST[:PORT]/PATH)", url);
-	r = getaddrinfo(host, port, &hints, &ai);
 	if (r != 0)
 		return errorf(err, errlen, -EHOSTUNREACH, "cannot resolve %s: %s", host, gai_strerror(r));
 	for (struct addrinfo *a = ai; a; a = a->ai_next) {
@@ -69,6 +62,22 @@ static int http_open(const char *url, char *err, size_t errlen)
 	freeaddrinfo(ai);
 	if (fd < 0)
 		return errorf(err, errlen, -ECONNREFUSED, "cannot connect to %s:%s", host, port);
+	return fd;
+}
+
+static int http_open(const char *url, char *err, size_t errlen)
+{
+	char host[256], port[8], req[4096], hdr[HEADER_MAX + 1];
+	const char *path;
+	_cleanup_close_ int fd = -EBADF;
+	size_t have = 0;
+	int code;
+
+	if (source_parse_url(url, host, sizeof(host), port, sizeof(port), &path) < 0)
+		return errorf(err, errlen, -EINVAL, "bad URL '%s' (http://HOST[:PORT]/PATH)", url);
+	fd = source_connect(host, port, err, errlen);
+	if (fd < 0)
+		return fd;
 	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: kcc-update\r\n\r\n", path, host);
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
 		return errorf(err, errlen, -EIO, "cannot send the request to %s:%s: %m", host, port);

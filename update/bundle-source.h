@@ -11,3 +11,5 @@
 int source_open(const char *source, char *err, size_t errlen);
 /* Splits http://HOST[:PORT]/PATH (exported for the unit test). */
 int source_parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen, const char **ret_path);
+/* A TCP connection to host:port (a name or an address), or -errno with one line in err. */
+int source_connect(const char *host, const char *port, char *err, size_t errlen);

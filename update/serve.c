@@ -3,6 +3,7 @@
  * docs/upgrades.md "The update socket"). One connection at a time: an apply holds the slot
  * writer for as long as its bundle streams in; a second client waits in the listen queue. */
 #include <json-c/json.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include "apply.h"
 #include "commands.h"
+#include "pull.h"
 #include "request.h"
 #include "bundle-source.h"
 #include "status.h"
@@ -99,7 +101,8 @@ int cmd_serve(int argc, char **argv)
 	char err[300];
 
 	if (node_args_parse(argc, argv, &a) < 0 || a.operand)
-		return say_error(EXIT_USAGE, "usage: kcc-update serve [--key PEM] [--socket PATH] [NODE OPTIONS]");
+		return say_error(EXIT_USAGE, "usage: kcc-update serve [--key PEM] [--socket PATH] [--pull [--interval S] "
+					     "[--config JSON]] [NODE OPTIONS]");
 	if (!a.socket)
 		a.socket = DEFAULT_SOCKET;
 	if (strlen(a.socket) >= sizeof(sa.sun_path))
@@ -120,9 +123,22 @@ int cmd_serve(int argc, char **argv)
 	umask(old);
 	if (b < 0 || chmod(a.socket, 0600) < 0 || listen(lfd, 4) < 0)
 		return say_error(EXIT_SYSTEM, "cannot listen on %s: %m", a.socket);
-	fprintf(stderr, "kcc-update serve: listening on %s\n", a.socket);
+	fprintf(stderr, "kcc-update serve: listening on %s%s\n", a.socket, a.pull ? ", pull mode on" : "");
+	/* Pull rounds run between connections, in this one process: one writer of the slot at a time. */
+	unsigned long long next_pull = 0;
+	PullState st = {};
 	for (;;) {
-		_cleanup_close_ int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+		_cleanup_close_ int fd = -EBADF;
+
+		if (a.pull && now_ms() >= next_pull) {
+			(void)pull_round(&a, key, &st);
+			fflush(stdout);
+			next_pull = now_ms() + a.interval_s * 1000ull;
+		}
+		if (a.pull && poll(&pfd, 1, (int)(next_pull - now_ms())) == 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)

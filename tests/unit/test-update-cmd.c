@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "bundle-source.h"
+#include "fleetlock.h"
 #include "request.h"
 #include "status.h"
 
@@ -132,12 +133,34 @@ static void test_status(void **state)
 	json_object_put(o);
 }
 
+/* The FleetLock server's answer: 200 grants; another status is a refusal with kind and value. */
+static void test_fleetlock_answer(void **state)
+{
+	static const char ok[] = "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+	static const char busy[] = "HTTP/1.1 409 Conflict\r\n\r\n{\"kind\":\"failed_lock\",\"value\":\"held\\u0001 by n1\"}";
+	static const char junk[] = "HTTP/1.1 500 Oops\r\n\r\n[1,";
+	char err[100] = "";
+	int code;
+
+	(void)state;
+	assert_int_equal(fleetlock_answer_parse(ok, strlen(ok), &code, err, sizeof(err)), 0);
+	assert_int_equal(code, 200);
+	assert_string_equal(err, "");
+	assert_int_equal(fleetlock_answer_parse(busy, strlen(busy), &code, err, sizeof(err)), 0);
+	assert_int_equal(code, 409);
+	assert_string_equal(err, "HTTP 409: failed_lock: held? by n1");
+	assert_int_equal(fleetlock_answer_parse(junk, strlen(junk), &code, err, sizeof(err)), 0);
+	assert_string_equal(err, "HTTP 500: (no kind): (no value)");
+	assert_int_equal(fleetlock_answer_parse("SSH-2.0", 7, &code, err, sizeof(err)), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_fleetlock_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,8 +84,8 @@ fuzz-bundle_USES := lib-update lib-basic
 test-esp_USES := lib-update lib-basic
 fuzz-esp_USES := lib-update lib-basic
 test-slot_USES := lib-update lib-basic
-test-update-cmd_USES := kcc-update lib-update lib-basic
-fuzz-update-request_USES := kcc-update lib-update lib-basic
+test-update-cmd_USES := kcc-update lib-update lib-config lib-basic
+fuzz-update-request_USES := kcc-update lib-update lib-config lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
 $(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET_AREA) $(TPM)))
 

@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# kcc-update pull (docs/upgrades.md, "Pull mode") on a copy of the built test disk: the node
+# configuration's update.url names the published bundle (served by python's http.server), the
+# reboot lock comes from the FleetLock stand-in (tests/fleetlock-standin.py, one slot), and PID 1
+# is played by a stand-in process that records kured's signal (SIGRTMIN+5) through --init-pid.
+load helper
+load update-node
+
+setup_file() {
+	update_node_setup_file
+	local d=$BATS_FILE_TMPDIR
+	# a bundle signed with another key: refused
+	openssl genpkey -algorithm ed25519 -out "$d/other.pem" 2>/dev/null
+	"$MKB" --key "$d/other.pem" --version "$V2" --epoch "$EPOCH" --variant test \
+		--roothash "$RH2" --out "$d/wrongkey.bundle" \
+		"$I/root.erofs" "$I/root.verity" "$I/kcc-node.efi" "$I/tpm2-pcr-signature.json"
+	mkdir "$d/www"
+	HTTP_PORT=$((20000 + RANDOM % 20000))
+	python3 -m http.server --bind 127.0.0.1 --directory "$d/www" "$HTTP_PORT" >/dev/null 2>&1 &
+	echo $! >"$d/http.pid"
+	mkdir "$d/lock"
+	LOCK_PORT=$((HTTP_PORT + 1))
+	"$TOP/tests/fleetlock-standin.py" "$LOCK_PORT" 1 "$d/lock" &
+	echo $! >"$d/lock.pid"
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && [ -e "$d/lock/ready" ] && break
+		sleep 0.1
+	done
+	export HTTP_PORT LOCK_PORT ID=$(hostname)
+}
+
+teardown_file() {
+	kill "$(cat "$BATS_FILE_TMPDIR/http.pid")" "$(cat "$BATS_FILE_TMPDIR/lock.pid")" 2>/dev/null || true
+}
+
+setup() {
+	update_node_setup
+	local t=$BATS_TEST_TMPDIR
+	# the PID 1 stand-in: records each SIGRTMIN+5 it gets
+	bash -c "trap 'echo reboot >>$t/rebooted' RTMIN+5; while :; do sleep 0.05; done" &
+	INIT=$!
+	config "http://127.0.0.1:$HTTP_PORT/channel.bundle"
+	# the published bundle: v2 unless a test says otherwise
+	ln -sf ../v2.bundle "$BATS_FILE_TMPDIR/www/channel.bundle"
+	# no holder left over from another test
+	fl steady-state other >/dev/null
+	fl steady-state "$ID" >/dev/null
+}
+
+teardown() {
+	kill "$INIT" 2>/dev/null || true
+}
+
+# config URL [FLEETLOCK]: the node configuration
+config() {
+	jq -n --arg u "$1" --arg f "${2-http://127.0.0.1:$LOCK_PORT}" \
+		'{version: 1, update: ({url: $u, "fleetlock-group": "workers"} + (if $f == "" then {} else {"fleetlock-url": $f} end))}' \
+		>"$BATS_TEST_TMPDIR/node.json"
+}
+
+# fl OP ID: a FleetLock request as another node would send it
+fl() {
+	curl -s -o /dev/null -w '%{http_code}' -X POST -H 'fleet-lock-protocol: true' \
+		-d "{\"client_params\":{\"id\":\"$2\",\"group\":\"workers\"}}" "http://127.0.0.1:$LOCK_PORT/v1/$1"
+}
+
+pull() {
+	upd pull --key "$KEY" --config "$BATS_TEST_TMPDIR/node.json" --init-pid "$INIT" "$@"
+}
+
+# wait_rebooted N [TENTHS]: the PID 1 stand-in got N signals (within TENTHS/10 s, default 5 s)
+wait_rebooted() {
+	for _ in $(seq "${2:-100}"); do
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/rebooted" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# booted_v2: the node as it is after the reboot into v2, blessed by its PID 1
+booted_v2() {
+	local t=$BATS_TEST_TMPDIR
+	echo "kcc.roothash=$RH2 console=ttyS0" >"$t/cmdline"
+	sed "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$V2/" "$BATS_FILE_TMPDIR/root/usr/lib/os-release" >"$t/os-release"
+	mv "$t/esp/EFI/Linux/kcc-node_$V2+3.efi" "$t/esp/EFI/Linux/kcc-node_$V2.efi"
+	rm -f "$t/run/reboot-required"
+	NODE=(--disk "$t/disk.raw" --esp-dir "$t/esp" --cmdline "$t/cmdline" --os-release "$t/os-release" --run-dir "$t/run")
+}
+
+@test "pull: no update.url, no configuration: nothing to poll, exit 0" {
+	echo '{"version":1}' >"$BATS_TEST_TMPDIR/node.json"
+	run pull
+	[ "$status" -eq 0 ]
+	[ "$output" = "pull: no update.url in the node configuration: nothing to poll" ]
+	run upd pull --key "$KEY" --config "$BATS_TEST_TMPDIR/none.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "pull: no node configuration ("*"): nothing to poll" ]]
+}
+
+@test "pull: a newer bundle is applied; the reboot waits for the FleetLock slot; released once the new boot is blessed" {
+	# another node holds the group's only slot
+	[ "$(fl pre-reboot other)" = 200 ]
+	run pull
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "pull: steady: $V1 blessed, reboot lock released (id $ID, group workers)" ]
+	[ "${lines[1]}" = "pull: $V2 is published (running $V1): applying" ]
+	[ "${lines[2]}" = "pull: apply: $V2 staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	[[ "${lines[3]}" == "pull: reboot lock not granted (HTTP 409: failed_lock: all 1 slot(s) of group workers held: other): waiting" ]]
+	[ ! -e "$BATS_TEST_TMPDIR/rebooted" ]
+	upd status | jq -e '.staged_update == "'"$V2"'"'
+	# the next round: still staged, nothing written again, still no slot
+	run pull
+	[ "$status" -eq 0 ]
+	[[ "$output" == "pull: reboot lock not granted (HTTP 409: "* ]]
+	# the other node is done: the slot is free, this node takes it and asks PID 1 to reboot
+	[ "$(fl steady-state other)" = 200 ]
+	run pull
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "pull: reboot lock taken from http://127.0.0.1:$LOCK_PORT (id $ID, group workers)" ]
+	[ "${lines[1]}" = "pull: asked pid $INIT for an orderly reboot (SIGRTMIN+5)" ]
+	wait_rebooted 1
+	grep -qx "workers $ID" "$BATS_FILE_TMPDIR/lock/holders"
+	# the new boot: not blessed yet, the slot stays held
+	booted_v2
+	mv "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2.efi" "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2+2-1.efi"
+	run pull
+	[ "$output" = "pull: waiting: the running boot ($V2) is not blessed yet" ]
+	grep -qx "workers $ID" "$BATS_FILE_TMPDIR/lock/holders"
+	# blessed: the slot is released, and v2 is up to date
+	mv "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2+2-1.efi" "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2.efi"
+	run pull
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "pull: steady: $V2 blessed, reboot lock released (id $ID, group workers)" ]
+	[ "${lines[1]}" = "pull: up to date ($V2)" ]
+	! grep -q "$ID" "$BATS_FILE_TMPDIR/lock/holders"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/rebooted")" -eq 1 ]
+}
+
+@test "pull: a version rolled back on this node is not applied again" {
+	run pull
+	[ "$status" -eq 0 ]
+	wait_rebooted 1
+	fl steady-state "$ID" >/dev/null
+	# v2 never became healthy: its entry marked bad, the node back on v1
+	mv "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2+3.efi" "$BATS_TEST_TMPDIR/esp/EFI/Linux/kcc-node_$V2+0-3.efi"
+	rm "$BATS_TEST_TMPDIR/run/reboot-required"
+	upd status | jq -e '.rolled_back == true'
+	before=$(sha256sum <"$BATS_TEST_TMPDIR/disk.raw")
+	run pull
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "pull: $V2 rolled back on this node (its boot entry is marked bad): not applied again; publish a newer version" ]
+	[ "$(sha256sum <"$BATS_TEST_TMPDIR/disk.raw")" = "$before" ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/rebooted")" -eq 1 ]
+}
+
+@test "pull: an older bundle is ignored, a bundle of another key refused with one line; nothing written" {
+	before=$(sha256sum <"$BATS_TEST_TMPDIR/disk.raw")
+	ln -sf ../0.9.0.bundle "$BATS_FILE_TMPDIR/www/channel.bundle"
+	run pull
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "pull: the published 0.9.0 is older than the running $V1: ignored" ]
+	ln -sf ../wrongkey.bundle "$BATS_FILE_TMPDIR/www/channel.bundle"
+	run pull
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 2 ] # the lock released, then the refusal (on stderr)
+	[[ "$output" == *"kcc-update: pull: http://127.0.0.1:$HTTP_PORT/channel.bundle: bad signature: the manifest is not signed by this update key"* ]]
+	[ "$(sha256sum <"$BATS_TEST_TMPDIR/disk.raw")" = "$before" ]
+	[ ! -e "$BATS_TEST_TMPDIR/rebooted" ]
+}
+
+@test "pull without update.fleetlock-url: reboots at once after the apply" {
+	config "http://127.0.0.1:$HTTP_PORT/channel.bundle" ""
+	run pull
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[2]}" = "pull: no update.fleetlock-url: rebooting without a lock" ]
+	wait_rebooted 1
+}
+
+@test "serve --pull: the service polls on its own, applies and takes the lock" {
+	local sock=$BATS_TEST_TMPDIR/update.sock
+	"$UPD" serve --pull --interval 1 --key "$KEY" --socket="$sock" --config "$BATS_TEST_TMPDIR/node.json" \
+		--init-pid "$INIT" "${NODE[@]}" >"$BATS_TEST_TMPDIR/serve.out" 2>&1 &
+	pid=$!
+	wait_rebooted 1 1200 # the apply runs in the service: up to a minute
+	# the socket still answers between rounds
+	run "$UPD" status --socket="$sock"
+	kill "$pid"
+	cat "$BATS_TEST_TMPDIR/serve.out"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.staged_update == "'"$V2"'"'
+	grep -qx "pull: asked pid $INIT for an orderly reboot (SIGRTMIN+5)" "$BATS_TEST_TMPDIR/serve.out"
+}
