@@ -7,6 +7,7 @@
 #include "apply.h"
 #include "commands.h"
 #include "bundle-source.h"
+#include "condition.h"
 #include "pull.h"
 #include "status.h"
 #include "util.h"
@@ -214,7 +215,7 @@ static int cmd_cancel(int argc, char **argv)
 	return code;
 }
 
-const NodeCommand node_commands[6] = {
-	{ "status", cmd_status }, { "apply", cmd_apply }, { "rollback", cmd_rollback },
-	{ "cancel", cmd_cancel }, { "serve", cmd_serve }, { "pull", cmd_pull },
+const NodeCommand node_commands[7] = {
+	{ "status", cmd_status }, { "apply", cmd_apply }, { "rollback", cmd_rollback },   { "cancel", cmd_cancel },
+	{ "serve", cmd_serve },   { "pull", cmd_pull },   { "condition", cmd_condition },
 };

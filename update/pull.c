@@ -4,6 +4,7 @@
 
 #include "apply.h"
 #include "bundle-source.h"
+#include "condition.h"
 #include "fleetlock.h"
 #include "node-config.h"
 #include "pull.h"
@@ -149,6 +150,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 		goto out;
 	}
 	open = true;
+	(void)condition_write(&n);
 	if (!node_blessed(&n)) {
 		printf("pull: waiting: the running boot (%s) is not blessed yet\n", n.version);
 		goto out;

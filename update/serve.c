@@ -11,6 +11,7 @@
 
 #include "apply.h"
 #include "commands.h"
+#include "condition.h"
 #include "pull.h"
 #include "request.h"
 #include "bundle-source.h"
@@ -88,6 +89,8 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 		apply_stream(&n, key, fd, "the socket's bundle", &res);
 		fprintf(stderr, "kcc-update serve: %s\n", res.line);
 		(void)answer(fd, res.code, res.line);
+		if (node_reload(&n, err, sizeof(err)) >= 0)
+			(void)condition_write(&n);
 	}
 	node_close(&n);
 }
@@ -124,6 +127,15 @@ int cmd_serve(int argc, char **argv)
 	if (b < 0 || chmod(a.socket, 0600) < 0 || listen(lfd, 4) < 0)
 		return say_error(EXIT_SYSTEM, "cannot listen on %s: %m", a.socket);
 	fprintf(stderr, "kcc-update serve: listening on %s%s\n", a.socket, a.pull ? ", pull mode on" : "");
+	/* A rollback decided by the loader or PID 1 before this boot: reported at once (condition.h). */
+	Node n;
+	if (node_open(&n, &a.paths, err, sizeof(err)) < 0)
+		fprintf(stderr, "kcc-update serve: %s\n", err);
+	else {
+		if (condition_write(&n) < 0)
+			fprintf(stderr, "kcc-update serve: cannot write the update condition\n");
+		node_close(&n);
+	}
 	/* Pull rounds run between connections, in this one process: one writer of the slot at a time. */
 	unsigned long long next_pull = 0;
 	PullState st = {};

@@ -152,9 +152,26 @@ booted_v2() {
 	run pull
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "${lines[1]}" = "pull: $V2 rolled back on this node (its boot entry is marked bad): not applied again; publish a newer version" ]
+	# reported, never silent: a line on stderr and the condition node-problem-detector reads
+	[ "${lines[0]}" = "kcc-update: ROLLED BACK: $V2 was rolled back: its boot entry is marked bad, the node runs $V1 again" ]
+	[ "${lines[2]}" = "pull: $V2 rolled back on this node (its boot entry is marked bad): not applied again; publish a newer version" ]
 	[ "$(sha256sum <"$BATS_TEST_TMPDIR/disk.raw")" = "$before" ]
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/rebooted")" -eq 1 ]
+	cond=$BATS_TEST_TMPDIR/run/kcc/update-condition.json
+	jq -e --arg v "$V2" '.type == "KccUpdateRolledBack" and .status == "True" and .rolled_back == $v' "$cond"
+	run "$UPD" condition --file "$cond"
+	[ "$status" -eq 1 ] # node-problem-detector's NonOK
+	[ "$output" = "$V2 was rolled back: its boot entry is marked bad, the node runs $V1 again" ]
+}
+
+@test "condition: no rollback is OK (0), no file is Unknown (2)" {
+	run pull
+	[ "$status" -eq 0 ]
+	run "$UPD" condition --file "$BATS_TEST_TMPDIR/run/kcc/update-condition.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "running $V1, no rollback" ]
+	run "$UPD" condition --file "$BATS_TEST_TMPDIR/nothing.json"
+	[ "$status" -eq 2 ]
 }
 
 @test "pull: an older bundle is ignored, a bundle of another key refused with one line; nothing written" {
