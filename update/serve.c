@@ -69,7 +69,7 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (read_header(fd, &cmd) < 0) {
-		(void)answer(fd, EXIT_USAGE, "bad request: expected \"" REQUEST_MAGIC " status|apply\"");
+		(void)answer(fd, EXIT_USAGE, "bad request: expected \"" REQUEST_MAGIC " status|apply|reboot\"");
 		return;
 	}
 	if (node_open(&n, &a->paths, err, sizeof(err)) < 0) {
@@ -81,6 +81,17 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 
 		(void)answer(fd, 0, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
+	} else if (cmd == REQUEST_REBOOT) {
+		/* An upgrade container's "upgrade" step: PID 1 reboots in order on kured's signal, and only
+		 * while reboot-required exists; asked only when an update or a rollback waits. */
+		if (!node_reboot_needed(&n))
+			(void)answer(fd, EXIT_REFUSED, "reboot: refused: no update waits for a reboot");
+		else if (kill(a->init_pid, SIGRTMIN + 5) < 0)
+			(void)answer(fd, EXIT_SYSTEM, "reboot: cannot signal PID 1");
+		else {
+			fprintf(stderr, "kcc-update serve: reboot into %s asked for through the socket\n", node_next_boot(&n));
+			(void)answer(fd, 0, "reboot: asked PID 1 for an orderly reboot");
+		}
 	} else {
 		ApplyResult res;
 		const struct timeval stream_tv = { .tv_sec = 60 };

@@ -35,10 +35,7 @@ teardown_file() {
 
 setup() {
 	update_node_setup
-	local t=$BATS_TEST_TMPDIR
-	# the PID 1 stand-in: records each SIGRTMIN+5 it gets
-	bash -c "trap 'echo reboot >>$t/rebooted' RTMIN+5; while :; do sleep 0.05; done" &
-	INIT=$!
+	init_standin
 	config "http://127.0.0.1:$HTTP_PORT/channel.bundle"
 	# the published bundle: v2 unless a test says otherwise
 	ln -sf ../v2.bundle "$BATS_FILE_TMPDIR/www/channel.bundle"
@@ -66,25 +63,6 @@ fl() {
 
 pull() {
 	upd pull --key "$KEY" --config "$BATS_TEST_TMPDIR/node.json" --init-pid "$INIT" "$@"
-}
-
-# wait_rebooted N [TENTHS]: the PID 1 stand-in got N signals (within TENTHS/10 s, default 5 s)
-wait_rebooted() {
-	for _ in $(seq "${2:-100}"); do
-		[ "$(wc -l <"$BATS_TEST_TMPDIR/rebooted" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# booted_v2: the node as it is after the reboot into v2, blessed by its PID 1
-booted_v2() {
-	local t=$BATS_TEST_TMPDIR
-	echo "kcc.roothash=$RH2 console=ttyS0" >"$t/cmdline"
-	sed "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$V2/" "$BATS_FILE_TMPDIR/root/usr/lib/os-release" >"$t/os-release"
-	mv "$t/esp/EFI/Linux/kcc-node_$V2+3.efi" "$t/esp/EFI/Linux/kcc-node_$V2.efi"
-	rm -f "$t/run/reboot-required"
-	NODE=(--disk "$t/disk.raw" --esp-dir "$t/esp" --cmdline "$t/cmdline" --os-release "$t/os-release" --run-dir "$t/run")
 }
 
 @test "pull: no update.url, no configuration: nothing to poll, exit 0" {

@@ -40,3 +40,29 @@ upd() {
 	"$UPD" "$1" "${NODE[@]}" "${@:2}"
 }
 
+# init_standin: INIT, the pid of a PID 1 stand-in that records each SIGRTMIN+5 (kured's reboot
+# signal) it gets in $BATS_TEST_TMPDIR/rebooted (kill it in teardown)
+init_standin() {
+	bash -c "trap 'echo reboot >>$BATS_TEST_TMPDIR/rebooted' RTMIN+5; while :; do sleep 0.05; done" &
+	INIT=$!
+}
+
+# wait_rebooted N [TENTHS]: the PID 1 stand-in got N signals (within TENTHS/10 s, default 5 s)
+wait_rebooted() {
+	for _ in $(seq "${2:-100}"); do
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/rebooted" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# booted_v2: the node as it is after the reboot into v2, blessed by its PID 1
+booted_v2() {
+	local t=$BATS_TEST_TMPDIR
+	echo "kcc.roothash=$RH2 console=ttyS0" >"$t/cmdline"
+	sed "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$V2/" "$BATS_FILE_TMPDIR/root/usr/lib/os-release" >"$t/os-release"
+	mv "$t/esp/EFI/Linux/kcc-node_$V2+3.efi" "$t/esp/EFI/Linux/kcc-node_$V2.efi"
+	rm -f "$t/run/reboot-required"
+	NODE=(--disk "$t/disk.raw" --esp-dir "$t/esp" --cmdline "$t/cmdline" --os-release "$t/os-release" --run-dir "$t/run")
+}
+
