@@ -109,7 +109,7 @@ kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
 kcc-update_SRC := $(wildcard update/*.c)
 kcc-update_INC := -iquote update $(lib-update_INC) -iquote lib/config
 kcc-update_LIBS := update config basic
-kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libcrypto)
+kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libssl libcrypto) -lpthread
 # kcc-suc (suc/): the upgrade image's command for the system-upgrade-controller, static, libc only.
 kcc-suc_SRC := $(wildcard suc/*.c)
 kcc-suc_INC := -iquote suc

@@ -12,7 +12,8 @@
 
 int source_parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen, const char **ret_path)
 {
-	const char *p = startswith(url, "http://"), *slash, *colon;
+	const char *p = startswith(url, "http://") ?: startswith(url, "https://"), *slash, *colon;
+	const bool tls = startswith(url, "https://");
 	size_t hl;
 
 	if (!p)
@@ -39,7 +40,7 @@ int source_parse_url(const char *url, char *host, size_t hostlen, char *port, si
 			return -EINVAL;
 		snprintf(port, portlen, "%lu", v);
 	} else
-		snprintf(port, portlen, "80");
+		snprintf(port, portlen, tls ? "443" : "80");
 	*ret_path = *slash ? slash : "/";
 	if (strcspn(*ret_path, " \t\r\n") != strlen(*ret_path))
 		return -EINVAL;
@@ -104,6 +105,11 @@ static int http_open(const char *url, char *err, size_t errlen)
 
 int source_open(const char *source, char *err, size_t errlen)
 {
+	return source_open_ca(source, NULL, err, errlen);
+}
+
+int source_open_ca(const char *source, const char *ca_pem, char *err, size_t errlen)
+{
 	int fd;
 
 	if (streq(source, "-")) {
@@ -111,7 +117,7 @@ int source_open(const char *source, char *err, size_t errlen)
 		return fd < 0 ? errorf(err, errlen, -errno, "cannot use standard input: %m") : fd;
 	}
 	if (startswith(source, "https://"))
-		return errorf(err, errlen, -EPROTONOSUPPORT, "https:// is not supported yet: use http:// (the bundle is signed) or a file");
+		return source_open_https(source, ca_pem, err, errlen);
 	if (startswith(source, "http://"))
 		return http_open(source, err, errlen);
 	if (strstr(source, "://"))

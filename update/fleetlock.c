@@ -73,10 +73,10 @@ int fleetlock_request(const char *base_url, FleetLockOp op, const char *id, cons
 	size_t have = 0, pl;
 	int code, n;
 
-	if (source_parse_url(base_url, host, sizeof(host), port, sizeof(port), &path) < 0) {
+	if (startswith(base_url, "https://") || source_parse_url(base_url, host, sizeof(host), port, sizeof(port), &path) < 0) {
 		json_object_put(o);
 		json_object_put(cp);
-		return errorf(err, errlen, -EINVAL, "bad FleetLock URL '%s' (http://HOST[:PORT][/PATH])", base_url);
+		return errorf(err, errlen, -EINVAL, "FleetLock URL '%s': only http://HOST[:PORT][/PATH] is supported", base_url);
 	}
 	snprintf(prefix, sizeof(prefix), "%s", path);
 	pl = strlen(prefix);

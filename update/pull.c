@@ -33,9 +33,10 @@ static int load_config(const char *path, NodeConfig *nc)
 }
 
 /* The signed manifest at the start of the bundle of url (the rest is not read). */
-static int fetch_manifest(const char *url, const BundleKey *key, BundleReader **ret, char *err, size_t errlen)
+static int fetch_manifest(const char *url, const char *ca, const BundleKey *key, BundleReader **ret, char *err,
+			  size_t errlen)
 {
-	_cleanup_close_ int fd = source_open(url, err, errlen);
+	_cleanup_close_ int fd = source_open_ca(url, ca, err, errlen);
 	BundleReader *r = NULL;
 	uint8_t buf[READ_SIZE];
 
@@ -66,6 +67,11 @@ static int fetch_manifest(const char *url, const BundleKey *key, BundleReader **
 	}
 	*ret = r;
 	return 0;
+}
+
+static bool endswith_slash(const char *s)
+{
+	return s[0] && s[strlen(s) - 1] == '/';
 }
 
 static int node_id(char *id, size_t len)
@@ -123,7 +129,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 	NodeConfig *nc = calloc(1, sizeof(*nc));
 	BundleReader *br = NULL;
 	ApplyResult res;
-	char err[400], id[256];
+	char err[400], id[256], url[NC_URL_MAX + sizeof(PULL_BUNDLE_NAME)];
 	const char *group;
 	bool open = false;
 	int code = 0, r, fd;
@@ -168,7 +174,9 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 		st->released = true;
 		printf("pull: steady: %s blessed, reboot lock released (id %s, group %s)\n", n.version, id, group);
 	}
-	r = fetch_manifest(nc->update.url, key, &br, err, sizeof(err));
+	/* a URL ending in "/" is a channel directory: its bundle has the well-known name */
+	snprintf(url, sizeof(url), "%s%s", nc->update.url, endswith_slash(nc->update.url) ? PULL_BUNDLE_NAME : "");
+	r = fetch_manifest(url, nc->update.ca, key, &br, err, sizeof(err));
 	if (r < 0) {
 		code = say_error(r == -EBADMSG || r == -EKEYREJECTED ? EXIT_REFUSED : EXIT_SYSTEM, "pull: %s", err);
 		goto out;
@@ -176,12 +184,12 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 	if (worth_applying(&n, bundle_reader_manifest(br)) == 0)
 		goto out;
 	printf("pull: %s is published (running %s): applying\n", bundle_reader_manifest(br)->version, n.version);
-	fd = source_open(nc->update.url, err, sizeof(err));
+	fd = source_open_ca(url, nc->update.ca, err, sizeof(err));
 	if (fd < 0) {
 		code = say_error(EXIT_SYSTEM, "pull: %s", err);
 		goto out;
 	}
-	apply_stream(&n, key, fd, nc->update.url, &res);
+	apply_stream(&n, key, fd, url, &res);
 	close(fd);
 	if (res.code != 0) {
 		code = say_error(res.code, "pull: %s", res.line);

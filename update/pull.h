@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pull mode (docs/upgrades.md, "Pull mode"): a standalone node polls `update.url` of its node
- * configuration, which names the channel's current bundle. A round reads the bundle's signed
+ * configuration, which names the channel's current bundle (or, ending in "/", a directory holding
+ * it as kcc-node.bundle; https:// with update.ca as its CA). A round reads the bundle's signed
  * manifest (header, manifest, signature: the first bytes of the same URL), applies the bundle
  * when it is newer than the running version, takes a reboot slot from the FleetLock server of
  * `update.fleetlock-url` and asks PID 1 for an orderly reboot (SIGRTMIN+5, kured's signal); once
@@ -14,6 +15,7 @@
 
 #define DEFAULT_NODE_CONFIG "/run/kcc/node-config.json"
 #define PULL_INTERVAL_S 300
+#define PULL_BUNDLE_NAME "kcc-node.bundle" /* in an update.url that ends in "/" */
 
 typedef struct PullState {
 	bool released; /* steady-state was sent once by this process */

@@ -153,10 +153,10 @@ refused_nothing_written() {
 	[ -f "$BATS_TEST_TMPDIR/run/reboot-required" ]
 }
 
-@test "kcc-update apply: usage errors (https, no operand) exit 100" {
+@test "kcc-update apply: usage errors (https without a CA, no operand) exit 100" {
 	run upd apply --key "$KEY" https://example.invalid/b
 	[ "$status" -eq 100 ]
-	[[ "$output" == *"https:// is not supported yet"* ]]
+	[[ "$output" == *"https needs a CA (update.ca of the node configuration)"* ]]
 	run upd apply
 	[ "$status" -eq 100 ]
 }

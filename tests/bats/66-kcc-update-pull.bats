@@ -48,11 +48,32 @@ teardown() {
 	kill "$INIT" 2>/dev/null || true
 }
 
-# config URL [FLEETLOCK]: the node configuration
+# config URL [FLEETLOCK [CA_FILE]]: the node configuration
 config() {
-	jq -n --arg u "$1" --arg f "${2-http://127.0.0.1:$LOCK_PORT}" \
-		'{version: 1, update: ({url: $u, "fleetlock-group": "workers"} + (if $f == "" then {} else {"fleetlock-url": $f} end))}' \
-		>"$BATS_TEST_TMPDIR/node.json"
+	jq -n --arg u "$1" --arg f "${2-http://127.0.0.1:$LOCK_PORT}" --arg ca "$(cat "${3:-/dev/null}")" \
+		'{version: 1, update: ({url: $u, "fleetlock-group": "workers"} + (if $f == "" then {} else {"fleetlock-url": $f} end)
+			+ (if $ca == "" then {} else {ca: $ca} end))}' >"$BATS_TEST_TMPDIR/node.json"
+}
+
+# tls_server DIR: an https server of DIR's files (openssl s_server -WWW) for localhost, its
+# certificate issued by DIR/../ca.pem; TLS_PORT, TLS_PID
+tls_server() {
+	local t=$BATS_TEST_TMPDIR
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=stand-in-ca -days 1 \
+		-keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+		-keyout "$t/srv.key" -out "$t/srv.csr" 2>/dev/null
+	openssl x509 -req -in "$t/srv.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -days 1 \
+		-extfile <(echo subjectAltName=DNS:localhost) -out "$t/srv.pem" 2>/dev/null
+	TLS_PORT=$((LOCK_PORT + 1))
+	(cd "$1" && exec openssl s_server -quiet -accept "$TLS_PORT" -cert "$t/srv.pem" -key "$t/srv.key" -WWW) \
+		>/dev/null 2>&1 &
+	TLS_PID=$!
+	for _ in $(seq 100); do
+		curl -s -o /dev/null --cacert "$t/ca.pem" "https://localhost:$TLS_PORT/kcc-node.bundle" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # fl OP ID: a FleetLock request as another node would send it
@@ -166,6 +187,27 @@ pull() {
 	[[ "$output" == *"kcc-update: pull: http://127.0.0.1:$HTTP_PORT/channel.bundle: bad signature: the manifest is not signed by this update key"* ]]
 	[ "$(sha256sum <"$BATS_TEST_TMPDIR/disk.raw")" = "$before" ]
 	[ ! -e "$BATS_TEST_TMPDIR/rebooted" ]
+}
+
+@test "pull over https: a channel directory (update.url ending in /) with update.ca; another CA is refused" {
+	mkdir "$BATS_TEST_TMPDIR/channel"
+	cp "$BATS_FILE_TMPDIR/v2.bundle" "$BATS_TEST_TMPDIR/channel/kcc-node.bundle"
+	tls_server "$BATS_TEST_TMPDIR/channel"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=other -days 1 \
+		-keyout "$BATS_TEST_TMPDIR/other.key" -out "$BATS_TEST_TMPDIR/other-ca.pem" 2>/dev/null
+	config "https://localhost:$TLS_PORT/" "" "$BATS_TEST_TMPDIR/other-ca.pem"
+	run pull
+	s1=$status o1=$output
+	config "https://localhost:$TLS_PORT/" "" "$BATS_TEST_TMPDIR/ca.pem"
+	run pull
+	kill "$TLS_PID"
+	echo "$o1"
+	echo "$output"
+	[ "$s1" -eq 111 ]
+	[ "$o1" = "kcc-update: pull: https://localhost:$TLS_PORT/kcc-node.bundle: TLS handshake failed: unable to get local issuer certificate" ]
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "pull: apply: $V2 staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	wait_rebooted 1
 }
 
 @test "pull without update.fleetlock-url: reboots at once after the apply" {

@@ -19,7 +19,7 @@ static void test_request(void **state)
 	RequestCommand c;
 	size_t used = 0;
 	static const char *const bad[] = {
-		"kcc-update/1 reboot\n", "kcc-update/2 status\n", "kcc-update/1  status\n", "kcc-update/1 status \n",
+		"kcc-update/1 rollback\n", "kcc-update/2 status\n", "kcc-update/1  status\n", "kcc-update/1 status \n",
 		"kcc-update/1\n", "KCC-UPDATE/1 status\n", "kcc-update/1 status\r\n", "GET / HTTP/1.0\r\n",
 		"kcc-update/1 applyx\n", "kcc-update/1 \n",
 	};
@@ -32,6 +32,8 @@ static void test_request(void **state)
 	assert_int_equal(request_parse("kcc-update/1 apply\nKCCBNDL1", 27, &c, &used), 0);
 	assert_int_equal(c, REQUEST_APPLY);
 	assert_int_equal(used, 19);
+	assert_int_equal(request_parse("kcc-update/1 reboot\n", 20, &c, &used), 0);
+	assert_int_equal(c, REQUEST_REBOOT);
 	for (size_t n = 0; n < 19; n++) /* every prefix may still become a request */
 		assert_int_equal(request_parse("kcc-update/1 apply\n", n, &c, &used), -EAGAIN);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -58,7 +60,10 @@ static void test_url(void **state)
 	assert_int_equal(source_parse_url("http://updates.example", host, sizeof(host), port, sizeof(port), &path), 0);
 	assert_string_equal(port, "80");
 	assert_string_equal(path, "/");
-	static const char *const bad[] = { "https://x/", "http://", "http://:80/", "http://h:0/", "http://h:65536/",
+	assert_int_equal(source_parse_url("https://updates.example/c/", host, sizeof(host), port, sizeof(port), &path), 0);
+	assert_string_equal(port, "443");
+	assert_string_equal(path, "/c/");
+	static const char *const bad[] = { "https://", "http://", "http://:80/", "http://h:0/", "http://h:65536/",
 					   "http://h:/", "http://u@h/", "http://h/a b", "ftp://h/" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(source_parse_url(bad[i], host, sizeof(host), port, sizeof(port), &path), -EINVAL);

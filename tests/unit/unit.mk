@@ -28,7 +28,7 @@ $(UNIT)/fo/%.o: %.c
 $(UNIT)/o/init/bpf-lsm.o $(UNIT)/fo/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
 -include $(shell find $(UNIT)/o $(UNIT)/fo -name '*.d' 2>/dev/null)
 
-UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -lfdisk -lblkid -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp) -lz
+UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -lfdisk -lblkid -larchive $(shell pkg-config --libs yaml-0.1 json-c libssl libcrypto libcap libseccomp) -lz -lpthread
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
 INIT := kcc-init lib-policy lib-config lib-basic
