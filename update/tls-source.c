@@ -4,7 +4,6 @@
  * answer's body is handed to the caller as the read end of a socket pair, which a thread fills
  * from the TLS connection, so that every reader of a plain fd reads https the same way. */
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
@@ -12,6 +11,7 @@
 #include <sys/time.h>
 
 #include "bundle-source.h"
+#include "ca-store.h"
 #include "http-client.h"
 #include "util.h"
 
@@ -52,22 +52,6 @@ out:
 	return NULL;
 }
 
-static int load_ca(SSL_CTX *ctx, const char *pem)
-{
-	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-	BIO *bio = BIO_new_mem_buf(pem, -1);
-	X509 *x;
-	int n = 0;
-
-	while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		n += X509_STORE_add_cert(store, x) == 1;
-		X509_free(x);
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	return n > 0 ? 0 : -EINVAL;
-}
-
 int source_open_https(const char *url, const char *ca_pem, char *err, size_t errlen)
 {
 	char host[256], port[8], req[4096], hdr[HEADER_MAX + 1];
@@ -90,7 +74,7 @@ int source_open_https(const char *url, const char *ca_pem, char *err, size_t err
 		goto fail;
 	}
 	p->ctx = SSL_CTX_new(TLS_client_method());
-	if (!p->ctx || SSL_CTX_set_min_proto_version(p->ctx, TLS1_2_VERSION) != 1 || load_ca(p->ctx, ca_pem) < 0) {
+	if (!p->ctx || SSL_CTX_set_min_proto_version(p->ctx, TLS1_2_VERSION) != 1 || ca_store_add_pem(SSL_CTX_get_cert_store(p->ctx), ca_pem) < 0) {
 		r = errorf(err, errlen, -EINVAL, "%s: the CA is not a PEM certificate", url);
 		goto fail;
 	}
