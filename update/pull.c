@@ -90,7 +90,7 @@ static int take_lock_and_reboot(const NodeArgs *a, const NodeConfig *nc, const c
 		r = fleetlock_request(nc->update.fleetlock_url, FLEETLOCK_PRE_REBOOT, id, group, err, sizeof(err));
 		if (r == -EBUSY) {
 			printf("pull: reboot lock not granted (%s): waiting\n", err);
-			return 0;
+			return -EBUSY;
 		}
 		if (r < 0)
 			return say_error(EXIT_SYSTEM, "pull: reboot lock: %s", err);
@@ -137,6 +137,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 
 	if (!nc)
 		return say_error(EXIT_SYSTEM, "out of memory");
+	st->waiting = false;
 	r = load_config(a->config ?: DEFAULT_NODE_CONFIG, nc);
 	if (r < 0) {
 		code = r == -ENOENT ? 0 : r == -EINVAL ? EXIT_REFUSED : EXIT_SYSTEM;
@@ -159,6 +160,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 	(void)condition_write(&n);
 	if (!node_blessed(&n)) {
 		printf("pull: waiting: the running boot (%s) is not blessed yet\n", n.version);
+		st->waiting = true;
 		goto out;
 	}
 	if (node_reboot_needed(&n)) {
@@ -200,6 +202,10 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 	open = false;
 	code = take_lock_and_reboot(a, nc, id, group);
 out:
+	if (code == -EBUSY) { /* the lock refused: ask again soon */
+		st->waiting = true;
+		code = 0;
+	}
 	if (open)
 		node_close(&n);
 	bundle_reader_free(br);

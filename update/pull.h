@@ -17,8 +17,11 @@
 #define PULL_INTERVAL_S 300
 #define PULL_BUNDLE_NAME "kcc-node.bundle" /* in an update.url that ends in "/" */
 
+#define PULL_RETRY_S 30 /* the next round, at most, while a round waits (for bless, for the lock) */
+
 typedef struct PullState {
 	bool released; /* steady-state was sent once by this process */
+	bool waiting;  /* the last round waits for something: the next one comes sooner */
 } PullState;
 
 /* One round; prints one line per thing done to stdout (refusals and failures to stderr). Returns an

@@ -157,7 +157,7 @@ int cmd_serve(int argc, char **argv)
 		if (a.pull && now_ms() >= next_pull) {
 			(void)pull_round(&a, key, &st);
 			fflush(stdout);
-			next_pull = now_ms() + a.interval_s * 1000ull;
+			next_pull = now_ms() + (st.waiting && a.interval_s > PULL_RETRY_S ? PULL_RETRY_S : a.interval_s) * 1000ull;
 		}
 		if (a.pull && poll(&pfd, 1, (int)(next_pull - now_ms())) == 0)
 			continue;
