@@ -23,11 +23,14 @@ static int load_config(const char *path, NodeConfig *nc)
 		printf("pull: no node configuration (%s): nothing to poll\n", path);
 		return -ENOENT;
 	}
-	if (r < 0)
-		return say_error(EXIT_SYSTEM, "pull: cannot read %s: %s", path, strerror(-r)), r;
+	if (r < 0) {
+		say_error(EXIT_SYSTEM, "pull: cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
 	if (node_config_parse(data, (size_t)r, nc, err, sizeof(err)) < 0) {
-		err[strcspn(err, "\n")] = '\0';
-		return say_error(EXIT_REFUSED, "pull: %s: %s", path, err), -EINVAL;
+		err[strcspn(err, "\n")] = '\0'; /* the first error line */
+		say_error(EXIT_REFUSED, "pull: %s: %s", path, err);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -44,7 +47,7 @@ static int fetch_manifest(const char *url, const char *ca, const BundleKey *key,
 		return fd;
 	if (bundle_reader_new(key, NULL, NULL, &r) < 0)
 		return errorf(err, errlen, -ENOMEM, "out of memory");
-	/* one byte short of READ_SIZE at a time is fine: the reader stops buffering at the manifest */
+	/* READ_SIZE at a time: the connection is closed once the manifest is in */
 	while (!bundle_reader_manifest(r)) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		int k;
