@@ -209,6 +209,8 @@ out:
 		st->waiting = true;
 		code = 0;
 	}
+	if (code == EXIT_SYSTEM) /* e.g. no network yet at the service's start */
+		st->waiting = true;
 	if (open)
 		node_close(&n);
 	bundle_reader_free(br);

@@ -17,7 +17,7 @@
 #define PULL_INTERVAL_S 300
 #define PULL_BUNDLE_NAME "kcc-node.bundle" /* in an update.url that ends in "/" */
 
-#define PULL_RETRY_S 30 /* the next round, at most, while a round waits (for bless, for the lock) */
+#define PULL_RETRY_S 30 /* the next round, at most, after a round that waits (for bless, for the lock) or failed */
 
 typedef struct PullState {
 	bool released; /* steady-state was sent once by this process */
