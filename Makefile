@@ -110,9 +110,13 @@ kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
 # kcc-update (update/): the node's update tool on top of lib/update (libfdisk for the GPT).
 # mkbundle: the builder's writer.
 kcc-update_SRC := $(wildcard update/*.c)
-kcc-update_INC := -iquote update $(lib-update_INC) -iquote lib/events
-kcc-update_LIBS := update events basic
-kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libcrypto)
+kcc-update_INC := -iquote update $(lib-update_INC) -iquote lib/config -iquote lib/events
+kcc-update_LIBS := update config events basic
+kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libssl libcrypto) -lpthread
+# kcc-suc (suc/): the upgrade image's command for the system-upgrade-controller, static, libc only.
+kcc-suc_SRC := $(wildcard suc/*.c)
+kcc-suc_INC := -iquote suc
+kcc-suc_LDFLAGS := -static-pie
 mkbundle_SRC := image/mkbundle.c
 mkbundle_INC := $(lib-update_INC)
 mkbundle_LIBS := update basic
@@ -132,7 +136,7 @@ kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
-PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update \
+PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-suc \
 	kcc-verify kcc-attest mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))

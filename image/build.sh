@@ -10,6 +10,7 @@
 # kcc-node.unsigned.efi, loader.efi (systemd-boot, signed with the db key), reference-values.json
 # and its signature reference-values.json.sig (the PCR 11 values an attestation verifier accepts for
 # this image, docs/attestation.md), disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
+# suc/plan.yaml and suc/kcc-node-upgrade_VERSION.oci.tar (image/suc.sh),
 # manifest.json.
 # Reproducible: the same inputs and SOURCE_DATE_EPOCH give byte-identical outputs.
 # Exit codes: 0 ok, 100 bad input (option, overlay, service file, package), 111 system failure.
@@ -58,7 +59,7 @@ cache=${DEB_CACHE:-$top/build/debs}
 # Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
 kcc_init=kcc-init
 [ "$variant" = test ] && kcc_init=kcc-init-test
-for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr kcc-attest kcc-forward mkcpio kconfig-check mkbundle kcc-update; do
+for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr kcc-attest kcc-forward mkcpio kconfig-check mkbundle kcc-update kcc-suc; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -364,6 +365,11 @@ disk() {
 	qemu-img convert -f raw -O qcow2 "$out/disk.raw" "$out/disk.qcow2"
 }
 
+# The system-upgrade-controller's Plan and upgrade image (docs/upgrades.md), into suc/.
+suc_image() {
+	"$top/image/suc.sh" "$bin/kcc-suc" "$out/$bundle_name" "$version" "$out/suc" >/dev/null
+}
+
 manifest() {
 	local f first=1
 	{
@@ -407,6 +413,7 @@ step uki uki
 step references references
 step disk disk
 step bundle bundle
+step suc suc_image
 step manifest manifest
 rm -rf "$w"
 echo "build: done: root hash $(cat "$out/roothash")"

@@ -4,7 +4,8 @@
 # Reports the guest uptime at "services started" (the kernel's clock, from the boot timeline), the
 # resident memory of kcc-init after boot, provisioning time, TPM commands and time of the unseal and
 # activation, the initramfs and UKI sizes, and cold and warm build times; then the attestation join
-# on the host (tests/bench-attest.sh) and the event forwarder's way out (tests/bench-forward.sh).
+# on the host (tests/bench-attest.sh), the event forwarder's way out (tests/bench-forward.sh) and
+# the update figures (tests/bench-update.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -64,3 +65,4 @@ done
 echo "(bar to beat: systemd 252 + dracut ~27000 ms, PID 1 11 MB, initramfs 15 MB)"
 tests/bench-attest.sh
 tests/bench-forward.sh
+tests/bench-update.sh

@@ -428,8 +428,14 @@ static void f_update_group(Ctx *x, json_object *v, const char *path)
 	}
 }
 
+static void f_update_ca(Ctx *x, json_object *v, const char *path)
+{
+	pem_field(x, v, path, CFG->update.ca);
+}
+
 static const Field update_fields[] = {
 	{ "url", json_type_string, true, f_update_url },
+	{ "ca", json_type_string, false, f_update_ca },
 	{ "fleetlock-url", json_type_string, false, f_update_fleetlock },
 	{ "fleetlock-group", json_type_string, false, f_update_group },
 };

@@ -41,6 +41,7 @@ typedef struct NodeConfig {
 	} verifier;
 	struct {
 		char url[NC_URL_MAX];
+		char ca[NC_PEM_MAX]; /* PEM: the CA of an https:// update.url */
 		char fleetlock_url[NC_URL_MAX];
 		char fleetlock_group[64];
 	} update;

@@ -47,6 +47,7 @@ static void test_good(void **state)
 	assert_string_equal(c->verifier.url, "https://verifier.example:8443/v1");
 	assert_non_null(strstr(c->verifier.ca, "BEGIN CERTIFICATE"));
 	assert_string_equal(c->update.fleetlock_group, "workers");
+	assert_non_null(strstr(c->update.ca, "BEGIN CERTIFICATE"));
 	assert_string_equal(c->siem.host, "siem.example");
 	assert_int_equal(c->siem.port, 6514);
 	assert_int_equal(c->kubelet.n_labels, 2);

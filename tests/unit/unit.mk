@@ -28,7 +28,7 @@ $(UNIT)/fo/%.o: %.c
 $(UNIT)/o/init/bpf-lsm.o $(UNIT)/fo/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
 -include $(shell find $(UNIT)/o $(UNIT)/fo -name '*.d' 2>/dev/null)
 
-UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -lfdisk -lblkid -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp) -lz
+UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -lfdisk -lblkid -larchive $(shell pkg-config --libs yaml-0.1 json-c libssl libcrypto libcap libseccomp) -lz -lpthread
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
 INIT := kcc-init lib-policy lib-config lib-events lib-basic
@@ -88,8 +88,8 @@ fuzz-bundle_USES := lib-update lib-basic
 test-esp_USES := lib-update lib-basic
 fuzz-esp_USES := lib-update lib-basic
 test-slot_USES := lib-update lib-basic
-test-update-cmd_USES := kcc-update lib-update lib-events lib-basic
-fuzz-update-request_USES := kcc-update lib-update lib-events lib-basic
+test-update-cmd_USES := kcc-update lib-update lib-config lib-events lib-basic
+fuzz-update-request_USES := kcc-update lib-update lib-config lib-events lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
 $(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET_AREA) $(TPM)))
 
