@@ -87,7 +87,7 @@ else
 	echo "kcc-test: INFO var-marker=created:$(cat $m)"
 fi
 
-# State-key rotation (tests/vm/42-rotate.bats): kcc_test.rotate=1 asks for one at the next boot;
+# State-key rotation (tests/vm/long/42-rotate.bats, make check-long): kcc_test.rotate=1 asks for one at the next boot;
 # every boot says whether a request is pending.
 case " $(cat /proc/cmdline) " in *" kcc_test.rotate=1 "*)
 	out=$(kcc-ctl rotate-key 2>&1) && pass ctl-rotate-key "$out" || fail ctl-rotate-key "$out" ;;

@@ -4,7 +4,7 @@
 # run-vm.sh --test-pause, a fw_cfg item of test images that no PCR measures, then qemu killed) is
 # followed by a boot that unlocks /var. One disk and one TPM go through all boots in order, so each
 # boot unlocks what the cut before it left; the last one finds the first boot's data.
-load helper
+load ../helper
 
 STEPS="rotate-sealed rotate-keyslot rotate-token rotate-old-token rotate-old-keyslot"
 
