@@ -30,3 +30,9 @@ int tpm_activate_credential(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob,
 /* A quote with the AK over the SHA-256 PCRs of mask, with qualifying data. */
 int tpm_attest_quote(Tpm *t, const TpmAttestKeys *k, uint32_t mask, const uint8_t *qualifying,
 		     size_t qualifying_size, TpmQuote *q);
+/* A secret the verifier released (duplicate.h): TPM2_Import under the EK, Load, then Unseal
+ * through PolicyPCR over mask (the SHA-256 bank) in a session salted with the EK whose response
+ * is encrypted. out (capacity *out_size) gets the secret. -EBADMSG: made for another TPM or
+ * malformed; -EPERM: the PCRs no longer hold the values it was released for. */
+int tpm_import_unseal(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob, size_t blob_size,
+		      uint32_t mask, void *out, size_t *out_size);

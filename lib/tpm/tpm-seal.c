@@ -414,7 +414,7 @@ out:
 /* ESAPI decrypts an encrypted response parameter in place, in the SAPI context's response buffer,
  * before it unmarshals it: after Unseal the plaintext secret sits there until a later response
  * happens to overwrite it. Wipe the parameter area of the last response. */
-static void wipe_response(Tpm *t)
+void tpm_wipe_response(Tpm *t)
 {
 	TSS2_SYS_CONTEXT *sys = NULL;
 	const uint8_t *rp = NULL;
@@ -486,7 +486,7 @@ static int unseal_below(Tpm *t, ESYS_TR srk, const TpmPolicy *p, const TpmApprov
 		goto out;
 	}
 	rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &data);
-	wipe_response(t);
+	tpm_wipe_response(t);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = tpm_fail(t, "the TPM refused to unseal the key", rc);
 		goto out;
