@@ -19,6 +19,9 @@ typedef struct TpmAttestKeys {
 	size_t ek_pub_size, ak_pub_size;
 } TpmAttestKeys;
 
+/* No keys yet (ESYS_TR_NONE): tpm_attest_keys_done() on it does nothing. */
+#define TPM_ATTEST_KEYS_NONE { .ek = 0xfffu, .ak = 0xfffu }
+
 int tpm_attest_keys(Tpm *t, TpmAttestKeys *ret);
 void tpm_attest_keys_done(Tpm *t, TpmAttestKeys *k);
 /* ActivateCredential: blob (TPM2B_ID_OBJECT) and secret (TPM2B_ENCRYPTED_SECRET) as

@@ -17,6 +17,10 @@
 #include "makecred.h"
 #include "public.h"
 
+/* The duplicate around N secret bytes: outer HMAC (TPM2B, SHA-256), then the TPM2B_SENSITIVE:
+ * its size, sensitiveType, an empty authValue, seedValue (TPM2B, 32), the data's size. */
+#define DUP_OVERHEAD (2 + 32 + 2 + 2 + 2 + 2 + 32 + 2)
+
 static int object_public(uint32_t mask, const uint8_t values[PCR_COUNT][32],
 			 const TPMT_SENSITIVE *s, TPM2B_PUBLIC *pub)
 {
@@ -117,7 +121,7 @@ int tpm_duplicate_parse(const uint8_t *blob, size_t size, TPM2B_PUBLIC *pub, TPM
 				    TPMA_OBJECT_FIXEDPARENT)) ||
 	    p->authPolicy.size != 32 ||
 	    p->parameters.keyedHashDetail.scheme.scheme != TPM2_ALG_NULL ||
-	    dup->size < 2 + 32 || dup->size > 2 + 32 + 2 + 2 + 2 + 32 + 2 + TPM_SECRET_MAX ||
+	    dup->size < DUP_OVERHEAD || dup->size > DUP_OVERHEAD + TPM_SECRET_MAX ||
 	    seed->size == 0)
 		return -EBADMSG;
 	return 0;

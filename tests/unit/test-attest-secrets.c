@@ -152,6 +152,11 @@ static void test_parser_refuses(void **state)
 	assert_int_equal(tpm_public_parse(a.ek_pub, a.ek_pub_size, &ek), 0);
 	assert_int_equal(tpm_duplicate_sealed(&ek, ATTEST_PCR_MASK, (const uint8_t(*)[32])values,
 					      big, sizeof(big), &blob, &size), -EINVAL);
+	/* The largest secret makes a blob the parser takes. */
+	assert_int_equal(tpm_duplicate_sealed(&ek, ATTEST_PCR_MASK, (const uint8_t(*)[32])values,
+					      big, TPM_SECRET_MAX, &blob, &size), 0);
+	assert_int_equal(tpm_duplicate_parse(blob, size, &pub, &dup, &seed), 0);
+	free(blob);
 	tpm_attest_keys_done(ta, &a);
 	tpm_close(ta);
 }
