@@ -83,6 +83,7 @@ test-attest-parsers_USES := lib-attest $(TPM)
 fuzz-attest-public_USES := lib-attest $(TPM)
 fuzz-attest-logs_USES := lib-attest $(TPM)
 fuzz-attest-requests_USES := lib-attest $(TPM)
+fuzz-attest-secrets_USES := lib-attest $(TPM)
 test-bundle_USES := lib-update lib-basic
 fuzz-bundle_USES := lib-update lib-basic
 test-esp_USES := lib-update lib-basic
