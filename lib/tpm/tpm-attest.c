@@ -219,7 +219,6 @@ int tpm_import_unseal(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob, size_
 	TPM2B_PUBLIC pub;
 	TPM2B_PRIVATE dup;
 	TPM2B_ENCRYPTED_SECRET seed;
-	TPM2B_SENSITIVE_DATA *data = NULL;
 	ESYS_TR obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TSS2_RC rc;
 	int r;
@@ -240,24 +239,10 @@ int tpm_import_unseal(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob, size_
 		r = tpm_fail(t, "Esys_PolicyPCR(released secret)", rc);
 		goto out;
 	}
-	rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &data);
-	tpm_wipe_response(t);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "the TPM refused to unseal the released secret (PCRs changed?)", rc);
-		goto out;
-	}
-	/* Flushed by the TPM (continueSession off). */
-	(void)Esys_TR_Close(t->esys, &session);
-	session = ESYS_TR_NONE;
-	if (data->size > *out_size)
-		r = tpm_failf(t, ENOBUFS, "the released secret is larger than expected");
-	else {
-		memcpy(out, data->buffer, data->size);
-		*out_size = data->size;
-	}
-	explicit_bzero(data, sizeof(*data));
+	r = tpm_unseal_object(t, obj, &session,
+			      "the TPM refused to unseal the released secret (PCRs changed?)", out,
+			      out_size);
 out:
-	Esys_Free(data);
 	tpm_flush(t, &session);
 	tpm_flush(t, &obj);
 	return r;

@@ -50,3 +50,7 @@ int tpm_quote_key(Tpm *t, ESYS_TR ak, const TPM2B_PUBLIC *pub, uint32_t mask,
 		  const uint8_t *nonce, size_t nonce_size, TpmQuote *q);
 /* Zeroes ESAPI's copy of the last response (it held a secret in clear). */
 void tpm_wipe_response(Tpm *t);
+/* Unseal obj through *session (its continueSession off: forgotten on success) into out
+ * (capacity *out_size); refused: the message when the TPM says no. */
+int tpm_unseal_object(Tpm *t, ESYS_TR obj, ESYS_TR *session, const char *refused, void *out,
+		      size_t *out_size);
