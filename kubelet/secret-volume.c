@@ -69,9 +69,13 @@ int secret_volume_stage(const Volume *v, const char *secrets_dir, const char *st
 	fd = dfd < 0 ? -EBADF
 		     : openat(dfd, v->secret_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			      0444);
-	if (fd < 0 || write(fd, buf, size) != (ssize_t)size || fchown(fd, ids, ids) < 0 ||
-	    mount("tmpfs", staging, NULL, MS_REMOUNT | MS_RDONLY | flags, opts) < 0)
+	if (fd < 0 || write(fd, buf, size) != (ssize_t)size || fchown(fd, ids, ids) < 0)
 		r = -errno ?: -EIO;
+	/* a file open for writing keeps the remount read-only busy */
+	if (fd >= 0 && close(TAKE_FD(fd)) < 0 && r >= 0)
+		r = -errno;
+	if (r >= 0 && mount("tmpfs", staging, NULL, MS_REMOUNT | MS_RDONLY | flags, opts) < 0)
+		r = -errno;
 	explicit_wipe(buf, sizeof(buf));
 	if (r < 0) {
 		(void)host_path_unstage(staging);

@@ -66,6 +66,7 @@ test-oci-image_USES := $(KUBELET_AREA)
 test-kubelet-io_USES := $(KUBELET_AREA)
 test-kubelet-unpack_USES := $(KUBELET_AREA)
 test-confine_USES := $(KUBELET_AREA)
+test-kubelet-secret_USES := $(KUBELET_AREA)
 test-policy_USES := $(KUBELET_AREA)
 test-basic-loop_USES := lib-basic
 test-basic-log_USES := lib-basic
