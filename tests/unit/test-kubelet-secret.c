@@ -43,17 +43,18 @@ static void test_stage(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(secrets, sizeof(secrets), "%s/secrets", dir);
 	snprintf(staging, sizeof(staging), "%s/staging", dir);
-	snprintf(file, sizeof(file), "%s/db-password", staging);
 	assert_int_equal(mkdir(secrets, 0700), 0);
 	/* not released yet */
 	assert_int_equal(secret_volume_stage(&v, secrets, staging, IDS, err, sizeof(err)), -ENOKEY);
 	assert_non_null(strstr(err, "secret \"db-password\" was not released to this node"));
-	put("/tmp/../tmp/kcc-secret-target", "elsewhere");
+	snprintf(file, sizeof(file), "%s/target", dir);
+	put(file, "elsewhere");
 	snprintf(buf, sizeof(buf), "%s/db-password", secrets);
-	assert_int_equal(symlink("/tmp/kcc-secret-target", buf), 0);
+	assert_int_equal(symlink(file, buf), 0);
 	assert_true(secret_volume_stage(&v, secrets, staging, IDS, err, sizeof(err)) < 0);
 	unlink(buf);
-	unlink("/tmp/kcc-secret-target");
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/db-password", staging);
 	/* released */
 	put(buf, "first");
 	if (secret_volume_stage(&v, secrets, staging, IDS, err, sizeof(err)) < 0)
