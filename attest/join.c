@@ -9,6 +9,7 @@
 #include "join.h"
 #include "messages.h"
 #include "node-key.h"
+#include "released.h"
 #include "tls-post.h"
 #include "util.h"
 
@@ -248,6 +249,8 @@ int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_s
 	r = status == 200 ? 1 : 0;
 	if (r == 1) {
 		int k2 = keep(c, key, answer, err, err_size);
+		if (k2 >= 0 && c->secrets_dir)
+			k2 = released_secrets_write(t, answer, c->secrets_dir, err, err_size);
 		if (k2 < 0)
 			r = k2;
 	}

@@ -304,6 +304,14 @@ int ctr_start(PodState *p, unsigned i)
 		start_failed(p, i, r, err);
 		return r;
 	}
+	/* a secret not released yet: the container waits (backing off) until the join brings it */
+	r = pod_stage_secrets(p, err, sizeof(err));
+	if (r < 0) {
+		oci_config_done(ic);
+		free(ic);
+		start_failed(p, i, r, err);
+		return r;
+	}
 	if (s->unpacked && c->read_only_root)
 		return ctr_run(p, i, ic);
 	s->unpacked = false;

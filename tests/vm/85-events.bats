@@ -8,6 +8,8 @@
 # events and starts it again once the agent has provoked its events (a crash, a denial, a flood):
 # the sequence numbers that arrive have no gap. A stand-in control channel (an HTTP file server on
 # the host, 10.0.2.100:8080) tells the agent when the host is done, so the node stays up meanwhile.
+# The verifier releases a secret with the join (--secret); a static pod reads it from a secret
+# volume, and a pod naming a secret that was not released waits.
 load helper
 
 VERIFY=$TOP/build/bin/kcc-verify
@@ -36,8 +38,10 @@ setup_file() {
 	attest_env_setup
 	swtpm_setup --tpm2 --tpmstate "$S/tpm" --create-ek-cert --create-platform-cert \
 		--config "$S/setup.conf" --overwrite >"$S/swtpm_setup.log" 2>&1
+	printf 'kcc-released-secret-%s' "$$" >"$S/db-password"
 	start_verifier --ek-roots "$S/ekca.pem" --reference "$IMAGE/reference-values.json" \
-		--reference-key "$TOP/build/keys/reference-values-test-public-key.pem" --policy test
+		--reference-key "$TOP/build/keys/reference-values-test-public-key.pem" --policy test \
+		--secret db-password="$S/db-password"
 	CPORT=$(free_port)
 	COLLECTOR_CLIENT_CA=$S/issuer.pem COLLECTOR_PEER=system:node:$NODE "$COLLECTOR" "$C" start "$CPORT"
 	HPORT=$(free_port)
@@ -83,6 +87,18 @@ setup_file() {
 	r=$S/verifier/results
 	[ "$(wc -l <"$r")" -eq 1 ]
 	[ "$(jq -r .verdict "$r")" = affirming ]
+}
+
+@test "events (VM): the released secret reaches a pod as a read-only secret volume; an unreleased one keeps its pod waiting" {
+	S=$BATS_FILE_TMPDIR
+	tr -d '\r' <"$S/events.log" | grep -aE 'kcc-test: (PASS|FAIL) secret' || true
+	# 0400 root in a folder only root reads (the kubelet), on /run's tmpfs
+	assert_log events 'kcc-test: PASS secret-released: .*-r-------- 1 0 61183 .* db-password'
+	assert_log events "kcc-test: PASS secret-volume: .*secret=$(cat "$S/db-password") .*Read-only file system"
+	assert_log events 'kcc-test: PASS secret-missing'
+	# wrapped in the answer only: the verifier's log has no secrets, its console not the value
+	! grep -q "$(cat "$S/db-password")" "$S/verifier/results" "$S/verifier/verify.out" "$S/verifier/verify.err"
+	! tr -d '\r' <"$S/events.log" | grep -v 'PASS secret-volume' | grep -q "$(cat "$S/db-password")"
 }
 
 @test "events (VM): catalogue events arrive with boot, sequence and id: boot measured, the verdict, a crash, OOM, a denial, a flood's summary" {

@@ -16,6 +16,24 @@ for svc in kcc-attest kcc-forward; do
 	p=$(head -n1 /sys/fs/cgroup/services/$svc/cgroup.procs 2>/dev/null)
 	echo "kcc-test: INFO profile-$svc: $([ -n "$p" ] && awk '/^(Uid|Gid|CapEff|NoNewPrivs|Seccomp):/ {printf "%s %s ", $1, $2}' /proc/$p/status)"
 done
+# The secret the verifier released with the join (docs/attestation.md, "Released secrets"), offered
+# to a pod as a read-only secret volume; a secret it did not release keeps its pod waiting.
+if wait_for '[ -e /run/kcc-identity/secrets/db-password ]' 600; then
+	pass secret-released "$(ls -ln /run/kcc-identity/secrets | tr -s ' ' | tr '\n' ' ')"
+else
+	fail secret-released "no /run/kcc-identity/secrets/db-password"
+fi
+cp /usr/lib/kcc-test/secret-pods/* /var/lib/kcc-kubelet/manifests/
+if wait_for 'grep -q "stdout F secret=" /var/log/pods/default_secret_*/c/0.log 2>/dev/null' 600; then
+	pass secret-volume "$(grep -h "stdout F\|stderr F" /var/log/pods/default_secret_*/c/0.log | cut -d' ' -f3- | tr '\n' ' ')"
+else
+	fail secret-volume "no output from the secret pod: $(kcc-kubelet pods 2>&1 | grep secret)"
+fi
+if wait_for 'kcc-kubelet pods --json 2>/dev/null | grep -q "not-released.* was not released to this node"' 300; then
+	pass secret-missing "the pod naming not-released waits: CreateContainerConfigError"
+else
+	fail secret-missing "$(kcc-kubelet pods --json 2>&1 | head -c 600)"
+fi
 # The BPF LSM refuses one service's signals to another: the kernel kills the sleeper's cgroup.
 sp=$(pid_of_sleeper)
 echo 1 >/sys/fs/cgroup/services/sleeper/cgroup.kill &&
