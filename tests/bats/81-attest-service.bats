@@ -5,12 +5,7 @@
 # line, a retry with backoff; then it joins, keeps the key (0640) and the certificate, and renews
 # at two thirds of the certificate's life (the verifier's shortest validity, 60 s).
 load helper
-
-ATTEST=$TOP/build/bin/kcc-attest
-VERIFY=$TOP/build/bin/kcc-verify
-PCR=$TOP/build/bin/kcc-pcr
-
-. "$TOP/tests/attest-env.sh"
+load attest
 
 setup_file() {
 	S=$BATS_FILE_TMPDIR
@@ -18,10 +13,6 @@ setup_file() {
 	make_tpm a cert
 	boot a
 	jq -n --arg a "$(cat "$S/tpm-a/pcr11")" '{version: 1, pcr11: [$a]}' >"$S/reference.json"
-}
-
-teardown_file() {
-	kill "$(cat "$BATS_FILE_TMPDIR/tpm-a/swtpm.pid")" 2>/dev/null || true
 }
 
 setup() {

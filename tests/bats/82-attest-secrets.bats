@@ -4,12 +4,7 @@
 # kcc-attest join opens it with that TPM into a 0700 folder of 0400 files. The same answer does
 # not open on another TPM, nor on the same TPM once a PCR of the policy has changed.
 load helper
-
-ATTEST=$TOP/build/bin/kcc-attest
-VERIFY=$TOP/build/bin/kcc-verify
-PCR=$TOP/build/bin/kcc-pcr
-
-. "$TOP/tests/attest-env.sh"
+load attest
 
 setup_file() {
 	S=$BATS_FILE_TMPDIR
@@ -22,10 +17,6 @@ setup_file() {
 		'{version: 1, pcr11: [$a, $b]}' >"$S/reference.json"
 	printf 'correct horse battery staple' >"$S/db-password"
 	head -c 128 /dev/urandom >"$S/api-token"
-}
-
-teardown_file() {
-	for p in "$BATS_FILE_TMPDIR"/tpm-*/swtpm.pid; do kill "$(cat "$p")" 2>/dev/null || true; done
 }
 
 setup() {
@@ -42,11 +33,7 @@ teardown() {
 join() {
 	local t=$1
 	shift
-	KCC_TPM2_TCTI=$(tcti "$t") run "$ATTEST" join --verifier "$URL" --ca "$S/tlsca.pem" \
-		--node "node-$t" --key-out "$T/node.key" --cert-out "$T/node.pem" \
-		--cel-log "$S/tpm-$t/cel.log" --firmware-log "$T/none" --result "$T/result-$t.json" \
-		--secrets-dir "$T/secrets-$t" "$@"
-	echo "$output"
+	attest_join "$t" "$T/result-$t.json" --secrets-dir "$T/secrets-$t" "$@"
 }
 
 with_secrets() {
