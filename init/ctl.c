@@ -31,7 +31,7 @@ static int rotate_key(void)
 	if (r >= 0 && (dfd = open("/var/" STATE_ROTATE_DIR,
 				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		r = -errno;
-	if (r >= 0 && (fd = openat(dfd, STATE_ROTATE_REQUEST + strlen(STATE_ROTATE_DIR "/"),
+	if (r >= 0 && (fd = openat(dfd, STATE_ROTATE_FILE,
 				   O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		r = -errno;
 	if (r >= 0 && (fsync(fd) < 0 || fsync(dfd) < 0))

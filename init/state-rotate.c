@@ -89,7 +89,7 @@ static int request_remove(const char *var)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (unlinkat(fd, STATE_ROTATE_REQUEST + strlen(STATE_ROTATE_DIR "/"), 0) < 0)
+	if (unlinkat(fd, STATE_ROTATE_FILE, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	return fsync(fd) < 0 ? -errno : 0;
 }

@@ -12,8 +12,9 @@
 #include <stdint.h>
 
 /* Below /var: written by kcc-ctl on the running node, read and removed by kcc-init. */
-#define STATE_ROTATE_REQUEST "lib/kcc/rotate-key"
 #define STATE_ROTATE_DIR "lib/kcc"
+#define STATE_ROTATE_FILE "rotate-key"
+#define STATE_ROTATE_REQUEST STATE_ROTATE_DIR "/" STATE_ROTATE_FILE
 /* What is sealed: the keyslot passphrase, then the volume binding (stage-state.c). */
 #define STATE_PASS_SIZE 32
 #define STATE_SECRET_SIZE 64
