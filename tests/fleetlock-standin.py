@@ -9,11 +9,13 @@ A counting semaphore of SLOTS per group, owned by client id, recursive:
   POST /v1/steady-state (same body)                              200, the slot of ID released if held
 Both need the header `fleet-lock-protocol: true` (else 400). Every request is appended to
 STATE_DIR/requests.log as "OP ID GROUP CODE"; STATE_DIR/holders lists the holders after each change.
-Usage: fleetlock-standin.py PORT SLOTS STATE_DIR   (it writes STATE_DIR/ready once listening)
+Usage: fleetlock-standin.py PORT SLOTS STATE_DIR [CERT KEY]   (it writes STATE_DIR/ready once
+listening; with CERT and KEY, PEM files, it speaks https)
 """
 import http.server
 import json
 import os
+import ssl
 import sys
 
 PORT, SLOTS, STATE = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -77,6 +79,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 srv = http.server.HTTPServer(("127.0.0.1", PORT), Handler)
+if len(sys.argv) == 6:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 save()
 open(os.path.join(STATE, "ready"), "w").close()
 srv.serve_forever()

@@ -62,26 +62,54 @@ int fleetlock_answer_parse(const char *buf, size_t len, int *ret_code, char *err
 	return 0;
 }
 
-int fleetlock_request(const char *base_url, FleetLockOp op, const char *id, const char *group, char *err,
-		      size_t errlen)
+/* The answer to req over plain HTTP (the server closes after it, HTTP/1.0). */
+static int http_exchange(const char *host, const char *port, const char *req, size_t reqlen, char *answer, size_t max,
+			 size_t *ret_len, char *err, size_t errlen)
+{
+	const struct timeval tv = { .tv_sec = TIMEOUT_S };
+	_cleanup_close_ int fd = -EBADF;
+	size_t have = 0;
+
+	fd = source_connect(host, port, err, errlen);
+	if (fd < 0)
+		return fd;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (send(fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen)
+		return errorf(err, errlen, -EIO, "cannot send to the FleetLock server %s:%s: %m", host, port);
+	while (have < max) {
+		ssize_t k = read(fd, answer + have, max - have);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return errorf(err, errlen, -EIO, "no answer from the FleetLock server %s:%s: %m", host, port);
+		if (k == 0)
+			break;
+		have += (size_t)k;
+	}
+	*ret_len = have;
+	return 0;
+}
+
+int fleetlock_request(const char *base_url, const char *ca_pem, FleetLockOp op, const char *id, const char *group,
+		      char *err, size_t errlen)
 {
 	char host[256], port[8], req[2048], answer[ANSWER_MAX + 1], prefix[512];
 	const char *path, *body;
-	struct json_object *o = json_object_new_object(), *cp = json_object_new_object();
-	const struct timeval tv = { .tv_sec = TIMEOUT_S };
-	_cleanup_close_ int fd = -EBADF;
+	struct json_object *o, *cp;
+	const bool tls = startswith(base_url, "https://");
 	size_t have = 0, pl;
-	int code, n;
+	int code, n, r;
 
-	if (startswith(base_url, "https://") || source_parse_url(base_url, host, sizeof(host), port, sizeof(port), &path) < 0) {
-		json_object_put(o);
-		json_object_put(cp);
-		return errorf(err, errlen, -EINVAL, "FleetLock URL '%s': only http://HOST[:PORT][/PATH] is supported", base_url);
-	}
+	if (source_parse_url(base_url, host, sizeof(host), port, sizeof(port), &path) < 0)
+		return errorf(err, errlen, -EINVAL, "FleetLock URL '%s': must be http(s)://HOST[:PORT][/PATH]", base_url);
 	snprintf(prefix, sizeof(prefix), "%s", path);
 	pl = strlen(prefix);
 	if (pl && prefix[pl - 1] == '/')
 		prefix[pl - 1] = '\0';
+	o = json_object_new_object();
+	cp = json_object_new_object();
 	json_object_object_add(cp, "id", json_object_new_string(id));
 	json_object_object_add(cp, "group", json_object_new_string(group));
 	json_object_object_add(o, "client_params", cp);
@@ -93,24 +121,12 @@ int fleetlock_request(const char *base_url, FleetLockOp op, const char *id, cons
 	json_object_put(o);
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return errorf(err, errlen, -E2BIG, "FleetLock request too long");
-	fd = source_connect(host, port, err, errlen);
-	if (fd < 0)
-		return fd;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-		return errorf(err, errlen, -EIO, "cannot send to the FleetLock server %s:%s: %m", host, port);
-	while (have < ANSWER_MAX) {
-		ssize_t k = read(fd, answer + have, ANSWER_MAX - have);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return errorf(err, errlen, -EIO, "no answer from the FleetLock server %s:%s: %m", host, port);
-		if (k == 0)
-			break;
-		have += (size_t)k;
-	}
+	if (tls)
+		r = source_https_exchange(base_url, ca_pem, req, (size_t)n, answer, ANSWER_MAX, &have, err, errlen);
+	else
+		r = http_exchange(host, port, req, (size_t)n, answer, ANSWER_MAX, &have, err, errlen);
+	if (r < 0)
+		return r;
 	answer[have] = '\0';
 	if (fleetlock_answer_parse(answer, have, &code, err, errlen) < 0)
 		return errorf(err, errlen, -EBADMSG, "the FleetLock server %s:%s sent no HTTP answer", host, port);

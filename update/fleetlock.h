@@ -13,10 +13,11 @@ typedef enum FleetLockOp {
 	FLEETLOCK_STEADY_STATE,
 } FleetLockOp;
 
-/* One request to base_url (http://HOST[:PORT][/PATH]). 0: granted; -EBUSY: the server answered
- * with another status (err: "HTTP N: KIND: VALUE"); else -errno (err: one line). */
-int fleetlock_request(const char *base_url, FleetLockOp op, const char *id, const char *group, char *err,
-		      size_t errlen);
+/* One request to base_url (http(s)://HOST[:PORT][/PATH]; https: the server's certificate must
+ * chain to ca_pem and name the host). 0: granted; -EBUSY: the server answered with another status
+ * (err: "HTTP N: KIND: VALUE"); else -errno (err: one line). */
+int fleetlock_request(const char *base_url, const char *ca_pem, FleetLockOp op, const char *id, const char *group,
+		      char *err, size_t errlen);
 
 /* The answer of a FleetLock server (untrusted: tests/unit/fuzz-update-request.c): its status
  * code, and for a refusal the body's kind and value in err (cut to errlen). 0, or -EBADMSG when

@@ -90,7 +90,7 @@ static int take_lock_and_reboot(const NodeArgs *a, const NodeConfig *nc, const c
 	int r;
 
 	if (nc->update.fleetlock_url[0]) {
-		r = fleetlock_request(nc->update.fleetlock_url, FLEETLOCK_PRE_REBOOT, id, group, err, sizeof(err));
+		r = fleetlock_request(nc->update.fleetlock_url, nc->update.ca, FLEETLOCK_PRE_REBOOT, id, group, err, sizeof(err));
 		if (r == -EBUSY) {
 			printf("pull: reboot lock not granted (%s): waiting\n", err);
 			return -EBUSY;
@@ -171,7 +171,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 		goto out;
 	}
 	if (nc->update.fleetlock_url[0] && !st->released) {
-		r = fleetlock_request(nc->update.fleetlock_url, FLEETLOCK_STEADY_STATE, id, group, err, sizeof(err));
+		r = fleetlock_request(nc->update.fleetlock_url, nc->update.ca, FLEETLOCK_STEADY_STATE, id, group, err, sizeof(err));
 		if (r < 0) {
 			code = say_error(EXIT_SYSTEM, "pull: releasing the reboot lock: %s", err);
 			goto out;

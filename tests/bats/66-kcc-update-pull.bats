@@ -55,9 +55,9 @@ config() {
 			+ (if $ca == "" then {} else {ca: $ca} end))}' >"$BATS_TEST_TMPDIR/node.json"
 }
 
-# tls_server DIR: an https server of DIR's files (openssl s_server -WWW) for localhost, its
-# certificate issued by DIR/../ca.pem; TLS_PORT, TLS_PID
-tls_server() {
+# tls_certs: a test CA ($BATS_TEST_TMPDIR/ca.pem), a server certificate for localhost issued by
+# it (srv.pem, srv.key), and another CA (other-ca.pem)
+tls_certs() {
 	local t=$BATS_TEST_TMPDIR
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=stand-in-ca -days 1 \
 		-keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
@@ -65,6 +65,15 @@ tls_server() {
 		-keyout "$t/srv.key" -out "$t/srv.csr" 2>/dev/null
 	openssl x509 -req -in "$t/srv.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -days 1 \
 		-extfile <(echo subjectAltName=DNS:localhost) -out "$t/srv.pem" 2>/dev/null
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=other -days 1 \
+		-keyout "$t/other.key" -out "$t/other-ca.pem" 2>/dev/null
+}
+
+# tls_server DIR: an https server of DIR's files (openssl s_server -WWW) for localhost, its
+# certificate from tls_certs; TLS_PORT, TLS_PID
+tls_server() {
+	local t=$BATS_TEST_TMPDIR
+	tls_certs
 	TLS_PORT=$((LOCK_PORT + 1))
 	(cd "$1" && exec openssl s_server -quiet -accept "$TLS_PORT" -cert "$t/srv.pem" -key "$t/srv.key" -WWW) \
 		>/dev/null 2>&1 &
@@ -193,8 +202,6 @@ pull() {
 	mkdir "$BATS_TEST_TMPDIR/channel"
 	cp "$BATS_FILE_TMPDIR/v2.bundle" "$BATS_TEST_TMPDIR/channel/kcc-node.bundle"
 	tls_server "$BATS_TEST_TMPDIR/channel"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=other -days 1 \
-		-keyout "$BATS_TEST_TMPDIR/other.key" -out "$BATS_TEST_TMPDIR/other-ca.pem" 2>/dev/null
 	config "https://localhost:$TLS_PORT/" "" "$BATS_TEST_TMPDIR/other-ca.pem"
 	run pull
 	s1=$status o1=$output
@@ -207,6 +214,33 @@ pull() {
 	[ "$o1" = "kcc-update: pull: https://localhost:$TLS_PORT/kcc-node.bundle: TLS handshake failed: unable to get local issuer certificate" ]
 	[ "$status" -eq 0 ]
 	[ "${lines[1]}" = "pull: apply: $V2 staged in slot b (root hash $RH2); it boots after the next reboot" ]
+	wait_rebooted 1
+}
+
+@test "pull: the FleetLock server over https (update.ca); one whose certificate chains to another CA is refused" {
+	local t=$BATS_TEST_TMPDIR
+	tls_certs
+	mkdir "$t/tlslock"
+	FL_PORT=$((LOCK_PORT + 2))
+	"$TOP/tests/fleetlock-standin.py" "$FL_PORT" 1 "$t/tlslock" "$t/srv.pem" "$t/srv.key" &
+	FL_PID=$!
+	for _ in $(seq 100); do [ -e "$t/tlslock/ready" ] && break; sleep 0.1; done
+	config "http://127.0.0.1:$HTTP_PORT/channel.bundle" "https://localhost:$FL_PORT" "$t/other-ca.pem"
+	run pull
+	s1=$status o1=$output
+	config "http://127.0.0.1:$HTTP_PORT/channel.bundle" "https://localhost:$FL_PORT" "$t/ca.pem"
+	run pull
+	kill "$FL_PID"
+	echo "$o1"
+	echo "$output"
+	[ "$s1" -eq 111 ]
+	# the round's first request (the release of a slot held from before) fails, nothing else runs
+	[ "$o1" = "kcc-update: pull: releasing the reboot lock: https://localhost:$FL_PORT: TLS handshake failed: unable to get local issuer certificate" ]
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "pull: steady: $V1 blessed, reboot lock released (id $ID, group workers)" ]
+	[ "${lines[3]}" = "pull: reboot lock taken from https://localhost:$FL_PORT (id $ID, group workers)" ]
+	[ "$(cat "$t/tlslock/requests.log")" = "steady-state $ID workers 200
+pre-reboot $ID workers 200" ]
 	wait_rebooted 1
 }
 
