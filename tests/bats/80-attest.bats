@@ -29,16 +29,6 @@ setup_file() {
 	KCC_TPM2_TCTI=$(tcti b) "$ATTEST" ek --cert "$S/ek-b.der" >/dev/null
 }
 
-setup() {
-	S=$BATS_FILE_TMPDIR
-	T=$BATS_TEST_TMPDIR
-	VPID=
-}
-
-teardown() {
-	[ -z "$VPID" ] || kill "$VPID" 2>/dev/null || true
-}
-
 # join TPM [ARGS...]: kcc-attest join as node-TPM; the result in $T/result.json.
 join() {
 	local t=$1

@@ -19,16 +19,6 @@ setup_file() {
 	head -c 128 /dev/urandom >"$S/api-token"
 }
 
-setup() {
-	S=$BATS_FILE_TMPDIR
-	T=$BATS_TEST_TMPDIR
-	VPID=
-}
-
-teardown() {
-	[ -z "$VPID" ] || kill "$VPID" 2>/dev/null || true
-}
-
 # join TPM [ARGS...]: kcc-attest join as node-TPM, secrets into $T/secrets-TPM.
 join() {
 	local t=$1

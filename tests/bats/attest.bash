@@ -1,5 +1,5 @@
 # Loaded by the host attestation tests (80-attest, 81-attest-service, 82-attest-secrets): the
-# programs, tests/attest-env.sh (swtpms, boots, CAs, the verifier), and the swtpms' teardown.
+# programs, tests/attest-env.sh (swtpms, boots, CAs, the verifier), setup and teardown.
 ATTEST=$TOP/build/bin/kcc-attest
 VERIFY=$TOP/build/bin/kcc-verify
 PCR=$TOP/build/bin/kcc-pcr
@@ -8,6 +8,18 @@ PCR=$TOP/build/bin/kcc-pcr
 
 teardown_file() {
 	for p in "$BATS_FILE_TMPDIR"/tpm-*/swtpm.pid; do kill "$(cat "$p")" 2>/dev/null || true; done
+}
+
+# Per test: $S the file's folder, $T the test's, VPID a verifier this test started (stopped after
+# it). A file that starts more (81-attest-service) defines its own setup and teardown after this.
+setup() {
+	S=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	VPID=
+}
+
+teardown() {
+	[ -z "$VPID" ] || kill "$VPID" 2>/dev/null || true
 }
 
 # attest_join TPM RESULT [ARGS...]: kcc-attest join as node-TPM against $URL, the key and
