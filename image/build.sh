@@ -365,8 +365,10 @@ disk() {
 	qemu-img convert -f raw -O qcow2 "$out/disk.raw" "$out/disk.qcow2"
 }
 
-# The system-upgrade-controller's Plan and upgrade image (docs/upgrades.md), into suc/.
+# The system-upgrade-controller's Plan and upgrade image (docs/upgrades.md), into suc/; the folder
+# is this step's alone: an earlier build's archive (another version) does not stay beside it.
 suc_image() {
+	rm -rf "$out/suc"
 	"$top/image/suc.sh" "$bin/kcc-suc" "$out/$bundle_name" "$version" "$out/suc" >/dev/null
 }
 
