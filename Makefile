@@ -55,13 +55,14 @@ lib-attest_INC := -iquote lib/attest $(lib-tpm_INC)
 
 # Programs: NAME_SRC, NAME_INC (own folder, the lib/ headers), NAME_LIBS (lib archives, in link
 # order), NAME_LDLIBS, NAME_LDFLAGS.
-# kcc-sysinit (init/sys/): PID 1 of the system stage, the supervisor; libc, lib/basic and
-# lib/policy's capability table (caps.c; the archive's libseccomp parts are never linked in),
+# kcc-sysinit (init/sys/): PID 1 of the system stage, the supervisor; libc, lib/basic,
+# lib/policy's capability table (caps.c; the archive's libseccomp parts are never linked in) and
+# lib/events' sender (send.c, dgram.c: libc only),
 # linked statically (no shared libc mapped: less resident and private memory, measured in
 # docs/architecture.md). It may include init/bpf/kcc-lsm.h, the BPF programs' record layout.
 kcc-sysinit_SRC := $(wildcard init/sys/*.c)
-kcc-sysinit_INC := -iquote init/sys -iquote init/bpf $(lib-policy_INC)
-kcc-sysinit_LIBS := policy basic
+kcc-sysinit_INC := -iquote init/sys -iquote init/bpf $(lib-policy_INC) -iquote lib/events
+kcc-sysinit_LIBS := policy events basic
 kcc-sysinit_LDFLAGS := -static-pie
 # kcc-init (init/ and init/sys/ but its main): PID 1 of the initrd stage and of the exitrd, and the
 # system stage's helpers (init/sys/helper.h), with every heavy library.
@@ -69,8 +70,9 @@ PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
 kcc-init_SRC := $(filter-out init/ctl.c init/sandbox-main.c,$(wildcard init/*.c)) \
 	$(filter-out init/sys/main.c,$(kcc-sysinit_SRC))
 kcc-init_INC := -iquote init -iquote init/sys -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) \
-	$(lib-policy_INC) $(lib-config_INC) -iquote lib/update $(shell pkg-config --cflags $(PKGS))
-kcc-init_LIBS := tpm policy config update basic
+	$(lib-policy_INC) $(lib-config_INC) -iquote lib/update -iquote lib/events \
+	$(shell pkg-config --cflags $(PKGS))
+kcc-init_LIBS := tpm policy config update events basic
 kcc-init_LDLIBS := $(shell pkg-config --libs $(PKGS) $(TPM_PKGS))
 # kcc-init-test: kcc-init for test images, with the test-only fault hooks (init/test-hooks.h).
 kcc-init-test_SRC := $(filter-out init/test-hooks.c,$(kcc-init_SRC)) tests/vm/test-hooks.c
@@ -95,8 +97,9 @@ kcc-pcr_LDLIBS := $(shell pkg-config --libs $(TPM_PKGS))
 # kcc-kubelet (kubelet/): libyaml, json-c, libcrypto; libarchive linked statically so that only its
 # tar, gzip and zstd code comes along (the shared library pulls libxml2 and ICU, 30 MB).
 kcc-kubelet_SRC := $(wildcard kubelet/*.c)
-kcc-kubelet_INC := -iquote kubelet $(lib-policy_INC) $(shell pkg-config --cflags yaml-0.1 json-c libarchive)
-kcc-kubelet_LIBS := policy basic
+kcc-kubelet_INC := -iquote kubelet $(lib-policy_INC) -iquote lib/events \
+	$(shell pkg-config --cflags yaml-0.1 json-c libarchive)
+kcc-kubelet_LIBS := policy events basic
 kcc-kubelet_LDLIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
 	$(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp)
 # kcc-forward (forward/): security events to the SIEM over RFC 5425 (OpenSSL, lib/events).
@@ -107,9 +110,13 @@ kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
 # kcc-update (update/): the node's update tool on top of lib/update (libfdisk for the GPT).
 # mkbundle: the builder's writer.
 kcc-update_SRC := $(wildcard update/*.c)
-kcc-update_INC := -iquote update $(lib-update_INC)
-kcc-update_LIBS := update basic
-kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libcrypto)
+kcc-update_INC := -iquote update $(lib-update_INC) -iquote lib/config -iquote lib/events
+kcc-update_LIBS := update config events basic
+kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libssl libcrypto) -lpthread
+# kcc-suc (suc/): the upgrade image's command for the system-upgrade-controller, static, libc only.
+kcc-suc_SRC := $(wildcard suc/*.c)
+kcc-suc_INC := -iquote suc
+kcc-suc_LDFLAGS := -static-pie
 mkbundle_SRC := image/mkbundle.c
 mkbundle_INC := $(lib-update_INC)
 mkbundle_LIBS := update basic
@@ -119,16 +126,17 @@ kcc-verify_SRC := $(wildcard verify/*.c)
 kcc-verify_INC := -iquote verify $(lib-attest_INC) $(shell pkg-config --cflags libssl)
 kcc-verify_LIBS := attest tpm basic
 kcc-verify_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
-# kcc-attest (attest/): the node's join client (lib/tpm, lib/attest's messages, lib/config for the
-# verifier's URL and CA, OpenSSL).
+# kcc-attest (attest/): the node's join client and service (lib/tpm, lib/attest's messages,
+# lib/events' sender for the verdict, lib/config for the verifier's URL and CA, OpenSSL).
 kcc-attest_SRC := $(wildcard attest/*.c)
-kcc-attest_INC := -iquote attest $(lib-attest_INC) $(lib-config_INC) $(shell pkg-config --cflags libssl)
-kcc-attest_LIBS := attest config tpm basic
+kcc-attest_INC := -iquote attest $(lib-attest_INC) $(lib-config_INC) -iquote lib/events \
+	$(shell pkg-config --cflags libssl)
+kcc-attest_LIBS := attest config tpm events basic
 kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
-PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update \
+PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-suc \
 	kcc-verify kcc-attest mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))

@@ -9,6 +9,7 @@
 #include "join.h"
 #include "messages.h"
 #include "node-key.h"
+#include "released.h"
 #include "tls-post.h"
 #include "util.h"
 
@@ -63,6 +64,22 @@ static int write_file(const char *path, const char *s)
 {
 	int r = write_new_file(path, s, 0644);
 	return r < 0 ? r : 0;
+}
+
+/* Replaced atomically: a reader sees the old certificate or the new one, never half of one. */
+static int replace_file(const char *path, const char *s)
+{
+	char tmp[4096];
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	r = write_file(tmp, s);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
 }
 
 /* The finish request: keys and logs; consumes nothing of the caller's. */
@@ -174,9 +191,11 @@ static int keep(const JoinConfig *c, EVP_PKEY *key, json_object *result, char *e
 
 	if (!pem || !startswith(pem, "-----BEGIN CERTIFICATE-----"))
 		return errorf(err, err_size, -EBADMSG, "the affirming result carries no certificate");
-	r = node_key_write(key, c->key_out);
+	/* The key first, the certificate last: a reader that reloads when the certificate
+	 * changes (kcc-forward) then finds the key that goes with it. */
+	r = node_key_write(key, c->key_out, c->key_mode ? c->key_mode : 0600);
 	if (r >= 0)
-		r = write_file(c->cert_out, pem);
+		r = replace_file(c->cert_out, pem);
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot write the key and certificate: %s",
 			      strerror(-r));
@@ -230,6 +249,8 @@ int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_s
 	r = status == 200 ? 1 : 0;
 	if (r == 1) {
 		int k2 = keep(c, key, answer, err, err_size);
+		if (k2 >= 0 && c->secrets_dir)
+			k2 = released_secrets_write(t, answer, c->secrets_dir, err, err_size);
 		if (k2 < 0)
 			r = k2;
 	}

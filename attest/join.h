@@ -3,6 +3,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <sys/types.h>
 
 #include "tpm.h"
 
@@ -14,9 +15,13 @@ typedef struct JoinConfig {
 	const char *cel_log;        /* kcc-init's CEL-JSON log */
 	const char *firmware_log;   /* the firmware's TCG log; NULL or missing: none */
 	const char *key_out, *cert_out; /* where the client key and certificate go */
+	mode_t key_mode;            /* 0: 0600 */
 	const char *save_finish;    /* writes the finish request there too (optional) */
+	const char *secrets_dir;    /* where released secrets go (released.h); NULL: not opened */
 } JoinConfig;
 
-/* Returns 1 joined (*ret the result), 0 refused (*ret the result, when the verifier sent one),
+/* A result with released secrets: they are opened and written to secrets_dir after the key and
+ * the certificate; a secret this TPM cannot open fails the join (-EBADMSG, -EPERM).
+ * Returns 1 joined (*ret the result), 0 refused (*ret the result, when the verifier sent one),
  * -errno failure with the reason in err. */
 int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_size);

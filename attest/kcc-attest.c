@@ -4,19 +4,24 @@
  * nonce and the node's CSR, the event logs) and, when the verifier affirms, keeps the client key
  * and certificate it got; the verifier and the node's name come from options or from the node
  * configuration (--node-config, docs/node-config.md). `ek` prints the EK's fingerprint for a verifier's allow-list (and
- * with --cert writes the TPM's EK certificate, DER).
+ * with --cert writes the TPM's EK certificate, DER). `keep-joined` is the image's service: the join
+ * at every boot, renewed before expiry, retried with backoff (keep-joined.h).
  * Exit codes: 0 joined, 1 refused by the verifier, 100 usage, 111 system failure. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attest-keys.h"
 #include "dns-name.h"
 #include "hex.h"
 #include "join.h"
+#include "keep-joined.h"
+#include "messages.h"
 #include "node-config.h"
+#include "released.h"
 #include "public.h"
 #include "util.h"
 
@@ -29,8 +34,11 @@
 static const char usage_text[] =
 	"usage: kcc-attest join (--node-config JSON | --verifier URL --ca PEM --node NAME)\n"
 	"           --key-out PATH --cert-out PATH [--ek-cert DER] [--cel-log PATH]\n"
-	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH]\n"
+	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH] [--secrets-dir DIR]\n"
+	"       kcc-attest keep-joined --node-config JSON --dir DIR [--cel-log PATH]\n"
+	"           [--firmware-log PATH]\n"
 	"       kcc-attest ek [--cert PATH]\n"
+	"       kcc-attest unseal --result PATH --secrets-dir DIR\n"
 	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0.\n";
 
 /* The verifier's URL and CA and the node's name, from the node configuration (docs/node-config.md). */
@@ -56,9 +64,10 @@ static int node_config_load(const char *path, NodeConfig **ret, char *err, size_
 
 static int print_result(json_object *res, const char *path)
 {
-	const char *s = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PRETTY |
-								    JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s;
 
+	s = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PRETTY |
+						JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (path)
 		return write_new_file(path, s, 0644) < 0 ? -EIO : 0;
 	printf("%s\n", s);
@@ -82,7 +91,7 @@ static int cmd_join(int argc, char **argv)
 		{ "cert-out", 1, NULL, 'o' }, { "ek-cert", 1, NULL, 'e' },
 		{ "cel-log", 1, NULL, 'l' },  { "firmware-log", 1, NULL, 'f' },
 		{ "result", 1, NULL, 'r' },   { "save-finish", 1, NULL, 's' },
-		{ "node-config", 1, NULL, 'N' }, {},
+		{ "node-config", 1, NULL, 'N' }, { "secrets-dir", 1, NULL, 'S' }, {},
 	};
 	JoinConfig c = { .cel_log = CEL_LOG, .firmware_log = FIRMWARE_LOG };
 	const char *result = NULL, *node_config = NULL;
@@ -106,6 +115,7 @@ static int cmd_join(int argc, char **argv)
 		case 'r': result = optarg; break;
 		case 's': c.save_finish = optarg; break;
 		case 'N': node_config = optarg; break;
+		case 'S': c.secrets_dir = optarg; break;
 		default:
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
@@ -147,6 +157,84 @@ static int cmd_join(int argc, char **argv)
 	if (r == 0)
 		return EXIT_REFUSED;
 	fprintf(stderr, "kcc-attest: joined as system:node:%s (%lu TPM commands)\n", c.node, commands);
+	return 0;
+}
+
+/* The service: DIR/node.key (mode 0640: the service's group, which kcc-forward shares, reads it),
+ * DIR/node.crt and the released secrets in DIR/secrets (0700: root only, the kubelet's); the node's name is the configuration's hostname, else the host's. */
+static int cmd_keep_joined(int argc, char **argv)
+{
+	JoinConfig c = { .cel_log = CEL_LOG, .firmware_log = FIRMWARE_LOG, .key_mode = 0640 };
+	const char *node_config = NULL, *dir = NULL;
+	_cleanup_free_ NodeConfig *nc = NULL;
+	char err[400], key[4096], cert[4096], secrets[4096], host[65] = "";
+	int r;
+
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return cli_fail(EXIT_USAGE, "%s lacks its value", argv[i]);
+		if (streq(argv[i], "--node-config"))
+			node_config = argv[i + 1];
+		else if (streq(argv[i], "--dir"))
+			dir = argv[i + 1];
+		else if (streq(argv[i], "--cel-log"))
+			c.cel_log = argv[i + 1];
+		else if (streq(argv[i], "--firmware-log"))
+			c.firmware_log = argv[i + 1];
+		else
+			return cli_fail(EXIT_USAGE, "keep-joined: unknown option %s", argv[i]);
+	}
+	if (!node_config || !dir)
+		return cli_fail(EXIT_USAGE, "keep-joined needs --node-config and --dir");
+	r = node_config_load(node_config, &nc, err, sizeof(err));
+	if (r < 0)
+		return cli_fail(r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "%s", err);
+	if (!nc->verifier.url[0])
+		return cli_fail(EXIT_USAGE, "%s names no verifier", node_config);
+	c.url = nc->verifier.url;
+	c.ca_pem = nc->verifier.ca;
+	(void)gethostname(host, sizeof(host) - 1);
+	c.node = nc->hostname[0] ? nc->hostname : host;
+	if (!dns_subdomain_is_valid(c.node))
+		return cli_fail(EXIT_USAGE, "the node's name '%s' is not a DNS name", c.node);
+	snprintf(key, sizeof(key), "%s/node.key", dir);
+	snprintf(cert, sizeof(cert), "%s/node.crt", dir);
+	snprintf(secrets, sizeof(secrets), "%s/secrets", dir);
+	c.key_out = key;
+	c.cert_out = cert;
+	c.secrets_dir = secrets;
+	r = keep_joined(&c);
+	return cli_fail(EXIT_USAGE, "keep-joined: %s", strerror(-r));
+}
+
+/* The released secrets of a saved result, opened again by this TPM in its current state (what a
+ * join does after an affirming result): exit 1 when the TPM refuses them. */
+static int cmd_unseal(int argc, char **argv)
+{
+	_cleanup_free_ char *data = NULL;
+	json_object *res;
+	char err[400];
+	Tpm *t = NULL;
+	int r;
+
+	if (argc != 5 || !streq(argv[1], "--result") || !streq(argv[3], "--secrets-dir"))
+		return cli_fail(EXIT_USAGE, "usage: kcc-attest unseal --result PATH --secrets-dir DIR");
+	r = read_small_file(argv[2], ATTEST_BODY_MAX, &data);
+	if (r < 0)
+		return cli_fail(EXIT_USAGE, "%s: %s", argv[2], strerror(-r));
+	res = json_tokener_parse(data);
+	if (!res)
+		return cli_fail(EXIT_USAGE, "%s: not JSON", argv[2]);
+	r = tpm_open(NULL, &t);
+	if (r < 0)
+		errorf(err, sizeof(err), r, "cannot open the TPM: %s", tpm_error(t));
+	else
+		r = released_secrets_write(t, res, argv[4], err, sizeof(err));
+	tpm_close(t);
+	json_object_put(res);
+	if (r < 0)
+		return cli_fail(r == -EPERM || r == -EBADMSG ? EXIT_REFUSED : EXIT_SYSTEM, "%s", err);
+	fprintf(stderr, "kcc-attest: %d released secret(s) in %s\n", r, argv[4]);
 	return 0;
 }
 
@@ -196,6 +284,10 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && streq(argv[1], "join"))
 		return cmd_join(argc - 1, argv + 1);
+	if (argc >= 2 && streq(argv[1], "keep-joined"))
+		return cmd_keep_joined(argc - 1, argv + 1);
+	if (argc >= 2 && streq(argv[1], "unseal"))
+		return cmd_unseal(argc - 1, argv + 1);
 	if (argc >= 2 && streq(argv[1], "ek"))
 		return cmd_ek(argc - 1, argv + 1);
 	fputs(usage_text, stderr);

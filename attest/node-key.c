@@ -42,7 +42,7 @@ int node_csr(EVP_PKEY *key, const char *node, uint8_t **ret, size_t *ret_size)
 	return r;
 }
 
-int node_key_write(EVP_PKEY *key, const char *path)
+int node_key_write(EVP_PKEY *key, const char *path, mode_t mode)
 {
 	char tmp[4096];
 	FILE *f;
@@ -50,7 +50,7 @@ int node_key_write(EVP_PKEY *key, const char *path)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
 	f = fdopen(fd, "w");

@@ -6,9 +6,11 @@
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 int node_key_new(EVP_PKEY **ret);
 /* DER of the CSR, OPENSSL_free it. */
 int node_csr(EVP_PKEY *key, const char *node, uint8_t **ret, size_t *ret_size);
-/* Writes the private key as PEM, mode 0600, replacing path atomically. */
-int node_key_write(EVP_PKEY *key, const char *path);
+/* Writes the private key as PEM with mode (0600, or 0640 for a group of readers), replacing path
+ * atomically. */
+int node_key_write(EVP_PKEY *key, const char *path, mode_t mode);

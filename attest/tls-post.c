@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "ca-store.h"
 #include "http-client.h"
 #include "tls-post.h"
 #include "util.h"
@@ -57,21 +58,9 @@ static int split_url(const char *url, char host[256], char port[8], char prefix[
 /* The CA the verifier's certificate must chain to: a PEM file, or PEM text. */
 static int load_ca(SSL_CTX *ctx, const char *ca_file, const char *ca_pem)
 {
-	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-	BIO *bio;
-	X509 *x;
-	int n = 0;
-
 	if (ca_file)
 		return SSL_CTX_load_verify_locations(ctx, ca_file, NULL) == 1 ? 0 : -EINVAL;
-	bio = BIO_new_mem_buf(ca_pem, -1);
-	while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		n += X509_STORE_add_cert(store, x) == 1;
-		X509_free(x);
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	return n > 0 ? 0 : -EINVAL;
+	return ca_store_add_pem(SSL_CTX_get_cert_store(ctx), ca_pem);
 }
 
 static int connect_to(const char *host, const char *port)

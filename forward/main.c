@@ -4,9 +4,12 @@
  * every event on /var before it is sent (lib/events/spool.c) and sends the spool over RFC 5425
  * (sender.c). Nothing is lost silently: what the spool or the rate limit drops becomes a counted
  * record of its own.
- *   kcc-forward run --destination HOST:PORT --ca PEM --cert PEM --key PEM --spool DIR
- *                   [--kmsg PATH] [--quota BYTES] [--host NAME] [--boot-id ID]
- *                   [--once [--timeout S]]
+ *   kcc-forward run (--destination HOST:PORT | --destination-file PATH) --ca PEM --cert PEM
+ *                   --key PEM --spool DIR [--kmsg PATH] [--socket PATH] [--ready-fd N]
+ *                   [--quota BYTES] [--host NAME] [--boot-id ID] [--once [--timeout S]]
+ * --socket: the local event socket (docs/events.md), datagrams from root's processes only;
+ * --ready-fd: a newline on fd N once the socket is bound (the service's readiness). Without a
+ * certificate yet (the join writes it) events are spooled and sent once it exists.
  * --once: read PATH (a file of records, one a line) to its end, send everything, exit 0 when the
  * collector has it all (1 after S seconds, default 60, without). Exit codes: 0, 1 failure,
  * 100 usage. */
@@ -18,11 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include <openssl/err.h>
 
+#include "dgram.h"
 #include "event.h"
 #include "kmsg.h"
 #include "log.h"
@@ -37,7 +43,9 @@
 #define SUMMARY_MS 10000
 
 static struct {
-	const char *dest, *ca, *cert, *key, *spool, *kmsg, *host, *boot_id;
+	const char *dest, *dest_file, *ca, *cert, *key, *spool, *kmsg, *host, *boot_id, *socket;
+	unsigned long ready_fd;
+	bool has_ready_fd;
 	uint64_t quota;
 	bool once;
 	unsigned long timeout_s;
@@ -54,7 +62,8 @@ static Sender sender;
 static RateLimit rl;
 static char hostname[64];
 static volatile sig_atomic_t stop;
-static Source kmsg_src, tick_src, conn_src;
+static Source kmsg_src, tick_src, conn_src, sock_src;
+static uint64_t sock_refused, sock_malformed;
 static int tick_fd = -EBADF;
 static unsigned long long last_summary_ms;
 
@@ -238,6 +247,87 @@ static int read_kmsg_file(const char *path)
 	return 0;
 }
 
+/* One datagram of the local socket: from root's processes only (the kernel's SCM_CREDENTIALS,
+ * which a sender cannot forge without CAP_SETUID), parsed strictly (lib/events/dgram.c). */
+static void handle_datagram(const char *buf, size_t len, const struct ucred *cred)
+{
+	Event *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return;
+	if (!cred || cred->uid != 0) {
+		if (sock_refused++ % 100 == 0)
+			log_warning("events socket: refused a datagram from uid %d (only root's "
+				    "services send events; %" PRIu64 " refused)",
+				    cred ? (int)cred->uid : -1, sock_refused);
+		goto out;
+	}
+	r = event_dgram_parse(buf, len, e);
+	if (r < 0) {
+		if (sock_malformed++ % 100 == 0)
+			log_warning("events socket: %s datagram from pid %d dropped (%" PRIu64
+				    " so far)", r == -EPERM ? "a forbidden" : "a malformed",
+				    (int)cred->pid, sock_malformed);
+		goto out;
+	}
+	e->pid = (uint32_t)cred->pid;
+	if (ratelimit_take(&rl, e->id, mono_ms()))
+		(void)emit(e, 0);
+out:
+	free(e);
+}
+
+static void on_socket(Source *s, uint32_t events)
+{
+	char buf[EVENT_DGRAM_MAX + 1];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+	} ctl;
+
+	(void)events;
+	for (int i = 0; i < 256; i++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+				    .msg_controllen = sizeof(ctl) };
+		const struct ucred *cred = NULL;
+		ssize_t n = recvmsg(s->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+		if (n < 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+			    c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+				cred = (const struct ucred *)CMSG_DATA(c);
+		/* A datagram cut by the buffer is over the bound: malformed. */
+		handle_datagram(buf, (m.msg_flags & MSG_TRUNC) ? sizeof(buf) : (size_t)n, cred);
+	}
+}
+
+/* The local event socket, writable by everyone the mount namespaces and Landlock let reach it;
+ * only root's datagrams count (handle_datagram). */
+static int open_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int one = 1, fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(path);
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 static void on_conn(Source *s, uint32_t events)
 {
 	char c;
@@ -293,9 +383,10 @@ static void on_signal(int sig)
 
 _Noreturn static void usage(const char *msg)
 {
-	fprintf(stderr, "kcc-forward: %s\nusage: kcc-forward run --destination HOST:PORT --ca PEM "
-		"--cert PEM --key PEM --spool DIR [--kmsg PATH] [--quota BYTES] [--host NAME] "
-		"[--boot-id ID] [--once [--timeout S]]\n", msg);
+	fprintf(stderr, "kcc-forward: %s\nusage: kcc-forward run (--destination HOST:PORT | "
+		"--destination-file PATH) --ca PEM --cert PEM --key PEM --spool DIR [--kmsg PATH] "
+		"[--socket PATH] [--ready-fd N] [--quota BYTES] [--host NAME] [--boot-id ID] "
+		"[--once [--timeout S]]\n", msg);
 	exit(100);
 }
 
@@ -315,6 +406,15 @@ static void parse_args(int argc, char **argv)
 		i++;
 		if (streq(o, "--destination"))
 			arg.dest = v;
+		else if (streq(o, "--destination-file"))
+			arg.dest_file = v;
+		else if (streq(o, "--socket"))
+			arg.socket = v;
+		else if (streq(o, "--ready-fd")) {
+			if (parse_uint(v, 3, 1024, &arg.ready_fd) < 0)
+				usage("--ready-fd: a descriptor, 3 to 1024");
+			arg.has_ready_fd = true;
+		}
 		else if (streq(o, "--ca"))
 			arg.ca = v;
 		else if (streq(o, "--cert"))
@@ -339,8 +439,8 @@ static void parse_args(int argc, char **argv)
 		} else
 			usage("unknown option");
 	}
-	if (!arg.dest || !arg.ca || !arg.cert || !arg.key || !arg.spool)
-		usage("--destination, --ca, --cert, --key and --spool are needed");
+	if (!!arg.dest == !!arg.dest_file || !arg.ca || !arg.cert || !arg.key || !arg.spool)
+		usage("--destination or --destination-file, --ca, --cert, --key and --spool are needed");
 }
 
 int main(int argc, char **argv)
@@ -352,8 +452,17 @@ int main(int argc, char **argv)
 	struct stat st;
 	int r, fd;
 
+	_cleanup_free_ char *dest = NULL;
+
 	parse_args(argc, argv);
 	log_set_ident("kcc-forward");
+	if (arg.dest_file) {
+		r = read_small_file(arg.dest_file, 512, &dest);
+		if (r < 0)
+			return log_error_errno(r, "Failed to read %s: %m", arg.dest_file), 100;
+		dest[strcspn(dest, "\n")] = '\0';
+		arg.dest = dest;
+	}
 	colon = strrchr(arg.dest, ':');
 	if (!colon || colon == arg.dest || (size_t)(colon - arg.dest) >= sizeof(host) ||
 	    parse_uint(colon + 1, 1, 65535, &port) < 0)
@@ -371,7 +480,10 @@ int main(int argc, char **argv)
 		return log_error_errno(r, "Failed to open the spool %s: %m", arg.spool), 1;
 	if (load_state() < 0)
 		return 1;
-	if (sender_init(&sender, host, (unsigned)port, arg.ca, arg.cert, arg.key) < 0)
+	r = sender_init(&sender, host, (unsigned)port, arg.ca, arg.cert, arg.key);
+	if (r == -ENOENT)
+		log_info("%s; events are spooled until it exists", sender.err);
+	else if (r < 0)
 		return log_error("TLS: %s", sender.err), 1;
 	ratelimit_init(&rl, mono_ms());
 	if (loop_init() < 0 || (tick_fd = timer_new()) < 0 ||
@@ -388,8 +500,19 @@ int main(int argc, char **argv)
 			return log_error_errno(-errno, "Failed to open %s: %m", arg.kmsg), 1;
 		on_kmsg(&kmsg_src, 0);
 	}
-	log_info("forwarding to %s:%u, spool %s (%" PRIu64 " bytes waiting)", host, (unsigned)port,
-		 arg.spool, spool_bytes(spool));
+	if (arg.socket) {
+		fd = open_socket(arg.socket);
+		if (fd < 0 || loop_add(&sock_src, fd, on_socket) < 0)
+			return log_error_errno(fd < 0 ? fd : -EIO, "Failed to open the events socket "
+					       "%s: %m", arg.socket), 1;
+	}
+	if (arg.has_ready_fd) {
+		(void)!write((int)arg.ready_fd, "\n", 1);
+		close((int)arg.ready_fd);
+	}
+	log_info("forwarding to %s:%u, spool %s (%" PRIu64 " bytes waiting)%s%s", host,
+		 (unsigned)port, arg.spool, spool_bytes(spool), arg.socket ? ", events socket " : "",
+		 arg.socket ?: "");
 	start = mono_ms();
 	while (!stop) {
 		r = loop_run_once(TICK_MS);

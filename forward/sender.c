@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "sender.h"
@@ -31,26 +32,69 @@ static int ssl_fail(Sender *s, const char *what)
 	return -EPROTO;
 }
 
+/* A new TLS context from the files; replaces the old one only when the new one is whole. */
+static int load_ctx(Sender *s)
+{
+	struct stat st;
+	SSL_CTX *ctx;
+
+	if (stat(s->cert, &st) < 0) {
+		snprintf(s->err, sizeof(s->err), "no client certificate %s yet (the node has not "
+			 "joined)", s->cert);
+		return -ENOENT;
+	}
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx)
+		return ssl_fail(s, "SSL_CTX_new");
+	/* TLS 1.3 only; the collector must present a certificate from ca for host. */
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION)) {
+		SSL_CTX_free(ctx);
+		return ssl_fail(s, "TLS 1.3");
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_load_verify_locations(ctx, s->ca, NULL) != 1) {
+		SSL_CTX_free(ctx);
+		return ssl_fail(s, "the collector's CA");
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, s->cert) != 1) {
+		SSL_CTX_free(ctx);
+		return ssl_fail(s, "the node's certificate");
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, s->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		SSL_CTX_free(ctx);
+		return ssl_fail(s, "the node's key");
+	}
+	SSL_CTX_free(s->ctx);
+	s->ctx = ctx;
+	s->cert_ino = st.st_ino;
+	s->cert_mtime = st.st_mtim;
+	return 0;
+}
+
+/* The join renews the certificate by replacing the file (rename): a new inode or time. */
+static bool cert_changed(const Sender *s)
+{
+	struct stat st;
+
+	if (stat(s->cert, &st) < 0)
+		return false;
+	return st.st_ino != s->cert_ino || st.st_mtim.tv_sec != s->cert_mtime.tv_sec ||
+	       st.st_mtim.tv_nsec != s->cert_mtime.tv_nsec;
+}
+
 int sender_init(Sender *s, const char *host, unsigned port, const char *ca, const char *cert,
 		const char *key)
 {
 	*s = (Sender){ .fd = -EBADF, .port = port, .backoff_ms = BACKOFF_MIN_MS };
 	snprintf(s->host, sizeof(s->host), "%s", host);
-	s->ctx = SSL_CTX_new(TLS_client_method());
-	if (!s->ctx)
-		return ssl_fail(s, "SSL_CTX_new");
-	/* TLS 1.3 only; the collector must present a certificate from ca for host. */
-	if (!SSL_CTX_set_min_proto_version(s->ctx, TLS1_3_VERSION))
-		return ssl_fail(s, "TLS 1.3");
-	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_load_verify_locations(s->ctx, ca, NULL) != 1)
-		return ssl_fail(s, "the collector's CA");
-	if (SSL_CTX_use_certificate_chain_file(s->ctx, cert) != 1)
-		return ssl_fail(s, "the node's certificate");
-	if (SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(s->ctx) != 1)
-		return ssl_fail(s, "the node's key");
-	return 0;
+	if (snprintf(s->ca, sizeof(s->ca), "%s", ca) >= (int)sizeof(s->ca) ||
+	    snprintf(s->cert, sizeof(s->cert), "%s", cert) >= (int)sizeof(s->cert) ||
+	    snprintf(s->key, sizeof(s->key), "%s", key) >= (int)sizeof(s->key)) {
+		snprintf(s->err, sizeof(s->err), "a path is too long");
+		return -ENAMETOOLONG;
+	}
+	return load_ctx(s);
 }
 
 bool sender_connected(const Sender *s)
@@ -123,6 +167,14 @@ int sender_connect(Sender *s, unsigned long long now_ms)
 		return 1;
 	if (now_ms < s->retry_ms)
 		return 0;
+	/* No certificate yet, or a renewed one: (re)load before connecting. */
+	if (!s->ctx || cert_changed(s)) {
+		r = load_ctx(s);
+		if (r < 0) {
+			sender_drop(s, now_ms);
+			return r;
+		}
+	}
 	r = tcp_connect(s);
 	if (r < 0) {
 		sender_drop(s, now_ms);

@@ -9,6 +9,8 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "spool.h"
 
@@ -23,10 +25,15 @@ typedef struct Sender {
 	unsigned long long candidate_ms, retry_ms;
 	unsigned backoff_ms;
 	char err[256]; /* why the last attempt failed */
+	char ca[512], cert[512], key[512];
+	ino_t cert_ino; /* the certificate the context holds: reloaded when the file changes */
+	struct timespec cert_mtime;
 } Sender;
 
 /* ca: PEM file of the CA the collector's certificate must chain to; cert and key: the node's
- * client certificate and key (PEM). The collector's name is checked against host. */
+ * client certificate and key (PEM). The collector's name is checked against host. -ENOENT when
+ * there is no certificate yet: the sender is usable and loads it before a later connect (the
+ * join writes it), as it reloads a renewed one. */
 int sender_init(Sender *s, const char *host, unsigned port, const char *ca, const char *cert,
 		const char *key);
 void sender_free(Sender *s);

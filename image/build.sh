@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N]: builds a kcc-node
-# image without privileges (version: image/update.sh default_version; epoch: image/security-epoch).
+# build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N] [--recovery-key PEM]:
+# builds a kcc-node image without privileges (version: image/update.sh default_version; epoch:
+# image/security-epoch; --recovery-key: an operator's RSA or EC public key, and the state volume gets
+# a recovery keyslot encrypted to it, docs/measured-boot.md "Recovery key").
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, kernel.config (its configuration),
 # initramfs.cpio.zst, cmdline, tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the
 # ESP as \loader\credentials\kcc-pcrsig_VERSION.cred), kernel-config.txt (what
@@ -8,6 +10,7 @@
 # kcc-node.unsigned.efi, loader.efi (systemd-boot, signed with the db key), reference-values.json
 # and its signature reference-values.json.sig (the PCR 11 values an attestation verifier accepts for
 # this image, docs/attestation.md), disk.raw, disk.qcow2, kcc-node_VERSION.bundle (docs/upgrades.md),
+# suc/plan.yaml and suc/kcc-node-upgrade_VERSION.oci.tar (image/suc.sh),
 # manifest.json.
 # The kernel is kcc-node's own (image/kernel.sh, no modules); KCC_KERNEL=debian packs the pinned
 # Debian kernel and its modules instead (docs/kernel-config.md), untested by make check.
@@ -21,8 +24,8 @@ top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 . "$here/update.sh"
 
-variant=prod out= keys= kubelet= version= epoch=
-usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N]"
+variant=prod out= keys= kubelet= version= epoch= recovery_key=
+usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N] [--recovery-key PEM]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--variant) variant=${2:-}; shift 2 ;;
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--version) version=${2:-}; [ -n "$version" ] || bad_input "--version needs a value"; shift 2 ;;
 	--epoch) epoch=${2:-}; [ -n "$epoch" ] || bad_input "--epoch needs a value"; shift 2 ;;
 	--kubelet) kubelet=${2:-}; [ -n "$kubelet" ] || bad_input "--kubelet needs a file"; shift 2 ;;
+	--recovery-key) recovery_key=${2:-}; [ -n "$recovery_key" ] || bad_input "--recovery-key needs a file"; shift 2 ;;
 	*) bad_input "unknown option '$1' ($usage_line)" ;;
 	esac
 done
@@ -40,6 +44,11 @@ if [ -n "$kubelet" ]; then
 	[ "$(head -c 4 "$kubelet" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
 		bad_input "--kubelet $kubelet: not an ELF executable"
 	kubelet=$(readlink -f "$kubelet")
+fi
+if [ -n "$recovery_key" ]; then
+	openssl pkey -pubin -in "$recovery_key" -noout 2>/dev/null ||
+		bad_input "--recovery-key $recovery_key: not a PEM public key"
+	recovery_key=$(readlink -f "$recovery_key")
 fi
 case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, not '$variant'" ;; esac
 [ -n "$out" ] || bad_input "--out DIR is required"
@@ -52,7 +61,7 @@ cache=${DEB_CACHE:-$top/build/debs}
 # Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
 kcc_init=kcc-init
 [ "$variant" = test ] && kcc_init=kcc-init-test
-for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr kcc-attest mkcpio kconfig-check mkbundle kcc-update; do
+for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr kcc-attest kcc-forward mkcpio kconfig-check mkbundle kcc-update kcc-suc; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -182,6 +191,8 @@ rootfs() {
 	install -m 0755 -s "$bin/kcc-pcr" "$r/usr/bin/kcc-pcr"
 	# the attestation client (docs/attestation.md)
 	install -m 0755 -s "$bin/kcc-attest" "$r/usr/bin/kcc-attest"
+	# the security events' forwarder (docs/events.md)
+	install -m 0755 -s "$bin/kcc-forward" "$r/usr/bin/kcc-forward"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
 	install -m 0755 -s "$bin/kcc-update" "$r/usr/bin/kcc-update"
 	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
@@ -196,7 +207,7 @@ rootfs() {
 		ln -sf ../sbin/runc "$r/usr/bin/runc"
 	fi
 	install_elf "$r" "$r/usr/sbin/kcc-init" "$r/usr/lib/kcc/kcc-sandbox" "$r/usr/bin/kcc-ctl" "$r/usr/bin/kcc-pcr" \
-		"$r/usr/bin/kcc-attest" "$r/usr/bin/kcc-kubelet" "$r/usr/bin/kcc-update" "$r/usr/bin/crun" "$r/usr/sbin/dhcpcd" "$r/usr/sbin/chronyd" \
+		"$r/usr/bin/kcc-attest" "$r/usr/bin/kcc-forward" "$r/usr/bin/kcc-kubelet" "$r/usr/bin/kcc-update" "$r/usr/bin/crun" "$r/usr/sbin/dhcpcd" "$r/usr/sbin/chronyd" \
 		${kubelet:+"$r/usr/bin/kubelet" "$r/usr/bin/containerd" "$r/usr/bin/containerd-shim-runc-v2" "$r/usr/bin/ctr" "$r/usr/sbin/runc"}
 	# the default static pod's image: an OCI layout of busybox-static (blobs, not host binaries)
 	"$here/oci-busybox.sh" "$w/pkgs/bin/busybox" "$r/usr/share/kcc-kubelet/images/busybox" \
@@ -280,6 +291,9 @@ initramfs() {
 		--private-key "$direct_key-private-key.pem" \
 		--public-key "$direct_key-public-key.pem" >"$i/etc/kcc/direct/tpm2-pcr-signature.json" ||
 		die "signing the direct-boot PCR policy failed"
+	# The operator's public key for the recovery keyslot (init/recovery.h); in the initramfs, so
+	# a UKI's PCR 11 covers it.
+	[ -z "$recovery_key" ] || install -m 0644 "$recovery_key" "$i/etc/kcc/recovery-key.pem"
 	os_release >"$i/usr/lib/os-release"
 	cp "$i/usr/lib/os-release" "$i/etc/initrd-release"
 	ln -sf usr/sbin/kcc-init "$i/init"
@@ -385,6 +399,13 @@ disk() {
 	qemu-img convert -f raw -O qcow2 "$out/disk.raw" "$out/disk.qcow2"
 }
 
+# The system-upgrade-controller's Plan and upgrade image (docs/upgrades.md), into suc/; the folder
+# is this step's alone: an earlier build's archive (another version) does not stay beside it.
+suc_image() {
+	rm -rf "$out/suc"
+	"$top/image/suc.sh" "$bin/kcc-suc" "$out/$bundle_name" "$version" "$out/suc" >/dev/null
+}
+
 manifest() {
 	local f first=1
 	{
@@ -429,6 +450,7 @@ step uki uki
 step references references
 step disk disk
 step bundle bundle
+step suc suc_image
 step manifest manifest
 rm -rf "$w"
 echo "build: done: root hash $(cat "$out/roothash")"

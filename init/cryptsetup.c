@@ -75,26 +75,44 @@ static int crypt_load_luks2(const char *node, struct crypt_device **cd)
 	return r < 0 ? r : crypt_load(*cd, CRYPT_LUKS2, NULL);
 }
 
-static int kcc_token(struct crypt_device *cd, char **ret)
+static bool token_is(struct crypt_device *cd, int id, const char *want)
 {
-	for (int id = 0; id < 32; id++) {
-		const char *json, *type;
-		json_object *o;
-		bool ours;
+	const char *json, *type;
+	json_object *o;
+	bool r;
 
-		if (crypt_token_json_get(cd, id, &json) < 0)
+	if (crypt_token_json_get(cd, id, &json) < 0)
+		return false;
+	o = json_tokener_parse(json);
+	type = json_get_str(o, "type");
+	r = type && streq(type, want);
+	json_object_put(o);
+	return r;
+}
+
+#define LUKS2_TOKENS 32
+#define LUKS2_KEYSLOTS 32
+
+static int kcc_tokens(struct crypt_device *cd, LuksInfo *info)
+{
+	for (int id = 0; id < LUKS2_TOKENS && info->n_tokens < LUKS_TOKENS_MAX; id++) {
+		const char *json;
+
+		if (!token_is(cd, id, LUKS_TOKEN_TYPE) || crypt_token_json_get(cd, id, &json) < 0)
 			continue;
-		o = json_tokener_parse(json);
-		type = json_get_str(o, "type");
-		ours = type && streq(type, LUKS_TOKEN_TYPE);
-		json_object_put(o);
-		if (ours) {
-			*ret = strdup(json);
-			return *ret ? 0 : -ENOMEM;
-		}
+		info->token_json[info->n_tokens] = strdup(json);
+		if (!info->token_json[info->n_tokens])
+			return -ENOMEM;
+		info->token_id[info->n_tokens++] = id;
 	}
-	*ret = NULL;
 	return 0;
+}
+
+void luks_info_done(LuksInfo *info)
+{
+	for (size_t i = 0; i < info->n_tokens; i++)
+		free(info->token_json[i]);
+	info->n_tokens = 0;
 }
 
 int luks_load(const char *node, LuksInfo *info)
@@ -111,7 +129,14 @@ int luks_load(const char *node, LuksInfo *info)
 	snprintf(info->subsystem, sizeof(info->subsystem), "%s", v ? v : "");
 	v = crypt_get_uuid(cd);
 	snprintf(info->uuid, sizeof(info->uuid), "%s", v ? v : "");
-	return kcc_token(cd, &info->token_json);
+	info->recovery_token = -1;
+	for (int id = 0; id < LUKS2_TOKENS && info->recovery_token < 0; id++)
+		if (token_is(cd, id, LUKS_RECOVERY_TOKEN_TYPE))
+			info->recovery_token = id;
+	r = kcc_tokens(cd, info);
+	if (r < 0)
+		luks_info_done(info);
+	return r;
 }
 
 bool luks_header_unfinished(const char *node)
@@ -127,23 +152,56 @@ bool luks_header_unfinished(const char *node)
 	       strncmp(hdr + 208, LUKS_SUBSYSTEM_PROVISIONING, 48) == 0;
 }
 
+/* Adds token_json (without "type" and "keyslots") as a token of type for keyslot slot; returns
+ * the token id. */
+static int token_add(struct crypt_device *cd, const char *type, const char *token_json, int slot)
+{
+	json_object *tok = json_tokener_parse(token_json), *ks;
+	char sl[12];
+	int r;
+
+	if (!tok || !json_object_is_type(tok, json_type_object)) {
+		json_object_put(tok);
+		return -EINVAL;
+	}
+	json_object_object_add(tok, "type", json_object_new_string(type));
+	ks = json_object_new_array();
+	snprintf(sl, sizeof(sl), "%d", slot);
+	json_object_array_add(ks, json_object_new_string(sl));
+	json_object_object_add(tok, "keyslots", ks);
+	r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN,
+				 json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN));
+	json_object_put(tok);
+	return r;
+}
+
+/* Keyslots as kcc-init makes them: pbkdf2 at the minimum (the passphrase is 32 random bytes),
+ * encrypted like the data. */
+static const struct crypt_pbkdf_type keyslot_pbkdf = {
+	.type = CRYPT_KDF_PBKDF2,
+	.hash = "sha256",
+	.iterations = 1000,
+	.flags = CRYPT_PBKDF_NO_BENCHMARK,
+};
+
+static int keyslot_params(struct crypt_device *cd)
+{
+	int r = crypt_set_pbkdf_type(cd, &keyslot_pbkdf);
+
+	return r < 0 ? r : crypt_keyslot_set_encryption(cd, LUKS_CIPHER "-" LUKS_CIPHER_MODE,
+							 LUKS_KEY_SIZE);
+}
+
 int luks_format(const char *node, const void *pass, size_t pass_size, const uint8_t *vk,
 		const char *uuid, const char *token_json, void (*checkpoint)(const char *step))
 {
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-	struct crypt_pbkdf_type pbkdf = {
-		.type = CRYPT_KDF_PBKDF2,
-		.hash = "sha256",
-		.iterations = 1000,
-		.flags = CRYPT_PBKDF_NO_BENCHMARK,
-	};
 	struct crypt_params_luks2 params = {
-		.pbkdf = &pbkdf,
+		.pbkdf = &keyslot_pbkdf,
 		.sector_size = 4096,
 		.label = "state",
 		.subsystem = LUKS_SUBSYSTEM_PROVISIONING,
 	};
-	json_object *tok;
 	int r, slot;
 
 	r = crypt_open_node(node, &cd);
@@ -156,25 +214,14 @@ int luks_format(const char *node, const void *pass, size_t pass_size, const uint
 	log_info("state: LUKS2 header written on %s (%s)", node, uuid);
 	if (checkpoint)
 		checkpoint("header");
-	r = crypt_set_pbkdf_type(cd, &pbkdf);
+	r = keyslot_params(cd);
 	if (r < 0)
 		return log_error_errno(r, "Failed to select pbkdf2: %m");
 	slot = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, (const char *)vk, LUKS_KEY_SIZE,
 					       pass, pass_size);
 	if (slot < 0)
 		return log_error_errno(slot, "Failed to add the keyslot: %m");
-	tok = json_tokener_parse(token_json);
-	if (!tok)
-		return log_error_errno(-EINVAL, "The token is not JSON");
-	json_object_object_add(tok, "type", json_object_new_string(LUKS_TOKEN_TYPE));
-	json_object *ks = json_object_new_array();
-	char sl[12];
-	snprintf(sl, sizeof(sl), "%d", slot);
-	json_object_array_add(ks, json_object_new_string(sl));
-	json_object_object_add(tok, "keyslots", ks);
-	r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN,
-				 json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN));
-	json_object_put(tok);
+	r = token_add(cd, LUKS_TOKEN_TYPE, token_json, slot);
 	if (r < 0)
 		return log_error_errno(r, "Failed to write the kcc-tpm2 token: %m");
 	log_info("state: keyslot %d and sealed-key token written", slot);
@@ -222,10 +269,116 @@ int luks_activate(const char *node, const char *name, const void *pass, size_t p
 int luks_mark_ready(const char *node)
 {
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	char label[49];
 	int r;
 
 	r = crypt_load_luks2(node, &cd);
 	if (r < 0)
 		return r;
-	return crypt_set_label(cd, crypt_get_label(cd), LUKS_SUBSYSTEM_READY);
+	/* A copy: libcryptsetup copies the label into the header it points into. */
+	snprintf(label, sizeof(label), "%s", crypt_get_label(cd) ?: "");
+	return crypt_set_label(cd, label, LUKS_SUBSYSTEM_READY);
+}
+
+/* Step 0 of a replacement: what an interrupted one left. Tokens of type other than keep go
+ * first, then every keyslot but keep_slot that no token refers to. */
+static int remove_leftovers(struct crypt_device *cd, const char *type, int keep_token,
+			    int keep_slot, unsigned *ret_n)
+{
+	int r;
+
+	*ret_n = 0;
+	for (int id = 0; id < LUKS2_TOKENS; id++) {
+		if (id == keep_token || !token_is(cd, id, type))
+			continue;
+		r = crypt_token_json_set(cd, id, NULL);
+		if (r < 0)
+			return r;
+		(*ret_n)++;
+	}
+	for (int slot = 0; slot < LUKS2_KEYSLOTS; slot++) {
+		crypt_keyslot_info ki = crypt_keyslot_status(cd, slot);
+		bool referenced = false;
+
+		if (slot == keep_slot || (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST))
+			continue;
+		for (int id = 0; id < LUKS2_TOKENS && !referenced; id++)
+			referenced = crypt_token_is_assigned(cd, id, slot) == 0;
+		if (referenced)
+			continue;
+		r = crypt_keyslot_destroy(cd, slot);
+		if (r < 0)
+			return r;
+		(*ret_n)++;
+	}
+	return 0;
+}
+
+/* The keyslot a token refers to (-ENOENT: none). */
+static int token_keyslot(struct crypt_device *cd, int token)
+{
+	for (int slot = 0; slot < LUKS2_KEYSLOTS; slot++)
+		if (crypt_token_is_assigned(cd, token, slot) == 0)
+			return slot;
+	return -ENOENT;
+}
+
+int luks_replace_keyslot(const char *node, const LuksReplace *req,
+			 void (*checkpoint)(const char *step), LuksRotation *ret)
+{
+	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	LuksRotation rot = { .old_token = req->old_token, .old_slot = -1 };
+	char step[64];
+	int r, unlock_slot;
+
+#define STEP(name)                                                                               \
+	do {                                                                                     \
+		snprintf(step, sizeof(step), "%s-%s", req->steps, name);                         \
+		if (checkpoint)                                                                  \
+			checkpoint(step);                                                        \
+	} while (0)
+	r = crypt_load_luks2(node, &cd);
+	if (r < 0)
+		return r;
+	/* The keyslot the unlocking passphrase opens (no activation: name NULL). */
+	unlock_slot = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, req->unlock_pass,
+						   req->unlock_size, 0);
+	if (unlock_slot < 0)
+		return unlock_slot;
+	if (req->old_token >= 0) {
+		if (!token_is(cd, req->old_token, req->type))
+			return -ENOENT;
+		rot.old_slot = token_keyslot(cd, req->old_token);
+		if (rot.old_slot < 0)
+			return -EUCLEAN; /* a token that refers to no keyslot */
+	}
+	r = remove_leftovers(cd, req->type, req->old_token, unlock_slot, &rot.leftovers);
+	if (r < 0)
+		return r;
+	r = keyslot_params(cd);
+	if (r < 0)
+		return r;
+	rot.new_slot = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, req->unlock_pass,
+						       req->unlock_size, req->new_pass,
+						       req->new_size);
+	if (rot.new_slot < 0)
+		return rot.new_slot;
+	STEP("keyslot");
+	rot.new_token = token_add(cd, req->type, req->token_json, rot.new_slot);
+	if (rot.new_token < 0)
+		return rot.new_token;
+	STEP("token");
+	if (req->old_token >= 0) {
+		r = crypt_token_json_set(cd, req->old_token, NULL);
+		if (r < 0)
+			return r;
+		STEP("old-token");
+		r = crypt_keyslot_destroy(cd, rot.old_slot);
+		if (r < 0)
+			return r;
+		STEP("old-keyslot");
+	}
+	*ret = rot;
+	return 0;
+#undef STEP
 }

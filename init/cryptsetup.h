@@ -19,17 +19,26 @@ int dm_close(const char *name);
 #define LUKS_SUBSYSTEM_PROVISIONING "kcc-provisioning"
 #define LUKS_SUBSYSTEM_READY "kcc-state"
 #define LUKS_TOKEN_TYPE "kcc-tpm2"
+#define LUKS_RECOVERY_TOKEN_TYPE "kcc-recovery"
 #define LUKS_UUID_MAX 40
+
+/* A volume has one kcc-tpm2 token, two while a key rotation is between adding the new token and
+ * removing the old one (a power cut there leaves both, each with a keyslot it opens). */
+#define LUKS_TOKENS_MAX 4
 
 typedef struct LuksInfo {
 	char subsystem[49];
 	char uuid[LUKS_UUID_MAX];
-	char *token_json; /* the kcc-tpm2 token, NULL when there is none; free() it */
+	size_t n_tokens;
+	int token_id[LUKS_TOKENS_MAX];
+	char *token_json[LUKS_TOKENS_MAX]; /* the kcc-tpm2 tokens, in token id order */
+	int recovery_token; /* the first kcc-recovery token, -1: none */
 } LuksInfo;
 
 /* Reads the header. -EINVAL (or another libcryptsetup error) when it is not a loadable LUKS2
- * header. */
+ * header. luks_info_done() frees the tokens. */
 int luks_load(const char *node, LuksInfo *info);
+void luks_info_done(LuksInfo *info);
 /* True when the primary binary header starts with the LUKS2 magic and carries the provisioning
  * subsystem: a first format that a power cut interrupted before any header copy was complete. */
 bool luks_header_unfinished(const char *node);
@@ -61,3 +70,27 @@ int luks_activate(const char *node, const char *name, const void *pass, size_t p
 		  uint8_t *vk, size_t *vk_size, LuksCheck check, void *data);
 /* Sets the subsystem to "kcc-state": provisioning is complete. */
 int luks_mark_ready(const char *node);
+
+/* Keyslot replacement (a rotation) for the token of type req->type: replaces the keyslot of token
+ * req->old_token (-1: none, the first keyslot of that type) with a new one for req->new_pass
+ * (req->unlock_pass opens a keyslot: it gives the volume key) and a new token (token_json: as for
+ * luks_format()), one atomic header write per step, in an order after which every power cut leaves
+ * each token with a keyslot it opens:
+ *   0. leftovers of an interrupted replacement go first: other tokens of that type, then keyslots
+ *      no token refers to (but the one unlock_pass opens);
+ *   1. new keyslot ("STEPS-keyslot"), 2. new token ("STEPS-token"), 3. old token removed
+ *      ("STEPS-old-token"), 4. old keyslot destroyed ("STEPS-old-keyslot").
+ * checkpoint (optional) is called after each step. */
+typedef struct LuksReplace {
+	const char *type, *steps;
+	int old_token;
+	const void *unlock_pass, *new_pass;
+	size_t unlock_size, new_size;
+	const char *token_json;
+} LuksReplace;
+typedef struct LuksRotation {
+	int old_slot, new_slot, old_token, new_token;
+	unsigned leftovers; /* tokens and keyslots of an interrupted replacement removed in step 0 */
+} LuksRotation;
+int luks_replace_keyslot(const char *node, const LuksReplace *req,
+			 void (*checkpoint)(const char *step), LuksRotation *ret);

@@ -1,20 +1,49 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kcc-ctl: asks PID 1 to power off or reboot, or prints the service status.
+/* kcc-ctl: asks PID 1 to power off or reboot, or prints the service status; rotate-key asks
+ * kcc-init to rotate the state key at the next boot (state-rotate.h).
  * Exit codes: 0 done, 100 usage, 111 system failure (no socket, no answer, an error answer),
- * 112 refused by PID 1 (poweroff and reboot need CAP_SYS_BOOT, status needs uid 0). */
+ * 112 refused by PID 1 (poweroff and reboot need CAP_SYS_BOOT, status needs uid 0) or by /var's
+ * permissions (rotate-key). */
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include "control.h"
+#include "state-rotate.h"
 #include "util.h"
 
 #define EXIT_REFUSED 112
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: kcc-ctl poweroff|reboot|status\n");
+	fprintf(stderr, "usage: kcc-ctl poweroff|reboot|status|rotate-key\n");
 	return 100;
+}
+
+/* The request is an empty file, made durable before kcc-ctl says it is recorded. */
+static int rotate_key(void)
+{
+	_cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+	int r;
+
+	r = mkdir_p("/var/" STATE_ROTATE_DIR, 0700);
+	if (r >= 0 && (dfd = open("/var/" STATE_ROTATE_DIR,
+				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		r = -errno;
+	if (r >= 0 && (fd = openat(dfd, STATE_ROTATE_FILE,
+				   O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		r = -errno;
+	if (r >= 0 && (fsync(fd) < 0 || fsync(dfd) < 0))
+		r = -errno;
+	if (r < 0) {
+		errno = -r;
+		fprintf(stderr, "kcc-ctl: cannot record the request in /var/%s: %m\n",
+			STATE_ROTATE_REQUEST);
+		return r == -EACCES || r == -EPERM ? EXIT_REFUSED : 111;
+	}
+	printf("state key rotation requested: it happens at the next boot\n");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -25,6 +54,8 @@ int main(int argc, char **argv)
 	struct pollfd pfd;
 	ssize_t n;
 
+	if (argc == 2 && streq(argv[1], "rotate-key"))
+		return rotate_key();
 	if (argc != 2 || control_request_from_string(argv[1]) < 0)
 		return usage();
 	strncpy(sa.sun_path, CONTROL_SOCKET, sizeof(sa.sun_path) - 1);

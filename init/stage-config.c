@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "blkid.h"
 #include "daemon-conf.h"
@@ -79,6 +80,34 @@ static int daemon_conf(const NodeConfig *c, const char *path,
 	return write_mode(path, buf, (size_t)n, 0644);
 }
 
+/* The join (kcc-attest) and the event forwarder (kcc-forward): their files start them. */
+static int hand_over_services(const NodeConfig *c)
+{
+	char dest[NC_HOST_MAX + 16];
+	int r = 0;
+
+	if (c->verifier.url[0]) {
+		if ((mkdir(NODE_IDENTITY_DIR, 0750) < 0 && errno != EEXIST) ||
+		    chown(NODE_IDENTITY_DIR, 0, NODE_IDENTITY_GID) < 0 ||
+		    chmod(NODE_IDENTITY_DIR, 0750) < 0)
+			return -errno;
+		r = write_mode(NODE_CONFIG_VERIFIER_CA, c->verifier.ca, strlen(c->verifier.ca), 0644);
+		if (r >= 0)
+			log_info("node config: joins through %s (the kcc-attest service)",
+				 c->verifier.url);
+	}
+	if (r >= 0 && c->siem.host[0]) {
+		snprintf(dest, sizeof(dest), "%s:%u\n", c->siem.host, c->siem.port);
+		r = write_mode(NODE_CONFIG_SIEM_DEST, dest, strlen(dest), 0644);
+		if (r >= 0)
+			r = write_mode(NODE_CONFIG_SIEM_CA, c->siem.ca, strlen(c->siem.ca), 0644);
+		if (r >= 0)
+			log_info("node config: security events to %s:%u (the kcc-forward service)",
+				 c->siem.host, c->siem.port);
+	}
+	return r;
+}
+
 /* What the system stage applies, in files the libc-only PID 1 reads; and the configurations of
  * the network services. */
 static int hand_over(const NodeConfig *c, const char *data, size_t len)
@@ -113,6 +142,8 @@ static int hand_over(const NodeConfig *c, const char *data, size_t len)
 	}
 	if (r >= 0)
 		r = daemon_conf(c, CHRONY_CONF, daemon_conf_chrony);
+	if (r >= 0)
+		r = hand_over_services(c);
 	if (r >= 0 && c->time.n_servers > 0)
 		log_info("node config: time from %zu server%s%s (the chronyd service)",
 			 c->time.n_servers, c->time.n_servers > 1 ? "s" : "",

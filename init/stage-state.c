@@ -14,17 +14,21 @@
 #include "pcrsig.h"
 #include "sealed.h"
 #include "pcrsig-files.h"
+#include "recovery.h"
 #include "stage-state.h"
+#include "state-rotate.h"
 #include "test-hooks.h"
 
-#define PASS_SIZE 32
-#define BIND_SIZE 32
+#define PASS_SIZE STATE_PASS_SIZE
+#define BIND_SIZE (STATE_SECRET_SIZE - STATE_PASS_SIZE)
 #define MKE2FS "/usr/sbin/mke2fs"
 
 /* Key material lives in one locked page, wiped before it is unmapped. What the TPM seals is the
  * keyslot passphrase followed by the volume's binding (see volume_binding()). */
 typedef struct Secrets {
 	uint8_t sealed[PASS_SIZE + BIND_SIZE];
+	uint8_t fresh[PASS_SIZE + BIND_SIZE];	/* a rotation's new secret */
+	uint8_t recovery[RECOVERY_PASS_SIZE];	/* the recovery keyslot's passphrase */
 	uint8_t vk[LUKS_KEY_SIZE];
 	uint8_t bind[BIND_SIZE];
 	size_t sealed_size, vk_size;
@@ -272,6 +276,8 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	r = tok ? sealed_to_json(&sealed, tok) : -ENOMEM;
 	sealed_done(&sealed);
 	if (r >= 0)
+		state_token_stamp(tok);
+	if (r >= 0)
 		r = luks_format(node, PASS(s), PASS_SIZE, s->vk, uuid,
 				json_object_to_json_string_ext(tok, JSON_C_TO_STRING_PLAIN),
 				test_checkpoint);
@@ -280,6 +286,17 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	if (r < 0)
 		return r;
 	test_checkpoint("token");
+	if (recovery_enabled(RECOVERY_KEY_PEM)) {
+		LuksRotation rec;
+		char err[200];
+
+		r = state_recovery_replace(node, PASS(s), -1, s->recovery, &rec, err, sizeof(err));
+		if (r < 0)
+			return log_error_errno(r, "Failed to add the recovery keyslot: %s", err);
+		log_info("state: recovery keyslot %d added, its passphrase encrypted to the "
+			 "operator's key in token %d",
+			 rec.new_slot, rec.new_token);
+	}
 	r = activate(node, s);
 	if (r < 0)
 		return r;
@@ -297,7 +314,7 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	return 0;
 }
 
-static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip, Secrets *s)
+static int unlock(const char *node, const char *token_json, const ImagePolicy *ip, Secrets *s)
 {
 	unsigned long long t0, t1;
 	unsigned long n0;
@@ -306,10 +323,7 @@ static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip,
 	Sealed sealed;
 	int r;
 
-	if (!info->token_json)
-		return log_error_errno(-ENOKEY, "%s has no %s token: no sealed key to unlock it with",
-				       node, LUKS_TOKEN_TYPE);
-	tok = json_tokener_parse(info->token_json);
+	tok = json_tokener_parse(token_json);
 	r = tok ? sealed_from_json(tok, &sealed, err, sizeof(err)) : -EBADMSG;
 	json_object_put(tok);
 	if (r < 0)
@@ -349,6 +363,30 @@ static int unlock(const char *node, const LuksInfo *info, const ImagePolicy *ip,
 	return r;
 }
 
+/* Each kcc-tpm2 token in turn: two exist only while a key rotation was cut between adding the new
+ * token and removing the old one, and then both open a keyslot. *ret_i: the one that did. */
+static int unlock_any(const char *node, const LuksInfo *info, const ImagePolicy *ip, Secrets *s,
+		      size_t *ret_i)
+{
+	int r = 0;
+
+	if (info->n_tokens == 0)
+		return log_error_errno(-ENOKEY, "%s has no %s token: no sealed key to unlock it with",
+				       node, LUKS_TOKEN_TYPE);
+	for (size_t i = 0; i < info->n_tokens; i++) {
+		if (i > 0)
+			log_warning("state: token %d did not unlock %s; trying token %d (a key "
+				    "rotation was cut short)",
+				    info->token_id[i - 1], node, info->token_id[i]);
+		r = unlock(node, info->token_json[i], ip, s);
+		if (r >= 0) {
+			*ret_i = i;
+			return r;
+		}
+	}
+	return r;
+}
+
 static int find_state(const char *disk, char *node, size_t size)
 {
 	PartitionMatch m = { .type_uuid = DPS_TYPE_VAR, .disk = disk };
@@ -376,22 +414,24 @@ static void publish(const char *node, const char *token_json, const char *key_sr
 		log_warning("Failed to copy %s to %s, ignoring", key_src, STATE_RUN_DIR "/tpm2-pcr-public-key.pem");
 	if (sig_json && write_new_file(STATE_RUN_DIR "/tpm2-pcr-signature.json", sig_json, 0644) < 0)
 		log_warning("Failed to write %s, ignoring", STATE_RUN_DIR "/tpm2-pcr-signature.json");
-	/* An unlock has the token from its header load already; a provisioning just wrote it. */
-	info.token_json = NULL;
-	if (!token_json && luks_load(node, &info) >= 0)
-		token_json = info.token_json;
+	/* An unlock has the token from its header load already; a provisioning or a rotation just
+	 * wrote it. */
+	info.n_tokens = 0;
+	if (!token_json && luks_load(node, &info) >= 0 && info.n_tokens > 0)
+		token_json = info.token_json[0];
 	if (token_json && write_new_file(STATE_RUN_DIR "/state-token.json", token_json, 0644) < 0)
 		log_warning("Failed to write %s/state-token.json, ignoring", STATE_RUN_DIR);
-	free(info.token_json);
+	luks_info_done(&info);
 }
 
 int stage_state_run(const char *disk, const char *target)
 {
 	_cleanup_(secrets_freep) Secrets *s = NULL;
 	_cleanup_(image_policy_done) ImagePolicy ip = { 0 };
-	LuksInfo info = { 0 };
-	char node[PATH_MAX], type[64];
+	_cleanup_(luks_info_done) LuksInfo info = { 0 };
+	char node[PATH_MAX], type[64], why[128];
 	bool unlocked = false;
+	size_t used = 0;
 	int r;
 
 	r = find_state(disk, node, sizeof(node));
@@ -407,7 +447,7 @@ int stage_state_run(const char *disk, const char *target)
 	/* libcryptsetup first: it also finds a header whose primary copy was wiped. */
 	r = luks_load(node, &info);
 	if (r >= 0 && streq(info.subsystem, LUKS_SUBSYSTEM_READY)) {
-		r = unlock(node, &info, &ip, s);
+		r = unlock_any(node, &info, &ip, s, &used);
 		unlocked = true;
 	}
 	else if (r >= 0 && streq(info.subsystem, LUKS_SUBSYSTEM_PROVISIONING)) {
@@ -434,24 +474,24 @@ int stage_state_run(const char *disk, const char *target)
 							  "volume; refusing to format it",
 					    node, type);
 	}
-	if (r < 0) {
-		free(info.token_json);
+	if (r < 0)
 		return r;
-	}
 
 	r = mkdir_p(target, 0755);
-	if (r < 0) {
-		free(info.token_json);
+	if (r < 0)
 		return log_error_errno(r, "Failed to create %s: %m", target);
-	}
 	if (mount("/dev/mapper/" STATE_DM_NAME, target, "ext4", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0) {
-		free(info.token_json);
+		  NULL) < 0)
 		return log_error_errno(-errno, "Failed to mount the state volume on %s: %m", target);
-	}
 	log_info("state volume mounted on %s", target);
-	publish(node, unlocked ? info.token_json : NULL,
+	/* A requested rotation, still in the initrd (PCR 11 not yet at leave-initrd). A failure
+	 * keeps the current key and the request, and the boot goes on. */
+	if (unlocked && state_rotate_due(target, info.token_json[used], why, sizeof(why)) &&
+	    state_rotate_run(node, target, why, info.token_id[used], info.token_json[used],
+			     info.recovery_token, ip.key_der, ip.key_der_size, s->sealed, s->fresh,
+			     s->recovery) >= 0)
+		unlocked = false; /* publish the new token */
+	publish(node, unlocked ? info.token_json[used] : NULL,
 		measure_boot_is_direct() ? POLICY_DIRECT_KEY : POLICY_UKI_KEY, ip.sig_json);
-	free(info.token_json);
 	return 0;
 }

@@ -31,6 +31,7 @@ typedef struct KubeletConfig {
 	UnpackLimits image_limits, pod_limits, import_limits; /* unpack.h, docs/kubelet.md */
 	bool exec_mount; /* make state_dir/pods executable in our mount namespace */
 	const char *policy_path; /* the node's pod policy file (policy.h) */
+	const char *secrets_dir; /* the secrets released to the node (secret-volume.h) */
 	PodPolicy policy;
 } KubeletConfig;
 
@@ -114,7 +115,10 @@ bool ctr_unpack_reaped(pid_t pid, int status);
 uid_t pod_ids(const PodState *p);
 void pod_hostpaths_dir(const PodState *p, char *buf, size_t len);
 int pod_stage_host_paths(PodState *p, char *err, size_t errlen);
-int pod_unstage_host_paths(PodState *p); /* < 0: something stayed mounted */
+int pod_unstage_host_paths(PodState *p); /* < 0: something stayed mounted (secret volumes too) */
+/* Each secret volume staged afresh before a container starts (secret-volume.h): -ENOKEY while
+ * the node has not been released the secret, err says which. */
+int pod_stage_secrets(PodState *p, char *err, size_t errlen);
 void ctr_id(const PodState *p, unsigned i, char *buf, size_t len);
 int pod_cgroup(const PodState *p, char *buf, size_t len);
 /* probe.c */

@@ -4,7 +4,7 @@
  *   kcc-kubelet [run] [--manifests DIR]... [--images DIR]... [--state DIR] [--logs DIR]
  *               [--run DIR] [--cgroup DIR] [--crun PATH] [--port N] [--socket PATH]
  *               [--no-exec-mount] [--image-limit BYTES:FILES] [--pod-limit BYTES:FILES]
- *               [--policy FILE] [--no-confine]
+ *               [--policy FILE] [--no-confine] [--secrets-dir DIR]
  *   kcc-kubelet pods [--json] [--socket PATH] the status of every pod (root: the socket is 0600)
  *   kcc-kubelet check [--policy FILE] FILE... parse manifests and admit them under the node's
  *                                            pod security policy (restricted without --policy)
@@ -32,6 +32,7 @@
 #include "kubelet.h"
 #include "loop.h"
 #include "manifest-watch.h"
+#include "secret-volume.h"
 #include "util.h"
 
 #define TICK_MS 200
@@ -52,6 +53,7 @@ KubeletConfig cfg = {
 	.import_limits = { UNPACK_IMPORT_BYTES, UNPACK_IMPORT_FILES },
 	.exec_mount = true,
 	.policy_path = POLICY_PATH,
+	.secrets_dir = SECRETS_DIR,
 };
 static bool arg_confine = true;
 
@@ -432,7 +434,8 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },      { "socket", required_argument, NULL, 'S' },
 		{ "image-limit", required_argument, NULL, 'I' }, { "pod-limit", required_argument, NULL, 'P' },
 		{ "import-limit", required_argument, NULL, 'L' }, { "policy", required_argument, NULL, 'Y' },
-		{ "no-confine", no_argument, NULL, 'N' },      {},
+		{ "no-confine", no_argument, NULL, 'N' },      { "secrets-dir", required_argument, NULL, 'E' },
+		{},
 	};
 	unsigned n_m = 0, n_i = 0;
 	bool json = false;
@@ -468,6 +471,7 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'n': name = optarg; break;
 		case 'S': cfg.socket = optarg; break;
+		case 'E': cfg.secrets_dir = optarg; break;
 		case 'I':
 		case 'P':
 		case 'L':

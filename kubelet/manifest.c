@@ -810,10 +810,35 @@ static int vol_host(Ctx *c, const YNode *n, const char *path, void *obj)
 	return 0;
 }
 
+static int secret_name(Ctx *c, const YNode *n, const char *path, void *obj)
+{
+	Volume *v = obj;
+	int r = get_str(c, n, path, &v->secret_name);
+	if (r < 0)
+		return r;
+	return dns_subdomain_is_valid(v->secret_name)
+		       ? 0
+		       : bad(c, path, "'%s' is not a DNS subdomain", v->secret_name);
+}
+
+/* secret: {secretName: NAME}; items, defaultMode and optional are not supported */
+static int vol_secret(Ctx *c, const YNode *n, const char *path, void *obj)
+{
+	static const Field fields[] = { { "secretName", secret_name }, {} };
+	Volume *v = obj;
+	int r = walk(c, n, path, fields, v);
+	if (r < 0)
+		return r;
+	if (!v->secret_name)
+		return bad(c, path, "needs secretName");
+	v->kind = VOLUME_SECRET;
+	return 0;
+}
+
 static int volumes(Ctx *c, const YNode *n, const char *path, void *obj)
 {
 	static const Field fields[] = { { "name", vol_name }, { "emptyDir", vol_empty },
-					{ "hostPath", vol_host }, {} };
+					{ "hostPath", vol_host }, { "secret", vol_secret }, {} };
 	Pod *pod = obj;
 	char p[PATH_LEN];
 	int r = want(c, n, YNODE_SEQ, path);
@@ -831,8 +856,9 @@ static int volumes(Ctx *c, const YNode *n, const char *path, void *obj)
 			return r;
 		if (!v->name)
 			return bad(c, p, "needs a name");
-		if (!ynode_get(e, "emptyDir") == !ynode_get(e, "hostPath"))
-			return bad(c, p, "needs exactly one of emptyDir and hostPath");
+		if (!!ynode_get(e, "emptyDir") + !!ynode_get(e, "hostPath") +
+			    !!ynode_get(e, "secret") != 1)
+			return bad(c, p, "needs exactly one of emptyDir, hostPath and secret");
 		for (unsigned j = 0; j + 1 < pod->n_volumes; j++)
 			if (strcmp(pod->volumes[j].name, v->name) == 0)
 				return bad(c, p, "duplicate volume name '%s'", v->name);
@@ -959,6 +985,11 @@ static int check_pod(Ctx *c, Pod *pod)
 				return bad(c, p, "no volume named '%s'", m->name);
 			/* hostPath is read-only unless the mount says readOnly: false */
 			if (v->kind == VOLUME_HOST_PATH && !m->read_only_set)
+				m->read_only = true;
+			/* a secret volume is always read-only */
+			if (v->kind == VOLUME_SECRET && m->read_only_set && !m->read_only)
+				return bad(c, p, "a secret volume is read-only");
+			if (v->kind == VOLUME_SECRET)
 				m->read_only = true;
 		}
 	}

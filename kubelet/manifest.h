@@ -33,7 +33,7 @@ typedef struct VolumeMount {
 	bool read_only, read_only_set;
 } VolumeMount;
 
-typedef enum VolumeKind { VOLUME_EMPTY_DIR, VOLUME_HOST_PATH } VolumeKind;
+typedef enum VolumeKind { VOLUME_EMPTY_DIR, VOLUME_HOST_PATH, VOLUME_SECRET } VolumeKind;
 
 /* hostPath.type; device types (CharDevice, BlockDevice) are refused when the manifest is read. */
 typedef enum HostPathType {
@@ -51,6 +51,7 @@ typedef struct Volume {
 	VolumeKind kind;
 	char *host_path; /* read-only in a container unless its mount says readOnly: false */
 	HostPathType host_type;
+	char *secret_name; /* secret.secretName: a secret released to the node (secret-volume.h) */
 } Volume;
 
 typedef struct Container {

@@ -11,6 +11,7 @@
 #include "fs.h"
 #include "hostpath.h"
 #include "kubelet.h"
+#include "secret-volume.h"
 #include "userns.h"
 #include "util.h"
 
@@ -74,7 +75,7 @@ int pod_unstage_host_paths(PodState *p)
 		return 0;
 	pod_hostpaths_dir(p, dir, sizeof(dir));
 	for (unsigned i = 0; i < p->pod.n_volumes; i++) {
-		if (p->pod.volumes[i].kind != VOLUME_HOST_PATH)
+		if (p->pod.volumes[i].kind == VOLUME_EMPTY_DIR)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, p->pod.volumes[i].name);
 		int r = host_path_unstage(path);
@@ -116,6 +117,28 @@ int pod_stage_host_paths(PodState *p, char *err, size_t errlen)
 			return fd;
 		snprintf(path, sizeof(path), "%s/%s", dir, v->name);
 		r = host_path_stage(fd, path, !writable, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int pod_stage_secrets(PodState *p, char *err, size_t errlen)
+{
+	char dir[400], path[500];
+
+	pod_hostpaths_dir(p, dir, sizeof(dir));
+	for (unsigned i = 0; i < p->pod.n_volumes; i++) {
+		const Volume *v = &p->pod.volumes[i];
+		int r;
+
+		if (v->kind != VOLUME_SECRET)
+			continue;
+		if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
+		    chown(dir, pod_ids(p), pod_ids(p)) < 0)
+			return snprintf(err, errlen, "secret: cannot create %s: %m", dir), -errno;
+		snprintf(path, sizeof(path), "%s/%s", dir, v->name);
+		r = secret_volume_stage(v, cfg.secrets_dir, path, pod_ids(p), err, errlen);
 		if (r < 0)
 			return r;
 	}

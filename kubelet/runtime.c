@@ -13,6 +13,7 @@
 #include "kubelet.h"
 #include "oci-image.h"
 #include "pod-dir.h"
+#include "send.h"
 #include "spec.h"
 #include "userns.h"
 #include "util.h"
@@ -303,6 +304,14 @@ int ctr_start(PodState *p, unsigned i)
 		start_failed(p, i, r, err);
 		return r;
 	}
+	/* a secret not released yet: the container waits (backing off) until the join brings it */
+	r = pod_stage_secrets(p, err, sizeof(err));
+	if (r < 0) {
+		oci_config_done(ic);
+		free(ic);
+		start_failed(p, i, r, err);
+		return r;
+	}
 	if (s->unpacked && c->read_only_root)
 		return ctr_run(p, i, ic);
 	s->unpacked = false;
@@ -450,6 +459,17 @@ void ctr_kill(PodState *p, unsigned i, int sig)
 		kill(s->crun_pid, sig); /* not created yet: stop crun itself */
 }
 
+/* To the SIEM (docs/events.md): never blocks, a missing forwarder is a drop. */
+static void pod_failure_event(const char *pod, const char *ctr, int code, const char *reason)
+{
+	char cs[12];
+	const char *fields[] = { "pod", pod, "container", ctr, "code", cs, "reason", reason, NULL };
+
+	snprintf(cs, sizeof(cs), "%d", code);
+	(void)event_sendf(EV_POD_FAILURE, "kcc-kubelet", fields,
+			  "container %s/%s exited with code %d (%s)", pod, ctr, code, reason);
+}
+
 void ctr_exited(PodState *p, unsigned i, int status)
 {
 	CtrState *s = &p->ctrs[i];
@@ -478,6 +498,8 @@ void ctr_exited(PodState *p, unsigned i, int status)
 	s->ready = false;
 	log_info("container %s/%s exited with code %d (%s) after %llu ms%s%s", p->ns_name, c->name, code,
 	     s->last_reason, ran, code && s->last_line[0] ? ": " : "", code ? s->last_line : "");
+	if (code != 0 && !s->stopping)
+		pod_failure_event(p->ns_name, c->name, code, s->last_reason);
 	snprintf(s->exit_message, sizeof(s->exit_message), "%s", code ? s->last_line : "");
 	restart = !s->stopping && (p->pod.restart == POD_RESTART_ALWAYS ||
 				   (p->pod.restart == POD_RESTART_ON_FAILURE && code != 0));

@@ -1,5 +1,6 @@
-# Sourced by tests/bats/80-attest.bats and tests/bench-attest.sh: swtpms with EK certificates from
-# a per-run CA, boots measured like kcc-init's, the verifier's TLS and issuing CAs, the verifier.
+# Sourced by tests/bats/attest.bash (the host attestation tests) and tests/bench-attest.sh: swtpms
+# with EK certificates from a per-run CA, boots measured like kcc-init's, the verifier's TLS and
+# issuing CAs, the verifier.
 # Everything goes to $S (per run) and $T (per verifier); PCR is kcc-pcr, VERIFY kcc-verify.
 
 # Polls (0.1 s steps, 10 s at most) until the command succeeds: waits for an event, not a time.

@@ -3,10 +3,11 @@
 # node (disk and TPM kept): the first boot provisions the state partition, the others unlock it.
 # Reports the guest uptime at "services started" (the kernel's clock, from the boot timeline), the
 # resident memory of kcc-init after boot, provisioning time, TPM commands and time of the unseal and
-# activation, the initramfs and UKI sizes, and cold and warm build times; the attestation join on the
-# host (tests/bench-attest.sh). Then kcc-node's kernel next to Debian's (the same image built with
-# KCC_KERNEL=debian, booted as many times): size, built-in options, modules, system calls, and kernel
-# start to kcc-init (tests/bench-kernel.sh).
+# activation, the initramfs and UKI sizes, and cold and warm build times; then the attestation join
+# on the host (tests/bench-attest.sh), the event forwarder's way out (tests/bench-forward.sh), the
+# update figures (tests/bench-update.sh), and kcc-node's kernel next to Debian's (the same image built
+# with KCC_KERNEL=debian, booted as many times): size, built-in options, modules, system calls, and
+# kernel start to kcc-init (tests/bench-kernel.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -65,4 +66,6 @@ for i in $(seq "$runs"); do
 done
 echo "(bar to beat: systemd 252 + dracut ~27000 ms, PID 1 11 MB, initramfs 15 MB)"
 tests/bench-attest.sh
+tests/bench-forward.sh
+tests/bench-update.sh
 tests/bench-kernel.sh "$b/cold" "$runs"

@@ -12,7 +12,8 @@
 
 int source_parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen, const char **ret_path)
 {
-	const char *p = startswith(url, "http://"), *slash, *colon;
+	const char *p = startswith(url, "http://") ?: startswith(url, "https://"), *slash, *colon;
+	const bool tls = startswith(url, "https://");
 	size_t hl;
 
 	if (!p)
@@ -39,25 +40,18 @@ int source_parse_url(const char *url, char *host, size_t hostlen, char *port, si
 			return -EINVAL;
 		snprintf(port, portlen, "%lu", v);
 	} else
-		snprintf(port, portlen, "80");
+		snprintf(port, portlen, tls ? "443" : "80");
 	*ret_path = *slash ? slash : "/";
 	if (strcspn(*ret_path, " \t\r\n") != strlen(*ret_path))
 		return -EINVAL;
 	return 0;
 }
 
-static int http_open(const char *url, char *err, size_t errlen)
+int source_connect(const char *host, const char *port, char *err, size_t errlen)
 {
-	char host[256], port[8], req[4096], hdr[HEADER_MAX + 1];
-	const char *path;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	size_t have = 0;
-	int code, r;
+	int fd = -EBADF, r = getaddrinfo(host, port, &hints, &ai);
 
-	if (source_parse_url(url, host, sizeof(host), port, sizeof(port), &path) < 0)
-		return errorf(err, errlen, -EINVAL, "bad URL '%s' (http://HOST[:PORT]/PATH)", url);
-	r = getaddrinfo(host, port, &hints, &ai);
 	if (r != 0)
 		return errorf(err, errlen, -EHOSTUNREACH, "cannot resolve %s: %s", host, gai_strerror(r));
 	for (struct addrinfo *a = ai; a; a = a->ai_next) {
@@ -69,6 +63,22 @@ static int http_open(const char *url, char *err, size_t errlen)
 	freeaddrinfo(ai);
 	if (fd < 0)
 		return errorf(err, errlen, -ECONNREFUSED, "cannot connect to %s:%s", host, port);
+	return fd;
+}
+
+static int http_open(const char *url, char *err, size_t errlen)
+{
+	char host[256], port[8], req[4096], hdr[HEADER_MAX + 1];
+	const char *path;
+	_cleanup_close_ int fd = -EBADF;
+	size_t have = 0;
+	int code;
+
+	if (source_parse_url(url, host, sizeof(host), port, sizeof(port), &path) < 0)
+		return errorf(err, errlen, -EINVAL, "bad URL '%s' (http://HOST[:PORT]/PATH)", url);
+	fd = source_connect(host, port, err, errlen);
+	if (fd < 0)
+		return fd;
 	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: kcc-update\r\n\r\n", path, host);
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
 		return errorf(err, errlen, -EIO, "cannot send the request to %s:%s: %m", host, port);
@@ -95,6 +105,11 @@ static int http_open(const char *url, char *err, size_t errlen)
 
 int source_open(const char *source, char *err, size_t errlen)
 {
+	return source_open_ca(source, NULL, err, errlen);
+}
+
+int source_open_ca(const char *source, const char *ca_pem, char *err, size_t errlen)
+{
 	int fd;
 
 	if (streq(source, "-")) {
@@ -102,7 +117,7 @@ int source_open(const char *source, char *err, size_t errlen)
 		return fd < 0 ? errorf(err, errlen, -errno, "cannot use standard input: %m") : fd;
 	}
 	if (startswith(source, "https://"))
-		return errorf(err, errlen, -EPROTONOSUPPORT, "https:// is not supported yet: use http:// (the bundle is signed) or a file");
+		return source_open_https(source, ca_pem, err, errlen);
 	if (startswith(source, "http://"))
 		return http_open(source, err, errlen);
 	if (strstr(source, "://"))

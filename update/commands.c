@@ -7,6 +7,8 @@
 #include "apply.h"
 #include "commands.h"
 #include "bundle-source.h"
+#include "condition.h"
+#include "pull.h"
 #include "status.h"
 #include "util.h"
 
@@ -24,14 +26,17 @@ int say_error(int code, const char *fmt, ...)
 
 int node_args_parse(int argc, char **argv, NodeArgs *ret)
 {
-	enum { O_KEY = 1, O_SOCKET, O_DISK, O_ESP, O_CMDLINE, O_OSREL, O_RUN };
+	enum { O_KEY = 1, O_SOCKET, O_DISK, O_ESP, O_CMDLINE, O_OSREL, O_RUN, O_CONFIG, O_PULL, O_INTERVAL, O_PID };
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, O_KEY },         { "socket", optional_argument, NULL, O_SOCKET },
 		{ "disk", required_argument, NULL, O_DISK },       { "esp-dir", required_argument, NULL, O_ESP },
 		{ "cmdline", required_argument, NULL, O_CMDLINE }, { "os-release", required_argument, NULL, O_OSREL },
-		{ "run-dir", required_argument, NULL, O_RUN },     {},
+		{ "run-dir", required_argument, NULL, O_RUN },     { "config", required_argument, NULL, O_CONFIG },
+		{ "pull", no_argument, NULL, O_PULL },             { "interval", required_argument, NULL, O_INTERVAL },
+		{ "init-pid", required_argument, NULL, O_PID },    {},
 	};
-	NodeArgs a = { .key = DEFAULT_UPDATE_KEY };
+	NodeArgs a = { .key = DEFAULT_UPDATE_KEY, .interval_s = PULL_INTERVAL_S, .init_pid = 1 };
+	unsigned long v;
 	int c;
 
 	optind = 1;
@@ -44,6 +49,18 @@ int node_args_parse(int argc, char **argv, NodeArgs *ret)
 		case O_CMDLINE: a.paths.cmdline = optarg; break;
 		case O_OSREL: a.paths.os_release = optarg; break;
 		case O_RUN: a.paths.run_dir = optarg; break;
+		case O_CONFIG: a.config = optarg; break;
+		case O_PULL: a.pull = true; break;
+		case O_INTERVAL:
+			if (parse_uint(optarg, 1, 86400, &v) < 0)
+				return -EINVAL;
+			a.interval_s = (unsigned)v;
+			break;
+		case O_PID:
+			if (parse_uint(optarg, 1, 4194304, &v) < 0)
+				return -EINVAL;
+			a.init_pid = (pid_t)v;
+			break;
 		default: return -EINVAL;
 		}
 	}
@@ -198,7 +215,7 @@ static int cmd_cancel(int argc, char **argv)
 	return code;
 }
 
-const NodeCommand node_commands[5] = {
-	{ "status", cmd_status }, { "apply", cmd_apply },   { "rollback", cmd_rollback },
-	{ "cancel", cmd_cancel }, { "serve", cmd_serve },
+const NodeCommand node_commands[7] = {
+	{ "status", cmd_status }, { "apply", cmd_apply }, { "rollback", cmd_rollback },   { "cancel", cmd_cancel },
+	{ "serve", cmd_serve },   { "pull", cmd_pull },   { "condition", cmd_condition },
 };

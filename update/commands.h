@@ -2,7 +2,9 @@
 /* The commands of kcc-update that work on the node: status, apply, rollback, cancel, serve. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "node.h"
 
@@ -13,13 +15,19 @@ typedef struct NodeCommand {
 	const char *name;
 	int (*run)(int argc, char **argv); /* argv[0] is the command's name */
 } NodeCommand;
-extern const NodeCommand node_commands[5];
+extern const NodeCommand node_commands[7];
 
-/* The options every node command takes: --key, --socket [PATH], and the node paths (node.h). */
+/* The options every node command takes: --key, --socket [PATH], and the node paths (node.h);
+ * pull mode's (pull.h): --pull (serve), --interval S, --config JSON, --init-pid PID (the process
+ * asked to reboot, default 1; tests point it at a stand-in). */
 typedef struct NodeArgs {
 	NodePaths paths;
 	const char *key;
 	const char *socket; /* non-NULL with --socket */
+	const char *config; /* NULL: DEFAULT_NODE_CONFIG */
+	bool pull;
+	unsigned interval_s;
+	pid_t init_pid;
 	const char *operand; /* the one operand, or NULL */
 } NodeArgs;
 int node_args_parse(int argc, char **argv, NodeArgs *ret);

@@ -8,6 +8,7 @@
 static const char *const commands[_REQUEST_MAX] = {
 	[REQUEST_STATUS] = "status",
 	[REQUEST_APPLY] = "apply",
+	[REQUEST_REBOOT] = "reboot",
 };
 
 int request_parse(const char *buf, size_t len, RequestCommand *ret, size_t *ret_len)

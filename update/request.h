@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The node-local socket's request header (docs/upgrades.md, "The update socket"): one line,
- * "kcc-update/1 status\n" or "kcc-update/1 apply\n", at most REQUEST_LINE_MAX bytes with the
+ * "kcc-update/1 status\n", "kcc-update/1 apply\n" or "kcc-update/1 reboot\n", at most REQUEST_LINE_MAX bytes with the
  * newline; after "apply" the bundle's bytes follow until the client shuts down its sending side.
  * The answer is one line, "CODE TEXT\n" (CODE: kcc-update's exit code; for status, TEXT is the
  * JSON of `kcc-update status` on one line). Untrusted input: a libFuzzer target
@@ -15,6 +15,7 @@
 typedef enum RequestCommand {
 	REQUEST_STATUS,
 	REQUEST_APPLY,
+	REQUEST_REBOOT,
 	_REQUEST_MAX,
 	_REQUEST_INVALID = -22,
 } RequestCommand;

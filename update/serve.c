@@ -3,6 +3,7 @@
  * docs/upgrades.md "The update socket"). One connection at a time: an apply holds the slot
  * writer for as long as its bundle streams in; a second client waits in the listen queue. */
 #include <json-c/json.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,7 +11,10 @@
 
 #include "apply.h"
 #include "commands.h"
+#include "condition.h"
+#include "pull.h"
 #include "request.h"
+#include "send.h"
 #include "bundle-source.h"
 #include "status.h"
 #include "util.h"
@@ -66,7 +70,7 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (read_header(fd, &cmd) < 0) {
-		(void)answer(fd, EXIT_USAGE, "bad request: expected \"" REQUEST_MAGIC " status|apply\"");
+		(void)answer(fd, EXIT_USAGE, "bad request: expected \"" REQUEST_MAGIC " status|apply|reboot\"");
 		return;
 	}
 	if (node_open(&n, &a->paths, err, sizeof(err)) < 0) {
@@ -78,6 +82,17 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 
 		(void)answer(fd, 0, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
+	} else if (cmd == REQUEST_REBOOT) {
+		/* An upgrade container's "upgrade" step: PID 1 reboots in order on kured's signal, and only
+		 * while reboot-required exists; asked only when an update or a rollback waits. */
+		if (!node_reboot_needed(&n))
+			(void)answer(fd, EXIT_REFUSED, "reboot: refused: no update waits for a reboot");
+		else if (kill(a->init_pid, SIGRTMIN + 5) < 0)
+			(void)answer(fd, EXIT_SYSTEM, "reboot: cannot signal PID 1");
+		else {
+			fprintf(stderr, "kcc-update serve: reboot into %s asked for through the socket\n", node_next_boot(&n));
+			(void)answer(fd, 0, "reboot: asked PID 1 for an orderly reboot");
+		}
 	} else {
 		ApplyResult res;
 		const struct timeval stream_tv = { .tv_sec = 60 };
@@ -85,7 +100,12 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &stream_tv, sizeof(stream_tv));
 		apply_stream(&n, key, fd, "the socket's bundle", &res);
 		fprintf(stderr, "kcc-update serve: %s\n", res.line);
+		/* To the SIEM (docs/events.md); never blocks, a missing forwarder is a drop. */
+		if (res.code == 0)
+			(void)event_sendf(EV_UPDATE_APPLIED, "kcc-update", NULL, "%.500s", res.line);
 		(void)answer(fd, res.code, res.line);
+		if (node_reload(&n, err, sizeof(err)) >= 0)
+			(void)condition_write(&n);
 	}
 	node_close(&n);
 }
@@ -99,7 +119,8 @@ int cmd_serve(int argc, char **argv)
 	char err[300];
 
 	if (node_args_parse(argc, argv, &a) < 0 || a.operand)
-		return say_error(EXIT_USAGE, "usage: kcc-update serve [--key PEM] [--socket PATH] [NODE OPTIONS]");
+		return say_error(EXIT_USAGE, "usage: kcc-update serve [--key PEM] [--socket PATH] [--pull [--interval S] "
+					     "[--config JSON]] [NODE OPTIONS]");
 	if (!a.socket)
 		a.socket = DEFAULT_SOCKET;
 	if (strlen(a.socket) >= sizeof(sa.sun_path))
@@ -120,9 +141,31 @@ int cmd_serve(int argc, char **argv)
 	umask(old);
 	if (b < 0 || chmod(a.socket, 0600) < 0 || listen(lfd, 4) < 0)
 		return say_error(EXIT_SYSTEM, "cannot listen on %s: %m", a.socket);
-	fprintf(stderr, "kcc-update serve: listening on %s\n", a.socket);
+	fprintf(stderr, "kcc-update serve: listening on %s%s\n", a.socket, a.pull ? ", pull mode on" : "");
+	/* A rollback decided by the loader or PID 1 before this boot: reported at once (condition.h). */
+	Node n;
+	if (node_open(&n, &a.paths, err, sizeof(err)) < 0)
+		fprintf(stderr, "kcc-update serve: %s\n", err);
+	else {
+		if (condition_write(&n) < 0)
+			fprintf(stderr, "kcc-update serve: cannot write the update condition\n");
+		node_close(&n);
+	}
+	/* Pull rounds run between connections, in this one process: one writer of the slot at a time. */
+	unsigned long long next_pull = 0;
+	PullState st = {};
 	for (;;) {
-		_cleanup_close_ int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+		_cleanup_close_ int fd = -EBADF;
+
+		if (a.pull && now_ms() >= next_pull) {
+			(void)pull_round(&a, key, &st);
+			fflush(stdout);
+			next_pull = now_ms() + (st.waiting && a.interval_s > PULL_RETRY_S ? PULL_RETRY_S : a.interval_s) * 1000ull;
+		}
+		if (a.pull && poll(&pfd, 1, (int)(next_pull - now_ms())) == 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)

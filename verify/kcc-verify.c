@@ -20,7 +20,8 @@ static const char usage_text[] =
 	"usage: kcc-verify serve --listen ADDR:PORT --tls-cert PEM --tls-key PEM\n"
 	"           --issuer-cert PEM --issuer-key PEM --reference FILE [--reference-key PEM]\n"
 	"           [--ek-roots PEM] [--ek-allow FILE] [--policy production|test]\n"
-	"           [--validity SECONDS] [--nonce-ttl SECONDS] [--results FILE] [--max-requests N]\n";
+	"           [--validity SECONDS] [--nonce-ttl SECONDS] [--results FILE] [--max-requests N]\n"
+	"           [--secret NAME=FILE]...\n";
 
 static int cmd_serve(int argc, char **argv)
 {
@@ -32,7 +33,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "policy", 1, NULL, 'p' },	 { "validity", 1, NULL, 'v' },
 		{ "nonce-ttl", 1, NULL, 'n' },	 { "results", 1, NULL, 'R' },
 		{ "max-requests", 1, NULL, 'm' }, { "reference-key", 1, NULL, 'P' },
-		{},
+		{ "secret", 1, NULL, 's' },	 {},
 	};
 	const char *issuer_cert = NULL, *issuer_key = NULL, *reference = NULL, *roots = NULL,
 		   *allow = NULL, *results = NULL, *reference_key = NULL;
@@ -58,6 +59,10 @@ static int cmd_serve(int argc, char **argv)
 		case 'e': roots = optarg; break;
 		case 'a': allow = optarg; break;
 		case 'R': results = optarg; break;
+		case 's':
+			if (verifier_load_secret(v, optarg, err, sizeof(err)) < 0)
+				return cli_fail(EXIT_USAGE, "%s", err);
+			break;
 		case 'p':
 			v->policy = verifier_policy_from_string(optarg);
 			if (v->policy < 0)

@@ -127,7 +127,7 @@ static void answer(SSL *ssl, int status, const char *body)
 		(void)SSL_write(ssl, body, (int)strlen(body));
 }
 
-/* The result to the log, without the certificate. */
+/* The result to the log, without the certificate and the released secrets. */
 static void log_result(FILE *f, const char *path, const char *body)
 {
 	json_object *o;
@@ -137,6 +137,7 @@ static void log_result(FILE *f, const char *path, const char *body)
 	o = json_tokener_parse(body);
 	if (o && json_object_object_get_ex(o, "verdict", NULL)) {
 		json_object_object_del(o, "certificate");
+		json_object_object_del(o, "secrets");
 		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
 		fflush(f);

@@ -12,7 +12,7 @@
 typedef struct ServeConfig {
 	const char *listen; /* "ADDRESS:PORT"; port 0 picks one */
 	const char *cert, *key;
-	FILE *results;      /* every attestation result, one JSON line each (certificate left out) */
+	FILE *results;      /* every attestation result, one JSON line each (certificate and secrets left out) */
 	unsigned max_requests; /* 0: no limit */
 } ServeConfig;
 

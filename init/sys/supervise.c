@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "boot-events.h"
 #include "helper.h"
 #include "log.h"
 #include "loop.h"
@@ -522,6 +523,7 @@ static void do_action(Service *s, SvcAction a)
 			log_warning_errno(r, "Failed to disarm the start timer of %s, ignoring: %m",
 					  s->cfg.name);
 		log_info("%s is ready", s->cfg.name);
+		boot_events_service_ready(s->cfg.name);
 		start_dependents();
 		check_all_ready();
 		break;
@@ -625,6 +627,8 @@ bool supervise_child_exited(pid_t pid, int st)
 			snprintf(how, sizeof(how), "killed by signal %d (status %d)", WTERMSIG(st),
 				 128 + WTERMSIG(st));
 		log_info("%s (pid %d) %s", s->cfg.name, (int)pid, how);
+		if (s->state != SVC_STOPPING && !stopping)
+			boot_events_service_died(s->cfg.name, pid, st);
 		close_source(&s->ready);
 		/* Whatever the main process left behind in its cgroup goes with it. */
 		kill_cgroup(s);

@@ -222,6 +222,14 @@ int verifier_finish(Verifier *v, const AttestFinish *m, json_object **ret)
 			reason(reasons, "internal: cannot issue the certificate");
 		ok = r >= 0;
 	}
+	/* Only the TPM that answered the credential, in the state just appraised, can open them. */
+	if (ok && v->n_secrets &&
+	    verifier_release(v, &s->ek, (const uint8_t(*)[32])m->pcrs, res) < 0) {
+		reason(reasons, "internal: cannot wrap the released secrets");
+		free(pem);
+		pem = NULL;
+		ok = false;
+	}
 	json_object_object_add(res, "verdict",
 			       json_object_new_string(ok ? "affirming" : "contraindicated"));
 	json_object_object_add(res, "claims", claims);

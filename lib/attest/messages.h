@@ -8,7 +8,8 @@
  *   POST /v1/finish  {"session": HEX32, "node": NAME, "attest": B64, "signature": B64,
  *                     "pcrs": {"0": HEX64, ...}, "cel_log": B64, "firmware_log": B64?,
  *                     "csr": B64}
- *     -> 200         the attestation result (verdict, policy, claims, reasons, certificate)
+ *     -> 200         the attestation result (verdict, policy, claims, reasons, certificate,
+ *                    and the released secrets: secrets.h)
  */
 #pragma once
 

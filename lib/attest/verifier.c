@@ -174,6 +174,7 @@ void verifier_done(Verifier *v)
 	X509_free(v->issuer);
 	EVP_PKEY_free(v->issuer_key);
 	explicit_wipe(v->sessions, sizeof(v->sessions));
+	explicit_wipe(v->secrets, sizeof(v->secrets));
 	*v = (Verifier){ 0 };
 }
 
@@ -296,6 +297,7 @@ int verifier_start(Verifier *v, const AttestStart *m, AttestChallenge *ret, char
 		return errorf(err, err_size, -EIO, "no random bytes");
 	hexify(raw, sizeof(raw), s->id);
 	s->ak = ak;
+	s->ek = ek;
 	snprintf(s->ek_identity, sizeof(s->ek_identity), "%s", identity);
 	r = tpm_public_name(&ak, name);
 	if (r >= 0)

@@ -10,8 +10,10 @@
 #include <openssl/x509.h>
 #include <stdbool.h>
 
+#include "duplicate.h"
 #include "messages.h"
 #include "public.h"
+#include "secrets.h"
 
 #define VERIFIER_SESSIONS 256
 #define VERIFIER_REFERENCES_MAX 64
@@ -31,8 +33,16 @@ typedef struct VerifierSession {
 	uint8_t nonce[ATTEST_NONCE_SIZE];
 	uint8_t secret[32];
 	TPM2B_PUBLIC ak;
+	TPM2B_PUBLIC ek; /* what released secrets are wrapped to */
 	char ek_identity[160]; /* how the EK was accepted, for the result */
 } VerifierSession;
+
+/* A secret released to every node the verifier affirms (--secret NAME=FILE). */
+typedef struct VerifierSecret {
+	char name[ATTEST_NODE_MAX + 1];
+	uint8_t data[TPM_SECRET_MAX];
+	size_t size;
+} VerifierSecret;
 
 typedef struct Verifier {
 	VerifierPolicy policy;
@@ -48,6 +58,8 @@ typedef struct Verifier {
 	EVP_PKEY *issuer_key;
 	unsigned validity_s;  /* of an issued certificate, at most VERIFIER_VALIDITY_MAX */
 	unsigned nonce_ttl_ms;
+	VerifierSecret secrets[ATTEST_SECRETS_MAX];
+	size_t n_secrets;
 	VerifierSession sessions[VERIFIER_SESSIONS];
 	size_t next_session;
 } Verifier;
@@ -63,6 +75,8 @@ int verifier_load_references(Verifier *v, const char *path, const char *key_path
 			     size_t err_size);
 int verifier_load_issuer(Verifier *v, const char *cert_path, const char *key_path, char *err,
 			 size_t err_size);
+/* spec: NAME=FILE, NAME a Kubernetes secret name, FILE 1..TPM_SECRET_MAX bytes (release.c). */
+int verifier_load_secret(Verifier *v, const char *spec, char *err, size_t err_size);
 void verifier_done(Verifier *v);
 VerifierPolicy verifier_policy_from_string(const char *s);
 const char *verifier_policy_to_string(VerifierPolicy p);
@@ -76,6 +90,10 @@ int verifier_start(Verifier *v, const AttestStart *m, AttestChallenge *ret, char
  * result (verdict, policy, claims, reasons, and on success "certificate": PEM). Returns 1
  * affirming, 0 refused, -errno when it could not appraise. */
 int verifier_finish(Verifier *v, const AttestFinish *m, json_object **ret);
+/* Adds "secrets" to an affirming result: each configured secret sealed to values (by PCR
+ * index, the appraised ones of ATTEST_PCR_MASK) and wrapped to ek (release.c). */
+int verifier_release(const Verifier *v, const TPM2B_PUBLIC *ek, const uint8_t values[PCR_COUNT][32],
+		     json_object *result);
 /* One call for a request body: path "/v1/start" or "/v1/finish"; *ret the answer's JSON body,
  * *status its HTTP status (200, 400 bad input, 403 refused, 404, 500). */
 int verifier_handle(Verifier *v, const char *path, const char *body, size_t len, int *status,

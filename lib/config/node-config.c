@@ -428,8 +428,14 @@ static void f_update_group(Ctx *x, json_object *v, const char *path)
 	}
 }
 
+static void f_update_ca(Ctx *x, json_object *v, const char *path)
+{
+	pem_field(x, v, path, CFG->update.ca);
+}
+
 static const Field update_fields[] = {
 	{ "url", json_type_string, true, f_update_url },
+	{ "ca", json_type_string, false, f_update_ca },
 	{ "fleetlock-url", json_type_string, false, f_update_fleetlock },
 	{ "fleetlock-group", json_type_string, false, f_update_group },
 };
@@ -547,6 +553,26 @@ static void f_kubelet(Ctx *x, json_object *v, const char *path)
 		fail(x, path, "api-server and cluster-ca go together");
 }
 
+/* At most every day, at least every ten years: the key rotation's age (docs/measured-boot.md). */
+static void f_state_rotate_days(Ctx *x, json_object *v, const char *path)
+{
+	int64_t n = json_object_get_int64(v);
+
+	if (n < 1 || n > 3650)
+		fail(x, path, "must be 1 to 3650");
+	else
+		CFG->state.rotate_days = (unsigned)n;
+}
+
+static const Field state_fields[] = {
+	{ "rotate-days", json_type_int, false, f_state_rotate_days },
+};
+
+static void f_state(Ctx *x, json_object *v, const char *path)
+{
+	walk(x, v, path, state_fields, ARRAY_SIZE(state_fields));
+}
+
 static const Field top_fields[] = {
 	{ "version", json_type_int, true, f_version },
 	{ "hostname", json_type_string, false, f_hostname },
@@ -556,6 +582,7 @@ static const Field top_fields[] = {
 	{ "update", json_type_object, false, f_update },
 	{ "siem", json_type_object, false, f_siem },
 	{ "kubelet", json_type_object, false, f_kubelet },
+	{ "state", json_type_object, false, f_state },
 };
 
 /* data is not NUL-terminated: bounded by len. */

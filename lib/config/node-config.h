@@ -41,6 +41,7 @@ typedef struct NodeConfig {
 	} verifier;
 	struct {
 		char url[NC_URL_MAX];
+		char ca[NC_PEM_MAX]; /* PEM: the CA of an https:// update.url */
 		char fleetlock_url[NC_URL_MAX];
 		char fleetlock_group[64];
 	} update;
@@ -56,6 +57,9 @@ typedef struct NodeConfig {
 		size_t n_labels;
 		unsigned max_pods; /* 0: the kubelet's default */
 	} kubelet;
+	struct {
+		unsigned rotate_days; /* 0: the state key is rotated only on request */
+	} state;
 } NodeConfig;
 
 /* Parses and validates len bytes of JSON into *ret. 0, or -EINVAL with one line per error

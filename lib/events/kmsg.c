@@ -147,6 +147,26 @@ static bool config_rejected(const char *t, Event *e)
 	return startswith(t, "kcc-init: node config: refused ") != NULL;
 }
 
+/* kcc-init's line after a keyslot rotation in the initrd (init/state-rotate.c), before any
+ * forwarder runs: the kernel log keeps it for the forwarder to read from the boot's start. */
+static bool key_rotated(const char *t, Event *e)
+{
+	if (!startswith(t, "kcc-init: state: key rotated ("))
+		return false;
+	(void)event_add_field(e, "component", "state-partition");
+	return true;
+}
+
+/* kcc-update's rollback line (update/condition.c) as PID 1 relays a service's output: the
+ * "kcc-init[SERVICE]:" prefix is PID 1's, so no other service can write it. */
+static bool rolled_back(const char *t, Event *e)
+{
+	if (!startswith(t, "kcc-init[kcc-update]: kcc-update: ROLLED BACK: "))
+		return false;
+	(void)event_add_field(e, "component", "kcc-update");
+	return true;
+}
+
 /* "kcc-init: boot stopped: stage 'STAGE' failed (...)" */
 static EventId boot_stopped(const char *t, Event *e)
 {
@@ -177,6 +197,10 @@ EventId kmsg_classify(const KmsgRecord *r, Event *e)
 		id = EV_LSM_DENIAL;
 	else if (config_rejected(t, e))
 		id = EV_CONFIG_REJECTED;
+	else if (key_rotated(t, e))
+		id = EV_KEY_ROTATED;
+	else if (rolled_back(t, e))
+		id = EV_UPDATE_ROLLED_BACK;
 	else
 		id = boot_stopped(t, e);
 	if (id == EV_INVALID) {
@@ -185,6 +209,9 @@ EventId kmsg_classify(const KmsgRecord *r, Event *e)
 	}
 	e->id = id;
 	snprintf(e->message, sizeof(e->message), "%s", t);
-	snprintf(e->app, sizeof(e->app), "%s", startswith(t, "kcc-init:") ? "kcc-init" : "kernel");
+	snprintf(e->app, sizeof(e->app), "%s",
+		 id == EV_UPDATE_ROLLED_BACK ? "kcc-update" :
+		 startswith(t, "kcc-init:")  ? "kcc-init" :
+					       "kernel");
 	return id;
 }

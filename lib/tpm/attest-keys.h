@@ -19,6 +19,9 @@ typedef struct TpmAttestKeys {
 	size_t ek_pub_size, ak_pub_size;
 } TpmAttestKeys;
 
+/* No keys yet (ESYS_TR_NONE): tpm_attest_keys_done() on it does nothing. */
+#define TPM_ATTEST_KEYS_NONE { .ek = 0xfffu, .ak = 0xfffu }
+
 int tpm_attest_keys(Tpm *t, TpmAttestKeys *ret);
 void tpm_attest_keys_done(Tpm *t, TpmAttestKeys *k);
 /* ActivateCredential: blob (TPM2B_ID_OBJECT) and secret (TPM2B_ENCRYPTED_SECRET) as
@@ -30,3 +33,9 @@ int tpm_activate_credential(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob,
 /* A quote with the AK over the SHA-256 PCRs of mask, with qualifying data. */
 int tpm_attest_quote(Tpm *t, const TpmAttestKeys *k, uint32_t mask, const uint8_t *qualifying,
 		     size_t qualifying_size, TpmQuote *q);
+/* A secret the verifier released (duplicate.h): TPM2_Import under the EK, Load, then Unseal
+ * through PolicyPCR over mask (the SHA-256 bank) in a session salted with the EK whose response
+ * is encrypted. out (capacity *out_size) gets the secret. -EBADMSG: made for another TPM or
+ * malformed; -EPERM: the PCRs no longer hold the values it was released for. */
+int tpm_import_unseal(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob, size_t blob_size,
+		      uint32_t mask, void *out, size_t *out_size);

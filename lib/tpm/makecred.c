@@ -3,7 +3,9 @@
  * RSA-OAEP(SHA-256, label "IDENTITY\0"); symKey = KDFa(seed, "STORAGE", AK name) for the EK's
  * AES-128-CFB with a zero IV over the marshalled TPM2B_DIGEST of the credential; HMACkey =
  * KDFa(seed, "INTEGRITY") and the outer HMAC over encIdentity || AK name. KDFa is SP 800-108
- * counter mode with HMAC-SHA-256, OpenSSL's KBKDF (its 0x00 separator is the label's NUL). */
+ * counter mode with HMAC-SHA-256, OpenSSL's KBKDF (its 0x00 separator is the label's NUL).
+ * The same outer wrap protects a duplicated object (Part 1, "Duplication", label "DUPLICATE\0",
+ * the object's name instead of the AK's): tpm_outer_wrap(), used by duplicate.c too. */
 #include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -40,10 +42,9 @@ static int kdfa(const uint8_t *key, size_t key_size, const char *label, const ui
 	return r;
 }
 
-static int oaep_encrypt(const TPM2B_PUBLIC *ek, const uint8_t *seed, size_t seed_size,
-			TPM2B_ENCRYPTED_SECRET *out)
+static int oaep_encrypt(const TPM2B_PUBLIC *ek, const char *label, size_t label_size,
+			const uint8_t *seed, size_t seed_size, TPM2B_ENCRYPTED_SECRET *out)
 {
-	static const char label[] = "IDENTITY"; /* with its NUL */
 	EVP_PKEY *pk = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	size_t n = sizeof(out->secret);
@@ -54,12 +55,12 @@ static int oaep_encrypt(const TPM2B_PUBLIC *ek, const uint8_t *seed, size_t seed
 		return r;
 	r = -EIO;
 	ctx = EVP_PKEY_CTX_new(pk, NULL);
-	l = OPENSSL_memdup(label, sizeof(label));
+	l = OPENSSL_memdup(label, label_size);
 	if (!ctx || !l || EVP_PKEY_encrypt_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 ||
-	    EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, l, sizeof(label)) <= 0)
+	    EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, l, label_size) <= 0)
 		goto out;
 	l = NULL; /* owned by ctx */
 	if (EVP_PKEY_encrypt(ctx, out->secret, &n, seed, seed_size) <= 0)
@@ -97,53 +98,79 @@ static int dup_out(const uint8_t *buf, size_t off, uint8_t **ret, size_t *ret_si
 	return 0;
 }
 
-int tpm_make_credential(const TPM2B_PUBLIC *ek, const uint8_t ak_name[TPM_PUBLIC_NAME_SIZE],
-			const uint8_t *credential, size_t credential_size, uint8_t **blob,
-			size_t *blob_size, uint8_t **secret, size_t *secret_size)
+int tpm_outer_wrap(const TPM2B_PUBLIC *ek, const char *label, size_t label_size,
+		   const uint8_t name[TPM_PUBLIC_NAME_SIZE], const uint8_t *plain, size_t plain_size,
+		   uint8_t *out, size_t out_cap, size_t *out_size, TPM2B_ENCRYPTED_SECRET *seed_out)
 {
-	TPM2B_DIGEST cred = { .size = (UINT16)credential_size };
-	TPM2B_ENCRYPTED_SECRET es = { 0 };
-	TPM2B_ID_OBJECT id = { 0 };
 	TPM2B_DIGEST hmac = { .size = 32 };
-	uint8_t seed[32], sym[16], hkey[32], plain[2 + sizeof(cred.buffer)];
-	uint8_t buf[sizeof(TPM2B_ID_OBJECT) + sizeof(TPM2B_ENCRYPTED_SECRET)];
-	size_t plain_size = 0, off = 0, enc_off;
+	uint8_t seed[32], sym[16], hkey[32], *msg = NULL;
+	const size_t enc_off = 2 + 32;
+	size_t off = 0;
 	unsigned hlen = 32;
 	int r;
 
-	if (credential_size > 32 || ek->publicArea.type != TPM2_ALG_RSA ||
-	    ek->publicArea.nameAlg != TPM2_ALG_SHA256 ||
+	if (ek->publicArea.type != TPM2_ALG_RSA || ek->publicArea.nameAlg != TPM2_ALG_SHA256 ||
 	    ek->publicArea.parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
 	    ek->publicArea.parameters.rsaDetail.symmetric.keyBits.aes != 128 ||
 	    ek->publicArea.parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB)
 		return -EOPNOTSUPP;
-	memcpy(cred.buffer, credential, credential_size);
+	if (out_cap < enc_off + plain_size)
+		return -ENOBUFS;
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		return -EIO;
-	r = oaep_encrypt(ek, seed, sizeof(seed), &es);
+	r = oaep_encrypt(ek, label, label_size, seed, sizeof(seed), seed_out);
 	if (r >= 0)
-		r = kdfa(seed, sizeof(seed), "STORAGE", ak_name, TPM_PUBLIC_NAME_SIZE, sym, sizeof(sym));
+		r = kdfa(seed, sizeof(seed), "STORAGE", name, TPM_PUBLIC_NAME_SIZE, sym, sizeof(sym));
 	if (r >= 0)
 		r = kdfa(seed, sizeof(seed), "INTEGRITY", NULL, 0, hkey, sizeof(hkey));
-	if (r >= 0 && Tss2_MU_TPM2B_DIGEST_Marshal(&cred, plain, sizeof(plain), &plain_size))
-		r = -EINVAL;
-	/* credential = TPM2B integrityHMAC || encIdentity */
-	enc_off = 2 + 32;
+	/* out = TPM2B outerHMAC || encrypted plain */
 	if (r >= 0)
-		r = aes_cfb(sym, plain, plain_size, id.credential + enc_off);
+		r = aes_cfb(sym, plain, plain_size, out + enc_off);
 	if (r >= 0) {
-		uint8_t msg[sizeof(plain) + TPM_PUBLIC_NAME_SIZE];
-		memcpy(msg, id.credential + enc_off, plain_size);
-		memcpy(msg + plain_size, ak_name, TPM_PUBLIC_NAME_SIZE);
+		msg = malloc(plain_size + TPM_PUBLIC_NAME_SIZE);
+		r = msg ? 0 : -ENOMEM;
+	}
+	if (r >= 0) {
+		memcpy(msg, out + enc_off, plain_size);
+		memcpy(msg + plain_size, name, TPM_PUBLIC_NAME_SIZE);
 		if (!HMAC(EVP_sha256(), hkey, sizeof(hkey), msg, plain_size + TPM_PUBLIC_NAME_SIZE,
 			  hmac.buffer, &hlen))
 			r = -EIO;
 	}
-	if (r >= 0 && Tss2_MU_TPM2B_DIGEST_Marshal(&hmac, id.credential, enc_off, &off))
+	if (r >= 0 && Tss2_MU_TPM2B_DIGEST_Marshal(&hmac, out, enc_off, &off))
 		r = -EINVAL;
+	if (r >= 0)
+		*out_size = enc_off + plain_size;
+	free(msg);
+	OPENSSL_cleanse(seed, sizeof(seed));
+	OPENSSL_cleanse(sym, sizeof(sym));
+	OPENSSL_cleanse(hkey, sizeof(hkey));
+	return r;
+}
+
+int tpm_make_credential(const TPM2B_PUBLIC *ek, const uint8_t ak_name[TPM_PUBLIC_NAME_SIZE],
+			const uint8_t *credential, size_t credential_size, uint8_t **blob,
+			size_t *blob_size, uint8_t **secret, size_t *secret_size)
+{
+	static const char label[] = "IDENTITY"; /* with its NUL */
+	TPM2B_DIGEST cred = { .size = (UINT16)credential_size };
+	TPM2B_ENCRYPTED_SECRET es = { 0 };
+	TPM2B_ID_OBJECT id = { 0 };
+	uint8_t plain[2 + sizeof(cred.buffer)];
+	uint8_t buf[sizeof(TPM2B_ID_OBJECT) + sizeof(TPM2B_ENCRYPTED_SECRET)];
+	size_t plain_size = 0, off = 0, n = 0;
+	int r;
+
+	if (credential_size > 32)
+		return -EOPNOTSUPP;
+	memcpy(cred.buffer, credential, credential_size);
+	r = Tss2_MU_TPM2B_DIGEST_Marshal(&cred, plain, sizeof(plain), &plain_size) ? -EINVAL : 0;
+	if (r >= 0)
+		r = tpm_outer_wrap(ek, label, sizeof(label), ak_name, plain, plain_size,
+				   id.credential, sizeof(id.credential), &n, &es);
+	OPENSSL_cleanse(plain, sizeof(plain));
 	if (r >= 0) {
-		id.size = (UINT16)(enc_off + plain_size);
-		off = 0;
+		id.size = (UINT16)n;
 		r = Tss2_MU_TPM2B_ID_OBJECT_Marshal(&id, buf, sizeof(buf), &off) ? -EINVAL
 			: dup_out(buf, off, blob, blob_size);
 	}
@@ -154,8 +181,5 @@ int tpm_make_credential(const TPM2B_PUBLIC *ek, const uint8_t ak_name[TPM_PUBLIC
 		if (r < 0)
 			free(*blob);
 	}
-	OPENSSL_cleanse(seed, sizeof(seed));
-	OPENSSL_cleanse(sym, sizeof(sym));
-	OPENSSL_cleanse(hkey, sizeof(hkey));
 	return r;
 }

@@ -15,3 +15,11 @@
 int tpm_make_credential(const TPM2B_PUBLIC *ek, const uint8_t ak_name[TPM_PUBLIC_NAME_SIZE],
 			const uint8_t *credential, size_t credential_size, uint8_t **blob,
 			size_t *blob_size, uint8_t **secret, size_t *secret_size);
+
+/* The outer wrap both use (TPM 2.0 Part 1, "Credential Protection" and "Duplication"): a random
+ * seed to the EK with RSA-OAEP(SHA-256, label of label_size bytes, its NUL included) into
+ * seed_out; out (capacity out_cap) = TPM2B_DIGEST HMAC(KDFa(seed, "INTEGRITY"), enc || name) ||
+ * enc, enc = AES-128-CFB(KDFa(seed, "STORAGE", name), zero IV, plain). */
+int tpm_outer_wrap(const TPM2B_PUBLIC *ek, const char *label, size_t label_size,
+		   const uint8_t name[TPM_PUBLIC_NAME_SIZE], const uint8_t *plain, size_t plain_size,
+		   uint8_t *out, size_t out_cap, size_t *out_size, TPM2B_ENCRYPTED_SECRET *seed_out);

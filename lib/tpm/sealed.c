@@ -221,11 +221,30 @@ int sealed_epoch_define(Tpm *t, const uint8_t *key_der, size_t key_der_size, uin
 	return 0;
 }
 
+/* Seals secret under the policy out already describes (signed PCRs, literal values, epoch). */
+static int seal_under(Tpm *t, const uint8_t *key_der, size_t key_der_size, const void *secret,
+		      size_t size, Sealed *out)
+{
+	TpmPolicy p;
+	int r;
+
+	r = pcr_key_fingerprint(key_der, key_der_size, out->pkfp);
+	if (r < 0)
+		return r;
+	policy_from(out, key_der, key_der_size, &p);
+	r = tpm_policy_digest(t, &p, out->policy);
+	if (r < 0)
+		return r;
+	r = tpm_seal(t, &p, secret, size, &out->blob, &out->blob_size, &out->srk);
+	if (r < 0)
+		sealed_done(out);
+	return r;
+}
+
 int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t signed_mask,
 		  uint32_t extra_literal, const TpmSrk *nv, const void *secret, size_t size,
 		  Sealed *out)
 {
-	TpmPolicy p;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -245,17 +264,19 @@ int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t 
 				return r;
 			memcpy(out->literal_values[i], v, 32);
 		}
-	r = pcr_key_fingerprint(key_der, key_der_size, out->pkfp);
-	if (r < 0)
-		return r;
-	policy_from(out, key_der, key_der_size, &p);
-	r = tpm_policy_digest(t, &p, out->policy);
-	if (r < 0)
-		return r;
-	r = tpm_seal(t, &p, secret, size, &out->blob, &out->blob_size, &out->srk);
-	if (r < 0)
-		sealed_done(out);
-	return r;
+	return seal_under(t, key_der, key_der_size, secret, size, out);
+}
+
+int sealed_reseal(Tpm *t, const Sealed *like, const uint8_t *key_der, size_t key_der_size,
+		  const void *secret, size_t size, Sealed *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->epoch = like->epoch;
+	out->nv = like->nv;
+	out->signed_mask = like->signed_mask;
+	out->literal_mask = like->literal_mask;
+	memcpy(out->literal_values, like->literal_values, sizeof(out->literal_values));
+	return seal_under(t, key_der, key_der_size, secret, size, out);
 }
 
 /* The image's key must be the one the secret was sealed to. */

@@ -61,6 +61,10 @@ int sealed_epoch_define(Tpm *t, const uint8_t *key_der, size_t key_der_size, uin
 int sealed_create(Tpm *t, const uint8_t *key_der, size_t key_der_size, uint32_t signed_mask,
 		  uint32_t extra_literal, const TpmSrk *nv, const void *secret, size_t size,
 		  Sealed *out);
+/* Seals a new secret under exactly like's policy (signed PCRs, the literal values it recorded,
+ * the security-epoch index): a key rotation after unlock, when PCR 15 is no longer zero. */
+int sealed_reseal(Tpm *t, const Sealed *like, const uint8_t *key_der, size_t key_der_size,
+		  const void *secret, size_t size, Sealed *out);
 /* Finds the signature in sig_json that approves the current values of the signed PCRs for
  * key_der, and unseals.
  * -ENOKEY: key_der is not the key the secret was sealed to; -ENOENT: no signature approves the

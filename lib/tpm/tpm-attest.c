@@ -5,6 +5,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "attest-keys.h"
+#include "duplicate.h"
 #include "public.h"
 #include "tpm-internal.h"
 
@@ -103,11 +104,28 @@ int tpm_attest_keys(Tpm *t, TpmAttestKeys *ret)
 	return 0;
 }
 
+/* The EK's policy: PolicySecret(TPM_RH_ENDORSEMENT) in a policy session. */
+static int ek_session(Tpm *t, ESYS_TR *session)
+{
+	const TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	TSS2_RC rc;
+
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
+				   session);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_StartAuthSession", rc);
+	rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, *session, ESYS_TR_PASSWORD,
+			       ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_PolicySecret(endorsement)", rc);
+	return 0;
+}
+
 int tpm_activate_credential(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob, size_t blob_size,
 			    const uint8_t *secret, size_t secret_size, uint8_t out[32],
 			    size_t *out_size)
 {
-	const TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
 	TPM2B_ID_OBJECT id = { 0 };
 	TPM2B_ENCRYPTED_SECRET es = { 0 };
 	TPM2B_DIGEST *cred = NULL;
@@ -122,18 +140,9 @@ int tpm_activate_credential(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob,
 	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(secret, secret_size, &off, &es) ||
 	    off != secret_size)
 		return tpm_failf(t, EBADMSG, "the credential secret is malformed");
-	/* The EK's policy: PolicySecret(TPM_RH_ENDORSEMENT) in a policy session. */
-	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
-				   &session);
-	if (rc != TSS2_RC_SUCCESS)
-		return tpm_fail(t, "Esys_StartAuthSession", rc);
-	rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, session, ESYS_TR_PASSWORD,
-			       ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "Esys_PolicySecret(endorsement)", rc);
+	r = ek_session(t, &session);
+	if (r < 0)
 		goto out;
-	}
 	rc = Esys_ActivateCredential(t->esys, k->ak, k->ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
 				     &id, &es, &cred);
 	if (rc != TSS2_RC_SUCCESS) {
@@ -165,4 +174,76 @@ int tpm_attest_quote(Tpm *t, const TpmAttestKeys *k, uint32_t mask, const uint8_
 	if (r < 0)
 		return tpm_failf(t, -r, "the attestation key's public area is malformed");
 	return tpm_quote_key(t, k->ak, &pub, mask, qualifying, qualifying_size, q);
+}
+
+/* Import and Load under the EK (each through a fresh EK policy session). */
+static int import_load(Tpm *t, const TpmAttestKeys *k, const TPM2B_PUBLIC *pub,
+		       const TPM2B_PRIVATE *dup, const TPM2B_ENCRYPTED_SECRET *seed, ESYS_TR *obj)
+{
+	const TPMT_SYM_DEF_OBJECT none = { .algorithm = TPM2_ALG_NULL };
+	const TPM2B_DATA no_key = { 0 };
+	TPM2B_PRIVATE *priv = NULL;
+	ESYS_TR session = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r = ek_session(t, &session);
+
+	if (r < 0)
+		goto out;
+	rc = Esys_Import(t->esys, k->ek, session, ESYS_TR_NONE, ESYS_TR_NONE, &no_key, pub, dup,
+			 seed, &none, &priv);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_Import(released secret)", rc);
+		if (r == -EIO || r == -EPERM)
+			r = -EBADMSG;
+		goto out;
+	}
+	tpm_flush(t, &session);
+	r = ek_session(t, &session);
+	if (r < 0)
+		goto out;
+	rc = Esys_Load(t->esys, k->ek, session, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, obj);
+	if (rc != TSS2_RC_SUCCESS)
+		r = tpm_fail(t, "Esys_Load(released secret)", rc);
+out:
+	Esys_Free(priv);
+	tpm_flush(t, &session);
+	return r;
+}
+
+int tpm_import_unseal(Tpm *t, const TpmAttestKeys *k, const uint8_t *blob, size_t blob_size,
+		      uint32_t mask, void *out, size_t *out_size)
+{
+	TPML_PCR_SELECTION sel = { .count = 1, .pcrSelections[0] = {
+		.hash = TPM2_ALG_SHA256, .sizeofSelect = 3,
+		.pcrSelect = { mask & 0xff, (mask >> 8) & 0xff, (mask >> 16) & 0xff } } };
+	TPM2B_PUBLIC pub;
+	TPM2B_PRIVATE dup;
+	TPM2B_ENCRYPTED_SECRET seed;
+	ESYS_TR obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	if (tpm_duplicate_parse(blob, blob_size, &pub, &dup, &seed) < 0)
+		return tpm_failf(t, EBADMSG, "the released secret is malformed");
+	r = import_load(t, k, &pub, &dup, &seed, &obj);
+	if (r < 0)
+		return r;
+	/* Salted with the EK, the answer encrypted: the secret does not cross the bus in clear.
+	 * PolicyPCR takes the TPM's current values; the unseal compares the result with the
+	 * object's authPolicy, the values the verifier appraised. */
+	r = tpm_session_start(t, k->ek, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session);
+	if (r < 0)
+		goto out;
+	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &sel);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail(t, "Esys_PolicyPCR(released secret)", rc);
+		goto out;
+	}
+	r = tpm_unseal_object(t, obj, &session,
+			      "the TPM refused to unseal the released secret (PCRs changed?)", out,
+			      out_size);
+out:
+	tpm_flush(t, &session);
+	tpm_flush(t, &obj);
+	return r;
 }

@@ -48,3 +48,9 @@ int tpm_create_primary_in(Tpm *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *templat
 /* A quote with the loaded ECC attestation key ak (pub: its public area). */
 int tpm_quote_key(Tpm *t, ESYS_TR ak, const TPM2B_PUBLIC *pub, uint32_t mask,
 		  const uint8_t *nonce, size_t nonce_size, TpmQuote *q);
+/* Zeroes ESAPI's copy of the last response (it held a secret in clear). */
+void tpm_wipe_response(Tpm *t);
+/* Unseal obj through *session (its continueSession off: forgotten on success) into out
+ * (capacity *out_size); refused: the message when the TPM says no. */
+int tpm_unseal_object(Tpm *t, ESYS_TR obj, ESYS_TR *session, const char *refused, void *out,
+		      size_t *out_size);

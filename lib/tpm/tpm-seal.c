@@ -414,7 +414,7 @@ out:
 /* ESAPI decrypts an encrypted response parameter in place, in the SAPI context's response buffer,
  * before it unmarshals it: after Unseal the plaintext secret sits there until a later response
  * happens to overwrite it. Wipe the parameter area of the last response. */
-static void wipe_response(Tpm *t)
+void tpm_wipe_response(Tpm *t)
 {
 	TSS2_SYS_CONTEXT *sys = NULL;
 	const uint8_t *rp = NULL;
@@ -423,6 +423,31 @@ static void wipe_response(Tpm *t)
 	if (Esys_GetSysContext(t->esys, &sys) == TSS2_RC_SUCCESS && sys &&
 	    Tss2_Sys_GetRpBuffer(sys, &n, &rp) == TSS2_RC_SUCCESS && rp && n)
 		explicit_bzero((void *)rp, n);
+}
+
+int tpm_unseal_object(Tpm *t, ESYS_TR obj, ESYS_TR *session, const char *refused, void *out,
+		      size_t *out_size)
+{
+	TPM2B_SENSITIVE_DATA *data = NULL;
+	TSS2_RC rc;
+	int r = 0;
+
+	rc = Esys_Unseal(t->esys, obj, *session, ESYS_TR_NONE, ESYS_TR_NONE, &data);
+	tpm_wipe_response(t);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, refused, rc);
+	/* Flushed by the TPM (continueSession off): forget it without a command. */
+	(void)Esys_TR_Close(t->esys, session);
+	*session = ESYS_TR_NONE;
+	if (data->size > *out_size)
+		r = tpm_failf(t, ENOBUFS, "the unsealed secret is larger than expected");
+	else {
+		memcpy(out, data->buffer, data->size);
+		*out_size = data->size;
+	}
+	explicit_bzero(data, sizeof(*data));
+	Esys_Free(data);
+	return r;
 }
 
 static int blob_parse(Tpm *t, const uint8_t *blob, size_t size, TPM2B_PRIVATE *priv,
@@ -445,7 +470,6 @@ static int unseal_below(Tpm *t, ESYS_TR srk, const TpmPolicy *p, const TpmApprov
 {
 	uint8_t values[PCR_COUNT][32];
 	ESYS_TR session = ESYS_TR_NONE, obj = ESYS_TR_NONE;
-	TPM2B_SENSITIVE_DATA *data = NULL;
 	TSS2_RC rc;
 	int r;
 
@@ -485,24 +509,8 @@ static int unseal_below(Tpm *t, ESYS_TR srk, const TpmPolicy *p, const TpmApprov
 		r = tpm_fail(t, "Esys_Load(sealed key)", rc);
 		goto out;
 	}
-	rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &data);
-	wipe_response(t);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_fail(t, "the TPM refused to unseal the key", rc);
-		goto out;
-	}
-	/* Flushed by the TPM (continueSession off): forget it without a command. */
-	(void)Esys_TR_Close(t->esys, &session);
-	session = ESYS_TR_NONE;
-	if (data->size > *out_size)
-		r = tpm_failf(t, ENOBUFS, "the unsealed secret is larger than expected");
-	else {
-		memcpy(out, data->buffer, data->size);
-		*out_size = data->size;
-	}
-	explicit_bzero(data, sizeof(*data));
+	r = tpm_unseal_object(t, obj, &session, "the TPM refused to unseal the key", out, out_size);
 out:
-	Esys_Free(data);
 	explicit_bzero(values, sizeof(values));
 	tpm_flush(t, &obj);
 	tpm_flush(t, &session);

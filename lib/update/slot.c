@@ -285,6 +285,13 @@ static int on_manifest(void *userdata, const BundleManifest *m)
 		return fail(w, true, -EPERM, "version %s sorts before the running %s: the loader would never boot it "
 					     "(going back to the other slot's release is kcc-update rollback)",
 			    m->version, w->cfg.running_version);
+	/* A release this node rolled back: applying it again would only roll back again (and a
+	 * re-run of a pipeline's job would stage it in a loop). A fix is a newer version. */
+	EspEntry be;
+	if (esp_find(w->cfg.esp, m->version, &be) >= 0 && esp_entry_is_bad(&be))
+		return fail(w, true, -EPERM, "version %s was rolled back on this node (its boot entry is marked bad): "
+					     "refused; publish a newer version",
+			    m->version);
 	if (already_staged(w, m)) {
 		w->result = SLOT_RESULT_ALREADY_STAGED;
 		return -EALREADY;

@@ -125,8 +125,13 @@ load helper
 @test "image: two builds from the same inputs are byte-identical" {
 	# Same tree, same keys, same SOURCE_DATE_EPOCH as the test image; another output folder.
 	sde=$(jq -r .source_date_epoch "$TEST_IMAGE/manifest.json")
+	# an earlier build's upgrade image in the output folder does not survive the new build
+	mkdir -p "$BATS_TEST_TMPDIR/again/suc"
+	: >"$BATS_TEST_TMPDIR/again/suc/kcc-node-upgrade_0.earlier.oci.tar"
 	SOURCE_DATE_EPOCH=$sde run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/again"
 	[ "$status" -eq 0 ]
+	v=$(jq -r .version "$TEST_IMAGE/manifest.json")
+	[ "$(ls "$BATS_TEST_TMPDIR/again/suc" | tr '\n' ' ')" = "kcc-node-upgrade_$v.oci.tar plan.yaml " ]
 	b=$(jq -r .bundle "$TEST_IMAGE/manifest.json")
 	for f in root.erofs root.verity initramfs.cpio.zst kcc-node.efi loader.efi reference-values.json.sig disk.raw disk.qcow2 "$b"; do
 		cmp "$TEST_IMAGE/$f" "$BATS_TEST_TMPDIR/again/$f"

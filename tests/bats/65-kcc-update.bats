@@ -9,45 +9,14 @@
 # unbootable. A good bundle is staged in slot b, status shows it, a second apply writes nothing,
 # cancel and rollback change what boots next.
 load helper
-
-UPD=$TOP/build/bin/kcc-update
-MKB=$TOP/build/bin/mkbundle
+load update-node
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR
-	I=$TEST_IMAGE
-	[ -f "$I/disk.raw" ]
-	V1=$(jq -r .version "$I/manifest.json")
-	EPOCH=$(jq -r .security_epoch "$I/manifest.json")
-	[ "$EPOCH" -ge 1 ] # the downgrade case needs an epoch below it
-	fsck.erofs --extract="$d/root" "$I/root.erofs" >/dev/null
-	# v2: the same parts under another version and root hash, signed with the test key
-	RH2=$(printf 'v2' | sha256sum | cut -c1-64)
-	# a version the loader orders after the image's own (whatever the builder's default gave it)
-	V2=$V1.2
-	for v in $V2:$EPOCH:$RH2 0.9.0:$((EPOCH - 1)):$(printf 'v0' | sha256sum | cut -c1-64); do
-		IFS=: read -r ver ep rh <<<"$v"
-		"$MKB" --key "$TOP/build/keys/update-signing-test-private-key.pem" --version "$ver" --epoch "$ep" \
-			--variant test --roothash "$rh" --out "$d/$([ "$ver" = "$V2" ] && echo v2 || echo "$ver").bundle" \
-			"$I/root.erofs" "$I/root.verity" "$I/kcc-node.efi" "$I/tpm2-pcr-signature.json"
-	done
-	echo "kcc.roothash=$(cat "$I/roothash") console=ttyS0" >"$d/cmdline"
-	export I V1 V2 EPOCH RH2 KEY=$d/root/usr/lib/kcc/update-key.pem
+	update_node_setup_file
 }
 
 setup() {
-	local t=$BATS_TEST_TMPDIR
-	cp --sparse=always "$I/disk.raw" "$t/disk.raw"
-	mkdir "$t/esp" "$t/run"
-	MTOOLS_SKIP_CHECK=1 mcopy -s -n -i "$t/disk.raw@@1M" ::/EFI ::/loader "$t/esp/"
-	# as the running node's PID 1 would have done: the running entry blessed
-	mv "$t/esp/EFI/Linux/kcc-node_$V1+3.efi" "$t/esp/EFI/Linux/kcc-node_$V1.efi"
-	NODE=(--disk "$t/disk.raw" --esp-dir "$t/esp" --cmdline "$BATS_FILE_TMPDIR/cmdline"
-		--os-release "$BATS_FILE_TMPDIR/root/usr/lib/os-release" --run-dir "$t/run")
-}
-
-upd() {
-	"$UPD" "$1" "${NODE[@]}" "${@:2}"
+	update_node_setup
 }
 
 # fingerprint: the whole disk and every file of the ESP.
@@ -184,10 +153,10 @@ refused_nothing_written() {
 	[ -f "$BATS_TEST_TMPDIR/run/reboot-required" ]
 }
 
-@test "kcc-update apply: usage errors (https, no operand) exit 100" {
+@test "kcc-update apply: usage errors (https without a CA, no operand) exit 100" {
 	run upd apply --key "$KEY" https://example.invalid/b
 	[ "$status" -eq 100 ]
-	[[ "$output" == *"https:// is not supported yet"* ]]
+	[[ "$output" == *"https needs a CA (update.ca of the node configuration)"* ]]
 	run upd apply
 	[ "$status" -eq 100 ]
 }

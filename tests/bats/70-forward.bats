@@ -15,10 +15,7 @@ setup_file() {
 
 setup() {
 	# A free port for this test's collector.
-	for _ in $(seq 50); do
-		PORT=$((20000 + RANDOM % 20000))
-		ss -Hltn "sport = :$PORT" | grep -q . || break
-	done
+	PORT=$(free_port)
 	C=$BATS_TEST_TMPDIR/c
 	mkdir -p "$C"
 	cp -R "$D/pki" "$C/pki"

@@ -6,12 +6,7 @@
 # provoked and named. The second TPM that cannot activate another's credential, and a quote
 # from another TPM, are in tests/unit/test-attest-tpm.c (they need the library, not the CLI).
 load helper
-
-ATTEST=$TOP/build/bin/kcc-attest
-VERIFY=$TOP/build/bin/kcc-verify
-PCR=$TOP/build/bin/kcc-pcr
-
-. "$TOP/tests/attest-env.sh"
+load attest
 
 setup_file() {
 	S=$BATS_FILE_TMPDIR
@@ -34,28 +29,11 @@ setup_file() {
 	KCC_TPM2_TCTI=$(tcti b) "$ATTEST" ek --cert "$S/ek-b.der" >/dev/null
 }
 
-teardown_file() {
-	for p in "$BATS_FILE_TMPDIR"/tpm-*/swtpm.pid; do kill "$(cat "$p")" 2>/dev/null || true; done
-}
-
-setup() {
-	S=$BATS_FILE_TMPDIR
-	T=$BATS_TEST_TMPDIR
-	VPID=
-}
-
-teardown() {
-	[ -z "$VPID" ] || kill "$VPID" 2>/dev/null || true
-}
-
 # join TPM [ARGS...]: kcc-attest join as node-TPM; the result in $T/result.json.
 join() {
 	local t=$1
 	shift
-	KCC_TPM2_TCTI=$(tcti "$t") run "$ATTEST" join --verifier "$URL" --ca "$S/tlsca.pem" \
-		--node "node-$t" --key-out "$T/node.key" --cert-out "$T/node.pem" \
-		--cel-log "$S/tpm-$t/cel.log" --firmware-log "$T/none" --result "$T/result.json" "$@"
-	echo "$output"
+	attest_join "$t" "$T/result.json" "$@"
 }
 
 standard() {

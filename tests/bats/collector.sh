@@ -6,6 +6,8 @@
 #   collector.sh DIR pki          make the certificates only
 #   collector.sh DIR start PORT   start rsyslogd, return once it listens (pid in DIR/rsyslogd.pid)
 #   collector.sh DIR stop         stop it, return once it is gone
+# COLLECTOR_CLIENT_CA (a PEM file): trust it too for client certificates (the VM test: the
+# verifier's issuing CA); COLLECTOR_PEER: the client name it permits (default node-1).
 set -euo pipefail
 dir=$1 cmd=$2
 pki=$dir/pki
@@ -24,7 +26,8 @@ make_pki() {
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 			-subj "/CN=kcc-test $ca" -keyout "$pki/$ca.key" -out "$pki/$ca.pem" 2>/dev/null
 	done
-	cert collector localhost ca "DNS:localhost,IP:127.0.0.1"
+	# 10.0.2.100: the address the VM tests' guests reach the host's collector at
+	cert collector localhost ca "DNS:localhost,IP:127.0.0.1,IP:10.0.2.100"
 	cert collector-elsewhere collector.example ca "DNS:collector.example"
 	cert node node-1 ca "DNS:node-1"
 	cert node-other-ca node-1 other-ca "DNS:node-1"
@@ -39,14 +42,15 @@ start)
 	port=$3 certname=${4:-collector}
 	[ -f "$pki/ca.pem" ] || make_pki
 	mkdir -p "$dir/work"
+	cat "$pki/ca.pem" ${COLLECTOR_CLIENT_CA:+"$COLLECTOR_CLIENT_CA"} >"$dir/trust.pem"
 	cat >"$dir/rsyslog.conf" <<-CONF
 	global(workDirectory="$dir/work"
 	       DefaultNetstreamDriver="gtls"
-	       DefaultNetstreamDriverCAFile="$pki/ca.pem"
+	       DefaultNetstreamDriverCAFile="$dir/trust.pem"
 	       DefaultNetstreamDriverCertFile="$pki/$certname.pem"
 	       DefaultNetstreamDriverKeyFile="$pki/$certname.key")
 	module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1"
-	       StreamDriver.AuthMode="x509/name" PermittedPeer=["node-1"])
+	       StreamDriver.AuthMode="x509/name" PermittedPeer=["${COLLECTOR_PEER:-node-1}"])
 	input(type="imtcp" port="$port")
 	template(name="raw" type="string" string="%rawmsg%\n")
 	template(name="parsed" type="string"

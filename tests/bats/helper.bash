@@ -26,3 +26,5 @@ swtpm_use() {
 	S=$BATS_FILE_TMPDIR
 	export KCC_TPM2_TCTI=swtpm:path=$S/sock
 }
+
+. "$TOP/tests/free-port.sh"

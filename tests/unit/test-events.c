@@ -188,11 +188,19 @@ static void test_classify(void **state)
 		 EV_UNLOCK_FAILURE, "stage", "state partition");
 	classify("kcc-init: boot stopped: stage 'verity root' failed (x); powering off",
 		 EV_INTEGRITY_FAILURE, "stage", "verity root");
+	classify("kcc-init: state: key rotated (requested): keyslot 0 -> 1, token 0 -> 1, sealed "
+		 "anew, old keyslot destroyed (759 ms, 11 TPM commands)",
+		 EV_KEY_ROTATED, "component", "state-partition");
+	classify("kcc-init[kcc-update]: kcc-update: ROLLED BACK: 2.1 was rolled back: its boot entry "
+		 "is marked bad, the node runs 2.0 again", EV_UPDATE_ROLLED_BACK, "component", "kcc-update");
 	/* Not security events, and look-alikes that are not at the start. */
 	classify("kcc-init: services started (6 running, 0 failed)", EV_INVALID, NULL, NULL);
 	classify("x kcc-init: bpf-lsm: denied y", EV_INVALID, NULL, NULL);
 	classify("Lockdown: nothing here", EV_INVALID, NULL, NULL);
 	classify("Out of memory: Killed process x", EV_INVALID, NULL, NULL);
+	/* Another service cannot write kcc-update's line: PID 1 prefixes what a service prints. */
+	classify("kcc-init[hostile]: kcc-update: ROLLED BACK: x", EV_INVALID, NULL, NULL);
+	classify("kcc-init[hostile]: kcc-init: state: key rotated (requested)", EV_INVALID, NULL, NULL);
 }
 
 int main(void)

@@ -68,13 +68,15 @@ static void test_spec(void **state)
 {
 	static const char yaml[] =
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
-		"  volumes: [{name: d, emptyDir: {}}, {name: h, hostPath: {path: /etc/kcc}}]\n"
+		"  volumes: [{name: d, emptyDir: {}}, {name: h, hostPath: {path: /etc/kcc}},\n"
+		"            {name: k, secret: {secretName: db}}]\n"
 		"  containers:\n  - name: c\n    image: i\n    args: [x]\n"
 		"    env: [{name: PATH, value: /mine}]\n"
 		"    resources: {limits: {cpu: 250m, memory: 32Mi}}\n"
 		"    securityContext: {runAsUser: 1000, readOnlyRootFilesystem: true,\n"
 		"                      capabilities: {add: [NET_BIND_SERVICE]}}\n"
-		"    volumeMounts: [{name: d, mountPath: /d}, {name: h, mountPath: /h}]\n";
+		"    volumeMounts: [{name: d, mountPath: /d}, {name: h, mountPath: /h},\n"
+		"                   {name: k, mountPath: /k}]\n";
 	Pod p = parse(yaml);
 	OciConfig img = { .entrypoint = { "/bin/ep", NULL }, .cmd = { "dropped", NULL },
 			  .env = { "PATH=/img", "IMG=1", NULL } };
@@ -111,6 +113,9 @@ static void test_spec(void **state)
 	/* a hostPath is mounted from where the kubelet staged its descriptor, never the string */
 	assert_string_equal(get(s, "mounts[9].source"), "\"\\/hp\\/h\"");
 	assert_string_equal(get(s, "mounts[9].options[1]"), "\"ro\"");
+	/* a secret volume: the tmpfs the kubelet staged there (secret-volume.c), always read-only */
+	assert_string_equal(get(s, "mounts[10].source"), "\"\\/hp\\/k\"");
+	assert_string_equal(get(s, "mounts[10].options[1]"), "\"ro\"");
 	/* its own user namespace: container ids 0..65535 are host ids ID_BASE.. */
 	assert_non_null(strstr(get(s, "linux.namespaces"), "{\"type\":\"user\"}"));
 	assert_string_equal(get(s, "linux.uidMappings"),

@@ -238,12 +238,43 @@ static void test_quantities(void **state)
 	assert_false(dns_label_is_valid("-a"));
 }
 
+/* secret: {secretName: NAME}: always read-only, a DNS subdomain, nothing else in it */
+static void test_secret_volume(void **state)
+{
+	static const char text[] = POD("  volumes: [{name: k, secret: {secretName: db-password}}]\n"
+				       "  containers:\n  - name: c\n    image: i\n"
+				       "    volumeMounts: [{name: k, mountPath: /etc/db}]\n");
+	Pod p;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(pod_parse(text, strlen(text), &p, err, sizeof(err)), 0);
+	assert_int_equal(p.volumes[0].kind, VOLUME_SECRET);
+	assert_string_equal(p.volumes[0].secret_name, "db-password");
+	assert_true(p.containers[0].mounts[0].read_only);
+	pod_free(&p);
+	rejects(POD("  volumes: [{name: k, secret: {secretName: db-password}}]\n"
+		    "  containers:\n  - name: c\n    image: i\n"
+		    "    volumeMounts: [{name: k, mountPath: /etc/db, readOnly: false}]\n"),
+		"volumeMounts[0]: a secret volume is read-only");
+	rejects(POD("  volumes: [{name: k, secret: {secretName: ../x}}]\n  containers: [{name: c, image: i}]\n"),
+		"spec.volumes[0].secret.secretName: '../x' is not a DNS subdomain");
+	rejects(POD("  volumes: [{name: k, secret: {}}]\n  containers: [{name: c, image: i}]\n"),
+		"spec.volumes[0].secret: needs secretName");
+	rejects(POD("  volumes: [{name: k, secret: {secretName: a, defaultMode: 256}}]\n"
+		    "  containers: [{name: c, image: i}]\n"),
+		"secret.defaultMode: unsupported field");
+	rejects(POD("  volumes: [{name: k, emptyDir: {}, secret: {secretName: a}}]\n"
+		    "  containers: [{name: c, image: i}]\n"),
+		"needs exactly one of emptyDir, hostPath and secret");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_yaml),	   cmocka_unit_test(test_json),
 		cmocka_unit_test(test_rejects),	   cmocka_unit_test(test_yaml_limits),
-		cmocka_unit_test(test_quantities),
+		cmocka_unit_test(test_quantities), cmocka_unit_test(test_secret_volume),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,7 @@ static void test_good(void **state)
 	assert_string_equal(c->verifier.url, "https://verifier.example:8443/v1");
 	assert_non_null(strstr(c->verifier.ca, "BEGIN CERTIFICATE"));
 	assert_string_equal(c->update.fleetlock_group, "workers");
+	assert_non_null(strstr(c->update.ca, "BEGIN CERTIFICATE"));
 	assert_string_equal(c->siem.host, "siem.example");
 	assert_int_equal(c->siem.port, 6514);
 	assert_int_equal(c->kubelet.n_labels, 2);
@@ -65,6 +66,10 @@ static void test_minimal(void **state)
 	assert_int_equal(node_config_parse(s, strlen(s), c, err, sizeof(err)), 0);
 	assert_int_equal(c->net.mode, NET_DHCP);
 	assert_string_equal(c->hostname, "");
+	assert_int_equal(c->state.rotate_days, 0);
+	s = "{\"version\": 1, \"state\": {\"rotate-days\": 90}}";
+	assert_int_equal(node_config_parse(s, strlen(s), c, err, sizeof(err)), 0);
+	assert_int_equal(c->state.rotate_days, 90);
 	free(c);
 }
 
@@ -120,6 +125,12 @@ static void test_errors(void **state)
 		  "config: .siem.destination: must be HOST:PORT" },
 		{ "{\"version\": 1, \"kubelet\": {\"max-pods\": 0}}",
 		  "config: .kubelet.max-pods: must be 1 to 250" },
+		{ "{\"version\": 1, \"state\": {\"rotate-days\": 0}}",
+		  "config: .state.rotate-days: must be 1 to 3650" },
+		{ "{\"version\": 1, \"state\": {\"rotate-days\": \"30\"}}",
+		  "config: .state.rotate-days: must be an integer, not a string" },
+		{ "{\"version\": 1, \"state\": {\"rotate\": 30}}",
+		  "config: .state.rotate: unknown member" },
 		{ "{\"version\": 1, \"kubelet\": {\"node-labels\": {\"-x\": \"y\"}}}",
 		  "config: .kubelet.node-labels.-x: not a label key" },
 		{ "{\"version\": 1, \"kubelet\": {\"node-labels\": {\"x\": 1}}}",

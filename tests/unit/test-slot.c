@@ -381,6 +381,15 @@ static void test_refusals(void **state)
 	assert_memory_equal(now, whole, 9 * MiB);
 	free(now);
 	free(same);
+	/* a version this node rolled back (its entry marked bad): refused, nothing written */
+	put_file("EFI/Linux/kcc-node_2.0+0-3.efi", "uki 2.0");
+	assert_int_equal(apply(b, len, 5, NULL, &res, err), -EPERM);
+	assert_non_null(strstr(err, "version 2.0 was rolled back on this node"));
+	now = read_disk(0, 9 * MiB);
+	assert_memory_equal(now, whole, 9 * MiB);
+	free(now);
+	assert_true(esp_has("EFI/Linux/kcc-node_2.0+0-3.efi"));
+	assert_int_equal(esp_remove(esp, "2.0"), 0);
 	/* a flipped byte in the second chunk of the root: refused, the other slot stays unbootable */
 	b[len - part_sizes[3] - part_sizes[2] - part_sizes[1] - part_sizes[0] + CHUNK + 7] ^= 1;
 	assert_int_equal(apply(b, len, 5, NULL, &res, err), -EBADMSG);

@@ -186,6 +186,18 @@ static void test_seal_unseal(void **state)
 	seal(t, &s);
 	sig = sign_current(t);
 	assert_int_equal(unseal(t, &s, sig), 0);
+	/* Re-sealed under the same policy (a key rotation), another secret comes out. */
+	{
+		uint8_t out[64];
+		size_t n = sizeof(out);
+		Sealed again;
+		assert_int_equal(sealed_reseal(t, &s, key_der, key_der_size, "rotated", 7, &again), 0);
+		assert_memory_equal(again.policy, s.policy, 32);
+		assert_int_equal(sealed_open(t, &again, key_der, key_der_size, sig, out, &n), 0);
+		assert_int_equal(n, 7);
+		assert_memory_equal(out, "rotated", 7);
+		sealed_done(&again);
+	}
 	/* The JSON form (the LUKS2 token) round-trips. */
 	{
 		json_object *o = json_object_new_object();
@@ -276,6 +288,16 @@ static void test_extra_literal_pcr(void **state)
 	n = sizeof(out);
 	assert_int_equal(sealed_open(t, &s, key_der, key_der_size, sig, out, &n), -EPERM);
 	assert_non_null(strstr(tpm_error(t), "[PCR 15,16]"));
+	/* A key rotation re-seals under the recorded values, not the current ones: the same policy. */
+	{
+		Sealed again;
+		assert_int_equal(sealed_reseal(t, &s, key_der, key_der_size, "another", 7, &again), 0);
+		assert_memory_equal(again.policy, s.policy, 32);
+		assert_memory_equal(again.literal_values[16], s.literal_values[16], 32);
+		assert_int_equal(again.literal_mask, s.literal_mask);
+		assert_memory_not_equal(again.blob, s.blob, s.blob_size < again.blob_size ? s.blob_size : again.blob_size);
+		sealed_done(&again);
+	}
 	free(sig);
 	sealed_done(&s);
 	tpm_close(t);

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "bundle-source.h"
+#include "fleetlock.h"
 #include "request.h"
 #include "status.h"
 
@@ -18,7 +19,7 @@ static void test_request(void **state)
 	RequestCommand c;
 	size_t used = 0;
 	static const char *const bad[] = {
-		"kcc-update/1 reboot\n", "kcc-update/2 status\n", "kcc-update/1  status\n", "kcc-update/1 status \n",
+		"kcc-update/1 rollback\n", "kcc-update/2 status\n", "kcc-update/1  status\n", "kcc-update/1 status \n",
 		"kcc-update/1\n", "KCC-UPDATE/1 status\n", "kcc-update/1 status\r\n", "GET / HTTP/1.0\r\n",
 		"kcc-update/1 applyx\n", "kcc-update/1 \n",
 	};
@@ -31,6 +32,8 @@ static void test_request(void **state)
 	assert_int_equal(request_parse("kcc-update/1 apply\nKCCBNDL1", 27, &c, &used), 0);
 	assert_int_equal(c, REQUEST_APPLY);
 	assert_int_equal(used, 19);
+	assert_int_equal(request_parse("kcc-update/1 reboot\n", 20, &c, &used), 0);
+	assert_int_equal(c, REQUEST_REBOOT);
 	for (size_t n = 0; n < 19; n++) /* every prefix may still become a request */
 		assert_int_equal(request_parse("kcc-update/1 apply\n", n, &c, &used), -EAGAIN);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -57,7 +60,10 @@ static void test_url(void **state)
 	assert_int_equal(source_parse_url("http://updates.example", host, sizeof(host), port, sizeof(port), &path), 0);
 	assert_string_equal(port, "80");
 	assert_string_equal(path, "/");
-	static const char *const bad[] = { "https://x/", "http://", "http://:80/", "http://h:0/", "http://h:65536/",
+	assert_int_equal(source_parse_url("https://updates.example/c/", host, sizeof(host), port, sizeof(port), &path), 0);
+	assert_string_equal(port, "443");
+	assert_string_equal(path, "/c/");
+	static const char *const bad[] = { "https://", "http://", "http://:80/", "http://h:0/", "http://h:65536/",
 					   "http://h:/", "http://u@h/", "http://h/a b", "ftp://h/" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(source_parse_url(bad[i], host, sizeof(host), port, sizeof(port), &path), -EINVAL);
@@ -132,12 +138,34 @@ static void test_status(void **state)
 	json_object_put(o);
 }
 
+/* The FleetLock server's answer: 200 grants; another status is a refusal with kind and value. */
+static void test_fleetlock_answer(void **state)
+{
+	static const char ok[] = "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+	static const char busy[] = "HTTP/1.1 409 Conflict\r\n\r\n{\"kind\":\"failed_lock\",\"value\":\"held\\u0001 by n1\"}";
+	static const char junk[] = "HTTP/1.1 500 Oops\r\n\r\n[1,";
+	char err[100] = "";
+	int code;
+
+	(void)state;
+	assert_int_equal(fleetlock_answer_parse(ok, strlen(ok), &code, err, sizeof(err)), 0);
+	assert_int_equal(code, 200);
+	assert_string_equal(err, "");
+	assert_int_equal(fleetlock_answer_parse(busy, strlen(busy), &code, err, sizeof(err)), 0);
+	assert_int_equal(code, 409);
+	assert_string_equal(err, "HTTP 409: failed_lock: held? by n1");
+	assert_int_equal(fleetlock_answer_parse(junk, strlen(junk), &code, err, sizeof(err)), 0);
+	assert_string_equal(err, "HTTP 500: (no kind): (no value)");
+	assert_int_equal(fleetlock_answer_parse("SSH-2.0", 7, &code, err, sizeof(err)), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_fleetlock_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

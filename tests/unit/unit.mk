@@ -28,11 +28,11 @@ $(UNIT)/fo/%.o: %.c
 $(UNIT)/o/init/bpf-lsm.o $(UNIT)/fo/init/bpf-lsm.o: $(BPF)/kcc-lsm.skel.h
 -include $(shell find $(UNIT)/o $(UNIT)/fo -name '*.d' 2>/dev/null)
 
-UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -lfdisk -lblkid -larchive $(shell pkg-config --libs yaml-0.1 json-c libcrypto libcap libseccomp) -lz
+UNIT_LDLIBS := -lcmocka $(kcc-init_LDLIBS) -lfdisk -lblkid -larchive $(shell pkg-config --libs yaml-0.1 json-c libssl libcrypto libcap libseccomp) -lz -lpthread
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 FUZZ_TARGETS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/fuzz-*.c))
-INIT := kcc-init lib-policy lib-config lib-basic
-KUBELET_AREA := kcc-kubelet lib-policy lib-basic
+INIT := kcc-init lib-policy lib-config lib-events lib-basic
+KUBELET_AREA := kcc-kubelet lib-policy lib-events lib-basic
 TPM := lib-tpm lib-basic
 test-basic_USES := lib-basic
 test-caps_USES := lib-policy lib-basic
@@ -41,6 +41,8 @@ test-daemon-conf_USES := lib-config lib-basic
 test-events_USES := lib-events lib-basic
 test-spool_USES := lib-events lib-basic
 fuzz-events_USES := lib-events lib-basic
+test-events-dgram_USES := lib-events lib-basic
+fuzz-events-dgram_USES := lib-events lib-basic
 fuzz-node-config_USES := lib-config lib-basic
 test-cmdline_USES := $(INIT)
 test-service_USES := $(INIT)
@@ -54,6 +56,8 @@ test-exitrd-handoff_USES := $(INIT)
 test-peer_USES := $(INIT)
 test-ringbuf_USES := $(INIT)
 test-dps_USES := $(INIT)
+test-luks-rotate_USES := $(INIT) $(TPM)
+test-recovery_USES := $(INIT) $(TPM)
 test-harden_USES := $(INIT)
 test-harden_EXTRA := tests/unit/stub-bpf-lsm.c
 test-network_USES := $(INIT)
@@ -64,6 +68,7 @@ test-oci-image_USES := $(KUBELET_AREA)
 test-kubelet-io_USES := $(KUBELET_AREA)
 test-kubelet-unpack_USES := $(KUBELET_AREA)
 test-confine_USES := $(KUBELET_AREA)
+test-kubelet-secret_USES := $(KUBELET_AREA)
 test-policy_USES := $(KUBELET_AREA)
 test-basic-loop_USES := lib-basic
 test-basic-log_USES := lib-basic
@@ -79,13 +84,14 @@ test-attest-parsers_USES := lib-attest $(TPM)
 fuzz-attest-public_USES := lib-attest $(TPM)
 fuzz-attest-logs_USES := lib-attest $(TPM)
 fuzz-attest-requests_USES := lib-attest $(TPM)
+fuzz-attest-secrets_USES := lib-attest $(TPM)
 test-bundle_USES := lib-update lib-basic
 fuzz-bundle_USES := lib-update lib-basic
 test-esp_USES := lib-update lib-basic
 fuzz-esp_USES := lib-update lib-basic
 test-slot_USES := lib-update lib-basic
-test-update-cmd_USES := kcc-update lib-update lib-basic
-fuzz-update-request_USES := kcc-update lib-update lib-basic
+test-update-cmd_USES := kcc-update lib-update lib-config lib-events lib-basic
+fuzz-update-request_USES := kcc-update lib-update lib-config lib-events lib-basic
 $(foreach t,$(UNIT_TESTS),$(if $($(t)_USES),,$(error tests/unit/$(t).c: set $(t)_USES in unit.mk)))
 $(foreach t,$(FUZZ_TARGETS),$(eval $(t)_USES ?= $(INIT) $(KUBELET_AREA) $(TPM)))
 

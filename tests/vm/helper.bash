@@ -119,3 +119,15 @@ fresh_counted_node() {
 		--until 'kcc-init: security epoch|kcc-init: boot marked bad|boot stopped'
 	esp_entries "$N.raw" >"$BATS_FILE_TMPDIR/fresh.entries"
 }
+
+# state_header_get DISK FILE / state_header_put DISK FILE: the state partition's LUKS2 header area
+# (its first 16 MiB: both binary headers, the JSON areas, the keyslots) out of or into a disk image,
+# for cryptsetup on the host (luksDump, token export/import, open --test-passphrase).
+state_header_get() {
+	dd if="$1" of="$2" bs=1M count=16 status=none skip=$(($(part_offset "$1" $STATE_PART) / 1048576))
+}
+state_header_put() {
+	dd if="$2" of="$1" bs=1M conv=notrunc status=none seek=$(($(part_offset "$1" $STATE_PART) / 1048576))
+}
+# var_marker NAME: the /var marker the agent found or created in boot NAME.
+var_marker() { tr -d '\r' <"$BATS_FILE_TMPDIR/$1.log" | sed -n 's/.*kcc-test: INFO var-marker=[a-z]*:\(.*\)/\1/p'; }

@@ -23,6 +23,8 @@
 #   --fw-cfg FILE        hand FILE to the guest as qemu fw_cfg opt/io.kcc-node/config (node config)
 #   --test-bundle FILE   hand FILE (an update bundle) to the guest as a second, read-only virtio disk
 #                        (/dev/vdb, its size rounded up to 512 bytes: the guest reads its first N bytes)
+#   --test-pause STEP    test images: kcc-init holds the boot after STEP (fw_cfg opt/io.kcc-node/test-pause,
+#                        measured nowhere, unlike kcc_test.pause= on the command line), for a power cut
 #   --smbios-11 STRING   an SMBIOS type 11 OEM string (repeatable; node config as
 #                        io.kcc-node.config.b64=BASE64)
 #   --reboots N          let the guest reboot (or be reset) N times in the same qemu, with the same
@@ -37,7 +39,7 @@
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-reboots= watchdog=0 fwcfg= test_bundle= smbios=() restrict=on forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
+reboots= watchdog=0 test_pause= fwcfg= test_bundle= smbios=() restrict=on forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -57,6 +59,9 @@ while [ $# -gt 0 ]; do
 	--cad-on) cad_on=$2; shift 2 ;;
 	--print-accel) print_accel=1; shift ;;
 	--fw-cfg) fwcfg=$2; shift 2 ;;
+	--test-pause)
+		[[ ${2:-} =~ ^[a-z0-9-]+$ ]] || usage "--test-pause needs a step name"
+		test_pause=$2; shift 2 ;;
 	--test-bundle) test_bundle=$2; shift 2 ;;
 	--smbios-11) smbios+=("$2"); shift 2 ;;
 	--reboots)
@@ -132,6 +137,7 @@ if [ -n "$fwcfg" ]; then
 	[ -f "$fwcfg" ] || usage "--fw-cfg $fwcfg: no such file"
 	args+=(-fw_cfg "name=opt/io.kcc-node/config,file=$fwcfg")
 fi
+[ -z "$test_pause" ] || args+=(-fw_cfg "name=opt/io.kcc-node/test-pause,string=$test_pause")
 if [ -n "$test_bundle" ]; then
 	[ -f "$test_bundle" ] || usage "--test-bundle $test_bundle: no such file"
 	args+=(-drive "if=none,id=bundle0,format=raw,readonly=on,file=$test_bundle" -device virtio-blk-pci,drive=bundle0)

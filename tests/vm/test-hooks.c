@@ -5,7 +5,9 @@
  * so that the hardware watchdog has to reset the machine; kcc_test.unready=NAME (at "sysinit",
  * before PID 1 loads the service files) points service NAME's readiness check at a port nobody
  * serves, by a bind mount over its service file: a kubelet that never gets healthy
- * (tests/vm/35-boot-counting.bats). */
+ * (tests/vm/35-boot-counting.bats). The same pause can come from the fw_cfg item
+ * opt/io.kcc-node/test-pause (run-vm.sh --test-pause STEP), which no PCR measures: a boot that must
+ * unseal /var before it pauses (a key rotation, tests/vm/42-rotate.bats) keeps its PCR 11. */
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -31,11 +33,21 @@ static void make_unready(const char *name)
 	free(out);
 }
 
+#define FW_CFG_PAUSE "/sys/firmware/qemu_fw_cfg/by_name/opt/io.kcc-node/test-pause/raw"
+
+static void pause_here(const char *step)
+{
+	log_info("test: pausing after %s", step);
+	sleep(60);
+}
+
 void test_checkpoint(const char *step)
 {
-	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *line = NULL, *fw = NULL;
 	char want[64], hang[64];
 
+	if (read_small_file(FW_CFG_PAUSE, 64, &fw) >= 0 && streq(fw, step))
+		pause_here(step);
 	if (read_small_file("/proc/cmdline", 4096, &line) < 0)
 		return;
 	snprintf(want, sizeof(want), "kcc_test.pause=%s", step);
@@ -45,10 +57,8 @@ void test_checkpoint(const char *step)
 
 		if (unready && streq(step, "sysinit"))
 			make_unready(unready);
-		if (streq(w, want)) {
-			log_info("test: pausing after %s", step);
-			sleep(60);
-		}
+		if (streq(w, want))
+			pause_here(step);
 		if (streq(w, hang)) {
 			log_info("test: hanging after %s", step);
 			for (;;)

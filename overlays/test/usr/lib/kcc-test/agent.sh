@@ -87,6 +87,14 @@ else
 	echo "kcc-test: INFO var-marker=created:$(cat $m)"
 fi
 
+# State-key rotation (tests/vm/long/42-rotate.bats, make check-long): kcc_test.rotate=1 asks for one at the next boot;
+# every boot says whether a request is pending.
+case " $(cat /proc/cmdline) " in *" kcc_test.rotate=1 "*)
+	out=$(kcc-ctl rotate-key 2>&1) && pass ctl-rotate-key "$out" || fail ctl-rotate-key "$out" ;;
+esac
+[ -e /var/lib/kcc/rotate-key ] && echo "kcc-test: INFO rotate-request=pending" ||
+	echo "kcc-test: INFO rotate-request=none"
+
 # The event log replays to the TPM's PCR 11 and 15, with the phases in order.
 out=$(kcc-pcr log 2>&1)
 rc=$?
@@ -108,15 +116,17 @@ echo "kcc-test: INFO node-config=$(cat /run/kcc/node-config.status 2>/dev/null |
 cfg12=$(grep '"pcr":12,' $log | grep '"node-config"' | grep -o '"hashAlg":"sha256","digest":"[0-9a-f]*"' | cut -d'"' -f8)
 echo "kcc-test: INFO node-config-event=${cfg12:-none}"
 # With a verifier in the node configuration: the attestation-gated join (docs/attestation.md,
-# tests/vm/80-attest.bats, the verifier on the host). Its key and certificate stay in /run.
-if grep -q '"verifier"' /run/kcc/node-config.json 2>/dev/null; then
-	if out=$(kcc-attest join --node-config /run/kcc/node-config.json --key-out /run/kcc-test-node.key \
-		--cert-out /run/kcc-test-node.pem --result /run/kcc-test-attest.json 2>&1); then
-		pass attest-join "$(echo $out)"
+# tests/vm/80-attest.bats, the verifier on the host), done by the kcc-attest service at every
+# boot; the agent waits for its certificate.
+if [ -e /run/kcc/verifier-ca.pem ]; then
+	if wait_for '[ -s /run/kcc-identity/node.crt ]' 3000; then
+		pass attest-join "joined as system:node:$(hostname) (the kcc-attest service: $(ls -l /run/kcc-identity | tr -s ' ' | tr '\n' ' '))"
 	else
-		fail attest-join "rc=$? $(echo $out) (guest clock $(date -u +%Y-%m-%dT%H:%M:%SZ))"
+		fail attest-join "no /run/kcc-identity/node.crt after 300 s (guest clock $(date -u +%Y-%m-%dT%H:%M:%SZ))"
 	fi
 fi
+# With a SIEM in the node configuration: the events the host's collector must see.
+[ -e /run/kcc/siem-destination ] && . /usr/lib/kcc-test/events.sh
 
 # After leave-initrd nothing can unseal the state key: not with the image's signature matched to
 # the current PCR 11 (none matches), and not with its enter-initrd approval forced on the TPM.
