@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make check-long: the long VM matrices that make check leaves out (tests/vm/long/), on the images
-# make check built (the test image is built first when it is missing). Ends with one line
+# make check-long: the long VM matrices that make check leaves out (tests/vm/long/ and the files of
+# tests/vm/ that tests/vm/check-long.list names), on the images make check built (the test image is built first when it is missing). Ends with one line
 # "N passed, N failed"; a skipped test counts as failed. Exit code: 0 when nothing failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +16,8 @@ fi
 KCC_ACCEL=${KCC_ACCEL:-$(tests/vm/run-vm.sh --print-accel)}
 export KCC_ACCEL
 echo "accelerator: $KCC_ACCEL"
-bats --tap tests/vm/long >"$log/vm-long.tap" 2>&1
+mapfile -t listed < <(sed 's/#.*//; /^\s*$/d; s|^|tests/vm/|' tests/vm/check-long.list)
+bats --tap tests/vm/long "${listed[@]}" >"$log/vm-long.tap" 2>&1
 cat "$log/vm-long.tap"
 p=$(grep -cE '^ok ' "$log/vm-long.tap")
 s=$(grep -cE '^ok .* # skip' "$log/vm-long.tap")
