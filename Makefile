@@ -5,7 +5,7 @@
 #   make cloud-images  the image as VHD (Azure), VMDK and GCE tar.gz, in build/<variant>/cloud/
 #   make run        build the image and boot it in qemu with swtpm, serial console on the terminal
 #   make check      unit (ASan/UBSan), fuzz smoke, BATS and VM tests; ends with "N passed, N failed"
-#   make check-long the long VM matrices (tests/vm/long/: boot-counting rollback), same last line
+#   make check-long the long VM matrices (tests/vm/long/ and tests/vm/check-long.list), same last line
 #   make bench      boot and size figures (prints, never asserts)
 #   make bench-compare  kcc-node side by side with systemd 252 + dracut 059 (prints, never asserts)
 #   make deps       install the Debian packages that building and testing need
@@ -214,7 +214,7 @@ check:
 	@image/deps.sh --check
 	@tests/check.sh
 
-# The long VM matrices (tests/vm/long/): CI runs them after make check when its time allows.
+# The long VM matrices (tests/vm/long/, tests/vm/check-long.list): CI runs them after make check.
 check-long:
 	@image/deps.sh --check
 	@tests/check-long.sh

@@ -50,7 +50,12 @@ if wait_for 'grep -q "stdout F core_pattern=" /var/log/pods/kcc-test_userns_*/c/
 		echo "$log" | grep -q "core_pattern=[1-9]|" &&
 		pass pod-proc-sys-read-only "$log" || fail pod-proc-sys-read-only "$log"
 else
-	fail pod-userns "$(pod_line kcc-test/userns)"
+	# what the container is doing: its log, and each of its processes' state and wait channel
+	d="log: $(cat /var/log/pods/kcc-test_userns_*/c/0.log 2>&1 | tr '\n' '|')"
+	for q in $(cat /sys/fs/cgroup/kubepods/pod*/c/cgroup.procs 2>/dev/null); do
+		d="$d; $q $(tr '\0' ' ' <"/proc/$q/cmdline" 2>/dev/null | cut -c1-60) $(status_field "$q" State) wchan=$(cat "/proc/$q/wchan" 2>/dev/null)"
+	done
+	fail pod-userns "$(pod_line kcc-test/userns); $d; json: $(kjson | sed 's/},{"namespace"/\n/g' | grep userns)"
 	fail pod-proc-sys-read-only "no log"
 fi
 
