@@ -55,7 +55,9 @@ else
 	for q in $(cat /sys/fs/cgroup/kubepods/pod*/c/cgroup.procs 2>/dev/null); do
 		d="$d; $q $(tr '\0' ' ' <"/proc/$q/cmdline" 2>/dev/null | cut -c1-60) $(status_field "$q" State) wchan=$(cat "/proc/$q/wchan" 2>/dev/null)"
 	done
-	fail pod-userns "$(pod_line kcc-test/userns); $d; json: $(kjson | sed 's/},{"namespace"/\n/g' | grep userns)"
+	kjson | sed 's/},{"namespace"/\n/g' | grep '"name":"userns"' | fold -w 300 | sed 's/^/kcc-test: INFO userns-json: /'
+	echo "kcc-test: INFO userns-json-len: $(kjson | wc -c) $(kjson | sed 's/},{"namespace"/\n/g' | wc -l)"
+	fail pod-userns "$(pod_line kcc-test/userns); $d"
 	fail pod-proc-sys-read-only "no log"
 fi
 
