@@ -67,7 +67,7 @@ kcc-sysinit_LDFLAGS := -static-pie
 # kcc-init (init/ and init/sys/ but its main): PID 1 of the initrd stage and of the exitrd, and the
 # system stage's helpers (init/sys/helper.h), with every heavy library.
 PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
-kcc-init_SRC := $(filter-out init/ctl.c init/sandbox-main.c,$(wildcard init/*.c)) \
+kcc-init_SRC := $(filter-out init/ctl.c init/sandbox-main.c init/dhcp-hook.c,$(wildcard init/*.c)) \
 	$(filter-out init/sys/main.c,$(kcc-sysinit_SRC))
 kcc-init_INC := -iquote init -iquote init/sys -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) \
 	$(lib-policy_INC) $(lib-config_INC) -iquote lib/update -iquote lib/events \
@@ -89,6 +89,12 @@ kcc-sandbox_LDLIBS := $(shell pkg-config --libs libcap libseccomp json-c)
 kcc-ctl_SRC := init/ctl.c
 kcc-ctl_INC := -iquote init $(lib-basic_INC)
 kcc-ctl_LIBS := basic
+# kcc-dhcp-hook: dhcpcd's hook that writes the lease's name servers (lib/config/resolv-conf.c),
+# static, libc only.
+kcc-dhcp-hook_SRC := init/dhcp-hook.c
+kcc-dhcp-hook_INC := -iquote lib/config $(lib-basic_INC)
+kcc-dhcp-hook_LIBS := config basic
+kcc-dhcp-hook_LDFLAGS := -static-pie
 # kcc-pcr: the measured-boot tool on top of lib/tpm.
 kcc-pcr_SRC := $(wildcard measured-boot/*.c)
 kcc-pcr_INC := -iquote measured-boot $(lib-tpm_INC)
@@ -136,7 +142,7 @@ kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
-PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-suc \
+PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-dhcp-hook kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-suc \
 	kcc-verify kcc-attest mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))

@@ -309,6 +309,9 @@ static void f_net_dns(Ctx *x, json_object *v, const char *path)
 		if (!json_object_is_type(e, json_type_string) ||
 		    !ipv4_ok(json_object_get_string(e), &CFG->net.dns[CFG->net.n_dns]))
 			fail(x, sub, "not an IPv4 address");
+		else if (CFG->net.dns[CFG->net.n_dns] == htonl(INADDR_ANY) ||
+			 CFG->net.dns[CFG->net.n_dns] == htonl(INADDR_BROADCAST))
+			fail(x, sub, "not a name server's address");
 		else
 			CFG->net.n_dns++;
 	}
@@ -378,14 +381,22 @@ static void f_time_nts(Ctx *x, json_object *v, const char *path)
 	CFG->time.nts = json_object_get_boolean(v);
 }
 
+static void f_time_ca(Ctx *x, json_object *v, const char *path)
+{
+	pem_field(x, v, path, CFG->time.ca);
+}
+
 static const Field time_fields[] = {
 	{ "servers", json_type_array, true, f_time_servers },
 	{ "nts", json_type_boolean, false, f_time_nts },
+	{ "ca", json_type_string, false, f_time_ca },
 };
 
 static void f_time(Ctx *x, json_object *v, const char *path)
 {
 	walk(x, v, path, time_fields, ARRAY_SIZE(time_fields));
+	if (json_object_object_get_ex(v, "ca", NULL) && !CFG->time.nts)
+		fail(x, path, "ca is the NTS-KE servers' CA: it needs \"nts\": true");
 }
 
 static void f_verifier_url(Ctx *x, json_object *v, const char *path)

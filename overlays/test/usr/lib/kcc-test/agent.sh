@@ -115,6 +115,8 @@ echo "kcc-test: INFO pcrs=$(kcc-pcr read 11,15)"
 echo "kcc-test: INFO node-config=$(cat /run/kcc/node-config.status 2>/dev/null || echo missing) hostname=$(hostname)"
 cfg12=$(grep '"pcr":12,' $log | grep '"node-config"' | grep -o '"hashAlg":"sha256","digest":"[0-9a-f]*"' | cut -d'"' -f8)
 echo "kcc-test: INFO node-config-event=${cfg12:-none}"
+# The resolver's settings of a static network (network.dns); with DHCP, net.sh waits for them.
+[ -e /run/kcc/dhcpcd.conf ] || echo "kcc-test: INFO resolv=$(grep -v '^#' /etc/resolv.conf 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 # With a verifier in the node configuration: the attestation-gated join (docs/attestation.md,
 # tests/vm/80-attest.bats, the verifier on the host), done by the kcc-attest service at every
 # boot; the agent waits for its certificate.
