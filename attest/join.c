@@ -10,6 +10,7 @@
 #include "messages.h"
 #include "node-key.h"
 #include "released.h"
+#include "snp-guest.h"
 #include "tls-post.h"
 #include "util.h"
 
@@ -82,6 +83,35 @@ static int replace_file(const char *path, const char *s)
 	return r;
 }
 
+/* A SEV-SNP guest's report, REPORT_DATA the quote's binding, and the VCEK when there is one;
+ * nothing without the device (the verifier's result then says "no TEE report"). */
+static int snp_evidence(const JoinConfig *c, const uint8_t q[32], AttestFinish *f, char *err,
+			size_t err_size)
+{
+	uint8_t rd[SNP_REPORT_DATA_SIZE];
+	char why[300];
+	int r;
+
+	attest_report_data(q, rd);
+	f->snp_report.p = malloc(SNP_REPORT_SIZE);
+	if (!f->snp_report.p)
+		return -ENOMEM;
+	if (c->snp_stand_in_key)
+		r = snp_stand_in_report(c->snp_stand_in_key, rd, f->snp_report.p, why, sizeof(why));
+	else
+		r = snp_guest_report(c->snp_device ?: SNP_GUEST_DEVICE, rd, f->snp_report.p, why,
+				     sizeof(why));
+	if (r == -ENOENT) {
+		free(f->snp_report.p);
+		f->snp_report.p = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return errorf(err, err_size, r, "cannot get the SEV-SNP report: %s", why);
+	f->snp_report.n = SNP_REPORT_SIZE;
+	return read_blob(c->snp_vcek, false, &f->snp_vcek, err, err_size);
+}
+
 /* The finish request: keys and logs; consumes nothing of the caller's. */
 static int evidence(Tpm *t, const JoinConfig *c, TpmAttestKeys *k, const AttestChallenge *ch,
 		    const uint8_t *csr, size_t csr_size, AttestFinish *f, char *err,
@@ -104,6 +134,9 @@ static int evidence(Tpm *t, const JoinConfig *c, TpmAttestKeys *k, const AttestC
 	explicit_wipe(secret, sizeof(secret));
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot hash the qualifying data");
+	r = snp_evidence(c, q, f, err, err_size);
+	if (r < 0)
+		return r;
 	/* The values first, then the quote: an extend in between makes the verifier refuse. */
 	r = tpm_pcr_read_banks(t, ATTEST_PCR_MASK, values);
 	if (r >= 0)

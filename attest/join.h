@@ -18,6 +18,9 @@ typedef struct JoinConfig {
 	mode_t key_mode;            /* 0: 0600 */
 	const char *save_finish;    /* writes the finish request there too (optional) */
 	const char *secrets_dir;    /* where released secrets go (released.h); NULL: not opened */
+	const char *snp_device;     /* SEV-SNP: the guest device; NULL: /dev/sev-guest */
+	const char *snp_vcek;       /* the VCEK certificate (DER) sent with the report (optional) */
+	const char *snp_stand_in_key; /* tests only: the device's stand-in (snp-guest.h) */
 } JoinConfig;
 
 /* A result with released secrets: they are opened and written to secrets_dir after the key and

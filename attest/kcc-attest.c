@@ -35,11 +35,13 @@ static const char usage_text[] =
 	"usage: kcc-attest join (--node-config JSON | --verifier URL --ca PEM --node NAME)\n"
 	"           --key-out PATH --cert-out PATH [--ek-cert DER] [--cel-log PATH]\n"
 	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH] [--secrets-dir DIR]\n"
+	"           [--snp-vcek DER] [--snp-stand-in-key PEM (tests only)]\n"
 	"       kcc-attest keep-joined --node-config JSON --dir DIR [--cel-log PATH]\n"
 	"           [--firmware-log PATH]\n"
 	"       kcc-attest ek [--cert PATH]\n"
 	"       kcc-attest unseal --result PATH --secrets-dir DIR\n"
-	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0.\n";
+	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0. A SEV-SNP guest adds its report from\n"
+	"/dev/sev-guest; --snp-stand-in-key signs a made-up report instead (tests only).\n";
 
 /* The verifier's URL and CA and the node's name, from the node configuration (docs/node-config.md). */
 static int node_config_load(const char *path, NodeConfig **ret, char *err, size_t err_size)
@@ -91,7 +93,8 @@ static int cmd_join(int argc, char **argv)
 		{ "cert-out", 1, NULL, 'o' }, { "ek-cert", 1, NULL, 'e' },
 		{ "cel-log", 1, NULL, 'l' },  { "firmware-log", 1, NULL, 'f' },
 		{ "result", 1, NULL, 'r' },   { "save-finish", 1, NULL, 's' },
-		{ "node-config", 1, NULL, 'N' }, { "secrets-dir", 1, NULL, 'S' }, {},
+		{ "node-config", 1, NULL, 'N' }, { "secrets-dir", 1, NULL, 'S' },
+		{ "snp-vcek", 1, NULL, 'V' },	  { "snp-stand-in-key", 1, NULL, 'T' }, {},
 	};
 	JoinConfig c = { .cel_log = CEL_LOG, .firmware_log = FIRMWARE_LOG };
 	const char *result = NULL, *node_config = NULL;
@@ -116,6 +119,8 @@ static int cmd_join(int argc, char **argv)
 		case 's': c.save_finish = optarg; break;
 		case 'N': node_config = optarg; break;
 		case 'S': c.secrets_dir = optarg; break;
+		case 'V': c.snp_vcek = optarg; break;
+		case 'T': c.snp_stand_in_key = optarg; break;
 		default:
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
