@@ -174,8 +174,22 @@ static int evidence(Tpm *t, const JoinConfig *c, TpmAttestKeys *k, const AttestC
 	return r;
 }
 
-static int start(Tpm *t, const JoinConfig *c, const TpmAttestKeys *k, AttestChallenge *ch,
-		 json_object **ret, char *err, size_t err_size)
+int join_ek_type(Tpm *t, const char *name, TpmEkType *ret, char *err, size_t err_size)
+{
+	int r;
+
+	if (name) {
+		*ret = tpm_ek_type_from_string(name);
+		return *ret < 0 ? errorf(err, err_size, -EINVAL, "--ek: rsa or ecc, not '%s'", name)
+				: 0;
+	}
+	r = tpm_ek_type_auto(t, ret);
+	return r < 0 ? errorf(err, err_size, r, "cannot list the TPM's EK certificates: %s",
+			      tpm_error(t)) : 0;
+}
+
+static int start(Tpm *t, const JoinConfig *c, TpmEkType ek, const TpmAttestKeys *k,
+		 AttestChallenge *ch, json_object **ret, char *err, size_t err_size)
 {
 	AttestStart m = { .ek_pub = { k->ek_pub, k->ek_pub_size },
 			  .ak_pub = { k->ak_pub, k->ak_pub_size } };
@@ -189,7 +203,7 @@ static int start(Tpm *t, const JoinConfig *c, const TpmAttestKeys *k, AttestChal
 			return r;
 		cert = (char *)m.ek_cert.p;
 	} else {
-		r = tpm_ek_cert_read(t, TPM_EK_CERT_RSA_NV, &m.ek_cert.p, &m.ek_cert.n);
+		r = tpm_ek_cert_read(t, tpm_ek_cert_index(ek), &m.ek_cert.p, &m.ek_cert.n);
 		if (r < 0 && r != -ENOENT)
 			return errorf(err, err_size, r, "cannot read the EK certificate: %s",
 				      tpm_error(t));
@@ -244,10 +258,14 @@ int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_s
 	uint8_t *csr = NULL;
 	size_t csr_size = 0;
 	json_object *fin = NULL, *answer = NULL;
+	TpmEkType ek;
 	int status, r;
 
 	*ret = NULL;
-	r = tpm_attest_keys(t, &k);
+	r = join_ek_type(t, c->ek, &ek, err, err_size);
+	if (r < 0)
+		return r;
+	r = tpm_attest_keys(t, ek, &k);
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot create the EK and the AK: %s", tpm_error(t));
 	r = node_key_new(&key);
@@ -257,7 +275,7 @@ int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_s
 		errorf(err, err_size, r, "cannot make the node's key and CSR");
 		goto out;
 	}
-	r = start(t, c, &k, &ch, ret, err, err_size);
+	r = start(t, c, ek, &k, &ch, ret, err, err_size);
 	if (r <= 0)
 		goto out;
 	r = evidence(t, c, &k, &ch, csr, csr_size, &f, err, err_size);
@@ -283,7 +301,7 @@ int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_s
 	if (r == 1) {
 		int k2 = keep(c, key, answer, err, err_size);
 		if (k2 >= 0 && c->secrets_dir)
-			k2 = released_secrets_write(t, answer, c->secrets_dir, err, err_size);
+			k2 = released_secrets_write(t, ek, answer, c->secrets_dir, err, err_size);
 		if (k2 < 0)
 			r = k2;
 	}
