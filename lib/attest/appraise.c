@@ -201,6 +201,8 @@ int verifier_finish(Verifier *v, const AttestFinish *m, json_object **ret)
 	ok = s != NULL;
 	if (ok) {
 		json_object_object_add(claims, "ek", json_object_new_string(s->ek_identity));
+		json_object_object_add(claims, "ek_type", json_object_new_string(
+			s->ek.publicArea.type == TPM2_ALG_ECC ? "ecc-p256" : "rsa-2048"));
 		ok = appraise_quote(s, m, reasons);
 	}
 	/* The rest only means something for a quote that holds. */

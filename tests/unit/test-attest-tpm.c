@@ -332,18 +332,23 @@ static void test_pcr_changed_after_release(void **state)
 }
 
 /* An ECC P-256 EK (template L-2): the seed by ECDH and KDFe instead of RSA-OAEP. */
+static int rsa_again(void **state)
+{
+	(void)state;
+	ek_type = TPM_EK_RSA;
+	return 0;
+}
+
 static void test_ecc_activate_on_its_tpm_only(void **state)
 {
 	ek_type = TPM_EK_ECC;
 	test_activate_on_its_tpm_only(state);
-	ek_type = TPM_EK_RSA;
 }
 
 static void test_ecc_unseals_on_its_tpm_only(void **state)
 {
 	ek_type = TPM_EK_ECC;
 	test_unseals_on_its_tpm_only(state);
-	ek_type = TPM_EK_RSA;
 }
 
 static void test_parser_refuses(void **state)
@@ -390,8 +395,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_activate_on_its_tpm_only),
-		cmocka_unit_test(test_ecc_activate_on_its_tpm_only),
-		cmocka_unit_test(test_ecc_unseals_on_its_tpm_only),
+		cmocka_unit_test_teardown(test_ecc_activate_on_its_tpm_only, rsa_again),
+		cmocka_unit_test_teardown(test_ecc_unseals_on_its_tpm_only, rsa_again),
 		cmocka_unit_test(test_quote_verifies_with_ak),
 		cmocka_unit_test(test_verifier_names_another_tpm_and_another_csr),
 		cmocka_unit_test(test_unseals_on_its_tpm_only),
