@@ -262,6 +262,7 @@ static int cmd_ek(int argc, char **argv)
 	uint8_t *der = NULL, *cert = NULL, fp[32];
 	size_t n, cert_size = 0;
 	char hex[65];
+	_cleanup_free_ char *spki = NULL;
 	Tpm *t = NULL;
 	int r;
 
@@ -290,7 +291,8 @@ static int cmd_ek(int argc, char **argv)
 	}
 	r = tpm_ek_cert_read(t, tpm_ek_cert_index(ek), &cert, &cert_size);
 	if (tpm_public_parse(k.ek_pub, k.ek_pub_size, &pub) < 0 ||
-	    tpm_public_to_der(&pub, &der, &n) < 0 || pcr_hash(PCR_BANK_SHA256, der, n, fp) < 0)
+	    tpm_public_to_der(&pub, &der, &n) < 0 || pcr_hash(PCR_BANK_SHA256, der, n, fp) < 0 ||
+	    !(spki = b64_encode(der, n)))
 		r = -EIO;
 	tpm_attest_keys_done(t, &k);
 	tpm_close(t);
@@ -304,7 +306,8 @@ static int cmd_ek(int argc, char **argv)
 	if (r < 0 && r != -ENOENT)
 		return cli_fail(EXIT_SYSTEM, "cannot read the EK or write its certificate");
 	hexify(fp, 32, hex);
-	printf("{\"ek_sha256\":\"%s\",\"certificate\":%s}\n", hex, r == -ENOENT ? "false" : "true");
+	printf("{\"ek_sha256\":\"%s\",\"ek_public\":\"%s\",\"certificate\":%s}\n", hex, spki,
+	       r == -ENOENT ? "false" : "true");
 	return 0;
 }
 
