@@ -18,19 +18,23 @@
 	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |     \
 	 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
 
+/* PolicySecret(TPM_RH_ENDORSEMENT): TCG EK Credential Profile, B.3.3. */
+#define EK_POLICY                                                                              \
+	{ .size = 32,                                                                          \
+	  .buffer = { 0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,        \
+		      0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,        \
+		      0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa } }
+/* The EK's symmetric algorithm, for either key type. */
+#define EK_SYMMETRIC { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB }
+
 const TPM2B_PUBLIC tpm_ek_rsa_template = {
 	.publicArea = {
 		.type = TPM2_ALG_RSA,
 		.nameAlg = TPM2_ALG_SHA256,
 		.objectAttributes = EK_ATTRS,
-		/* PolicySecret(TPM_RH_ENDORSEMENT): TCG EK Credential Profile, B.3.3. */
-		.authPolicy = { .size = 32, .buffer = {
-			0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d,
-			0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64,
-			0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa } },
+		.authPolicy = EK_POLICY,
 		.parameters.rsaDetail = {
-			.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
-				       .mode.aes = TPM2_ALG_CFB },
+			.symmetric = EK_SYMMETRIC,
 			.scheme.scheme = TPM2_ALG_NULL,
 			.keyBits = 2048,
 			.exponent = 0,
@@ -46,13 +50,9 @@ const TPM2B_PUBLIC tpm_ek_ecc_template = {
 		.type = TPM2_ALG_ECC,
 		.nameAlg = TPM2_ALG_SHA256,
 		.objectAttributes = EK_ATTRS,
-		.authPolicy = { .size = 32, .buffer = {
-			0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d,
-			0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64,
-			0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa } },
+		.authPolicy = EK_POLICY,
 		.parameters.eccDetail = {
-			.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
-				       .mode.aes = TPM2_ALG_CFB },
+			.symmetric = EK_SYMMETRIC,
 			.scheme.scheme = TPM2_ALG_NULL,
 			.curveID = TPM2_ECC_NIST_P256,
 			.kdf.scheme = TPM2_ALG_NULL,
