@@ -84,7 +84,8 @@ static int replace_file(const char *path, const char *s)
 }
 
 /* A SEV-SNP guest's report, REPORT_DATA the quote's binding, and the VCEK when there is one;
- * nothing without the device (the verifier's result then says "no TEE report"). */
+ * the VCEK from --snp-vcek, else the host's copy; nothing without the device (the verifier's
+ * result then says "no TEE report"). */
 static int snp_evidence(const JoinConfig *c, const uint8_t q[32], AttestFinish *f, char *err,
 			size_t err_size)
 {
@@ -99,8 +100,8 @@ static int snp_evidence(const JoinConfig *c, const uint8_t q[32], AttestFinish *
 	if (c->snp_stand_in_key)
 		r = snp_stand_in_report(c->snp_stand_in_key, rd, f->snp_report.p, why, sizeof(why));
 	else
-		r = snp_guest_report(c->snp_device ?: SNP_GUEST_DEVICE, rd, f->snp_report.p, why,
-				     sizeof(why));
+		r = snp_guest_report(c->snp_device ?: SNP_GUEST_DEVICE, rd, f->snp_report.p,
+				     &f->snp_vcek.p, &f->snp_vcek.n, why, sizeof(why));
 	if (r == -ENOENT) {
 		free(f->snp_report.p);
 		f->snp_report.p = NULL;
@@ -109,6 +110,10 @@ static int snp_evidence(const JoinConfig *c, const uint8_t q[32], AttestFinish *
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot get the SEV-SNP report: %s", why);
 	f->snp_report.n = SNP_REPORT_SIZE;
+	if (!c->snp_vcek)
+		return 0; /* the host's copy, if it gave one */
+	free(f->snp_vcek.p);
+	f->snp_vcek = (AttestBlob){ 0 };
 	return read_blob(c->snp_vcek, false, &f->snp_vcek, err, err_size);
 }
 

@@ -156,6 +156,33 @@ int snp_report_verify_sig(const uint8_t buf[SNP_REPORT_SIZE], EVP_PKEY *vcek, ch
 	return 0;
 }
 
+int snp_cert_table_vcek(const uint8_t *buf, size_t n, const uint8_t **ret, size_t *ret_size)
+{
+	static const uint8_t vcek[16] = { 0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
+					  0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd };
+	const uint8_t *found = NULL;
+	size_t found_size = 0;
+
+	for (size_t off = 0; off + 24 <= n; off += 24) {
+		uint32_t o = le32(buf + off + 16), len = le32(buf + off + 20);
+
+		if (zero(buf + off, 24)) {
+			if (!found)
+				return -ENOENT;
+			*ret = found;
+			*ret_size = found_size;
+			return 0;
+		}
+		if (o > n || len > n - o || len == 0)
+			return -EBADMSG;
+		if (memcmp(buf + off, vcek, sizeof(vcek)) == 0 && !found) {
+			found = buf + o;
+			found_size = len;
+		}
+	}
+	return -EBADMSG;
+}
+
 /* The value of the VCEK's extension oid: 0 found, -ENOENT none. */
 static int extension(X509 *x, const char *oid, const ASN1_OCTET_STRING **ret)
 {

@@ -54,6 +54,13 @@ bool snp_tcb_at_least(const SnpTcb *t, const SnpTcb *min);
 /* "BL.TEE.SNP.MICROCODE", each 0-255: 0 or -EINVAL. */
 int snp_tcb_parse(const char *s, SnpTcb *ret);
 
+/* The certificate table an extended report request returns (the host's: untrusted; GHCB
+ * specification, "SNP Extended Guest Request"): entries of a GUID (16 bytes, printed order), an
+ * offset and a length (LE32, from the table's start), ended by an all-zero entry. *ret points at
+ * the VCEK's DER (GUID 63da758d-e664-4564-adc5-f4b93be8accd) inside buf. 0; -ENOENT no VCEK;
+ * -EBADMSG no terminator within n, or an entry outside buf. */
+int snp_cert_table_vcek(const uint8_t *buf, size_t n, const uint8_t **ret, size_t *ret_size);
+
 /* The test's report (snp-sign.c): template (or zeros with version 2, policy bit 17 and the
  * algorithm) with report_data, signed with key (EC P-384). 0 or -errno. */
 int snp_report_sign(const uint8_t *template, const uint8_t report_data[SNP_REPORT_DATA_SIZE],

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: a node's SEV-SNP evidence as the verifier takes it: the first 1184 bytes (or
  * fewer) the report, the rest the VCEK certificate (DER). The strict parser, then the whole
- * appraisal against a pinned ARK made once (chain, signature, binding, policy). */
+ * appraisal against a pinned ARK made once (chain, signature, binding, policy). The same bytes
+ * as the host's certificate table the node reads (snp_cert_table_vcek). */
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdint.h>
@@ -44,11 +45,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   .snp_vcek = { (uint8_t *)data + n, size - n } };
 	json_object *claims = json_object_new_object(), *reasons = json_object_new_array();
 	SnpReport r;
+	const uint8_t *vcek;
+	size_t vcek_size;
 	char err[200];
 
 	v.snp.ark = ark();
 	v.snp.require = true;
 	(void)snp_report_parse(data, size, &r, err, sizeof(err));
+	(void)snp_cert_table_vcek(data, size, &vcek, &vcek_size);
 	if (claims && reasons)
 		(void)verifier_appraise_snp(&v, &m, binding, claims, reasons);
 	json_object_put(claims);

@@ -381,6 +381,49 @@ static void test_malformed(void **state)
 	case_free(c);
 }
 
+static void put_entry(uint8_t *t, const char *guid_hex, uint32_t off, uint32_t len)
+{
+	for (int i = 0; i < 16; i++)
+		sscanf(guid_hex + 2 * i, "%2hhx", &t[i]);
+	for (int i = 0; i < 4; i++) {
+		t[16 + i] = (uint8_t)(off >> (8 * i));
+		t[20 + i] = (uint8_t)(len >> (8 * i));
+	}
+}
+
+/* The host's certificate table of an extended report: the VCEK found among ASK and ARK; no VCEK,
+ * no terminator, an entry past the end are told apart. */
+static void test_cert_table(void **state)
+{
+	static const char ask[] = "4ab7b379bbac4fe4a02f05aef327c782",
+			  vcek[] = "63da758de6644564adc5f4b93be8accd";
+	uint8_t t[4 * 24 + 300] = { 0 };
+	const uint8_t *p;
+	size_t n;
+
+	(void)state;
+	put_entry(t, ask, 96, 100);
+	put_entry(t + 24, vcek, 196, 50);
+	put_entry(t + 48, "c0b406a4a80349529743" "3fb6014cd0ae", 246, 54);
+	memset(t + 196, 0x30, 50);
+	assert_int_equal(snp_cert_table_vcek(t, sizeof(t), &p, &n), 0);
+	assert_ptr_equal(p, t + 196);
+	assert_int_equal(n, 50);
+	/* the table cut before its terminator; an entry past the end; an empty entry */
+	assert_int_equal(snp_cert_table_vcek(t, 80, &p, &n), -EBADMSG);
+	put_entry(t + 24, vcek, 196, sizeof(t) - 196 + 1);
+	assert_int_equal(snp_cert_table_vcek(t, sizeof(t), &p, &n), -EBADMSG);
+	put_entry(t + 24, vcek, 0xffffffffu, 2);
+	assert_int_equal(snp_cert_table_vcek(t, sizeof(t), &p, &n), -EBADMSG);
+	put_entry(t + 24, vcek, 196, 0);
+	assert_int_equal(snp_cert_table_vcek(t, sizeof(t), &p, &n), -EBADMSG);
+	/* no VCEK: only the ASK, or an empty table */
+	memset(t + 24, 0, 48);
+	assert_int_equal(snp_cert_table_vcek(t, sizeof(t), &p, &n), -ENOENT);
+	memset(t, 0, sizeof(t));
+	assert_int_equal(snp_cert_table_vcek(t, sizeof(t), &p, &n), -ENOENT);
+}
+
 static void test_tcb_parse(void **state)
 {
 	SnpTcb t;
@@ -402,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_binding_and_policy),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_tcb_parse),
+		cmocka_unit_test(test_cert_table),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
