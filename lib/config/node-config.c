@@ -564,8 +564,20 @@ static void f_state_rotate_days(Ctx *x, json_object *v, const char *path)
 		CFG->state.rotate_days = (unsigned)n;
 }
 
+/* The volume-key rotation's time per boot (docs/measured-boot.md, "Volume-key rotation"). */
+static void f_state_reencrypt_seconds(Ctx *x, json_object *v, const char *path)
+{
+	int64_t n = json_object_get_int64(v);
+
+	if (n < 1 || n > 3600)
+		fail(x, path, "must be 1 to 3600");
+	else
+		CFG->state.reencrypt_seconds = (unsigned)n;
+}
+
 static const Field state_fields[] = {
 	{ "rotate-days", json_type_int, false, f_state_rotate_days },
+	{ "reencrypt-seconds", json_type_int, false, f_state_reencrypt_seconds },
 };
 
 static void f_state(Ctx *x, json_object *v, const char *path)
