@@ -50,6 +50,8 @@ static bool digest_has(json_object *digest, const char *member, int id)
 /* The digest object that covers segment seg (-1: none) or keyslot slot (when seg < 0). */
 static json_object *digest_of(json_object *digests, int seg, int slot)
 {
+	if (!digests)
+		return NULL;
 	json_object_object_foreach(digests, key, d) {
 		(void)key;
 		if (seg >= 0 ? digest_has(d, "segments", seg) : digest_has(d, "keyslots", slot))
