@@ -445,6 +445,7 @@ int stage_state_run(const char *disk, const char *target)
 	_cleanup_(image_policy_done) ImagePolicy ip = { 0 };
 	_cleanup_(luks_info_done) LuksInfo info = { 0 };
 	char node[PATH_MAX], type[64], why[200];
+	StateReencryptResult re = STATE_REENCRYPT_IDLE;
 	bool unlocked = false;
 	size_t used = 0;
 	int r;
@@ -506,23 +507,28 @@ int stage_state_run(const char *disk, const char *target)
 		  NULL) < 0)
 		return log_error_errno(-errno, "Failed to mount the state volume on %s: %m", target);
 	log_info("state volume mounted on %s", target);
-	/* A requested rotation, still in the initrd (PCR 11 not yet at leave-initrd). A failure
-	 * keeps the current key and the request, and the boot goes on. */
+	/* A requested rotation, still in the initrd (PCR 11 not yet at leave-initrd): the volume
+	 * key's first, then the keyslot's. A failure keeps the current key and the request, and
+	 * the boot goes on. */
 	if (unlocked && s->re_state == REENCRYPT_FINISHED && !s->have_new_bind) {
 		memcpy(s->new_bind, SEALED_BIND(s), BIND_SIZE); /* sealed for the new key already */
 		s->have_new_bind = true;
 	}
-	if (unlocked && state_reencrypt_run(&(StateReencrypt){
-			.node = node, .var = target, .state = s->re_state, .token_id = info.token_id[used],
+	if (unlocked)
+		re = state_reencrypt_run(&(StateReencrypt){
+			.node = node, .var = target, .state = s->re_state,
+			.token_id = info.token_id[used],
 			.token_json = info.token_json[used], .key_der = ip.key_der,
 			.key_der_size = ip.key_der_size, .secret = s->sealed, .fresh = s->fresh,
 			.recovery = s->recovery, .vk = s->vk,
-			.new_bind = s->have_new_bind ? s->new_bind : NULL, .uuid = info.uuid }))
+			.new_bind = s->have_new_bind ? s->new_bind : NULL, .uuid = info.uuid });
+	if (re == STATE_REENCRYPT_SEALED)
 		unlocked = false; /* sealed anew: the rotation below is done, publish the new token */
-	else if (unlocked && state_rotate_due(target, info.token_json[used], why, sizeof(why)) &&
-	    state_rotate_run(node, target, why, info.token_id[used], info.token_json[used],
-			     info.recovery_token, ip.key_der, ip.key_der_size, s->sealed, s->fresh,
-			     s->recovery) >= 0)
+	else if (unlocked && re == STATE_REENCRYPT_IDLE &&
+		 state_rotate_due(target, info.token_json[used], why, sizeof(why)) &&
+		 state_rotate_run(node, target, why, info.token_id[used], info.token_json[used],
+				  info.recovery_token, ip.key_der, ip.key_der_size, s->sealed,
+				  s->fresh, s->recovery) >= 0)
 		unlocked = false; /* publish the new token */
 	publish(node, unlocked ? info.token_json[used] : NULL,
 		measure_boot_is_direct() ? POLICY_DIRECT_KEY : POLICY_UKI_KEY, ip.sig_json);

@@ -118,9 +118,9 @@ static int finish(const StateReencrypt *a, const uint8_t *new_bind)
 	return 0;
 }
 
-bool state_reencrypt_run(const StateReencrypt *a)
+StateReencryptResult state_reencrypt_run(const StateReencrypt *a)
 {
-	bool sealed = false;
+	StateReencryptResult res = STATE_REENCRYPT_IDLE;
 	uint8_t new_bind[STATE_BIND_SIZE];
 	ReencryptState st = a->state;
 	int r;
@@ -136,12 +136,15 @@ bool state_reencrypt_run(const StateReencrypt *a)
 		if (r < 0) {
 			log_warning_errno(r, "state: volume key rotation could not start, keeping the "
 					     "current key (retried at the next boot): %m");
+			/* the metadata may be on disk: only the next boot's check tells */
+			res = STATE_REENCRYPT_BUSY;
 			goto out;
 		}
 		(void)state_request_remove(a->var, STATE_REENCRYPT_FILE);
 		st = REENCRYPT_RUNNING;
 	}
 	if (st == REENCRYPT_RUNNING) {
+		res = STATE_REENCRYPT_BUSY;
 		r = resume(a);
 		if (r < 0)
 			log_warning_errno(r, "state: volume key rotation stopped, resumed at the next "
@@ -150,9 +153,10 @@ bool state_reencrypt_run(const StateReencrypt *a)
 			goto out;
 		st = REENCRYPT_FINISHED;
 	}
+	/* Not sealed anew (a failure): the next boot finishes; no key rotation before. */
 	if (st == REENCRYPT_FINISHED)
-		sealed = finish(a, new_bind) >= 0;
+		res = finish(a, new_bind) >= 0 ? STATE_REENCRYPT_SEALED : STATE_REENCRYPT_BUSY;
 out:
 	explicit_wipe(new_bind, sizeof(new_bind));
-	return sealed;
+	return res;
 }

@@ -33,6 +33,11 @@ typedef struct StateReencrypt {
 } StateReencrypt;
 
 /* Runs what is due: nothing, a start (requested), a resume, the end. A failure is logged and
- * the boot goes on with a key that opens /var. True when the key was sealed anew (the end): the
- * unlocking token is gone. */
-bool state_reencrypt_run(const StateReencrypt *a);
+ * the boot goes on with a key that opens /var. */
+typedef enum StateReencryptResult {
+	STATE_REENCRYPT_IDLE,	/* none (left): a key rotation may run */
+	STATE_REENCRYPT_SEALED, /* the end: the key was sealed anew, the unlocking token is gone */
+	STATE_REENCRYPT_BUSY,	/* one is under way: no key rotation until it is done (both keyslots
+				   must keep one passphrase) */
+} StateReencryptResult;
+StateReencryptResult state_reencrypt_run(const StateReencrypt *a);
