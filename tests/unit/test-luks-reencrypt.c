@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "scratch-files.h"
 #include "cryptsetup.h"
 #include "luks-reencrypt.h"
 #include "reencrypt-check.h"
@@ -30,13 +31,6 @@ static char node[256];
 static uint8_t vk_old[LUKS_KEY_SIZE], vk_new[LUKS_KEY_SIZE], mac[REENCRYPT_MAC_SIZE];
 static unsigned n_cuts;
 
-static void copy_file(const char *from, const char *to)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s'", from, to);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void path_of(const char *name, char *out, size_t size)
 {
@@ -49,7 +43,7 @@ static void snapshot(const char *step)
 	char to[300];
 
 	path_of(step, to, sizeof(to));
-	copy_file(node, to);
+	scratch_copy(node, to);
 	n_cuts++;
 }
 
@@ -93,11 +87,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return scratch_remove(dir);
 }
 
 static int inspect(const char *file, ReencryptRecord *rec)
