@@ -54,7 +54,7 @@ setup_file() {
 	assert_log first 'kcc-test: PASS ctl-rotate-volume: volume key rotation'
 	assert_log first 'kcc-test: INFO volume-request=pending'
 	assert_log start 'kcc-init: state: volume key rotation started: keyslot 0 -> 1 \(a new volume key\), token 1 records it'
-	assert_log start 'kcc-init: state: volume key rotation in progress: [0-9]+ of [0-9]+ MiB re-encrypted.*it goes on at the next boot'
+	assert_log start 'kcc-init: state: volume key rotation in progress: [1-9][0-9]* of [0-9]+ MiB re-encrypted.*it goes on at the next boot'
 	assert_log start 'kcc-test: INFO volume-request=none'
 	refute_log start 'kcc-test: FAIL'
 	[ "$(json start | jq -r '.config.requirements.mandatory[0]')" = online-reencrypt-v2 ]
