@@ -564,19 +564,33 @@ static void f_kubelet(Ctx *x, json_object *v, const char *path)
 		fail(x, path, "api-server and cluster-ca go together");
 }
 
-/* At most every day, at least every ten years: the key rotation's age (docs/measured-boot.md). */
-static void f_state_rotate_days(Ctx *x, json_object *v, const char *path)
+/* An integer of the state section in [lo, hi]. */
+static void state_int(Ctx *x, json_object *v, const char *path, int64_t lo, int64_t hi,
+		      unsigned *out)
 {
 	int64_t n = json_object_get_int64(v);
 
-	if (n < 1 || n > 3650)
-		fail(x, path, "must be 1 to 3650");
+	if (n < lo || n > hi)
+		fail(x, path, "must be %lld to %lld", (long long)lo, (long long)hi);
 	else
-		CFG->state.rotate_days = (unsigned)n;
+		*out = (unsigned)n;
+}
+
+/* At most every day, at least every ten years: the key rotation's age (docs/measured-boot.md). */
+static void f_state_rotate_days(Ctx *x, json_object *v, const char *path)
+{
+	state_int(x, v, path, 1, 3650, &CFG->state.rotate_days);
+}
+
+/* The volume-key rotation's time per boot (docs/measured-boot.md, "Volume-key rotation"). */
+static void f_state_reencrypt_seconds(Ctx *x, json_object *v, const char *path)
+{
+	state_int(x, v, path, 1, 3600, &CFG->state.reencrypt_seconds);
 }
 
 static const Field state_fields[] = {
 	{ "rotate-days", json_type_int, false, f_state_rotate_days },
+	{ "reencrypt-seconds", json_type_int, false, f_state_reencrypt_seconds },
 };
 
 static void f_state(Ctx *x, json_object *v, const char *path)

@@ -60,6 +60,7 @@ typedef struct NodeConfig {
 	} kubelet;
 	struct {
 		unsigned rotate_days; /* 0: the state key is rotated only on request */
+		unsigned reencrypt_seconds; /* a volume-key rotation's time per boot; 0: default */
 	} state;
 } NodeConfig;
 

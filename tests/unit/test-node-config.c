@@ -71,6 +71,10 @@ static void test_minimal(void **state)
 	s = "{\"version\": 1, \"state\": {\"rotate-days\": 90}}";
 	assert_int_equal(node_config_parse(s, strlen(s), c, err, sizeof(err)), 0);
 	assert_int_equal(c->state.rotate_days, 90);
+	assert_int_equal(c->state.reencrypt_seconds, 0);
+	s = "{\"version\": 1, \"state\": {\"reencrypt-seconds\": 2}}";
+	assert_int_equal(node_config_parse(s, strlen(s), c, err, sizeof(err)), 0);
+	assert_int_equal(c->state.reencrypt_seconds, 2);
 	free(c);
 }
 
@@ -133,6 +137,10 @@ static void test_errors(void **state)
 		  "config: .kubelet.max-pods: must be 1 to 250" },
 		{ "{\"version\": 1, \"state\": {\"rotate-days\": 0}}",
 		  "config: .state.rotate-days: must be 1 to 3650" },
+		{ "{\"version\": 1, \"state\": {\"reencrypt-seconds\": 0}}",
+		  "config: .state.reencrypt-seconds: must be 1 to 3600" },
+		{ "{\"version\": 1, \"state\": {\"reencrypt-seconds\": 3601}}",
+		  "config: .state.reencrypt-seconds: must be 1 to 3600" },
 		{ "{\"version\": 1, \"state\": {\"rotate-days\": \"30\"}}",
 		  "config: .state.rotate-days: must be an integer, not a string" },
 		{ "{\"version\": 1, \"state\": {\"rotate\": 30}}",

@@ -59,6 +59,7 @@ test-peer_USES := $(INIT)
 test-ringbuf_USES := $(INIT)
 test-dps_USES := $(INIT)
 test-luks-rotate_USES := $(INIT) $(TPM)
+test-luks-reencrypt_USES := $(INIT) $(TPM)
 test-recovery_USES := $(INIT) $(TPM)
 test-harden_USES := $(INIT)
 test-harden_EXTRA := tests/unit/stub-bpf-lsm.c

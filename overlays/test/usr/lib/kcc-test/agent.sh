@@ -94,6 +94,17 @@ case " $(cat /proc/cmdline) " in *" kcc_test.rotate=1 "*)
 esac
 [ -e /var/lib/kcc/rotate-key ] && echo "kcc-test: INFO rotate-request=pending" ||
 	echo "kcc-test: INFO rotate-request=none"
+# Volume-key rotation (tests/vm/long/44-reencrypt.bats): kcc_test.rotate=volume asks for one and
+# writes 8 MiB of random data whose digest every later boot prints.
+b=/var/lib/kcc-test/blob
+case " $(cat /proc/cmdline) " in *" kcc_test.rotate=volume "*)
+	head -c 8388608 /dev/urandom >$b && sync
+	out=$(kcc-ctl rotate-key --volume 2>&1) && pass ctl-rotate-volume "$out" ||
+		fail ctl-rotate-volume "$out" ;;
+esac
+[ -s $b ] && echo "kcc-test: INFO var-blob=$(sha256sum <$b | cut -c1-64)"
+[ -e /var/lib/kcc/rotate-volume-key ] && echo "kcc-test: INFO volume-request=pending" ||
+	echo "kcc-test: INFO volume-request=none"
 
 # The event log replays to the TPM's PCR 11 and 15, with the phases in order.
 out=$(kcc-pcr log 2>&1)
