@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <sys/types.h>
 
+#include "kubelet-creds.h"
 #include "tpm.h"
 
 typedef struct JoinConfig {
@@ -18,9 +19,11 @@ typedef struct JoinConfig {
 	mode_t key_mode;            /* 0: 0600 */
 	const char *save_finish;    /* writes the finish request there too (optional) */
 	const char *secrets_dir;    /* where released secrets go (released.h); NULL: not opened */
+	const KubeletCreds *kubelet; /* the upstream kubelet's files (kubelet-creds.h); NULL: none */
 } JoinConfig;
 
-/* A result with released secrets: they are opened and written to secrets_dir after the key and
+/* With kubelet set, an affirming join also writes the kubelet's files (after the key and the
+ * certificate; a failure to write them fails the join). A result with released secrets: they are opened and written to secrets_dir after the key and
  * the certificate; a secret this TPM cannot open fails the join (-EBADMSG, -EPERM).
  * Returns 1 joined (*ret the result), 0 refused (*ret the result, when the verifier sent one),
  * -errno failure with the reason in err. */

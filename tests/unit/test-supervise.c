@@ -320,6 +320,47 @@ static void test_conditions(void **state)
 	assert_int_equal(in_child(conditions, NULL), 0);
 }
 
+/* start_after_path: the service waits (and the boot's readiness with it) until its file exists;
+ * inotify on its folder starts it then; a path whose folder is missing drops the service. */
+static int wait_for_path(const void *arg)
+{
+	char dir[64], text[256], file[128];
+	int fd;
+
+	(void)arg;
+	snprintf(dir, sizeof(dir), "%s/wait", bootdir);
+	CHECK(mkdir(dir, 0755) == 0, "mkdir");
+	snprintf(file, sizeof(file), "%s/kubeconfig", dir);
+	snprintf(text, sizeof(text), "exec = /bin/true\nstart_after_path = %s\n", file);
+	put_file(dir, "late.conf", text);
+	snprintf(text, sizeof(text), "exec = /bin/true\nstart_after_path = %s/none/file\n", dir);
+	put_file(dir, "nofolder.conf", text);
+	put_file(dir, "quick.conf", "exec = /bin/true\n");
+	fake_cgroup("late");
+	CHECK(supervise_load(dir, cgdir) == 2, "load: want late and quick");
+	fd = supervise_path_watch_fd();
+	CHECK(fd >= 0, "no inotify watch");
+	supervise_start(on_ready);
+	CHECK(supervise_state_of("quick") == SVC_RUNNING, "quick is not running");
+	CHECK(supervise_state_of("late") == SVC_WAITING, "late is %s before its file exists",
+	      svc_state_to_string(supervise_state_of("late")));
+	fake_fire(fd);
+	CHECK(supervise_state_of("late") == SVC_WAITING, "late started on an unrelated event");
+	CHECK(cb_calls == 0, "the boot was ready while late waited");
+	put_file(dir, "kubeconfig", "x");
+	fake_fire(fd);
+	CHECK(supervise_state_of("late") == SVC_RUNNING, "late is %s once its file exists",
+	      svc_state_to_string(supervise_state_of("late")));
+	CHECK(cb_calls == 1 && cb_running == 2, "ready %u times, %u running", cb_calls, cb_running);
+	return 0;
+}
+
+static void test_wait_for_path(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(wait_for_path, NULL), 0);
+}
+
 static void no_op(void)
 {
 }
@@ -358,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_unarmed_timer),
 		cmocka_unit_test(test_stop_and_clone),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_wait_for_path),
 	};
 	return cmocka_run_group_tests_name("supervise", tests, setup, teardown);
 }
