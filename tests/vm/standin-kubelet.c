@@ -67,6 +67,7 @@ static void kubeconfig_read(const char *path)
 /* One GET to the API server with the client certificate as it is now in its file. */
 static void present_certificate(void)
 {
+	static unsigned presented;
 	char host[256], port[8] = "443", req[512], answer[512] = "";
 	const char *h = kc.server + strlen("https://");
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -122,8 +123,8 @@ static void present_certificate(void)
 	for (char *c = answer; *c; c++)
 		if (*c == '\r' || *c == '\n')
 			*c = ' ';
-	fprintf(stderr, "kubelet stand-in: presented client certificate serial %s to the API server; "
-		"it answered: %s\n", serial, answer);
+	fprintf(stderr, "kubelet stand-in: presented client certificate #%u serial %s to the API "
+		"server; it answered: %s\n", ++presented, serial, answer);
 out:
 	if (ssl)
 		SSL_free(ssl);
