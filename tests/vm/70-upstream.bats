@@ -8,7 +8,7 @@
 # 60 s) and an API server STAND-IN (tests/vm/apiserver-standin.py) that accepts only client
 # certificates of kcc-verify's issuing CA; the guest reaches both through qemu's user network
 # (10.0.2.100:8443 and :6443). One boot, until the stand-in kubelet has presented a renewed
-# certificate. KCC_UPSTREAM_IMAGE: an upstream test image built beforehand (else built here).
+# certificate (the test agent leaves the node up: io.kcc-node.test.shutdown=none). KCC_UPSTREAM_IMAGE: an upstream test image built beforehand (else built here).
 load helper
 
 VERIFY=$TOP/build/bin/kcc-verify
@@ -50,6 +50,7 @@ setup_file() {
 	IMAGE=$IMG vm_boot up --mode direct --timeout 420 --fw-cfg "$S/node.json" --tpm-state "$S/tpm" \
 		--guest-forward "8443:${URL##*:}" \
 		--guest-forward "6443:$(sed -n 's/^listening on //p' "$S/api.log")" \
+		--smbios-11 io.kcc-node.test.shutdown=none \
 		--until 'kubelet stand-in: presented client certificate #2 '
 	kill "$VPID" "$(cat "$S/api.pid")" 2>/dev/null || true
 }
@@ -71,14 +72,17 @@ presented() {
 	assert_log up 'kcc-init: started containerd \(pid [0-9]+\)'
 	assert_log up 'kcc-init: kubelet waits for /run/kcc-identity/kubelet.kubeconfig'
 	assert_log up 'kcc-init: started kubelet \(pid [0-9]+\)'
-	# order: containerd, the join (kcc-attest wrote the kubelet's files), then the kubelet
+	# order: containerd, then the kubelet's wait, then the kubelet, which found its kubeconfig
+	# (kcc-attest writes it last, by rename, and logs "joined" after it has read the certificate
+	# back, so that line may come just after the kubelet's start)
 	tr -d '\r' <"$BATS_FILE_TMPDIR/up.log" |
-		grep -aE 'kcc-init: started (containerd|kubelet) |kcc-attest: joined as' | head -n3 >"$BATS_FILE_TMPDIR/order"
+		grep -aE 'kcc-init: (started (containerd|kubelet) |kubelet waits for)|kubelet stand-in: kubeconfig' >"$BATS_FILE_TMPDIR/order"
 	cat "$BATS_FILE_TMPDIR/order"
 	grep -q 'started containerd' <(sed -n 1p "$BATS_FILE_TMPDIR/order")
-	grep -q 'kcc-attest: joined as system:node:upstream-node-1; .*the kubelet.s in /run/kcc-identity/kubelet.kubeconfig' \
-		<(sed -n 2p "$BATS_FILE_TMPDIR/order")
+	grep -q 'kubelet waits for /run/kcc-identity/kubelet.kubeconfig' <(sed -n 2p "$BATS_FILE_TMPDIR/order")
 	grep -q 'started kubelet' <(sed -n 3p "$BATS_FILE_TMPDIR/order")
+	grep -q 'kubelet stand-in: kubeconfig /run/kcc-identity/kubelet.kubeconfig: read;' <(sed -n 4p "$BATS_FILE_TMPDIR/order")
+	assert_log up 'kcc-attest: joined as system:node:upstream-node-1; .*the kubelet.s in /run/kcc-identity/kubelet.kubeconfig'
 	assert_log up 'kcc-init: kubelet is ready'
 	assert_log up 'kcc-init: services started \([0-9]+ running, 0 failed\)'
 }
@@ -108,6 +112,7 @@ presented() {
 
 @test "upstream: the API server (stand-in, trusting only the issuing CA) accepts the kubelet's attested certificate, and the renewed one" {
 	cat "$BATS_FILE_TMPDIR/api.log"
+	tr -d '\r' <"$BATS_FILE_TMPDIR/up.log" | grep -aE 'kubelet stand-in: (presented|TLS|cannot)|kcc-attest|kubelet' | tail -20
 	presented
 	[ "$(presented | wc -l)" -ge 2 ]
 	first=$(presented | sed -n 1p)
