@@ -72,14 +72,14 @@ presented() {
 	assert_log up 'kcc-init: started containerd \(pid [0-9]+\)'
 	assert_log up 'kcc-init: kubelet waits for /run/kcc-identity/kubelet.kubeconfig'
 	assert_log up 'kcc-init: started kubelet \(pid [0-9]+\)'
-	# order: containerd, then the kubelet's wait, then the kubelet, which found its kubeconfig
-	# (kcc-attest writes it last, by rename, and logs "joined" after it has read the certificate
-	# back, so that line may come just after the kubelet's start)
+	# order: the kubelet's wait (logged when the services are loaded), containerd, then the
+	# kubelet, which found its kubeconfig (kcc-attest writes it last, by rename, and logs "joined"
+	# after it has read the certificate back, so that line may come just after the kubelet's start)
 	tr -d '\r' <"$BATS_FILE_TMPDIR/up.log" |
 		grep -aE 'kcc-init: (started (containerd|kubelet) |kubelet waits for)|kubelet stand-in: kubeconfig' >"$BATS_FILE_TMPDIR/order"
 	cat "$BATS_FILE_TMPDIR/order"
-	grep -q 'started containerd' <(sed -n 1p "$BATS_FILE_TMPDIR/order")
-	grep -q 'kubelet waits for /run/kcc-identity/kubelet.kubeconfig' <(sed -n 2p "$BATS_FILE_TMPDIR/order")
+	grep -q 'kubelet waits for /run/kcc-identity/kubelet.kubeconfig' <(sed -n 1p "$BATS_FILE_TMPDIR/order")
+	grep -q 'started containerd' <(sed -n 2p "$BATS_FILE_TMPDIR/order")
 	grep -q 'started kubelet' <(sed -n 3p "$BATS_FILE_TMPDIR/order")
 	grep -q 'kubelet stand-in: kubeconfig /run/kcc-identity/kubelet.kubeconfig: read;' <(sed -n 4p "$BATS_FILE_TMPDIR/order")
 	assert_log up 'kcc-attest: joined as system:node:upstream-node-1; .*the kubelet.s in /run/kcc-identity/kubelet.kubeconfig'
