@@ -289,19 +289,26 @@ static void test_unarmed_timer(void **state)
 	assert_int_equal(in_child(unarmed, NULL), 0);
 }
 
+/* A service file DIR/NAME running /bin/true with KEY = DIR/FILE. */
+static void put_svc(const char *dir, const char *name, const char *key, const char *file)
+{
+	char text[300];
+
+	snprintf(text, sizeof(text), "exec = /bin/true\n%s = %s/%s\n", key, dir, file);
+	put_file(dir, name, text);
+}
+
 /* condition_path: a service whose file is missing is not started, one whose file exists is, and
  * after= naming the missing one is satisfied. */
 static int conditions(const void *arg)
 {
-	char dir[64], text[256];
+	char dir[64];
 
 	(void)arg;
 	snprintf(dir, sizeof(dir), "%s/cond", bootdir);
 	CHECK(mkdir(dir, 0755) == 0, "mkdir");
-	snprintf(text, sizeof(text), "exec = /bin/true\ncondition_path = %s/missing\n", dir);
-	put_file(dir, "gone.conf", text);
-	snprintf(text, sizeof(text), "exec = /bin/true\ncondition_path = %s/here.conf\n", dir);
-	put_file(dir, "here.conf", text);
+	put_svc(dir, "gone.conf", "condition_path", "missing");
+	put_svc(dir, "here.conf", "condition_path", "here.conf");
 	put_file(dir, "quick.conf", "exec = /bin/true\nafter = gone\n");
 	fake_cgroup("here");
 	CHECK(supervise_load(dir, cgdir) == 2, "load: want here and quick");
@@ -324,17 +331,14 @@ static void test_conditions(void **state)
  * inotify on its folder starts it then; a path whose folder is missing drops the service. */
 static int wait_for_path(const void *arg)
 {
-	char dir[64], text[256], file[128];
+	char dir[64];
 	int fd;
 
 	(void)arg;
 	snprintf(dir, sizeof(dir), "%s/wait", bootdir);
 	CHECK(mkdir(dir, 0755) == 0, "mkdir");
-	snprintf(file, sizeof(file), "%s/kubeconfig", dir);
-	snprintf(text, sizeof(text), "exec = /bin/true\nstart_after_path = %s\n", file);
-	put_file(dir, "late.conf", text);
-	snprintf(text, sizeof(text), "exec = /bin/true\nstart_after_path = %s/none/file\n", dir);
-	put_file(dir, "nofolder.conf", text);
+	put_svc(dir, "late.conf", "start_after_path", "kubeconfig");
+	put_svc(dir, "nofolder.conf", "start_after_path", "none/file");
 	put_file(dir, "quick.conf", "exec = /bin/true\n");
 	fake_cgroup("late");
 	CHECK(supervise_load(dir, cgdir) == 2, "load: want late and quick");
