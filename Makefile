@@ -187,7 +187,7 @@ $(BIN)/kcc-test-hostile: tests/vm/hostile.c | $(BIN)
 	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 # The upstream-mode VM test's stand-in for the upstream kubelet (named as a stand-in everywhere).
 $(BIN)/kcc-test-standin-kubelet: tests/vm/standin-kubelet.c | $(BIN)
-	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
+	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< $(shell pkg-config --libs libssl libcrypto)
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 

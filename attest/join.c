@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "attest-keys.h"
 #include "join.h"
 #include "messages.h"
@@ -234,6 +236,33 @@ static int start(Tpm *t, const JoinConfig *c, TpmEkType ek, const TpmAttestKeys 
 	return r;
 }
 
+/* The upstream kubelet's key and certificate (one file), the cluster CA and its kubeconfig. */
+static int kubelet_files(const JoinConfig *c, EVP_PKEY *key, const char *cert_pem, char *err,
+			 size_t err_size)
+{
+	BIO *b = BIO_new(BIO_s_secmem()); /* wiped when freed */
+	char *data = NULL, *pem = NULL;
+	long n = 0;
+	int r = -ENOMEM;
+
+	if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) &&
+	    (n = BIO_get_mem_data(b, &data)) > 0 && (pem = malloc((size_t)n + 1))) {
+		memcpy(pem, data, (size_t)n);
+		pem[n] = '\0';
+		r = kubelet_creds_write(c->kubelet, c->node, pem, cert_pem, err, err_size);
+		explicit_wipe(pem, (size_t)n);
+		free(pem);
+	} else
+		errorf(err, err_size, r, "cannot encode the node's key");
+	BIO_free(b);
+	if (r < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", err);
+		errorf(err, err_size, r, "cannot write the kubelet's credentials: %s", why);
+	}
+	return r;
+}
+
 static int keep(const JoinConfig *c, EVP_PKEY *key, json_object *result, char *err,
 		size_t err_size)
 {
@@ -251,7 +280,7 @@ static int keep(const JoinConfig *c, EVP_PKEY *key, json_object *result, char *e
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot write the key and certificate: %s",
 			      strerror(-r));
-	return 0;
+	return c->kubelet ? kubelet_files(c, key, pem, err, err_size) : 0;
 }
 
 int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_size)

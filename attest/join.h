@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "attest-keys.h"
+#include "kubelet-creds.h"
 #include "tpm.h"
 
 typedef struct JoinConfig {
@@ -23,9 +24,11 @@ typedef struct JoinConfig {
 	const char *snp_device;     /* SEV-SNP: the guest device; NULL: /dev/sev-guest */
 	const char *snp_vcek;       /* the VCEK certificate (DER) sent with the report (optional) */
 	const char *snp_stand_in_key; /* tests only: the device's stand-in (snp-guest.h) */
+	const KubeletCreds *kubelet; /* the upstream kubelet's files (kubelet-creds.h); NULL: none */
 } JoinConfig;
 
-/* A result with released secrets: they are opened and written to secrets_dir after the key and
+/* With kubelet set, an affirming join also writes the kubelet's files (after the key and the
+ * certificate; a failure to write them fails the join). A result with released secrets: they are opened and written to secrets_dir after the key and
  * the certificate; a secret this TPM cannot open fails the join (-EBADMSG, -EPERM).
  * Returns 1 joined (*ret the result), 0 refused (*ret the result, when the verifier sent one),
  * -errno failure with the reason in err. */

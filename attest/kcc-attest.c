@@ -37,7 +37,8 @@ static const char usage_text[] =
 	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH] [--secrets-dir DIR]\n"
 	"           [--ek rsa|ecc] [--snp-vcek DER] [--snp-stand-in-key PEM (tests only)]\n"
 	"       kcc-attest keep-joined --node-config JSON --dir DIR [--cel-log PATH]\n"
-	"           [--firmware-log PATH]\n"
+	"           [--firmware-log PATH] [--kubelet-cert PATH --kubelet-ca PATH\n"
+	"           --kubelet-kubeconfig PATH]\n"
 	"       kcc-attest ek [--cert PATH] [--ek rsa|ecc]\n"
 	"       kcc-attest unseal --result PATH --secrets-dir DIR [--ek rsa|ecc]\n"
 	"The EK: RSA when the TPM has its certificate, else ECC when it has that one, else RSA.\n"
@@ -176,6 +177,7 @@ static int cmd_keep_joined(int argc, char **argv)
 	const char *node_config = NULL, *dir = NULL;
 	_cleanup_free_ NodeConfig *nc = NULL;
 	char err[400], key[4096], cert[4096], secrets[4096], host[65] = "";
+	KubeletCreds kc = { 0 };
 	int r;
 
 	for (int i = 1; i < argc; i += 2) {
@@ -189,11 +191,20 @@ static int cmd_keep_joined(int argc, char **argv)
 			c.cel_log = argv[i + 1];
 		else if (streq(argv[i], "--firmware-log"))
 			c.firmware_log = argv[i + 1];
+		else if (streq(argv[i], "--kubelet-cert"))
+			kc.cert_path = argv[i + 1];
+		else if (streq(argv[i], "--kubelet-ca"))
+			kc.ca_path = argv[i + 1];
+		else if (streq(argv[i], "--kubelet-kubeconfig"))
+			kc.kubeconfig_path = argv[i + 1];
 		else
 			return cli_fail(EXIT_USAGE, "keep-joined: unknown option %s", argv[i]);
 	}
 	if (!node_config || !dir)
 		return cli_fail(EXIT_USAGE, "keep-joined needs --node-config and --dir");
+	if (!kc.cert_path != !kc.ca_path || !kc.cert_path != !kc.kubeconfig_path)
+		return cli_fail(EXIT_USAGE, "keep-joined: --kubelet-cert, --kubelet-ca and "
+					    "--kubelet-kubeconfig go together");
 	r = node_config_load(node_config, &nc, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "%s", err);
@@ -211,6 +222,13 @@ static int cmd_keep_joined(int argc, char **argv)
 	c.key_out = key;
 	c.cert_out = cert;
 	c.secrets_dir = secrets;
+	if (kc.cert_path && nc->kubelet.api_server[0] && nc->kubelet.cluster_ca[0]) {
+		kc.api_server = nc->kubelet.api_server;
+		kc.cluster_ca = nc->kubelet.cluster_ca;
+		c.kubelet = &kc;
+	} else if (kc.cert_path)
+		fprintf(stderr, "kcc-attest: %s names no kubelet.api-server and kubelet.cluster-ca: "
+			"no kubelet credentials are written\n", node_config);
 	r = keep_joined(&c);
 	return cli_fail(EXIT_USAGE, "keep-joined: %s", strerror(-r));
 }

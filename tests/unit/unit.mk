@@ -84,6 +84,7 @@ test-attest-tpm_USES := lib-attest $(TPM)
 test-attest-tpm_EXTRA := tests/unit/swtpm-fixture.c
 test-tpm_EXTRA := tests/unit/swtpm-fixture.c
 test-attest-parsers_USES := lib-attest $(TPM)
+test-attest-kubelet_USES := lib-attest $(TPM)
 fuzz-attest-public_USES := lib-attest $(TPM)
 fuzz-attest-logs_USES := lib-attest $(TPM)
 fuzz-attest-requests_USES := lib-attest $(TPM)
