@@ -295,8 +295,10 @@ static int temp_name(const char *name, char *buf, size_t size)
 }
 
 /* Copies in_fd (from offset 0) to the dot-temp name of name in dir, fsyncs it, renames it to name and
- * fsyncs the directory: the rename is the commit point. */
-static int write_atomic(int dir, const char *name, int in_fd)
+ * fsyncs the directory: the rename is the commit point. before_rename (may be NULL) is called once
+ * the temp file is synced; a negative return stops there and leaves the temp file, as a power cut
+ * would. */
+static int write_atomic(int dir, const char *name, int in_fd, int (*before_rename)(void *), void *userdata)
 {
 	char tmp[ESP_NAME_MAX + 8], buf[65536];
 	_cleanup_close_ int out = -EBADF;
@@ -329,7 +331,16 @@ static int write_atomic(int dir, const char *name, int in_fd)
 		}
 		off += k;
 	}
-	if (fsync(out) < 0 || renameat(dir, tmp, dir, name) < 0) {
+	if (fsync(out) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (before_rename) {
+		r = before_rename(userdata);
+		if (r < 0)
+			return r;
+	}
+	if (renameat(dir, tmp, dir, name) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -352,7 +363,8 @@ static int pcrsig_name(const char *version, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int esp_install(const char *esp, const char *version, int uki_fd, int pcrsig_fd, unsigned tries)
+int esp_install_hooked(const char *esp, const char *version, int uki_fd, int pcrsig_fd, unsigned tries,
+		       int (*before_commit)(void *), void *userdata)
 {
 	_cleanup_close_ int entries = -EBADF, creds = -EBADF;
 	EspEntry e = { .counted = true, .left = tries }, old;
@@ -379,10 +391,15 @@ int esp_install(const char *esp, const char *version, int uki_fd, int pcrsig_fd,
 	entries = open_dir(esp, ESP_ENTRIES_DIR, true);
 	if (entries < 0)
 		return entries;
-	r = write_atomic(creds, sig, pcrsig_fd);
+	r = write_atomic(creds, sig, pcrsig_fd, NULL, NULL);
 	if (r < 0)
 		return r;
-	return write_atomic(entries, name, uki_fd);
+	return write_atomic(entries, name, uki_fd, before_commit, userdata);
+}
+
+int esp_install(const char *esp, const char *version, int uki_fd, int pcrsig_fd, unsigned tries)
+{
+	return esp_install_hooked(esp, version, uki_fd, pcrsig_fd, tries, NULL, NULL);
 }
 
 int esp_remove(const char *esp, const char *version)

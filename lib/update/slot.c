@@ -16,6 +16,7 @@ const char *const slot_step_names[_SLOT_STEP_MAX] = {
 	[SLOT_STEP_MARK_EMPTY] = "mark-empty",   [SLOT_STEP_REMOVE_ENTRY] = "remove-entry",
 	[SLOT_STEP_WRITE] = "write",             [SLOT_STEP_VERIFY] = "verify",
 	[SLOT_STEP_SET_GPT] = "set-gpt",         [SLOT_STEP_INSTALL] = "install",
+	[SLOT_STEP_COMMIT] = "commit",           [SLOT_STEP_STAGED] = "staged",
 };
 
 struct SlotWriter {
@@ -388,6 +389,11 @@ static int verify_part(SlotWriter *w, const BundlePart *p)
 	return 0;
 }
 
+static int fault_commit(void *userdata)
+{
+	return fault(userdata, SLOT_STEP_COMMIT);
+}
+
 int slot_writer_finish(SlotWriter *w)
 {
 	const SlotLayout *l = w->cfg.layout;
@@ -423,9 +429,12 @@ int slot_writer_finish(SlotWriter *w)
 	r = fault(w, SLOT_STEP_INSTALL);
 	if (r < 0)
 		return r;
-	r = esp_install(w->cfg.esp, w->m.version, w->file_fd[BUNDLE_PART_UKI], w->file_fd[BUNDLE_PART_PCRSIG], SLOT_TRIES);
+	r = esp_install_hooked(w->cfg.esp, w->m.version, w->file_fd[BUNDLE_PART_UKI], w->file_fd[BUNDLE_PART_PCRSIG],
+			       SLOT_TRIES, fault_commit, w);
+	if (r < 0 && w->err[0]) /* the fault point's own message */
+		return r;
 	if (r < 0)
 		return fail(w, false, r, "cannot install the boot entry of %s on the ESP: %s", w->m.version, strerror(-r));
 	w->result = SLOT_RESULT_STAGED;
-	return 0;
+	return fault(w, SLOT_STEP_STAGED);
 }
