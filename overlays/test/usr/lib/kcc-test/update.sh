@@ -9,8 +9,7 @@
 # may cut the power during it, run-vm.sh --test-pause apply-STEP).
 size=$(sed -n 's/.* kcc_test.bundle_size=\([0-9]*\).*/\1/p' /proc/cmdline)
 sock=/run/kcc/update.sock
-once=$(cat /sys/firmware/dmi/entries/11-*/raw 2>/dev/null | tr '\0' '\n' |
-	grep -ao 'io\.kcc-node\.test\.update=apply-once:[0-9]*' | head -n1 | cut -d: -f2)
+once=$(smbios_test update | sed -n 's/^apply-once:\([0-9]*\)$/\1/p')
 
 echo "kcc-test: INFO version=$(. /etc/os-release; echo "$IMAGE_VERSION")"
 echo "kcc-test: INFO root-dev=$(awk '$2 == "/" {print $1}' /proc/mounts | tail -n1) dm-deps=$(ls /sys/block/dm-0/slaves 2>/dev/null | tr '\n' ' ')"
