@@ -294,6 +294,18 @@ static int temp_name(const char *name, char *buf, size_t size)
 	return snprintf(buf, size, ".%s.tmp", name) >= (int)size ? -ENAMETOOLONG : 0;
 }
 
+/* After a rename of the file open as fd in dir: the file synced again, then the directory. On vfat
+ * the rename writes the new directory entry with size 0 and no first cluster (Linux's
+ * vfat_rename); the size and the cluster reach that entry only when the file's inode is written
+ * again, which fsync(dir) does not do: a power cut after the rename and fsync(dir) left a 0-byte
+ * UKI under its final name (seen in tests/vm/long/66-apply-power-cut.bats). */
+static int synced_rename(int dir, int fd)
+{
+	if (fsync(fd) < 0)
+		return -errno;
+	return RET_NERRNO(fsync(dir));
+}
+
 /* Copies in_fd (from offset 0) to the dot-temp name of name in dir, fsyncs it, renames it to name and
  * fsyncs the directory: the rename is the commit point. before_rename (may be NULL) is called once
  * the temp file is synced; a negative return stops there and leaves the temp file, as a power cut
@@ -344,7 +356,7 @@ static int write_atomic(int dir, const char *name, int in_fd, int (*before_renam
 		r = -errno;
 		goto fail;
 	}
-	return RET_NERRNO(fsync(dir));
+	return synced_rename(dir, out);
 fail:
 	unlinkat(dir, tmp, 0);
 	return r;
@@ -352,9 +364,14 @@ fail:
 
 static int rename_sync(int dir, const char *from, const char *to)
 {
+	_cleanup_close_ int fd = -EBADF;
+
 	if (renameat(dir, from, dir, to) < 0)
 		return -errno;
-	return RET_NERRNO(fsync(dir));
+	fd = openat(dir, to, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	return synced_rename(dir, fd);
 }
 
 static int pcrsig_name(const char *version, char *buf, size_t size)
