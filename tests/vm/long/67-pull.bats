@@ -46,44 +46,34 @@ teardown_file() {
 	kill "$(cat "$BATS_FILE_TMPDIR/http.pid")" "$(cat "$BATS_FILE_TMPDIR/lock.pid")" 2>/dev/null || true
 }
 
-# boot_log N: the serial log of boot N (1-based), split at the firmware's "BdsDxe: loading Boot".
-boot_log() {
-	tr -d '\r' <"$BATS_FILE_TMPDIR/pull.log" | awk -v n="$1" '/BdsDxe: loading Boot/ {b++} b == n'
-}
-in_boot() {
-	boot_log "$1" | grep -qaE -- "$2" && return 0
-	echo "expected /$2/ in boot $1 of the pull run; its kcc lines:" >&2
-	boot_log "$1" | grep -aE 'kcc|pull|Bds' | tail -40 >&2
-	return 1
-}
 # line_of N REGEX: the line number of REGEX's first match in boot N's log.
-line_of() { boot_log "$1" | grep -naE -- "$2" | head -n1 | cut -d: -f1; }
+line_of() { boot_log pull "$1" | grep -naE -- "$2" | head -n1 | cut -d: -f1; }
 
 @test "pull (VM): the fresh node waits for its bless, finds v2 published, applies it, takes the reboot lock and reboots" {
 	V1=$(jq -r .version "$IMAGE/manifest.json" | sed 's/\./\\./g')
 	V2=$(jq -r .version "$IMAGE_V2/manifest.json" | sed 's/\./\\./g')
-	in_boot 1 "pull: waiting: the running boot \($V1\) is not blessed yet"
-	in_boot 1 "kcc-init: boot blessed: .EFI.Linux.kcc-node_$V1\+2-1\.efi -> kcc-node_$V1\.efi"
-	in_boot 1 "pull: steady: $V1 blessed, reboot lock released \(id pull-node-1, group workers\)"
-	in_boot 1 "pull: $V2 is published \(running $V1\): applying"
-	in_boot 1 "pull: apply: $V2 staged in slot b"
-	in_boot 1 'pull: reboot lock taken from http://10.0.2.100:8082 \(id pull-node-1, group workers\)'
-	in_boot 1 'pull: asked pid 1 for an orderly reboot \(SIGRTMIN\+5\)'
-	in_boot 1 'SIGRTMIN\+5 \(/run/reboot-required\)'
+	in_boot pull 1 "pull: waiting: the running boot \($V1\) is not blessed yet"
+	in_boot pull 1 "kcc-init: boot blessed: .EFI.Linux.kcc-node_$V1\+2-1\.efi -> kcc-node_$V1\.efi"
+	in_boot pull 1 "pull: steady: $V1 blessed, reboot lock released \(id pull-node-1, group workers\)"
+	in_boot pull 1 "pull: $V2 is published \(running $V1\): applying"
+	in_boot pull 1 "pull: apply: $V2 staged in slot b"
+	in_boot pull 1 'pull: reboot lock taken from http://10.0.2.100:8082 \(id pull-node-1, group workers\)'
+	in_boot pull 1 'pull: asked pid 1 for an orderly reboot \(SIGRTMIN\+5\)'
+	in_boot pull 1 'SIGRTMIN\+5 \(/run/reboot-required\)'
 	# bless, then apply, then the lock, then the reboot
 	[ "$(line_of 1 'boot blessed')" -lt "$(line_of 1 'is published')" ]
 	[ "$(line_of 1 'is published')" -lt "$(line_of 1 'reboot lock taken')" ]
-	! boot_log 1 | grep -qa 'kcc-test: FAIL' || false
+	! boot_log pull 1 | grep -qa 'kcc-test: FAIL' || false
 }
 
 @test "pull (VM): the loader boots v2, PID 1 blesses it, then the reboot lock is released" {
 	V2=$(jq -r .version "$IMAGE_V2/manifest.json" | sed 's/\./\\./g')
-	in_boot 2 "kcc-test: INFO version=$V2\$"
-	in_boot 2 'kcc-init: state: key unsealed by the TPM'
-	in_boot 2 "kcc-init: boot blessed: .EFI.Linux.kcc-node_$V2\+2-1\.efi -> kcc-node_$V2\.efi"
-	in_boot 2 "pull: steady: $V2 blessed, reboot lock released \(id pull-node-1, group workers\)"
+	in_boot pull 2 "kcc-test: INFO version=$V2\$"
+	in_boot pull 2 'kcc-init: state: key unsealed by the TPM'
+	in_boot pull 2 "kcc-init: boot blessed: .EFI.Linux.kcc-node_$V2\+2-1\.efi -> kcc-node_$V2\.efi"
+	in_boot pull 2 "pull: steady: $V2 blessed, reboot lock released \(id pull-node-1, group workers\)"
 	[ "$(line_of 2 'boot blessed')" -lt "$(line_of 2 'pull: steady')" ]
-	! boot_log 2 | grep -qa 'kcc-test: FAIL' || false
+	! boot_log pull 2 | grep -qa 'kcc-test: FAIL' || false
 	# the stand-in's view: released, taken, released again; nobody holds the slot now
 	run cat "$BATS_FILE_TMPDIR/lock/requests.log"
 	echo "$output"
