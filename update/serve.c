@@ -129,6 +129,9 @@ int cmd_serve(int argc, char **argv)
 		return say_error(EXIT_USAGE, "%s", err);
 	strcpy(sa.sun_path, a.socket);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* The service's output is a pipe to PID 1: line by line, so that the lines of a pull round
+	 * that asked for the reboot are not lost in the buffer when PID 1 stops the service. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		return say_error(EXIT_SYSTEM, "cannot create a socket: %m");
