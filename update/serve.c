@@ -206,8 +206,11 @@ int client_request(const char *socket_path, const char *command, const char *sou
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return say_error(EXIT_SYSTEM, "cannot connect to %s: %m", socket_path);
 	snprintf(head, sizeof(head), REQUEST_MAGIC " %s\n", command);
-	if (write(fd, head, strlen(head)) != (ssize_t)strlen(head))
+	if (send(fd, head, strlen(head), MSG_NOSIGNAL) != (ssize_t)strlen(head)) {
+		if (errno == EPIPE || errno == ECONNRESET) /* answered and closed first (a refused peer) */
+			goto answer;
 		return say_error(EXIT_SYSTEM, "cannot send to %s: %m", socket_path);
+	}
 	while (in >= 0) {
 		ssize_t n = read(in, buf, 64 << 10), w = 0;
 
