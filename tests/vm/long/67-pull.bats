@@ -10,7 +10,7 @@
 # service releases the slot. The test agent is told not to power the node off
 # (io.kcc-node.test.shutdown=none).
 load ../helper
-load ../../free-port
+. "$TOP/tests/free-port.sh"
 
 IMAGE_V2=${KCC_TEST_IMAGE_V2:-$TOP/build/test-v2}
 
