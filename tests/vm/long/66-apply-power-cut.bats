@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # make check-long (tests/check-long.sh): a power cut (qemu killed) at each step of kcc-update apply,
-# about 6 minutes under TCG. UEFI + Secure Boot + swtpm: which release boots after a cut is the
+# about 4 minutes under TCG. UEFI + Secure Boot + swtpm: which release boots after a cut is the
 # loader's choice. One disk and TPM, six boots; in each, the test agent applies the bundle of the
 # second test release (v2, KCC_TEST_IMAGE_V2, handed over as a second disk) through the update
 # socket once the running boot is blessed (SMBIOS io.kcc-node.test.update=apply-once:SIZE), and
