@@ -119,6 +119,11 @@ kcc-update_SRC := $(wildcard update/*.c)
 kcc-update_INC := -iquote update $(lib-update_INC) -iquote lib/config -iquote lib/events
 kcc-update_LIBS := update config events basic
 kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libssl libcrypto) -lpthread
+# kcc-update-test: kcc-update for test images, with the slot writer's fault hook (update/test-fault.h).
+kcc-update-test_SRC := $(filter-out update/test-fault.c,$(kcc-update_SRC)) tests/vm/update-test-fault.c
+kcc-update-test_INC := $(kcc-update_INC)
+kcc-update-test_LIBS := $(kcc-update_LIBS)
+kcc-update-test_LDLIBS := $(kcc-update_LDLIBS)
 # kcc-suc (suc/): the upgrade image's command for the system-upgrade-controller, static, libc only.
 kcc-suc_SRC := $(wildcard suc/*.c)
 kcc-suc_INC := -iquote suc
@@ -142,7 +147,7 @@ kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
-PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-dhcp-hook kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-suc \
+PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-dhcp-hook kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-update-test kcc-suc \
 	kcc-verify kcc-attest mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))

@@ -93,6 +93,10 @@ load helper
 	fsck.erofs --extract="$BATS_TEST_TMPDIR/t/x" "$TEST_IMAGE/root.erofs" >/dev/null
 	[ -x "$BATS_TEST_TMPDIR/p/x/usr/sbin/kcc-init" ]
 	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/sh" ]
+	# the slot writer's fault hook (update/test-fault.h) is in the test image's kcc-update only
+	grep -q 'pausing before apply step' "$BATS_TEST_TMPDIR/t/x/usr/bin/kcc-update"
+	! grep -q 'pausing before apply step' "$BATS_TEST_TMPDIR/p/x/usr/bin/kcc-update" || false
+	! grep -q 'io.kcc-node/test-pause' "$BATS_TEST_TMPDIR/p/x/usr/bin/kcc-update" || false
 	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/busybox" ]
 	[ -z "$(find "$BATS_TEST_TMPDIR/p/x" -name 'sh' -o -name 'bash' -o -name 'dash')" ]
 	[ -x "$BATS_TEST_TMPDIR/t/x/usr/bin/busybox" ]

@@ -17,6 +17,14 @@ wait_for() {
 	return 1
 }
 
+# smbios_test NAME: the value of the SMBIOS OEM string io.kcc-node.test.NAME=VALUE, if the host
+# passed one (run-vm.sh --smbios-11): a switch for UEFI boots, whose command line is the signed
+# UKI's, measured into no bound PCR.
+smbios_test() {
+	cat /sys/firmware/dmi/entries/11-*/raw 2>/dev/null | tr '\0' '\n' |
+		grep -ao "io\.kcc-node\.test\.$1=[a-z0-9:-]*" | head -n1 | cut -d= -f2
+}
+
 # The sleeper service execs sleep, so its cgroup holds exactly its main process.
 pid_of_sleeper() {
 	p=$(head -n1 /sys/fs/cgroup/services/sleeper/cgroup.procs 2>/dev/null)
@@ -163,8 +171,7 @@ esac
 # The security epoch (docs/measured-boot.md): what the TPM holds, and a stand-in for the bless
 # path's call, made when the host asks with the SMBIOS OEM string
 # io.kcc-node.test.raise-epoch=N (not measured into a bound PCR, unlike the command line).
-raise=$(cat /sys/firmware/dmi/entries/11-*/raw 2>/dev/null | tr '\0' '\n' |
-	grep -ao 'io\.kcc-node\.test\.raise-epoch=[0-9]*' | head -n1 | cut -d= -f2)
+raise=$(smbios_test raise-epoch)
 if [ -n "$raise" ]; then
 	out=$(kcc-pcr raise-epoch "$raise" --limit "$raise" --public-key /run/kcc/tpm2-pcr-public-key.pem \
 		--signature /run/kcc/tpm2-pcr-signature.json 2>&1)
@@ -376,9 +383,8 @@ how=ctl
 for w in $(cat /proc/cmdline); do
 	case $w in kcc_test.shutdown=*) how=${w#kcc_test.shutdown=} ;; esac
 done
-oem=$(cat /sys/firmware/dmi/entries/11-*/raw 2>/dev/null | tr '\0' '\n' |
-	grep -ao 'io\.kcc-node\.test\.shutdown=[a-z]*' | head -n1 | cut -d= -f2)
-[ -z "$oem" ] || how=$oem
+# (UEFI boots: the SMBIOS OEM string io.kcc-node.test.shutdown=HOW)
+how=$(smbios_test shutdown | grep -x 'ctl\|signals\|none' || echo "$how")
 case $how in
 ctl) kcc-ctl poweroff ;;
 signals)
