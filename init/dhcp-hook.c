@@ -67,53 +67,64 @@ static bool is_true(const char *name)
 	return v && streq(v, "true");
 }
 
+/* The link is up with a lease: its name servers for the resolver. Returns the exit code. */
+static int lease_up(const char *reason, const char *ifname)
+{
+	char text[RESOLV_CONF_MAX], origin[64];
+	unsigned dropped = 0;
+	int r;
+
+	snprintf(origin, sizeof(origin), "DHCP on %.16s", ifname);
+	r = resolv_conf_render(&(ResolvConfInput){ .servers = getenv("new_domain_name_servers"),
+						   .domain = getenv("new_domain_name"),
+						   .search = getenv("new_domain_search"),
+						   .origin = origin },
+			       text, sizeof(text), &dropped);
+	if (dropped)
+		fprintf(stderr, "kcc-dhcp-hook: %.16s: left out %u word%s of the lease's DNS "
+			"options that are not IPv4 addresses or DNS names, or past the "
+			"resolver's limits\n", ifname, dropped, dropped == 1 ? "" : "s");
+	if (r == -ENOENT) {
+		/* a lease without name servers: no resolver settings rather than old ones */
+		if (unlink(RESOLV_CONF) < 0 && errno != ENOENT)
+			return cli_fail(111, "cannot remove %s: %m", RESOLV_CONF);
+		fprintf(stderr, "kcc-dhcp-hook: %.16s: the lease names no name server (%s)\n",
+			ifname, reason);
+		return 0;
+	}
+	/* RESOLV_CONF_MAX holds the most the resolver's limits let through */
+	if (r < 0)
+		return cli_fail(111, "%.16s: the resolver's settings do not fit", ifname);
+	r = write_file(text);
+	if (r < 0) {
+		errno = -r;
+		return cli_fail(111, "cannot write %s: %m", RESOLV_CONF);
+	}
+	/* what the file says, not the lease's raw words: those are the network's */
+	fprintf(stderr, "kcc-dhcp-hook: %.16s: %s written (%s):", ifname, RESOLV_CONF, reason);
+	for (const char *l = strstr(text, "\nnameserver "); l; l = strstr(l + 1, "\nnameserver "))
+		fprintf(stderr, " %.*s", (int)strcspn(l + 12, "\n"), l + 12);
+	fputc('\n', stderr);
+	return 0;
+}
+
 int main(void)
 {
 	const char *reason = getenv("reason"), *ifname = getenv("interface");
-	char text[1024], origin[64];
-	unsigned dropped = 0;
-	int r;
+	int r = 0;
 
 	if (!reason || !ifname)
 		return cli_fail(100, "run by dhcpcd only ($reason and $interface unset)");
 	if (is_true("if_up")) {
+		r = lease_up(reason, ifname);
+		/* ready once the resolver has the lease's settings (or could not get them: the
+		 * address is there all the same) */
 		signal_ready();
-		snprintf(origin, sizeof(origin), "DHCP on %.16s", ifname);
-		r = resolv_conf_render(&(ResolvConfInput){ .servers = getenv("new_domain_name_servers"),
-							   .domain = getenv("new_domain_name"),
-							   .search = getenv("new_domain_search"),
-							   .origin = origin },
-				       text, sizeof(text), &dropped);
-		if (dropped)
-			fprintf(stderr, "kcc-dhcp-hook: %.16s: left out %u word%s of the lease's DNS "
-				"options that are not IPv4 addresses or DNS names, or past the "
-				"resolver's limits\n", ifname, dropped, dropped == 1 ? "" : "s");
-		if (r == -ENOENT) {
-			/* a lease without name servers: no resolver settings rather than old ones */
-			if (unlink(RESOLV_CONF) < 0 && errno != ENOENT)
-				return cli_fail(111, "cannot remove %s: %m", RESOLV_CONF);
-			fprintf(stderr, "kcc-dhcp-hook: %.16s: the lease names no name server (%s)\n",
-				ifname, reason);
-			return 0;
-		}
-		if (r < 0)
-			return cli_fail(111, "%.16s: the resolver's settings do not fit",
-					ifname);
-		r = write_file(text);
-		if (r < 0) {
-			errno = -r;
-			return cli_fail(111, "cannot write %s: %m", RESOLV_CONF);
-		}
-		/* what the file says, not the lease's raw words: those are the network's */
-		fprintf(stderr, "kcc-dhcp-hook: %.16s: %s written (%s):", ifname, RESOLV_CONF, reason);
-		for (const char *l = strstr(text, "\nnameserver "); l; l = strstr(l + 1, "\nnameserver "))
-			fprintf(stderr, " %.*s", (int)strcspn(l + 12, "\n"), l + 12);
-		fputc('\n', stderr);
 	} else if (is_true("if_down")) {
 		if (unlink(RESOLV_CONF) < 0 && errno != ENOENT)
 			return cli_fail(111, "cannot remove %s: %m", RESOLV_CONF);
 		fprintf(stderr, "kcc-dhcp-hook: %.16s: lease gone, no name servers (%s)\n", ifname,
 			reason);
 	}
-	return 0;
+	return r;
 }

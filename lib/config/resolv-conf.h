@@ -12,6 +12,9 @@
 #define RESOLV_CONF RESOLV_DIR "/resolv.conf"
 #define RESOLV_NS_MAX 3 /* the resolver's MAXNS */
 #define RESOLV_SEARCH_MAX 6
+/* a buffer that holds the longest text the limits let through (3 addresses, a domain and six
+ * search names of 253 bytes each, the comment lines) */
+#define RESOLV_CONF_MAX 4096
 
 typedef struct ResolvConfInput {
 	const char *servers; /* IPv4 addresses separated by spaces (dhcpcd's $new_domain_name_servers) */

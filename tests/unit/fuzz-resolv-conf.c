@@ -36,7 +36,7 @@ static void check(const char *text)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *in = malloc(size + 3), buf[1024];
+	char *in = malloc(size + 3), buf[RESOLV_CONF_MAX];
 	const char *w[3];
 	unsigned dropped;
 	int r;

@@ -84,6 +84,18 @@ static void test_limits(void **state)
 	snprintf(many, sizeof(many), "%s 10.0.2.3", word);
 	assert_true(render(many, word, word, buf, sizeof(buf), &dropped) > 0);
 	assert_int_equal(dropped, 3);
+	/* the longest text the limits let through fits RESOLV_CONF_MAX */
+	{
+		char big[RESOLV_CONF_MAX], name[254], search[7 * 255] = "";
+		for (size_t i = 0; i < 253; i++)
+			name[i] = i % 64 == 63 ? '.' : 'a';
+		name[253] = '\0';
+		for (int i = 0; i < 6; i++)
+			strcat(strcat(search, i ? " " : ""), name);
+		assert_true(render("255.255.255.254 255.255.255.253 255.255.255.252", name, search,
+				   big, sizeof(big), &dropped) > 0);
+		assert_int_equal(dropped, 0);
+	}
 	/* too small a buffer: refused, never cut */
 	assert_int_equal(render("10.0.2.3", NULL, NULL, buf, 40, NULL), -ENOBUFS);
 	assert_int_equal(render(NULL, NULL, NULL, buf, sizeof(buf), NULL), -ENOENT);
