@@ -7,6 +7,7 @@
 #include "log.h"
 #include "cryptsetup.h"
 #include "cryptsetup-internal.h"
+#include "reencrypt-check.h"
 
 void crypt_log_glue(int level, const char *msg, void *usrptr)
 {
@@ -252,39 +253,64 @@ static bool reencrypting(struct crypt_device *cd)
 	       (req & CRYPT_REQUIREMENT_ONLINE_REENCRYPT);
 }
 
-/* A volume in re-encryption (its metadata already checked, luks-reencrypt.h) has two volume
- * keys: every keyslot pass opens goes through check(), the old key's and the new one's, and the
- * activation, which needs both, is by passphrase (libcryptsetup first recovers a hotzone a
- * power cut interrupted). vk is left holding the last key checked. */
+/* A volume in re-encryption has two volume keys. What is checked is what is activated: the
+ * metadata of this very load must pass reencrypt_header_check() as a re-encryption kcc-init
+ * started (its record's two keyslots), and only those two keyslots are tried: each must open
+ * with pass, each key goes through check(), and the two keys must differ (a header with the old
+ * key copied into a second keyslot is not a re-encryption). The activation, which needs both,
+ * is by passphrase (libcryptsetup first recovers a hotzone a power cut interrupted). vk is left
+ * holding the new key. */
 static int activate_reencrypting(struct crypt_device *cd, const char *name, const void *pass,
 				 size_t pass_size, uint8_t *vk, size_t *vk_size, LuksCheck check,
 				 void *data)
 {
-	size_t room = *vk_size;
-	int r, opened = 0;
+	uint8_t first[LUKS_KEY_SIZE];
+	size_t room = *vk_size, first_size = 0;
+	ReencryptRecord rec;
+	const char *json;
+	char why[200];
+	int r;
 
-	for (int slot = 0; slot < LUKS2_KEYSLOTS; slot++) {
+	r = crypt_dump_json(cd, &json, 0);
+	if (r < 0)
+		return r;
+	r = reencrypt_header_check(json, &rec, why, sizeof(why));
+	if (r != REENCRYPT_RUNNING) {
+		log_error("state: the header being activated is not a re-encryption kcc-init started: "
+			  "%s", r < 0 ? why : "no record of it");
+		return -EPERM;
+	}
+	const int slots[2] = { rec.old_slot, rec.new_slot };
+	for (int i = 0; i < 2; i++) {
 		LuksParams params = { .reencrypt = true };
-		crypt_keyslot_info ki = crypt_keyslot_status(cd, slot);
 
-		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
-			continue;
 		*vk_size = room;
-		r = crypt_volume_key_get(cd, slot, (char *)vk, vk_size, pass, pass_size);
-		if (r == -EPERM || r == -ENOENT)
-			continue;
+		r = crypt_volume_key_get(cd, slots[i], (char *)vk, vk_size, pass, pass_size);
 		if (r < 0)
-			return r;
-		luks_params(cd, slot, &params);
+			goto out;
+		luks_params(cd, slots[i], &params);
 		r = check(&params, vk, *vk_size, data);
 		if (r < 0)
-			return r;
-		opened++;
+			goto out;
+		if (i == 0) {
+			if (*vk_size > sizeof(first)) {
+				r = -ENOBUFS;
+				goto out;
+			}
+			memcpy(first, vk, *vk_size);
+			first_size = *vk_size;
+		} else if (*vk_size == first_size && memcmp(first, vk, first_size) == 0) {
+			log_error("state: both keyslots of the re-encryption hold the same volume key");
+			r = -EPERM;
+			goto out;
+		}
 	}
-	if (opened < 2)
-		return opened == 0 ? -EPERM : -ENOKEY;
 	r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, pass, pass_size, 0);
-	return r < 0 ? r : 0;
+	r = r < 0 ? r : 0;
+out:
+	explicit_wipe(first, sizeof(first));
+	/* a slot pass does not open: refused like any other key */
+	return r == -ENOENT ? -EPERM : r;
 }
 
 int luks_activate(const char *node, const char *name, const void *pass, size_t pass_size,

@@ -383,6 +383,17 @@ static void test_foreign_reencryption(void **state)
 	crypt_free(cd);
 	assert_int_equal(luks_reencrypt_inspect(work, &rec, reason, sizeof(reason)), -EPERM);
 	assert_non_null(strstr(reason, "online-reencrypt requirement and no kcc-reencrypt token"));
+	/* The activation checks the header it loads itself (a disk may answer the inspection and
+	 * the activation differently): refused before any key is checked. */
+	{
+		uint8_t vk[LUKS_KEY_SIZE];
+		size_t vk_size = sizeof(vk);
+
+		checks = 0;
+		assert_int_equal(luks_activate(work, NULL, PASS, 32, vk, &vk_size, count_check, NULL),
+				 -EPERM);
+		assert_int_equal(checks, 0);
+	}
 }
 
 int main(void)
