@@ -179,6 +179,9 @@ bool verifier_appraise_snp(const Verifier *v, const AttestFinish *m,
 		 r.reported_tcb.snp, r.reported_tcb.microcode);
 	json_object_object_add(claims, "snp_tcb", json_object_new_string(tcb));
 	json_object_object_add(claims, "snp_policy", json_object_new_int64((int64_t)r.policy));
+	/* the privilege level that asked (kcc-attest asks at 0; under an SVSM the guest OS runs at
+	 * a higher one): reported for the relying party, not judged */
+	json_object_object_add(claims, "snp_vmpl", json_object_new_int64((int64_t)r.vmpl));
 	if (memcmp(r.report_data, report_data, SNP_REPORT_DATA_SIZE) != 0) {
 		verifier_reason(reasons, "SEV-SNP report not bound to this session: REPORT_DATA is "
 					 "not the quote's qualifying data");

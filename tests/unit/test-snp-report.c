@@ -226,6 +226,11 @@ static void test_good(void **state)
 			    "sev-snp");
 	assert_string_equal(json_object_get_string(json_object_object_get(c->claims, "snp_tcb")),
 			    "3.1.8.115");
+	{
+		json_object *vmpl;
+		assert_true(json_object_object_get_ex(c->claims, "snp_vmpl", &vmpl));
+		assert_int_equal(json_object_get_int64(vmpl), 0);
+	}
 	/* the measurement on the list, a TCB at the minimum: still good */
 	memset(c->v->snp.measurements[1], 0x4d, SNP_MEASUREMENT_SIZE);
 	c->v->snp.n_measurements = 2;
