@@ -228,7 +228,8 @@ static int cmd_keep_joined(int argc, char **argv)
 		c.kubelet = &kc;
 	} else if (kc.cert_path)
 		fprintf(stderr, "kcc-attest: %s names no kubelet.api-server and kubelet.cluster-ca: "
-			"no kubelet credentials are written\n", node_config);
+			"no kubelet credentials are written, so the upstream kubelet (which waits "
+			"for them) never starts and this boot is not blessed\n", node_config);
 	r = keep_joined(&c);
 	return cli_fail(EXIT_USAGE, "keep-joined: %s", strerror(-r));
 }
