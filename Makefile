@@ -144,11 +144,17 @@ kcc-attest_INC := -iquote attest $(lib-attest_INC) $(lib-config_INC) -iquote lib
 	$(shell pkg-config --cflags libssl)
 kcc-attest_LIBS := attest config tpm events basic
 kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
+# kcc-attest-test: kcc-attest for the host tests, with a stand-in for the SEV-SNP device
+# (attest/snp-guest.h); no image carries it.
+kcc-attest-test_SRC := $(filter-out attest/snp-stand-in.c,$(kcc-attest_SRC)) tests/bats/attest-snp-stand-in.c
+kcc-attest-test_INC := $(kcc-attest_INC)
+kcc-attest-test_LIBS := $(kcc-attest_LIBS)
+kcc-attest-test_LDLIBS := $(kcc-attest_LDLIBS)
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
 PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-dhcp-hook kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-update-test kcc-suc \
-	kcc-verify kcc-attest mkbundle mkcpio kconfig-check kcc-sysinit
+	kcc-verify kcc-attest kcc-attest-test mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 define lib_rules

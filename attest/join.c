@@ -99,7 +99,7 @@ static int snp_evidence(const JoinConfig *c, const uint8_t q[32], AttestFinish *
 	f->snp_report.p = malloc(SNP_REPORT_SIZE);
 	if (!f->snp_report.p)
 		return -ENOMEM;
-	if (c->snp_stand_in_key)
+	if (c->snp_stand_in_key && snp_stand_in_report)
 		r = snp_stand_in_report(c->snp_stand_in_key, rd, f->snp_report.p, why, sizeof(why));
 	else
 		r = snp_guest_report(c->snp_device ?: SNP_GUEST_DEVICE, rd, f->snp_report.p,

@@ -18,6 +18,7 @@
 #include "dns-name.h"
 #include "hex.h"
 #include "join.h"
+#include "snp-guest.h"
 #include "keep-joined.h"
 #include "messages.h"
 #include "node-config.h"
@@ -35,7 +36,7 @@ static const char usage_text[] =
 	"usage: kcc-attest join (--node-config JSON | --verifier URL --ca PEM --node NAME)\n"
 	"           --key-out PATH --cert-out PATH [--ek-cert DER] [--cel-log PATH]\n"
 	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH] [--secrets-dir DIR]\n"
-	"           [--ek rsa|ecc] [--snp-vcek DER] [--snp-stand-in-key PEM (tests only)]\n"
+	"           [--ek rsa|ecc] [--snp-vcek DER] [--snp-stand-in-key PEM (kcc-attest-test only)]\n"
 	"       kcc-attest keep-joined --node-config JSON --dir DIR [--cel-log PATH]\n"
 	"           [--firmware-log PATH] [--kubelet-cert PATH --kubelet-ca PATH\n"
 	"           --kubelet-kubeconfig PATH]\n"
@@ -43,7 +44,7 @@ static const char usage_text[] =
 	"       kcc-attest unseal --result PATH --secrets-dir DIR [--ek rsa|ecc]\n"
 	"The EK: RSA when the TPM has its certificate, else ECC when it has that one, else RSA.\n"
 	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0. A SEV-SNP guest adds its report from\n"
-	"/dev/sev-guest; --snp-stand-in-key signs a made-up report instead (tests only).\n";
+	"/dev/sev-guest; kcc-attest-test's --snp-stand-in-key signs a made-up report instead.\n";
 
 /* The verifier's URL and CA and the node's name, from the node configuration (docs/node-config.md). */
 static int node_config_load(const char *path, NodeConfig **ret, char *err, size_t err_size)
@@ -123,7 +124,12 @@ static int cmd_join(int argc, char **argv)
 		case 'N': node_config = optarg; break;
 		case 'S': c.secrets_dir = optarg; break;
 		case 'V': c.snp_vcek = optarg; break;
-		case 'T': c.snp_stand_in_key = optarg; break;
+		case 'T':
+			if (!snp_stand_in_report)
+				return cli_fail(EXIT_USAGE, "--snp-stand-in-key: this kcc-attest has no "
+					"stand-in (only the host tests' kcc-attest-test does)");
+			c.snp_stand_in_key = optarg;
+			break;
 		case 'E': c.ek = optarg; break;
 		default:
 			fputs(usage_text, stderr);

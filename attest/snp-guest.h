@@ -17,7 +17,10 @@
 int snp_guest_report(const char *device, const uint8_t report_data[SNP_REPORT_DATA_SIZE],
 		     uint8_t ret[SNP_REPORT_SIZE], uint8_t **ret_vcek, size_t *ret_vcek_size,
 		     char *err, size_t err_size);
-/* The tests' stand-in for the device (kcc-attest join --snp-stand-in-key, which the service
- * never passes): a report of fixed fields signed with the PEM private key at key_path. */
-int snp_stand_in_report(const char *key_path, const uint8_t report_data[SNP_REPORT_DATA_SIZE],
-			uint8_t ret[SNP_REPORT_SIZE], char *err, size_t err_size);
+/* The tests' stand-in for the device (kcc-attest join --snp-stand-in-key): a report of fixed
+ * fields signed with the PEM private key at key_path. NULL in kcc-attest (attest/snp-stand-in.c):
+ * only the host tests' kcc-attest-test links one (tests/bats/attest-snp-stand-in.c), so no image
+ * carries it. */
+extern int (*const snp_stand_in_report)(const char *key_path,
+					const uint8_t report_data[SNP_REPORT_DATA_SIZE],
+					uint8_t ret[SNP_REPORT_SIZE], char *err, size_t err_size);

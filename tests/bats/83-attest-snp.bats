@@ -3,9 +3,12 @@
 # here with the openssl CLI (ARK self-signed and ASK, RSA signed with PSS/SHA-384 as AMD's; a
 # VCEK, EC P-384, with the hwID and TCB extensions), kcc-attest join taking its report from the
 # stand-in (--snp-stand-in-key: a report signed with that VCEK's key, REPORT_DATA the quote's
-# binding) instead of /dev/sev-guest, and kcc-verify serve pinning the chain's ARK.
+# binding) instead of /dev/sev-guest, and kcc-verify serve pinning the chain's ARK. The stand-in
+# is in kcc-attest-test only (tests/bats/attest-snp-stand-in.c): the image's kcc-attest has none.
 load helper
 load attest
+ATTEST_PROD=$ATTEST
+ATTEST=$TOP/build/bin/kcc-attest-test
 
 # fake_amd_chain NAME: $S/NAME/{ark,ask}.pem, vcek.key, vcek.der (for chip_id 0, TCB 0).
 fake_amd_chain() {
@@ -144,4 +147,12 @@ claim() {
 	run "$VERIFY" serve "${common[@]}" --reference "$T/ref.json"
 	[ "$status" -eq 100 ]
 	[[ "$output" == *"snp_measurement[0] is not 96 hex digits"* ]]
+}
+
+@test "the image's kcc-attest has no SEV-SNP stand-in: --snp-stand-in-key exits 100, nothing written" {
+	run "$ATTEST_PROD" join --verifier https://127.0.0.1:1 --ca /dev/null --node n \
+		--key-out "$BATS_TEST_TMPDIR/k" --cert-out "$BATS_TEST_TMPDIR/c" --snp-stand-in-key /dev/null
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"this kcc-attest has no stand-in"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/k" ] && [ ! -e "$BATS_TEST_TMPDIR/c" ]
 }
