@@ -99,10 +99,17 @@ void probes_tick(PodState *p, unsigned i, unsigned long long now)
 
 	if (s->phase != CTR_RUNNING || s->stopping)
 		return;
-	if (c->readiness.kind == PROBE_NONE && !s->ready) {
+	/* No readiness probe: ready exactly while its process is known (crun's pid file read),
+	 * derived again on every tick rather than latched, so that the status never shows it
+	 * ready without a pid (docs/kubelet.md). */
+	if (c->readiness.kind == PROBE_NONE) {
+		bool was = s->ready;
 		if (!s->init_pid)
 			s->init_pid = read_init_pid(p, i);
-		s->ready = s->init_pid > 0; /* no readiness probe: ready once started */
+		if (was && s->init_pid <= 0)
+			log_info("container %s/%s was marked ready without a known process; not ready "
+				 "until crun's pid file names it", p->ns_name, c->name);
+		s->ready = s->init_pid > 0;
 	}
 	run_one(p, i, &c->liveness, &s->liveness, now);
 	run_one(p, i, &c->readiness, &s->readiness, now);

@@ -72,6 +72,7 @@ test-kubelet-io_USES := $(KUBELET_AREA)
 test-kubelet-unpack_USES := $(KUBELET_AREA)
 test-confine_USES := $(KUBELET_AREA)
 test-kubelet-secret_USES := $(KUBELET_AREA)
+test-kubelet-ready_USES := $(KUBELET_AREA)
 test-policy_USES := $(KUBELET_AREA)
 test-basic-loop_USES := lib-basic
 test-basic-log_USES := lib-basic
