@@ -13,17 +13,6 @@
 #include "kubelet.h"
 #include "util.h"
 
-KubeletConfig cfg;
-int pipe_watch(int fd, PodState *p, unsigned ctr, int stream)
-{
-	(void)fd, (void)p, (void)ctr, (void)stream;
-	return 0;
-}
-void pipe_unwatch(int fd)
-{
-	(void)fd;
-}
-
 static char dir[] = "/tmp/kcc-ready-XXXXXX";
 
 /* pods[0]: one running container "c" without probes, crun's pid file not written yet */

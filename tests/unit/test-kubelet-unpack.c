@@ -30,19 +30,6 @@
 #include "userns.h"
 #include "util.h"
 
-/* What main.c gives the rest of the kubelet: its configuration and the pipe watches (the
- * container's output is not read here). */
-KubeletConfig cfg;
-int pipe_watch(int fd, PodState *p, unsigned ctr, int stream)
-{
-	(void)fd, (void)p, (void)ctr, (void)stream;
-	return 0;
-}
-void pipe_unwatch(int fd)
-{
-	(void)fd;
-}
-
 static char dir[64], blob[256], manifest_blob[256];
 static unsigned port;
 

@@ -70,9 +70,12 @@ test-seccomp-policy_USES := $(INIT)
 test-oci-image_USES := $(KUBELET_AREA)
 test-kubelet-io_USES := $(KUBELET_AREA)
 test-kubelet-unpack_USES := $(KUBELET_AREA)
+# kubelet/main.c's configuration and pipe watches (stub-kubelet-main.c) instead of main.c
+test-kubelet-unpack_EXTRA := tests/unit/stub-kubelet-main.c
 test-confine_USES := $(KUBELET_AREA)
 test-kubelet-secret_USES := $(KUBELET_AREA)
 test-kubelet-ready_USES := $(KUBELET_AREA)
+test-kubelet-ready_EXTRA := tests/unit/stub-kubelet-main.c
 test-policy_USES := $(KUBELET_AREA)
 test-basic-loop_USES := lib-basic
 test-basic-log_USES := lib-basic
