@@ -14,40 +14,14 @@
  * a DHCP server's words reach the file only if they are IPv4 addresses and DNS names
  * (resolv-conf.h).
  * Exit codes: 0 done (or nothing to do), 100 not run by dhcpcd, 111 the file cannot be written. */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "resolv-conf.h"
 #include "util.h"
-
-#define TMP_NAME ".resolv.conf.new"
-
-static int write_file(const char *text)
-{
-	_cleanup_close_ int dfd = -EBADF, fd = -EBADF;
-	size_t len = strlen(text);
-
-	dfd = open(RESOLV_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	(void)unlinkat(dfd, TMP_NAME, 0);
-	fd = openat(dfd, TMP_NAME, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	/* the resolver reads it as any user: 0644 whatever the umask */
-	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ||
-	    renameat(dfd, TMP_NAME, dfd, "resolv.conf") < 0) {
-		int r = -errno;
-		(void)unlinkat(dfd, TMP_NAME, 0);
-		return r;
-	}
-	return 0;
-}
 
 /* The newline of readiness, if the service asked for one. */
 static void signal_ready(void)
@@ -95,7 +69,7 @@ static int lease_up(const char *reason, const char *ifname)
 	/* RESOLV_CONF_MAX holds the most the resolver's limits let through */
 	if (r < 0)
 		return cli_fail(111, "%.16s: the resolver's settings do not fit", ifname);
-	r = write_file(text);
+	r = replace_file_durably(RESOLV_CONF, text, (size_t)r, 0644);
 	if (r < 0) {
 		errno = -r;
 		return cli_fail(111, "cannot write %s: %m", RESOLV_CONF);

@@ -28,8 +28,6 @@ int kubelet_kubeconfig(const KubeletCreds *k, const char *node, char **ret);
  * otherwise (-EBADMSG, -EKEYEXPIRED). The reason in err; the key never in it. */
 int kubelet_creds_write(const KubeletCreds *k, const char *node, const char *key_pem,
 			const char *cert_pem, char *err, size_t err_size);
-/* Replaces path with data atomically and durably (see above), mode applied before any byte. */
-int replace_file_durably(const char *path, const void *data, size_t size, unsigned mode);
 
 /* Renewal at two thirds of the time left on the certificate, brought forward by a random jitter
  * of at most a fifteenth of it (rnd chooses), so a fleet started together spreads its renewals;
