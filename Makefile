@@ -67,7 +67,7 @@ kcc-sysinit_LDFLAGS := -static-pie
 # kcc-init (init/ and init/sys/ but its main): PID 1 of the initrd stage and of the exitrd, and the
 # system stage's helpers (init/sys/helper.h), with every heavy library.
 PKGS := libcryptsetup libkmod blkid libbpf libcap libseccomp
-kcc-init_SRC := $(filter-out init/ctl.c init/sandbox-main.c,$(wildcard init/*.c)) \
+kcc-init_SRC := $(filter-out init/ctl.c init/sandbox-main.c init/dhcp-hook.c,$(wildcard init/*.c)) \
 	$(filter-out init/sys/main.c,$(kcc-sysinit_SRC))
 kcc-init_INC := -iquote init -iquote init/sys -I$(BUILD)/bpf -iquote init/bpf $(lib-tpm_INC) \
 	$(lib-policy_INC) $(lib-config_INC) -iquote lib/update -iquote lib/events \
@@ -89,6 +89,12 @@ kcc-sandbox_LDLIBS := $(shell pkg-config --libs libcap libseccomp json-c)
 kcc-ctl_SRC := init/ctl.c
 kcc-ctl_INC := -iquote init $(lib-basic_INC)
 kcc-ctl_LIBS := basic
+# kcc-dhcp-hook: dhcpcd's hook that writes the lease's name servers (lib/config/resolv-conf.c),
+# static, libc only.
+kcc-dhcp-hook_SRC := init/dhcp-hook.c
+kcc-dhcp-hook_INC := -iquote lib/config $(lib-basic_INC)
+kcc-dhcp-hook_LIBS := config basic
+kcc-dhcp-hook_LDFLAGS := -static-pie
 # kcc-pcr: the measured-boot tool on top of lib/tpm.
 kcc-pcr_SRC := $(wildcard measured-boot/*.c)
 kcc-pcr_INC := -iquote measured-boot $(lib-tpm_INC)
@@ -113,6 +119,11 @@ kcc-update_SRC := $(wildcard update/*.c)
 kcc-update_INC := -iquote update $(lib-update_INC) -iquote lib/config -iquote lib/events
 kcc-update_LIBS := update config events basic
 kcc-update_LDLIBS := $(shell pkg-config --libs fdisk blkid json-c libssl libcrypto) -lpthread
+# kcc-update-test: kcc-update for test images, with the slot writer's fault hook (update/test-fault.h).
+kcc-update-test_SRC := $(filter-out update/test-fault.c,$(kcc-update_SRC)) tests/vm/update-test-fault.c
+kcc-update-test_INC := $(kcc-update_INC)
+kcc-update-test_LIBS := $(kcc-update_LIBS)
+kcc-update-test_LDLIBS := $(kcc-update_LDLIBS)
 # kcc-suc (suc/): the upgrade image's command for the system-upgrade-controller, static, libc only.
 kcc-suc_SRC := $(wildcard suc/*.c)
 kcc-suc_INC := -iquote suc
@@ -133,11 +144,17 @@ kcc-attest_INC := -iquote attest $(lib-attest_INC) $(lib-config_INC) -iquote lib
 	$(shell pkg-config --cflags libssl)
 kcc-attest_LIBS := attest config tpm events basic
 kcc-attest_LDLIBS := $(shell pkg-config --libs libssl $(TPM_PKGS))
+# kcc-attest-test: kcc-attest for the host tests, with a stand-in for the SEV-SNP device
+# (attest/snp-guest.h); no image carries it.
+kcc-attest-test_SRC := $(filter-out attest/snp-stand-in.c,$(kcc-attest_SRC)) tests/bats/attest-snp-stand-in.c
+kcc-attest-test_INC := $(kcc-attest_INC)
+kcc-attest-test_LIBS := $(kcc-attest_LIBS)
+kcc-attest-test_LDLIBS := $(kcc-attest_LDLIBS)
 mkcpio_SRC := image/mkcpio.c
 kconfig-check_SRC := kernel-config/kconfig-check.c
 # kcc-sysinit last: its objects, shared with kcc-init, compile against its narrower headers.
-PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-suc \
-	kcc-verify kcc-attest mkbundle mkcpio kconfig-check kcc-sysinit
+PROGRAMS := kcc-init kcc-init-test kcc-sandbox kcc-ctl kcc-dhcp-hook kcc-pcr kcc-kubelet kcc-forward kcc-update kcc-update-test kcc-suc \
+	kcc-verify kcc-attest kcc-attest-test mkbundle mkcpio kconfig-check kcc-sysinit
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 define lib_rules
@@ -183,7 +200,7 @@ $(BIN)/kcc-test-hostile: tests/vm/hostile.c | $(BIN)
 	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 # The upstream-mode VM test's stand-in for the upstream kubelet (named as a stand-in everywhere).
 $(BIN)/kcc-test-standin-kubelet: tests/vm/standin-kubelet.c | $(BIN)
-	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
+	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< $(shell pkg-config --libs libssl libcrypto)
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 

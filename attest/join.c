@@ -5,11 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "attest-keys.h"
 #include "join.h"
 #include "messages.h"
 #include "node-key.h"
 #include "released.h"
+#include "snp-guest.h"
 #include "tls-post.h"
 #include "util.h"
 
@@ -82,6 +85,40 @@ static int replace_file(const char *path, const char *s)
 	return r;
 }
 
+/* A SEV-SNP guest's report, REPORT_DATA the quote's binding, and the VCEK when there is one;
+ * the VCEK from --snp-vcek, else the host's copy; nothing without the device (the verifier's
+ * result then says "no TEE report"). */
+static int snp_evidence(const JoinConfig *c, const uint8_t q[32], AttestFinish *f, char *err,
+			size_t err_size)
+{
+	uint8_t rd[SNP_REPORT_DATA_SIZE];
+	char why[300];
+	int r;
+
+	attest_report_data(q, rd);
+	f->snp_report.p = malloc(SNP_REPORT_SIZE);
+	if (!f->snp_report.p)
+		return -ENOMEM;
+	if (c->snp_stand_in_key && snp_stand_in_report)
+		r = snp_stand_in_report(c->snp_stand_in_key, rd, f->snp_report.p, why, sizeof(why));
+	else
+		r = snp_guest_report(c->snp_device ?: SNP_GUEST_DEVICE, rd, f->snp_report.p,
+				     &f->snp_vcek.p, &f->snp_vcek.n, why, sizeof(why));
+	if (r == -ENOENT) {
+		free(f->snp_report.p);
+		f->snp_report.p = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return errorf(err, err_size, r, "cannot get the SEV-SNP report: %s", why);
+	f->snp_report.n = SNP_REPORT_SIZE;
+	if (!c->snp_vcek)
+		return 0; /* the host's copy, if it gave one */
+	free(f->snp_vcek.p);
+	f->snp_vcek = (AttestBlob){ 0 };
+	return read_blob(c->snp_vcek, false, &f->snp_vcek, err, err_size);
+}
+
 /* The finish request: keys and logs; consumes nothing of the caller's. */
 static int evidence(Tpm *t, const JoinConfig *c, TpmAttestKeys *k, const AttestChallenge *ch,
 		    const uint8_t *csr, size_t csr_size, AttestFinish *f, char *err,
@@ -104,6 +141,9 @@ static int evidence(Tpm *t, const JoinConfig *c, TpmAttestKeys *k, const AttestC
 	explicit_wipe(secret, sizeof(secret));
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot hash the qualifying data");
+	r = snp_evidence(c, q, f, err, err_size);
+	if (r < 0)
+		return r;
 	/* The values first, then the quote: an extend in between makes the verifier refuse. */
 	r = tpm_pcr_read_banks(t, ATTEST_PCR_MASK, values);
 	if (r >= 0)
@@ -141,8 +181,22 @@ static int evidence(Tpm *t, const JoinConfig *c, TpmAttestKeys *k, const AttestC
 	return r;
 }
 
-static int start(Tpm *t, const JoinConfig *c, const TpmAttestKeys *k, AttestChallenge *ch,
-		 json_object **ret, char *err, size_t err_size)
+int join_ek_type(Tpm *t, const char *name, TpmEkType *ret, char *err, size_t err_size)
+{
+	int r;
+
+	if (name) {
+		*ret = tpm_ek_type_from_string(name);
+		return *ret < 0 ? errorf(err, err_size, -EINVAL, "--ek: rsa or ecc, not '%s'", name)
+				: 0;
+	}
+	r = tpm_ek_type_auto(t, ret);
+	return r < 0 ? errorf(err, err_size, r, "cannot list the TPM's EK certificates: %s",
+			      tpm_error(t)) : 0;
+}
+
+static int start(Tpm *t, const JoinConfig *c, TpmEkType ek, const TpmAttestKeys *k,
+		 AttestChallenge *ch, json_object **ret, char *err, size_t err_size)
 {
 	AttestStart m = { .ek_pub = { k->ek_pub, k->ek_pub_size },
 			  .ak_pub = { k->ak_pub, k->ak_pub_size } };
@@ -156,7 +210,7 @@ static int start(Tpm *t, const JoinConfig *c, const TpmAttestKeys *k, AttestChal
 			return r;
 		cert = (char *)m.ek_cert.p;
 	} else {
-		r = tpm_ek_cert_read(t, TPM_EK_CERT_RSA_NV, &m.ek_cert.p, &m.ek_cert.n);
+		r = tpm_ek_cert_read(t, tpm_ek_cert_index(ek), &m.ek_cert.p, &m.ek_cert.n);
 		if (r < 0 && r != -ENOENT)
 			return errorf(err, err_size, r, "cannot read the EK certificate: %s",
 				      tpm_error(t));
@@ -182,6 +236,33 @@ static int start(Tpm *t, const JoinConfig *c, const TpmAttestKeys *k, AttestChal
 	return r;
 }
 
+/* The upstream kubelet's key and certificate (one file), the cluster CA and its kubeconfig. */
+static int kubelet_files(const JoinConfig *c, EVP_PKEY *key, const char *cert_pem, char *err,
+			 size_t err_size)
+{
+	BIO *b = BIO_new(BIO_s_secmem()); /* wiped when freed */
+	char *data = NULL, *pem = NULL;
+	long n = 0;
+	int r = -ENOMEM;
+
+	if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) &&
+	    (n = BIO_get_mem_data(b, &data)) > 0 && (pem = malloc((size_t)n + 1))) {
+		memcpy(pem, data, (size_t)n);
+		pem[n] = '\0';
+		r = kubelet_creds_write(c->kubelet, c->node, pem, cert_pem, err, err_size);
+		explicit_wipe(pem, (size_t)n);
+		free(pem);
+	} else
+		errorf(err, err_size, r, "cannot encode the node's key");
+	BIO_free(b);
+	if (r < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", err);
+		errorf(err, err_size, r, "cannot write the kubelet's credentials: %s", why);
+	}
+	return r;
+}
+
 static int keep(const JoinConfig *c, EVP_PKEY *key, json_object *result, char *err,
 		size_t err_size)
 {
@@ -199,7 +280,7 @@ static int keep(const JoinConfig *c, EVP_PKEY *key, json_object *result, char *e
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot write the key and certificate: %s",
 			      strerror(-r));
-	return 0;
+	return c->kubelet ? kubelet_files(c, key, pem, err, err_size) : 0;
 }
 
 int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_size)
@@ -211,10 +292,14 @@ int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_s
 	uint8_t *csr = NULL;
 	size_t csr_size = 0;
 	json_object *fin = NULL, *answer = NULL;
+	TpmEkType ek;
 	int status, r;
 
 	*ret = NULL;
-	r = tpm_attest_keys(t, &k);
+	r = join_ek_type(t, c->ek, &ek, err, err_size);
+	if (r < 0)
+		return r;
+	r = tpm_attest_keys(t, ek, &k);
 	if (r < 0)
 		return errorf(err, err_size, r, "cannot create the EK and the AK: %s", tpm_error(t));
 	r = node_key_new(&key);
@@ -224,7 +309,7 @@ int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_s
 		errorf(err, err_size, r, "cannot make the node's key and CSR");
 		goto out;
 	}
-	r = start(t, c, &k, &ch, ret, err, err_size);
+	r = start(t, c, ek, &k, &ch, ret, err, err_size);
 	if (r <= 0)
 		goto out;
 	r = evidence(t, c, &k, &ch, csr, csr_size, &f, err, err_size);
@@ -250,7 +335,7 @@ int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_s
 	if (r == 1) {
 		int k2 = keep(c, key, answer, err, err_size);
 		if (k2 >= 0 && c->secrets_dir)
-			k2 = released_secrets_write(t, answer, c->secrets_dir, err, err_size);
+			k2 = released_secrets_write(t, ek, answer, c->secrets_dir, err, err_size);
 		if (k2 < 0)
 			r = k2;
 	}

@@ -5,6 +5,8 @@
 #include <json-c/json.h>
 #include <sys/types.h>
 
+#include "attest-keys.h"
+#include "kubelet-creds.h"
 #include "tpm.h"
 
 typedef struct JoinConfig {
@@ -18,10 +20,19 @@ typedef struct JoinConfig {
 	mode_t key_mode;            /* 0: 0600 */
 	const char *save_finish;    /* writes the finish request there too (optional) */
 	const char *secrets_dir;    /* where released secrets go (released.h); NULL: not opened */
+	const char *ek;             /* "rsa" or "ecc"; NULL: tpm_ek_type_auto() */
+	const char *snp_device;     /* SEV-SNP: the guest device; NULL: /dev/sev-guest */
+	const char *snp_vcek;       /* the VCEK certificate (DER) sent with the report (optional) */
+	const char *snp_stand_in_key; /* tests only: the device's stand-in (snp-guest.h) */
+	const KubeletCreds *kubelet; /* the upstream kubelet's files (kubelet-creds.h); NULL: none */
 } JoinConfig;
 
-/* A result with released secrets: they are opened and written to secrets_dir after the key and
+/* With kubelet set, an affirming join also writes the kubelet's files (after the key and the
+ * certificate; a failure to write them fails the join). A result with released secrets: they are opened and written to secrets_dir after the key and
  * the certificate; a secret this TPM cannot open fails the join (-EBADMSG, -EPERM).
  * Returns 1 joined (*ret the result), 0 refused (*ret the result, when the verifier sent one),
  * -errno failure with the reason in err. */
 int join(Tpm *t, const JoinConfig *c, json_object **ret, char *err, size_t err_size);
+/* The EK type name names ("rsa", "ecc"), or for NULL the TPM's (tpm_ek_type_auto). -EINVAL for
+ * another name; -errno with the reason in err. */
+int join_ek_type(Tpm *t, const char *name, TpmEkType *ret, char *err, size_t err_size);

@@ -18,6 +18,7 @@
 #include "dns-name.h"
 #include "hex.h"
 #include "join.h"
+#include "snp-guest.h"
 #include "keep-joined.h"
 #include "messages.h"
 #include "node-config.h"
@@ -35,11 +36,15 @@ static const char usage_text[] =
 	"usage: kcc-attest join (--node-config JSON | --verifier URL --ca PEM --node NAME)\n"
 	"           --key-out PATH --cert-out PATH [--ek-cert DER] [--cel-log PATH]\n"
 	"           [--firmware-log PATH] [--result PATH] [--save-finish PATH] [--secrets-dir DIR]\n"
+	"           [--ek rsa|ecc] [--snp-vcek DER] [--snp-stand-in-key PEM (kcc-attest-test only)]\n"
 	"       kcc-attest keep-joined --node-config JSON --dir DIR [--cel-log PATH]\n"
-	"           [--firmware-log PATH]\n"
-	"       kcc-attest ek [--cert PATH]\n"
-	"       kcc-attest unseal --result PATH --secrets-dir DIR\n"
-	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0.\n";
+	"           [--firmware-log PATH] [--kubelet-cert PATH --kubelet-ca PATH\n"
+	"           --kubelet-kubeconfig PATH]\n"
+	"       kcc-attest ek [--cert PATH] [--ek rsa|ecc]\n"
+	"       kcc-attest unseal --result PATH --secrets-dir DIR [--ek rsa|ecc]\n"
+	"The EK: RSA when the TPM has its certificate, else ECC when it has that one, else RSA.\n"
+	"The TPM: $KCC_TPM2_TCTI, else /dev/tpmrm0. A SEV-SNP guest adds its report from\n"
+	"/dev/sev-guest; kcc-attest-test's --snp-stand-in-key signs a made-up report instead.\n";
 
 /* The verifier's URL and CA and the node's name, from the node configuration (docs/node-config.md). */
 static int node_config_load(const char *path, NodeConfig **ret, char *err, size_t err_size)
@@ -91,7 +96,9 @@ static int cmd_join(int argc, char **argv)
 		{ "cert-out", 1, NULL, 'o' }, { "ek-cert", 1, NULL, 'e' },
 		{ "cel-log", 1, NULL, 'l' },  { "firmware-log", 1, NULL, 'f' },
 		{ "result", 1, NULL, 'r' },   { "save-finish", 1, NULL, 's' },
-		{ "node-config", 1, NULL, 'N' }, { "secrets-dir", 1, NULL, 'S' }, {},
+		{ "node-config", 1, NULL, 'N' }, { "secrets-dir", 1, NULL, 'S' },
+		{ "snp-vcek", 1, NULL, 'V' },	  { "snp-stand-in-key", 1, NULL, 'T' },
+		{ "ek", 1, NULL, 'E' },		  {},
 	};
 	JoinConfig c = { .cel_log = CEL_LOG, .firmware_log = FIRMWARE_LOG };
 	const char *result = NULL, *node_config = NULL;
@@ -116,6 +123,14 @@ static int cmd_join(int argc, char **argv)
 		case 's': c.save_finish = optarg; break;
 		case 'N': node_config = optarg; break;
 		case 'S': c.secrets_dir = optarg; break;
+		case 'V': c.snp_vcek = optarg; break;
+		case 'T':
+			if (!snp_stand_in_report)
+				return cli_fail(EXIT_USAGE, "--snp-stand-in-key: this kcc-attest has no "
+					"stand-in (only the host tests' kcc-attest-test does)");
+			c.snp_stand_in_key = optarg;
+			break;
+		case 'E': c.ek = optarg; break;
 		default:
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
@@ -168,6 +183,7 @@ static int cmd_keep_joined(int argc, char **argv)
 	const char *node_config = NULL, *dir = NULL;
 	_cleanup_free_ NodeConfig *nc = NULL;
 	char err[400], key[4096], cert[4096], secrets[4096], host[65] = "";
+	KubeletCreds kc = { 0 };
 	int r;
 
 	for (int i = 1; i < argc; i += 2) {
@@ -181,11 +197,20 @@ static int cmd_keep_joined(int argc, char **argv)
 			c.cel_log = argv[i + 1];
 		else if (streq(argv[i], "--firmware-log"))
 			c.firmware_log = argv[i + 1];
+		else if (streq(argv[i], "--kubelet-cert"))
+			kc.cert_path = argv[i + 1];
+		else if (streq(argv[i], "--kubelet-ca"))
+			kc.ca_path = argv[i + 1];
+		else if (streq(argv[i], "--kubelet-kubeconfig"))
+			kc.kubeconfig_path = argv[i + 1];
 		else
 			return cli_fail(EXIT_USAGE, "keep-joined: unknown option %s", argv[i]);
 	}
 	if (!node_config || !dir)
 		return cli_fail(EXIT_USAGE, "keep-joined needs --node-config and --dir");
+	if (!kc.cert_path != !kc.ca_path || !kc.cert_path != !kc.kubeconfig_path)
+		return cli_fail(EXIT_USAGE, "keep-joined: --kubelet-cert, --kubelet-ca and "
+					    "--kubelet-kubeconfig go together");
 	r = node_config_load(node_config, &nc, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(r == -ENOMEM ? EXIT_SYSTEM : EXIT_USAGE, "%s", err);
@@ -203,6 +228,14 @@ static int cmd_keep_joined(int argc, char **argv)
 	c.key_out = key;
 	c.cert_out = cert;
 	c.secrets_dir = secrets;
+	if (kc.cert_path && nc->kubelet.api_server[0] && nc->kubelet.cluster_ca[0]) {
+		kc.api_server = nc->kubelet.api_server;
+		kc.cluster_ca = nc->kubelet.cluster_ca;
+		c.kubelet = &kc;
+	} else if (kc.cert_path)
+		fprintf(stderr, "kcc-attest: %s names no kubelet.api-server and kubelet.cluster-ca: "
+			"no kubelet credentials are written, so the upstream kubelet (which waits "
+			"for them) never starts and this boot is not blessed\n", node_config);
 	r = keep_joined(&c);
 	return cli_fail(EXIT_USAGE, "keep-joined: %s", strerror(-r));
 }
@@ -217,8 +250,15 @@ static int cmd_unseal(int argc, char **argv)
 	Tpm *t = NULL;
 	int r;
 
-	if (argc != 5 || !streq(argv[1], "--result") || !streq(argv[3], "--secrets-dir"))
-		return cli_fail(EXIT_USAGE, "usage: kcc-attest unseal --result PATH --secrets-dir DIR");
+	const char *ek_name = argc == 7 && streq(argv[5], "--ek") ? argv[6] : NULL;
+	TpmEkType ek;
+
+	if ((argc != 5 && !ek_name) || !streq(argv[1], "--result") ||
+	    !streq(argv[3], "--secrets-dir"))
+		return cli_fail(EXIT_USAGE, "usage: kcc-attest unseal --result PATH --secrets-dir DIR "
+					    "[--ek rsa|ecc]");
+	if (ek_name && tpm_ek_type_from_string(ek_name) < 0)
+		return cli_fail(EXIT_USAGE, "--ek: rsa or ecc, not '%s'", ek_name);
 	r = read_small_file(argv[2], ATTEST_BODY_MAX, &data);
 	if (r < 0)
 		return cli_fail(EXIT_USAGE, "%s: %s", argv[2], strerror(-r));
@@ -229,7 +269,9 @@ static int cmd_unseal(int argc, char **argv)
 	if (r < 0)
 		errorf(err, sizeof(err), r, "cannot open the TPM: %s", tpm_error(t));
 	else
-		r = released_secrets_write(t, res, argv[4], err, sizeof(err));
+		r = join_ek_type(t, ek_name, &ek, err, sizeof(err));
+	if (r >= 0)
+		r = released_secrets_write(t, ek, res, argv[4], err, sizeof(err));
 	tpm_close(t);
 	json_object_put(res);
 	if (r < 0)
@@ -245,24 +287,37 @@ static int cmd_ek(int argc, char **argv)
 	uint8_t *der = NULL, *cert = NULL, fp[32];
 	size_t n, cert_size = 0;
 	char hex[65];
+	_cleanup_free_ char *spki = NULL;
 	Tpm *t = NULL;
 	int r;
 
-	const char *cert_out = argc == 3 && streq(argv[1], "--cert") ? argv[2] : NULL;
+	const char *cert_out = NULL, *ek_name = NULL;
+	TpmEkType ek;
+	char err[300] = "";
 
-	if (argc != 1 && !cert_out)
-		return cli_fail(EXIT_USAGE, "usage: kcc-attest ek [--cert PATH]");
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 < argc && streq(argv[i], "--cert"))
+			cert_out = argv[i + 1];
+		else if (i + 1 < argc && streq(argv[i], "--ek") &&
+			 tpm_ek_type_from_string(argv[i + 1]) >= 0)
+			ek_name = argv[i + 1];
+		else
+			return cli_fail(EXIT_USAGE, "usage: kcc-attest ek [--cert PATH] [--ek rsa|ecc]");
+	}
 	r = tpm_open(NULL, &t);
 	if (r >= 0)
-		r = tpm_attest_keys(t, &k);
+		r = join_ek_type(t, ek_name, &ek, err, sizeof(err));
+	if (r >= 0)
+		r = tpm_attest_keys(t, ek, &k);
 	if (r < 0) {
-		cli_fail(EXIT_SYSTEM, "%s", tpm_error(t));
+		cli_fail(EXIT_SYSTEM, "%s", err[0] ? err : tpm_error(t));
 		tpm_close(t);
 		return EXIT_SYSTEM;
 	}
-	r = tpm_ek_cert_read(t, TPM_EK_CERT_RSA_NV, &cert, &cert_size);
+	r = tpm_ek_cert_read(t, tpm_ek_cert_index(ek), &cert, &cert_size);
 	if (tpm_public_parse(k.ek_pub, k.ek_pub_size, &pub) < 0 ||
-	    tpm_public_to_der(&pub, &der, &n) < 0 || pcr_hash(PCR_BANK_SHA256, der, n, fp) < 0)
+	    tpm_public_to_der(&pub, &der, &n) < 0 || pcr_hash(PCR_BANK_SHA256, der, n, fp) < 0 ||
+	    !(spki = b64_encode(der, n)))
 		r = -EIO;
 	tpm_attest_keys_done(t, &k);
 	tpm_close(t);
@@ -276,7 +331,8 @@ static int cmd_ek(int argc, char **argv)
 	if (r < 0 && r != -ENOENT)
 		return cli_fail(EXIT_SYSTEM, "cannot read the EK or write its certificate");
 	hexify(fp, 32, hex);
-	printf("{\"ek_sha256\":\"%s\",\"certificate\":%s}\n", hex, r == -ENOENT ? "false" : "true");
+	printf("{\"ek_sha256\":\"%s\",\"ek_public\":\"%s\",\"certificate\":%s}\n", hex, spki,
+	       r == -ENOENT ? "false" : "true");
 	return 0;
 }
 

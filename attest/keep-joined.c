@@ -3,22 +3,23 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "keep-joined.h"
+#include "kubelet-creds.h"
 #include "send.h"
 #include "tpm.h"
 #include "util.h"
 
-long keep_joined_renew_in(const char *cert_path)
+int keep_joined_left(const char *cert_path, long *ret)
 {
 	_cleanup_fclose_ FILE *f = fopen(cert_path, "re");
 	X509 *x;
 	int days = 0, secs = 0;
-	long left;
 
 	if (!f)
 		return -errno;
@@ -30,9 +31,17 @@ long keep_joined_renew_in(const char *cert_path)
 		return -EBADMSG;
 	}
 	X509_free(x);
-	left = (long)days * 86400 + secs;
-	left = left / 3 * 2;
-	return left < KEEP_JOINED_RENEW_MIN_S ? KEEP_JOINED_RENEW_MIN_S : left;
+	*ret = (long)days * 86400 + secs;
+	return 0;
+}
+
+static uint32_t random_u32(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+		v = (uint32_t)time(NULL);
+	return v;
 }
 
 static void send_verdict(const JoinConfig *c, json_object *res, int joined)
@@ -82,6 +91,21 @@ static int join_once(const JoinConfig *c, char *err, size_t err_size)
 	return r;
 }
 
+/* A failed renewal while the certificate is still valid: it stays (never deleted), the SIEM hears
+ * of it, and the retry comes before it expires. */
+static unsigned renewal_failed(const JoinConfig *c, const char *err, long left, unsigned backoff)
+{
+	unsigned wait = attest_retry_delay(backoff, left);
+	char left_s[24];
+	const char *fields[] = { "node", c->node, "verifier", c->url, "valid_for_s", left_s, NULL };
+
+	snprintf(left_s, sizeof(left_s), "%ld", left);
+	fprintf(stderr, "kcc-attest: renewal failed (%s); keeping the current certificate, valid "
+		"%ld s more; retrying in %u s\n", err, left, wait);
+	(void)event_sendf(EV_ATTESTATION_RENEWAL_FAILED, "kcc-attest", fields, "%.400s", err);
+	return wait;
+}
+
 int keep_joined(const JoinConfig *c)
 {
 	unsigned backoff = KEEP_JOINED_BACKOFF_MIN_S;
@@ -91,21 +115,28 @@ int keep_joined(const JoinConfig *c)
 		return -EINVAL;
 	for (;;) {
 		int r = join_once(c, err, sizeof(err));
-		long renew;
+		unsigned wait = backoff;
+		long left = 0, renew;
+		bool held = keep_joined_left(c->cert_out, &left) == 0;
 
-		if (r > 0 && (renew = keep_joined_renew_in(c->cert_out)) > 0) {
+		if (r > 0 && held && left > 0) {
+			renew = attest_renew_delay(left, random_u32());
 			fprintf(stderr, "kcc-attest: joined as system:node:%s; key and certificate in "
-				"%s and %s; renewing in %ld s\n", c->node, c->key_out, c->cert_out,
-				renew);
+				"%s and %s%s%s; renewing in %ld s\n", c->node, c->key_out, c->cert_out,
+				c->kubelet ? ", the kubelet's in " : "",
+				c->kubelet ? c->kubelet->kubeconfig_path : "", renew);
 			backoff = KEEP_JOINED_BACKOFF_MIN_S;
 			sleep((unsigned)renew);
 			continue;
 		}
 		if (r > 0)
 			snprintf(err, sizeof(err), "%s: the certificate cannot be read back", c->cert_out);
-		fprintf(stderr, "kcc-attest: not joined (%s); the node stays unjoined, retrying in "
-			"%u s\n", err, backoff);
-		sleep(backoff);
+		if (held && left > 0)
+			wait = renewal_failed(c, err, left, backoff);
+		else
+			fprintf(stderr, "kcc-attest: not joined (%s); the node stays unjoined, retrying "
+				"in %u s\n", err, wait);
+		sleep(wait);
 		backoff = backoff * 2 > KEEP_JOINED_BACKOFF_MAX_S ? KEEP_JOINED_BACKOFF_MAX_S
 								   : backoff * 2;
 	}

@@ -34,7 +34,7 @@ static int write_secret(int dfd, const char *name, const uint8_t *data, size_t s
 	return r;
 }
 
-int released_secrets_write(Tpm *t, json_object *result, const char *dir, char *err,
+int released_secrets_write(Tpm *t, TpmEkType ek, json_object *result, const char *dir, char *err,
 			   size_t err_size)
 {
 	AttestSecrets s;
@@ -53,7 +53,7 @@ int released_secrets_write(Tpm *t, json_object *result, const char *dir, char *e
 			r = errorf(err, err_size, -errno, "%s: %s", dir, strerror(errno));
 	}
 	/* The EK again: the join flushed it before going to the network. */
-	if (r >= 0 && (r = tpm_attest_keys(t, &k)) < 0)
+	if (r >= 0 && (r = tpm_attest_keys(t, ek, &k)) < 0)
 		errorf(err, err_size, r, "cannot create the EK: %s", tpm_error(t));
 	for (size_t i = 0; r >= 0 && i < s.n; i++) {
 		size_t n = sizeof(buf);

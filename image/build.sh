@@ -58,10 +58,11 @@ version_epoch "$version" "$epoch"
 bin=${KCC_BIN:-$top/build/bin}
 keys=${keys:-$top/build/keys}
 cache=${DEB_CACHE:-$top/build/debs}
-# Test images get kcc-init-test: kcc-init with the test-only fault hooks (init/test-hooks.h).
-kcc_init=kcc-init
-[ "$variant" = test ] && kcc_init=kcc-init-test
-for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-pcr kcc-attest kcc-forward mkcpio kconfig-check mkbundle kcc-update kcc-suc; do
+# Test images get kcc-init-test and kcc-update-test: kcc-init with the test-only fault hooks
+# (init/test-hooks.h), kcc-update with the slot writer's (update/test-fault.h).
+kcc_init=kcc-init kcc_update=kcc-update
+[ "$variant" = test ] && kcc_init=kcc-init-test kcc_update=kcc-update-test
+for b in $kcc_init kcc-sysinit kcc-sandbox kcc-ctl kcc-dhcp-hook kcc-pcr kcc-attest kcc-forward mkcpio kconfig-check mkbundle $kcc_update kcc-suc; do
 	[ -x "$bin/$b" ] || bad_input "$bin/$b is missing; run make first"
 done
 overlays=${KCC_OVERLAYS:-$top/overlays}
@@ -194,11 +195,15 @@ rootfs() {
 	# the security events' forwarder (docs/events.md)
 	install -m 0755 -s "$bin/kcc-forward" "$r/usr/bin/kcc-forward"
 	install -m 0755 -s "$bin/kcc-kubelet" "$r/usr/bin/kcc-kubelet"
-	install -m 0755 -s "$bin/kcc-update" "$r/usr/bin/kcc-update"
+	install -m 0755 -s "$bin/$kcc_update" "$r/usr/bin/kcc-update"
 	install -m 0755 "$w/pkgs/usr/bin/crun" "$r/usr/bin/crun"
-	# the network services: DHCP and NTP/NTS clients (docs/node-config.md); no hooks, no chronyc
+	# the network services: DHCP and NTP/NTS clients (docs/node-config.md); no shell hooks, no
+	# chronyc. dhcpcd's one hook writes the lease's name servers where /etc/resolv.conf points
+	# (the root is read-only; /run/dns is written at boot, lib/config/resolv-conf.h).
 	install -m 0755 "$w/pkgs/usr/sbin/dhcpcd" "$r/usr/sbin/dhcpcd"
 	install -m 0755 "$w/pkgs/usr/sbin/chronyd" "$r/usr/sbin/chronyd"
+	install -m 0755 -s "$bin/kcc-dhcp-hook" "$r/usr/lib/kcc/kcc-dhcp-hook"
+	ln -sfn ../run/dns/resolv.conf "$r/etc/resolv.conf"
 	if [ -n "$kubelet" ]; then
 		install -m 0755 "$kubelet" "$r/usr/bin/kubelet"
 		for f in usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/ctr usr/sbin/runc; do

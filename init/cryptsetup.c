@@ -6,8 +6,10 @@
 #include "json-get.h"
 #include "log.h"
 #include "cryptsetup.h"
+#include "cryptsetup-internal.h"
+#include "reencrypt-check.h"
 
-static void crypt_log_glue(int level, const char *msg, void *usrptr)
+void crypt_log_glue(int level, const char *msg, void *usrptr)
 {
 	(void)usrptr;
 	if (level == CRYPT_LOG_DEBUG && !log_debug_enabled())
@@ -15,7 +17,7 @@ static void crypt_log_glue(int level, const char *msg, void *usrptr)
 	log_debug("libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
-static void crypt_freep(struct crypt_device **cd)
+void crypt_freep(struct crypt_device **cd)
 {
 	if (*cd)
 		crypt_free(*cd);
@@ -68,14 +70,14 @@ static int crypt_open_node(const char *node, struct crypt_device **cd)
 	return 0;
 }
 
-static int crypt_load_luks2(const char *node, struct crypt_device **cd)
+int crypt_load_luks2(const char *node, struct crypt_device **cd)
 {
 	int r = crypt_open_node(node, cd);
 
 	return r < 0 ? r : crypt_load(*cd, CRYPT_LUKS2, NULL);
 }
 
-static bool token_is(struct crypt_device *cd, int id, const char *want)
+bool token_is(struct crypt_device *cd, int id, const char *want)
 {
 	const char *json, *type;
 	json_object *o;
@@ -89,9 +91,6 @@ static bool token_is(struct crypt_device *cd, int id, const char *want)
 	json_object_put(o);
 	return r;
 }
-
-#define LUKS2_TOKENS 32
-#define LUKS2_KEYSLOTS 32
 
 static int kcc_tokens(struct crypt_device *cd, LuksInfo *info)
 {
@@ -154,7 +153,7 @@ bool luks_header_unfinished(const char *node)
 
 /* Adds token_json (without "type" and "keyslots") as a token of type for keyslot slot; returns
  * the token id. */
-static int token_add(struct crypt_device *cd, const char *type, const char *token_json, int slot)
+int token_add(struct crypt_device *cd, const char *type, const char *token_json, int slot)
 {
 	json_object *tok = json_tokener_parse(token_json), *ks;
 	char sl[12];
@@ -184,7 +183,7 @@ static const struct crypt_pbkdf_type keyslot_pbkdf = {
 	.flags = CRYPT_PBKDF_NO_BENCHMARK,
 };
 
-static int keyslot_params(struct crypt_device *cd)
+int keyslot_params(struct crypt_device *cd)
 {
 	int r = crypt_set_pbkdf_type(cd, &keyslot_pbkdf);
 
@@ -246,6 +245,74 @@ static void luks_params(struct crypt_device *cd, int slot, LuksParams *params)
 	params->keyslot_key_size = (int)ks_key;
 }
 
+static bool reencrypting(struct crypt_device *cd)
+{
+	uint32_t req = 0;
+
+	return crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS, &req) >= 0 &&
+	       (req & CRYPT_REQUIREMENT_ONLINE_REENCRYPT);
+}
+
+/* A volume in re-encryption has two volume keys. What is checked is what is activated: the
+ * metadata of this very load must pass reencrypt_header_check() as a re-encryption kcc-init
+ * started (its record's two keyslots), and only those two keyslots are tried: each must open
+ * with pass, each key goes through check(), and the two keys must differ (a header with the old
+ * key copied into a second keyslot is not a re-encryption). The activation, which needs both,
+ * is by passphrase (libcryptsetup first recovers a hotzone a power cut interrupted). vk is left
+ * holding the new key. */
+static int activate_reencrypting(struct crypt_device *cd, const char *name, const void *pass,
+				 size_t pass_size, uint8_t *vk, size_t *vk_size, LuksCheck check,
+				 void *data)
+{
+	uint8_t first[LUKS_KEY_SIZE];
+	size_t room = *vk_size, first_size = 0;
+	ReencryptRecord rec;
+	const char *json;
+	char why[200];
+	int r;
+
+	r = crypt_dump_json(cd, &json, 0);
+	if (r < 0)
+		return r;
+	r = reencrypt_header_check(json, &rec, why, sizeof(why));
+	if (r != REENCRYPT_RUNNING) {
+		log_error("state: the header being activated is not a re-encryption kcc-init started: "
+			  "%s", r < 0 ? why : "no record of it");
+		return -EPERM;
+	}
+	const int slots[2] = { rec.old_slot, rec.new_slot };
+	for (int i = 0; i < 2; i++) {
+		LuksParams params = { .reencrypt = true };
+
+		*vk_size = room;
+		r = crypt_volume_key_get(cd, slots[i], (char *)vk, vk_size, pass, pass_size);
+		if (r < 0)
+			goto out;
+		luks_params(cd, slots[i], &params);
+		r = check(&params, vk, *vk_size, data);
+		if (r < 0)
+			goto out;
+		if (i == 0) {
+			if (*vk_size > sizeof(first)) {
+				r = -ENOBUFS;
+				goto out;
+			}
+			memcpy(first, vk, *vk_size);
+			first_size = *vk_size;
+		} else if (*vk_size == first_size && memcmp(first, vk, first_size) == 0) {
+			log_error("state: both keyslots of the re-encryption hold the same volume key");
+			r = -EPERM;
+			goto out;
+		}
+	}
+	r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, pass, pass_size, 0);
+	r = r < 0 ? r : 0;
+out:
+	explicit_wipe(first, sizeof(first));
+	/* a slot pass does not open: refused like any other key */
+	return r == -ENOENT ? -EPERM : r;
+}
+
 int luks_activate(const char *node, const char *name, const void *pass, size_t pass_size,
 		  uint8_t *vk, size_t *vk_size, LuksCheck check, void *data)
 {
@@ -256,6 +323,8 @@ int luks_activate(const char *node, const char *name, const void *pass, size_t p
 	r = crypt_load_luks2(node, &cd);
 	if (r < 0)
 		return r;
+	if (reencrypting(cd))
+		return activate_reencrypting(cd, name, pass, pass_size, vk, vk_size, check, data);
 	slot = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk, vk_size, pass, pass_size);
 	if (slot < 0)
 		return slot == -EPERM || slot == -ENOENT ? -EPERM : slot;

@@ -59,12 +59,14 @@ int luks_format(const char *node, const void *pass, size_t pass_size, const uint
 typedef struct LuksParams {
 	char cipher[32], mode[32], keyslot_cipher[64], uuid[LUKS_UUID_MAX];
 	int key_size, keyslot_key_size, sector_size;
+	bool reencrypt; /* the volume is being re-encrypted: the keyslot's key is one of two */
 } LuksParams;
 
 /* Opens the keyslot with pass, hands what the header declares and the volume key to check(),
  * and activates /dev/mapper/name only if check() returns >= 0, all on one loaded header (what is
  * checked is what is activated). vk: 64 bytes room, the caller wipes it. -EPERM when pass opens
- * no keyslot; check()'s error when it refuses. */
+ * no keyslot; check()'s error when it refuses. A volume in re-encryption: check() for each of
+ * the two keys pass opens (-ENOKEY when it opens only one), activated by passphrase. */
 typedef int (*LuksCheck)(const LuksParams *params, const uint8_t *vk, size_t vk_size, void *data);
 int luks_activate(const char *node, const char *name, const void *pass, size_t pass_size,
 		  uint8_t *vk, size_t *vk_size, LuksCheck check, void *data);

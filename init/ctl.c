@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kcc-ctl: asks PID 1 to power off or reboot, or prints the service status; rotate-key asks
- * kcc-init to rotate the state key at the next boot (state-rotate.h).
+ * kcc-init to rotate the state key at the next boot (state-rotate.h), rotate-key --volume to
+ * rotate the volume key by re-encrypting /var (state-reencrypt.h).
  * Exit codes: 0 done, 100 usage, 111 system failure (no socket, no answer, an error answer),
  * 112 refused by PID 1 (poweroff and reboot need CAP_SYS_BOOT, status needs uid 0) or by /var's
  * permissions (rotate-key). */
@@ -10,6 +11,7 @@
 #include <sys/un.h>
 
 #include "control.h"
+#include "state-reencrypt.h"
 #include "state-rotate.h"
 #include "util.h"
 
@@ -17,12 +19,12 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: kcc-ctl poweroff|reboot|status|rotate-key\n");
+	fprintf(stderr, "usage: kcc-ctl poweroff|reboot|status|rotate-key [--volume]\n");
 	return 100;
 }
 
 /* The request is an empty file, made durable before kcc-ctl says it is recorded. */
-static int rotate_key(void)
+static int rotate_key(const char *file, const char *what)
 {
 	_cleanup_close_ int dfd = -EBADF, fd = -EBADF;
 	int r;
@@ -31,18 +33,18 @@ static int rotate_key(void)
 	if (r >= 0 && (dfd = open("/var/" STATE_ROTATE_DIR,
 				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		r = -errno;
-	if (r >= 0 && (fd = openat(dfd, STATE_ROTATE_FILE,
+	if (r >= 0 && (fd = openat(dfd, file,
 				   O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		r = -errno;
 	if (r >= 0 && (fsync(fd) < 0 || fsync(dfd) < 0))
 		r = -errno;
 	if (r < 0) {
 		errno = -r;
-		fprintf(stderr, "kcc-ctl: cannot record the request in /var/%s: %m\n",
-			STATE_ROTATE_REQUEST);
+		fprintf(stderr, "kcc-ctl: cannot record the request in /var/%s/%s: %m\n",
+			STATE_ROTATE_DIR, file);
 		return r == -EACCES || r == -EPERM ? EXIT_REFUSED : 111;
 	}
-	printf("state key rotation requested: it happens at the next boot\n");
+	printf("%s requested: it happens at the next boot\n", what);
 	return 0;
 }
 
@@ -55,7 +57,10 @@ int main(int argc, char **argv)
 	ssize_t n;
 
 	if (argc == 2 && streq(argv[1], "rotate-key"))
-		return rotate_key();
+		return rotate_key(STATE_ROTATE_FILE, "state key rotation");
+	if (argc == 3 && streq(argv[1], "rotate-key") && streq(argv[2], "--volume"))
+		return rotate_key(STATE_REENCRYPT_FILE, "volume key rotation (re-encryption of /var, "
+						      "a few seconds per boot until done)");
 	if (argc != 2 || control_request_from_string(argv[1]) < 0)
 		return usage();
 	strncpy(sa.sun_path, CONTROL_SOCKET, sizeof(sa.sun_path) - 1);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "measure.h"
 #include "node-config.h"
+#include "resolv-conf.h"
 #include "source.h"
 #include "stage-config.h"
 #include "util.h"
@@ -108,6 +109,31 @@ static int hand_over_services(const NodeConfig *c)
 	return r;
 }
 
+/* A static network's name servers: the resolver's settings that /etc/resolv.conf links to
+ * (with DHCP, the dhcpcd service's hook writes them from the lease). */
+static int static_dns(const NodeConfig *c)
+{
+	char servers[NC_DNS_MAX * (INET_ADDRSTRLEN + 1)] = "", a[INET_ADDRSTRLEN], text[512];
+	int r;
+
+	for (size_t i = 0; i < c->net.n_dns; i++) {
+		inet_ntop(AF_INET, &c->net.dns[i], a, sizeof(a));
+		strcat(strcat(servers, i ? " " : ""), a);
+	}
+	r = resolv_conf_render(&(ResolvConfInput){ .servers = servers,
+						   .origin = "the node configuration" },
+			       text, sizeof(text), NULL);
+	if (r < 0)
+		return log_error_errno(r, "node config: the name servers cannot be written: %m");
+	if (mkdir(RESOLV_DIR, 0755) < 0 && errno != EEXIST)
+		return log_error_errno(-errno, "node config: cannot make %s: %m", RESOLV_DIR);
+	r = write_mode(RESOLV_CONF, text, (size_t)r, 0644);
+	if (r < 0)
+		return log_error_errno(r, "node config: cannot write %s: %m", RESOLV_CONF);
+	log_info("node config: name servers %s (%s)", servers, RESOLV_CONF);
+	return 0;
+}
+
 /* What the system stage applies, in files the libc-only PID 1 reads; and the configurations of
  * the network services. */
 static int hand_over(const NodeConfig *c, const char *data, size_t len)
@@ -129,6 +155,8 @@ static int hand_over(const NodeConfig *c, const char *data, size_t len)
 			 c->net.gateway ? "gateway = " : "", c->net.gateway ? g : "",
 			 c->net.gateway ? "\n" : "");
 		r = write_private(NODE_CONFIG_NETWORK, net, strlen(net));
+		if (r >= 0 && c->net.n_dns > 0)
+			r = static_dns(c);
 	} else if (r >= 0) {
 		/* DHCP: the system stage brings the link up without the image's static address;
 		 * the dhcpcd service configures it. */
@@ -140,6 +168,8 @@ static int hand_over(const NodeConfig *c, const char *data, size_t len)
 		if (r >= 0)
 			log_info("node config: network by DHCP (the dhcpcd service)");
 	}
+	if (r >= 0 && c->time.nts && c->time.ca[0])
+		r = write_mode(CHRONY_NTS_CA, c->time.ca, strlen(c->time.ca), 0644);
 	if (r >= 0)
 		r = daemon_conf(c, CHRONY_CONF, daemon_conf_chrony);
 	if (r >= 0)

@@ -16,7 +16,9 @@
 #include "pcrsig-files.h"
 #include "recovery.h"
 #include "stage-state.h"
+#include "state-reencrypt.h"
 #include "state-rotate.h"
+#include "luks-reencrypt.h"
 #include "test-hooks.h"
 
 #define PASS_SIZE STATE_PASS_SIZE
@@ -24,14 +26,18 @@
 #define MKE2FS "/usr/sbin/mke2fs"
 
 /* Key material lives in one locked page, wiped before it is unmapped. What the TPM seals is the
- * keyslot passphrase followed by the volume's binding (see volume_binding()). */
+ * keyslot passphrase followed by the volume's binding (see state_volume_binding()). */
 typedef struct Secrets {
 	uint8_t sealed[PASS_SIZE + BIND_SIZE];
 	uint8_t fresh[PASS_SIZE + BIND_SIZE];	/* a rotation's new secret */
 	uint8_t recovery[RECOVERY_PASS_SIZE];	/* the recovery keyslot's passphrase */
 	uint8_t vk[LUKS_KEY_SIZE];
 	uint8_t bind[BIND_SIZE];
+	uint8_t new_bind[BIND_SIZE];	/* a volume-key rotation's new key, as the unlock found it */
 	size_t sealed_size, vk_size;
+	ReencryptRecord re;		/* kcc-init's record of a volume-key rotation */
+	ReencryptState re_state;
+	bool have_new_bind;
 	char reason[160];		/* why check_volume() refused */
 	char uuid[LUKS_UUID_MAX];	/* the UUID of the volume it accepted */
 } Secrets;
@@ -149,17 +155,26 @@ static int run_mkfs(void)
 	return 0;
 }
 
-/* The volume a sealed key belongs to: HMAC-SHA256 keyed with its volume key over its cipher,
- * mode, key size and LUKS UUID. Sealed next to the passphrase, so a header that declares another
- * cipher (cipher_null: any passphrase opens its keyslot, the data is plain), another key size, or
- * holds another volume key or UUID, is refused before it is activated. */
-static int volume_binding(const char *cipher, const char *mode, int key_size, const char *uuid,
-			  const uint8_t *vk, size_t vk_size, uint8_t out[BIND_SIZE])
+/* A volume-key rotation's new key: accepted when kcc-init's record carries its binding MACed
+ * with the sealed binding (state-reencrypt.c), which only the TPM's unseal gives. */
+static bool new_volume_key(Secrets *s)
 {
-	char id[160];
+	uint8_t msg[sizeof(REENCRYPT_MAC_LABEL) - 1 + BIND_SIZE], mac[REENCRYPT_MAC_SIZE];
+	bool ok;
 
-	snprintf(id, sizeof(id), "kcc-state-volume:%s-%s:%d:%s", cipher, mode, key_size * 8, uuid);
-	return pcr_hmac(PCR_BANK_SHA256, vk, vk_size, id, strlen(id), out);
+	if (s->re_state != REENCRYPT_RUNNING && s->re_state != REENCRYPT_FINISHED)
+		return false;
+	memcpy(msg, REENCRYPT_MAC_LABEL, sizeof(REENCRYPT_MAC_LABEL) - 1);
+	memcpy(msg + sizeof(REENCRYPT_MAC_LABEL) - 1, s->bind, BIND_SIZE);
+	if (pcr_hmac(PCR_BANK_SHA256, SEALED_BIND(s), BIND_SIZE, msg, sizeof(msg), mac) < 0)
+		return false;
+	ok = CRYPTO_memcmp(mac, s->re.mac, sizeof(mac)) == 0;
+	if (ok) {
+		memcpy(s->new_bind, s->bind, BIND_SIZE);
+		s->have_new_bind = true;
+	}
+	explicit_wipe(mac, sizeof(mac));
+	return ok;
 }
 
 static int check_volume(const LuksParams *p, const uint8_t *vk, size_t vk_size, void *data)
@@ -177,10 +192,10 @@ static int check_volume(const LuksParams *p, const uint8_t *vk, size_t vk_size, 
 	    p->keyslot_key_size != LUKS_KEY_SIZE)
 		return REFUSE("its keyslot is %s with a %d-bit key", p->keyslot_cipher,
 			      p->keyslot_key_size * 8);
-	r = volume_binding(p->cipher, p->mode, p->key_size, p->uuid, vk, vk_size, s->bind);
+	r = state_volume_binding(p->cipher, p->mode, p->key_size, p->uuid, vk, vk_size, s->bind);
 	if (r < 0)
 		return r;
-	if (CRYPTO_memcmp(s->bind, SEALED_BIND(s), BIND_SIZE) != 0)
+	if (CRYPTO_memcmp(s->bind, SEALED_BIND(s), BIND_SIZE) != 0 && !new_volume_key(s))
 		return REFUSE("its UUID %s or its volume key is not the one sealed", p->uuid);
 	snprintf(s->uuid, sizeof(s->uuid), "%s", p->uuid);
 	return 0;
@@ -251,7 +266,7 @@ static int provision(const char *node, const ImagePolicy *ip, Secrets *s)
 	r = random_uuid(uuid);
 	if (r < 0)
 		return log_error_errno(r, "Failed to get random bytes: %m");
-	r = volume_binding(LUKS_CIPHER, LUKS_CIPHER_MODE, LUKS_KEY_SIZE, uuid, s->vk, LUKS_KEY_SIZE,
+	r = state_volume_binding(LUKS_CIPHER, LUKS_CIPHER_MODE, LUKS_KEY_SIZE, uuid, s->vk, LUKS_KEY_SIZE,
 			   SEALED_BIND(s));
 	if (r < 0)
 		return log_error_errno(r, "Failed to compute the volume binding: %m");
@@ -429,7 +444,8 @@ int stage_state_run(const char *disk, const char *target)
 	_cleanup_(secrets_freep) Secrets *s = NULL;
 	_cleanup_(image_policy_done) ImagePolicy ip = { 0 };
 	_cleanup_(luks_info_done) LuksInfo info = { 0 };
-	char node[PATH_MAX], type[64], why[128];
+	char node[PATH_MAX], type[64], why[200];
+	StateReencryptResult re = STATE_REENCRYPT_IDLE;
 	bool unlocked = false;
 	size_t used = 0;
 	int r;
@@ -447,6 +463,13 @@ int stage_state_run(const char *disk, const char *target)
 	/* libcryptsetup first: it also finds a header whose primary copy was wiped. */
 	r = luks_load(node, &info);
 	if (r >= 0 && streq(info.subsystem, LUKS_SUBSYSTEM_READY)) {
+		/* A re-encryption only when our record says we started it, before any key. */
+		r = luks_reencrypt_inspect(node, &s->re, why, sizeof(why));
+		if (r < 0)
+			return log_error_errno(r, "The state volume %s carries a re-encryption that "
+						  "kcc-init did not start: %s; refusing it",
+					       node, why);
+		s->re_state = r;
 		r = unlock_any(node, &info, &ip, s, &used);
 		unlocked = true;
 	}
@@ -484,12 +507,28 @@ int stage_state_run(const char *disk, const char *target)
 		  NULL) < 0)
 		return log_error_errno(-errno, "Failed to mount the state volume on %s: %m", target);
 	log_info("state volume mounted on %s", target);
-	/* A requested rotation, still in the initrd (PCR 11 not yet at leave-initrd). A failure
-	 * keeps the current key and the request, and the boot goes on. */
-	if (unlocked && state_rotate_due(target, info.token_json[used], why, sizeof(why)) &&
-	    state_rotate_run(node, target, why, info.token_id[used], info.token_json[used],
-			     info.recovery_token, ip.key_der, ip.key_der_size, s->sealed, s->fresh,
-			     s->recovery) >= 0)
+	/* A requested rotation, still in the initrd (PCR 11 not yet at leave-initrd): the volume
+	 * key's first, then the keyslot's. A failure keeps the current key and the request, and
+	 * the boot goes on. */
+	if (unlocked && s->re_state == REENCRYPT_FINISHED && !s->have_new_bind) {
+		memcpy(s->new_bind, SEALED_BIND(s), BIND_SIZE); /* sealed for the new key already */
+		s->have_new_bind = true;
+	}
+	if (unlocked)
+		re = state_reencrypt_run(&(StateReencrypt){
+			.node = node, .var = target, .state = s->re_state,
+			.token_id = info.token_id[used],
+			.token_json = info.token_json[used], .key_der = ip.key_der,
+			.key_der_size = ip.key_der_size, .secret = s->sealed, .fresh = s->fresh,
+			.recovery = s->recovery, .vk = s->vk,
+			.new_bind = s->have_new_bind ? s->new_bind : NULL, .uuid = info.uuid });
+	if (re == STATE_REENCRYPT_SEALED)
+		unlocked = false; /* sealed anew: the rotation below is done, publish the new token */
+	else if (unlocked && re == STATE_REENCRYPT_IDLE &&
+		 state_rotate_due(target, info.token_json[used], why, sizeof(why)) &&
+		 state_rotate_run(node, target, why, info.token_id[used], info.token_json[used],
+				  info.recovery_token, ip.key_der, ip.key_der_size, s->sealed,
+				  s->fresh, s->recovery) >= 0)
 		unlocked = false; /* publish the new token */
 	publish(node, unlocked ? info.token_json[used] : NULL,
 		measure_boot_is_direct() ? POLICY_DIRECT_KEY : POLICY_UKI_KEY, ip.sig_json);

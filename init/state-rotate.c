@@ -10,6 +10,7 @@
 #include "measure.h"
 #include "node-config-files.h"
 #include "node-config.h"
+#include "pcr.h"
 #include "recovery.h"
 #include "sealed.h"
 #include "state-rotate.h"
@@ -17,10 +18,15 @@
 
 bool state_rotate_requested(const char *var)
 {
+	return state_request_present(var, STATE_ROTATE_FILE);
+}
+
+bool state_request_present(const char *var, const char *file)
+{
 	char path[PATH_MAX];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", var, STATE_ROTATE_REQUEST);
+	snprintf(path, sizeof(path), "%s/%s/%s", var, STATE_ROTATE_DIR, file);
 	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	if (!S_ISREG(st.st_mode)) {
@@ -35,31 +41,31 @@ void state_token_stamp(json_object *tok)
 	json_object_object_add(tok, STATE_TOKEN_ROTATED, json_object_new_int64(time(NULL)));
 }
 
-/* state.rotate-days of the configuration this boot accepted (stage-config left it in /run/kcc,
- * valid); 0: none. */
-static unsigned config_rotate_days(void)
+void state_config(unsigned *ret_rotate_days, unsigned *ret_reencrypt_seconds)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ NodeConfig *c = malloc(sizeof(*c));
 	char err[256];
 
+	*ret_rotate_days = *ret_reencrypt_seconds = 0;
 	if (!c || read_small_file(NODE_CONFIG_JSON, NODE_CONFIG_MAX, &text) < 0 ||
 	    node_config_parse(text, strlen(text), c, err, sizeof(err)) < 0)
-		return 0;
-	return c->state.rotate_days;
+		return;
+	*ret_rotate_days = c->state.rotate_days;
+	*ret_reencrypt_seconds = c->state.reencrypt_seconds;
 }
 
 bool state_rotate_due(const char *var, const char *token_json, char *why, size_t why_size)
 {
 	json_object *tok, *v;
-	unsigned days;
+	unsigned days, seconds;
 	int64_t at;
 
 	if (state_rotate_requested(var)) {
 		snprintf(why, why_size, "requested");
 		return true;
 	}
-	days = config_rotate_days();
+	state_config(&days, &seconds);
 	if (days == 0)
 		return false;
 	tok = json_tokener_parse(token_json);
@@ -80,7 +86,7 @@ bool state_rotate_due(const char *var, const char *token_json, char *why, size_t
 }
 
 /* The request goes once the rotation is on disk; a power cut before that rotates again. */
-static int request_remove(const char *var)
+int state_request_remove(const char *var, const char *file)
 {
 	char dir[PATH_MAX];
 	_cleanup_close_ int fd = -EBADF;
@@ -89,7 +95,7 @@ static int request_remove(const char *var)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (unlinkat(fd, STATE_ROTATE_FILE, 0) < 0)
+	if (unlinkat(fd, file, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	return fsync(fd) < 0 ? -errno : 0;
 }
@@ -192,7 +198,7 @@ int state_rotate_run(const char *node, const char *var, const char *why, int tok
 	} else if (recovery_token >= 0)
 		snprintf(recovery, sizeof(recovery), "; recovery keyslot kept as it is (this "
 			 "image has no recovery key)");
-	r = request_remove(var);
+	r = state_request_remove(var, STATE_ROTATE_FILE);
 	if (r < 0)
 		log_warning_errno(r, "state: failed to remove the rotation request, ignoring (the "
 				     "next boot rotates again): %m");
@@ -203,4 +209,17 @@ int state_rotate_run(const char *node, const char *var, const char *why, int tok
 		 recovery,
 		 now_ms() - t0, tpm_commands(measure_tpm()) - n0);
 	return 0;
+}
+
+/* The volume a sealed key belongs to: HMAC-SHA256 keyed with its volume key over its cipher,
+ * mode, key size and LUKS UUID. Sealed next to the passphrase, so a header that declares another
+ * cipher (cipher_null: any passphrase opens its keyslot, the data is plain), another key size, or
+ * holds another volume key or UUID, is refused before it is activated. */
+int state_volume_binding(const char *cipher, const char *mode, int key_size, const char *uuid,
+			 const uint8_t *vk, size_t vk_size, uint8_t out[STATE_BIND_SIZE])
+{
+	char id[160];
+
+	snprintf(id, sizeof(id), "kcc-state-volume:%s-%s:%d:%s", cipher, mode, key_size * 8, uuid);
+	return pcr_hmac(PCR_BANK_SHA256, vk, vk_size, id, strlen(id), out);
 }

@@ -18,6 +18,7 @@
 /* What is sealed: the keyslot passphrase, then the volume binding (stage-state.c). */
 #define STATE_PASS_SIZE 32
 #define STATE_SECRET_SIZE 64
+#define STATE_BIND_SIZE (STATE_SECRET_SIZE - STATE_PASS_SIZE)
 
 /* The token member that records when its key was sealed (seconds since the epoch, the node's
  * clock: whoever sets the clock can at worst cause or delay an age-based rotation). */
@@ -25,9 +26,16 @@
 
 /* True when var (the mounted state volume) holds a rotation request. */
 bool state_rotate_requested(const char *var);
+/* The same for any request file in var's STATE_ROTATE_DIR (a regular file, no link followed). */
+bool state_request_present(const char *var, const char *file);
+/* Removes it durably (unlink, fsync of the folder); 0 when it is not there. */
+int state_request_remove(const char *var, const char *file);
 /* True when a rotation is due: requested, or older than the node configuration's
  * state.rotate-days (token_json: the token that unlocked). why: for the log line. */
 bool state_rotate_due(const char *var, const char *token_json, char *why, size_t why_size);
+/* The node configuration this boot accepted (stage-config left it in /run/kcc, valid):
+ * state.rotate-days and state.reencrypt-seconds, 0 when not set. */
+void state_config(unsigned *ret_rotate_days, unsigned *ret_reencrypt_seconds);
 /* Records the time of sealing in a token's JSON body. */
 struct json_object;
 void state_token_stamp(struct json_object *tok);
@@ -49,3 +57,8 @@ int state_rotate_run(const char *node, const char *var, const char *why, int tok
 typedef struct LuksRotation LuksRotation;
 int state_recovery_replace(const char *node, const uint8_t *unlock_pass, int old_token,
 			   uint8_t *recovery_pass, LuksRotation *ret, char *err, size_t err_size);
+
+/* The binding of a volume key (sealed after the passphrase): HMAC-SHA256(vk, "kcc-state-volume:
+ * CIPHER-MODE:BITS:UUID"). */
+int state_volume_binding(const char *cipher, const char *mode, int key_size, const char *uuid,
+			 const uint8_t *vk, size_t vk_size, uint8_t out[STATE_BIND_SIZE]);

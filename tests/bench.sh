@@ -68,4 +68,5 @@ echo "(bar to beat: systemd 252 + dracut ~27000 ms, PID 1 11 MB, initramfs 15 MB
 tests/bench-attest.sh
 tests/bench-forward.sh
 tests/bench-update.sh
+tests/bench-rotate.sh
 tests/bench-kernel.sh "$b/cold" "$runs"

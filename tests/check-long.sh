@@ -13,7 +13,8 @@ if [ ! -f "$B/test/manifest.json" ]; then
 	image/build.sh --variant test --out "$B/test" >"$B/test.build.log" 2>&1 ||
 		{ tail -20 "$B/test.build.log"; echo "0 passed, 1 failed"; exit 1; }
 fi
-# the second test release (45-epoch, as make check builds it)
+# the second test release (as make check builds it): the update the power-cut and pull-mode
+# matrices apply
 if [ ! -f "$B/test-v2/manifest.json" ]; then
 	image/build.sh --variant test --out "$B/test-v2" --version "$(jq -r .version "$B/test/manifest.json").2" \
 		--epoch 2 >"$B/test-v2.build.log" 2>&1 || { tail -20 "$B/test-v2.build.log"; echo "0 passed, 1 failed"; exit 1; }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "apply.h"
+#include "test-fault.h"
 #include "util.h"
 
 #define READ_SIZE (64u << 10)
@@ -81,6 +82,7 @@ void apply_stream(Node *n, const BundleKey *key, int fd, const char *what, Apply
 		.layout = &n->layout,
 		.running_version = n->version,
 		.node_epoch = n->epoch,
+		.fault = update_test_fault, /* NULL but in test images */
 	};
 	int k, read_errno = 0;
 

@@ -129,6 +129,9 @@ int cmd_serve(int argc, char **argv)
 		return say_error(EXIT_USAGE, "%s", err);
 	strcpy(sa.sun_path, a.socket);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* The service's output is a pipe to PID 1: line by line, so that the lines of a pull round
+	 * that asked for the reboot are not lost in the buffer when PID 1 stops the service. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		return say_error(EXIT_SYSTEM, "cannot create a socket: %m");
@@ -203,9 +206,8 @@ int client_request(const char *socket_path, const char *command, const char *sou
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return say_error(EXIT_SYSTEM, "cannot connect to %s: %m", socket_path);
 	snprintf(head, sizeof(head), REQUEST_MAGIC " %s\n", command);
-	if (write(fd, head, strlen(head)) != (ssize_t)strlen(head)) {
-		/* the server may refuse (and close) before it reads: its answer says why */
-		if (errno == EPIPE || errno == ECONNRESET)
+	if (send(fd, head, strlen(head), MSG_NOSIGNAL) != (ssize_t)strlen(head)) {
+		if (errno == EPIPE || errno == ECONNRESET) /* answered and closed first (a refused peer) */
 			goto answer;
 		return say_error(EXIT_SYSTEM, "cannot send to %s: %m", socket_path);
 	}

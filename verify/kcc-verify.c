@@ -21,7 +21,8 @@ static const char usage_text[] =
 	"           --issuer-cert PEM --issuer-key PEM --reference FILE [--reference-key PEM]\n"
 	"           [--ek-roots PEM] [--ek-allow FILE] [--policy production|test]\n"
 	"           [--validity SECONDS] [--nonce-ttl SECONDS] [--results FILE] [--max-requests N]\n"
-	"           [--secret NAME=FILE]...\n";
+	"           [--secret NAME=FILE]... [--snp-ark PEM [--snp-ask PEM] [--snp-vcek-dir DIR]\n"
+	"           [--snp-min-tcb BL.TEE.SNP.UCODE] [--snp-require]]\n";
 
 static int cmd_serve(int argc, char **argv)
 {
@@ -33,10 +34,13 @@ static int cmd_serve(int argc, char **argv)
 		{ "policy", 1, NULL, 'p' },	 { "validity", 1, NULL, 'v' },
 		{ "nonce-ttl", 1, NULL, 'n' },	 { "results", 1, NULL, 'R' },
 		{ "max-requests", 1, NULL, 'm' }, { "reference-key", 1, NULL, 'P' },
-		{ "secret", 1, NULL, 's' },	 {},
+		{ "secret", 1, NULL, 's' },	 { "snp-ark", 1, NULL, 'A' },
+		{ "snp-ask", 1, NULL, 'B' },	 { "snp-vcek-dir", 1, NULL, 'D' },
+		{ "snp-min-tcb", 1, NULL, 'T' }, { "snp-require", 0, NULL, 'Q' }, {},
 	};
 	const char *issuer_cert = NULL, *issuer_key = NULL, *reference = NULL, *roots = NULL,
-		   *allow = NULL, *results = NULL, *reference_key = NULL;
+		   *allow = NULL, *results = NULL, *reference_key = NULL, *snp_ark = NULL,
+		   *snp_ask = NULL;
 	ServeConfig c = { 0 };
 	Verifier *v = calloc(1, sizeof(*v));
 	unsigned long n;
@@ -59,6 +63,15 @@ static int cmd_serve(int argc, char **argv)
 		case 'e': roots = optarg; break;
 		case 'a': allow = optarg; break;
 		case 'R': results = optarg; break;
+		case 'A': snp_ark = optarg; break;
+		case 'B': snp_ask = optarg; break;
+		case 'D': v->snp.vcek_dir = optarg; break;
+		case 'Q': v->snp.require = true; break;
+		case 'T':
+			if (snp_tcb_parse(optarg, &v->snp.min_tcb) < 0)
+				return cli_fail(EXIT_USAGE, "--snp-min-tcb: BL.TEE.SNP.UCODE, each 0-255, "
+						 "not '%s'", optarg);
+			break;
 		case 's':
 			if (verifier_load_secret(v, optarg, err, sizeof(err)) < 0)
 				return cli_fail(EXIT_USAGE, "%s", err);
@@ -94,7 +107,11 @@ static int cmd_serve(int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "serve needs --listen, --tls-cert, --tls-key, --issuer-cert, "
 				       "--issuer-key, --reference and --ek-roots or --ek-allow");
 	}
-	if ((roots && (r = verifier_load_ek_roots(v, roots, err, sizeof(err))) < 0) ||
+	if ((snp_ask || v->snp.vcek_dir || v->snp.require) != !!snp_ark || (snp_ark && !snp_ask))
+		return cli_fail(EXIT_USAGE, "--snp-ark and --snp-ask go together, and --snp-vcek-dir "
+				 "and --snp-require need them");
+	if ((snp_ark && (r = verifier_load_snp_chain(v, snp_ark, snp_ask, err, sizeof(err))) < 0) ||
+	    (roots && (r = verifier_load_ek_roots(v, roots, err, sizeof(err))) < 0) ||
 	    (allow && (r = verifier_load_ek_allow(v, allow, err, sizeof(err))) < 0) ||
 	    (r = verifier_load_references(v, reference, reference_key, err, sizeof(err))) < 0 ||
 	    (r = verifier_load_issuer(v, issuer_cert, issuer_key, err, sizeof(err))) < 0)

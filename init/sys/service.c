@@ -37,6 +37,7 @@ void service_config_done(ServiceConfig *c)
 	for (unsigned i = 0; i < c->n_rw; i++)
 		free(c->rw[i]);
 	free(c->condition);
+	free(c->wait_path);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -290,12 +291,15 @@ static int parse_line(ServiceConfig *c, const char *key, const char *v, unsigned
 		if (!(c->after[c->n_after] = strdup(v)))
 			return -ENOMEM;
 		c->n_after++;
-	} else if (streq(key, "condition_path")) {
-		if (c->condition)
-			FAIL(-EINVAL, "condition_path= given twice");
-		if (v[0] != '/' || strstr(v, "/../") || strstr(v, "/./") || strpbrk(v, " \t"))
-			FAIL(-EINVAL, "condition_path= '%s' is not an absolute path", v);
-		if (!(c->condition = strdup(v)))
+	} else if (streq(key, "condition_path") || streq(key, "start_after_path")) {
+		char **p = streq(key, "condition_path") ? &c->condition : &c->wait_path;
+		if (*p)
+			FAIL(-EINVAL, "%s= given twice", key);
+		if (v[0] != '/' || strstr(v, "/../") || strstr(v, "/./") || strpbrk(v, " \t") ||
+		    v[strlen(v) - 1] == '/' || strrchr(v, '/') == v)
+			FAIL(-EINVAL, "%s= '%s' is not an absolute path of a file in a folder", key,
+			     v);
+		if (!(*p = strdup(v)))
 			return -ENOMEM;
 	} else if (streq(key, "restart")) {
 		if (streq(v, "always"))

@@ -11,6 +11,12 @@
  *   condition_path = /run/kcc/FILE              (start only when FILE exists at boot, e.g. a
  *                                                configuration generated from the node's; else
  *                                                the service is not started, which is logged)
+ *   start_after_path = /run/FOLDER/FILE         (start only once FILE exists, waiting for it:
+ *                                                PID 1 watches its folder with inotify. A file
+ *                                                another service writes last, by rename, once
+ *                                                what this one needs is complete and valid.
+ *                                                Its folder missing at boot: not started,
+ *                                                logged, as condition_path)
  *   restart = always | on-failure | never       (default always)
  *   restart_base_ms = 100, restart_max_ms = 30000  (exponential backoff and its cap)
  *   ready = none | fd:N | http:PORT/PATH         (s6-style: the service writes a newline on fd N;
@@ -67,6 +73,7 @@ typedef struct ServiceConfig {
 	char *env[SERVICE_ENV_MAX + 1];   /* NULL-terminated */
 	char *after[SERVICE_AFTER_MAX];
 	char *condition; /* condition_path=, or NULL */
+	char *wait_path; /* start_after_path=, or NULL */
 	unsigned n_args, n_env, n_after;
 	uid_t uid; /* SERVICE_UID_AUTO until the supervisor gives it its own */
 	gid_t gid;

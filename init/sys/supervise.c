@@ -2,7 +2,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <libgen.h>
 #include <stddef.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -37,6 +39,7 @@ static unsigned n_services, next_seq;
 static void (*ready_cb)(unsigned running, unsigned failed);
 static void (*stopped_cb)(void);
 static char services_dir[256]; /* for kcc-sandbox, which reads a service's file again */
+static Source path_watch = { .fd = -EBADF }; /* inotify: the folders of start_after_path= */
 static bool stopping, fork_fallback_logged;
 
 static void feed(Service *s, SvcEvent e);
@@ -450,6 +453,8 @@ static void kill_cgroup(Service *s)
 
 static bool deps_ready(const Service *s)
 {
+	if (s->cfg.wait_path && access(s->cfg.wait_path, F_OK) < 0)
+		return false;
 	for (unsigned k = 0; k < s->cfg.n_after; k++)
 		if (service_by_name(s->cfg.after[k])->state != SVC_RUNNING)
 			return false;
@@ -648,7 +653,14 @@ static void drop_unmet_conditions(void)
 	for (unsigned i = 0; i < n_services; i++) {
 		ServiceConfig *c = &services[i].cfg;
 
-		if (!c->condition || access(c->condition, F_OK) == 0) {
+		char folder[512];
+		bool folder_missing = false;
+
+		if (c->wait_path) {
+			snprintf(folder, sizeof(folder), "%s", c->wait_path);
+			folder_missing = access(dirname(folder), F_OK) < 0;
+		}
+		if ((!c->condition || access(c->condition, F_OK) == 0) && !folder_missing) {
 			if (n != i) {
 				services[n] = services[i];
 				memset(&services[i], 0, sizeof(services[i]));
@@ -656,7 +668,8 @@ static void drop_unmet_conditions(void)
 			n++;
 			continue;
 		}
-		log_info("%s: not started, %s does not exist", c->name, c->condition);
+		log_info("%s: not started, %s does not exist", c->name,
+			 folder_missing ? folder : c->condition);
 		for (unsigned k = 0; k < n_services; k++) {
 			ServiceConfig *o = &services[k].cfg;
 
@@ -671,6 +684,52 @@ static void drop_unmet_conditions(void)
 	n_services = n;
 }
 
+/* Any change in a watched folder: the services waiting for a file there are checked again. */
+static void on_path_event(Source *src, uint32_t events)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	(void)events;
+	while (read(src->fd, buf, sizeof(buf)) > 0)
+		;
+	start_dependents();
+}
+
+/* One inotify descriptor for the folders of every start_after_path=, in the loop before any
+ * service starts: a file created in between is not missed (deps_ready checks the file itself). */
+static int watch_paths(void)
+{
+	for (unsigned i = 0; i < n_services; i++) {
+		const char *p = services[i].cfg.wait_path;
+		char folder[512];
+		int r;
+
+		if (!p)
+			continue;
+		if (path_watch.fd < 0) {
+			r = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+			if (r < 0)
+				return log_error_errno(-errno, "Failed to create an inotify watch: %m");
+			r = loop_add(&path_watch, r, on_path_event);
+			if (r < 0)
+				return log_error_errno(r, "Failed to watch inotify: %m");
+		}
+		snprintf(folder, sizeof(folder), "%s", p);
+		if (inotify_add_watch(path_watch.fd, dirname(folder),
+				      IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+			return log_error_errno(-errno, "Failed to watch %s for %s: %m", folder,
+					       services[i].cfg.name);
+		if (access(p, F_OK) < 0)
+			log_info("%s waits for %s", services[i].cfg.name, p);
+	}
+	return 0;
+}
+
+int supervise_path_watch_fd(void)
+{
+	return path_watch.fd;
+}
+
 int supervise_load(const char *dir, const char *cgroup_root)
 {
 	int r;
@@ -682,6 +741,9 @@ int supervise_load(const char *dir, const char *cgroup_root)
 		return r;
 	}
 	drop_unmet_conditions();
+	r = watch_paths();
+	if (r < 0)
+		return r;
 	for (unsigned i = 0; i < n_services; i++) {
 		Service *s = &services[i];
 		char path[512];

@@ -24,3 +24,5 @@ int supervise_status(char *buf, size_t len);
  * the clock and service-proc.c: feeds an SvcEvent to a service, reads its SvcState. */
 int supervise_feed_event(const char *name, int event);
 int supervise_state_of(const char *name);
+/* The inotify descriptor of the start_after_path= folders (-EBADF: none), for the unit tests. */
+int supervise_path_watch_fd(void);

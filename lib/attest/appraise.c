@@ -19,8 +19,7 @@
 
 #define KCC_PCRS ((1u << 11) | (1u << 12) | (1u << 15))
 
-static void reason(json_object *reasons, const char *fmt, ...) _printf_(2, 3);
-static void reason(json_object *reasons, const char *fmt, ...)
+void verifier_reason(json_object *reasons, const char *fmt, ...)
 {
 	char buf[400];
 	va_list ap;
@@ -38,18 +37,18 @@ static VerifierSession *session_take(Verifier *v, const char *id, json_object *r
 		if (!streq(s->id, id))
 			continue;
 		if (s->used) {
-			reason(reasons, "replayed nonce: session %s was used already", id);
+			verifier_reason(reasons, "replayed nonce: session %s was used already", id);
 			return NULL;
 		}
 		s->used = true; /* single use, whatever the outcome */
 		if (s->expires_ms <= now_ms()) {
-			reason(reasons, "expired nonce: session %s is older than %u ms", id,
+			verifier_reason(reasons, "expired nonce: session %s is older than %u ms", id,
 			       v->nonce_ttl_ms);
 			return NULL;
 		}
 		return s;
 	}
-	reason(reasons, "replayed nonce: no open session %s (unknown or expired)", id);
+	verifier_reason(reasons, "replayed nonce: no open session %s (unknown or expired)", id);
 	return NULL;
 }
 
@@ -71,7 +70,7 @@ static bool appraise_quote(const VerifierSession *s, const AttestFinish *m, json
 	int r;
 
 	if ((m->pcr_mask & ATTEST_PCR_MASK) != ATTEST_PCR_MASK) {
-		reason(reasons, "evidence: the PCR values of 0-7, 11, 12 and 15 are not all there");
+		verifier_reason(reasons, "evidence: the PCR values of 0-7, 11, 12 and 15 are not all there");
 		return false;
 	}
 	for (unsigned i = 0; i < PCR_COUNT; i++)
@@ -79,7 +78,7 @@ static bool appraise_quote(const VerifierSession *s, const AttestFinish *m, json
 			memcpy(values[n++], m->pcrs[i], 32);
 	if (attest_qualifying(s->nonce, s->secret, m->csr.p, m->csr.n, q) < 0 ||
 	    tpm_public_to_der(&s->ak, &der, &der_size) < 0) {
-		reason(reasons, "internal: cannot compute the qualifying data or the AK");
+		verifier_reason(reasons, "internal: cannot compute the qualifying data or the AK");
 		return false;
 	}
 	r = quote_verify(m->attest.p, m->attest.n, m->sig.p, m->sig.n, der, der_size, q, sizeof(q),
@@ -88,12 +87,12 @@ static bool appraise_quote(const VerifierSession *s, const AttestFinish *m, json
 	if (r >= 0)
 		return true;
 	if (strstr(err, "signature does not verify"))
-		reason(reasons, "quote from another TPM: %s of this session", err);
+		verifier_reason(reasons, "quote from another TPM: %s of this session", err);
 	else if (strstr(err, "nonce"))
-		reason(reasons, "quote not bound to this session: its qualifying data is not "
+		verifier_reason(reasons, "quote not bound to this session: its qualifying data is not "
 				"SHA-256(nonce || activated secret || SHA-256(CSR))");
 	else
-		reason(reasons, "quote: %s", err);
+		verifier_reason(reasons, "quote: %s", err);
 	return false;
 }
 
@@ -109,7 +108,7 @@ static bool appraise_logs(const AttestFinish *m, EventlogReplay *cel, json_objec
 
 	if (eventlog_replay_buf((const char *)m->cel_log.p, m->cel_log.n, cel, NULL, err,
 				sizeof(err)) < 0) {
-		reason(reasons, "event log edited or truncated: %s", err);
+		verifier_reason(reasons, "event log edited or truncated: %s", err);
 		return false;
 	}
 	for (unsigned i = 0; i < PCR_COUNT; i++) {
@@ -119,7 +118,7 @@ static bool appraise_logs(const AttestFinish *m, EventlogReplay *cel, json_objec
 			continue;
 		want = cel->touched[sha256] & (1u << i) ? cel->value[sha256][i] : zero;
 		if (memcmp(want, m->pcrs[i], 32) != 0) {
-			reason(reasons, "event log edited or truncated: PCR %u does not replay to the "
+			verifier_reason(reasons, "event log edited or truncated: PCR %u does not replay to the "
 					"quoted value", i);
 			ok = false;
 		}
@@ -129,12 +128,12 @@ static bool appraise_logs(const AttestFinish *m, EventlogReplay *cel, json_objec
 	else {
 		uint8_t fw[PCR_COUNT][32];
 		if (tcglog_replay(m->fw_log.p, m->fw_log.n, fw, err, sizeof(err)) < 0) {
-			reason(reasons, "firmware event log malformed: %s", err);
+			verifier_reason(reasons, "firmware event log malformed: %s", err);
 			return false;
 		}
 		for (unsigned i = 0; i < 8; i++)
 			if (memcmp(fw[i], m->pcrs[i], 32) != 0) {
-				reason(reasons, "firmware event log edited or truncated: PCR %u does "
+				verifier_reason(reasons, "firmware event log edited or truncated: PCR %u does "
 						"not replay to the quoted value", i);
 				ok = false;
 			}
@@ -155,12 +154,12 @@ static bool appraise_policy(const Verifier *v, const AttestFinish *m, const Even
 			  (!v->pcr11_direct[i] || v->policy == VERIFIER_POLICY_TEST);
 	if (!listed) {
 		hexify(m->pcrs[11], 32, hex);
-		reason(reasons, "PCR 11 not on the reference list: %s", hex);
+		verifier_reason(reasons, "PCR 11 not on the reference list: %s", hex);
 		ok = false;
 	}
 	json_object_object_add(claims, "direct_boot", json_object_new_boolean(cel->direct_boot > 0));
 	if (cel->direct_boot && v->policy == VERIFIER_POLICY_PRODUCTION) {
-		reason(reasons, "direct-boot events: the kernel command line was measured by "
+		verifier_reason(reasons, "direct-boot events: the kernel command line was measured by "
 				"kcc-init, refused by the production policy");
 		ok = false;
 	}
@@ -169,7 +168,7 @@ static bool appraise_policy(const Verifier *v, const AttestFinish *m, const Even
 		   memcmp(m->pcrs[15], zero, 32) != 0;
 	json_object_object_add(claims, "state_unlocked", json_object_new_boolean(unlocked));
 	if (!unlocked) {
-		reason(reasons, "state volume not unlocked: PCR 15 holds no volume-key event from zero");
+		verifier_reason(reasons, "state volume not unlocked: PCR 15 holds no volume-key event from zero");
 		ok = false;
 	}
 	return ok;
@@ -202,30 +201,41 @@ int verifier_finish(Verifier *v, const AttestFinish *m, json_object **ret)
 	ok = s != NULL;
 	if (ok) {
 		json_object_object_add(claims, "ek", json_object_new_string(s->ek_identity));
+		json_object_object_add(claims, "ek_type", json_object_new_string(
+			s->ek.publicArea.type == TPM2_ALG_ECC ? "ecc-p256" : "rsa-2048"));
 		ok = appraise_quote(s, m, reasons);
 	}
 	/* The rest only means something for a quote that holds. */
 	if (ok) {
+		uint8_t q[32], rd[SNP_REPORT_DATA_SIZE];
 		add_hex(claims, "pcr11", m->pcrs[11]);
 		add_hex(claims, "pcr12", m->pcrs[12]);
 		add_hex(claims, "pcr15", m->pcrs[15]);
 		ok = appraise_logs(m, cel, claims, reasons);
 		ok = appraise_policy(v, m, cel, claims, reasons) && ok;
+		/* the report carries the quote's binding: the same TEE answered this session */
+		if (attest_qualifying(s->nonce, s->secret, m->csr.p, m->csr.n, q) < 0) {
+			verifier_reason(reasons, "internal: cannot compute the qualifying data");
+			ok = false;
+		} else {
+			attest_report_data(q, rd);
+			ok = verifier_appraise_snp(v, m, rd, claims, reasons) && ok;
+		}
 	}
 	if (csr_check(m->csr.p, m->csr.n, &req, err, sizeof(err)) < 0) {
-		reason(reasons, "%s", err);
+		verifier_reason(reasons, "%s", err);
 		ok = false;
 	}
 	if (ok) {
 		r = csr_issue(req, m->node, v->issuer, v->issuer_key, v->validity_s, &pem);
 		if (r < 0)
-			reason(reasons, "internal: cannot issue the certificate");
+			verifier_reason(reasons, "internal: cannot issue the certificate");
 		ok = r >= 0;
 	}
 	/* Only the TPM that answered the credential, in the state just appraised, can open them. */
 	if (ok && v->n_secrets &&
 	    verifier_release(v, &s->ek, (const uint8_t(*)[32])m->pcrs, res) < 0) {
-		reason(reasons, "internal: cannot wrap the released secrets");
+		verifier_reason(reasons, "internal: cannot wrap the released secrets");
 		free(pem);
 		pem = NULL;
 		ok = false;

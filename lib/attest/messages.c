@@ -156,6 +156,8 @@ static const Field finish_fields[] = {
 	F("cel_log", ATTEST_LOG_MAX, false, AttestFinish, cel_log),
 	F("firmware_log", ATTEST_LOG_MAX, true, AttestFinish, fw_log),
 	F("csr", 4096, false, AttestFinish, csr),
+	F("snp_report", 1184, true, AttestFinish, snp_report),
+	F("snp_vcek", 4096, true, AttestFinish, snp_vcek),
 };
 
 static int parse_pcrs(json_object *o, AttestFinish *m, char *err, size_t err_size)
@@ -229,6 +231,8 @@ void attest_finish_done(AttestFinish *m)
 	blob_free(&m->cel_log);
 	blob_free(&m->fw_log);
 	blob_free(&m->csr);
+	blob_free(&m->snp_report);
+	blob_free(&m->snp_vcek);
 }
 
 /* Adds base64 of p; false without memory. */
@@ -309,4 +313,10 @@ int attest_qualifying(const uint8_t nonce[ATTEST_NONCE_SIZE], const uint8_t secr
 		r = pcr_hash(PCR_BANK_SHA256, buf, sizeof(buf), ret);
 	explicit_wipe(buf, sizeof(buf));
 	return r;
+}
+
+void attest_report_data(const uint8_t qualifying[32], uint8_t ret[64])
+{
+	memcpy(ret, qualifying, 32);
+	memset(ret + 32, 0, 32);
 }

@@ -7,7 +7,7 @@
  *     -> 200         {"session": HEX32, "nonce": B64, "credential_blob": B64, "secret": B64}
  *   POST /v1/finish  {"session": HEX32, "node": NAME, "attest": B64, "signature": B64,
  *                     "pcrs": {"0": HEX64, ...}, "cel_log": B64, "firmware_log": B64?,
- *                     "csr": B64}
+ *                     "csr": B64, "snp_report": B64?, "snp_vcek": B64?}
  *     -> 200         the attestation result (verdict, policy, claims, reasons, certificate,
  *                    and the released secrets: secrets.h)
  */
@@ -49,6 +49,7 @@ typedef struct AttestFinish {
 	char session[ATTEST_SESSION_HEX + 1];
 	char node[ATTEST_NODE_MAX + 1];
 	AttestBlob attest, sig, cel_log, fw_log, csr;
+	AttestBlob snp_report, snp_vcek; /* optional: SEV-SNP report and the VCEK (DER) */
 	uint32_t pcr_mask;
 	uint8_t pcrs[PCR_COUNT][32]; /* SHA-256 values, by index */
 } AttestFinish;
@@ -68,6 +69,8 @@ json_object *attest_start_json(const AttestStart *m);
 json_object *attest_challenge_json(const AttestChallenge *m);
 json_object *attest_finish_json(const AttestFinish *m);
 
+/* A SEV-SNP report's REPORT_DATA: the quote's qualifying data, then 32 zero bytes. */
+void attest_report_data(const uint8_t qualifying[32], uint8_t ret[64]);
 /* The quote's qualifying data: SHA-256(nonce || activated secret || SHA-256(CSR DER)). */
 int attest_qualifying(const uint8_t nonce[ATTEST_NONCE_SIZE], const uint8_t secret[32],
 		      const uint8_t *csr, size_t csr_size, uint8_t ret[32]);

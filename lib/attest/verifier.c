@@ -145,6 +145,9 @@ int verifier_load_references(Verifier *v, const char *path, const char *key_path
 	if (r >= 0)
 		r = load_values(v, path, json_get(o, "pcr11_direct", json_type_array), true, err,
 				err_size);
+	if (r >= 0 && json_object_object_get_ex(o, "snp_measurement", NULL))
+		r = verifier_load_snp_measurements(v, path, json_get(o, "snp_measurement",
+								     json_type_array), err, err_size);
 	json_object_put(o);
 	return r;
 }
@@ -173,6 +176,8 @@ void verifier_done(Verifier *v)
 	free(v->ek_allow);
 	X509_free(v->issuer);
 	EVP_PKEY_free(v->issuer_key);
+	X509_free(v->snp.ark);
+	X509_free(v->snp.ask);
 	explicit_wipe(v->sessions, sizeof(v->sessions));
 	explicit_wipe(v->secrets, sizeof(v->secrets));
 	*v = (Verifier){ 0 };

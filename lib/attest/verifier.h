@@ -14,6 +14,8 @@
 #include "messages.h"
 #include "public.h"
 #include "secrets.h"
+#include "snp.h"
+#include "util.h"
 
 #define VERIFIER_SESSIONS 256
 #define VERIFIER_REFERENCES_MAX 64
@@ -36,6 +38,16 @@ typedef struct VerifierSession {
 	TPM2B_PUBLIC ek; /* what released secrets are wrapped to */
 	char ek_identity[160]; /* how the EK was accepted, for the result */
 } VerifierSession;
+
+/* SEV-SNP reports (snp-appraise.c): the pinned ARK, the cached ASK and VCEKs, the policy. */
+typedef struct VerifierSnp {
+	X509 *ark, *ask;       /* NULL ark: a node's report is refused (nothing to check it with) */
+	const char *vcek_dir;  /* cached VCEKs, CHIPID_TCB.der; NULL: the node must send it */
+	uint8_t measurements[VERIFIER_REFERENCES_MAX][SNP_MEASUREMENT_SIZE];
+	size_t n_measurements; /* 0: any launch measurement (reported in the claims) */
+	SnpTcb min_tcb;
+	bool require;          /* refuse a node without a report */
+} VerifierSnp;
 
 /* A secret released to every node the verifier affirms (--secret NAME=FILE). */
 typedef struct VerifierSecret {
@@ -60,6 +72,7 @@ typedef struct Verifier {
 	unsigned nonce_ttl_ms;
 	VerifierSecret secrets[ATTEST_SECRETS_MAX];
 	size_t n_secrets;
+	VerifierSnp snp;
 	VerifierSession sessions[VERIFIER_SESSIONS];
 	size_t next_session;
 } Verifier;
@@ -77,7 +90,20 @@ int verifier_load_issuer(Verifier *v, const char *cert_path, const char *key_pat
 			 size_t err_size);
 /* spec: NAME=FILE, NAME a Kubernetes secret name, FILE 1..TPM_SECRET_MAX bytes (release.c). */
 int verifier_load_secret(Verifier *v, const char *spec, char *err, size_t err_size);
+/* --snp-ark PEM (self-signed, the trust anchor) and --snp-ask PEM (signed by it). */
+int verifier_load_snp_chain(Verifier *v, const char *ark_path, const char *ask_path, char *err,
+			    size_t err_size);
+/* The reference-values file's optional "snp_measurement": ["HEX96", ...]. */
+int verifier_load_snp_measurements(Verifier *v, const char *path, json_object *arr, char *err,
+				   size_t err_size);
+/* The finish's SEV-SNP report, its claims and reasons; true when it passes the policy (or
+ * there is none and none is required). report_data: the binding it must carry. */
+bool verifier_appraise_snp(const Verifier *v, const AttestFinish *m,
+			   const uint8_t report_data[SNP_REPORT_DATA_SIZE], json_object *claims,
+			   json_object *reasons);
 void verifier_done(Verifier *v);
+/* Adds one refusal reason line to the result's "reasons" (appraise.c). */
+void verifier_reason(json_object *reasons, const char *fmt, ...) _printf_(2, 3);
 VerifierPolicy verifier_policy_from_string(const char *s);
 const char *verifier_policy_to_string(VerifierPolicy p);
 

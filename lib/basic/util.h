@@ -98,6 +98,10 @@ int write_string_file(const char *path, const char *s);
 int write_string_fileat(int dirfd, const char *path, const char *s);
 /* Creates (or truncates) a regular file with s as its content. */
 int write_new_file(const char *path, const char *s, mode_t mode);
+/* Replaces path with data atomically and durably: PATH.tmp written with mode (set before any
+ * byte, whatever the umask), fsync'd, renamed over path, then the folder fsync'd. A reader sees
+ * the old file or the new one; a leftover PATH.tmp of a power cut is removed first. */
+int replace_file_durably(const char *path, const void *data, size_t size, unsigned mode);
 /* Reads a small file into a NUL-terminated buffer (max bytes, newline kept). */
 int read_small_file(const char *path, size_t max, char **ret);
 /* Opens the folder NAME below dfd (or a duplicate of dfd itself when name is NULL) for readdir,

@@ -1,53 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "daemon-conf.h"
-
-typedef struct Out {
-	char *buf;
-	size_t size, len;
-	bool full;
-} Out;
-
-static void put(Out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len)
-		o->full = true;
-	else
-		o->len += (size_t)n;
-}
-
-static int done(const Out *o)
-{
-	return o->full ? -ENOBUFS : (int)o->len;
-}
+#include "text-buf.h"
 
 int daemon_conf_dhcpcd(const NodeConfig *c, char *buf, size_t size)
 {
-	Out o = { .buf = buf, .size = size };
+	TextBuf o = { .buf = buf, .size = size };
 
 	if (c->net.mode != NET_DHCP)
 		return -ENOENT;
-	put(&o, "# dhcpcd's configuration, generated at boot by kcc-init from the node configuration\n"
+	text_put(&o, "# dhcpcd's configuration, generated at boot by kcc-init from the node configuration\n"
 		"# (docs/node-config.md) for the sandboxed service dhcpcd.\n"
-		"# No hook script: the root has no shell. dhcpcd sets the address, the routes and the\n"
-		"# MTU itself, over netlink.\n"
-		"script \"\"\n");
+		"# dhcpcd sets the address, the routes and the MTU itself, over netlink. Its hook is\n"
+		"# not a shell script (the root has no shell): kcc-dhcp-hook writes the lease's name\n"
+		"# servers for the resolver and signals the service's readiness, nothing else.\n"
+		"script " DHCPCD_HOOK "\n"
+		"# the hook's descriptor for the service's readiness (dhcpcd.conf: ready = fd:3)\n"
+		"env READY_FD=3\n");
 	if (c->net.interface[0])
-		put(&o, "allowinterfaces %s\n", c->net.interface);
+		text_put(&o, "allowinterfaces %s\n", c->net.interface);
 	/* IPv4 only: IPv6 router solicitation needs writes below /proc/sys, which the BPF LSM
 	 * refuses to everyone but PID 1. No link-local fallback address. */
-	put(&o, "ipv4only\n"
+	text_put(&o, "ipv4only\n"
 		"noipv4ll\n"
 		"# no udev plugin on the root (dhcpcd 9.4.1 crashes without it unless told so)\n"
 		"nodev\n"
@@ -57,24 +33,30 @@ int daemon_conf_dhcpcd(const NodeConfig *c, char *buf, size_t size)
 		"option classless_static_routes, interface_mtu\n"
 		"option domain_name_servers, domain_name, domain_search\n"
 		"require dhcp_server_identifier\n");
-	return done(&o);
+	return text_done(&o);
 }
 
 int daemon_conf_chrony(const NodeConfig *c, char *buf, size_t size)
 {
-	Out o = { .buf = buf, .size = size };
+	TextBuf o = { .buf = buf, .size = size };
 
 	if (c->time.n_servers == 0)
 		return -ENOENT;
-	put(&o, "# chronyd's configuration, generated at boot by kcc-init from the node configuration\n"
+	text_put(&o, "# chronyd's configuration, generated at boot by kcc-init from the node configuration\n"
 		"# (docs/node-config.md) for the sandboxed service chronyd.\n");
+	/* With NTS, a server's port is its NTS-KE port: the key exchange names the NTP port. */
 	for (size_t i = 0; i < c->time.n_servers; i++) {
-		put(&o, "server %s iburst", c->time.servers[i]);
+		text_put(&o, "server %s iburst", c->time.servers[i]);
 		if (c->time.ports[i])
-			put(&o, " port %u", c->time.ports[i]);
-		put(&o, "%s\n", c->time.nts ? " nts" : "");
+			text_put(&o, c->time.nts ? " ntsport %u" : " port %u", c->time.ports[i]);
+		text_put(&o, "%s\n", c->time.nts ? " nts" : "");
 	}
-	put(&o, "# A client only: no NTP port, no command port, no command socket (the node listens\n"
+	if (c->time.nts && c->time.ca[0])
+		text_put(&o, "# The NTS-KE servers' certificates are checked against the configured CA only\n"
+			"# (the image carries no system trust store).\n"
+			"ntstrustedcerts " CHRONY_NTS_CA "\n"
+			"nosystemcert\n");
+	text_put(&o, "# A client only: no NTP port, no command port, no command socket (the node listens\n"
 		"# on no port).\n"
 		"port 0\n"
 		"cmdport 0\n"
@@ -88,5 +70,5 @@ int daemon_conf_chrony(const NodeConfig *c, char *buf, size_t size)
 		"makestep 1 3\n"
 		"# The kernel copies the system time to the RTC every 11 minutes once synchronised.\n"
 		"rtcsync\n");
-	return done(&o);
+	return text_done(&o);
 }

@@ -12,6 +12,9 @@
 
 #define DHCPCD_CONF "/run/kcc/dhcpcd.conf"
 #define CHRONY_CONF "/run/kcc/chrony.conf"
+#define CHRONY_NTS_CA "/run/kcc/nts-ca.pem" /* time.ca, with time.nts */
+/* dhcpcd's hook (init/dhcp-hook.c) */
+#define DHCPCD_HOOK "/usr/lib/kcc/kcc-dhcp-hook"
 
 /* Write the text into buf (size bytes). Return its length, -ENOENT when the configuration asks
  * for no such daemon (a static network; no time servers), -ENOBUFS when buf is too small. */

@@ -309,6 +309,9 @@ static void f_net_dns(Ctx *x, json_object *v, const char *path)
 		if (!json_object_is_type(e, json_type_string) ||
 		    !ipv4_ok(json_object_get_string(e), &CFG->net.dns[CFG->net.n_dns]))
 			fail(x, sub, "not an IPv4 address");
+		else if (CFG->net.dns[CFG->net.n_dns] == htonl(INADDR_ANY) ||
+			 CFG->net.dns[CFG->net.n_dns] == htonl(INADDR_BROADCAST))
+			fail(x, sub, "not a name server's address");
 		else
 			CFG->net.n_dns++;
 	}
@@ -378,14 +381,22 @@ static void f_time_nts(Ctx *x, json_object *v, const char *path)
 	CFG->time.nts = json_object_get_boolean(v);
 }
 
+static void f_time_ca(Ctx *x, json_object *v, const char *path)
+{
+	pem_field(x, v, path, CFG->time.ca);
+}
+
 static const Field time_fields[] = {
 	{ "servers", json_type_array, true, f_time_servers },
 	{ "nts", json_type_boolean, false, f_time_nts },
+	{ "ca", json_type_string, false, f_time_ca },
 };
 
 static void f_time(Ctx *x, json_object *v, const char *path)
 {
 	walk(x, v, path, time_fields, ARRAY_SIZE(time_fields));
+	if (json_object_object_get_ex(v, "ca", NULL) && !CFG->time.nts)
+		fail(x, path, "ca is the NTS-KE servers' CA: it needs \"nts\": true");
 }
 
 static void f_verifier_url(Ctx *x, json_object *v, const char *path)
@@ -553,19 +564,33 @@ static void f_kubelet(Ctx *x, json_object *v, const char *path)
 		fail(x, path, "api-server and cluster-ca go together");
 }
 
-/* At most every day, at least every ten years: the key rotation's age (docs/measured-boot.md). */
-static void f_state_rotate_days(Ctx *x, json_object *v, const char *path)
+/* An integer of the state section in [lo, hi]. */
+static void state_int(Ctx *x, json_object *v, const char *path, int64_t lo, int64_t hi,
+		      unsigned *out)
 {
 	int64_t n = json_object_get_int64(v);
 
-	if (n < 1 || n > 3650)
-		fail(x, path, "must be 1 to 3650");
+	if (n < lo || n > hi)
+		fail(x, path, "must be %lld to %lld", (long long)lo, (long long)hi);
 	else
-		CFG->state.rotate_days = (unsigned)n;
+		*out = (unsigned)n;
+}
+
+/* At most every day, at least every ten years: the key rotation's age (docs/measured-boot.md). */
+static void f_state_rotate_days(Ctx *x, json_object *v, const char *path)
+{
+	state_int(x, v, path, 1, 3650, &CFG->state.rotate_days);
+}
+
+/* The volume-key rotation's time per boot (docs/measured-boot.md, "Volume-key rotation"). */
+static void f_state_reencrypt_seconds(Ctx *x, json_object *v, const char *path)
+{
+	state_int(x, v, path, 1, 3600, &CFG->state.reencrypt_seconds);
 }
 
 static const Field state_fields[] = {
 	{ "rotate-days", json_type_int, false, f_state_rotate_days },
+	{ "reencrypt-seconds", json_type_int, false, f_state_reencrypt_seconds },
 };
 
 static void f_state(Ctx *x, json_object *v, const char *path)

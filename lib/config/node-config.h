@@ -31,9 +31,10 @@ typedef struct NodeConfig {
 	} net;
 	struct {
 		char servers[NC_TIME_MAX][NC_HOST_MAX + 1];
-		unsigned ports[NC_TIME_MAX]; /* 0: NTP's own, 123 */
+		unsigned ports[NC_TIME_MAX]; /* 0: the default (NTP 123; with nts, NTS-KE 4460) */
 		size_t n_servers;
 		bool nts;
+		char ca[NC_PEM_MAX]; /* PEM: the NTS-KE servers' CA (nts only); empty: none */
 	} time;
 	struct {
 		char url[NC_URL_MAX];
@@ -59,6 +60,7 @@ typedef struct NodeConfig {
 	} kubelet;
 	struct {
 		unsigned rotate_days; /* 0: the state key is rotated only on request */
+		unsigned reencrypt_seconds; /* a volume-key rotation's time per boot; 0: default */
 	} state;
 } NodeConfig;
 

@@ -28,6 +28,9 @@ static const EventType types[_EV_MAX] = {
 	[EV_EVENTS_LOST] = { "KCC-EVENTS-LOST", "events-lost", SEV_ALERT, "host" },
 	[EV_EVENTS_SUPPRESSED] = { "KCC-EVENTS-SUPPRESSED", "events-suppressed", SEV_WARNING,
 				   "host" },
+	[EV_ATTESTATION_RENEWAL_FAILED] = { "KCC-ATTESTATION-RENEWAL-FAILED",
+					    "attestation-renewal-failed", SEV_WARNING,
+					    "authentication" },
 };
 
 const EventType *event_type(EventId id)

@@ -151,10 +151,26 @@ static bool config_rejected(const char *t, Event *e)
  * forwarder runs: the kernel log keeps it for the forwarder to read from the boot's start. */
 static bool key_rotated(const char *t, Event *e)
 {
-	if (!startswith(t, "kcc-init: state: key rotated ("))
-		return false;
-	(void)event_add_field(e, "component", "state-partition");
-	return true;
+	static const struct {
+		const char *prefix, *phase;
+	} volume[] = {
+		{ "kcc-init: state: volume key rotation started: ", "started" },
+		{ "kcc-init: state: volume key rotation in progress: ", "progress" },
+		{ "kcc-init: state: volume key rotated: ", "done" },
+	};
+
+	if (startswith(t, "kcc-init: state: key rotated (")) {
+		(void)event_add_field(e, "component", "state-partition");
+		return true;
+	}
+	/* The volume-key rotation (init/state-reencrypt.c): started, one line per boot, done. */
+	for (size_t i = 0; i < ARRAY_SIZE(volume); i++)
+		if (startswith(t, volume[i].prefix)) {
+			(void)event_add_field(e, "component", "state-volume-key");
+			(void)event_add_field(e, "phase", volume[i].phase);
+			return true;
+		}
+	return false;
 }
 
 /* kcc-update's rollback line (update/condition.c) as PID 1 relays a service's output: the

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The node's side of attestation, on the TPM: the EK certificate from NV, the EK (TCG EK profile
- * RSA 2048 template) and the AK (tpm_ak_template) as primaries of the endorsement hierarchy,
+ * RSA 2048 or ECC P-256 template) and the AK (tpm_ak_template) as primaries of the endorsement hierarchy,
  * ActivateCredential through the EK's policy (PolicySecret(TPM_RH_ENDORSEMENT)) and quotes with
  * the AK. Every transient object is flushed by tpm_attest_keys_done(). */
 #pragma once
+
+#include <errno.h>
 
 #include "tpm.h"
 
@@ -12,6 +14,20 @@
 
 /* The certificate (DER, malloc'ed) in NV index; -ENOENT when the TPM has none. */
 int tpm_ek_cert_read(Tpm *t, uint32_t index, uint8_t **ret, size_t *ret_size);
+
+typedef enum TpmEkType {
+	TPM_EK_RSA, /* template L-1, certificate in NV TPM_EK_CERT_RSA_NV */
+	TPM_EK_ECC, /* template L-2 (ECC P-256), certificate in NV TPM_EK_CERT_ECC_NV */
+	_TPM_EK_TYPE_MAX,
+	_TPM_EK_TYPE_INVALID = -EINVAL,
+} TpmEkType;
+
+/* The EK a node uses when not told: RSA when its certificate is there, else ECC when its
+ * certificate is, else RSA (then the verifier's allow-list). Deterministic for a TPM, so a later
+ * unseal makes the EK the join used. */
+int tpm_ek_type_auto(Tpm *t, TpmEkType *ret);
+uint32_t tpm_ek_cert_index(TpmEkType type);
+TpmEkType tpm_ek_type_from_string(const char *s);
 
 typedef struct TpmAttestKeys {
 	uint32_t ek, ak;            /* ESYS_TR handles */
@@ -22,7 +38,7 @@ typedef struct TpmAttestKeys {
 /* No keys yet (ESYS_TR_NONE): tpm_attest_keys_done() on it does nothing. */
 #define TPM_ATTEST_KEYS_NONE { .ek = 0xfffu, .ak = 0xfffu }
 
-int tpm_attest_keys(Tpm *t, TpmAttestKeys *ret);
+int tpm_attest_keys(Tpm *t, TpmEkType type, TpmAttestKeys *ret);
 void tpm_attest_keys_done(Tpm *t, TpmAttestKeys *k);
 /* ActivateCredential: blob (TPM2B_ID_OBJECT) and secret (TPM2B_ENCRYPTED_SECRET) as
  * tpm_make_credential() made them; out gets the credential (at most 32 bytes). -EBADMSG when

@@ -4,7 +4,7 @@
  * sensitive part is the secret and whose authPolicy is PolicyPCR over the given SHA-256 values,
  * wrapped to the node's EK (a restricted storage parent). Only the TPM holding the EK's private
  * part can TPM2_Import it, and only while those PCRs hold those values can it be unsealed
- * (tpm_import_unseal, tpm.h). RSA EKs (tpm_ek_rsa_template) only.
+ * (tpm_import_unseal, tpm.h). RSA and ECC EKs.
  *
  * The blob, as it travels: TPM2B_PUBLIC || TPM2B_PRIVATE (the duplicate) ||
  * TPM2B_ENCRYPTED_SECRET (the seed), marshalled back to back. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The construction: a random seed (the size of the EK's name hash) encrypted to the EK with
- * RSA-OAEP(SHA-256, label "IDENTITY\0"); symKey = KDFa(seed, "STORAGE", AK name) for the EK's
- * AES-128-CFB with a zero IV over the marshalled TPM2B_DIGEST of the credential; HMACkey =
+/* The construction: a seed (the size of the EK's name hash), for an RSA EK random and encrypted
+ * to it with RSA-OAEP(SHA-256, label "IDENTITY\0"), for an ECC EK from ECDH (ecdh_seed);
+ * symKey = KDFa(seed, "STORAGE", AK name) for the EK's AES-128-CFB with a zero IV over the marshalled TPM2B_DIGEST of the credential; HMACkey =
  * KDFa(seed, "INTEGRITY") and the outer HMAC over encIdentity || AK name. KDFa is SP 800-108
  * counter mode with HMAC-SHA-256, OpenSSL's KBKDF (its 0x00 separator is the label's NUL).
  * The same outer wrap protects a duplicated object (Part 1, "Duplication", label "DUPLICATE\0",
@@ -10,6 +10,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/bn.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -74,6 +75,64 @@ out:
 	return r;
 }
 
+/* The ECC EK's seed (TPM 2.0 Part 1, Annex C "Secret Sharing", ECDH): an ephemeral P-256 key
+ * (d_e, Q_e); Z = x(d_e * Q_ek) by OpenSSL's ECDH; seed = KDFe(SHA-256, Z, label, x(Q_e),
+ * x(Q_ek)): SP 800-56C's one-step KDF, OpenSSL's SSKDF (Hash(counter || Z || label || U || V),
+ * the counter from 1). The encrypted secret is the marshalled TPMS_ECC_POINT Q_e. */
+static int ecdh_seed(const TPM2B_PUBLIC *ek, const char *label, size_t label_size, uint8_t seed[32],
+		     TPM2B_ENCRYPTED_SECRET *out)
+{
+	const TPMS_ECC_POINT *qv = &ek->publicArea.unique.ecc;
+	EVP_PKEY *peer = NULL, *eph = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *kctx = NULL;
+	TPMS_ECC_POINT qu = { .x.size = 32, .y.size = 32 };
+	uint8_t z[32], info[64 + 2 * 32];
+	size_t z_size = sizeof(z), off = 0, info_size = label_size + 2 * 32;
+	BIGNUM *x = NULL, *y = NULL;
+	OSSL_PARAM p[4];
+	int r = tpm_public_to_pkey(ek, &peer);
+
+	if (r < 0)
+		return r;
+	r = -EIO;
+	if (label_size > 64 || qv->x.size != 32)
+		goto out;
+	eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ctx = eph ? EVP_PKEY_CTX_new(eph, NULL) : NULL;
+	if (!ctx || EVP_PKEY_derive_init(ctx) <= 0 || EVP_PKEY_derive_set_peer(ctx, peer) <= 0 ||
+	    EVP_PKEY_derive(ctx, z, &z_size) <= 0 || z_size != sizeof(z) ||
+	    EVP_PKEY_get_bn_param(eph, OSSL_PKEY_PARAM_EC_PUB_X, &x) <= 0 ||
+	    EVP_PKEY_get_bn_param(eph, OSSL_PKEY_PARAM_EC_PUB_Y, &y) <= 0 ||
+	    BN_bn2binpad(x, qu.x.buffer, 32) != 32 || BN_bn2binpad(y, qu.y.buffer, 32) != 32)
+		goto out;
+	memcpy(info, label, label_size);
+	memcpy(info + label_size, qu.x.buffer, 32);
+	memcpy(info + label_size + 32, qv->x.buffer, 32);
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, z, sizeof(z));
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, info_size);
+	p[3] = OSSL_PARAM_construct_end();
+	kdf = EVP_KDF_fetch(NULL, "SSKDF", NULL);
+	kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	if (!kctx || EVP_KDF_derive(kctx, seed, 32, p) <= 0 ||
+	    Tss2_MU_TPMS_ECC_POINT_Marshal(&qu, out->secret, sizeof(out->secret), &off))
+		goto out;
+	out->size = (UINT16)off;
+	r = 0;
+out:
+	OPENSSL_cleanse(z, sizeof(z));
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	BN_free(x);
+	BN_free(y);
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(eph);
+	EVP_PKEY_free(peer);
+	return r;
+}
+
 static int aes_cfb(const uint8_t key[16], const uint8_t *in, size_t size, uint8_t *out)
 {
 	static const uint8_t iv[16];
@@ -109,16 +168,22 @@ int tpm_outer_wrap(const TPM2B_PUBLIC *ek, const char *label, size_t label_size,
 	unsigned hlen = 32;
 	int r;
 
-	if (ek->publicArea.type != TPM2_ALG_RSA || ek->publicArea.nameAlg != TPM2_ALG_SHA256 ||
-	    ek->publicArea.parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
-	    ek->publicArea.parameters.rsaDetail.symmetric.keyBits.aes != 128 ||
-	    ek->publicArea.parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB)
+	const TPMT_SYM_DEF_OBJECT *sd = ek->publicArea.type == TPM2_ALG_ECC
+		? &ek->publicArea.parameters.eccDetail.symmetric
+		: &ek->publicArea.parameters.rsaDetail.symmetric;
+
+	if ((ek->publicArea.type != TPM2_ALG_RSA && ek->publicArea.type != TPM2_ALG_ECC) ||
+	    ek->publicArea.nameAlg != TPM2_ALG_SHA256 || sd->algorithm != TPM2_ALG_AES ||
+	    sd->keyBits.aes != 128 || sd->mode.aes != TPM2_ALG_CFB)
 		return -EOPNOTSUPP;
 	if (out_cap < enc_off + plain_size)
 		return -ENOBUFS;
-	if (RAND_bytes(seed, sizeof(seed)) != 1)
-		return -EIO;
-	r = oaep_encrypt(ek, label, label_size, seed, sizeof(seed), seed_out);
+	if (ek->publicArea.type == TPM2_ALG_ECC)
+		r = ecdh_seed(ek, label, label_size, seed, seed_out);
+	else if (RAND_bytes(seed, sizeof(seed)) != 1)
+		r = -EIO;
+	else
+		r = oaep_encrypt(ek, label, label_size, seed, sizeof(seed), seed_out);
 	if (r >= 0)
 		r = kdfa(seed, sizeof(seed), "STORAGE", name, TPM_PUBLIC_NAME_SIZE, sym, sizeof(sym));
 	if (r >= 0)

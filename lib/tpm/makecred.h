@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TPM2_MakeCredential in software (the verifier's side, OpenSSL; TPM 2.0 Part 1, "Credential
  * Protection"): only the TPM holding the EK's private part, with the AK of name ak_name loaded,
- * gets credential back from ActivateCredential. RSA EKs (tpm_ek_rsa_template) only. */
+ * gets credential back from ActivateCredential. RSA and ECC EKs (public.h's templates). */
 #pragma once
 
 #include <stddef.h>
@@ -16,9 +16,9 @@ int tpm_make_credential(const TPM2B_PUBLIC *ek, const uint8_t ak_name[TPM_PUBLIC
 			const uint8_t *credential, size_t credential_size, uint8_t **blob,
 			size_t *blob_size, uint8_t **secret, size_t *secret_size);
 
-/* The outer wrap both use (TPM 2.0 Part 1, "Credential Protection" and "Duplication"): a random
- * seed to the EK with RSA-OAEP(SHA-256, label of label_size bytes, its NUL included) into
- * seed_out; out (capacity out_cap) = TPM2B_DIGEST HMAC(KDFa(seed, "INTEGRITY"), enc || name) ||
+/* The outer wrap both use (TPM 2.0 Part 1, "Credential Protection" and "Duplication"): a seed
+ * shared with the EK (label of label_size bytes, its NUL included) into seed_out: random and
+ * RSA-OAEP(SHA-256) for an RSA EK, ECDH and KDFe (an ephemeral point) for an ECC EK; out (capacity out_cap) = TPM2B_DIGEST HMAC(KDFa(seed, "INTEGRITY"), enc || name) ||
  * enc, enc = AES-128-CFB(KDFa(seed, "STORAGE", name), zero IV, plain). */
 int tpm_outer_wrap(const TPM2B_PUBLIC *ek, const char *label, size_t label_size,
 		   const uint8_t name[TPM_PUBLIC_NAME_SIZE], const uint8_t *plain, size_t plain_size,

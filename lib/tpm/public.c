@@ -18,24 +18,46 @@
 	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |     \
 	 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
 
+/* PolicySecret(TPM_RH_ENDORSEMENT): TCG EK Credential Profile, B.3.3. */
+#define EK_POLICY                                                                              \
+	{ .size = 32,                                                                          \
+	  .buffer = { 0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,        \
+		      0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,        \
+		      0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa } }
+/* The EK's symmetric algorithm, for either key type. */
+#define EK_SYMMETRIC { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB }
+
 const TPM2B_PUBLIC tpm_ek_rsa_template = {
 	.publicArea = {
 		.type = TPM2_ALG_RSA,
 		.nameAlg = TPM2_ALG_SHA256,
 		.objectAttributes = EK_ATTRS,
-		/* PolicySecret(TPM_RH_ENDORSEMENT): TCG EK Credential Profile, B.3.3. */
-		.authPolicy = { .size = 32, .buffer = {
-			0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d,
-			0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64,
-			0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa } },
+		.authPolicy = EK_POLICY,
 		.parameters.rsaDetail = {
-			.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
-				       .mode.aes = TPM2_ALG_CFB },
+			.symmetric = EK_SYMMETRIC,
 			.scheme.scheme = TPM2_ALG_NULL,
 			.keyBits = 2048,
 			.exponent = 0,
 		},
 		.unique.rsa.size = 256,
+	},
+};
+
+/* TCG EK Credential Profile 2.0, template L-2: ECC NIST P-256, the same policy and attributes;
+ * unique x and y 32 zero bytes each. */
+const TPM2B_PUBLIC tpm_ek_ecc_template = {
+	.publicArea = {
+		.type = TPM2_ALG_ECC,
+		.nameAlg = TPM2_ALG_SHA256,
+		.objectAttributes = EK_ATTRS,
+		.authPolicy = EK_POLICY,
+		.parameters.eccDetail = {
+			.symmetric = EK_SYMMETRIC,
+			.scheme.scheme = TPM2_ALG_NULL,
+			.curveID = TPM2_ECC_NIST_P256,
+			.kdf.scheme = TPM2_ALG_NULL,
+		},
+		.unique.ecc = { .x.size = 32, .y.size = 32 },
 	},
 };
 
@@ -224,16 +246,30 @@ bool tpm_public_is_ak(const TPM2B_PUBLIC *pub, const char **why)
 	return true;
 }
 
+static bool ek_sym_ok(const TPMT_SYM_DEF_OBJECT *p, const TPMT_SYM_DEF_OBJECT *t)
+{
+	return p->algorithm == t->algorithm && p->keyBits.aes == t->keyBits.aes &&
+	       p->mode.aes == t->mode.aes;
+}
+
 bool tpm_public_is_ek(const TPM2B_PUBLIC *pub, const char **why)
 {
-	const TPMT_PUBLIC *p = &pub->publicArea, *t = &tpm_ek_rsa_template.publicArea;
+	const TPMT_PUBLIC *p = &pub->publicArea, *t = &tpm_ek_rsa_template.publicArea,
+			  *te = &tpm_ek_ecc_template.publicArea;
 	const TPMS_RSA_PARMS *pr = &p->parameters.rsaDetail, *tr = &t->parameters.rsaDetail;
+	const TPMS_ECC_PARMS *pe = &p->parameters.eccDetail;
 
-	if (p->type != TPM2_ALG_RSA || p->objectAttributes != t->objectAttributes ||
-	    p->authPolicy.size != 32 || memcmp(p->authPolicy.buffer, t->authPolicy.buffer, 32) ||
-	    pr->symmetric.algorithm != tr->symmetric.algorithm ||
-	    pr->symmetric.keyBits.aes != tr->symmetric.keyBits.aes ||
-	    pr->symmetric.mode.aes != tr->symmetric.mode.aes ||
+	if (p->objectAttributes != t->objectAttributes || p->authPolicy.size != 32 ||
+	    memcmp(p->authPolicy.buffer, t->authPolicy.buffer, 32))
+		return WHY("the endorsement key does not have the TCG profile's attributes and policy");
+	if (p->type == TPM2_ALG_ECC) {
+		if (!ek_sym_ok(&pe->symmetric, &te->parameters.eccDetail.symmetric) ||
+		    pe->scheme.scheme != TPM2_ALG_NULL || pe->curveID != TPM2_ECC_NIST_P256 ||
+		    pe->kdf.scheme != TPM2_ALG_NULL)
+			return WHY("the endorsement key is not the TCG profile's ECC P-256 EK");
+		return true;
+	}
+	if (p->type != TPM2_ALG_RSA || !ek_sym_ok(&pr->symmetric, &tr->symmetric) ||
 	    pr->scheme.scheme != TPM2_ALG_NULL || pr->keyBits != tr->keyBits ||
 	    (pr->exponent != 0 && pr->exponent != 65537))
 		return WHY("the endorsement key is not the TCG profile's RSA 2048 EK");

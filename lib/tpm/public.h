@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TPM public areas in software (the verifier's side, no TPM needed): the strict parser of a
  * marshalled TPM2B_PUBLIC (untrusted: tests/unit/fuzz-tpm-public.c), its name, its key as an
- * OpenSSL key, and the TCG EK Credential Profile's RSA 2048 EK template (template L-1). */
+ * OpenSSL key, and the TCG EK Credential Profile's EK templates (RSA 2048 L-1, ECC P-256 L-2). */
 #pragma once
 
 #include <openssl/evp.h>
@@ -15,6 +15,8 @@
 /* The EK template of the TCG EK Credential Profile 2.0, RSA 2048 (L-1): its authPolicy is
  * PolicySecret(TPM_RH_ENDORSEMENT). */
 extern const TPM2B_PUBLIC tpm_ek_rsa_template;
+/* The same profile's ECC NIST P-256 EK (L-2), the same policy. */
+extern const TPM2B_PUBLIC tpm_ek_ecc_template;
 /* The attestation key: a restricted ECC P-256 ECDSA/SHA-256 signing key. */
 extern const TPM2B_PUBLIC tpm_ak_template;
 
@@ -34,5 +36,6 @@ int tpm_ecc_point_to_der(const TPMS_ECC_POINT *pt, uint8_t **ret, size_t *ret_si
 /* Whether pub is an attestation key kcc-node accepts: restricted, sign, no decrypt, fixedTPM,
  * fixedParent, sensitiveDataOrigin, ECC P-256 with ECDSA/SHA-256. why gets the first reason. */
 bool tpm_public_is_ak(const TPM2B_PUBLIC *pub, const char **why);
-/* Whether pub is an EK made from tpm_ek_rsa_template (same attributes, policy, parameters). */
+/* Whether pub is an EK made from tpm_ek_rsa_template or tpm_ek_ecc_template (same attributes,
+ * policy, parameters). */
 bool tpm_public_is_ek(const TPM2B_PUBLIC *pub, const char **why);

@@ -341,18 +341,32 @@ static int open_current(Tpm *t, const Sealed *s, const uint8_t *key_der, size_t 
 	if (r < 0)
 		return r;
 	if (s->epoch) {
-		/* v3: the approval also checks that no bit above the image's epoch is set. */
+		/* v3: the approval also checks that no bit above the image's epoch is set. The
+		 * signatures of every release on the ESP come merged (a staged update's next to the
+		 * running one's), each with its own epoch: the epoch is the one of the approval of
+		 * the current PCRs, so each is tried; the TPM checks whichever is presented. */
+		uint8_t pcr_pol[32];
+
 		r = pcrsig_epoch(sig_json, s->signed_mask, fp, &e);
 		if (r == -ENOENT)
 			return tpm_failf(t, ENOENT, "the image's signed policy has no security epoch "
 						    "(signed before anti-rollback); this volume "
 						    "needs one");
-		if (r >= 0)
-			r = epoch_policy_nv(pol, s->nv.name, e);
 		if (r < 0)
 			return tpm_failf(t, EBADMSG, "the PCR signature JSON is malformed");
-	}
-	r = pcrsig_find(sig_json, s->signed_mask, fp, pol, &sig, &sig_size);
+		memcpy(pcr_pol, pol, sizeof(pol));
+		for (unsigned k = 0; k <= EPOCH_MAX; k++) {
+			memcpy(pol, pcr_pol, sizeof(pol));
+			r = epoch_policy_nv(pol, s->nv.name, k);
+			if (r >= 0)
+				r = pcrsig_find(sig_json, s->signed_mask, fp, pol, &sig, &sig_size);
+			if (r != -ENOENT) {
+				e = k;
+				break;
+			}
+		}
+	} else
+		r = pcrsig_find(sig_json, s->signed_mask, fp, pol, &sig, &sig_size);
 	if (r == -EBADMSG)
 		return tpm_failf(t, EBADMSG, "the PCR signature JSON is malformed");
 	if (r < 0)

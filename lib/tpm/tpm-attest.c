@@ -8,6 +8,7 @@
 #include "duplicate.h"
 #include "public.h"
 #include "tpm-internal.h"
+#include "util.h"
 
 #define NV_CHUNK 512
 
@@ -78,14 +79,57 @@ void tpm_attest_keys_done(Tpm *t, TpmAttestKeys *k)
 	*k = (TpmAttestKeys){ .ek = ESYS_TR_NONE, .ak = ESYS_TR_NONE };
 }
 
-int tpm_attest_keys(Tpm *t, TpmAttestKeys *ret)
+uint32_t tpm_ek_cert_index(TpmEkType type)
+{
+	return type == TPM_EK_ECC ? TPM_EK_CERT_ECC_NV : TPM_EK_CERT_RSA_NV;
+}
+
+TpmEkType tpm_ek_type_from_string(const char *s)
+{
+	return streq(s, "rsa") ? TPM_EK_RSA : streq(s, "ecc") ? TPM_EK_ECC : _TPM_EK_TYPE_INVALID;
+}
+
+/* Whether NV index is defined: 1 yes, 0 no, -errno. */
+static int nv_defined(Tpm *t, uint32_t index)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+	int r = 0;
+
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_HANDLES, index, 1, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(t, "Esys_GetCapability(NV)", rc);
+	r = cap->data.handles.count == 1 && cap->data.handles.handle[0] == index;
+	Esys_Free(cap);
+	return r;
+}
+
+int tpm_ek_type_auto(Tpm *t, TpmEkType *ret)
+{
+	int r = nv_defined(t, TPM_EK_CERT_RSA_NV);
+
+	if (r == 0)
+		r = nv_defined(t, TPM_EK_CERT_ECC_NV);
+	else if (r > 0)
+		r = 0; /* the RSA certificate: RSA */
+	if (r < 0)
+		return r;
+	*ret = r > 0 ? TPM_EK_ECC : TPM_EK_RSA;
+	return 0;
+}
+
+int tpm_attest_keys(Tpm *t, TpmEkType type, TpmAttestKeys *ret)
 {
 	TpmAttestKeys k = { .ek = ESYS_TR_NONE, .ak = ESYS_TR_NONE };
 	TPM2B_PUBLIC *ek_pub = NULL, *ak_pub = NULL;
 	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE;
 	int r;
 
-	r = tpm_create_primary_in(t, ESYS_TR_RH_ENDORSEMENT, &tpm_ek_rsa_template, &ek, &ek_pub);
+	r = tpm_create_primary_in(t, ESYS_TR_RH_ENDORSEMENT,
+				  type == TPM_EK_ECC ? &tpm_ek_ecc_template : &tpm_ek_rsa_template,
+				  &ek, &ek_pub);
 	k.ek = ek;
 	if (r >= 0)
 		r = tpm_create_primary_in(t, ESYS_TR_RH_ENDORSEMENT, &tpm_ak_template, &ak, &ak_pub);

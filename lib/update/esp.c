@@ -294,9 +294,23 @@ static int temp_name(const char *name, char *buf, size_t size)
 	return snprintf(buf, size, ".%s.tmp", name) >= (int)size ? -ENAMETOOLONG : 0;
 }
 
+/* After a rename of the file open as fd in dir: the file synced again, then the directory. On vfat
+ * the rename writes the new directory entry with size 0 and no first cluster (Linux's
+ * vfat_rename); the size and the cluster reach that entry only when the file's inode is written
+ * again, which fsync(dir) does not do: a power cut after the rename and fsync(dir) left a 0-byte
+ * UKI under its final name (seen in tests/vm/long/66-apply-power-cut.bats). */
+static int synced_rename(int dir, int fd)
+{
+	if (fsync(fd) < 0)
+		return -errno;
+	return RET_NERRNO(fsync(dir));
+}
+
 /* Copies in_fd (from offset 0) to the dot-temp name of name in dir, fsyncs it, renames it to name and
- * fsyncs the directory: the rename is the commit point. */
-static int write_atomic(int dir, const char *name, int in_fd)
+ * fsyncs the directory: the rename is the commit point. before_rename (may be NULL) is called once
+ * the temp file is synced; a negative return stops there and leaves the temp file, as a power cut
+ * would. */
+static int write_atomic(int dir, const char *name, int in_fd, int (*before_rename)(void *), void *userdata)
 {
 	char tmp[ESP_NAME_MAX + 8], buf[65536];
 	_cleanup_close_ int out = -EBADF;
@@ -329,11 +343,20 @@ static int write_atomic(int dir, const char *name, int in_fd)
 		}
 		off += k;
 	}
-	if (fsync(out) < 0 || renameat(dir, tmp, dir, name) < 0) {
+	if (fsync(out) < 0) {
 		r = -errno;
 		goto fail;
 	}
-	return RET_NERRNO(fsync(dir));
+	if (before_rename) {
+		r = before_rename(userdata);
+		if (r < 0)
+			return r;
+	}
+	if (renameat(dir, tmp, dir, name) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	return synced_rename(dir, out);
 fail:
 	unlinkat(dir, tmp, 0);
 	return r;
@@ -341,9 +364,14 @@ fail:
 
 static int rename_sync(int dir, const char *from, const char *to)
 {
+	_cleanup_close_ int fd = -EBADF;
+
 	if (renameat(dir, from, dir, to) < 0)
 		return -errno;
-	return RET_NERRNO(fsync(dir));
+	fd = openat(dir, to, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	return synced_rename(dir, fd);
 }
 
 static int pcrsig_name(const char *version, char *buf, size_t size)
@@ -352,7 +380,8 @@ static int pcrsig_name(const char *version, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int esp_install(const char *esp, const char *version, int uki_fd, int pcrsig_fd, unsigned tries)
+int esp_install_hooked(const char *esp, const char *version, int uki_fd, int pcrsig_fd, unsigned tries,
+		       int (*before_commit)(void *), void *userdata)
 {
 	_cleanup_close_ int entries = -EBADF, creds = -EBADF;
 	EspEntry e = { .counted = true, .left = tries }, old;
@@ -379,10 +408,15 @@ int esp_install(const char *esp, const char *version, int uki_fd, int pcrsig_fd,
 	entries = open_dir(esp, ESP_ENTRIES_DIR, true);
 	if (entries < 0)
 		return entries;
-	r = write_atomic(creds, sig, pcrsig_fd);
+	r = write_atomic(creds, sig, pcrsig_fd, NULL, NULL);
 	if (r < 0)
 		return r;
-	return write_atomic(entries, name, uki_fd);
+	return write_atomic(entries, name, uki_fd, before_commit, userdata);
+}
+
+int esp_install(const char *esp, const char *version, int uki_fd, int pcrsig_fd, unsigned tries)
+{
+	return esp_install_hooked(esp, version, uki_fd, pcrsig_fd, tries, NULL, NULL);
 }
 
 int esp_remove(const char *esp, const char *version)

@@ -63,6 +63,11 @@ int esp_next(const char *esp, const char *skip_version, EspEntry *ret);
  * and an uncounted copy side by side get the boot marked bad, systemd #33504). Creates the directories
  * when missing. */
 int esp_install(const char *esp, const char *version, int uki_fd, int pcrsig_fd, unsigned tries);
+/* The same with a fault point (tests): before_commit is called once the UKI's dot-temp file is
+ * written and synced, just before the rename; a negative return stops the install there and
+ * leaves the temp file, as a power cut would. */
+int esp_install_hooked(const char *esp, const char *version, int uki_fd, int pcrsig_fd, unsigned tries,
+		       int (*before_commit)(void *), void *userdata);
 /* Removes an entry of a version (whatever its counter) and its signature; -ENOENT when there is none.
  * Also removes a left-over dot-temp file of that version. */
 int esp_remove(const char *esp, const char *version);

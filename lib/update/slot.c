@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <limits.h>
 
 #include "esp.h"
 #include "slot.h"
@@ -16,6 +18,7 @@ const char *const slot_step_names[_SLOT_STEP_MAX] = {
 	[SLOT_STEP_MARK_EMPTY] = "mark-empty",   [SLOT_STEP_REMOVE_ENTRY] = "remove-entry",
 	[SLOT_STEP_WRITE] = "write",             [SLOT_STEP_VERIFY] = "verify",
 	[SLOT_STEP_SET_GPT] = "set-gpt",         [SLOT_STEP_INSTALL] = "install",
+	[SLOT_STEP_COMMIT] = "commit",           [SLOT_STEP_STAGED] = "staged",
 };
 
 struct SlotWriter {
@@ -247,13 +250,47 @@ static int remove_other_entries(SlotWriter *w)
 	return r < 0 ? fail(w, false, r, "cannot remove temporary files from the ESP: %s", strerror(-r)) : 0;
 }
 
+/* true when <esp>/<sub>/<name> holds exactly the part (its size and SHA-256): a file a power cut
+ * left short (a vfat entry renamed but not yet given its size) is not an installed one. */
+static bool esp_file_is_part(const char *esp, const char *sub, const char *name, const BundlePart *p)
+{
+	_cleanup_free_ uint8_t *buf = malloc(1u << 16);
+	_cleanup_close_ int fd = -EBADF;
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	char path[PATH_MAX];
+	EVP_MD_CTX *ctx;
+	struct stat st;
+	bool ok = false;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", esp, sub, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (!buf || fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size != p->size || !(ctx = EVP_MD_CTX_new()))
+		return false;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	while ((n = read(fd, buf, 1u << 16)) > 0)
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+			goto out;
+	ok = n == 0 && EVP_DigestFinal_ex(ctx, d, &dlen) == 1 && memcmp(d, p->sha256, BUNDLE_DIGEST_SIZE) == 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
 static bool already_staged(const SlotWriter *w, const BundleManifest *m)
 {
 	const SlotPair *o = &w->cfg.layout->pairs[w->cfg.layout->other];
+	char name[ESP_NAME_MAX], sig[ESP_NAME_MAX];
 	EspEntry e;
 
-	return o->valid && strcasecmp(o->roothash, m->roothash) == 0 && esp_find(w->cfg.esp, m->version, &e) >= 0 &&
-	       !esp_entry_is_bad(&e);
+	if (!o->valid || strcasecmp(o->roothash, m->roothash) != 0 || esp_find(w->cfg.esp, m->version, &e) < 0 ||
+	    esp_entry_is_bad(&e) || esp_entry_format(&e, name, sizeof(name)) < 0)
+		return false;
+	snprintf(sig, sizeof(sig), ESP_PCRSIG_PREFIX "%s" ESP_PCRSIG_SUFFIX, m->version);
+	return esp_file_is_part(w->cfg.esp, ESP_ENTRIES_DIR, name, &m->parts[BUNDLE_PART_UKI]) &&
+	       esp_file_is_part(w->cfg.esp, ESP_CREDS_DIR, sig, &m->parts[BUNDLE_PART_PCRSIG]);
 }
 
 static int on_manifest(void *userdata, const BundleManifest *m)
@@ -388,6 +425,11 @@ static int verify_part(SlotWriter *w, const BundlePart *p)
 	return 0;
 }
 
+static int fault_commit(void *userdata)
+{
+	return fault(userdata, SLOT_STEP_COMMIT);
+}
+
 int slot_writer_finish(SlotWriter *w)
 {
 	const SlotLayout *l = w->cfg.layout;
@@ -423,9 +465,12 @@ int slot_writer_finish(SlotWriter *w)
 	r = fault(w, SLOT_STEP_INSTALL);
 	if (r < 0)
 		return r;
-	r = esp_install(w->cfg.esp, w->m.version, w->file_fd[BUNDLE_PART_UKI], w->file_fd[BUNDLE_PART_PCRSIG], SLOT_TRIES);
+	r = esp_install_hooked(w->cfg.esp, w->m.version, w->file_fd[BUNDLE_PART_UKI], w->file_fd[BUNDLE_PART_PCRSIG],
+			       SLOT_TRIES, fault_commit, w);
+	if (r < 0 && w->err[0]) /* the fault point's own message */
+		return r;
 	if (r < 0)
 		return fail(w, false, r, "cannot install the boot entry of %s on the ESP: %s", w->m.version, strerror(-r));
 	w->result = SLOT_RESULT_STAGED;
-	return 0;
+	return fault(w, SLOT_STEP_STAGED);
 }

@@ -38,7 +38,8 @@ int slot_layout_read(const char *disk, const char *running_roothash, SlotLayout 
 
 /* The steps of an apply, in order; a fault hook (tests) is called before each one and before
  * every chunk written (SLOT_STEP_WRITE); a negative return stops the writer there as a power cut
- * would: nothing is undone. */
+ * would: nothing is undone. SLOT_STEP_COMMIT is reached inside the install, with the UKI written
+ * under its dot-temp name, just before the rename; SLOT_STEP_STAGED just after it. */
 typedef enum SlotStep {
 	SLOT_STEP_MARK_EMPTY,   /* GPT: the other pair named _empty, GUID:63, new random UUIDs */
 	SLOT_STEP_REMOVE_ENTRY, /* ESP: the other slot's UKI and signature removed */
@@ -46,6 +47,8 @@ typedef enum SlotStep {
 	SLOT_STEP_VERIFY,       /* both partitions read back against the signed chunk hashes */
 	SLOT_STEP_SET_GPT,      /* GPT: UUIDs from the new root hash, root-X / root-X-verity, GUID:63 clear */
 	SLOT_STEP_INSTALL,      /* ESP: signature, then the UKI as +3 through a dot-temp name: the commit */
+	SLOT_STEP_COMMIT,       /* the UKI's dot-temp file written and synced: the rename (commit point) next */
+	SLOT_STEP_STAGED,       /* renamed: the update is staged */
 	_SLOT_STEP_MAX,
 } SlotStep;
 extern const char *const slot_step_names[_SLOT_STEP_MAX];

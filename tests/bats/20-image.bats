@@ -94,6 +94,10 @@ load helper
 	fsck.erofs --extract="$BATS_TEST_TMPDIR/t/x" "$TEST_IMAGE/root.erofs" >/dev/null
 	[ -x "$BATS_TEST_TMPDIR/p/x/usr/sbin/kcc-init" ]
 	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/sh" ]
+	# the slot writer's fault hook (update/test-fault.h) is in the test image's kcc-update only
+	grep -q 'pausing before apply step' "$BATS_TEST_TMPDIR/t/x/usr/bin/kcc-update"
+	! grep -q 'pausing before apply step' "$BATS_TEST_TMPDIR/p/x/usr/bin/kcc-update" || false
+	! grep -q 'io.kcc-node/test-pause' "$BATS_TEST_TMPDIR/p/x/usr/bin/kcc-update" || false
 	[ ! -e "$BATS_TEST_TMPDIR/p/x/usr/bin/busybox" ]
 	[ -z "$(find "$BATS_TEST_TMPDIR/p/x" -name 'sh' -o -name 'bash' -o -name 'dash')" ]
 	[ -x "$BATS_TEST_TMPDIR/t/x/usr/bin/busybox" ]
@@ -214,4 +218,22 @@ load helper
 	[ "$status" -eq 100 ]
 	[[ "$output" == *"refusing to sign a test image with the production update-signing key"* ]]
 	[ -z "$(ls "$BATS_TEST_TMPDIR/out"/*.bundle 2>/dev/null)" ]
+}
+
+@test "overlays: a service file the upstream overlay replaces keeps every path the common one allows" {
+	# overlays/upstream is laid over overlays/common (image/build.sh): its service file replaces
+	# the common one whole, so a path added to the common profile (a device, a socket) must be
+	# added there too, or that mode's service loses it.
+	local f key p n=0
+	for f in "$TOP"/overlays/upstream/etc/kcc/services/*.conf; do
+		[ -f "$TOP/overlays/common/etc/kcc/services/${f##*/}" ] || continue
+		for key in read_only_paths writable_paths; do
+			for p in $(sed -n "s/^$key = //p" "$TOP/overlays/common/etc/kcc/services/${f##*/}"); do
+				n=$((n + 1))
+				sed -n "s/^$key = //p" "$f" | tr ' ' '\n' | grep -qxF -- "$p" ||
+					{ echo "${f##*/}: $key lacks $p of the common file" >&2; return 1; }
+			done
+		done
+	done
+	[ "$n" -gt 0 ]
 }

@@ -102,6 +102,20 @@ static void test_ak_and_ek_checks(void **state)
 	ek = tpm_ek_rsa_template;
 	ek.publicArea.objectAttributes |= TPMA_OBJECT_USERWITHAUTH;
 	assert_false(tpm_public_is_ek(&ek, NULL));
+	/* the ECC P-256 EK (template L-2); not with a signing scheme, another curve or the AK's
+	 * attributes */
+	ek = tpm_ek_ecc_template;
+	assert_true(tpm_public_is_ek(&ek, &why));
+	ek.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+	assert_false(tpm_public_is_ek(&ek, NULL));
+	ek = tpm_ek_ecc_template;
+	ek.publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P384;
+	assert_false(tpm_public_is_ek(&ek, NULL));
+	ek = tpm_ek_ecc_template;
+	ek.publicArea.authPolicy.buffer[31] ^= 1;
+	assert_false(tpm_public_is_ek(&ek, NULL));
+	p = ak_with_point();
+	assert_false(tpm_public_is_ek(&p, NULL));
 }
 
 /* ---- TPMS_ATTEST ---- */

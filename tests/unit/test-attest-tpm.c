@@ -54,12 +54,18 @@ static unsigned handles(Tpm *t, TPM2_HANDLE first)
 	return n;
 }
 
+/* The EK the tests make: RSA, then ECC for the test_ecc_* repeats. */
+static TpmEkType ek_type = TPM_EK_RSA;
+
 static Tpm *open_tpm(int i, TpmAttestKeys *k)
 {
 	Tpm *t = NULL;
+	TPM2B_PUBLIC ek;
 
 	assert_int_equal(tpm_open(tpms[i].tcti, &t), 0);
-	assert_int_equal(tpm_attest_keys(t, k), 0);
+	assert_int_equal(tpm_attest_keys(t, ek_type, k), 0);
+	assert_int_equal(tpm_public_parse(k->ek_pub, k->ek_pub_size, &ek), 0);
+	assert_int_equal(ek.publicArea.type, ek_type == TPM_EK_ECC ? TPM2_ALG_ECC : TPM2_ALG_RSA);
 	return t;
 }
 
@@ -325,6 +331,26 @@ static void test_pcr_changed_after_release(void **state)
 	tpm_close(ta);
 }
 
+/* An ECC P-256 EK (template L-2): the seed by ECDH and KDFe instead of RSA-OAEP. */
+static int rsa_again(void **state)
+{
+	(void)state;
+	ek_type = TPM_EK_RSA;
+	return 0;
+}
+
+static void test_ecc_activate_on_its_tpm_only(void **state)
+{
+	ek_type = TPM_EK_ECC;
+	test_activate_on_its_tpm_only(state);
+}
+
+static void test_ecc_unseals_on_its_tpm_only(void **state)
+{
+	ek_type = TPM_EK_ECC;
+	test_unseals_on_its_tpm_only(state);
+}
+
 static void test_parser_refuses(void **state)
 {
 	TpmAttestKeys a;
@@ -369,6 +395,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_activate_on_its_tpm_only),
+		cmocka_unit_test_teardown(test_ecc_activate_on_its_tpm_only, rsa_again),
+		cmocka_unit_test_teardown(test_ecc_unseals_on_its_tpm_only, rsa_again),
 		cmocka_unit_test(test_quote_verifies_with_ak),
 		cmocka_unit_test(test_verifier_names_another_tpm_and_another_csr),
 		cmocka_unit_test(test_unseals_on_its_tpm_only),

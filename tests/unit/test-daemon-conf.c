@@ -9,6 +9,7 @@
 
 #include "daemon-conf.h"
 #include "node-config.h"
+#include "util.h"
 
 static NodeConfig *parse(const char *json)
 {
@@ -17,6 +18,32 @@ static NodeConfig *parse(const char *json)
 
 	assert_non_null(c);
 	assert_int_equal(node_config_parse(json, strlen(json), c, err, sizeof(err)), 0);
+	return c;
+}
+
+/* time.servers with NTS and the CA of tests/unit/data */
+static NodeConfig *parse_nts_ca(void)
+{
+	char *pem = NULL, *json;
+	NodeConfig *c;
+
+	assert_true(read_small_file("tests/unit/data/node-config-ca.pem", NC_PEM_MAX, &pem) >= 0);
+	/* JSON-escape the newlines */
+	json = malloc(2 * strlen(pem) + 200);
+	assert_non_null(json);
+	strcpy(json, "{\"version\": 1, \"time\": {\"servers\": [\"10.0.2.2:4461\"], \"nts\": true, \"ca\": \"");
+	for (char *p = pem, *o = json + strlen(json); *p; p++) {
+		if (*p == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else
+			*o++ = *p;
+		*o = '\0';
+	}
+	strcat(json, "\"}}");
+	c = parse(json);
+	free(json);
+	free(pem);
 	return c;
 }
 
@@ -39,7 +66,8 @@ static void test_dhcpcd(void **state)
 
 	(void)state;
 	assert_true(daemon_conf_dhcpcd(c, buf, sizeof(buf)) > 0);
-	has_line(buf, "script \"\"");
+	has_line(buf, "script /usr/lib/kcc/kcc-dhcp-hook");
+	has_line(buf, "env READY_FD=3");
 	has_line(buf, "allowinterfaces ens3");
 	has_line(buf, "ipv4only");
 	has_line(buf, "noipv4ll");
@@ -78,6 +106,16 @@ static void test_chrony(void **state)
 	c = parse("{\"version\": 1, \"time\": {\"servers\": [\"time.example\"], \"nts\": true}}");
 	assert_true(daemon_conf_chrony(c, buf, sizeof(buf)) > 0);
 	has_line(buf, "server time.example iburst nts");
+	/* no CA: GnuTLS's system trust store, which the image does not carry */
+	assert_null(strstr(buf, "ntstrustedcerts"));
+	free(c);
+	/* NTS with the configuration's CA; a server's port is its NTS-KE port */
+	c = parse_nts_ca();
+	assert_true(daemon_conf_chrony(c, buf, sizeof(buf)) > 0);
+	has_line(buf, "server 10.0.2.2 iburst ntsport 4461 nts");
+	has_line(buf, "ntstrustedcerts /run/kcc/nts-ca.pem");
+	has_line(buf, "nosystemcert");
+	assert_null(strstr(buf, " port 4461"));
 	free(c);
 	/* no servers: no time service */
 	c = parse("{\"version\": 1, \"time\": {\"servers\": []}}");

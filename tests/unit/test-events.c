@@ -191,6 +191,13 @@ static void test_classify(void **state)
 	classify("kcc-init: state: key rotated (requested): keyslot 0 -> 1, token 0 -> 1, sealed "
 		 "anew, old keyslot destroyed (759 ms, 11 TPM commands)",
 		 EV_KEY_ROTATED, "component", "state-partition");
+	classify("kcc-init: state: volume key rotation started: keyslot 0 -> 1 (a new volume key), "
+		 "token 1 records it; re-encrypting /dev/vda6 online",
+		 EV_KEY_ROTATED, "component", "state-volume-key");
+	classify("kcc-init: state: volume key rotation in progress: 8 of 240 MiB re-encrypted",
+		 EV_KEY_ROTATED, "phase", "progress");
+	classify("kcc-init: state: volume key rotated: the volume is re-encrypted", EV_KEY_ROTATED,
+		 "phase", "done");
 	classify("kcc-init[kcc-update]: kcc-update: ROLLED BACK: 2.1 was rolled back: its boot entry "
 		 "is marked bad, the node runs 2.0 again", EV_UPDATE_ROLLED_BACK, "component", "kcc-update");
 	/* Not security events, and look-alikes that are not at the start. */
@@ -201,6 +208,7 @@ static void test_classify(void **state)
 	/* Another service cannot write kcc-update's line: PID 1 prefixes what a service prints. */
 	classify("kcc-init[hostile]: kcc-update: ROLLED BACK: x", EV_INVALID, NULL, NULL);
 	classify("kcc-init[hostile]: kcc-init: state: key rotated (requested)", EV_INVALID, NULL, NULL);
+	classify("kcc-init[hostile]: kcc-init: state: volume key rotated: x", EV_INVALID, NULL, NULL);
 }
 
 int main(void)

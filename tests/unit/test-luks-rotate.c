@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "scratch-files.h"
 #include "cryptsetup.h"
 #include "util.h"
 
@@ -80,13 +81,6 @@ static int rotate(const char *file, int token, const char *old, const char *new_
 	return luks_replace_keyslot(file, &req, checkpoint, rot);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s'", from, to);
-	assert_int_equal(system(cmd), 0);
-}
 
 /* A power cut after the step: the disk as it is now. */
 static void snapshot(const char *step)
@@ -96,7 +90,7 @@ static void snapshot(const char *step)
 	assert_true(n_steps < 8);
 	snprintf(steps[n_steps++], sizeof(steps[0]), "%s", step);
 	snprintf(to, sizeof(to), "%s/cut-%s", dir, step);
-	copy_file(node, to);
+	scratch_copy(node, to);
 }
 
 static int setup(void **state)
@@ -119,11 +113,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return scratch_remove(dir);
 }
 
 static void test_rotate_each_cut_unlocks(void **state)
@@ -183,7 +174,7 @@ static void test_rotate_after_cut(void **state)
 	for (unsigned i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		snprintf(cut, sizeof(cut), "%s/cut-%s", dir, cuts[i].step);
 		snprintf(work, sizeof(work), "%s/again.img", dir);
-		copy_file(cut, work);
+		scratch_copy(cut, work);
 		assert_int_equal(rotate(work, cuts[i].token, cuts[i].pass, PASS_C,
 						     "{\"pw\":\"c\"}", NULL, &rot),
 				 0);
@@ -205,7 +196,7 @@ static void test_rotate_keeps_other_tokens(void **state)
 
 	(void)state;
 	snprintf(work, sizeof(work), "%s/recovery.img", dir);
-	copy_file(node, work); /* token 1 (B) on keyslot 1 */
+	scratch_copy(node, work); /* token 1 (B) on keyslot 1 */
 	assert_int_equal(crypt_init(&cd, work), 0);
 	assert_int_equal(crypt_load(cd, CRYPT_LUKS2, NULL), 0);
 	rslot = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, PASS_B, 32, "recovery", 8);

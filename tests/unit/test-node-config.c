@@ -44,6 +44,7 @@ static void test_good(void **state)
 	assert_int_equal(c->net.n_dns, 1);
 	assert_int_equal(c->time.n_servers, 2);
 	assert_true(c->time.nts);
+	assert_non_null(strstr(c->time.ca, "BEGIN CERTIFICATE"));
 	assert_string_equal(c->verifier.url, "https://verifier.example:8443/v1");
 	assert_non_null(strstr(c->verifier.ca, "BEGIN CERTIFICATE"));
 	assert_string_equal(c->update.fleetlock_group, "workers");
@@ -70,6 +71,10 @@ static void test_minimal(void **state)
 	s = "{\"version\": 1, \"state\": {\"rotate-days\": 90}}";
 	assert_int_equal(node_config_parse(s, strlen(s), c, err, sizeof(err)), 0);
 	assert_int_equal(c->state.rotate_days, 90);
+	assert_int_equal(c->state.reencrypt_seconds, 0);
+	s = "{\"version\": 1, \"state\": {\"reencrypt-seconds\": 2}}";
+	assert_int_equal(node_config_parse(s, strlen(s), c, err, sizeof(err)), 0);
+	assert_int_equal(c->state.reencrypt_seconds, 2);
 	free(c);
 }
 
@@ -103,6 +108,11 @@ static void test_errors(void **state)
 		{ "{\"version\": 1, \"network\": {\"mode\": \"static\", \"address\": \"1.2.3.4/8\", "
 		  "\"dns\": [\"1.1.1.1\", 7]}}",
 		  "config: .network.dns[1]: not an IPv4 address" },
+		{ "{\"version\": 1, \"network\": {\"mode\": \"static\", \"address\": \"1.2.3.4/8\", "
+		  "\"dns\": [\"0.0.0.0\"]}}",
+		  "config: .network.dns[0]: not a name server's address" },
+		{ "{\"version\": 1, \"time\": {\"servers\": [\"10.0.2.2\"], \"ca\": \"x\"}}",
+		  "config: .time: ca is the NTS-KE servers' CA: it needs \"nts\": true" },
 		{ "{\"version\": 1, \"network\": {\"mode\": \"dhcp\", \"interface\": \"../x\"}}",
 		  "config: .network.interface: not an interface name" },
 		{ "{\"version\": 1, \"time\": {\"servers\": [\"a b\"]}}",
@@ -127,6 +137,10 @@ static void test_errors(void **state)
 		  "config: .kubelet.max-pods: must be 1 to 250" },
 		{ "{\"version\": 1, \"state\": {\"rotate-days\": 0}}",
 		  "config: .state.rotate-days: must be 1 to 3650" },
+		{ "{\"version\": 1, \"state\": {\"reencrypt-seconds\": 0}}",
+		  "config: .state.reencrypt-seconds: must be 1 to 3600" },
+		{ "{\"version\": 1, \"state\": {\"reencrypt-seconds\": 3601}}",
+		  "config: .state.reencrypt-seconds: must be 1 to 3600" },
 		{ "{\"version\": 1, \"state\": {\"rotate-days\": \"30\"}}",
 		  "config: .state.rotate-days: must be an integer, not a string" },
 		{ "{\"version\": 1, \"state\": {\"rotate\": 30}}",

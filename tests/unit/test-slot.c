@@ -5,7 +5,9 @@
  * bundle writes nothing; refusals (epoch, running version, tampered chunk) leave the running slot
  * untouched; and the writer stopped at every fault point, as a power cut would stop it, leaves the
  * running slot, its GPT entry and its boot entry untouched and the other slot unbootable, and the
- * next apply starts over and succeeds. */
+ * next apply starts over and succeeds; stopped with the UKI under its dot-temp name, the loader
+ * sees no entry and the next apply removes the temp file; stopped after the rename, the update is
+ * staged and the next apply says so. */
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -339,6 +341,16 @@ static void test_apply_twice(void **state)
 	assert_running_untouched(&staged);
 	free(other);
 	free(other2);
+	/* an entry a power cut left empty (vfat: renamed, its size not yet written) or short is
+	 * not staged: the next apply writes it again */
+	put_file("EFI/Linux/kcc-node_2.0+3.efi", "");
+	assert_int_equal(apply(b, len, 5, NULL, &res, err), 0);
+	assert_int_equal(res, SLOT_RESULT_STAGED);
+	assert_staged();
+	put_file("loader/credentials/kcc-pcrsig_2.0.cred", "sig");
+	assert_int_equal(apply(b, len, 5, NULL, &res, err), 0);
+	assert_int_equal(res, SLOT_RESULT_STAGED);
+	assert_staged();
 	free(staged.bytes);
 	free(before.bytes);
 	free(b);
@@ -411,7 +423,8 @@ static void test_fault_points(void **state)
 	const Fault faults[] = {
 		{ .step = SLOT_STEP_MARK_EMPTY }, { .step = SLOT_STEP_REMOVE_ENTRY }, { .step = SLOT_STEP_WRITE, .nth = 0 },
 		{ .step = SLOT_STEP_WRITE, .nth = 2 }, { .step = SLOT_STEP_WRITE, .nth = 4 }, { .step = SLOT_STEP_VERIFY },
-		{ .step = SLOT_STEP_SET_GPT }, { .step = SLOT_STEP_INSTALL },
+		{ .step = SLOT_STEP_SET_GPT }, { .step = SLOT_STEP_INSTALL }, { .step = SLOT_STEP_COMMIT },
+		{ .step = SLOT_STEP_STAGED },
 	};
 
 	(void)state;
@@ -431,12 +444,19 @@ static void test_fault_points(void **state)
 			assert_true(esp_has("EFI/Linux/kcc-node_1.5+3.efi"));
 		else if (f.step == SLOT_STEP_INSTALL) /* a verified root, but no UKI names it */
 			assert_false(esp_has("EFI/Linux/kcc-node_2.0+3.efi"));
+		else if (f.step == SLOT_STEP_COMMIT) { /* the UKI under its dot-temp name only */
+			assert_false(esp_has("EFI/Linux/kcc-node_2.0+3.efi"));
+			assert_true(esp_has("EFI/Linux/.kcc-node_2.0.efi.tmp"));
+		} else if (f.step == SLOT_STEP_STAGED) /* after the commit point: staged */
+			assert_staged();
 		else
 			assert_not_bootable();
+		if (f.step != SLOT_STEP_COMMIT)
+			assert_false(esp_has("EFI/Linux/.kcc-node_2.0.efi.tmp"));
+		/* the next apply starts over and succeeds (after the commit point: already staged) */
+		assert_int_equal(apply(b, len, 5, NULL, &res, err), f.step == SLOT_STEP_STAGED ? -EALREADY : 0);
+		assert_int_equal(res, f.step == SLOT_STEP_STAGED ? SLOT_RESULT_ALREADY_STAGED : SLOT_RESULT_STAGED);
 		assert_false(esp_has("EFI/Linux/.kcc-node_2.0.efi.tmp"));
-		/* the next apply starts over and succeeds */
-		assert_int_equal(apply(b, len, 5, NULL, &res, err), 0);
-		assert_int_equal(res, SLOT_RESULT_STAGED);
 		assert_staged();
 		assert_false(esp_has("EFI/Linux/kcc-node_1.5+3.efi"));
 		assert_running_untouched(&before);

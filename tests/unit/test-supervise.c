@@ -289,19 +289,26 @@ static void test_unarmed_timer(void **state)
 	assert_int_equal(in_child(unarmed, NULL), 0);
 }
 
+/* A service file DIR/NAME running /bin/true with KEY = DIR/FILE. */
+static void put_svc(const char *dir, const char *name, const char *key, const char *file)
+{
+	char text[300];
+
+	snprintf(text, sizeof(text), "exec = /bin/true\n%s = %s/%s\n", key, dir, file);
+	put_file(dir, name, text);
+}
+
 /* condition_path: a service whose file is missing is not started, one whose file exists is, and
  * after= naming the missing one is satisfied. */
 static int conditions(const void *arg)
 {
-	char dir[64], text[256];
+	char dir[64];
 
 	(void)arg;
 	snprintf(dir, sizeof(dir), "%s/cond", bootdir);
 	CHECK(mkdir(dir, 0755) == 0, "mkdir");
-	snprintf(text, sizeof(text), "exec = /bin/true\ncondition_path = %s/missing\n", dir);
-	put_file(dir, "gone.conf", text);
-	snprintf(text, sizeof(text), "exec = /bin/true\ncondition_path = %s/here.conf\n", dir);
-	put_file(dir, "here.conf", text);
+	put_svc(dir, "gone.conf", "condition_path", "missing");
+	put_svc(dir, "here.conf", "condition_path", "here.conf");
 	put_file(dir, "quick.conf", "exec = /bin/true\nafter = gone\n");
 	fake_cgroup("here");
 	CHECK(supervise_load(dir, cgdir) == 2, "load: want here and quick");
@@ -318,6 +325,44 @@ static void test_conditions(void **state)
 {
 	(void)state;
 	assert_int_equal(in_child(conditions, NULL), 0);
+}
+
+/* start_after_path: the service waits (and the boot's readiness with it) until its file exists;
+ * inotify on its folder starts it then; a path whose folder is missing drops the service. */
+static int wait_for_path(const void *arg)
+{
+	char dir[64];
+	int fd;
+
+	(void)arg;
+	snprintf(dir, sizeof(dir), "%s/wait", bootdir);
+	CHECK(mkdir(dir, 0755) == 0, "mkdir");
+	put_svc(dir, "late.conf", "start_after_path", "kubeconfig");
+	put_svc(dir, "nofolder.conf", "start_after_path", "none/file");
+	put_file(dir, "quick.conf", "exec = /bin/true\n");
+	fake_cgroup("late");
+	CHECK(supervise_load(dir, cgdir) == 2, "load: want late and quick");
+	fd = supervise_path_watch_fd();
+	CHECK(fd >= 0, "no inotify watch");
+	supervise_start(on_ready);
+	CHECK(supervise_state_of("quick") == SVC_RUNNING, "quick is not running");
+	CHECK(supervise_state_of("late") == SVC_WAITING, "late is %s before its file exists",
+	      svc_state_to_string(supervise_state_of("late")));
+	fake_fire(fd);
+	CHECK(supervise_state_of("late") == SVC_WAITING, "late started on an unrelated event");
+	CHECK(cb_calls == 0, "the boot was ready while late waited");
+	put_file(dir, "kubeconfig", "x");
+	fake_fire(fd);
+	CHECK(supervise_state_of("late") == SVC_RUNNING, "late is %s once its file exists",
+	      svc_state_to_string(supervise_state_of("late")));
+	CHECK(cb_calls == 1 && cb_running == 2, "ready %u times, %u running", cb_calls, cb_running);
+	return 0;
+}
+
+static void test_wait_for_path(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(wait_for_path, NULL), 0);
 }
 
 static void no_op(void)
@@ -358,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_unarmed_timer),
 		cmocka_unit_test(test_stop_and_clone),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_wait_for_path),
 	};
 	return cmocka_run_group_tests_name("supervise", tests, setup, teardown);
 }

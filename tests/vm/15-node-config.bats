@@ -11,7 +11,7 @@ setup_file() {
 	  "version": 1,
 	  "hostname": "cfg-node-1",
 	  "network": {"mode": "static", "interface": "eth0", "address": "10.0.2.15/24",
-	              "gateway": "10.0.2.2"},
+	              "gateway": "10.0.2.2", "dns": ["10.0.2.3", "192.0.2.53"]},
 	  "kubelet": {"max-pods": 20}
 	}
 	JSON
@@ -42,6 +42,9 @@ setup_file() {
 	assert_log fwcfg 'kcc-init: host name cfg-node-1'
 	# A static network and no time servers: neither network service starts, and the log says so.
 	assert_log fwcfg 'kcc-init: network: eth0 up with 10\.0\.2\.15/24, default route'
+	# its name servers, where the image's /etc/resolv.conf points
+	assert_log fwcfg 'kcc-init: node config: name servers 10\.0\.2\.3 192\.0\.2\.53 \(/run/dns/resolv\.conf\)'
+	assert_log fwcfg 'kcc-test: INFO resolv=nameserver 10\.0\.2\.3 nameserver 192\.0\.2\.53$'
 	assert_log fwcfg 'kcc-init: node config: no time servers, no time service'
 	assert_log fwcfg 'kcc-init: dhcpcd: not started, /run/kcc/dhcpcd.conf does not exist'
 	assert_log fwcfg 'kcc-init: chronyd: not started, /run/kcc/chrony.conf does not exist'
@@ -57,6 +60,7 @@ setup_file() {
 	# Measured all the same (a verifier sees what was offered), and nothing of it applied.
 	assert_log smbios "kcc-test: INFO node-config-event=$sum$"
 	assert_log smbios "kcc-test: INFO node-config=invalid smbios $sum hostname=kcc-node$"
+	assert_log smbios 'kcc-test: INFO resolv=$'
 	assert_log smbios 'kcc-init: services started'
 	assert_log smbios 'kcc-test: PASS eventlog:'
 }

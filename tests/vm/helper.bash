@@ -131,3 +131,17 @@ state_header_put() {
 }
 # var_marker NAME: the /var marker the agent found or created in boot NAME.
 var_marker() { tr -d '\r' <"$BATS_FILE_TMPDIR/$1.log" | sed -n 's/.*kcc-test: INFO var-marker=[a-z]*:\(.*\)/\1/p'; }
+
+# boot_log NAME N: the serial log of boot N (1-based) of the qemu run NAME that rebooted in place
+# (run-vm.sh --reboots), split at the firmware's "BdsDxe: loading Boot" lines.
+boot_log() {
+	tr -d '\r' <"$BATS_FILE_TMPDIR/$1.log" | awk -v n="$2" '/BdsDxe: loading Boot/ {b++} b == n'
+}
+
+# in_boot NAME N REGEX: boot N of the run NAME has a line matching REGEX.
+in_boot() {
+	boot_log "$1" "$2" | grep -qaE -- "$3" && return 0
+	echo "expected /$3/ in boot $2 of the $1 run; its kcc lines:" >&2
+	boot_log "$1" "$2" | grep -aE 'kcc|panic|Bds|Error' | tail -30 >&2
+	return 1
+}

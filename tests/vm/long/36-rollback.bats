@@ -32,64 +32,50 @@ setup_file() {
 	esp_entries "$N.raw" >"$BATS_FILE_TMPDIR/rollback.entries"
 }
 
-# boot_log N: the serial log of boot N (1-based) of the rollback run, split at the firmware's
-# "BdsDxe: loading Boot" lines.
-boot_log() {
-	tr -d '\r' <"$BATS_FILE_TMPDIR/rollback.log" | awk -v n="$1" '/BdsDxe: loading Boot/ {b++} b == n'
-}
-
-# in_boot N REGEX: boot N's log has a line matching REGEX.
-in_boot() {
-	boot_log "$1" | grep -qaE -- "$2" && return 0
-	echo "expected /$2/ in boot $1 of the rollback run; its kcc lines:" >&2
-	boot_log "$1" | grep -aE 'kcc|panic|Bds|Error' | tail -30 >&2
-	return 1
-}
-
 @test "boot counting: a release whose signature approves nothing is marked bad by the initrd, which reboots at once" {
 	V=$(jq -r .version "$IMAGE/manifest.json")
-	in_boot 1 'kcc-init: The TPM did not release the state key: no signature approves the current PCR 11'
-	in_boot 1 "kcc-init: boot stopped: stage 'state partition' failed .*; counted boot: marking it bad"
-	in_boot 1 "kcc-init: boot marked bad \(stage 'state partition' failed in the initrd\): .EFI.Linux.kcc-node_$V\.6\+2-1\.efi -> kcc-node_$V\.6\+0-1\.efi; the loader boots next: kcc-node_$V\.5\+1\.efi"
-	in_boot 1 'kcc-init: rebooting now'
-	! boot_log 1 | grep -qaE 'system stage started|powering off'
-	in_boot 2 "Linux version"
+	in_boot rollback 1 'kcc-init: The TPM did not release the state key: no signature approves the current PCR 11'
+	in_boot rollback 1 "kcc-init: boot stopped: stage 'state partition' failed .*; counted boot: marking it bad"
+	in_boot rollback 1 "kcc-init: boot marked bad \(stage 'state partition' failed in the initrd\): .EFI.Linux.kcc-node_$V\.6\+2-1\.efi -> kcc-node_$V\.6\+0-1\.efi; the loader boots next: kcc-node_$V\.5\+1\.efi"
+	in_boot rollback 1 'kcc-init: rebooting now'
+	! boot_log rollback 1 | grep -qaE 'system stage started|powering off'
+	in_boot rollback 2 "Linux version"
 }
 
 @test "boot counting: a hang after PID 1 started is reset by the watchdog and the loader moves on" {
 	V=$(jq -r .version "$IMAGE/manifest.json")
-	in_boot 2 "Linux version"
-	in_boot 2 'kcc-init: hardware watchdog armed \(10s\)'
-	in_boot 2 'kcc-init: hardware watchdog: 10s, petted by PID 1'
-	in_boot 2 'kcc-init: test: hanging after sysinit'
-	! boot_log 2 | grep -qaE 'services started|rebooting now|requested by'
+	in_boot rollback 2 "Linux version"
+	in_boot rollback 2 'kcc-init: hardware watchdog armed \(10s\)'
+	in_boot rollback 2 'kcc-init: hardware watchdog: 10s, petted by PID 1'
+	in_boot rollback 2 'kcc-init: test: hanging after sysinit'
+	! boot_log rollback 2 | grep -qaE 'services started|rebooting now|requested by'
 	# the next boot is another entry: the hung one is at +0
-	in_boot 3 "Linux version"
+	in_boot rollback 3 "Linux version"
 	grep -qx "kcc-node_$V.5+0-1.efi" "$BATS_FILE_TMPDIR/rollback.entries"
 }
 
 @test "boot counting: a kernel that panics before PID 1 rolls back through the loader's counter" {
 	V=$(jq -r .version "$IMAGE/manifest.json")
-	in_boot 3 'Kernel command line: .* rdinit=/kcc-missing'
-	in_boot 3 'Kernel panic - not syncing'
-	! boot_log 3 | grep -qaE 'kcc-init'
+	in_boot rollback 3 'Kernel command line: .* rdinit=/kcc-missing'
+	in_boot rollback 3 'Kernel panic - not syncing'
+	! boot_log rollback 3 | grep -qaE 'kcc-init'
 	grep -qx "kcc-node_$V.4+0-1.efi" "$BATS_FILE_TMPDIR/rollback.entries"
 }
 
 @test "boot counting: a release whose kubelet never gets healthy is marked bad and the node comes back on the blessed one" {
 	V=$(jq -r .version "$IMAGE/manifest.json")
-	in_boot 4 'kcc-init: state: key unsealed by the TPM'
-	in_boot 4 'kcc-init: counted boot: blessing it once healthy \(deadline 30s\)'
-	in_boot 4 "kcc-init: test: kcc-kubelet's readiness check points at a port nobody serves"
-	in_boot 4 "kcc-init: boot marked bad \(not healthy 30s after PID 1 started\): .EFI.Linux.kcc-node_$V\.3\+2-1\.efi -> kcc-node_$V\.3\+0-1\.efi; the loader boots next: kcc-node_$V\.efi"
-	in_boot 4 'kcc-init: reboot requested by boot counting'
-	! boot_log 4 | grep -qaE 'boot blessed'
+	in_boot rollback 4 'kcc-init: state: key unsealed by the TPM'
+	in_boot rollback 4 'kcc-init: counted boot: blessing it once healthy \(deadline 30s\)'
+	in_boot rollback 4 "kcc-init: test: kcc-kubelet's readiness check points at a port nobody serves"
+	in_boot rollback 4 "kcc-init: boot marked bad \(not healthy 30s after PID 1 started\): .EFI.Linux.kcc-node_$V\.3\+2-1\.efi -> kcc-node_$V\.3\+0-1\.efi; the loader boots next: kcc-node_$V\.efi"
+	in_boot rollback 4 'kcc-init: reboot requested by boot counting'
+	! boot_log rollback 4 | grep -qaE 'boot blessed'
 	# back on the blessed release, by itself, with /var unlocked
-	in_boot 5 "Kernel command line: .*kcc.roothash=$(cat "$IMAGE/roothash")\$"
-	in_boot 5 'kcc-init: state: key unsealed by the TPM'
-	in_boot 5 'kcc-init: boot not counted'
-	in_boot 5 'kcc-init: services started \(7 running, 0 failed\)'
-	[ "$(boot_log 6 | wc -l)" -eq 0 ]
+	in_boot rollback 5 "Kernel command line: .*kcc.roothash=$(cat "$IMAGE/roothash")\$"
+	in_boot rollback 5 'kcc-init: state: key unsealed by the TPM'
+	in_boot rollback 5 'kcc-init: boot not counted'
+	in_boot rollback 5 'kcc-init: services started \(7 running, 0 failed\)'
+	[ "$(boot_log rollback 6 | wc -l)" -eq 0 ]
 	# the ESP afterwards: every broken release at +0, the blessed one untouched
 	diff -u - "$BATS_FILE_TMPDIR/rollback.entries" <<-EOF
 	kcc-node_$V.3+0-1.efi

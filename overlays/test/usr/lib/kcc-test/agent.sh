@@ -17,6 +17,14 @@ wait_for() {
 	return 1
 }
 
+# smbios_test NAME: the value of the SMBIOS OEM string io.kcc-node.test.NAME=VALUE, if the host
+# passed one (run-vm.sh --smbios-11): a switch for UEFI boots, whose command line is the signed
+# UKI's, measured into no bound PCR.
+smbios_test() {
+	cat /sys/firmware/dmi/entries/11-*/raw 2>/dev/null | tr '\0' '\n' |
+		grep -ao "io\.kcc-node\.test\.$1=[a-z0-9:-]*" | head -n1 | cut -d= -f2
+}
+
 # The sleeper service execs sleep, so its cgroup holds exactly its main process.
 pid_of_sleeper() {
 	p=$(head -n1 /sys/fs/cgroup/services/sleeper/cgroup.procs 2>/dev/null)
@@ -94,6 +102,17 @@ case " $(cat /proc/cmdline) " in *" kcc_test.rotate=1 "*)
 esac
 [ -e /var/lib/kcc/rotate-key ] && echo "kcc-test: INFO rotate-request=pending" ||
 	echo "kcc-test: INFO rotate-request=none"
+# Volume-key rotation (tests/vm/long/44-reencrypt.bats): kcc_test.rotate=volume asks for one and
+# writes 8 MiB of random data whose digest every later boot prints.
+b=/var/lib/kcc-test/blob
+case " $(cat /proc/cmdline) " in *" kcc_test.rotate=volume "*)
+	head -c 8388608 /dev/urandom >$b && sync
+	out=$(kcc-ctl rotate-key --volume 2>&1) && pass ctl-rotate-volume "$out" ||
+		fail ctl-rotate-volume "$out" ;;
+esac
+[ -s $b ] && echo "kcc-test: INFO var-blob=$(sha256sum <$b | cut -c1-64)"
+[ -e /var/lib/kcc/rotate-volume-key ] && echo "kcc-test: INFO volume-request=pending" ||
+	echo "kcc-test: INFO volume-request=none"
 
 # The event log replays to the TPM's PCR 11 and 15, with the phases in order.
 out=$(kcc-pcr log 2>&1)
@@ -115,6 +134,8 @@ echo "kcc-test: INFO pcrs=$(kcc-pcr read 11,15)"
 echo "kcc-test: INFO node-config=$(cat /run/kcc/node-config.status 2>/dev/null || echo missing) hostname=$(hostname)"
 cfg12=$(grep '"pcr":12,' $log | grep '"node-config"' | grep -o '"hashAlg":"sha256","digest":"[0-9a-f]*"' | cut -d'"' -f8)
 echo "kcc-test: INFO node-config-event=${cfg12:-none}"
+# The resolver's settings of a static network (network.dns); with DHCP, net.sh waits for them.
+[ -e /run/kcc/dhcpcd.conf ] || echo "kcc-test: INFO resolv=$(grep -v '^#' /etc/resolv.conf 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 # With a verifier in the node configuration: the attestation-gated join (docs/attestation.md,
 # tests/vm/80-attest.bats, the verifier on the host), done by the kcc-attest service at every
 # boot; the agent waits for its certificate.
@@ -150,8 +171,7 @@ esac
 # The security epoch (docs/measured-boot.md): what the TPM holds, and a stand-in for the bless
 # path's call, made when the host asks with the SMBIOS OEM string
 # io.kcc-node.test.raise-epoch=N (not measured into a bound PCR, unlike the command line).
-raise=$(cat /sys/firmware/dmi/entries/11-*/raw 2>/dev/null | tr '\0' '\n' |
-	grep -ao 'io\.kcc-node\.test\.raise-epoch=[0-9]*' | head -n1 | cut -d= -f2)
+raise=$(smbios_test raise-epoch)
 if [ -n "$raise" ]; then
 	out=$(kcc-pcr raise-epoch "$raise" --limit "$raise" --public-key /run/kcc/tpm2-pcr-public-key.pem \
 		--signature /run/kcc/tpm2-pcr-signature.json 2>&1)
@@ -371,10 +391,14 @@ echo "kcc-test: agent done"
 # How to end the boot: kcc_test.shutdown=ctl (default), signals, none. signals: the BPF LSM
 # refuses every signal from user space to PID 1, so the host presses ctrl-alt-del (the kernel's
 # SIGINT) when the agent asks for it.
+# Or the SMBIOS OEM string io.kcc-node.test.shutdown=HOW, which no PCR of the verifier's reference
+# values covers (a boot that must stay up past the agent, e.g. for a renewal: 70-upstream.bats).
 how=ctl
 for w in $(cat /proc/cmdline); do
 	case $w in kcc_test.shutdown=*) how=${w#kcc_test.shutdown=} ;; esac
 done
+# (UEFI boots: the SMBIOS OEM string io.kcc-node.test.shutdown=HOW)
+how=$(smbios_test shutdown | grep -x 'ctl\|signals\|none' || echo "$how")
 case $how in
 ctl) kcc-ctl poweroff ;;
 signals)

@@ -23,6 +23,12 @@ if [ -e /run/kcc/dhcpcd.conf ]; then
 	# A leased address has a lifetime; a static one (the image's network.conf) is "forever".
 	lease() { ip -4 addr show dev eth0 | grep -A1 'inet 10\.0\.2\.15/24' | grep -q 'valid_lft [0-9]*sec'; }
 	wait_check dhcp-lease 900 lease 'ip -4 addr show dev eth0'
+	# The lease's name servers, written by dhcpcd's hook (kcc-dhcp-hook, as dhcpcd's uid) where
+	# the image's /etc/resolv.conf points.
+	dns() { printf '%s -> %s owner %s mode %s nameserver %s' /etc/resolv.conf "$(readlink -f /etc/resolv.conf)" \
+		"$(stat -c %u /run/dns/resolv.conf 2>/dev/null)" "$(stat -c %a /run/dns/resolv.conf 2>/dev/null)" \
+		"$(awk '$1 == "nameserver" {print $2}' /etc/resolv.conf 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"; }
+	wait_check dhcp-dns 300 'grep -q "^nameserver " /etc/resolv.conf' dns
 	wait_check dhcp-route 300 'ip -4 route | grep -q "^default via 10\.0\.2\.2 dev eth0"' 'ip -4 route'
 	# NET_BIND_SERVICE, NET_ADMIN, NET_RAW
 	check_profile dhcp-profile dhcpcd 0000000000003400

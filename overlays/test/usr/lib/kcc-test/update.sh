@@ -3,14 +3,28 @@
 # line, also apply the bundle the host handed over as a second disk, then reboot with kured's signal.
 # kcc-update is used only as an upgrade container would: through the node-local socket. The bundle
 # is the second disk (run-vm.sh --test-bundle), kcc_test.bundle_size=N bytes of it.
+# With UEFI boots the command line is the signed UKI's: the host asks with the SMBIOS OEM string
+# io.kcc-node.test.update=apply-once:SIZE instead (measured into no bound PCR): one apply, once
+# the running boot is blessed, and nothing else (tests/vm/long/66-apply-power-cut.bats; the host
+# may cut the power during it, run-vm.sh --test-pause apply-STEP).
 size=$(sed -n 's/.* kcc_test.bundle_size=\([0-9]*\).*/\1/p' /proc/cmdline)
 sock=/run/kcc/update.sock
+once=$(smbios_test update | sed -n 's/^apply-once:\([0-9]*\)$/\1/p')
 
 echo "kcc-test: INFO version=$(. /etc/os-release; echo "$IMAGE_VERSION")"
 echo "kcc-test: INFO root-dev=$(awk '$2 == "/" {print $1}' /proc/mounts | tail -n1) dm-deps=$(ls /sys/block/dm-0/slaves 2>/dev/null | tr '\n' ' ')"
 wait_for "[ -S $sock ]" 100 || fail update-socket "no $sock"
 st=$(kcc-update status --socket 2>&1) && pass update-status "$st" || fail update-status "$st"
 
+if [ -n "$once" ]; then
+	# kcc-update apply refuses an unblessed boot: wait for PID 1's bless (a counted boot)
+	wait_for 'kcc-update status --socket 2>/dev/null | grep -q "\"running\":{[^}]*\"blessed\":true"' 3000 ||
+		fail update-blessed "the running boot was not blessed in 300 s"
+	out=$(head -c "$once" /dev/vdb | kcc-update apply --socket - 2>&1) && pass update-apply-once "$out" ||
+		fail update-apply-once "$out"
+	st=$(kcc-update status --socket 2>&1)
+	echo "kcc-test: INFO update-status-running=$(echo "$st" | grep -o '"running":{"slot":"[ab]","version":"[^"]*"')"
+fi
 case " $(cat /proc/cmdline) " in
 *" kcc_test.update=apply "*)
 	# kured's signal before an update waits: PID 1 refuses it (one log line) and stays up
