@@ -36,8 +36,8 @@ f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$log/unit.log" | awk '{s += $4} END {
 grep -qE 'runtime error|AddressSanitizer|Error [0-9]' "$log/unit.log" && [ "$f" -eq 0 ] && f=1
 passed=$((passed + p)) failed=$((failed + f))
 
-section "fuzz smoke (libFuzzer, ${FUZZ_SECONDS:-10}s per target)"
-if make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" 2>&1 | tee "$log/fuzz.log"; then
+section "fuzz smoke (libFuzzer, ${FUZZ_SECONDS:-10}s per target, one per core)"
+if make -s -j"$(nproc)" -Otarget fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" 2>&1 | tee "$log/fuzz.log"; then
 	passed=$((passed + $(grep -c 'Done [0-9]* runs' "$log/fuzz.log")))
 else
 	failed=$((failed + 1))

@@ -127,9 +127,13 @@ unit: $(addprefix $(UNIT)/,$(UNIT_TESTS))
 
 # FUZZ_SECONDS per target (make fuzz FUZZ_SECONDS=600 for a long run).
 FUZZ_SECONDS ?= 10
-fuzz: $(addprefix $(UNIT)/,$(FUZZ_TARGETS))
-	@for t in $^; do mkdir -p $(UNIT)/corpus-$$(basename $$t); \
-		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(UNIT)/crash-$$(basename $$t)- $(UNIT)/corpus-$$(basename $$t) \
-		tests/unit/seeds/$$(basename $$t) >$(UNIT)/$$(basename $$t).log 2>&1 || \
-		{ tail -30 $(UNIT)/$$(basename $$t).log; exit 1; }; \
-		echo "$$(basename $$t): $$(grep -o 'Done [0-9]* runs' $(UNIT)/$$(basename $$t).log)"; done
+# One rule a target, so that make -j2 fuzz runs two at a time (each its FUZZ_SECONDS on a core).
+FUZZ_RUNS := $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+fuzz: $(FUZZ_RUNS)
+$(FUZZ_RUNS): fuzz-run-%: $(UNIT)/%
+	@mkdir -p $(UNIT)/corpus-$*
+	@$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(UNIT)/crash-$*- \
+		$(UNIT)/corpus-$* tests/unit/seeds/$* >$(UNIT)/$*.log 2>&1 || \
+		{ tail -30 $(UNIT)/$*.log; exit 1; }
+	@echo "$*: $$(grep -o 'Done [0-9]* runs' $(UNIT)/$*.log)"
+.PHONY: $(FUZZ_RUNS)
