@@ -60,10 +60,13 @@ source_tree() {
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$src.tmp" --wildcards './usr/src/linux-source-*.tar.xz' ||
 		die "cannot unpack $deb"
 	tar -xJf "$src.tmp"/usr/src/linux-source-*.tar.xz -C "$src.tmp" || die "cannot extract the kernel source"
+	# (a redirection does not expand a pattern: name the one tarball and the one tree it holds)
+	local tarball=("$src.tmp"/usr/src/linux-source-*.tar.xz) tree=("$src.tmp"/linux-source-*/)
+	[ ${#tarball[@]} -eq 1 ] && [ ${#tree[@]} -eq 1 ] && [ -d "${tree[0]}" ] ||
+		die "$deb: expected one kernel source tarball holding one linux-source tree"
 	# the build timestamp: the source tarball's (set by Debian's package build), not today's
-	date -u -r "$src.tmp"/usr/src/linux-source-*.tar.xz '+%Y-%m-%d %H:%M:%S UTC' \
-		>"$src.tmp"/linux-source-*/.kcc-timestamp
-	mv "$src.tmp"/linux-source-* "$src"
+	date -u -r "${tarball[0]}" '+%Y-%m-%d %H:%M:%S UTC' >"${tree[0]}.kcc-timestamp"
+	mv "${tree[0]}" "$src"
 	rm -rf "$src.tmp"
 	touch "$src/.kcc-extracted"
 }
