@@ -29,7 +29,7 @@ if make -s all >"$log/make.log" 2>&1; then passed=$((passed + 1)); else
 fi
 
 section "unit tests (cmocka, ASan/UBSan)"
-make -s unit >"$log/unit.log" 2>&1
+make -s -j"$(nproc)" unit >"$log/unit.log" 2>&1
 cat "$log/unit.log" | grep -E '^\[  (PASSED|FAILED) |^\[  ERROR|runtime error|AddressSanitizer' || true
 p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$log/unit.log" | awk '{s += $4} END {print s + 0}')
 f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$log/unit.log" | awk '{s += $4} END {print s + 0}')
