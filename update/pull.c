@@ -8,6 +8,7 @@
 #include "fleetlock.h"
 #include "node-config.h"
 #include "pull.h"
+#include "status.h"
 #include "util.h"
 
 #define READ_SIZE 4096u
@@ -161,6 +162,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 	}
 	open = true;
 	(void)condition_write(&n);
+	(void)status_write(&n);
 	if (!node_blessed(&n)) {
 		printf("pull: waiting: the running boot (%s) is not blessed yet\n", n.version);
 		st->waiting = true;

@@ -104,8 +104,10 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 		if (res.code == 0)
 			(void)event_sendf(EV_UPDATE_APPLIED, "kcc-update", NULL, "%.500s", res.line);
 		(void)answer(fd, res.code, res.line);
-		if (node_reload(&n, err, sizeof(err)) >= 0)
+		if (node_reload(&n, err, sizeof(err)) >= 0) {
 			(void)condition_write(&n);
+			(void)status_write(&n);
+		}
 	}
 	node_close(&n);
 }
@@ -152,6 +154,8 @@ int cmd_serve(int argc, char **argv)
 	else {
 		if (condition_write(&n) < 0)
 			fprintf(stderr, "kcc-update serve: cannot write the update condition\n");
+		if (status_write(&n) < 0)
+			fprintf(stderr, "kcc-update serve: cannot write the update status\n");
 		node_close(&n);
 	}
 	/* Pull rounds run between connections, in this one process: one writer of the slot at a time. */

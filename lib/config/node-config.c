@@ -444,11 +444,24 @@ static void f_update_ca(Ctx *x, json_object *v, const char *path)
 	pem_field(x, v, path, CFG->update.ca);
 }
 
+/* The read-only status endpoint (kcc-update status-server, docs/upgrades.md "A rollout"): an
+ * unprivileged port, so that the service needs no capability. */
+static void f_update_status_port(Ctx *x, json_object *v, const char *path)
+{
+	int64_t n = json_object_get_int64(v);
+
+	if (n < 1024 || n > 65535)
+		fail(x, path, "must be 1024 to 65535");
+	else
+		CFG->update.status_port = (unsigned)n;
+}
+
 static const Field update_fields[] = {
 	{ "url", json_type_string, true, f_update_url },
 	{ "ca", json_type_string, false, f_update_ca },
 	{ "fleetlock-url", json_type_string, false, f_update_fleetlock },
 	{ "fleetlock-group", json_type_string, false, f_update_group },
+	{ "status-port", json_type_int, false, f_update_status_port },
 };
 
 static void f_update(Ctx *x, json_object *v, const char *path)
