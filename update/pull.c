@@ -147,6 +147,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 		code = r == -ENOENT ? 0 : r == -EINVAL ? EXIT_REFUSED : EXIT_SYSTEM;
 		goto out;
 	}
+	st->interval_s = nc->update.poll_seconds;
 	if (!nc->update.url[0]) {
 		printf("pull: no update.url in the node configuration: nothing to poll\n");
 		goto out;

@@ -166,9 +166,12 @@ int cmd_serve(int argc, char **argv)
 		_cleanup_close_ int fd = -EBADF;
 
 		if (a.pull && now_ms() >= next_pull) {
+			unsigned iv;
+
 			(void)pull_round(&a, key, &st);
 			fflush(stdout);
-			next_pull = now_ms() + (st.waiting && a.interval_s > PULL_RETRY_S ? PULL_RETRY_S : a.interval_s) * 1000ull;
+			iv = st.interval_s ?: a.interval_s; /* update.poll-seconds, else --interval */
+			next_pull = now_ms() + (st.waiting && iv > PULL_RETRY_S ? PULL_RETRY_S : iv) * 1000ull;
 		}
 		if (a.pull && poll(&pfd, 1, (int)(next_pull - now_ms())) == 0)
 			continue;

@@ -456,12 +456,24 @@ static void f_update_status_port(Ctx *x, json_object *v, const char *path)
 		CFG->update.status_port = (unsigned)n;
 }
 
+/* Pull mode's round interval (default 300 s, the service's --interval). */
+static void f_update_poll(Ctx *x, json_object *v, const char *path)
+{
+	int64_t n = json_object_get_int64(v);
+
+	if (n < 10 || n > 86400)
+		fail(x, path, "must be 10 to 86400");
+	else
+		CFG->update.poll_seconds = (unsigned)n;
+}
+
 static const Field update_fields[] = {
 	{ "url", json_type_string, true, f_update_url },
 	{ "ca", json_type_string, false, f_update_ca },
 	{ "fleetlock-url", json_type_string, false, f_update_fleetlock },
 	{ "fleetlock-group", json_type_string, false, f_update_group },
 	{ "status-port", json_type_int, false, f_update_status_port },
+	{ "poll-seconds", json_type_int, false, f_update_poll },
 };
 
 static void f_update(Ctx *x, json_object *v, const char *path)

@@ -57,16 +57,18 @@ static void test_good(void **state)
 	free(c);
 }
 
-/* update.status-port: the read-only status endpoint's port (absent: 0, no endpoint). */
+/* update.status-port: the read-only status endpoint's port (absent: 0, no endpoint); update.poll-seconds. */
 static void test_status_port(void **state)
 {
-	static const char doc[] = "{\"version\": 1, \"update\": {\"url\": \"http://u.example/\", \"status-port\": 8090}}";
+	static const char doc[] = "{\"version\": 1, \"update\": {\"url\": \"http://u.example/\", \"status-port\": 8090, "
+				  "\"poll-seconds\": 10}}";
 	NodeConfig *c = malloc(sizeof(*c));
 	char err[512];
 
 	(void)state;
 	assert_int_equal(node_config_parse(doc, strlen(doc), c, err, sizeof(err)), 0);
 	assert_int_equal(c->update.status_port, 8090);
+	assert_int_equal(c->update.poll_seconds, 10);
 	free(c);
 }
 
@@ -148,6 +150,8 @@ static void test_errors(void **state)
 		  "config: .update.status-port: must be 1024 to 65535" },
 		{ "{\"version\": 1, \"update\": {\"url\": \"http://u.example/\", \"status-port\": 65536}}",
 		  "config: .update.status-port: must be 1024 to 65535" },
+		{ "{\"version\": 1, \"update\": {\"url\": \"http://u.example/\", \"poll-seconds\": 9}}",
+		  "config: .update.poll-seconds: must be 10 to 86400" },
 		{ "{\"version\": 1, \"siem\": {\"destination\": \"siem.example\"}}",
 		  "config: .siem.destination: must be HOST:PORT" },
 		{ "{\"version\": 1, \"kubelet\": {\"max-pods\": 0}}",
