@@ -36,11 +36,13 @@ for node in "$@"; do
 	deadline=$(($(date +%s) + timeout))
 	while :; do
 		st=$(status "$where" 2>/dev/null || true)
-		if jq -e --arg v "$version" '.running.version == $v and .running.blessed' <<<"$st" >/dev/null 2>&1; then
+		# no answer (the node is down, its endpoint has no status yet): jq -e of no input is true
+		if [ -z "$st" ]; then
+			:
+		elif jq -e --arg v "$version" '.running.version == $v and .running.blessed' <<<"$st" >/dev/null 2>&1; then
 			echo "pipeline: node $i: $version running, blessed"
 			break
-		fi
-		if jq -e --arg v "$version" '.rolled_back and .other.version == $v' <<<"$st" >/dev/null 2>&1; then
+		elif jq -e --arg v "$version" '.rolled_back and .other.version == $v' <<<"$st" >/dev/null 2>&1; then
 			echo "pipeline: node $i: $version rolled back (running $(jq -r .running.version <<<"$st")): halted, $(($# - i)) node(s) left untouched"
 			exit 1
 		fi
