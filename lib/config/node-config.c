@@ -444,27 +444,29 @@ static void f_update_ca(Ctx *x, json_object *v, const char *path)
 	pem_field(x, v, path, CFG->update.ca);
 }
 
+/* An integer member in [lo, hi]. */
+static void int_field(Ctx *x, json_object *v, const char *path, int64_t lo, int64_t hi,
+		      unsigned *out)
+{
+	int64_t n = json_object_get_int64(v);
+
+	if (n < lo || n > hi)
+		fail(x, path, "must be %lld to %lld", (long long)lo, (long long)hi);
+	else
+		*out = (unsigned)n;
+}
+
 /* The read-only status endpoint (kcc-update status-server, docs/upgrades.md "A rollout"): an
  * unprivileged port, so that the service needs no capability. */
 static void f_update_status_port(Ctx *x, json_object *v, const char *path)
 {
-	int64_t n = json_object_get_int64(v);
-
-	if (n < 1024 || n > 65535)
-		fail(x, path, "must be 1024 to 65535");
-	else
-		CFG->update.status_port = (unsigned)n;
+	int_field(x, v, path, 1024, 65535, &CFG->update.status_port);
 }
 
 /* Pull mode's round interval (default 300 s, the service's --interval). */
 static void f_update_poll(Ctx *x, json_object *v, const char *path)
 {
-	int64_t n = json_object_get_int64(v);
-
-	if (n < 10 || n > 86400)
-		fail(x, path, "must be 10 to 86400");
-	else
-		CFG->update.poll_seconds = (unsigned)n;
+	int_field(x, v, path, 10, 86400, &CFG->update.poll_seconds);
 }
 
 static const Field update_fields[] = {
@@ -566,12 +568,7 @@ static void f_kubelet_labels(Ctx *x, json_object *v, const char *path)
 
 static void f_kubelet_max_pods(Ctx *x, json_object *v, const char *path)
 {
-	int64_t n = json_object_get_int64(v);
-
-	if (n < 1 || n > 250)
-		fail(x, path, "must be 1 to 250");
-	else
-		CFG->kubelet.max_pods = (unsigned)n;
+	int_field(x, v, path, 1, 250, &CFG->kubelet.max_pods);
 }
 
 static const Field kubelet_fields[] = {
@@ -589,28 +586,16 @@ static void f_kubelet(Ctx *x, json_object *v, const char *path)
 		fail(x, path, "api-server and cluster-ca go together");
 }
 
-/* An integer of the state section in [lo, hi]. */
-static void state_int(Ctx *x, json_object *v, const char *path, int64_t lo, int64_t hi,
-		      unsigned *out)
-{
-	int64_t n = json_object_get_int64(v);
-
-	if (n < lo || n > hi)
-		fail(x, path, "must be %lld to %lld", (long long)lo, (long long)hi);
-	else
-		*out = (unsigned)n;
-}
-
 /* At most every day, at least every ten years: the key rotation's age (docs/measured-boot.md). */
 static void f_state_rotate_days(Ctx *x, json_object *v, const char *path)
 {
-	state_int(x, v, path, 1, 3650, &CFG->state.rotate_days);
+	int_field(x, v, path, 1, 3650, &CFG->state.rotate_days);
 }
 
 /* The volume-key rotation's time per boot (docs/measured-boot.md, "Volume-key rotation"). */
 static void f_state_reencrypt_seconds(Ctx *x, json_object *v, const char *path)
 {
-	state_int(x, v, path, 1, 3600, &CFG->state.reencrypt_seconds);
+	int_field(x, v, path, 1, 3600, &CFG->state.reencrypt_seconds);
 }
 
 static const Field state_fields[] = {

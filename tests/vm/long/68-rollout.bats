@@ -99,7 +99,7 @@ setup_file() {
 	rollout "$IMAGE_V3/$(jq -r .bundle "$IMAGE_V3/manifest.json")" v3
 	echo $(($(date +%s) - t0)) >"$d/total-seconds"
 	# node 1's service has seen v3 published again after the rollback and left it alone
-	wait_log n1 "pull: $(jq -r .version "$IMAGE_V3/manifest.json" | sed 's/\./\\./g') rolled back on this node" 300 || true
+	wait_log n1 "pull: $(regex "$(jq -r .version "$IMAGE_V3/manifest.json")") rolled back on this node" 300 || true
 	curl -fsS "$(status_url 2)" >"$d/n2.final" || true
 	curl -fsS "$(status_url 1)" >"$d/n1.final" || true
 	cleanup
@@ -125,12 +125,20 @@ teardown_file() {
 # the node's boot N (qemu run nK)
 in_node_boot() { in_boot "n$1" "$2" "$3"; }
 
+# pipeline_said NAME RC: the pipeline run NAME exited with RC and printed standard input's lines
+pipeline_said() {
+	cat "$BATS_FILE_TMPDIR/$1.out"
+	[ "$(cat "$BATS_FILE_TMPDIR/$1.rc")" -eq "$2" ]
+	diff -u - <(cut -d' ' -f2- "$BATS_FILE_TMPDIR/$1.out")
+}
+
+# regex VERSION: the version with its dots escaped
+regex() { sed 's/\./\\./g' <<<"$1"; }
+
 @test "rollout (VM): v2 goes to node 1, which applies it, reboots and is blessed; only then to node 2" {
 	V2=$(jq -r .version "$IMAGE_V2/manifest.json")
-	E2=$(sed 's/\./\\./g' <<<"$V2")
-	cat "$BATS_FILE_TMPDIR/v2.out"
-	[ "$(cat "$BATS_FILE_TMPDIR/v2.rc")" -eq 0 ]
-	diff -u - <(cut -d' ' -f2- "$BATS_FILE_TMPDIR/v2.out") <<-EOF
+	E2=$(regex "$V2")
+	pipeline_said v2 0 <<-EOF
 	pipeline: rolling out $V2 to 2 node(s), one at a time
 	pipeline: node 1: $V2 published
 	pipeline: node 1: $V2 running, blessed
@@ -165,10 +173,8 @@ in_node_boot() { in_boot "n$1" "$2" "$3"; }
 
 @test "rollout (VM): a v3 whose kubelet never gets healthy is rolled back on node 1; the pipeline halts and node 2 keeps v2" {
 	V2=$(jq -r .version "$IMAGE_V2/manifest.json") V3=$(jq -r .version "$IMAGE_V3/manifest.json")
-	E3=$(sed 's/\./\\./g' <<<"$V3")
-	cat "$BATS_FILE_TMPDIR/v3.out"
-	[ "$(cat "$BATS_FILE_TMPDIR/v3.rc")" -eq 1 ]
-	diff -u - <(cut -d' ' -f2- "$BATS_FILE_TMPDIR/v3.out") <<-EOF
+	E3=$(regex "$V3")
+	pipeline_said v3 1 <<-EOF
 	pipeline: rolling out $V3 to 2 node(s), one at a time
 	pipeline: node 1: $V3 published
 	pipeline: node 1: $V3 rolled back (running $V2): halted, 1 node(s) left untouched
