@@ -90,7 +90,10 @@ setup_file() {
 	"$TOP/tests/fleetlock-standin.py" "$LOCK_PORT" 1 "$d/lock" >"$d/lock.log" 2>&1 3>&- &
 	echo $! >>"$d/pids"
 	for _ in $(seq 100); do [ -e "$d/lock/ready" ] && break; sleep 0.1; done
+	# node 2 starts once node 1's first boot is blessed: two first boots at once under TCG would
+	# both run against their 120 s bless deadline
 	node 1
+	wait_log n1 'kcc-init: boot blessed|boot marked bad|boot stopped' 900
 	node 2
 	sampler 3>&- &
 	echo $! >>"$d/pids"
