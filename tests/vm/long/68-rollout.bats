@@ -31,7 +31,7 @@ wait_log() {
 	done
 }
 
-# node K: node K's files, its channel server and its qemu (in its own process group, for the end).
+# node K: node K's files, its channel server and its qemu.
 node() {
 	local d=$BATS_FILE_TMPDIR k=$1 http sp
 	mkdir -p "$d/n$k/channel" "$d/n$k.tpm"
@@ -47,7 +47,7 @@ node() {
 			"fleetlock-group": "workers", "status-port": 8090, "poll-seconds": 10}}' >"$d/n$k.json"
 	disk_copy "$d/n$k.raw"
 	: >"$d/n$k.log"
-	setsid "$RUN_VM" --image "$IMAGE" --log "$d/n$k.log" --mode uefi --vars "$VARS" --timeout 3600 \
+	"$RUN_VM" --image "$IMAGE" --log "$d/n$k.log" --mode uefi --vars "$VARS" --timeout 3600 \
 		--reboots 5 --disk "$d/n$k.raw" --tpm-state "$d/n$k.tpm" --fw-cfg "$d/n$k.json" \
 		--guest-forward "8081:$http" --guest-forward "8082:$LOCK_PORT" --forward "$sp:8090" \
 		--smbios-11 io.kcc-node.test.shutdown=none >"$d/n$k.run.log" 2>&1 3>&- &
@@ -111,8 +111,10 @@ setup_file() {
 
 cleanup() {
 	local d=$BATS_FILE_TMPDIR
+	# run-vm.sh ends with its qemu: stopped through the timeout that runs it (which passes the
+	# signal on; it runs qemu in a process group of its own)
 	for k in 1 2; do
-		[ -f "$d/n$k.vm.pid" ] && kill -- -"$(cat "$d/n$k.vm.pid")" 2>/dev/null || true
+		[ -f "$d/n$k.vm.pid" ] && kill $(pgrep -P "$(cat "$d/n$k.vm.pid")" -x timeout) 2>/dev/null || true
 	done
 	[ -f "$d/pids" ] && kill $(cat "$d/pids") 2>/dev/null || true
 	for k in 1 2; do
