@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # make check-long (tests/check-long.sh): a rollout of two VM nodes by the pipeline script
-# (tests/pipeline-rollout.sh; docs/upgrades.md, "A rollout"), about 15 minutes under TCG.
+# (tests/pipeline-rollout.sh; docs/upgrades.md, "A rollout"), about 4 minutes under TCG.
 # Two qemu at once, each UEFI + Secure Boot + swtpm with its own disk, TPM and OVMF variables, each
 # in pull mode on its own channel (a folder on the host, python's http.server) and both on one
 # FleetLock stand-in with one slot (tests/fleetlock-standin.py), reached at 10.0.2.100 through
