@@ -2,7 +2,9 @@
 # build.sh --variant prod|test --out DIR [--keys DIR] [--version V] [--epoch N] [--recovery-key PEM]:
 # builds a kcc-node image without privileges (version: image/update.sh default_version; epoch:
 # image/security-epoch; --recovery-key: an operator's RSA or EC public key, and the state volume gets
-# a recovery keyslot encrypted to it, docs/measured-boot.md "Recovery key").
+# a recovery keyslot encrypted to it, docs/measured-boot.md "Recovery key"; --test-cmdline WORDS, test
+# variant only: words added to the kernel command line, for the broken releases of VM tests, e.g.
+# kcc_test.unready=kcc-kubelet in tests/vm/long/68-rollout.bats).
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, kernel.config (its configuration),
 # initramfs.cpio.zst, cmdline, tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the
 # ESP as \loader\credentials\kcc-pcrsig_VERSION.cred), kernel-config.txt (what
@@ -24,8 +26,8 @@ top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 . "$here/update.sh"
 
-variant=prod out= keys= kubelet= version= epoch= recovery_key=
-usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N] [--recovery-key PEM]"
+variant=prod out= keys= kubelet= version= epoch= recovery_key= test_cmdline=
+usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N] [--recovery-key PEM] [--test-cmdline WORDS]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--variant) variant=${2:-}; shift 2 ;;
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--epoch) epoch=${2:-}; [ -n "$epoch" ] || bad_input "--epoch needs a value"; shift 2 ;;
 	--kubelet) kubelet=${2:-}; [ -n "$kubelet" ] || bad_input "--kubelet needs a file"; shift 2 ;;
 	--recovery-key) recovery_key=${2:-}; [ -n "$recovery_key" ] || bad_input "--recovery-key needs a file"; shift 2 ;;
+	--test-cmdline) test_cmdline=${2:-}; shift 2 ;;
 	*) bad_input "unknown option '$1' ($usage_line)" ;;
 	esac
 done
@@ -51,6 +54,11 @@ if [ -n "$recovery_key" ]; then
 	recovery_key=$(readlink -f "$recovery_key")
 fi
 case $variant in prod | test) ;; *) bad_input "--variant must be prod or test, not '$variant'" ;; esac
+if [ -n "$test_cmdline" ]; then
+	[ "$variant" = test ] || bad_input "--test-cmdline is for test images only"
+	[[ $test_cmdline =~ ^[A-Za-z0-9_.=,-]+( [A-Za-z0-9_.=,-]+)*$ ]] ||
+		bad_input "--test-cmdline '$test_cmdline': words of A-Z a-z 0-9 _ . = , - separated by one space"
+fi
 [ -n "$out" ] || bad_input "--out DIR is required"
 version_epoch "$version" "$epoch"
 # The TPM's anti-rollback bit field (kcc-pcr sign --epoch) holds epochs 0..63.
@@ -349,7 +357,7 @@ pcr_keys() {
 }
 
 cmdline() {
-	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash")" >"$out/cmdline"
+	echo "console=ttyS0,115200 loglevel=6 printk.devkmsg=on panic=-1 kcc.roothash=$(cat "$out/roothash")${test_cmdline:+ $test_cmdline}" >"$out/cmdline"
 }
 
 # The boot loader: Debian's systemd-boot (package systemd-boot-efi, the host's: image/deps.sh), signed

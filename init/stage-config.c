@@ -81,7 +81,8 @@ static int daemon_conf(const NodeConfig *c, const char *path,
 	return write_mode(path, buf, (size_t)n, 0644);
 }
 
-/* The join (kcc-attest) and the event forwarder (kcc-forward): their files start them. */
+/* The join (kcc-attest), the event forwarder (kcc-forward) and the update status endpoint
+ * (kcc-update-status): their files start them. */
 static int hand_over_services(const NodeConfig *c)
 {
 	char dest[NC_HOST_MAX + 16];
@@ -105,6 +106,16 @@ static int hand_over_services(const NodeConfig *c)
 		if (r >= 0)
 			log_info("node config: security events to %s:%u (the kcc-forward service)",
 				 c->siem.host, c->siem.port);
+	}
+	if (r >= 0 && c->update.status_port) {
+		snprintf(dest, sizeof(dest), "%u\n", c->update.status_port);
+		if (mkdir(NODE_CONFIG_UPDATE_STATUS_DIR, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		if (r >= 0)
+			r = write_mode(NODE_CONFIG_UPDATE_STATUS_PORT, dest, strlen(dest), 0644);
+		if (r >= 0)
+			log_info("node config: update status on port %u (the kcc-update-status service)",
+				 c->update.status_port);
 	}
 	return r;
 }

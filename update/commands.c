@@ -215,7 +215,7 @@ static int cmd_cancel(int argc, char **argv)
 	return code;
 }
 
-const NodeCommand node_commands[7] = {
+const NodeCommand node_commands[8] = {
 	{ "status", cmd_status }, { "apply", cmd_apply }, { "rollback", cmd_rollback },   { "cancel", cmd_cancel },
-	{ "serve", cmd_serve },   { "pull", cmd_pull },   { "condition", cmd_condition },
+	{ "serve", cmd_serve },   { "pull", cmd_pull },   { "condition", cmd_condition }, { "status-server", cmd_status_server },
 };

@@ -15,7 +15,7 @@ typedef struct NodeCommand {
 	const char *name;
 	int (*run)(int argc, char **argv); /* argv[0] is the command's name */
 } NodeCommand;
-extern const NodeCommand node_commands[7];
+extern const NodeCommand node_commands[8];
 
 /* The options every node command takes: --key, --socket [PATH], and the node paths (node.h);
  * pull mode's (pull.h): --pull (serve), --interval S, --config JSON, --init-pid PID (the process

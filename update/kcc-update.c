@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kcc-update: the node's update tool (docs/upgrades.md, "kcc-update"): verify-bundle and info
  * (a bundle against an update-signing public key), status, apply (into the other slot),
- * rollback, cancel, serve (the node-local socket), pull (pull.h) and condition (condition.h).
+ * rollback, cancel, serve (the node-local socket), pull (pull.h), condition (condition.h) and
+ * status-server (status.h).
  * Exit codes: 0 ok, 1 refused, 100 usage, 111 system failure. */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 	      "       kcc-update serve [--key PEM] [--socket PATH] [--pull [--interval S] [--config JSON]] [NODE OPTIONS]\n"
 	      "       kcc-update pull [--key PEM] [--config JSON] [--init-pid PID] [NODE OPTIONS]\n"
 	      "       kcc-update condition [--file PATH]    (node-problem-detector: 0 ok, 1 rolled back, 2 unknown)\n"
+	      "       kcc-update status-server [--port-file PATH] [--file PATH] [--address IPV4]    (GET /status, read-only)\n"
 	      "--key: the update-signing public key (default " DEFAULT_KEY ")\n"
 	      "NODE OPTIONS (tests): --disk FILE --esp-dir DIR --cmdline FILE --os-release FILE --run-dir DIR\n",
 	      f);

@@ -8,6 +8,7 @@
 #include "fleetlock.h"
 #include "node-config.h"
 #include "pull.h"
+#include "status.h"
 #include "util.h"
 
 #define READ_SIZE 4096u
@@ -146,6 +147,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 		code = r == -ENOENT ? 0 : r == -EINVAL ? EXIT_REFUSED : EXIT_SYSTEM;
 		goto out;
 	}
+	st->interval_s = nc->update.poll_seconds;
 	if (!nc->update.url[0]) {
 		printf("pull: no update.url in the node configuration: nothing to poll\n");
 		goto out;
@@ -161,6 +163,7 @@ int pull_round(const NodeArgs *a, const BundleKey *key, PullState *st)
 	}
 	open = true;
 	(void)condition_write(&n);
+	(void)status_write(&n);
 	if (!node_blessed(&n)) {
 		printf("pull: waiting: the running boot (%s) is not blessed yet\n", n.version);
 		st->waiting = true;

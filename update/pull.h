@@ -22,6 +22,7 @@
 typedef struct PullState {
 	bool released; /* steady-state was sent once by this process */
 	bool waiting;  /* the last round waits for something: the next one comes sooner */
+	unsigned interval_s; /* update.poll-seconds of the node configuration; 0: the command line's */
 } PullState;
 
 /* One round; prints one line per thing done to stdout (refusals and failures to stderr). Returns an

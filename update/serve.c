@@ -104,8 +104,10 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 		if (res.code == 0)
 			(void)event_sendf(EV_UPDATE_APPLIED, "kcc-update", NULL, "%.500s", res.line);
 		(void)answer(fd, res.code, res.line);
-		if (node_reload(&n, err, sizeof(err)) >= 0)
+		if (node_reload(&n, err, sizeof(err)) >= 0) {
 			(void)condition_write(&n);
+			(void)status_write(&n);
+		}
 	}
 	node_close(&n);
 }
@@ -152,6 +154,8 @@ int cmd_serve(int argc, char **argv)
 	else {
 		if (condition_write(&n) < 0)
 			fprintf(stderr, "kcc-update serve: cannot write the update condition\n");
+		if (status_write(&n) < 0)
+			fprintf(stderr, "kcc-update serve: cannot write the update status\n");
 		node_close(&n);
 	}
 	/* Pull rounds run between connections, in this one process: one writer of the slot at a time. */
@@ -162,9 +166,12 @@ int cmd_serve(int argc, char **argv)
 		_cleanup_close_ int fd = -EBADF;
 
 		if (a.pull && now_ms() >= next_pull) {
+			unsigned iv;
+
 			(void)pull_round(&a, key, &st);
 			fflush(stdout);
-			next_pull = now_ms() + (st.waiting && a.interval_s > PULL_RETRY_S ? PULL_RETRY_S : a.interval_s) * 1000ull;
+			iv = st.interval_s ?: a.interval_s; /* update.poll-seconds, else --interval */
+			next_pull = now_ms() + (st.waiting && iv > PULL_RETRY_S ? PULL_RETRY_S : iv) * 1000ull;
 		}
 		if (a.pull && poll(&pfd, 1, (int)(next_pull - now_ms())) == 0)
 			continue;

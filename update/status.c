@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kcc-update status (status.h). */
 #include <json-c/json.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "status.h"
 #include "util.h"
@@ -61,4 +63,23 @@ struct json_object *status_json(const Node *n)
 	json_object_object_add(o, "rolled_back", json_object_new_boolean(re && oe && !streq(state, "staged") &&
 									   esp_entry_is_bad(oe) && oth->valid));
 	return o;
+}
+
+int status_write(const Node *n)
+{
+	char path[512];
+	struct json_object *o;
+	const char *s;
+	struct stat st;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/" STATUS_DIR, n->paths.run_dir ?: NODE_RUN_DIR);
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) /* no status endpoint configured */
+		return 0;
+	o = status_json(n);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	snprintf(path, sizeof(path), "%s/" STATUS_DIR "/" STATUS_FILE, n->paths.run_dir ?: NODE_RUN_DIR);
+	r = replace_file_durably(path, s, strlen(s), 0644);
+	json_object_put(o);
+	return r;
 }

@@ -17,6 +17,10 @@
 #define NODE_CONFIG_VERIFIER_CA "/run/kcc/verifier-ca.pem"
 #define NODE_CONFIG_SIEM_CA "/run/kcc/siem-ca.pem"
 #define NODE_CONFIG_SIEM_DEST "/run/kcc/siem-destination"
+/* With update.status-port: the port (0644), which starts the kcc-update-status service, and the
+ * folder kcc-update writes its status into, which that service reads (docs/upgrades.md). */
+#define NODE_CONFIG_UPDATE_STATUS_PORT "/run/kcc/update-status-port"
+#define NODE_CONFIG_UPDATE_STATUS_DIR "/run/kcc/update-status"
 /* The node's attested identity (kcc-attest's key and certificate): made 0750 root:GID with a
  * verifier, GID the group kcc-attest writes as and kcc-forward runs as (their service files). */
 #define NODE_IDENTITY_DIR "/run/kcc-identity"

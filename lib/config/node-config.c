@@ -444,11 +444,38 @@ static void f_update_ca(Ctx *x, json_object *v, const char *path)
 	pem_field(x, v, path, CFG->update.ca);
 }
 
+/* An integer member in [lo, hi]. */
+static void int_field(Ctx *x, json_object *v, const char *path, int64_t lo, int64_t hi,
+		      unsigned *out)
+{
+	int64_t n = json_object_get_int64(v);
+
+	if (n < lo || n > hi)
+		fail(x, path, "must be %lld to %lld", (long long)lo, (long long)hi);
+	else
+		*out = (unsigned)n;
+}
+
+/* The read-only status endpoint (kcc-update status-server, docs/upgrades.md "A rollout"): an
+ * unprivileged port, so that the service needs no capability. */
+static void f_update_status_port(Ctx *x, json_object *v, const char *path)
+{
+	int_field(x, v, path, 1024, 65535, &CFG->update.status_port);
+}
+
+/* Pull mode's round interval (default 300 s, the service's --interval). */
+static void f_update_poll(Ctx *x, json_object *v, const char *path)
+{
+	int_field(x, v, path, 10, 86400, &CFG->update.poll_seconds);
+}
+
 static const Field update_fields[] = {
 	{ "url", json_type_string, true, f_update_url },
 	{ "ca", json_type_string, false, f_update_ca },
 	{ "fleetlock-url", json_type_string, false, f_update_fleetlock },
 	{ "fleetlock-group", json_type_string, false, f_update_group },
+	{ "status-port", json_type_int, false, f_update_status_port },
+	{ "poll-seconds", json_type_int, false, f_update_poll },
 };
 
 static void f_update(Ctx *x, json_object *v, const char *path)
@@ -541,12 +568,7 @@ static void f_kubelet_labels(Ctx *x, json_object *v, const char *path)
 
 static void f_kubelet_max_pods(Ctx *x, json_object *v, const char *path)
 {
-	int64_t n = json_object_get_int64(v);
-
-	if (n < 1 || n > 250)
-		fail(x, path, "must be 1 to 250");
-	else
-		CFG->kubelet.max_pods = (unsigned)n;
+	int_field(x, v, path, 1, 250, &CFG->kubelet.max_pods);
 }
 
 static const Field kubelet_fields[] = {
@@ -564,28 +586,16 @@ static void f_kubelet(Ctx *x, json_object *v, const char *path)
 		fail(x, path, "api-server and cluster-ca go together");
 }
 
-/* An integer of the state section in [lo, hi]. */
-static void state_int(Ctx *x, json_object *v, const char *path, int64_t lo, int64_t hi,
-		      unsigned *out)
-{
-	int64_t n = json_object_get_int64(v);
-
-	if (n < lo || n > hi)
-		fail(x, path, "must be %lld to %lld", (long long)lo, (long long)hi);
-	else
-		*out = (unsigned)n;
-}
-
 /* At most every day, at least every ten years: the key rotation's age (docs/measured-boot.md). */
 static void f_state_rotate_days(Ctx *x, json_object *v, const char *path)
 {
-	state_int(x, v, path, 1, 3650, &CFG->state.rotate_days);
+	int_field(x, v, path, 1, 3650, &CFG->state.rotate_days);
 }
 
 /* The volume-key rotation's time per boot (docs/measured-boot.md, "Volume-key rotation"). */
 static void f_state_reencrypt_seconds(Ctx *x, json_object *v, const char *path)
 {
-	state_int(x, v, path, 1, 3600, &CFG->state.reencrypt_seconds);
+	int_field(x, v, path, 1, 3600, &CFG->state.reencrypt_seconds);
 }
 
 static const Field state_fields[] = {

@@ -45,6 +45,8 @@ typedef struct NodeConfig {
 		char ca[NC_PEM_MAX]; /* PEM: the CA of an https:// update.url */
 		char fleetlock_url[NC_URL_MAX];
 		char fleetlock_group[64];
+		unsigned status_port; /* 0: no status endpoint */
+		unsigned poll_seconds; /* pull mode's interval; 0: the service's (300 s) */
 	} update;
 	struct {
 		char host[NC_HOST_MAX + 1];

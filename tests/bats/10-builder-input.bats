@@ -20,6 +20,18 @@ load helper
 	[[ "$output" == *"--out DIR is required"* ]]
 }
 
+@test "build: --test-cmdline is for test images only, and only plain words" {
+	run "$BUILD" --variant prod --out "$BATS_TEST_TMPDIR/o" --test-cmdline "kcc_test.unready=kcc-kubelet"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"--test-cmdline is for test images only"* ]]
+	for bad in 'a;reboot' 'a  b' ' a' 'init=/bin/sh"'; do
+		run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/o" --test-cmdline "$bad"
+		[ "$status" -eq 100 ]
+		[[ "$output" == *"words of A-Z a-z 0-9 _ . = , - separated by one space"* ]]
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/o" ]
+}
+
 @test "build: --kubelet (upstream mode) must name a readable ELF executable" {
 	run "$BUILD" --variant prod --out "$BATS_TEST_TMPDIR/o" --kubelet /nonexistent/kubelet
 	[ "$status" -eq 100 ]

@@ -57,6 +57,21 @@ static void test_good(void **state)
 	free(c);
 }
 
+/* update.status-port: the read-only status endpoint's port (absent: 0, no endpoint); update.poll-seconds. */
+static void test_status_port(void **state)
+{
+	static const char doc[] = "{\"version\": 1, \"update\": {\"url\": \"http://u.example/\", \"status-port\": 8090, "
+				  "\"poll-seconds\": 10}}";
+	NodeConfig *c = malloc(sizeof(*c));
+	char err[512];
+
+	(void)state;
+	assert_int_equal(node_config_parse(doc, strlen(doc), c, err, sizeof(err)), 0);
+	assert_int_equal(c->update.status_port, 8090);
+	assert_int_equal(c->update.poll_seconds, 10);
+	free(c);
+}
+
 static void test_minimal(void **state)
 {
 	NodeConfig *c = malloc(sizeof(*c));
@@ -131,6 +146,12 @@ static void test_errors(void **state)
 		  "config: .verifier.ca: missing" },
 		{ "{\"version\": 1, \"update\": {\"url\": \"ftp://u.example\"}}",
 		  "config: .update.url: must start with https:// or http://" },
+		{ "{\"version\": 1, \"update\": {\"url\": \"http://u.example/\", \"status-port\": 1023}}",
+		  "config: .update.status-port: must be 1024 to 65535" },
+		{ "{\"version\": 1, \"update\": {\"url\": \"http://u.example/\", \"status-port\": 65536}}",
+		  "config: .update.status-port: must be 1024 to 65535" },
+		{ "{\"version\": 1, \"update\": {\"url\": \"http://u.example/\", \"poll-seconds\": 9}}",
+		  "config: .update.poll-seconds: must be 10 to 86400" },
 		{ "{\"version\": 1, \"siem\": {\"destination\": \"siem.example\"}}",
 		  "config: .siem.destination: must be HOST:PORT" },
 		{ "{\"version\": 1, \"kubelet\": {\"max-pods\": 0}}",
@@ -322,7 +343,9 @@ static void test_sources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),	    cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_status_port),
+		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_too_big),	    cmocka_unit_test(test_smbios),
 		cmocka_unit_test(test_sources),
