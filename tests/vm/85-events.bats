@@ -83,7 +83,7 @@ setup_file() {
 	# Their profiles: the join as uid 0 without a capability, the forwarder as 61183 with SYSLOG
 	# only (bit 34); both with no_new_privs and the seccomp filter.
 	assert_log events 'kcc-test: INFO profile-kcc-attest: Uid: 0 Gid: 61183 CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 '
-	assert_log events 'kcc-test: INFO profile-kcc-forward: Uid: 61183 Gid: 61183 CapEff: 0000000400000000 NoNewPrivs: 1 Seccomp: 2 '
+	assert_log events 'kcc-test: INFO profile-kcc-forward: Uid: 61183 Gid: 61183 CapEff: 0000002400000000 NoNewPrivs: 1 Seccomp: 2 '
 	r=$S/verifier/results
 	[ "$(wc -l <"$r")" -eq 1 ]
 	[ "$(jq -r .verdict "$r")" = affirming ]
