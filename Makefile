@@ -48,7 +48,7 @@ lib-basic_INC := -iquote lib/basic
 lib-policy_INC := -iquote lib/policy -iquote lib/basic $(shell pkg-config --cflags libseccomp json-c)
 TPM_PKGS := tss2-esys tss2-sys tss2-mu tss2-rc tss2-tctildr tss2-tcti-device json-c libcrypto
 lib-tpm_INC := -iquote lib/tpm -iquote lib/basic $(shell pkg-config --cflags $(TPM_PKGS))
-lib-events_INC := -iquote lib/events -iquote lib/basic $(shell pkg-config --cflags json-c)
+lib-events_INC := -iquote lib/events -iquote lib/basic $(shell pkg-config --cflags json-c libseccomp)
 lib-config_INC := -iquote lib/config -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto)
 lib-update_INC := -iquote lib/update -iquote lib/basic $(shell pkg-config --cflags json-c libcrypto fdisk)
 lib-attest_INC := -iquote lib/attest $(lib-tpm_INC)
@@ -112,7 +112,7 @@ kcc-kubelet_LDLIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic -lacl -lzstd -lz \
 kcc-forward_SRC := $(wildcard forward/*.c)
 kcc-forward_INC := -iquote forward $(lib-events_INC)
 kcc-forward_LIBS := events basic
-kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto) -lz
+kcc-forward_LDLIBS := $(shell pkg-config --libs json-c libssl libcrypto libseccomp) -lz
 # kcc-update (update/): the node's update tool on top of lib/update (libfdisk for the GPT).
 # mkbundle: the builder's writer.
 kcc-update_SRC := $(wildcard update/*.c)

@@ -24,10 +24,13 @@
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
 #include <time.h>
 
 #include <openssl/err.h>
 
+#include "audit.h"
 #include "dgram.h"
 #include "event.h"
 #include "kmsg.h"
@@ -62,7 +65,11 @@ static Sender sender;
 static RateLimit rl;
 static char hostname[64];
 static volatile sig_atomic_t stop;
-static Source kmsg_src, tick_src, conn_src, sock_src;
+static Source kmsg_src, tick_src, conn_src, sock_src, audit_src;
+/* Audit records come on the netlink socket and (rate-limited) in the kernel log: the serials of
+ * the last ones handled, so each is sent once (a slot per serial modulo the size). */
+static uint64_t audit_seen[1024];
+static uint64_t audit_lost_seen;
 static uint64_t sock_refused, sock_malformed;
 static int tick_fd = -EBADF;
 static unsigned long long last_summary_ms;
@@ -190,6 +197,60 @@ static void account(unsigned long long now)
 	}
 }
 
+static void emit_loss(const char *source, const char *message, uint64_t count, uint64_t total)
+{
+	Event e = { .id = EV_EVENTS_LOST };
+	char v[24];
+
+	snprintf(e.app, sizeof(e.app), "kcc-forward");
+	snprintf(e.message, sizeof(e.message), "%s", message);
+	(void)event_add_field(&e, "source", source);
+	if (count) {
+		snprintf(v, sizeof(v), "%" PRIu64, count);
+		(void)event_add_field(&e, "count", v);
+	}
+	if (total) {
+		snprintf(v, sizeof(v), "%" PRIu64, total);
+		(void)event_add_field(&e, "kernel_total", v);
+	}
+	(void)emit(&e, 0);
+}
+
+/* One audit record, from either source: once per serial, classified, rate-limited. */
+static void handle_audit(const AuditRecord *a, uint64_t mono_us)
+{
+	Event *e;
+	uint64_t *slot = &audit_seen[a->serial % ARRAY_SIZE(audit_seen)];
+
+	if (*slot == a->serial)
+		return;
+	*slot = a->serial;
+	e = calloc(1, sizeof(*e));
+	if (e && audit_classify(a, e) != EV_INVALID && ratelimit_take(&rl, e->id, mono_ms()))
+		(void)emit(e, mono_us);
+	free(e);
+}
+
+/* The kernel log's "audit: type=N audit(...): ..." lines (printk-rate-limited; the records before
+ * the netlink socket was bound, or all of them without it) and its loss count. */
+static void handle_audit_kmsg(const char *text, uint64_t mono_us)
+{
+	AuditRecord *a = malloc(sizeof(*a));
+	uint64_t lost;
+
+	if (audit_lost_kmsg(text, &lost)) {
+		if (lost > audit_lost_seen) {
+			char m[160];
+			snprintf(m, sizeof(m), "the kernel lost %" PRIu64 " audit records (%" PRIu64
+				 " this boot)", lost - audit_lost_seen, lost);
+			emit_loss("audit", m, lost - audit_lost_seen, lost);
+			audit_lost_seen = lost;
+		}
+	} else if (a && audit_parse_kmsg(text, a) == 0)
+		handle_audit(a, mono_us);
+	free(a);
+}
+
 static void handle_record(const char *rec, size_t len)
 {
 	KmsgRecord *r = malloc(sizeof(*r));
@@ -201,6 +262,11 @@ static void handle_record(const char *rec, size_t len)
 	if (r->seq <= state.kmsg_seq && state.kmsg_seq != 0)
 		goto out;
 	state.kmsg_seq = r->seq;
+	/* The kernel's own lines only: a process writing to /dev/kmsg cannot use facility 0. */
+	if (r->facility == 0 && startswith(r->text, "audit: ")) {
+		handle_audit_kmsg(r->text, r->usec);
+		goto out;
+	}
 	if (kmsg_classify(r, e) == EV_INVALID || !ratelimit_take(&rl, e->id, mono_ms()))
 		goto out;
 	(void)emit(e, r->usec);
@@ -218,18 +284,63 @@ static void on_kmsg(Source *s, uint32_t events)
 		ssize_t n = read(s->fd, buf, sizeof(buf) - 1);
 		if (n < 0 && errno == EPIPE) {
 			/* The kernel overwrote records before we read them. */
-			Event e = { .id = EV_EVENTS_LOST };
-			snprintf(e.app, sizeof(e.app), "kcc-forward");
-			snprintf(e.message, sizeof(e.message),
-				 "kernel log records were overwritten before they were read");
-			(void)event_add_field(&e, "source", "kmsg");
-			(void)emit(&e, 0);
+			emit_loss("kmsg", "kernel log records were overwritten before they were read",
+				  0, 0);
 			continue;
 		}
 		if (n <= 0)
 			return;
 		handle_record(buf, (size_t)n);
 	}
+}
+
+/* The audit records the kernel multicasts to AUDIT_NLGRP_READLOG (CAP_AUDIT_READ): not rate
+ * limited; a full receive buffer is counted as a loss. Only the kernel's messages (port 0) count. */
+static void on_audit(Source *s, uint32_t events)
+{
+	static char buf[16384]; /* records are at most 8970 bytes (MAX_AUDIT_MESSAGE_LENGTH) */
+
+	(void)events;
+	for (int i = 0; i < 256; i++) {
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+				     &fl);
+
+		if (n < 0 && errno == ENOBUFS) {
+			emit_loss("audit-netlink", "audit records were dropped: the forwarder's "
+				  "receive buffer was full", 0, 0);
+			continue;
+		}
+		if (n <= 0)
+			return;
+		if (fl != sizeof(from) || from.nl_pid != 0)
+			continue;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			AuditRecord *a = malloc(sizeof(*a));
+			if (a && audit_parse(h->nlmsg_type, NLMSG_DATA(h), NLMSG_PAYLOAD(h, 0), a) == 0)
+				handle_audit(a, 0);
+			free(a);
+		}
+	}
+}
+
+static int open_audit(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1U << (AUDIT_NLGRP_READLOG - 1) };
+	int size = 4 << 20, fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 /* A test's kernel log: a file of records, one a line. */
@@ -495,6 +606,13 @@ int main(int argc, char **argv)
 		if (read_kmsg_file(arg.kmsg) < 0)
 			return 1;
 	} else {
+		/* Bound before the kernel log is read: a record is then in one or both, never in
+		 * neither (handle_audit sends it once). */
+		fd = open_audit();
+		if (fd < 0 || loop_add(&audit_src, fd, on_audit) < 0)
+			log_warning("audit stream: cannot read NETLINK_AUDIT (%s): audit records only "
+				    "from the kernel log, where the kernel rate-limits them",
+				    strerror(fd < 0 ? -fd : EIO));
 		fd = open(arg.kmsg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0 || loop_add(&kmsg_src, fd, on_kmsg) < 0)
 			return log_error_errno(-errno, "Failed to open %s: %m", arg.kmsg), 1;

@@ -22,7 +22,8 @@ bool sandbox_syscall_known(const char *name)
 	       seccomp_policy_extra_ok(name);
 }
 
-/* The node's one seccomp policy (lib/policy), the same pods get, plus the service's own names. */
+/* The node's one seccomp policy (lib/policy), the same pods get, plus the service's own names;
+ * then the filter that logs the dangerous refusals. */
 static int apply_seccomp(const ServiceConfig *c)
 {
 	scmp_filter_ctx ctx;
@@ -31,6 +32,14 @@ static int apply_seccomp(const ServiceConfig *c)
 	if (!c->seccomp)
 		return 0;
 	r = seccomp_policy_compile((const char *const *)c->syscalls, c->n_syscalls, &ctx);
+	if (r < 0)
+		return r;
+	r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return r;
+	/* Stacked on top: the dangerous refusals logged (docs/events.md, the audit stream). */
+	r = seccomp_policy_compile_log((const char *const *)c->syscalls, c->n_syscalls, &ctx);
 	if (r < 0)
 		return r;
 	r = seccomp_load(ctx);

@@ -31,6 +31,8 @@ static const EventType types[_EV_MAX] = {
 	[EV_ATTESTATION_RENEWAL_FAILED] = { "KCC-ATTESTATION-RENEWAL-FAILED",
 					    "attestation-renewal-failed", SEV_WARNING,
 					    "authentication" },
+	[EV_SECCOMP_DENIED] = { "KCC-SECCOMP-DENIED", "seccomp-denied", SEV_WARNING,
+				"intrusion_detection" },
 };
 
 const EventType *event_type(EventId id)

@@ -68,6 +68,21 @@ static const char *const allowed[] = {
 	"waitid", "write", "writev",
 };
 
+/* Refused on purpose and worth an alarm: what an attacker inside a service reaches for (new
+ * namespaces, mounts, modules, kexec, another process's memory, BPF, the keyrings, io_uring, the
+ * clock). None is in allowed[]; each is refused with the default error already. Services stack a
+ * second filter that refuses these with SECCOMP_FILTER_FLAG_LOG, so the kernel writes an audit
+ * record for them and not for the probes libc makes (docs/events.md, "From the audit stream"). */
+static const char *const logged[] = {
+	"unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig",
+	"fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "init_module",
+	"finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon",
+	"swapoff", "ptrace", "process_vm_readv", "process_vm_writev", "bpf", "perf_event_open",
+	"keyctl", "add_key", "request_key", "userfaultfd", "open_by_handle_at", "kcmp", "iopl",
+	"ioperm", "modify_ldt", "io_uring_setup", "io_uring_enter", "io_uring_register",
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog", "acct", "quotactl",
+};
+
 static const char *const never_extra[] = {
 	"unshare", "setns", "io_uring_setup", "io_uring_enter", "io_uring_register",
 };
@@ -82,6 +97,12 @@ const char *const *seccomp_policy_allowed(size_t *ret_n)
 {
 	*ret_n = ELEMENTSOF(allowed);
 	return allowed;
+}
+
+const char *const *seccomp_policy_logged(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(logged);
+	return logged;
 }
 
 bool seccomp_policy_extra_ok(const char *name)

@@ -41,6 +41,10 @@ typedef struct SeccompPolicyRule {
 const SeccompPolicyRule *seccomp_policy_rules(size_t *ret_n);
 const char *const *seccomp_policy_allowed(size_t *ret_n);
 
+/* The calls refused on purpose whose refusal is logged (an audit record, docs/events.md); clone
+ * with a namespace flag is logged too. */
+const char *const *seccomp_policy_logged(size_t *ret_n);
+
 /* Whether a service profile may add name to its allowlist (syscalls =): never a call the policy
  * filters by argument or refuses on purpose (clone, clone3, unshare, setns, io_uring). */
 bool seccomp_policy_extra_ok(const char *name);

@@ -187,8 +187,8 @@ static int rc(long r)
 	return r < 0 ? errno : 0;
 }
 
-/* In a child: load ctx, make each call, send back the errnos. */
-static void run_under(scmp_filter_ctx ctx, int got[CHK_MAX])
+/* In a child: load ctx (and then stacked, when given), make each call, send back the errnos. */
+static void run_under_stacked(scmp_filter_ctx ctx, scmp_filter_ctx stacked, int got[CHK_MAX])
 {
 	int pfd[2], st;
 	pid_t pid;
@@ -202,7 +202,7 @@ static void run_under(scmp_filter_ctx ctx, int got[CHK_MAX])
 		int r[CHK_MAX];
 		long p;
 
-		if (seccomp_load(ctx) < 0)
+		if (seccomp_load(ctx) < 0 || (stacked && seccomp_load(stacked) < 0))
 			_exit(2);
 		r[CHK_CLONE_PLAIN] = clone_child(0);
 		r[CHK_CLONE_NEWUSER] = clone_child(CLONE_NEWUSER);
@@ -235,12 +235,13 @@ static void run_under(scmp_filter_ctx ctx, int got[CHK_MAX])
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-static void check_refusals(scmp_filter_ctx ctx, const char *which)
+static void check_refusals_stacked(scmp_filter_ctx ctx, scmp_filter_ctx stacked,
+				   const char *which)
 {
 	int got[CHK_MAX];
 	int bad = 0;
 
-	run_under(ctx, got);
+	run_under_stacked(ctx, stacked, got);
 	for (int i = 0; i < CHK_MAX; i++)
 		if (got[i] != expect[i].want) {
 			print_error("%s: %s: got %s, want %s\n", which, expect[i].what,
@@ -249,6 +250,11 @@ static void check_refusals(scmp_filter_ctx ctx, const char *which)
 			bad++;
 		}
 	assert_int_equal(bad, 0);
+}
+
+static void check_refusals(scmp_filter_ctx ctx, const char *which)
+{
+	check_refusals_stacked(ctx, NULL, which);
 }
 
 static void test_services_filter_refuses(void **state)
@@ -296,6 +302,95 @@ static void test_extra_names(void **state)
 	seccomp_release(ctx);
 }
 
+static bool in_list(const char *name, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, v[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Services stack the filter that logs the dangerous refusals (docs/events.md): the two together
+ * allow and refuse exactly what the policy's filter alone does, with the same errors. */
+static void test_services_stacked_log_filter_refuses_the_same(void **state)
+{
+	scmp_filter_ctx ctx, log;
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(seccomp_policy_compile(NULL, 0, &ctx), 0);
+	assert_int_equal(seccomp_policy_compile_log(NULL, 0, &log), 0);
+	/* only the second filter carries SECCOMP_FILTER_FLAG_LOG */
+	assert_int_equal(seccomp_attr_get(log, SCMP_FLTATR_CTL_LOG, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(seccomp_attr_get(ctx, SCMP_FLTATR_CTL_LOG, &v), 0);
+	assert_int_equal(v, 0);
+	check_refusals_stacked(ctx, log, "services, stacked");
+	seccomp_release(log);
+	seccomp_release(ctx);
+}
+
+/* What is logged is refused anyway: no logged name is allowed, and clone3 (libc's probe, ENOSYS)
+ * is not logged. */
+static void test_logged_calls_are_refused_ones(void **state)
+{
+	size_t n_logged, n_allowed, n_rules;
+	const char *const *logged = seccomp_policy_logged(&n_logged);
+	const char *const *allowed = seccomp_policy_allowed(&n_allowed);
+	const SeccompPolicyRule *rules = seccomp_policy_rules(&n_rules);
+
+	(void)state;
+	assert_true(n_logged >= 40);
+	for (size_t i = 0; i < n_logged; i++) {
+		assert_false(in_list(logged[i], allowed, n_allowed));
+		for (size_t j = 0; j < n_rules; j++)
+			assert_string_not_equal(logged[i], rules[j].name);
+	}
+	assert_true(in_list("unshare", logged, n_logged));
+	assert_true(in_list("mount", logged, n_logged));
+	assert_false(in_list("clone3", logged, n_logged));
+}
+
+/* A service's own syscalls = is not refused by the log filter: ioperm(0, 0, 0) reaches the kernel
+ * with "ioperm" allowed, and the filters refuse it (EPERM) without. */
+static int ioperm_under(const char *extra)
+{
+	const char *const names[] = { extra };
+	scmp_filter_ctx ctx, log;
+	int pfd[2], r = -1, st;
+	pid_t pid;
+
+	assert_int_equal(seccomp_policy_compile(names, extra ? 1 : 0, &ctx), 0);
+	assert_int_equal(seccomp_policy_compile_log(names, extra ? 1 : 0, &log), 0);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (seccomp_load(ctx) < 0 || seccomp_load(log) < 0)
+			_exit(2);
+		r = rc(syscall(SYS_ioperm, 0UL, 0UL, 0));
+		_exit(write(pfd[1], &r, sizeof(r)) == sizeof(r) ? 0 : 3);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &r, sizeof(r)), (ssize_t)sizeof(r));
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	seccomp_release(log);
+	seccomp_release(ctx);
+	return r;
+}
+
+static void test_log_filter_leaves_a_services_own_calls(void **state)
+{
+	int r;
+
+	(void)state;
+	assert_int_equal(ioperm_under(NULL), EPERM);
+	/* the kernel's own answer: EINVAL, or ENOSYS without CONFIG_X86_IOPL_IOPERM */
+	r = ioperm_under("ioperm");
+	assert_true(r == EINVAL || r == ENOSYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +398,9 @@ int main(void)
 		cmocka_unit_test(test_services_filter_refuses),
 		cmocka_unit_test(test_pods_filter_refuses),
 		cmocka_unit_test(test_extra_names),
+		cmocka_unit_test(test_services_stacked_log_filter_refuses_the_same),
+		cmocka_unit_test(test_logged_calls_are_refused_ones),
+		cmocka_unit_test(test_log_filter_leaves_a_services_own_calls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

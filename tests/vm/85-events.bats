@@ -66,6 +66,7 @@ setup_file() {
 	COLLECTOR_CLIENT_CA=$S/issuer.pem COLLECTOR_PEER=system:node:$NODE "$COLLECTOR" "$C" start "$CPORT"
 	until_in "$C/parsed.log" 'KCC-EVENTS-SUPPRESSED.*suppressed_id="KCC-LSM-DENIAL"' 120 &&
 		until_in "$C/parsed.log" 'KCC-SERVICE-CRASH.*service="sleeper"' 60 &&
+		until_in "$C/parsed.log" 'KCC-SECCOMP-DENIED.*uid="4242"' 60 &&
 		echo delivered >>"$S/steps"
 	touch "$S/www/done"
 	wait "$VM" || true
@@ -83,7 +84,7 @@ setup_file() {
 	# Their profiles: the join as uid 0 without a capability, the forwarder as 61183 with SYSLOG
 	# only (bit 34); both with no_new_privs and the seccomp filter.
 	assert_log events 'kcc-test: INFO profile-kcc-attest: Uid: 0 Gid: 61183 CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 '
-	assert_log events 'kcc-test: INFO profile-kcc-forward: Uid: 61183 Gid: 61183 CapEff: 0000000400000000 NoNewPrivs: 1 Seccomp: 2 '
+	assert_log events 'kcc-test: INFO profile-kcc-forward: Uid: 61183 Gid: 61183 CapEff: 0000002400000000 NoNewPrivs: 1 Seccomp: 2 '
 	r=$S/verifier/results
 	[ "$(wc -l <"$r")" -eq 1 ]
 	[ "$(jq -r .verdict "$r")" = affirming ]
@@ -123,6 +124,23 @@ setup_file() {
 	grep '|KCC-ATTESTATION-VERDICT|' "$p" | grep -q "verdict=\"affirming\" policy=\"test\" node=\"$NODE\""
 	grep '|KCC-SERVICE-CRASH|' "$p" | grep -q 'service="sleeper" status="137"'
 	grep '|KCC-EVENTS-SUPPRESSED|' "$p" | grep -qE 'suppressed_id="KCC-LSM-DENIAL" count="[0-9]+"'
+}
+
+@test "events (VM): a sandboxed process's refused unshare arrives from the kernel's audit stream with its syscall and exe" {
+	S=$BATS_FILE_TMPDIR
+	p=$S/collector/parsed.log
+	tr -d '\r' <"$S/events.log" | grep -aE 'kcc-test: (PASS|FAIL) events-seccomp|audit' || true
+	grep '|KCC-SECCOMP-DENIED|' "$p" || true
+	assert_log events 'kcc-test: PASS events-seccomp: unshare refused in the sandbox: .*Operation not permitted'
+	boot=$(grep -o 'boot="[^"]*"' "$p" | sort -u)
+	# the agent's probe (uid 4242): the kernel's AUDIT_SECCOMP record, read by the forwarder
+	grep "|KCC-SECCOMP-DENIED|\[kcc@32473 id=\"KCC-SECCOMP-DENIED\" $boot seq=\"[0-9]*\"\]" "$p" |
+		grep -q 'syscall="272" syscall_name="unshare" action="errno" errno="1" exe="/usr/bin/busybox" comm="busybox" pid="[0-9]*" uid="4242"'
+	# the ECS body (the raw message) carries the same fields
+	grep -a 'KCC-SECCOMP-DENIED' "$S/collector/out.log" | grep -a 'uid="4242"' |
+		grep -aqE '"code": ?"KCC-SECCOMP-DENIED".*"syscall_name": ?"unshare"'
+	# libc's probes (clone3, ENOSYS) are not logged: every record is a refusal the policy names
+	! grep '|KCC-SECCOMP-DENIED|' "$p" | grep -q 'syscall_name="clone3"'
 }
 
 @test "events (VM): the collector stopped and started again mid-stream leaves no gap in sequence numbers" {

@@ -2,7 +2,8 @@
 # agent.sh when the node configuration names a SIEM. Provokes what the host asserts on, once the
 # node has joined (the forwarder's client certificate is the join's): a service crash (the
 # sleeper killed: PID 1's KCC-SERVICE-CRASH on the event socket), one BPF LSM
-# denial, then a flood of them (the rate limit's suppression summary). Then it waits (bounded) for
+# denial, then a flood of them (the rate limit's suppression summary), and a seccomp refusal in a
+# sandbox (the kernel's audit record: KCC-SECCOMP-DENIED). Then it waits (bounded) for
 # the host to say it has what it needs (http://10.0.2.100:8080/done, a stand-in control channel),
 # so the node stays up while the host stops and restarts its collector.
 if wait_for '[ -s /run/kcc-identity/node.crt ]' 3000; then
@@ -44,7 +45,17 @@ while [ $i -lt 200 ]; do
 	kill -HUP 1 2>/dev/null
 	i=$((i + 1))
 done
-pass events-provoked "1 crash, 1 + 200 denials"
+# A dangerous call a sandboxed service's seccomp filter refuses, logged by the kernel as an audit
+# record (the stacked log filter, docs/events.md "From the audit stream"): unshare from busybox,
+# under the default service profile, as uid 4242 (no service has it).
+mkdir -p /tmp/audit-probe
+echo 'exec = /usr/bin/busybox unshare -U true' >/tmp/audit-probe/audit-probe.conf
+if out=$(/usr/lib/kcc/kcc-sandbox /tmp/audit-probe audit-probe 4242:4242 2>&1); then
+	fail events-seccomp "unshare allowed in the sandbox: $out"
+else
+	pass events-seccomp "unshare refused in the sandbox: $out"
+fi
+pass events-provoked "1 crash, 1 + 200 denials, 1 seccomp refusal"
 if wait_for 'busybox wget -q -O /dev/null http://10.0.2.100:8080/done 2>/dev/null' 3000; then
 	pass events-host-done "the host has the events"
 else
