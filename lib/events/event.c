@@ -31,6 +31,8 @@ static const EventType types[_EV_MAX] = {
 	[EV_ATTESTATION_RENEWAL_FAILED] = { "KCC-ATTESTATION-RENEWAL-FAILED",
 					    "attestation-renewal-failed", SEV_WARNING,
 					    "authentication" },
+	[EV_BOOT_FAILED_EARLIER] = { "KCC-BOOT-FAILED-EARLIER", "boot-failed-earlier", SEV_CRIT,
+				     "host" },
 };
 
 const EventType *event_type(EventId id)

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer target: the parser of a failed boot's record, read from an EFI variable that anything
+ * running before the verified kernel can write; what it accepts formats back to the same bytes and
+ * makes an event the datagram format carries. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dgram.h"
+#include "failed-boot.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static FailedBoot r;
+	static Event e;
+	static char buf[FAILED_BOOT_RECORD_MAX + 1], dgram[EVENT_DGRAM_MAX];
+	int n;
+
+	if (failed_boot_parse((const char *)data, size, &r) < 0)
+		return 0;
+	n = failed_boot_format(&r, buf, sizeof(buf));
+	if (n < 0 || (size_t)n != size || memcmp(buf, data, size) != 0)
+		abort();
+	failed_boot_event(&r, &e);
+	if (event_dgram_format(&e, dgram, sizeof(dgram)) <= 0)
+		abort();
+	return 0;
+}
