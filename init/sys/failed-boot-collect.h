@@ -9,3 +9,7 @@
 #pragma once
 
 void failed_boot_collect(void);
+/* The same for the kernel's own dumps of a panic in efi-pstore (UEFI only): pstore mounted on
+ * /sys/fs/pstore, one KCC-BOOT-FAILED-EARLIER for its dmesg-efi-* files (the last "Kernel panic"
+ * line), then the files deleted (which deletes their variables), pstore unmounted. */
+void failed_boot_collect_pstore(void);

@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 		shutdown_fatal(&arg_cmdline, "system set-up", r);
 	/* /var is open: an earlier boot's failure record (EFI variable) goes to the forwarder */
 	failed_boot_collect();
+	failed_boot_collect_pstore();
 	r = sysinit_helper_flush();
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);

@@ -170,3 +170,47 @@ void failed_boot_text(char *dst, size_t size, const char *src)
 		dst[i] = src[i] >= 0x20 && src[i] <= 0x7e ? src[i] : '?';
 	dst[i] = '\0';
 }
+
+#define PANIC_PREFIX "Kernel panic - not syncing: "
+
+int failed_boot_panic_line(const char *buf, size_t len, char *ret, size_t size)
+{
+	const char *end = buf + len, *found = NULL, *found_end = NULL;
+
+	for (const char *p = buf; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+		const char *at = memmem(p, (size_t)(e - p), PANIC_PREFIX, strlen(PANIC_PREFIX));
+
+		if (at) {
+			found = at;
+			found_end = e;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!found || size == 0)
+		return -ENOENT;
+	size_t n = 0;
+	for (const char *p = found; p < found_end && n + 1 < size; p++)
+		ret[n++] = *p >= 0x20 && *p <= 0x7e ? *p : '?';
+	ret[n] = '\0';
+	return 0;
+}
+
+void failed_boot_event_panic(const char *name, unsigned files, const char *reason, Event *ret)
+{
+	char v[24];
+
+	*ret = (Event){ .id = EV_BOOT_FAILED_EARLIER };
+	snprintf(ret->app, sizeof(ret->app), "kcc-init");
+	snprintf(ret->message, sizeof(ret->message),
+		 "an earlier boot ended in a kernel panic: %s (the kernel's log dump in pstore, %u "
+		 "part%s; read from unauthenticated EFI variables)",
+		 reason[0] ? reason : "no panic line in the dump", files, files == 1 ? "" : "s");
+	(void)event_add_field(ret, "source", "efi-pstore-unauthenticated");
+	(void)event_add_field(ret, "failed_boot", name);
+	(void)event_add_field(ret, "stage", "kernel panic");
+	if (reason[0])
+		(void)event_add_field(ret, "reason", reason);
+	snprintf(v, sizeof(v), "%u", files);
+	(void)event_add_field(ret, "parts", v);
+}

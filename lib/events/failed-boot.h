@@ -63,6 +63,14 @@ int failed_boot_parse(const char *buf, size_t len, FailedBoot *ret);
 void failed_boot_event(const FailedBoot *r, Event *ret);
 /* The same for a variable the parser refused: size bytes, nothing of it repeated. */
 void failed_boot_event_malformed(size_t size, Event *ret);
+/* The kernel's own record of a panic (efi-pstore: its log's last lines, "<L>[T] text" after a
+ * "Panic#N PartM" line, kept in EFI variables by the kernel, as unauthenticated as the above):
+ * the text of its last "Kernel panic - not syncing: " line, printable ASCII, cut at size.
+ * 0, or -ENOENT when there is none. */
+int failed_boot_panic_line(const char *buf, size_t len, char *ret, size_t size);
+/* The KCC-BOOT-FAILED-EARLIER event of a panic found in pstore: files dump files, the first
+ * named name (the de-duplication key), reason its panic line or "". */
+void failed_boot_event_panic(const char *name, unsigned files, const char *reason, Event *ret);
 /* Copies src into dst (size bytes) keeping printable ASCII only (others become '?'), cut at the
  * size: for a reason taken from a log line. */
 void failed_boot_text(char *dst, size_t size, const char *src);

@@ -156,6 +156,29 @@ static void test_event(void **state)
 	free(back);
 }
 
+/* A kernel log dump from pstore: its last panic line, made printable; none in a dump without. */
+static void test_panic_line(void **state)
+{
+	static const char dump[] = "Panic#1 Part1\n"
+				   "<3>[    4.100000] device-mapper: verity: 252:0: data block 0 is corrupted\n"
+				   "<0>[    4.100100] Kernel panic - not syncing: first\n"
+				   "<0>[    4.100200] Kernel panic - not syncing: dm-verity device corrupted\x01\n"
+				   "<4>[    4.100300] CPU: 0 PID: 1 Comm: kcc-init";
+	char line[200];
+	Event e;
+
+	(void)state;
+	assert_int_equal(failed_boot_panic_line(dump, sizeof(dump) - 1, line, sizeof(line)), 0);
+	assert_string_equal(line, "Kernel panic - not syncing: dm-verity device corrupted?");
+	assert_int_equal(failed_boot_panic_line(dump, 80, line, sizeof(line)), -ENOENT);
+	assert_int_equal(failed_boot_panic_line(dump, sizeof(dump) - 1, line, 7), 0);
+	assert_string_equal(line, "Kernel");
+	failed_boot_event_panic("pstore-dmesg-efi-1", 3, "Kernel panic - not syncing: x", &e);
+	assert_string_equal(e.fields[0].value, "efi-pstore-unauthenticated");
+	assert_string_equal(e.fields[2].value, "kernel panic");
+	assert_string_equal(e.fields[4].value, "3");
+}
+
 /* efivar.c's file format on a plain file (efivarfs itself is the VM test's). */
 static void test_efivar_file(void **state)
 {
@@ -188,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_format_bounds),
 		cmocka_unit_test(test_event),
+		cmocka_unit_test(test_panic_line),
 		cmocka_unit_test(test_efivar_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
