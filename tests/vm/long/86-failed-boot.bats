@@ -38,16 +38,6 @@ esp_uki() {
 	esp_set "$1" "$esp"
 }
 
-# until_in FILE REGEX SECONDS: waits for the line, bounded; gives up early once qemu is gone.
-until_in() {
-	for _ in $(seq $(($3 * 5))); do
-		grep -qaE "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$VM" 2>/dev/null || { grep -qaE "$2" "$1" 2>/dev/null; return; }
-		sleep 0.2
-	done
-	return 1
-}
-
 setup_file() {
 	S=$BATS_FILE_TMPDIR
 	T=$S/verifier
