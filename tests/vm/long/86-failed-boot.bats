@@ -72,7 +72,8 @@ setup_file() {
 		--tpm-state "$S/tpm"
 	{ "$LIVE" "$S/vars.fd" "$VAR" && echo live || echo none; } >"$S/after-failed"
 	# the record's boot ID as the firmware keeps it (the only record of a fresh store)
-	grep -aoE 'boot=[0-9a-f-]{36}' "$S/vars.fd" | head -n1 | cut -d= -f2 >"$S/failed-boot-id"
+	tr '\n' ' ' <"$S/vars.fd" | grep -aoE 'kcc-failed-boot 1 count=[0-9]+ boot=[0-9a-f-]{36}' |
+		head -n1 | sed 's/.*boot=//' >"$S/failed-boot-id"
 	# Boot 2: the image's UKI, with the verifier and the collector.
 	esp_uki "$S/node.raw" "$IMAGE/kcc-node.efi"
 	start_verifier --ek-roots "$S/ekca.pem" --reference "$IMAGE/reference-values.json" \
