@@ -2,7 +2,7 @@
 # make check-long (tests/check-long.sh): the events of a boot that failed before /var was open
 # (docs/events.md, "Events of failed boots"), three UEFI + Secure Boot boots of one disk, one TPM
 # (an EK certificate from the per-test CA) and one OVMF variable store kept across all three
-# (run-vm.sh --vars-keep). About 4 minutes under TCG.
+# (run-vm.sh --vars-keep). About 3 minutes under TCG.
 #   0. The image's UKI on a root with one flipped byte: dm-verity panics; the kernel keeps its last
 #      log lines in efi-pstore (the byte is flipped back afterwards).
 #   1. The ESP holds a UKI that Secure Boot accepts (db key) whose command line names a root hash
