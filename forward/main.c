@@ -33,6 +33,7 @@
 #include "audit.h"
 #include "dgram.h"
 #include "event.h"
+#include "inbox.h"
 #include "kmsg.h"
 #include "log.h"
 #include "loop.h"
@@ -152,6 +153,11 @@ static int emit(Event *e, uint64_t mono_us)
 	if (idx < 0)
 		return log_error_errno((int)idx, "Failed to spool event %" PRIu64 ": %m", e->seq);
 	return save_state();
+}
+
+static int spool_event(Event *e)
+{
+	return emit(e, 0);
 }
 
 /* Counted drops become records of their own: the spool's (quota) and the rate limit's. */
@@ -597,6 +603,11 @@ int main(int argc, char **argv)
 	else if (r < 0)
 		return log_error("TLS: %s", sender.err), 1;
 	ratelimit_init(&rl, mono_ms());
+	/* Failed boots' records PID 1 left in the spool folder (forward/inbox.h), before any other
+	 * event of this start. */
+	r = inbox_take(arg.spool, spool_event);
+	if (r > 0)
+		log_info("inbox: %d earlier failed boot%s spooled", r, r == 1 ? "" : "s");
 	if (loop_init() < 0 || (tick_fd = timer_new()) < 0 ||
 	    loop_add(&tick_src, tick_fd, on_tick) < 0 || timer_arm(tick_fd, 1) < 0)
 		return log_error("Failed to set up the loop"), 1;

@@ -21,6 +21,7 @@
 #include "boot-count.h"
 #include "exitrd.h"
 #include "exitrd-handoff.h"
+#include "failed-boot-save.h"
 #include "log.h"
 #include "measure.h"
 #include "shutdown.h"
@@ -45,12 +46,20 @@
 static KccCmdline arg_cmdline;
 static char arg_cmdline_raw[CMDLINE_MAX];
 
+/* A failure before efivarfs is mounted (failed_boot_save mounts it when it can). */
+_Noreturn static void initrd_stop(const KccCmdline *c, const char *stage, int r)
+{
+	failed_boot_save(stage, r);
+	shutdown_fatal(c, stage, r);
+}
+
 /* A failure once efivarfs is mounted: on a counted boot (the loader set LoaderBootCountPath) the
  * entry is marked bad and, when another entry is there to fall back to, the machine reboots into it
  * (a rollback rather than a node that stays off). Otherwise (not counted, or nothing else to boot:
  * a reboot would only loop) the boot stops as kcc.on_failure says. */
 _Noreturn static void initrd_fatal(const char *stage, int r)
 {
+	failed_boot_save(stage, r);
 	if (boot_is_counted()) {
 		char reason[96];
 		int k;
@@ -80,7 +89,7 @@ _Noreturn static void initrd_stage(void)
 	log_info("initrd stage started");
 	r = cmdline_load(&arg_cmdline, arg_cmdline_raw, sizeof(arg_cmdline_raw));
 	if (r < 0)
-		shutdown_fatal(NULL, "command line", r);
+		initrd_stop(NULL, "command line", r);
 	timeline_end("early");
 
 	timeline_begin("tpm");
@@ -97,16 +106,16 @@ _Noreturn static void initrd_stage(void)
 	if (r >= 0)
 		r = measure_phase("enter-initrd");
 	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "tpm", r);
+		initrd_stop(&arg_cmdline, "tpm", r);
 	timeline_end("tpm");
 
 	timeline_begin("modules");
 	r = stage_modules_run("/etc/kcc/modules.conf");
 	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "modules", r);
+		initrd_stop(&arg_cmdline, "modules", r);
 	r = stage_early_efivarfs();
 	if (r < 0)
-		shutdown_fatal(&arg_cmdline, "efivarfs", r);
+		initrd_stop(&arg_cmdline, "efivarfs", r);
 	/* Armed here (its driver is a module) and left running across switch_root: the system
 	 * stage's PID 1 pets it (init/sys/watchdog.h). */
 	r = watchdog_open(arg_cmdline.watchdog_s);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cmdline.h"
+#include "failed-boot-collect.h"
 #include "helper.h"
 #include "log.h"
 #include "pid1.h"
@@ -65,6 +66,9 @@ int main(int argc, char **argv)
 	r = stage_system_run(&arg_cmdline);
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "system set-up", r);
+	/* /var is open: an earlier boot's failure record (EFI variable) goes to the forwarder */
+	failed_boot_collect();
+	failed_boot_collect_pstore();
 	r = sysinit_helper_flush();
 	if (r < 0)
 		shutdown_fatal(&arg_cmdline, "tpm", r);

@@ -66,6 +66,8 @@ static void emit(int level, const char *prefix, const char *msg, size_t len)
 	(void)!writev(STDERR_FILENO, iov, 3);
 }
 
+static char last_error[256];
+
 int log_internal(int level, int error, const char *fmt, ...)
 {
 	char buf[1024];
@@ -82,8 +84,15 @@ int log_internal(int level, int error, const char *fmt, ...)
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	emit(level, ident, buf, (size_t)n);
+	if (level <= LOG_ERR)
+		snprintf(last_error, sizeof(last_error), "%.*s", n, buf);
 	errno = saved;
 	return -abs(error);
+}
+
+const char *log_last_error(void)
+{
+	return last_error;
 }
 
 void log_service_line(const char *service, const char *line, size_t len)

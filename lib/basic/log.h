@@ -19,6 +19,9 @@ bool log_debug_enabled(void);
 
 /* Logs at level; when error != 0 sets errno to |error| so %m prints it; returns -|error|. */
 int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+/* The text of the last line logged at error level or worse ("" before any): a fail-closed path
+ * keeps it as the failure's reason (lib/events/failed-boot.h). */
+const char *log_last_error(void);
 /* Writes one raw line that a service printed, with its name as prefix. */
 void log_service_line(const char *service, const char *line, size_t len);
 

@@ -33,6 +33,8 @@ static const EventType types[_EV_MAX] = {
 					    "authentication" },
 	[EV_SECCOMP_DENIED] = { "KCC-SECCOMP-DENIED", "seccomp-denied", SEV_WARNING,
 				"intrusion_detection" },
+	[EV_BOOT_FAILED_EARLIER] = { "KCC-BOOT-FAILED-EARLIER", "boot-failed-earlier", SEV_CRIT,
+				     "host" },
 };
 
 const EventType *event_type(EventId id)

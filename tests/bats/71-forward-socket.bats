@@ -71,3 +71,33 @@ wait_for() { # CMD...: polls (0.1 s steps, 20 s at most) until the command succe
 	# the sender's pid, from the kernel's credentials, is the event's PROCID
 	grep 'KCC-SERVICE-CRASH' "$C/out.log" | sed 's/^[^{]*//' | jq -e '.process.pid > 1 and .message == "dhcpcd killed by signal 9"'
 }
+
+# The inbox (forward/inbox.h): records of boots that failed before /var was open, which PID 1
+# left in the spool folder as datagrams; spooled first, then deleted; anything else deleted.
+@test "forward inbox: a failed boot's record in the spool folder is spooled and sent once, then deleted; a forged one is dropped" {
+	"$TOP/tests/bats/collector.sh" "$C" start "$PORT"
+	cp "$C/pki/node.key" "$C/id/node.key"
+	cp "$C/pki/node.pem" "$C/id/node.crt"
+	mkdir -p "$C/spool"
+	failed=11111111-2222-4333-8444-555555555555
+	printf '%s\n' id=KCC-BOOT-FAILED-EARLIER app=kcc-init 'message=an earlier boot failed' \
+		field.source=efi-variable-unauthenticated "field.failed_boot=$failed" \
+		'field.stage=state partition' 'field.reason=The TPM did not release the state key' \
+		>"$C/spool/failed-boot-$failed.event"
+	printf '%s\n' id=KCC-UPDATE-APPLIED app=forger >"$C/spool/failed-boot-forged.event"
+	printf 'not a datagram' >"$C/spool/failed-boot-garbage.event"
+	for run in 1 2; do
+		"$FWD" run --destination "localhost:$PORT" --ca "$C/pki/ca.pem" --cert "$C/id/node.crt" \
+			--key "$C/id/node.key" --spool "$C/spool" --kmsg /dev/null --host node-1 \
+			--boot-id "$BOOT" --once --timeout 20 >>"$C/fwd.log" 2>&1
+	done
+	cat "$C/fwd.log" "$C/parsed.log"
+	grep -q 'inbox: 1 earlier failed boot spooled' "$C/fwd.log"
+	grep -q 'inbox: failed-boot-forged.event is not a failed boot' "$C/fwd.log"
+	grep -q 'inbox: failed-boot-garbage.event is not a failed boot' "$C/fwd.log"
+	[ -z "$(ls "$C/spool" | grep -E '^failed-boot-')" ]
+	# once (the second run found nothing), PID 1 as its PROCID, the fields as written
+	[ "$(grep -c . "$C/parsed.log")" -eq 1 ]
+	grep -q "^1|106|node-1|kcc-init|KCC-BOOT-FAILED-EARLIER|.*seq=\"1\".*failed_boot=\"$failed\" stage=\"state partition\"" "$C/parsed.log"
+	grep 'KCC-BOOT-FAILED-EARLIER' "$C/out.log" | sed 's/^[^{]*//' | jq -e '.process.pid == 1'
+}

@@ -47,6 +47,10 @@ test-events-audit_USES := lib-events lib-basic
 fuzz-audit_USES := lib-events lib-basic
 test-events-dgram_USES := lib-events lib-basic
 fuzz-events-dgram_USES := lib-events lib-basic
+# the failed boot's record (lib/events) and init/sys/efivar.c on a plain file
+test-failed-boot_USES := lib-events lib-basic
+test-failed-boot_EXTRA := init/sys/efivar.c
+fuzz-failed-boot_USES := lib-events lib-basic
 fuzz-node-config_USES := lib-config lib-basic
 test-cmdline_USES := $(INIT)
 test-service_USES := $(INIT)

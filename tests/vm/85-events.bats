@@ -19,17 +19,6 @@ NODE=events-node-1
 . "$TOP/tests/attest-env.sh"
 . "$TOP/tests/free-port.sh"
 
-# until_in FILE REGEX SECONDS: waits for the line (the event), bounded.
-until_in() {
-	local n=$(($3 * 5))
-	for _ in $(seq "$n"); do
-		grep -qaE "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$VM" 2>/dev/null || { grep -qaE "$2" "$1" 2>/dev/null; return; }
-		sleep 0.2
-	done
-	return 1
-}
-
 setup_file() {
 	S=$BATS_FILE_TMPDIR
 	T=$S/verifier

@@ -145,3 +145,15 @@ in_boot() {
 	boot_log "$1" "$2" | grep -aE 'kcc|panic|Bds|Error' | tail -30 >&2
 	return 1
 }
+
+# until_in FILE REGEX SECONDS: waits for a line (an event a host service received), bounded; gives
+# up early once the qemu run whose pid is $VM has ended (run in the background by the test).
+until_in() {
+	local n=$(($3 * 5))
+	for _ in $(seq "$n"); do
+		grep -qaE "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$VM" 2>/dev/null || { grep -qaE "$2" "$1" 2>/dev/null; return; }
+		sleep 0.2
+	done
+	return 1
+}

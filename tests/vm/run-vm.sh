@@ -7,6 +7,8 @@
 #   --initrd FILE        replace the initramfs (direct mode only: another system on the same disk
 #                        and TPM, as an attacker who boots another signed kernel would)
 #   --vars FILE          OVMF variable store to use (uefi mode; default: enrolled test keys)
+#   --vars-keep          boot on the --vars FILE itself, not a copy: the variables the guest writes
+#                        stay in FILE for the next boot
 #   --no-tpm             boot without a TPM
 #   --tpm-state DIR      keep the TPM's state in DIR across boots (default: a fresh TPM each boot)
 #   --tpm-log FILE       swtpm's log at level 20 (every TPM command it reads, in hex) into FILE
@@ -39,7 +41,7 @@
 # Exit codes: qemu's (0 after a guest poweroff), 124 on time-out, 100 usage, 111 set-up failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-reboots= watchdog=0 test_pause= fwcfg= test_bundle= smbios=() restrict=on forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
+vars_keep=0 reboots= watchdog=0 test_pause= fwcfg= test_bundle= smbios=() restrict=on forwards= image= mode=direct disk= cmdline= initrd= vars= tpm=1 tpm_state= tpm_log= timeout_s=120 log= interactive=0 until= print_accel=0 cad_on=
 usage() { echo "run-vm: $*" >&2; exit 100; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--cmdline) cmdline=$2; shift 2 ;;
 	--initrd) initrd=$2; shift 2 ;;
 	--vars) vars=$2; shift 2 ;;
+	--vars-keep) vars_keep=1; shift ;;
 	--no-tpm) tpm=0; shift ;;
 	--tpm-state) tpm_state=$2; shift 2 ;;
 	--tpm-log) tpm_log=$2; shift 2 ;;
@@ -190,10 +193,15 @@ else
 	if [ -z "$vars" ]; then
 		vars=$("$here/enroll.sh" "$image")
 	fi
-	cp "$vars" "$tmp/vars.fd"
+	varsfd=$tmp/vars.fd
+	if [ $vars_keep -eq 1 ]; then
+		varsfd=$vars
+	else
+		cp "$vars" "$varsfd"
+	fi
 	args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
 		-drive "if=pflash,format=raw,unit=0,file=$code,readonly=on"
-		-drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd")
+		-drive "if=pflash,format=raw,unit=1,file=$varsfd")
 fi
 
 set +e
