@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "boot-count.h"
 #include "cryptsetup.h"
 #include "hex.h"
 #include "json-get.h"
@@ -178,6 +179,13 @@ int state_rollover_run(const char *node, char *const *token_json, const int *tok
 	case ROLLOVER_NONE:
 		return 0;
 	case ROLLOVER_RETIRE:
+		/* A counted boot may still fall back to a release of the old key: its token stays
+		 * until a boot of this image's blessed entry (docs/upgrades.md, boot counting). */
+		if (boot_is_counted()) {
+			log_info("state: PCR signing key rollover: the previous key's token stays "
+				 "until this release is blessed (this boot is counted)");
+			return 0;
+		}
 		return retire(node, tokens, token_id, n, own);
 	case ROLLOVER_BACKWARDS:
 		hexify(next, 32, next_hex);
