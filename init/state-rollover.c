@@ -85,38 +85,6 @@ int rollover_token_parse(const char *token_json, RolloverToken *t)
 	return r;
 }
 
-/* The new token: the secret under the unlocking token's policy shape, authorised by next. */
-static int reseal_to(const char *token_json, const uint8_t *next_der, size_t next_der_size,
-		     const uint8_t from[32], const uint8_t *secret, char **ret_json)
-{
-	json_object *tok = json_tokener_parse(token_json), *out;
-	Sealed like, fresh;
-	char err[160], hex[65];
-	int r;
-
-	r = tok ? sealed_from_json(tok, &like, err, sizeof(err)) : -EBADMSG;
-	json_object_put(tok);
-	if (r < 0)
-		return r;
-	r = sealed_reseal(measure_tpm(), &like, next_der, next_der_size, secret, STATE_SECRET_SIZE,
-			  &fresh);
-	sealed_done(&like);
-	if (r < 0)
-		return r;
-	out = json_object_new_object();
-	r = out ? sealed_to_json(&fresh, out) : -ENOMEM;
-	sealed_done(&fresh);
-	if (r >= 0) {
-		state_token_stamp(out);
-		hexify(from, 32, hex);
-		json_object_object_add(out, ROLLOVER_TOKEN_FROM, json_object_new_string(hex));
-		*ret_json = strdup(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
-		r = *ret_json ? 0 : -ENOMEM;
-	}
-	json_object_put(out);
-	return r;
-}
-
 static int retire(const char *node, const RolloverToken *tokens, const int *token_id, size_t n,
 		  const uint8_t own[32])
 {
@@ -196,7 +164,7 @@ int state_rollover_run(const char *node, char *const *token_json, const int *tok
 		break;
 	}
 	hexify(next, 32, next_hex);
-	r = reseal_to(token_json[used], next_der, next_der_size, own, secret, &json);
+	r = state_token_reseal(token_json[used], next_der, next_der_size, secret, own_hex, &json);
 	if (r < 0)
 		return log_warning_errno(r, "state: PCR signing key rollover failed, keeping the "
 					    "current key (retried at the next boot): sealing: %s",

@@ -13,11 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "state-rotate.h"
+
 #define ROLLOVER_NEXT_UKI_KEY "/etc/kcc/next-pcr-public-key.pem"
 #define ROLLOVER_NEXT_DIRECT_KEY "/etc/kcc/direct/next-pcr-public-key.pem"
 /* The token member naming the key a re-sealed token rolled over from (hex SHA-256 fingerprint,
  * as kcc-pkfp). Not sealed: it only ever stops kcc-init from doing something. */
-#define ROLLOVER_TOKEN_FROM "kcc-rolled-from"
+#define ROLLOVER_TOKEN_FROM STATE_TOKEN_ROLLED_FROM
 
 /* What a volume's kcc-tpm2 token says about its key. */
 typedef struct RolloverToken {
