@@ -410,7 +410,7 @@ static int unlock_any(const char *node, const LuksInfo *info, const ImagePolicy 
 		hexify(tok[to].pkfp, 32, hex);
 		return log_error_errno(-EKEYREVOKED, "The TPM did not release the state key: the "
 						     "node's PCR signing key rolled over from this "
-						     "image's key to %.16s… (token %d): approvals "
+						     "image's key to %.16s (token %d): approvals "
 						     "signed by the old key no longer unlock %s; "
 						     "refusing to unseal",
 				       hex, info->token_id[to], node);

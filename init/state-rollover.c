@@ -106,7 +106,7 @@ static int retire(const char *node, const RolloverToken *tokens, const int *toke
 		snprintf(ids + len, sizeof(ids) - len, "%s%d", len ? ", " : "", token_id[i]);
 	}
 	log_info("state: PCR signing key rolled over (old key retired): token %s of the previous "
-		 "key removed; only approvals signed by %.16s… unseal %s now",
+		 "key removed; only approvals signed by %.16s unseal %s now",
 		 ids, hex, node);
 	return 1;
 }
@@ -158,7 +158,7 @@ int state_rollover_run(const char *node, char *const *token_json, const int *tok
 	case ROLLOVER_BACKWARDS:
 		hexify(next, 32, next_hex);
 		return log_warning_errno(-EPERM, "state: not re-sealing to the image's next PCR "
-						 "signing key %.16s…: the node rolled over from it",
+						 "signing key %.16s: the node rolled over from it",
 					 next_hex);
 	case ROLLOVER_RESEAL:
 		break;
@@ -177,7 +177,7 @@ int state_rollover_run(const char *node, char *const *token_json, const int *tok
 					 node);
 	test_checkpoint("rollover-token");
 	log_info("state: PCR signing key rolled over (re-sealed): token %d sealed to the next key "
-		 "%.16s… beside token %d of %.16s…, same keyslot, policy and security epoch (%llu "
+		 "%.16s beside token %d of %.16s, same keyslot, policy and security epoch (%llu "
 		 "ms, %lu TPM commands)",
 		 id, next_hex, token_id[used], own_hex, now_ms() - t0,
 		 tpm_commands(measure_tpm()) - n0);

@@ -83,7 +83,7 @@ setup_file() {
 	local old new
 	old=$(cat "$BATS_FILE_TMPDIR/old.fp") new=$(cat "$BATS_FILE_TMPDIR/next.fp")
 	assert_log b-reseal 'kcc-init: state: key unsealed by the TPM'
-	assert_log b-reseal "kcc-init: state: PCR signing key rolled over \(re-sealed\): token 1 sealed to the next key $new[0-9a-f]{8}… beside token 0 of $old"
+	assert_log b-reseal "kcc-init: state: PCR signing key rolled over \(re-sealed\): token 1 sealed to the next key $new[0-9a-f]{8} beside token 0 of $old"
 	[ "$(tokens b-reseal)" = "$old@0 $new<$old@0" ]
 	[ "$(var_marker b-reseal)" = "$(var_marker a-provision)" ]
 	refute_log b-reseal 'kcc-test: FAIL'
@@ -110,7 +110,7 @@ setup_file() {
 @test "rollover: A again cannot unseal: one line, poweroff, nothing unlocked or written" {
 	local new
 	new=$(cat "$BATS_FILE_TMPDIR/next.fp")
-	assert_log a-refused "kcc-init: The TPM did not release the state key: the node's PCR signing key rolled over from this image's key to $new[0-9a-f]{8}… \(token 1\): approvals signed by the old key no longer unlock /dev/vda6; refusing to unseal"
+	assert_log a-refused "kcc-init: The TPM did not release the state key: the node's PCR signing key rolled over from this image's key to $new[0-9a-f]{8} \(token 1\): approvals signed by the old key no longer unlock /dev/vda6; refusing to unseal"
 	assert_log a-refused "kcc-init: boot stopped: stage 'state partition' failed .*; poweroff"
 	refute_log a-refused 'PCR 15 extended'
 	refute_log a-refused 'kcc-test: agent started'
