@@ -5,6 +5,11 @@
 # a recovery keyslot encrypted to it, docs/measured-boot.md "Recovery key"; --test-cmdline WORDS, test
 # variant only: words added to the kernel command line, for the broken releases of VM tests, e.g.
 # kcc_test.unready=kcc-kubelet in tests/vm/long/68-rollout.bats).
+# PCR-signing-key rollover (docs/measured-boot.md): --next-pcr-keys DIR puts the next public keys
+# (DIR/tpm2-pcr[-test]-public-key.pem for UKIs, DIR/tpm2-pcr-direct[-test]-public-key.pem for
+# direct boots) into the initramfs, where kcc-init re-seals to them; --prev-pcr-keys DIR (the
+# previous public keys, same names) makes this image's approvals also name the previous key's
+# security-epoch index, which nodes re-sealed to this image's key keep.
 # Outputs in DIR: root.erofs, root.verity, roothash, vmlinuz, kernel.config (its configuration),
 # initramfs.cpio.zst, cmdline, tpm2-pcr-signature.json (the UKI's signed PCR 4 + 11 policy, on the
 # ESP as \loader\credentials\kcc-pcrsig_VERSION.cred), kernel-config.txt (what
@@ -26,8 +31,8 @@ top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 . "$here/update.sh"
 
-variant=prod out= keys= kubelet= version= epoch= recovery_key= test_cmdline=
-usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N] [--recovery-key PEM] [--test-cmdline WORDS]"
+variant=prod out= keys= kubelet= version= epoch= recovery_key= test_cmdline= next_keys= prev_keys=
+usage_line="usage: build.sh --variant prod|test --out DIR [--keys DIR] [--kubelet FILE] [--version V] [--epoch N] [--recovery-key PEM] [--test-cmdline WORDS] [--next-pcr-keys DIR] [--prev-pcr-keys DIR]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--variant) variant=${2:-}; shift 2 ;;
@@ -38,6 +43,8 @@ while [ $# -gt 0 ]; do
 	--kubelet) kubelet=${2:-}; [ -n "$kubelet" ] || bad_input "--kubelet needs a file"; shift 2 ;;
 	--recovery-key) recovery_key=${2:-}; [ -n "$recovery_key" ] || bad_input "--recovery-key needs a file"; shift 2 ;;
 	--test-cmdline) test_cmdline=${2:-}; shift 2 ;;
+	--next-pcr-keys) next_keys=${2:-}; [ -d "$next_keys" ] || bad_input "--next-pcr-keys needs a folder"; shift 2 ;;
+	--prev-pcr-keys) prev_keys=${2:-}; [ -d "$prev_keys" ] || bad_input "--prev-pcr-keys needs a folder"; shift 2 ;;
 	*) bad_input "unknown option '$1' ($usage_line)" ;;
 	esac
 done
@@ -301,9 +308,15 @@ initramfs() {
 	mkdir -p "$i/etc/kcc/direct"
 	install -m 0644 "$direct_key-public-key.pem" "$i/etc/kcc/direct/tpm2-pcr-public-key.pem"
 	"$bin/kcc-pcr" sign --direct-cmdline "$(cat "$out/cmdline")" --epoch "$epoch" \
-		--private-key "$direct_key-private-key.pem" \
+		${prev_keys:+--epoch-index-of "$prev_direct"} --private-key "$direct_key-private-key.pem" \
 		--public-key "$direct_key-public-key.pem" >"$i/etc/kcc/direct/tpm2-pcr-signature.json" ||
 		die "signing the direct-boot PCR policy failed"
+	# The next PCR signing keys (a rollover, init/state-rollover.h), covered by PCR 11 like
+	# everything in the initramfs of a UKI.
+	if [ -n "$next_keys" ]; then
+		install -m 0644 "$next_uki" "$i/etc/kcc/next-pcr-public-key.pem"
+		install -m 0644 "$next_direct" "$i/etc/kcc/direct/next-pcr-public-key.pem"
+	fi
 	# The operator's public key for the recovery keyslot (init/recovery.h); in the initramfs, so
 	# a UKI's PCR 11 covers it.
 	[ -z "$recovery_key" ] || install -m 0644 "$recovery_key" "$i/etc/kcc/recovery-key.pem"
@@ -334,6 +347,8 @@ initramfs() {
 sfx=
 [ "$variant" = test ] && sfx=-test
 uki_key=$keys/tpm2-pcr$sfx direct_key=$keys/tpm2-pcr-direct$sfx
+next_uki=$next_keys/tpm2-pcr$sfx-public-key.pem next_direct=$next_keys/tpm2-pcr-direct$sfx-public-key.pem
+prev_uki=$prev_keys/tpm2-pcr$sfx-public-key.pem prev_direct=$prev_keys/tpm2-pcr-direct$sfx-public-key.pem
 pcr_keys() {
 	local fp k
 	"$here/keys.sh" "$keys"
@@ -353,6 +368,16 @@ pcr_keys() {
 	fi
 	[ "$(fp "$uki_key-public-key.pem")" != "$(fp "$direct_key-public-key.pem")" ] ||
 		bad_input "the UKI and direct-boot PCR keys must differ"
+	# A rollover's keys: public keys only, RSA as kcc-pcr signs with; never this image's own.
+	for k in ${next_keys:+"$next_uki" "$next_direct"} ${prev_keys:+"$prev_uki" "$prev_direct"}; do
+		[ -n "$(fp "$k")" ] && openssl pkey -pubin -in "$k" -noout -text 2>/dev/null | grep -q 'Public-Key' ||
+			bad_input "no PCR public key $k (--next-pcr-keys/--prev-pcr-keys)"
+	done
+	if [ -n "$next_keys" ]; then
+		[ "$(fp "$next_uki")" != "$(fp "$uki_key-public-key.pem")" ] &&
+			[ "$(fp "$next_direct")" != "$(fp "$direct_key-public-key.pem")" ] ||
+			bad_input "--next-pcr-keys: a next key is this image's own signing key"
+	fi
 	update_keys
 }
 
@@ -386,7 +411,7 @@ uki() {
 		"$out/kcc-node.unsigned.efi" 2>"$w/sbsign.log" || { cat "$w/sbsign.log" >&2; die "sbsign failed"; }
 	for f in ${KCC_PCR4_PE:-}; do pe+=(--pe "$f"); done
 	"$bin/kcc-pcr" sign --uki "$out/kcc-node.efi" "${pe[@]}" --pe "$out/loader.efi" --pe "$out/kcc-node.efi" --epoch "$epoch" \
-		--private-key "$uki_key-private-key.pem" --public-key "$pub" >"$out/tpm2-pcr-signature.json" ||
+		${prev_keys:+--epoch-index-of "$prev_uki"} --private-key "$uki_key-private-key.pem" --public-key "$pub" >"$out/tpm2-pcr-signature.json" ||
 		die "signing the PCR 4 + 11 policy failed"
 }
 
@@ -419,6 +444,10 @@ suc_image() {
 	"$top/image/suc.sh" "$bin/kcc-suc" "$out/$bundle_name" "$version" "$out/suc" >/dev/null
 }
 
+# A PCR key's fingerprint as tokens record it (kcc-pkfp, systemd's pkfp: SHA-256 of the PKCS#1
+# RSAPublicKey).
+pcr_fp() { openssl rsa -pubin -in "$1" -RSAPublicKey_out -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
+
 manifest() {
 	local f first=1
 	{
@@ -428,6 +457,8 @@ manifest() {
 		echo "  \"roothash\": \"$(cat "$out/roothash")\","
 		echo "  \"version\": \"$version\","
 		echo "  \"security_epoch\": $epoch,"
+		[ -z "$next_keys" ] || echo "  \"next_pcr_public_keys\": {\"uki\": \"$(pcr_fp "$next_uki")\", \"direct\": \"$(pcr_fp "$next_direct")\"},"
+		[ -z "$prev_keys" ] || echo "  \"prev_pcr_public_keys\": {\"uki\": \"$(pcr_fp "$prev_uki")\", \"direct\": \"$(pcr_fp "$prev_direct")\"},"
 		echo "  \"bundle\": \"$bundle_name\","
 		echo "  \"source_date_epoch\": $SOURCE_DATE_EPOCH,"
 		[ -z "$kubelet" ] ||

@@ -18,6 +18,9 @@
 #include "stage-state.h"
 #include "state-reencrypt.h"
 #include "state-rotate.h"
+#include "state-rollover.h"
+#include "hex.h"
+#include "pcr.h"
 #include "luks-reencrypt.h"
 #include "test-hooks.h"
 
@@ -385,14 +388,41 @@ static int unlock_any(const char *node, const LuksInfo *info, const ImagePolicy 
 {
 	int r = 0;
 
+	RolloverToken tok[LUKS_TOKENS_MAX];
+	uint8_t own[32];
+	size_t to, mine = 0;
+	int prev = -1;
+
 	if (info->n_tokens == 0)
 		return log_error_errno(-ENOKEY, "%s has no %s token: no sealed key to unlock it with",
 				       node, LUKS_TOKEN_TYPE);
+	/* A PCR signing key rollover leaves tokens of two keys: only this image's are tried. */
+	if (pcr_key_fingerprint(ip->key_der, ip->key_der_size, own) < 0)
+		return log_error_errno(-EBADMSG, "The image's PCR signing key cannot be read");
+	for (size_t i = 0; i < info->n_tokens; i++)
+		if (rollover_token_parse(info->token_json[i], &tok[i]) < 0)
+			tok[i] = (RolloverToken){ 0 };
+		else if (!memcmp(tok[i].pkfp, own, 32))
+			mine++;
+	if (rollover_moved_past(tok, info->n_tokens, own, &to)) {
+		char hex[65];
+
+		hexify(tok[to].pkfp, 32, hex);
+		return log_error_errno(-EKEYREVOKED, "The TPM did not release the state key: the "
+						     "node's PCR signing key rolled over from this "
+						     "image's key to %.16s (token %d): approvals "
+						     "signed by the old key no longer unlock %s; "
+						     "refusing to unseal",
+				       hex, info->token_id[to], node);
+	}
 	for (size_t i = 0; i < info->n_tokens; i++) {
-		if (i > 0)
+		if (mine && memcmp(tok[i].pkfp, own, 32))
+			continue;
+		if (prev >= 0)
 			log_warning("state: token %d did not unlock %s; trying token %d (a key "
 				    "rotation was cut short)",
-				    info->token_id[i - 1], node, info->token_id[i]);
+				    prev, node, info->token_id[i]);
+		prev = info->token_id[i];
 		r = unlock(node, info->token_json[i], ip, s);
 		if (r >= 0) {
 			*ret_i = i;
@@ -530,6 +560,13 @@ int stage_state_run(const char *disk, const char *target)
 				  info.recovery_token, ip.key_der, ip.key_der_size, s->sealed,
 				  s->fresh, s->recovery) >= 0)
 		unlocked = false; /* publish the new token */
+	else if (unlocked && re == STATE_REENCRYPT_IDLE &&
+		 state_rollover_run(node, info.token_json, info.token_id, info.n_tokens, used,
+				    ip.key_der, ip.key_der_size,
+				    measure_boot_is_direct() ? ROLLOVER_NEXT_DIRECT_KEY :
+							       ROLLOVER_NEXT_UKI_KEY,
+				    s->sealed) > 0)
+		unlocked = false; /* publish the tokens anew */
 	publish(node, unlocked ? info.token_json[used] : NULL,
 		measure_boot_is_direct() ? POLICY_DIRECT_KEY : POLICY_UKI_KEY, ip.sig_json);
 	return 0;

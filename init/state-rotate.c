@@ -100,9 +100,8 @@ int state_request_remove(const char *var, const char *file)
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
-/* The new token: the new blob under the old token's policy. */
-static int reseal(const char *token_json, const uint8_t *key_der, size_t key_der_size,
-		  const uint8_t *secret, char **ret_json)
+int state_token_reseal(const char *token_json, const uint8_t *key_der, size_t key_der_size,
+		       const uint8_t *secret, const char *rolled_from, char **ret_json)
 {
 	json_object *tok = json_tokener_parse(token_json), *out;
 	Sealed like, fresh;
@@ -123,6 +122,9 @@ static int reseal(const char *token_json, const uint8_t *key_der, size_t key_der
 	sealed_done(&fresh);
 	if (r >= 0) {
 		state_token_stamp(out);
+		if (rolled_from)
+			json_object_object_add(out, STATE_TOKEN_ROLLED_FROM,
+					       json_object_new_string(rolled_from));
 		*ret_json = strdup(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
 		r = *ret_json ? 0 : -ENOMEM;
 	}
@@ -173,7 +175,7 @@ int state_rotate_run(const char *node, const char *var, const char *why, int tok
 					       "no random bytes: %m");
 	memcpy(new_secret + STATE_PASS_SIZE, old_secret + STATE_PASS_SIZE,
 	       STATE_SECRET_SIZE - STATE_PASS_SIZE);
-	r = reseal(token_json, key_der, key_der_size, new_secret, &json);
+	r = state_token_reseal(token_json, key_der, key_der_size, new_secret, NULL, &json);
 	if (r < 0)
 		return log_warning_errno(r, "state: key rotation failed, keeping the current key "
 					  "(retried at the next boot): sealing: %s",

@@ -36,6 +36,15 @@ bool state_rotate_due(const char *var, const char *token_json, char *why, size_t
 /* The node configuration this boot accepted (stage-config left it in /run/kcc, valid):
  * state.rotate-days and state.reencrypt-seconds, 0 when not set. */
 void state_config(unsigned *ret_rotate_days, unsigned *ret_reencrypt_seconds);
+/* The token member naming the key a token re-sealed by a PCR-signing-key rollover came from
+ * (hex fingerprint, as kcc-pkfp; init/state-rollover.h). */
+#define STATE_TOKEN_ROLLED_FROM "kcc-rolled-from"
+
+/* A new token's JSON: secret (STATE_SECRET_SIZE bytes) sealed under token_json's policy shape
+ * (signed PCRs, literal values, security-epoch index) authorised by key_der, stamped, with
+ * rolled_from (NULL: none) as STATE_TOKEN_ROLLED_FROM. TPM errors in tpm_error(). */
+int state_token_reseal(const char *token_json, const uint8_t *key_der, size_t key_der_size,
+		       const uint8_t *secret, const char *rolled_from, char **ret_json);
 /* Records the time of sealing in a token's JSON body. */
 struct json_object;
 void state_token_stamp(struct json_object *tok);

@@ -263,10 +263,12 @@ static int cmd_sign(int argc, char **argv)
 					      { "pe", 1, NULL, 'e' },
 					      { "failed-boot-attempts", 1, NULL, 'f' },
 					      { "epoch", 1, NULL, 'E' },
+					      { "epoch-index-of", 1, NULL, 'I' },
 					      {} };
 	Target tg = { .phase = "enter-initrd", .failed_attempts = FAILED_ATTEMPTS_DEFAULT };
-	const char *key = NULL, *pub = NULL;
-	uint8_t v[2][32], ready[2][32], fp[32], *der, d[PE_MAX][32], nv[EPOCH_NAME_SIZE];
+	const char *key = NULL, *pub = NULL, *prev = NULL;
+	uint8_t v[2][32], ready[2][32], fp[32], *der, d[PE_MAX][32], nv[EPOCH_NAME_SIZE],
+		prev_nv[EPOCH_NAME_SIZE];
 	size_t der_size;
 	uint32_t mask = 1u << 11;
 	int c, r, epoch = -1;
@@ -277,6 +279,8 @@ static int cmd_sign(int argc, char **argv)
 			key = optarg;
 		else if (c == 'P')
 			pub = optarg;
+		else if (c == 'I')
+			prev = optarg;
 		else if (c == 'E') {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
@@ -288,6 +292,8 @@ static int cmd_sign(int argc, char **argv)
 			return EXIT_USAGE;
 	if (!key || !pub || optind != argc)
 		return cli_fail(EXIT_USAGE, "sign needs --private-key PEM and --public-key PEM");
+	if (prev && epoch < 0)
+		return cli_fail(EXIT_USAGE, "--epoch-index-of needs --epoch");
 	/* A UKI's key must never approve PCR 11 alone: after another signed kernel, PCR 11 can be
 	 * replayed from zero, PCR 4 cannot (issue 12). */
 	if (tg.uki && !tg.n_pe)
@@ -316,6 +322,23 @@ static int cmd_sign(int argc, char **argv)
 		return r;
 	pcr_key_fingerprint(der, der_size, fp);
 	r = epoch >= 0 ? epoch_nv_name(der, der_size, true, nv) : 0;
+	/* A PCR-signing-key rollover: nodes re-sealed to this key keep the previous key's epoch
+	 * index (docs/measured-boot.md), so the approvals also name that one. */
+	if (r >= 0 && prev) {
+		uint8_t *prev_der;
+		size_t prev_size;
+
+		if (read_pubkey(prev, &prev_der, &prev_size)) {
+			free(der);
+			return EXIT_USAGE;
+		}
+		r = epoch_nv_name(prev_der, prev_size, true, prev_nv);
+		free(prev_der);
+		if (r < 0) {
+			free(der);
+			return cli_fail(EXIT_USAGE, "%s is not an RSA key", prev);
+		}
+	}
 	root = json_object_new_object();
 	/* Without --pe, --epoch: as systemd-measure signs (with our policyRef). With --epoch, also
 	 * the provisioning's bit-less first write of the epoch index. */
@@ -339,6 +362,7 @@ static int cmd_sign(int argc, char **argv)
 			return cli_fail(EXIT_SYSTEM, "hashing failed");
 		if (sign_add(root, PCRSIG_BANK, key, mask, fp, pol, PCR_POLICY_REF, -1) < 0 ||
 		    (epoch >= 0 && sign_epoch(root, key, mask, fp, pol, nv, (unsigned)epoch) < 0) ||
+		    (prev && sign_epoch(root, key, mask, fp, pol, prev_nv, (unsigned)epoch) < 0) ||
 		    (epoch >= 0 && !tg.value &&
 		     sign_epoch_write(root, key, mask, fp,
 				      (const uint8_t(*)[32])(tg.n_pe ? ready[0] : ready[1])) < 0)) {
@@ -502,6 +526,8 @@ static void usage(FILE *f)
 	      "                                  " PCR_POLICY_REF "\n"
 	      "                                  --epoch E: also approvals that check the security\n"
 	      "                                  epoch (" EPOCH_POLICY_REF ") and write it\n"
+	      "       [--epoch-index-of PEM]     also the epoch approvals for that (previous) key's\n"
+	      "                                  index: nodes that rolled over to this key keep it\n"
 	      "  read [PCRS]                     SHA-256 PCR values as JSON\n"
 	      "  extend PCR (STRING | --sha256 HEX)  extend every active bank / the SHA-256 bank\n"
 	      "  log [--file F] [--no-tpm] [--json]  print and replay the event log, compare with TPM\n"

@@ -163,6 +163,16 @@ static bool key_rotated(const char *t, Event *e)
 		(void)event_add_field(e, "component", "state-partition");
 		return true;
 	}
+	/* A PCR-signing-key rollover (init/state-rollover.c): re-sealed to the next key, then the
+	 * old key's token retired by an image of the new key. */
+	if (startswith(t, "kcc-init: state: PCR signing key rolled over (")) {
+		(void)event_add_field(e, "component", "pcr-signing-key");
+		(void)event_add_field(e, "phase", startswith(t, "kcc-init: state: PCR signing key "
+								 "rolled over (re-sealed)") ?
+							  "resealed" :
+							  "retired");
+		return true;
+	}
 	/* The volume-key rotation (init/state-reencrypt.c): started, one line per boot, done. */
 	for (size_t i = 0; i < ARRAY_SIZE(volume); i++)
 		if (startswith(t, volume[i].prefix)) {

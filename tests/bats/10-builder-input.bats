@@ -43,6 +43,20 @@ load helper
 	[ ! -e "$BATS_TEST_TMPDIR/o/disk.raw" ]
 }
 
+@test "build: --next-pcr-keys must hold the next public keys, none of them this image's own" {
+	mkdir -p "$BATS_TEST_TMPDIR/none"
+	run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/o" --next-pcr-keys "$BATS_TEST_TMPDIR/none"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"no PCR public key $BATS_TEST_TMPDIR/none/tpm2-pcr-test-public-key.pem (--next-pcr-keys/--prev-pcr-keys)"* ]]
+	run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/o" --next-pcr-keys "$TOP/build/keys"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"--next-pcr-keys: a next key is this image's own signing key"* ]]
+	run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/o" --prev-pcr-keys /nonexistent
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"--prev-pcr-keys needs a folder"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/o/disk.raw" ]
+}
+
 @test "build: a missing overlay is refused" {
 	mkdir -p "$BATS_TEST_TMPDIR/ov/test"
 	KCC_OVERLAYS=$BATS_TEST_TMPDIR/ov run "$BUILD" --variant test --out "$BATS_TEST_TMPDIR/o"

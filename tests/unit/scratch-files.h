@@ -2,8 +2,10 @@
 /* Scratch files of the tests that work on disk images (a LUKS2 file, its copies as power cuts). */
 #pragma once
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -23,4 +25,14 @@ static inline int scratch_remove(const char *dir)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd);
+}
+
+/* A sparse file of size bytes at path, for a LUKS2 header and a small volume. */
+static inline void scratch_file(const char *path, off_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	close(fd);
 }

@@ -191,6 +191,15 @@ static void test_classify(void **state)
 	classify("kcc-init: state: key rotated (requested): keyslot 0 -> 1, token 0 -> 1, sealed "
 		 "anew, old keyslot destroyed (759 ms, 11 TPM commands)",
 		 EV_KEY_ROTATED, "component", "state-partition");
+	classify("kcc-init: state: PCR signing key rolled over (re-sealed): token 1 sealed to the "
+		 "next key 0123456789abcdef beside token 0 of fedcba9876543210", EV_KEY_ROTATED,
+		 "phase", "resealed");
+	classify("kcc-init: state: PCR signing key rolled over (old key retired): token 0 of the "
+		 "previous key removed", EV_KEY_ROTATED, "component", "pcr-signing-key");
+	classify("kcc-init: state: PCR signing key rolled over (old key retired): token 0",
+		 EV_KEY_ROTATED, "phase", "retired");
+	classify("kcc-init[hostile]: kcc-init: state: PCR signing key rolled over (re-sealed)",
+		 EV_INVALID, NULL, NULL);
 	classify("kcc-init: state: volume key rotation started: keyslot 0 -> 1 (a new volume key), "
 		 "token 1 records it; re-encrypting /dev/vda6 online",
 		 EV_KEY_ROTATED, "component", "state-volume-key");

@@ -96,15 +96,11 @@ static void snapshot(const char *step)
 static int setup(void **state)
 {
 	uint8_t vk[LUKS_KEY_SIZE];
-	int fd;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(node, sizeof(node), "%s/state.img", dir);
-	fd = open(node, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 32 << 20), 0);
-	close(fd);
+	scratch_file(node, 32 << 20);
 	memset(vk, 7, sizeof(vk));
 	assert_int_equal(luks_format(node, PASS_A, 32, vk, UUID, "{\"pw\":\"a\"}", NULL), 0);
 	assert_int_equal(luks_mark_ready(node), 0);
