@@ -300,6 +300,16 @@ static void on_kmsg(Source *s, uint32_t events)
 	}
 }
 
+static void on_audit_message(int type, const char *text, size_t len, void *userdata)
+{
+	AuditRecord *a = malloc(sizeof(*a));
+
+	(void)userdata;
+	if (a && audit_parse(type, text, len, a) == 0)
+		handle_audit(a, 0);
+	free(a);
+}
+
 /* The audit records the kernel multicasts to AUDIT_NLGRP_READLOG (CAP_AUDIT_READ): not rate
  * limited; a full receive buffer is counted as a loss. Only the kernel's messages (port 0) count. */
 static void on_audit(Source *s, uint32_t events)
@@ -322,13 +332,7 @@ static void on_audit(Source *s, uint32_t events)
 			return;
 		if (fl != sizeof(from) || from.nl_pid != 0)
 			continue;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
-			AuditRecord *a = malloc(sizeof(*a));
-			if (a && audit_parse(h->nlmsg_type, NLMSG_DATA(h), NLMSG_PAYLOAD(h, 0), a) == 0)
-				handle_audit(a, 0);
-			free(a);
-		}
+		audit_netlink_each(buf, (size_t)n, on_audit_message, NULL);
 	}
 }
 

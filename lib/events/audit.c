@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -173,6 +174,29 @@ bool audit_lost_kmsg(const char *line, uint64_t *ret_lost)
 	return true;
 }
 
+void audit_netlink_each(const void *buf, size_t n,
+			void (*fn)(int type, const char *text, size_t len, void *userdata),
+			void *userdata)
+{
+	size_t off = 0;
+
+	/* Plain arithmetic on sizes, not NLMSG_OK/NLMSG_NEXT: after a last message whose length is
+	 * not a multiple of 4 their signed length goes negative and, compared as a size, lets the
+	 * walk read a stale "header" from past the datagram. */
+	while (n - off >= NLMSG_HDRLEN) {
+		struct nlmsghdr h;
+
+		memcpy(&h, (const char *)buf + off, sizeof(h));
+		if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > n - off)
+			return;
+		fn(h.nlmsg_type, (const char *)buf + off + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN,
+		   userdata);
+		if (NLMSG_ALIGN(h.nlmsg_len) >= n - off)
+			return;
+		off += NLMSG_ALIGN(h.nlmsg_len);
+	}
+}
+
 const char *audit_field(const AuditRecord *r, const char *key)
 {
 	for (size_t i = 0; i < r->n_fields; i++)
@@ -226,7 +250,7 @@ EventId audit_classify(const AuditRecord *r, Event *e)
 		   *arch = audit_field(r, "arch"), *action;
 	uint64_t nr, n;
 	uint32_t code, arch_token;
-	char name[64], errno_s[16] = "";
+	char name[64];
 	char *resolved = NULL;
 
 	e->n_fields = 0;
@@ -242,14 +266,12 @@ EventId audit_classify(const AuditRecord *r, Event *e)
 		resolved = seccomp_syscall_resolve_num_arch(arch_token, (int)nr);
 	snprintf(name, sizeof(name), "%s", resolved ? resolved : "unknown");
 	free(resolved);
-	if ((code & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO)
-		snprintf(errno_s, sizeof(errno_s), "%u", code & SECCOMP_RET_DATA);
+	/* No errno: the kernel records the action without its data (6.1's seccomp_log() gets
+	 * ret & SECCOMP_RET_ACTION_FULL: a refusal with EPERM reads code=0x50000). */
 	e->id = EV_SECCOMP_DENIED;
 	(void)event_add_field(e, "syscall", audit_field(r, "syscall"));
 	(void)event_add_field(e, "syscall_name", name);
 	(void)event_add_field(e, "action", action);
-	if (*errno_s)
-		(void)event_add_field(e, "errno", errno_s);
 	(void)event_add_field(e, "exe", exe);
 	(void)event_add_field(e, "comm", comm);
 	(void)event_add_field(e, "pid", pid);
@@ -257,8 +279,8 @@ EventId audit_classify(const AuditRecord *r, Event *e)
 	(void)event_add_field(e, "arch", arch);
 	snprintf(e->app, sizeof(e->app), "kernel");
 	snprintf(e->message, sizeof(e->message),
-		 "seccomp refused %s (%s%s%s) to %s, exe %s, pid %s, uid %s (audit serial %llu)", name,
-		 action, *errno_s ? " " : "", errno_s, comm, exe, pid, uid,
+		 "seccomp refused %s (%s) to %s, exe %s, pid %s, uid %s (audit serial %llu)", name,
+		 action, comm, exe, pid, uid,
 		 (unsigned long long)r->serial);
 	return EV_SECCOMP_DENIED;
 }

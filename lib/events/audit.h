@@ -37,6 +37,14 @@ int audit_parse_kmsg(const char *line, AuditRecord *ret);
  * audit_lost=N audit_rate_limit=N audit_backlog_limit=N": true and *ret_lost, or false. */
 bool audit_lost_kmsg(const char *line, uint64_t *ret_lost);
 
+/* The messages of one NETLINK_AUDIT datagram of n bytes: fn(type, payload, payload length) for
+ * each whole one, in order. The walk ends at a header whose length is short or runs past the
+ * datagram, and after the last message (whose aligned length may pass its end): nothing past
+ * buf + n is read. */
+void audit_netlink_each(const void *buf, size_t n,
+			void (*fn)(int type, const char *text, size_t len, void *userdata),
+			void *userdata);
+
 /* The decoded value of key, or NULL. */
 const char *audit_field(const AuditRecord *r, const char *key);
 

@@ -102,12 +102,12 @@ forward() { # CERT-NAME [options...]: runs kcc-forward --once against the test's
 }
 
 @test "forward: the kernel's audit records become KCC-SECCOMP-DENIED once each; its loss count a loss record; a forged one is ignored" {
-	a='auid=4294967295 uid=4242 gid=4242 ses=4294967295 pid=312 comm="busybox" exe="/usr/bin/busybox" sig=0 arch=c000003e syscall=272 compat=0 ip=0x7f1c2b3d4e5f code=0x50001'
+	a='auid=4294967295 uid=4242 gid=4242 ses=4294967295 pid=312 comm="busybox" exe="/usr/bin/busybox" sig=0 arch=c000003e syscall=272 compat=0 ip=0x7f1c2b3d4e5f code=0x50000'
 	cat >"$C/kmsg" <<-EOF2
 	5,200,5000000,-;audit: type=1326 audit(1765134000.123:417): $a
 	5,201,5000001,-;audit: type=1326 audit(1765134000.123:417): $a
 	13,202,5000002,-;audit: type=1326 audit(1765134000.124:418): ${a/syscall=272/syscall=165}
-	5,203,5000003,-;audit: type=1326 audit(1765134000.125:419): ${a/code=0x50001/code=0x7ffc0000}
+	5,203,5000003,-;audit: type=1326 audit(1765134000.125:419): ${a/code=0x50000/code=0x7ffc0000}
 	5,204,5000004,-;audit: type=2000 audit(0.000:1): state=initialized audit_enabled=0 res=1
 	4,205,5000005,-;audit: audit_lost=3 audit_rate_limit=0 audit_backlog_limit=64
 	4,206,5000006,-;audit: audit_lost=5 audit_rate_limit=0 audit_backlog_limit=64
@@ -120,7 +120,7 @@ forward() { # CERT-NAME [options...]: runs kcc-forward --once against the test's
 	# the record once (the kernel log and the netlink socket both carry it: one serial), the
 	# line a process wrote (facility 1) and the allowed-and-logged call are not events
 	[ "$(wc -l <"$C/parsed.log")" -eq 3 ]
-	grep -q '^1|108|node-1|kernel|KCC-SECCOMP-DENIED|.*seq="1"\]\[kcc-fields@32473 syscall="272" syscall_name="unshare" action="errno" errno="1" exe="/usr/bin/busybox" comm="busybox" pid="312" uid="4242" arch="c000003e"\]' "$C/parsed.log"
+	grep -q '^1|108|node-1|kernel|KCC-SECCOMP-DENIED|.*seq="1"\]\[kcc-fields@32473 syscall="272" syscall_name="unshare" action="errno" exe="/usr/bin/busybox" comm="busybox" pid="312" uid="4242" arch="c000003e"\]' "$C/parsed.log"
 	grep -q '|KCC-EVENTS-LOST|.*seq="2".*source="audit" count="3" kernel_total="3"' "$C/parsed.log"
 	grep -q '|KCC-EVENTS-LOST|.*seq="3".*source="audit" count="2" kernel_total="5"' "$C/parsed.log"
 	grep 'KCC-SECCOMP-DENIED' "$C/out.log" | sed 's/^[^{]*//' | jq -e '.event.code == "KCC-SECCOMP-DENIED" and .event.category == "intrusion_detection" and .kcc.syscall_name == "unshare" and .kcc.exe == "/usr/bin/busybox"'

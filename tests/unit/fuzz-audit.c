@@ -27,6 +27,15 @@ static void check(const AuditRecord *r)
 	}
 }
 
+static void each(int type, const char *text, size_t len, void *userdata)
+{
+	static AuditRecord r;
+
+	(void)userdata;
+	if (audit_parse(type, text, len, &r) == 0)
+		check(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2 || size > 16384)
 		return 0;
+	/* the whole input as one netlink datagram, walked as kcc-forward walks it */
+	audit_netlink_each(data, size, each, NULL);
 	if (audit_parse((int)(data[0] | data[1] << 8), (const char *)data + 2, size - 2, &r) == 0)
 		check(&r);
 	line = strndup((const char *)data + 2, size - 2);
