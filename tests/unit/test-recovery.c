@@ -31,7 +31,7 @@ static int open_token(const char *json, EVP_PKEY *k, uint8_t out[RECOVERY_PASS_S
 {
 	json_object *o = json_tokener_parse(json), *v;
 	const char *b64;
-	unsigned char der[4096];
+	unsigned char der[4096], plain[RECOVERY_PASS_SIZE + 1];
 	const unsigned char *p = der;
 	CMS_ContentInfo *cms;
 	BIO *mem;
@@ -46,9 +46,13 @@ static int open_token(const char *json, EVP_PKEY *k, uint8_t out[RECOVERY_PASS_S
 	cms = d2i_CMS_ContentInfo(NULL, &p, n);
 	assert_non_null(cms);
 	mem = BIO_new(BIO_s_mem());
+	/* one byte more than the passphrase, to see a longer content, into a buffer that holds it
+	 * (another key may "decrypt" to random bytes of any length) */
 	if (CMS_decrypt(cms, k, NULL, NULL, mem, CMS_BINARY) == 1 &&
-	    BIO_read(mem, out, RECOVERY_PASS_SIZE + 1) == RECOVERY_PASS_SIZE)
+	    BIO_read(mem, plain, sizeof(plain)) == RECOVERY_PASS_SIZE) {
+		memcpy(out, plain, RECOVERY_PASS_SIZE);
 		r = 0;
+	}
 	BIO_free(mem);
 	CMS_ContentInfo_free(cms);
 	json_object_put(o);
