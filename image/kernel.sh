@@ -38,6 +38,8 @@ img_ver=$(awk '/^linux-image-/ {print $2}' "$lock")
 fragments=("$frag_dir"/build/*.config "$frag_dir"/fragments/*.config)
 
 mkdir -p "$cache" "$out"
+# physical and absolute, as the compiler sees it (the prefix maps of kmake must match it)
+cache=$(cd "$cache" && pwd -P)
 # one kernel.sh at a time per cache (make and an image build may both ask for it)
 exec 9>"$cache/.lock"
 flock 9
@@ -71,9 +73,11 @@ source_tree() {
 	touch "$src/.kcc-extracted"
 }
 
-# Paths of this machine stay out of the debug information (and so out of the build id).
+# Paths of this machine stay out of the debug information (and so out of the build id, which the
+# bzImage carries): the source tree becomes /usr/src/linux, the build directory (the compiler's
+# working directory, named without a trailing slash) /usr/src/linux-obj.
 kmake() {
-	local map="-fdebug-prefix-map=$src/=/usr/src/linux/ -fdebug-prefix-map=$1/="
+	local map="-fdebug-prefix-map=$src/=/usr/src/linux/ -fdebug-prefix-map=$1=/usr/src/linux-obj"
 	nice -n 10 make -s -C "$src" O="$1" ARCH=x86_64 LOCALVERSION= KCFLAGS="$map" KAFLAGS="$map" \
 		KBUILD_BUILD_TIMESTAMP="$(cat "$src/.kcc-timestamp")" \
 		KBUILD_BUILD_USER=kcc-node KBUILD_BUILD_HOST=kcc-node KBUILD_BUILD_VERSION=1 "${@:2}"
@@ -106,7 +110,9 @@ fi
 install -m 0644 "$merged" "$out/kernel.config"
 [ -n "$config_only" ] && exit 0
 
-cfg_sum=$(sha256sum "$merged" | cut -c1-16)
+# keyed by the merged config and by how it is compiled (kmake), so a change of the build's flags
+# does not reuse a kernel built with the old ones
+cfg_sum=$( { cat "$merged"; declare -f kmake; } | sha256sum | cut -c1-16)
 obj=$cache/obj-$src_ver-$cfg_sum
 if [ ! -f "$obj/.kcc-built" ]; then
 	source_tree

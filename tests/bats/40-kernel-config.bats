@@ -7,7 +7,9 @@ CHECK=$TOP/build/bin/kconfig-check
 FRAGMENTS=("$TOP"/kernel-config/fragments/*.config)
 
 setup_file() {
-	deb=$(ls "$TOP"/build/debs/linux-image-*.deb | head -n1)
+	# kcc-node boots its own kernel, so the image build no longer fetches Debian's: the pinned
+	# package is fetched here (checked against packages.lock's sha256).
+	deb=$("$TOP/image/fetch-debs.sh" "$TOP/build/debs" "$(awk '/^linux-image-/ {print $1}' "$TOP/image/packages.lock")")
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$BATS_FILE_TMPDIR" --wildcards './boot/config-*'
 	cp "$BATS_FILE_TMPDIR"/boot/config-* "$BATS_FILE_TMPDIR/debian.config"
 }
@@ -94,6 +96,21 @@ setup() {
 	grep -qx 'CONFIG_LSM="landlock,lockdown,yama,bpf"' "$TEST_IMAGE/kernel.config"
 	# the build step's report next to the image says the same
 	tail -n1 "$TEST_IMAGE/kernel-config.txt" | grep -q '0 required options not met$'
+}
+
+@test "kernel.sh: no path of the build machine in the kernel (its build id would change with the checkout)" {
+	# the cached kernel (a warm run) and its ELF, which the bzImage's build id is computed over
+	run "$TOP/image/kernel.sh" "$BATS_TEST_TMPDIR/k"
+	[ "$status" -eq 0 ]
+	vmlinux=$(readlink -f "$BATS_TEST_TMPDIR/k/vmlinux")
+	obj=$(dirname "$vmlinux")
+	src=$(ls -d "$(dirname "$obj")"/src-*)
+	[ -d "$obj" ] && [ -d "$src" ]
+	! grep -aqF "$obj" "$vmlinux"
+	! grep -aqF "$src" "$vmlinux"
+	# the debug information names the build directory and the source by fixed names instead
+	grep -aqF /usr/src/linux-obj "$vmlinux"
+	grep -aqF /usr/src/linux/kernel/ "$vmlinux"
 }
 
 @test "kernel.sh: a warm run takes the cached kernel (no build) and refuses a config with a module" {
