@@ -242,6 +242,7 @@ bench:
 	@tests/bench.sh
 
 # The reference image is cached (image/reference/build.sh rebuilds it only when its inputs change).
+# It boots kcc-node's own kernel; REF_KERNEL=debian gives it Debian's kernel and modules instead.
 bench-compare:
 	@image/deps.sh --check
 	@$(MAKE) --no-print-directory all

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench-compare: kcc-node (the test image, build/test) side by side with the reference image
 # (systemd 252 + dracut 059 on Debian 12, image/reference/build.sh, build/reference). Figures,
-# never assertions. Each boots its own kernel (kcc-node's, image/kernel.sh; the reference Debian's
-# with its modules, the stock way) in direct kernel mode with the same qemu options and
+# never assertions. Both boot the same kernel, kcc-node's own (image/kernel.sh; the reference
+# built with REF_KERNEL=debian boots Debian's with its modules, the stock way; result.json says
+# which), in direct kernel mode with the same qemu options and
 # a swtpm, each on its own persistent disk and TPM: the first boot of each provisions /var (not
 # measured), then they boot alternately (kcc-node, reference, ...) BENCH_RUNS times each (default
 # 3): unlock boots only. Times are the guest kernel's clock (printk timestamps, CLOCK_MONOTONIC).
@@ -156,6 +157,11 @@ ref_boot() {
 
 echo "== bench-compare: kcc-node ($kcc) and the reference, systemd 252 + dracut 059 ($ref)"
 echo "   accelerator $KCC_ACCEL, $(nproc) host cores, $runs unlock boots each, alternating"
+if cmp -s "$kcc/vmlinuz" "$ref/vmlinuz"; then
+	echo "   kernel: the same for both, kcc-node's own ($(jq -r .kernel "$ref/manifest.json"))"
+else
+	echo "   kernel: kcc-node's own; the reference's $(jq -r .kernel "$ref/manifest.json") with its modules"
+fi
 cp --sparse=always "$kcc/disk.raw" "$b/kcc.raw"
 cp --sparse=always "$ref/disk.raw" "$b/ref.raw"
 mkdir -p "$b/kcc.tpm" "$b/ref.tpm"

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# build.sh [--out DIR] [--kcc-image DIR] [--inputs-hash]: the REFERENCE image of make bench-compare: Debian 12
+# build.sh [--out DIR] [--kcc-image DIR] [--kernel own|debian] [--inputs-hash]: the REFERENCE image of make bench-compare: Debian 12
 # (mmdebstrap) with systemd 252 as PID 1 and a dracut 059 initramfs, doing kcc-node's job the
 # stock way: an erofs root under dm-verity found by roothash= on the kernel command line
 # (systemd-veritysetup-generator), /var on LUKS2 unlocked by systemd-cryptsetup with a TPM2 token
 # enrolled by systemd-cryptenroll on first boot, and a kubelet stand-in (kcc-standin-kubelet).
-# The kernel is Debian's, the stock way: the vmlinuz and modules of the pinned linux-image package
-# (kcc-node boots its own, image/kernel.sh); the kernel command line is kcc-node's (of --kcc-image,
-# default build/test) without its kcc.* options.
+# The kernel (--kernel, default own, or REF_KERNEL): own is kcc-node's own (the vmlinuz of
+# --kcc-image, every driver built in, no modules; dracut packs no kernel modules), so both systems
+# boot the same kernel; debian is the stock way, the vmlinuz and modules of the pinned linux-image
+# package. The kernel command line is kcc-node's (of --kcc-image, default build/test) without its
+# kcc.* options.
 # Outputs in DIR (default build/reference): vmlinuz, initramfs.img, initramfs.unpacked-bytes,
 # cmdline, cmdline.provision (first boot), disk.raw, manifest.json, inputs.sha256.
 # Cached: nothing is rebuilt while inputs.sha256 (this directory, the kcc-node command line, the
-# pinned kernel) is unchanged; REF_REBUILD=1 forces a build. The Debian mirror's state is
+# kernel: kcc-node's vmlinuz, or the pinned package) is unchanged; REF_REBUILD=1 forces a build. The Debian mirror's state is
 # not an input: the manifest records the versions that went in. --inputs-hash prints that hash.
 # Exit codes: 0 ok, 100 bad input, 111 system failure.
 set -euo pipefail
@@ -20,30 +22,50 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/image/lib.sh"
 
-out=$top/build/reference kcc=$top/build/test print_hash=0
+out=$top/build/reference kcc=$top/build/test print_hash=0 kind=${REF_KERNEL:-own}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=${2:-}; shift 2 ;;
 	--kcc-image) kcc=${2:-}; shift 2 ;;
+	--kernel) kind=${2:-}; shift 2 ;;
 	--inputs-hash) print_hash=1; shift ;;
-	*) bad_input "unknown option '$1' (usage: build.sh [--out DIR] [--kcc-image DIR] [--inputs-hash])" ;;
+	*) bad_input "unknown option '$1' (usage: build.sh [--out DIR] [--kcc-image DIR] [--kernel own|debian] [--inputs-hash])" ;;
 	esac
 done
 [ -n "$out" ] || bad_input "--out needs a directory"
-for f in cmdline; do
+case $kind in own | debian) ;; *) bad_input "--kernel must be own or debian, not '$kind'" ;; esac
+files=(cmdline)
+[ "$kind" = debian ] || files+=(vmlinuz kernel.config)
+for f in "${files[@]}"; do
 	[ -f "$kcc/$f" ] || bad_input "$kcc/$f is missing; run make image VARIANT=test first"
 done
 lock=${KCC_PACKAGES_LOCK:-$top/image/packages.lock}
 kernel_pkg=$(awk '/^linux-image-/ {print $1}' "$lock")
 [ -n "$kernel_pkg" ] || bad_input "no kernel (linux-image-*) pinned in $lock"
 kver=${kernel_pkg#linux-image-}
+if [ "$kind" = own ]; then
+	# the release string of a bzImage: the setup header's kernel_version field (at 0x20e) points
+	# at it, relative to 0x200
+	kv_off=0
+	[ "$(stat -c %s "$kcc/vmlinuz")" -lt $((0x210)) ] ||
+		kv_off=$(od -An -tu2 -j $((0x20e)) -N 2 "$kcc/vmlinuz" | tr -d ' ')
+	kver=$(dd if="$kcc/vmlinuz" bs=1 skip=$((0x200 + kv_off)) count=64 status=none 2>/dev/null |
+		tr '\0' '\n' | head -n1 | cut -d' ' -f1)
+	[[ $kver =~ ^[0-9]+\.[0-9]+[0-9A-Za-z.+_-]*$ ]] ||
+		bad_input "$kcc/vmlinuz: no kernel release in its boot header (not a bzImage?)"
+fi
 base_cmdline=$(sed 's/ kcc[._][^ ]*//g' "$kcc/cmdline")
 
 inputs() {
 	(cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 	sha256sum <"$top/image/initrd-modules.conf"
 	echo "$base_cmdline"
-	grep "^$kernel_pkg " "$lock"
+	if [ "$kind" = own ]; then
+		echo "own $kver"
+		sha256sum <"$kcc/vmlinuz"
+	else
+		grep "^$kernel_pkg " "$lock"
+	fi
 }
 stamp=$(inputs | sha256sum | cut -d' ' -f1)
 if [ $print_hash -eq 1 ]; then
@@ -69,6 +91,12 @@ var_uuid=$(derive_uuid kcc-reference var)
 
 kernel() {
 	local deb
+	if [ "$kind" = own ]; then
+		mkdir -p "$w/kernel/boot"
+		install -m 0644 "$kcc/kernel.config" "$w/kernel/boot/config-$kver"
+		install -m 0644 "$kcc/vmlinuz" "$out/vmlinuz"
+		return 0
+	fi
 	deb=$("$top/image/fetch-debs.sh" "${DEB_CACHE:-$top/build/debs}" "$kernel_pkg")
 	mkdir -p "$w/kernel"
 	dpkg-deb -x "$deb" "$w/kernel"
@@ -87,7 +115,7 @@ rootfs() {
 	drivers=$(grep -v '^\s*#' "$top/image/initrd-modules.conf" | grep -v '^\s*$' | tr -d '?' | paste -sd' ')
 	echo "$drivers" >"$w/drivers"
 	pkgs=$(grep -v '^\s*#' "$here/packages.list" | grep -v '^\s*$' | paste -sd,)
-	REF_KVER=$kver REF_MODULES=$w/kernel REF_OVERLAY=$here/overlay REF_STANDIN=$w/kcc-standin-kubelet \
+	REF_KVER=$kver REF_KERNEL=$kind REF_MODULES=$w/kernel REF_OVERLAY=$here/overlay REF_STANDIN=$w/kcc-standin-kubelet \
 		REF_VAR_PARTUUID=$var_uuid REF_DRIVERS="$drivers" \
 		mmdebstrap --quiet --variant=essential --include="$pkgs" \
 		--customize-hook="$here/customize.sh \"\$1\"" bookworm "$w/root" \
@@ -152,13 +180,13 @@ disk() {
 manifest() {
 	# shellcheck disable=SC2016 # a dpkg-query format, not a shell expansion
 	v() { chroot "$w/root" dpkg-query -W -f='${Version}' "$1"; }
-	jq -n --arg kernel "$kver" --arg systemd "$(v systemd)" --arg dracut "$(v dracut)" \
+	jq -n --arg kernel "$kver" --arg kind "$kind" --arg systemd "$(v systemd)" --arg dracut "$(v dracut)" \
 		--arg cryptsetup "$(v cryptsetup-bin)" --arg tss2 "$(v libtss2-esys-3.0.2-0)" \
 		--arg compression "$(cat "$w/compression")" --arg drivers "$(cat "$w/drivers")" --arg roothash "$(cat "$out/roothash")" \
 		--argjson packed "$(stat -c %s "$out/initramfs.img")" \
 		--argjson unpacked "$(cat "$out/initramfs.unpacked-bytes")" \
 		--argjson root "$(stat -c %s "$out/root.erofs")" \
-		'{kernel: $kernel, packages: {systemd: $systemd, dracut: $dracut, "cryptsetup-bin": $cryptsetup,
+		'{kernel: $kernel, kernel_kind: $kind, packages: {systemd: $systemd, dracut: $dracut, "cryptsetup-bin": $cryptsetup,
 		  "libtss2-esys": $tss2}, dracut: {hostonly: false, compression: $compression,
 		  added: ["systemd-veritysetup"], drivers: ($drivers | split(" "))},
 		  roothash: $roothash, sizes: {initramfs_packed: $packed, initramfs_unpacked: $unpacked,

@@ -5,10 +5,17 @@ load helper
 
 REF=$TOP/image/reference/build.sh
 
-# A stand-in for a kcc-node image directory: only what the reference builder reads.
+# A stand-in for a kcc-node image directory: only what the reference builder reads. Its vmlinuz
+# is a boot header whose kernel_version field (0x20e) points at "RELEASE (...)" (plus a tail).
 fake_kcc() {
 	mkdir -p "$1"
-	printf '%s' "${2:-kernel}" >"$1/vmlinuz"
+	{
+		head -c $((0x20e)) /dev/zero
+		printf '\x00\x02'
+		head -c $((0x400 - 0x210)) /dev/zero
+		printf '6.1.0-fake (builder@host) #1 %s\0' "${2:-kernel}"
+	} >"$1/vmlinuz"
+	echo 'CONFIG_EROFS_FS=y' >"$1/kernel.config"
 	echo "console=ttyS0,115200 loglevel=6 panic=-1 kcc.roothash=${3:-aa} kcc.slot=a" >"$1/cmdline"
 }
 
@@ -25,7 +32,7 @@ fake_kcc() {
 	[ ! -e "$BATS_TEST_TMPDIR/o" ]
 }
 
-@test "reference build: the cache key follows kcc-node's command line without its kcc.* options, not its vmlinuz" {
+@test "reference build: the cache key follows kcc-node's command line without its kcc.* options, and its vmlinuz" {
 	fake_kcc "$BATS_TEST_TMPDIR/k1" kernel aa
 	fake_kcc "$BATS_TEST_TMPDIR/k2" kernel bb
 	fake_kcc "$BATS_TEST_TMPDIR/k3" other aa
@@ -34,10 +41,34 @@ fake_kcc() {
 	h3=$("$REF" --kcc-image "$BATS_TEST_TMPDIR/k3" --inputs-hash)
 	[[ $h1 =~ ^[0-9a-f]{64}$ ]]
 	[ "$h1" = "$h2" ]
-	# the reference boots Debian's kernel, not kcc-node's
-	[ "$h1" = "$h3" ]
+	# by default the reference boots kcc-node's own kernel: another vmlinuz is another reference
+	[ "$h1" != "$h3" ]
+	# the stock way (Debian's kernel and modules) does not look at kcc-node's vmlinuz
+	[ "$("$REF" --kernel debian --kcc-image "$BATS_TEST_TMPDIR/k1" --inputs-hash)" = \
+		"$(REF_KERNEL=debian "$REF" --kcc-image "$BATS_TEST_TMPDIR/k3" --inputs-hash)" ]
 	sed -i 's/panic=-1/panic=10/' "$BATS_TEST_TMPDIR/k2/cmdline"
 	[ "$("$REF" --kcc-image "$BATS_TEST_TMPDIR/k2" --inputs-hash)" != "$h1" ]
+}
+
+@test "reference build: --kernel is own or debian; own needs a bzImage with its release in the boot header" {
+	fake_kcc "$BATS_TEST_TMPDIR/k"
+	run "$REF" --kernel mine --kcc-image "$BATS_TEST_TMPDIR/k" --inputs-hash
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"--kernel must be own or debian, not 'mine'"* ]]
+	printf 'not a kernel' >"$BATS_TEST_TMPDIR/k/vmlinuz"
+	run "$REF" --kcc-image "$BATS_TEST_TMPDIR/k" --inputs-hash
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"vmlinuz: no kernel release in its boot header (not a bzImage?)"* ]]
+	rm "$BATS_TEST_TMPDIR/k/kernel.config"
+	run "$REF" --kcc-image "$BATS_TEST_TMPDIR/k" --inputs-hash
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"kernel.config is missing; run make image VARIANT=test first"* ]]
+	# the release of a real kcc-node kernel
+	[ ! -f "$TEST_IMAGE/vmlinuz" ] || {
+		cp "$TEST_IMAGE/vmlinuz" "$TEST_IMAGE/kernel.config" "$BATS_TEST_TMPDIR/k/"
+		run "$REF" --kcc-image "$BATS_TEST_TMPDIR/k" --inputs-hash
+		[ "$status" -eq 0 ]
+	}
 }
 
 @test "reference build: nothing is rebuilt while the inputs are unchanged" {
@@ -51,9 +82,10 @@ fake_kcc() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "reference: up to date in $o" ]
 	[ ! -e "$o/.work" ]
-	# kcc-node's own vmlinuz is no input: the reference boots the pinned Debian kernel
-	printf 'other' >"$BATS_TEST_TMPDIR/k/vmlinuz"
-	run "$REF" --kcc-image "$BATS_TEST_TMPDIR/k" --out "$o"
+	# with the stock kernel, kcc-node's vmlinuz is no input
+	REF_KERNEL=debian "$REF" --kcc-image "$BATS_TEST_TMPDIR/k" --inputs-hash >"$o/inputs.sha256"
+	fake_kcc "$BATS_TEST_TMPDIR/k" other
+	REF_KERNEL=debian run "$REF" --kcc-image "$BATS_TEST_TMPDIR/k" --out "$o"
 	[ "$status" -eq 0 ]
 	[ "$output" = "reference: up to date in $o" ]
 }
