@@ -73,6 +73,15 @@ join() {
 	attest_join "$t" "$T/result.json" "$@"
 }
 
+# refused TPM REASON [ARGS...]: the join is refused (exit 1) with a "refused: REASON..." line.
+refused() {
+	local t=$1 why=$2
+	shift 2
+	join "$t" "$@"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: $why"* ]]
+}
+
 standard() {
 	start_verifier --ek-roots "$S/ekca.pem" --ek-allow "$S/allow" --reference "$S/reference.json" "$@"
 }
@@ -199,17 +208,11 @@ standard() {
 	standard
 	sed '0,/"enter-initrd"/s/"digest":"[0-9a-f]\{8\}/"digest":"00000000/' "$S/tpm-a/cel.log" >"$T/edited.log"
 	! cmp -s "$T/edited.log" "$S/tpm-a/cel.log"
-	join a --cel-log "$T/edited.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: event log edited or truncated: PCR 11 does not replay to the quoted value"* ]]
+	refused a "event log edited or truncated: PCR 11 does not replay to the quoted value" --cel-log "$T/edited.log"
 	head -n -1 "$S/tpm-a/cel.log" >"$T/truncated.log"
-	join a --cel-log "$T/truncated.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: event log edited or truncated: PCR 11"* ]]
+	refused a "event log edited or truncated: PCR 11" --cel-log "$T/truncated.log"
 	head -c -5 "$S/tpm-a/cel.log" >"$T/cut.log"
-	join a --cel-log "$T/cut.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: event log edited or truncated: line 9: the last record has no newline"* ]]
+	refused a "event log edited or truncated: line 9: the last record has no newline" --cel-log "$T/cut.log"
 }
 
 @test "the firmware's TCG log replays to the quoted PCRs 0-7; an edited, a truncated or a foreign one is refused" {
@@ -224,23 +227,15 @@ standard() {
 	off=$(grep -obUaP 'systemd-boot' "$f" | head -1 | cut -d: -f1)
 	printf '\xff' | dd of="$T/edited.log" bs=1 seek=$((off - 4 - 32)) conv=notrunc status=none
 	! cmp -s "$T/edited.log" "$f"
-	join a --firmware-log "$T/edited.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: firmware event log edited or truncated: PCR 4 does not replay to the quoted value"* ]]
+	refused a "firmware event log edited or truncated: PCR 4 does not replay to the quoted value" --firmware-log "$T/edited.log"
 	# the last record (PCR 7's separator) dropped: a whole record less still parses
 	head -c -$((4 * 3 + 2 + 32 + 4 + 4)) "$f" >"$T/truncated.log"
-	join a --firmware-log "$T/truncated.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: firmware event log edited or truncated: PCR 7 does not replay to the quoted value"* ]]
+	refused a "firmware event log edited or truncated: PCR 7 does not replay to the quoted value" --firmware-log "$T/truncated.log"
 	# cut inside a record
 	head -c -3 "$f" >"$T/cut.log"
-	join a --firmware-log "$T/cut.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: firmware event log malformed: record 13: a record's event data is truncated"* ]]
+	refused a "firmware event log malformed: record 13: a record's event data is truncated" --firmware-log "$T/cut.log"
 	# another TPM's boot: B had no firmware measurements
-	join b --firmware-log "$f"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: firmware event log edited or truncated: PCR 0 does not replay"* ]]
+	refused b "firmware event log edited or truncated: PCR 0 does not replay" --firmware-log "$f"
 }
 
 @test "refused: PCR 11 of an image not on the reference list" {
