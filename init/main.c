@@ -134,7 +134,7 @@ _Noreturn static void initrd_stage(void)
 	prewarm = stage_switchroot_prewarm(SYSROOT, INIT_PATH);
 
 	timeline_begin("config");
-	r = stage_config_run(disk);
+	r = stage_config_run(disk, SYSROOT "/etc/kcc/services/kubelet.conf");
 	if (r < 0)
 		initrd_fatal("tpm", r);
 	timeline_end("config");

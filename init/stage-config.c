@@ -195,7 +195,7 @@ static int hand_over(const NodeConfig *c, const char *data, size_t len)
 	return r;
 }
 
-int stage_config_run(const char *disk)
+int stage_config_run(const char *disk, const char *upstream_kubelet)
 {
 	_cleanup_free_ char *data = NULL, *err = NULL;
 	_cleanup_free_ NodeConfig *c = NULL;
@@ -236,6 +236,8 @@ int stage_config_run(const char *disk)
 	if (!c || !err)
 		return log_error_errno(-ENOMEM, "node config: out of memory");
 	r = node_config_parse(data, len, c, err, 4096);
+	if (r >= 0 && access(upstream_kubelet, F_OK) == 0)
+		r = node_config_check_upstream(c, err, 4096);
 	if (r < 0) {
 		/* One log line per error, then the boot goes on with what is safe without it. */
 		for (char *p = err, *nl; *p; p = nl + 1) {

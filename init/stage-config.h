@@ -11,5 +11,7 @@
 /* GPT type of the optional config partition (kcc-node's own; docs/node-config.md). */
 #define KCC_CONFIG_PART_TYPE "8c2a5d1e-6b7f-4d39-9b0e-2f4c1a7d5e60"
 
-/* disk: the boot disk ("vda"), where a config partition is looked for. */
-int stage_config_run(const char *disk);
+/* disk: the boot disk ("vda"), where a config partition is looked for; upstream_kubelet: the
+ * upstream kubelet's service file on the verity root, which only upstream-mode images carry
+ * (there a configuration must pass node_config_check_upstream too). */
+int stage_config_run(const char *disk, const char *upstream_kubelet);

@@ -127,7 +127,8 @@ static bool appraise_logs(const AttestFinish *m, EventlogReplay *cel, json_objec
 		json_object_object_add(claims, "firmware_log", json_object_new_string("absent"));
 	else {
 		uint8_t fw[PCR_COUNT][32];
-		if (tcglog_replay(m->fw_log.p, m->fw_log.n, fw, err, sizeof(err)) < 0) {
+		int n = tcglog_replay(m->fw_log.p, m->fw_log.n, fw, err, sizeof(err));
+		if (n < 0) {
 			verifier_reason(reasons, "firmware event log malformed: %s", err);
 			return false;
 		}
@@ -138,6 +139,7 @@ static bool appraise_logs(const AttestFinish *m, EventlogReplay *cel, json_objec
 				ok = false;
 			}
 		json_object_object_add(claims, "firmware_log", json_object_new_string("replayed"));
+		json_object_object_add(claims, "firmware_events", json_object_new_int(n));
 	}
 	return ok;
 }

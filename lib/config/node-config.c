@@ -676,3 +676,15 @@ int node_config_parse(const char *data, size_t len, NodeConfig *ret, char *err, 
 	}
 	return 0;
 }
+
+int node_config_check_upstream(const NodeConfig *c, char *err, size_t errlen)
+{
+	Ctx x = { .err = err, .errlen = errlen };
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (c->verifier.url[0] && !c->kubelet.api_server[0])
+		fail(&x, ".kubelet.api-server", "required on an upstream-mode image whose node joins "
+		     "through a verifier (its kubelet would wait forever for a kubeconfig)");
+	return x.n_err ? -EINVAL : 0;
+}

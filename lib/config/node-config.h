@@ -70,3 +70,10 @@ typedef struct NodeConfig {
  * ("config: .network.address: ...\n") in err (errlen bytes; cut at a line boundary when full), or
  * -E2BIG for more than NODE_CONFIG_MAX bytes. */
 int node_config_parse(const char *data, size_t len, NodeConfig *ret, char *err, size_t errlen);
+
+/* What a valid configuration must also say on an upstream-mode image (the upstream kubelet, not
+ * kcc-kubelet; docs/node-config.md): a node that joins through a verifier needs kubelet.api-server
+ * (and so kubelet.cluster-ca), else its kubelet, which waits for the kubeconfig the join writes
+ * from them, would never start. 0, or -EINVAL with the one line naming the field in err. Direct
+ * (kcc-kubelet) images do not call it. */
+int node_config_check_upstream(const NodeConfig *c, char *err, size_t errlen);

@@ -142,5 +142,5 @@ int tcglog_replay(const uint8_t *buf, size_t size, uint8_t out[PCR_COUNT][32], c
 		if (k < 0)
 			return errorf(err, err_size, k, "record %u: %s", n, sub);
 	}
-	return k;
+	return k < 0 ? k : (int)(n - 1);
 }

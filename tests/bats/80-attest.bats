@@ -16,6 +16,7 @@ setup_file() {
 	make_tpm b cert
 	make_tpm c nocert
 	make_tpm d cert
+	firmware a
 	boot a
 	boot b direct
 	boot c
@@ -29,11 +30,56 @@ setup_file() {
 	KCC_TPM2_TCTI=$(tcti b) "$ATTEST" ek --cert "$S/ek-b.der" >/dev/null
 }
 
+# le32 N: N as 4 little-endian bytes (printf's escapes).
+le32() {
+	printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))
+}
+
+# fw_event TPM PCR TYPE DATA: a firmware measurement: extends the PCR's SHA-256 bank and appends
+# its TCG_PCR_EVENT2 (one bank, SHA-256 = 0x000b) to the TPM's firmware log.
+fw_event() {
+	local d
+	d=$(printf %s "$4" | sha256sum | cut -d' ' -f1)
+	KCC_TPM2_TCTI=$(tcti "$1") "$PCR" extend "$2" --sha256 "$d"
+	{
+		printf "$(le32 "$2")$(le32 "$3")$(le32 1)\x0b\x00"
+		printf %s "$d" | xxd -r -p
+		printf "$(le32 ${#4})"
+		printf %s "$4"
+	} >>"$S/tpm-$1/firmware.log"
+}
+
+# firmware TPM: what UEFI firmware measures before the boot loader, as the crypto-agile TCG log
+# (/sys/kernel/security/tpm0/binary_bios_measurements): the Spec ID Event03 header (SHA-256 only),
+# then events for PCRs 0, 1, 4 and 7 (EV_S_CRTM_VERSION, EV_EFI_VARIABLE_DRIVER_CONFIG,
+# EV_EFI_BOOT_SERVICES_APPLICATION, EV_SEPARATOR on 0-7, whose data stands for its 4 zero bytes).
+firmware() {
+	{
+		printf "$(le32 0)$(le32 3)"
+		head -c 20 /dev/zero
+		printf "$(le32 33)Spec ID Event03\x00$(le32 0)\x00\x02\x00\x02$(le32 1)\x0b\x00\x20\x00\x00"
+	} >"$S/tpm-$1/firmware.log"
+	fw_event "$1" 0 8 "kcc-test firmware 1.0"
+	fw_event "$1" 7 $((0x80000001)) "SecureBoot=1"
+	fw_event "$1" 1 $((0x80000001)) "BootOrder=0001"
+	fw_event "$1" 4 $((0x80000003)) "systemd-boot"
+	for p in 0 1 2 3 4 5 6 7; do fw_event "$1" $p 4 "0000"; done
+}
+
 # join TPM [ARGS...]: kcc-attest join as node-TPM; the result in $T/result.json.
 join() {
 	local t=$1
 	shift
 	attest_join "$t" "$T/result.json" "$@"
+}
+
+# refused TPM REASON [ARGS...]: the join is refused (exit 1) with a "refused: REASON..." line.
+refused() {
+	local t=$1 why=$2
+	shift 2
+	join "$t" "$@"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused: $why"* ]]
 }
 
 standard() {
@@ -162,17 +208,34 @@ standard() {
 	standard
 	sed '0,/"enter-initrd"/s/"digest":"[0-9a-f]\{8\}/"digest":"00000000/' "$S/tpm-a/cel.log" >"$T/edited.log"
 	! cmp -s "$T/edited.log" "$S/tpm-a/cel.log"
-	join a --cel-log "$T/edited.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: event log edited or truncated: PCR 11 does not replay to the quoted value"* ]]
+	refused a "event log edited or truncated: PCR 11 does not replay to the quoted value" --cel-log "$T/edited.log"
 	head -n -1 "$S/tpm-a/cel.log" >"$T/truncated.log"
-	join a --cel-log "$T/truncated.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: event log edited or truncated: PCR 11"* ]]
+	refused a "event log edited or truncated: PCR 11" --cel-log "$T/truncated.log"
 	head -c -5 "$S/tpm-a/cel.log" >"$T/cut.log"
-	join a --cel-log "$T/cut.log"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused: event log edited or truncated: line 9: the last record has no newline"* ]]
+	refused a "event log edited or truncated: line 9: the last record has no newline" --cel-log "$T/cut.log"
+}
+
+@test "the firmware's TCG log replays to the quoted PCRs 0-7; an edited, a truncated or a foreign one is refused" {
+	standard
+	f=$S/tpm-a/firmware.log
+	join a --firmware-log "$f"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .claims.firmware_log "$T/result.json")" = replayed ]
+	[ "$(jq -r .claims.firmware_events "$T/result.json")" = 12 ]
+	# one digest byte of the EV_EFI_BOOT_SERVICES_APPLICATION record (PCR 4) changed
+	cp "$f" "$T/edited.log"
+	off=$(grep -obUaP 'systemd-boot' "$f" | head -1 | cut -d: -f1)
+	printf '\xff' | dd of="$T/edited.log" bs=1 seek=$((off - 4 - 32)) conv=notrunc status=none
+	! cmp -s "$T/edited.log" "$f"
+	refused a "firmware event log edited or truncated: PCR 4 does not replay to the quoted value" --firmware-log "$T/edited.log"
+	# the last record (PCR 7's separator) dropped: a whole record less still parses
+	head -c -$((4 * 3 + 2 + 32 + 4 + 4)) "$f" >"$T/truncated.log"
+	refused a "firmware event log edited or truncated: PCR 7 does not replay to the quoted value" --firmware-log "$T/truncated.log"
+	# cut inside a record
+	head -c -3 "$f" >"$T/cut.log"
+	refused a "firmware event log malformed: record 13: a record's event data is truncated" --firmware-log "$T/cut.log"
+	# another TPM's boot: B had no firmware measurements
+	refused b "firmware event log edited or truncated: PCR 0 does not replay" --firmware-log "$f"
 }
 
 @test "refused: PCR 11 of an image not on the reference list" {

@@ -15,6 +15,7 @@
 #include "public.h"
 #include "quote.h"
 #include "tcglog.h"
+#include "tcglog-build.h"
 
 /* ---- TPM2B_PUBLIC ---- */
 
@@ -149,85 +150,6 @@ static void test_attest_malformed(void **state)
 
 /* ---- the firmware's TCG log ---- */
 
-typedef struct Buf {
-	uint8_t b[2048];
-	size_t n;
-	size_t end[16], n_end;
-} Buf;
-
-static void mark_end(Buf *b)
-{
-	b->end[b->n_end++] = b->n;
-}
-
-static bool at_end(const Buf *b, size_t k)
-{
-	for (size_t i = 0; i < b->n_end; i++)
-		if (b->end[i] == k)
-			return true;
-	return false;
-}
-
-static void put(Buf *b, const void *p, size_t n)
-{
-	assert_true(b->n + n <= sizeof(b->b));
-	memcpy(b->b + b->n, p, n);
-	b->n += n;
-}
-
-static void put32(Buf *b, uint32_t v)
-{
-	uint8_t le[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
-	put(b, le, 4);
-}
-
-static void put16(Buf *b, uint16_t v)
-{
-	uint8_t le[2] = { v & 0xff, v >> 8 };
-	put(b, le, 2);
-}
-
-static void spec_header(Buf *b, bool with_sha256)
-{
-	static const uint8_t zero[20];
-	Buf ev = { .n = 0 };
-
-	put(&ev, "Spec ID Event03", 16);
-	put32(&ev, 0);                   /* platformClass */
-	put(&ev, "\x00\x02\x00\x02", 4); /* minor, major, errata, uintnSize */
-	put32(&ev, with_sha256 ? 2 : 1);
-	put16(&ev, TPM2_ALG_SHA1);
-	put16(&ev, 20);
-	if (with_sha256) {
-		put16(&ev, TPM2_ALG_SHA256);
-		put16(&ev, 32);
-	}
-	put(&ev, "\x00", 1); /* vendorInfoSize */
-	put32(b, 0);
-	put32(b, 3); /* EV_NO_ACTION */
-	put(b, zero, 20);
-	put32(b, (uint32_t)ev.n);
-	put(b, ev.b, ev.n);
-	mark_end(b);
-}
-
-static void event2(Buf *b, uint32_t pcr, uint32_t type, const uint8_t sha256[32], const void *data,
-		   uint32_t size)
-{
-	static const uint8_t sha1[20];
-
-	put32(b, pcr);
-	put32(b, type);
-	put32(b, 2);
-	put16(b, TPM2_ALG_SHA1);
-	put(b, sha1, 20);
-	put16(b, TPM2_ALG_SHA256);
-	put(b, sha256, 32);
-	put32(b, size);
-	put(b, data, size);
-	mark_end(b);
-}
-
 static void good_log(Buf *b, uint8_t want[PCR_COUNT][32])
 {
 	uint8_t d1[32], d2[32];
@@ -254,15 +176,18 @@ static void test_tcglog(void **state)
 
 	(void)state;
 	good_log(&b, want);
-	assert_int_equal(tcglog_replay(b.b, b.n, got, err, sizeof(err)), 0);
+	assert_int_equal(tcglog_replay(b.b, b.n, got, err, sizeof(err)), 4); /* the records */
 	assert_memory_equal(got, want, sizeof(want));
 	/* every truncation inside a record is refused, never read past (one at a record's end is
 	 * a shorter log: the replay then differs from the quote) */
 	for (size_t k = 0; k < b.n; k++) {
 		uint8_t *copy = malloc(k ?: 1);
 		memcpy(copy, b.b, k);
-		assert_int_equal(tcglog_replay(copy, k, got, err, sizeof(err)),
-				 at_end(&b, k) ? 0 : -EBADMSG);
+		int r = tcglog_replay(copy, k, got, err, sizeof(err));
+		if (at_end(&b, k))
+			assert_true(r >= 0 && r < 4);
+		else
+			assert_int_equal(r, -EBADMSG);
 		free(copy);
 	}
 	/* a byte after the last record */

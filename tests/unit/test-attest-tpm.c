@@ -5,7 +5,8 @@
  * a quote from another TPM and a quote bound to another CSR. Released secrets (lib/tpm/duplicate.c,
  * tpm_import_unseal): a blob made in software for a TPM's EK and its current PCR values imports
  * and unseals there; another TPM cannot import it; an extend of a PCR of the policy after the
- * release makes the unseal fail; the blob's parser refuses what the verifier would not make. */
+ * release makes the unseal fail; the blob's parser refuses what the verifier would not make. The
+ * firmware's TCG log, when sent, replays to the quoted PCRs 0-7 or the node is refused. */
 #include "unit.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "makecred.h"
 #include "public.h"
 #include "swtpm-fixture.h"
+#include "tcglog-build.h"
 #include "quote.h"
 #include "tpm-internal.h"
 #include "tpm.h"
@@ -181,6 +183,8 @@ static const char *first_reason(json_object *res)
 }
 
 /* finish for the session of ch with a quote by keys k of TPM t, bound to secret and csr. */
+static AttestBlob fw_log_sent; /* the firmware log finish_with sends (none: empty) */
+
 static json_object *finish_with(Verifier *v, Tpm *t, const TpmAttestKeys *k,
 				const AttestChallenge *ch, const uint8_t *secret,
 				const uint8_t *csr, size_t csr_size)
@@ -205,6 +209,7 @@ static json_object *finish_with(Verifier *v, Tpm *t, const TpmAttestKeys *k,
 	f.sig = (AttestBlob){ quote.sig, quote.sig_size };
 	f.cel_log = (AttestBlob){ (uint8_t *)log, 0 };
 	f.csr = (AttestBlob){ (uint8_t *)csr, csr_size };
+	f.fw_log = fw_log_sent;
 	assert_true(verifier_finish(v, &f, &res) >= 0);
 	tpm_quote_done(&quote);
 	return res;
@@ -260,6 +265,96 @@ static void test_verifier_names_another_tpm_and_another_csr(void **state)
 	tpm_attest_keys_done(tb, &b);
 	tpm_close(ta);
 	tpm_close(tb);
+	verifier_done(v);
+	free(v);
+}
+
+/* A join of TPM t (keys k) sending the firmware log b: the result. */
+static json_object *join_with_fw_log(Verifier *v, Tpm *t, const TpmAttestKeys *k, const Buf *b)
+{
+	static const uint8_t csr[] = "a CSR's bytes";
+	AttestStart m = { .ek_pub = { k->ek_pub, k->ek_pub_size },
+			  .ak_pub = { k->ak_pub, k->ak_pub_size } };
+	AttestChallenge ch;
+	uint8_t secret[32];
+	size_t n;
+	char err[300];
+	json_object *res;
+
+	assert_int_equal(verifier_start(v, &m, &ch, err, sizeof(err)), 0);
+	assert_int_equal(tpm_activate_credential(t, k, ch.blob.p, ch.blob.n, ch.secret.p,
+						 ch.secret.n, secret, &n), 0);
+	fw_log_sent = (AttestBlob){ (uint8_t *)b->b, b->n };
+	res = finish_with(v, t, k, &ch, secret, csr, sizeof(csr));
+	fw_log_sent = (AttestBlob){ NULL, 0 };
+	attest_challenge_done(&ch);
+	return res;
+}
+
+/* The result's reason that starts with prefix, or NULL. */
+static const char *reason_with(json_object *res, const char *prefix)
+{
+	json_object *r = json_object_object_get(res, "reasons");
+
+	for (size_t i = 0; i < json_object_array_length(r); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(r, i));
+		if (strncmp(s, prefix, strlen(prefix)) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static const char *claim(json_object *res, const char *name)
+{
+	return json_object_get_string(
+		json_object_object_get(json_object_object_get(res, "claims"), name));
+}
+
+/* The firmware's log replays to the quoted PCRs 0-7: one that does is claimed "replayed" with its
+ * record count; an edited digest, a dropped record and a malformed log are each refused. */
+static void test_verifier_replays_firmware_log(void **state)
+{
+	PcrDigests d = { .n = 1, .bank = { PCR_BANK_SHA256 } };
+	TpmAttestKeys a;
+	Tpm *ta = open_tpm(0, &a);
+	Verifier *v = verifier_for(&a);
+	Buf header = { .n = 0 }, log = { .n = 0 }, edited;
+	json_object *res;
+
+	(void)state;
+	spec_header(&header, true);
+	/* the firmware's measurements: what a boot loader's load would extend into PCR 4 */
+	memset(d.d[0], 0x44, 32);
+	assert_int_equal(tpm_extend_digests(ta, 4, &d), 0);
+	log = header;
+	event2(&log, 4, 0x80000003 /* EV_EFI_BOOT_SERVICES_APPLICATION */, d.d[0], "loader", 6);
+	res = join_with_fw_log(v, ta, &a, &log);
+	assert_null(reason_with(res, "firmware"));
+	assert_string_equal(claim(res, "firmware_log"), "replayed");
+	assert_string_equal(claim(res, "firmware_events"), "1");
+	json_object_put(res);
+	/* the boot loader's digest edited */
+	edited = log;
+	edited.b[edited.n - 6 - 4 - 1] ^= 1;
+	res = join_with_fw_log(v, ta, &a, &edited);
+	assert_string_equal(json_object_get_string(json_object_object_get(res, "verdict")),
+			    "contraindicated");
+	assert_non_null(reason_with(res, "firmware event log edited or truncated: PCR 4 does not "
+					 "replay to the quoted value"));
+	json_object_put(res);
+	/* its record dropped: the header alone */
+	res = join_with_fw_log(v, ta, &a, &header);
+	assert_non_null(reason_with(res, "firmware event log edited or truncated: PCR 4"));
+	json_object_put(res);
+	/* a byte after the last record */
+	edited = log;
+	edited.b[edited.n++] = 0;
+	res = join_with_fw_log(v, ta, &a, &edited);
+	assert_non_null(reason_with(res, "firmware event log malformed: record 3: a record is "
+					 "truncated"));
+	json_object_put(res);
+	tpm_attest_keys_done(ta, &a);
+	tpm_close(ta);
 	verifier_done(v);
 	free(v);
 }
@@ -399,6 +494,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ecc_unseals_on_its_tpm_only, rsa_again),
 		cmocka_unit_test(test_quote_verifies_with_ak),
 		cmocka_unit_test(test_verifier_names_another_tpm_and_another_csr),
+		cmocka_unit_test(test_verifier_replays_firmware_log),
 		cmocka_unit_test(test_unseals_on_its_tpm_only),
 		cmocka_unit_test(test_pcr_changed_after_release),
 		cmocka_unit_test(test_parser_refuses),

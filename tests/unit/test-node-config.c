@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,44 @@ static void test_too_big(void **state)
 	free(c);
 }
 
+/* The good document without a member (json-c), parsed: it is valid on its own. */
+static void parse_without(const char *member, NodeConfig *c)
+{
+	size_t len;
+	char *s = slurp(GOOD, &len), err[1024];
+	json_object *root = json_tokener_parse(s);
+	const char *text;
+
+	assert_non_null(root);
+	json_object_object_del(root, member);
+	text = json_object_to_json_string(root);
+	assert_int_equal(node_config_parse(text, strlen(text), c, err, sizeof(err)), 0);
+	json_object_put(root);
+	free(s);
+}
+
+/* An upstream-mode image: a node that joins needs kubelet.api-server, else its kubelet would
+ * wait forever for the kubeconfig the join writes from it; one line names the field. */
+static void test_upstream(void **state)
+{
+	NodeConfig *c = malloc(sizeof(*c));
+	char err[1024];
+
+	(void)state;
+	parse_without("siem", c); /* everything, kubelet included */
+	assert_int_equal(node_config_check_upstream(c, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	parse_without("kubelet", c);
+	assert_int_equal(node_config_check_upstream(c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "config: .kubelet.api-server: required on an upstream-mode image"));
+	assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1); /* one line */
+	/* without a verifier the kubelet is not started at all (its condition): nothing waits */
+	parse_without("verifier", c);
+	c->kubelet.api_server[0] = '\0';
+	assert_int_equal(node_config_check_upstream(c, err, sizeof(err)), 0);
+	free(c);
+}
+
 static void write_file(const char *path, const void *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -349,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_too_big),	    cmocka_unit_test(test_smbios),
 		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_upstream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

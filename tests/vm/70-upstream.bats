@@ -8,7 +8,8 @@
 # 60 s) and an API server STAND-IN (tests/vm/apiserver-standin.py) that accepts only client
 # certificates of kcc-verify's issuing CA; the guest reaches both through qemu's user network
 # (10.0.2.100:8443 and :6443). One boot, until the stand-in kubelet has presented a renewed
-# certificate (the test agent leaves the node up: io.kcc-node.test.shutdown=none). KCC_UPSTREAM_IMAGE: an upstream test image built beforehand (else built here).
+# certificate (the test agent leaves the node up: io.kcc-node.test.shutdown=none); a second, short
+# boot with a configuration that names no kubelet.api-server, refused in the initrd. KCC_UPSTREAM_IMAGE: an upstream test image built beforehand (else built here).
 load helper
 
 VERIFY=$TOP/build/bin/kcc-verify
@@ -53,6 +54,11 @@ setup_file() {
 		--smbios-11 io.kcc-node.test.shutdown=none \
 		--until 'kubelet stand-in: presented client certificate #2 '
 	kill "$VPID" "$(cat "$S/api.pid")" 2>/dev/null || true
+	# The same node configuration without its kubelet section: kcc-init refuses it in the initrd
+	# (a short boot, until the refusal's last line).
+	jq 'del(.kubelet)' "$S/node.json" >"$S/node-no-api.json"
+	IMAGE=$IMG vm_boot noapi --mode direct --timeout 240 --fw-cfg "$S/node-no-api.json" \
+		--until 'kcc-init: node config: refused '
 }
 
 # The serials the stand-in kubelet presented, in order, one a line.
@@ -128,4 +134,10 @@ presented() {
 	# the renewal was the join service's, at two thirds of the 60 s less the jitter
 	assert_log up 'kcc-attest: joined as system:node:upstream-node-1; .* renewing in (3[6-9]|40) s'
 	refute_log up 'PRIVATE KEY'
+}
+
+@test "upstream: a configuration naming a verifier but no kubelet.api-server is refused with one line naming the field (its kubelet would wait forever)" {
+	assert_log noapi 'kcc-init: node config \(fw_cfg\): config: \.kubelet\.api-server: required on an upstream-mode image whose node joins through a verifier'
+	assert_log noapi 'kcc-init: node config: refused \(fw_cfg, sha256 [0-9a-f]{64}\): the node stays unjoined'
+	[ "$(tr -d '\r' <"$BATS_FILE_TMPDIR/noapi.log" | grep -ac 'kcc-init: node config (fw_cfg): ')" = 1 ]
 }

@@ -3,8 +3,11 @@
 # TPM whose EK certificate comes from a per-test CA (swtpm_setup), a node configuration (fw_cfg)
 # naming the verifier and its CA; kcc-verify runs on the host, which the guest reaches through
 # qemu's user-mode network (10.0.2.100:8443, --guest-forward). The in-guest agent runs kcc-attest
-# join after the boot; the verifier appraises the real boot's quote and CEL-JSON log against the
-# image's signed reference values (direct boot: the test policy, pcr11_direct).
+# join after the boot; the verifier appraises the real boot's quote, CEL-JSON log and the
+# firmware's TCG log against the image's signed reference values. A UEFI boot (OVMF with Secure
+# Boot and the test keys, systemd-boot, the signed UKI; swtpm): the node sends the firmware's log
+# (/sys/kernel/security/tpm0/binary_bios_measurements), which must replay to the quoted PCRs 0-7,
+# and PCR 11 is the UKI's (pcr11). The direct-boot join (pcr11_direct) is 85-events.bats's.
 load helper
 
 VERIFY=$TOP/build/bin/kcc-verify
@@ -23,12 +26,12 @@ setup_file() {
 	jq -n --rawfile ca "$S/tlsca.pem" '{version: 1, hostname: "attest-node-1",
 		network: {mode: "static", interface: "eth0", address: "10.0.2.15/24", gateway: "10.0.2.2"},
 		verifier: {url: "https://10.0.2.100:8443", ca: $ca}}' >"$S/node.json"
-	vm_boot join --mode direct --timeout 240 --fw-cfg "$S/node.json" --tpm-state "$S/tpm" \
+	vm_boot join --mode uefi --timeout 420 --fw-cfg "$S/node.json" --tpm-state "$S/tpm" \
 		--guest-forward "8443:${URL##*:}" --until 'kcc-test: agent done'
 	kill "$VPID" 2>/dev/null || true
 }
 
-@test "attest (VM): the booted node joins through the host's verifier and gets its certificate" {
+@test "attest (VM): the UEFI-booted node joins through the host's verifier with the firmware's event log and gets its certificate" {
 	tr -d '\r' <"$BATS_FILE_TMPDIR/join.log" | grep -aE 'attest|node-config|network|eth0' || true
 	cat "$BATS_FILE_TMPDIR/verifier/verify.err" || true
 	assert_log join 'kcc-test: PASS attest-join: .*joined as system:node:attest-node-1'
@@ -37,8 +40,13 @@ setup_file() {
 	[ "$(jq -r .verdict "$r")" = affirming ]
 	[ "$(jq -r .policy "$r")" = test ]
 	[ "$(jq -r .claims.ek "$r")" = "certificate issued by /CN=test EK root" ]
-	[ "$(jq -r .claims.direct_boot "$r")" = true ]
+	[ "$(jq -r .claims.direct_boot "$r")" = false ]
 	[ "$(jq -r .claims.state_unlocked "$r")" = true ]
-	# PCR 11 is the image's direct-boot reference value at "ready".
-	[ "$(jq -r .claims.pcr11 "$r")" = "$(jq -r '.pcr11_direct[0]' "$IMAGE/reference-values.json")" ]
+	# PCR 11 is the image's UKI reference value at "ready".
+	[ "$(jq -r .claims.pcr11 "$r")" = "$(jq -r '.pcr11[0]' "$IMAGE/reference-values.json")" ]
+	# The firmware's log was sent and replayed to the quoted PCRs 0-7 (OVMF logs dozens of
+	# events: the CRTM, the Secure Boot variables, the boot loader, the separators, ...).
+	[ "$(jq -r .claims.firmware_log "$r")" = replayed ]
+	[ "$(jq -r .claims.firmware_events "$r")" -ge 10 ]
+	[ "$(jq -r '.reasons | length' "$r")" = 0 ]
 }
