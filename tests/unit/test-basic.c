@@ -229,6 +229,41 @@ static void test_rm_rf_one_fs(void **state)
 	assert_int_equal(rm_rf(top), 0);
 }
 
+/* replace_file_durably_owned: the content, the mode whatever the umask, the owner given before the
+ * rename (or the caller's with -1), and a leftover PATH.tmp of a power cut replaced. */
+static void test_replace_file_durably_owned(void **state)
+{
+	char top[] = "/tmp/kcc-replace-XXXXXX", p[256], tmp[256];
+	_cleanup_free_ char *got = NULL;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	snprintf(p, sizeof(p), "%s/inbox-1.dgram", top);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+	touch(tmp);
+	assert_int_equal(replace_file_durably_owned(p, "one", 3, 0600, 65534, 65533), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65533);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(read_small_file(p, 64, &got), 3);
+	assert_string_equal(got, "one");
+	assert_int_equal(lstat(tmp, &st), -1);
+	/* -1: the caller's ids, over the old file */
+	assert_int_equal(replace_file_durably_owned(p, "two", 3, 0640, (uid_t)-1, (gid_t)-1), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_gid, getegid());
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* the group alone */
+	assert_int_equal(replace_file_durably_owned(p, "3", 1, 0600, (uid_t)-1, 65533), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_gid, 65533);
+	assert_int_equal(rm_rf(top), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_string_table),
 		cmocka_unit_test(test_rm_rf),
 		cmocka_unit_test(test_rm_rf_one_fs),
+		cmocka_unit_test(test_replace_file_durably_owned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
