@@ -18,6 +18,7 @@
 #include "kv.h"
 #include "mountinfo.h"
 #include "rm-rf.h"
+#include "text-buf.h"
 #include "util.h"
 
 static void test_hex(void **state)
@@ -264,6 +265,33 @@ static void test_replace_file_durably_owned(void **state)
 	assert_int_equal(rm_rf(top), 0);
 }
 
+/* TextBuf: appends fit up to the NUL's byte; what does not fit makes the whole text -ENOBUFS (a
+ * formatted append of more than 128 bytes is no edge: the syslog lines' old putf dropped it). */
+static void test_text_buf(void **state)
+{
+	char buf[300], big[201];
+	TextBuf t = { .buf = buf, .size = 8 };
+
+	(void)state;
+	text_put_bytes(&t, "abc", 3);
+	text_put(&t, "%d", 1234);
+	assert_int_equal(text_done(&t), 7);
+	assert_string_equal(buf, "abc1234");
+	text_put_bytes(&t, "x", 1); /* no room for its NUL */
+	assert_int_equal(text_done(&t), -ENOBUFS);
+	t = (TextBuf){ .buf = buf, .size = 8 };
+	text_put(&t, "%s", "abcdefgh");
+	text_put_bytes(&t, "", 0); /* once full, always full */
+	assert_int_equal(text_done(&t), -ENOBUFS);
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	t = (TextBuf){ .buf = buf, .size = sizeof(buf) };
+	text_put(&t, " %s=\"", big);
+	text_put_bytes(&t, "a\0b", 3);
+	assert_int_equal(text_done(&t), 206);
+	assert_memory_equal(buf + 202, "\"a\0b", 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_rm_rf),
 		cmocka_unit_test(test_rm_rf_one_fs),
 		cmocka_unit_test(test_replace_file_durably_owned),
+		cmocka_unit_test(test_text_buf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
