@@ -45,7 +45,7 @@ tests/vm/run-vm.sh --image "$I" --mode uefi --timeout 900 --reboots 1 --disk "$b
 	--smbios-11 io.kcc-node.test.shutdown=none \
 	--until "pull: steady: ${V2//./\\.} blessed|boot marked bad|boot stopped" >/dev/null 2>&1 || true
 sleep 1 # the stamper's last lines
-pkill -P "$stamper" 2>/dev/null || true
+{ pkill -P "$stamper"; wait "$stamper"; } 2>/dev/null || true
 
 # at REGEX [N]: the host time (ms) of the Nth (default first) serial line matching REGEX
 at() { grep -aE -- "$1" "$b/stamped.log" | sed -n "${2:-1}p" | cut -d' ' -f1; }
@@ -53,6 +53,7 @@ blessed1=$(at 'kcc-init: boot blessed')
 published=$(at "pull: ${V2//./\\.} is published")
 staged=$(at "pull: apply: ${V2//./\\.} staged")
 asked=$(at 'pull: asked pid 1 for an orderly reboot')
+reset=$(at 'reboot: Restarting system')
 loader2=$(at 'BdsDxe: loading Boot' 2)
 blessed2=$(at "kcc-init: boot blessed: .*kcc-node_${V2//./\\.}")
 steady2=$(at "pull: steady: ${V2//./\\.} blessed")
@@ -65,7 +66,8 @@ ms() { printf '%d.%01d s' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 printf '%-58s %s\n' "first boot of v1 to blessed (provisioning included)" "$(ms $((blessed1 - t0)))"
 printf '%-58s %s\n' "apply in the VM (download + verify + write + read-back)" "$(ms $((staged - published)))"
 printf '%-58s %s\n' "reboot lock taken, PID 1 asked to reboot" "$(ms $((asked - staged)))"
-printf '%-58s %s\n' "shutdown and firmware to the loader" "$(ms $((${loader2:-$asked} - asked)))"
+printf '%-58s %s\n' "shutdown (services and pods stopped, to the reset)" "$(ms $((${reset:-$asked} - asked)))"
+printf '%-58s %s\n' "firmware to the loader" "$(ms $((${loader2:-$asked} - ${reset:-$asked})))"
 printf '%-58s %s\n' "loader to v2 blessed" "$(ms $((blessed2 - ${loader2:-$asked})))"
 printf '%-58s %s\n' "node downtime (reboot asked to v2 blessed)" "$(ms $((blessed2 - asked)))"
 printf '%-58s %s\n' "one full upgrade (v2 found to v2 blessed, lock released)" "$(ms $((steady2 - published)))"
