@@ -5,7 +5,8 @@
 # resident memory of kcc-init after boot, provisioning time, TPM commands and time of the unseal and
 # activation, the initramfs and UKI sizes, and cold and warm build times; then the attestation join
 # on the host (tests/bench-attest.sh), the event forwarder's way out (tests/bench-forward.sh), the
-# update figures (tests/bench-update.sh), and kcc-node's kernel next to Debian's (the same image built
+# update figures (tests/bench-update.sh), one full upgrade of one node in pull mode, apply in the VM
+# included (tests/bench-upgrade.sh), and kcc-node's kernel next to Debian's (the same image built
 # with KCC_KERNEL=debian, booted as many times): size, built-in options, modules, system calls, and
 # kernel start to kcc-init (tests/bench-kernel.sh).
 set -euo pipefail
@@ -68,5 +69,6 @@ echo "(bar to beat: systemd 252 + dracut ~27000 ms, PID 1 11 MB, initramfs 15 MB
 tests/bench-attest.sh
 tests/bench-forward.sh
 tests/bench-update.sh
+tests/bench-upgrade.sh
 tests/bench-rotate.sh
 tests/bench-kernel.sh "$b/cold" "$runs"

@@ -33,36 +33,12 @@ static int inbox_count(void)
 	return n;
 }
 
-/* path written with data, owned like its folder (the forwarder's), fsync'd, renamed, folder
- * fsync'd. */
-static int write_durably(const char *path, const char *data, size_t size)
-{
-	char tmp[256];
-	struct stat st;
-	_cleanup_close_ int fd = -EBADF, dfd = -EBADF;
-	int r = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	dfd = open(FAILED_BOOT_INBOX, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0 || fstat(dfd, &st) < 0)
-		return -errno;
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	if (fchown(fd, st.st_uid, st.st_gid) < 0 || write(fd, data, size) != (ssize_t)size ||
-	    fsync(fd) < 0 || rename(tmp, path) < 0 || fsync(dfd) < 0)
-		r = errno ? -errno : -EIO;
-	if (r < 0)
-		(void)unlink(tmp);
-	return r;
-}
-
 /* e as a datagram into the forwarder's inbox under KEY: 0, or -errno (logged) when it is not
  * there and its source must stay. */
 static int inbox_put(const char *key, const Event *e)
 {
 	char dgram[EVENT_DGRAM_MAX], path[256];
+	struct stat st;
 	int n, r;
 
 	n = event_dgram_format(e, dgram, sizeof(dgram));
@@ -80,7 +56,9 @@ static int inbox_put(const char *key, const Event *e)
 					 "the record stays where it is", r);
 	snprintf(path, sizeof(path), FAILED_BOOT_INBOX "/" FAILED_BOOT_INBOX_PREFIX "%s"
 		 FAILED_BOOT_INBOX_SUFFIX, key);
-	r = write_durably(path, dgram, (size_t)n);
+	/* owned like its folder, the forwarder's (a folder, not a symbolic link) */
+	r = lstat(FAILED_BOOT_INBOX, &st) < 0 ? -errno : !S_ISDIR(st.st_mode) ? -ENOTDIR :
+		replace_file_durably_owned(path, dgram, (size_t)n, 0600, st.st_uid, st.st_gid);
 	if (r < 0)
 		return log_warning_errno(r, "Failed to write %s, the record stays where it is: %m", path);
 	log_info("the earlier boot's failure waits for kcc-forward in %s", path);

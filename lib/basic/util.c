@@ -172,6 +172,12 @@ void ensure_std_fds(void)
 
 int replace_file_durably(const char *path, const void *data, size_t size, unsigned mode)
 {
+	return replace_file_durably_owned(path, data, size, mode, (uid_t)-1, (gid_t)-1);
+}
+
+int replace_file_durably_owned(const char *path, const void *data, size_t size, unsigned mode,
+			       uid_t uid, gid_t gid)
+{
 	char tmp[4096], dir[4096];
 	const char *p = data;
 	int fd, dfd, r = 0;
@@ -183,7 +189,9 @@ int replace_file_durably(const char *path, const void *data, size_t size, unsign
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, (mode_t)mode) < 0) /* whatever the umask said */
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
+		r = -errno;
+	if (r == 0 && fchmod(fd, (mode_t)mode) < 0) /* whatever the umask said */
 		r = -errno;
 	while (r == 0 && size > 0) {
 		ssize_t k = write(fd, p, size);

@@ -102,6 +102,10 @@ int write_new_file(const char *path, const char *s, mode_t mode);
  * byte, whatever the umask), fsync'd, renamed over path, then the folder fsync'd. A reader sees
  * the old file or the new one; a leftover PATH.tmp of a power cut is removed first. */
 int replace_file_durably(const char *path, const void *data, size_t size, unsigned mode);
+/* The same, the file given to uid:gid before its rename (for a folder of another service, whose
+ * owner reads it); (uid_t)-1 or (gid_t)-1 keeps that id the caller's. */
+int replace_file_durably_owned(const char *path, const void *data, size_t size, unsigned mode,
+			       uid_t uid, gid_t gid);
 /* Reads a small file into a NUL-terminated buffer (max bytes, newline kept). */
 int read_small_file(const char *path, size_t max, char **ret);
 /* Opens the folder NAME below dfd (or a duplicate of dfd itself when name is NULL) for readdir,

@@ -1,72 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "syslog.h"
+#include "text-buf.h"
 #include "util.h"
 
-typedef struct Out {
-	char *buf;
-	size_t size, len;
-	bool full;
-} Out;
-
-static void put(Out *o, const char *s, size_t n)
-{
-	if (o->full || o->len + n >= o->size) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
-static void putf(Out *o, const char *fmt, ...) _printf_(2, 3);
-static void putf(Out *o, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		o->full = true;
-	else
-		put(o, tmp, (size_t)n);
-}
-
 /* A header field: printable US-ASCII without spaces, at most max characters; "-" when empty. */
-static void header_field(Out *o, const char *s, size_t max)
+static void header_field(TextBuf *o, const char *s, size_t max)
 {
 	size_t n = 0;
 
-	put(o, " ", 1);
+	text_put_bytes(o, " ", 1);
 	for (; s[n] && n < max; n++) {
 		char c = s[n] > 32 && s[n] < 127 ? s[n] : '_';
-		put(o, &c, 1);
+		text_put_bytes(o, &c, 1);
 	}
 	if (n == 0)
-		put(o, "-", 1);
+		text_put_bytes(o, "-", 1);
 }
 
 /* PARAM-VALUE: '"', '\' and ']' escaped with '\' (RFC 5424 section 6.3.3). */
-static void param(Out *o, const char *key, const char *value)
+static void param(TextBuf *o, const char *key, const char *value)
 {
-	putf(o, " %s=\"", key);
+	text_put(o, " %s=\"", key);
 	for (const char *p = value; *p; p++) {
 		if (*p == '"' || *p == '\\' || *p == ']')
-			put(o, "\\", 1);
-		put(o, p, 1);
+			text_put_bytes(o, "\\", 1);
+		text_put_bytes(o, p, 1);
 	}
-	put(o, "\"", 1);
+	text_put_bytes(o, "\"", 1);
 }
 
 /* RFC 3339 in UTC with microseconds: "2026-12-07T07:50:00.123456Z". */
@@ -139,7 +106,7 @@ int event_to_syslog(const Event *e, char *buf, size_t size)
 	const EventType *t = event_type(e->id);
 	_cleanup_free_ char *json = NULL, *msg = NULL;
 	char num[24], ts[40];
-	Out o;
+	TextBuf o;
 	int prefix;
 
 	if (!t || size == 0)
@@ -148,32 +115,32 @@ int event_to_syslog(const Event *e, char *buf, size_t size)
 	if (!json)
 		return -ENOMEM;
 	/* The SYSLOG-MSG first, then its length in front of it. */
-	o = (Out){ .buf = msg = malloc(size), .size = size };
+	o = (TextBuf){ .buf = msg = malloc(size), .size = size };
 	if (!msg)
 		return -ENOMEM;
-	putf(&o, "<%d>1 ", EVENT_FACILITY * 8 + t->severity);
+	text_put(&o, "<%d>1 ", EVENT_FACILITY * 8 + t->severity);
 	if (format_time(e->time_us, ts) < 0)
 		return -EINVAL;
-	put(&o, ts, strlen(ts));
+	text_put_bytes(&o, ts, strlen(ts));
 	header_field(&o, e->host, 255);
 	header_field(&o, e->app, 48);
 	snprintf(num, sizeof(num), "%u", e->pid);
 	header_field(&o, e->pid ? num : "", 128);
 	header_field(&o, t->msgid, 32);
-	put(&o, " [" EVENT_SD_ID, strlen(" [" EVENT_SD_ID));
+	text_put_bytes(&o, " [" EVENT_SD_ID, strlen(" [" EVENT_SD_ID));
 	param(&o, "id", t->msgid);
 	param(&o, "boot", e->boot_id);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)e->seq);
 	param(&o, "seq", num);
-	put(&o, "]", 1);
+	text_put_bytes(&o, "]", 1);
 	if (e->n_fields) {
-		put(&o, "[" EVENT_SD_FIELDS, strlen("[" EVENT_SD_FIELDS));
+		text_put_bytes(&o, "[" EVENT_SD_FIELDS, strlen("[" EVENT_SD_FIELDS));
 		for (size_t i = 0; i < e->n_fields; i++)
 			param(&o, e->fields[i].key, e->fields[i].value);
-		put(&o, "]", 1);
+		text_put_bytes(&o, "]", 1);
 	}
-	put(&o, " \xef\xbb\xbf", 4); /* BOM: the MSG is UTF-8 */
-	put(&o, json, strlen(json));
+	text_put_bytes(&o, " \xef\xbb\xbf", 4); /* BOM: the MSG is UTF-8 */
+	text_put_bytes(&o, json, strlen(json));
 	if (o.full)
 		return -E2BIG;
 	prefix = snprintf(buf, size, "%zu ", o.len);

@@ -18,6 +18,7 @@
 #include "kv.h"
 #include "mountinfo.h"
 #include "rm-rf.h"
+#include "text-buf.h"
 #include "util.h"
 
 static void test_hex(void **state)
@@ -229,6 +230,68 @@ static void test_rm_rf_one_fs(void **state)
 	assert_int_equal(rm_rf(top), 0);
 }
 
+/* replace_file_durably_owned: the content, the mode whatever the umask, the owner given before the
+ * rename (or the caller's with -1), and a leftover PATH.tmp of a power cut replaced. */
+static void test_replace_file_durably_owned(void **state)
+{
+	char top[] = "/tmp/kcc-replace-XXXXXX", p[256], tmp[256];
+	_cleanup_free_ char *got = NULL;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	snprintf(p, sizeof(p), "%s/inbox-1.dgram", top);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+	touch(tmp);
+	assert_int_equal(replace_file_durably_owned(p, "one", 3, 0600, 65534, 65533), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65533);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(read_small_file(p, 64, &got), 3);
+	assert_string_equal(got, "one");
+	assert_int_equal(lstat(tmp, &st), -1);
+	/* -1: the caller's ids, over the old file */
+	assert_int_equal(replace_file_durably_owned(p, "two", 3, 0640, (uid_t)-1, (gid_t)-1), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_gid, getegid());
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* the group alone */
+	assert_int_equal(replace_file_durably_owned(p, "3", 1, 0600, (uid_t)-1, 65533), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_gid, 65533);
+	assert_int_equal(rm_rf(top), 0);
+}
+
+/* TextBuf: appends fit up to the NUL's byte; what does not fit makes the whole text -ENOBUFS (a
+ * formatted append of more than 128 bytes is no edge: the syslog lines' old putf dropped it). */
+static void test_text_buf(void **state)
+{
+	char buf[300], big[201];
+	TextBuf t = { .buf = buf, .size = 8 };
+
+	(void)state;
+	text_put_bytes(&t, "abc", 3);
+	text_put(&t, "%d", 1234);
+	assert_int_equal(text_done(&t), 7);
+	assert_string_equal(buf, "abc1234");
+	text_put_bytes(&t, "x", 1); /* no room for its NUL */
+	assert_int_equal(text_done(&t), -ENOBUFS);
+	t = (TextBuf){ .buf = buf, .size = 8 };
+	text_put(&t, "%s", "abcdefgh");
+	text_put_bytes(&t, "", 0); /* once full, always full */
+	assert_int_equal(text_done(&t), -ENOBUFS);
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	t = (TextBuf){ .buf = buf, .size = sizeof(buf) };
+	text_put(&t, " %s=\"", big);
+	text_put_bytes(&t, "a\0b", 3);
+	assert_int_equal(text_done(&t), 206);
+	assert_memory_equal(buf + 202, "\"a\0b", 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +303,8 @@ int main(void)
 		cmocka_unit_test(test_string_table),
 		cmocka_unit_test(test_rm_rf),
 		cmocka_unit_test(test_rm_rf_one_fs),
+		cmocka_unit_test(test_replace_file_durably_owned),
+		cmocka_unit_test(test_text_buf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

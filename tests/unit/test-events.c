@@ -99,8 +99,10 @@ static void test_syslog(void **state)
 				json_object_object_get(o, "kcc"), "comm")), "a\"b\\c]d");
 		json_object_put(o);
 	}
-	/* Too small a buffer: refused, not cut. */
+	/* Too small a buffer: refused, not cut; the line and its NUL fit exactly, one byte less not. */
 	assert_int_equal(event_to_syslog(e, buf, 100), -E2BIG);
+	assert_int_equal(event_to_syslog(e, buf, (size_t)len + 1), len);
+	assert_int_equal(event_to_syslog(e, buf, (size_t)len), -E2BIG);
 	/* Empty header fields are the NILVALUE; spaces in them cannot split the header. */
 	e->host[0] = '\0';
 	snprintf(e->app, sizeof(e->app), "a b");

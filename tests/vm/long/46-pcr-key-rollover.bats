@@ -72,45 +72,48 @@ setup_file() {
 	state_header_get "$D" "$n/a-refused.hdr"
 }
 
+# OLD, NEW: the fingerprints (8 digits) of K_old and K_next.
+setup() {
+	OLD=$(cat "$BATS_FILE_TMPDIR/old.fp") NEW=$(cat "$BATS_FILE_TMPDIR/next.fp")
+}
+
+# rolled_over BOOT UNSEALED ROLLED TOKENS: BOOT unsealed the key (UNSEALED: the rest of that line,
+# a regex), rolled the PCR signing key over (ROLLED, the same), kept A's data, left the tokens
+# TOKENS, and ended well.
+rolled_over() {
+	assert_log "$1" "kcc-init: state: key unsealed by the TPM$2"
+	assert_log "$1" "kcc-init: state: PCR signing key rolled over $3"
+	[ "$(var_marker "$1")" = "$(var_marker a-provision)" ]
+	[ "$(tokens "$1")" = "$4" ]
+	refute_log "$1" 'kcc-test: FAIL'
+	[ "$(vm_rc "$1")" -eq 0 ]
+}
+
 @test "rollover: A (K_old) provisions with one token bound to K_old" {
 	assert_log a-provision 'kcc-init: state: key sealed to the TPM'
-	[ "$(tokens a-provision)" = "$(cat "$BATS_FILE_TMPDIR/old.fp")@0" ]
+	[ "$(tokens a-provision)" = "$OLD@0" ]
 	refute_log a-provision 'kcc-test: FAIL'
 	[ "$(vm_rc a-provision)" -eq 0 ]
 }
 
 @test "rollover: B (K_old, carries K_next) unseals and re-seals the same keyslot to K_next, once" {
-	local old new
-	old=$(cat "$BATS_FILE_TMPDIR/old.fp") new=$(cat "$BATS_FILE_TMPDIR/next.fp")
-	assert_log b-reseal 'kcc-init: state: key unsealed by the TPM'
-	assert_log b-reseal "kcc-init: state: PCR signing key rolled over \(re-sealed\): token 1 sealed to the next key $new[0-9a-f]{8} beside token 0 of $old"
-	[ "$(tokens b-reseal)" = "$old@0 $new<$old@0" ]
-	[ "$(var_marker b-reseal)" = "$(var_marker a-provision)" ]
-	refute_log b-reseal 'kcc-test: FAIL'
-	[ "$(vm_rc b-reseal)" -eq 0 ]
+	rolled_over b-reseal '' "\(re-sealed\): token 1 sealed to the next key $NEW[0-9a-f]{8} beside token 0 of $OLD" \
+		"$OLD@0 $NEW<$OLD@0"
 	# Idempotent: the next boot of B unlocks with K_old's token and writes nothing.
 	assert_log b-again 'kcc-init: state: key unsealed by the TPM'
 	refute_log b-again 'PCR signing key rolled over'
 	refute_log b-again 'did not unlock'
-	[ "$(tokens b-again)" = "$old@0 $new<$old@0" ]
+	[ "$(tokens b-again)" = "$OLD@0 $NEW<$OLD@0" ]
 	[ "$(vm_rc b-again)" -eq 0 ]
 }
 
 @test "rollover: C (K_next only) unlocks with the new token, finds A's data and retires K_old's token" {
-	local old new
-	old=$(cat "$BATS_FILE_TMPDIR/old.fp") new=$(cat "$BATS_FILE_TMPDIR/next.fp")
-	assert_log c-next 'kcc-init: state: key unsealed by the TPM \(11 TPM commands'
-	assert_log c-next 'kcc-init: state: PCR signing key rolled over \(old key retired\): token 0 of the previous key removed'
-	[ "$(var_marker c-next)" = "$(var_marker a-provision)" ]
-	[ "$(tokens c-next)" = "$new<$old@0" ]
-	refute_log c-next 'kcc-test: FAIL'
-	[ "$(vm_rc c-next)" -eq 0 ]
+	rolled_over c-next ' \(11 TPM commands' '\(old key retired\): token 0 of the previous key removed' \
+		"$NEW<$OLD@0"
 }
 
 @test "rollover: A again cannot unseal: one line, poweroff, nothing unlocked or written" {
-	local new
-	new=$(cat "$BATS_FILE_TMPDIR/next.fp")
-	assert_log a-refused "kcc-init: The TPM did not release the state key: the node's PCR signing key rolled over from this image's key to $new[0-9a-f]{8} \(token 1\): approvals signed by the old key no longer unlock /dev/vda6; refusing to unseal"
+	assert_log a-refused "kcc-init: The TPM did not release the state key: the node's PCR signing key rolled over from this image's key to $NEW[0-9a-f]{8} \(token 1\): approvals signed by the old key no longer unlock /dev/vda6; refusing to unseal"
 	assert_log a-refused "kcc-init: boot stopped: stage 'state partition' failed .*; poweroff"
 	refute_log a-refused 'PCR 15 extended'
 	refute_log a-refused 'kcc-test: agent started'

@@ -11,39 +11,28 @@
 # (io.kcc-node.test.shutdown=none).
 load ../helper
 . "$TOP/tests/free-port.sh"
+. "$TOP/tests/pull-standins.sh"
 
 IMAGE_V2=${KCC_TEST_IMAGE_V2:-$TOP/build/test-v2}
 
 setup_file() {
 	local d=$BATS_FILE_TMPDIR
 	[ -f "$IMAGE_V2/disk.raw" ]
-	mkdir -p "$d/channel" "$d/lock" "$d/node.tpm"
+	mkdir -p "$d/node.tpm"
+	pull_standins "$d"
 	cp "$IMAGE_V2/$(jq -r .bundle "$IMAGE_V2/manifest.json")" "$d/channel/kcc-node.bundle"
-	HTTP_PORT=$(free_port)
-	python3 -m http.server --bind 127.0.0.1 --directory "$d/channel" "$HTTP_PORT" >"$d/http.log" 2>&1 &
-	echo $! >"$d/http.pid"
-	LOCK_PORT=$(free_port)
-	"$TOP/tests/fleetlock-standin.py" "$LOCK_PORT" 1 "$d/lock" >"$d/lock.log" 2>&1 &
-	echo $! >"$d/lock.pid"
-	for _ in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && [ -e "$d/lock/ready" ] && break
-		sleep 0.1
-	done
-	jq -n '{version: 1, hostname: "pull-node-1",
-		network: {mode: "static", interface: "eth0", address: "10.0.2.15/24", gateway: "10.0.2.2"},
-		update: {url: "http://10.0.2.100:8081/", "fleetlock-url": "http://10.0.2.100:8082",
-			"fleetlock-group": "workers"}}' >"$d/node.json"
+	pull_node_config pull-node-1 workers >"$d/node.json"
 	disk_copy "$d/node.raw"
 	vm_boot pull --mode uefi --timeout 900 --reboots 1 --disk "$d/node.raw" --tpm-state "$d/node.tpm" \
 		--fw-cfg "$d/node.json" --guest-forward "8081:$HTTP_PORT" --guest-forward "8082:$LOCK_PORT" \
 		--smbios-11 io.kcc-node.test.shutdown=none \
 		--until "pull: steady: $(jq -r .version "$IMAGE_V2/manifest.json" | sed 's/\./\\./g') blessed|boot marked bad|boot stopped"
-	kill "$(cat "$d/http.pid")" "$(cat "$d/lock.pid")" 2>/dev/null || true
+	pull_standins_stop "$d"
 	esp_entries "$d/node.raw" >"$d/pull.entries"
 }
 
 teardown_file() {
-	kill "$(cat "$BATS_FILE_TMPDIR/http.pid")" "$(cat "$BATS_FILE_TMPDIR/lock.pid")" 2>/dev/null || true
+	pull_standins_stop "$BATS_FILE_TMPDIR"
 }
 
 # line_of N REGEX: the line number of REGEX's first match in boot N's log.

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "text-buf.h"
 
@@ -19,6 +20,17 @@ void text_put(TextBuf *t, const char *fmt, ...)
 		t->full = true;
 	else
 		t->len += (size_t)n;
+}
+
+void text_put_bytes(TextBuf *t, const char *s, size_t n)
+{
+	if (t->full || n >= t->size - t->len) {
+		t->full = true;
+		return;
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
 }
 
 int text_done(const TextBuf *t)
