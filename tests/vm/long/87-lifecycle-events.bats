@@ -116,7 +116,7 @@ body() { grep -a " $1 \[kcc@" "$BATS_FILE_TMPDIR/collector/out.log" | sed 's/^[^
 	grep -qx applied "$S/steps"
 	[ "$(sd KCC-UPDATE-APPLIED | wc -l)" -eq 1 ]
 	sd KCC-UPDATE-APPLIED | grep -qE "^1\|109\|$NODE\|kcc-update\|KCC-UPDATE-APPLIED\|\[kcc@32473 id=\"KCC-UPDATE-APPLIED\" boot=\"[0-9a-f-]{36}\" seq=\"[0-9]+\"\]\[kcc-fields@32473 version=\"$(sed 's/\./\\./g' <<<"$V3")\"\]$"
-	body KCC-UPDATE-APPLIED | grep -q "apply: $V3 staged in slot [AB] (root hash $(jq -r .roothash "$IMAGE_V3/manifest.json"))"
+	body KCC-UPDATE-APPLIED | grep -q "apply: $V3 staged in slot [ab] (root hash $(jq -r .roothash "$IMAGE_V3/manifest.json"))"
 	# the same boot as the rotation (boot 1; its forwarder or the next one's spool sent it)
 	[ "$(sd KCC-UPDATE-APPLIED | grep -o 'boot="[^"]*"')" = "$(sd KCC-KEY-ROTATED | grep -o 'boot="[^"]*"')" ]
 }
@@ -129,8 +129,8 @@ body() { grep -a " $1 \[kcc@" "$BATS_FILE_TMPDIR/collector/out.log" | sed 's/^[^
 	in_boot life 3 'kcc-init: boot not counted'
 	in_boot life 3 "kcc-update: ROLLED BACK: $(sed 's/\./\\./g' <<<"$V3") was rolled back"
 	grep -qx rolled-back "$S/steps"
-	# error (13 x 8 + 3), from PID 1's relay of kcc-update's line, component kcc-update
-	sd KCC-UPDATE-ROLLED-BACK | grep -qE "^1\|107\|$NODE\|kcc-init\|KCC-UPDATE-ROLLED-BACK\|\[kcc@32473 id=\"KCC-UPDATE-ROLLED-BACK\" boot=\"[0-9a-f-]{36}\" seq=\"[0-9]+\"\]\[kcc-fields@32473 component=\"kcc-update\"\]$"
+	# error (13 x 8 + 3), kcc-update's line as PID 1 relays it (APP-NAME the service), component kcc-update
+	sd KCC-UPDATE-ROLLED-BACK | grep -qE "^1\|107\|$NODE\|kcc-update\|KCC-UPDATE-ROLLED-BACK\|\[kcc@32473 id=\"KCC-UPDATE-ROLLED-BACK\" boot=\"[0-9a-f-]{36}\" seq=\"[0-9]+\"\]\[kcc-fields@32473 component=\"kcc-update\"\]$"
 	body KCC-UPDATE-ROLLED-BACK | grep -qF "ROLLED BACK: $V3 was rolled back: its boot entry is marked bad, the node runs $V again"
 	# another boot than the rotation's
 	[ "$(sd KCC-UPDATE-ROLLED-BACK | grep -o 'boot="[^"]*"' | sort -u)" != "$(sd KCC-KEY-ROTATED | grep -o 'boot="[^"]*"')" ]
