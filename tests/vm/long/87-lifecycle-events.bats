@@ -64,9 +64,11 @@ setup_file() {
 		--smbios-11 io.kcc-node.test.shutdown=none >"$S/run-vm.out" 2>&1 &
 	VM=$!
 	: >"$S/steps"
-	until_in "$C/parsed.log" '\|KCC-KEY-ROTATED\|' 900 && echo rotated >>"$S/steps"
-	until_in "$C/parsed.log" '\|KCC-UPDATE-APPLIED\|' 600 && echo applied >>"$S/steps"
-	until_in "$C/parsed.log" '\|KCC-UPDATE-ROLLED-BACK\|' 600 && echo rolled-back >>"$S/steps"
+	# the third boot's kcc-update found the rollback (the node stays up: bounded waits after it)
+	until_in "$S/life.log" 'pull: [^ ]+ rolled back on this node' 900 && echo boot-3 >>"$S/steps"
+	until_in "$C/parsed.log" '\|KCC-KEY-ROTATED\|' 120 && echo rotated >>"$S/steps"
+	until_in "$C/parsed.log" '\|KCC-UPDATE-APPLIED\|' 120 && echo applied >>"$S/steps"
+	until_in "$C/parsed.log" '\|KCC-UPDATE-ROLLED-BACK\|' 120 && echo rolled-back >>"$S/steps"
 	# two poll rounds of kcc-update after the rollback (poll-seconds 10): none says it again
 	until_count "$S/life.log" 'pull: [^ ]+ rolled back on this node' 2 120 || true
 	# the node stays up (shutdown=none): run-vm.sh's timeout runs qemu in a process group of its
