@@ -17,18 +17,12 @@
 # the node. About 6 minutes under TCG.
 load ../helper
 
-VERIFY=$TOP/build/bin/kcc-verify
-PCR=$TOP/build/bin/kcc-pcr
-COLLECTOR=$TOP/tests/bats/collector.sh
 IMAGE_V3=${KCC_TEST_IMAGE_V3:-$TOP/build/test-v3}
 NODE=lifecycle-node-1
-. "$TOP/tests/attest-env.sh"
-. "$TOP/tests/free-port.sh"
+. "$TOP/tests/vm/events-harness.bash"
 
 setup_file() {
-	S=$BATS_FILE_TMPDIR
-	T=$S/verifier
-	C=$S/collector
+	S=$BATS_FILE_TMPDIR T=$S/verifier C=$S/collector
 	[ -f "$IMAGE_V3/manifest.json" ]
 	mkdir -p "$T" "$S/tpm" "$C" "$S/channel"
 	VARS=$("$TOP/tests/vm/enroll.sh" "$IMAGE")
@@ -44,20 +38,10 @@ setup_file() {
 		cryptsetup token import --token-replace --token-id 0 "$S/fresh.hdr"
 	state_header_put "$S/node.raw" "$S/fresh.hdr"
 	cp "$IMAGE_V3/$(jq -r .bundle "$IMAGE_V3/manifest.json")" "$S/channel/kcc-node.bundle"
-	start_verifier --ek-roots "$S/ekca.pem" --reference "$IMAGE/reference-values.json" \
-		--reference-key "$TOP/build/keys/reference-values-test-public-key.pem" --policy test
-	CPORT=$(free_port)
-	COLLECTOR_CLIENT_CA=$S/issuer.pem COLLECTOR_PEER=system:node:$NODE "$COLLECTOR" "$C" start "$CPORT"
+	events_harness_start '{update: {url: "http://10.0.2.100:8081/", "poll-seconds": 10}, state: {"rotate-days": 1}}'
 	HPORT=$(free_port)
 	python3 -m http.server --bind 127.0.0.1 --directory "$S/channel" "$HPORT" >"$S/channel.log" 2>&1 &
 	HPID=$!
-	jq -n --rawfile vca "$S/tlsca.pem" --rawfile sca "$C/pki/ca.pem" --arg node "$NODE" '{version: 1,
-		hostname: $node,
-		network: {mode: "static", interface: "eth0", address: "10.0.2.15/24", gateway: "10.0.2.2"},
-		verifier: {url: "https://10.0.2.100:8443", ca: $vca},
-		siem: {destination: "10.0.2.100:6514", ca: $sca},
-		update: {url: "http://10.0.2.100:8081/", "poll-seconds": 10},
-		state: {"rotate-days": 1}}' >"$S/node.json"
 	setsid "$RUN_VM" --image "$IMAGE" --log "$S/life.log" --mode uefi --vars "$VARS" --disk "$S/node.raw" \
 		--tpm-state "$S/tpm" --timeout 1200 --reboots 3 --fw-cfg "$S/node.json" \
 		--guest-forward "8443:${URL##*:}" --guest-forward "6514:$CPORT" --guest-forward "8081:$HPORT" \
