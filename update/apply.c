@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "apply.h"
+#include "send.h"
 #include "test-fault.h"
 #include "util.h"
 
@@ -65,6 +66,10 @@ static void report_written(Node *n, SlotWriter *w, ApplyResult *ret)
 		}
 		result(ret, 0, "apply: %s %s in slot %c (root hash %s); it boots after the next reboot", m->version,
 		       slot_writer_result(w) == SLOT_RESULT_STAGED ? "staged" : "already staged", slot, m->roothash);
+		/* To the SIEM (docs/events.md), whichever way the bundle came (the socket, pull mode, the
+		 * command line); never blocks, a missing forwarder is a drop. */
+		(void)event_sendf(EV_UPDATE_APPLIED, "kcc-update", (const char *[]){ "version", m->version, NULL },
+				  "%.500s", ret->line);
 		return;
 	case SLOT_RESULT_NONE:
 		break;

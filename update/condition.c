@@ -12,6 +12,24 @@
 #define NPD_NONOK 1
 #define NPD_UNKNOWN 2
 
+/* The condition file at path already reports this rollback (the same versions): its line was
+ * logged before in this boot (the file is on /run), so it is not logged again on every poll. */
+static bool already_reported(const char *path, const char *rolled_back, const char *running)
+{
+	_cleanup_free_ char *data = NULL;
+	struct json_object *o, *rb, *run;
+	bool same = false;
+
+	if (read_small_file(path, 4096, &data) < 0)
+		return false;
+	o = json_tokener_parse(data);
+	if (o && json_object_object_get_ex(o, "rolled_back", &rb) && json_object_is_type(rb, json_type_string) &&
+	    json_object_object_get_ex(o, "running", &run) && json_object_is_type(run, json_type_string))
+		same = streq(json_object_get_string(rb), rolled_back) && streq(json_object_get_string(run), running);
+	json_object_put(o);
+	return same;
+}
+
 int condition_write(const Node *n)
 {
 	const EspEntry *oe = node_other_entry(n);
@@ -20,6 +38,7 @@ int condition_write(const Node *n)
 	const char *run = n->paths.run_dir ?: NODE_RUN_DIR;
 	struct json_object *o = json_object_new_object();
 	char msg[300], path[512], tmp[520];
+	bool logged = false;
 	int r;
 
 	if (rolled)
@@ -37,12 +56,14 @@ int condition_write(const Node *n)
 	(void)mkdir_p(path, 0755);
 	snprintf(path, sizeof(path), "%s/" CONDITION_FILE, run);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	logged = rolled && already_reported(path, oe->version, n->version);
 	r = write_new_file(tmp, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 			   0644);
 	json_object_put(o);
 	if (r >= 0 && rename(tmp, path) < 0)
 		r = -errno;
-	if (rolled)
+	/* once a boot: the line becomes KCC-UPDATE-ROLLED-BACK (docs/events.md), one per rollback */
+	if (rolled && !logged)
 		fprintf(stderr, "kcc-update: ROLLED BACK: %s\n", msg);
 	return r < 0 ? r : 0;
 }

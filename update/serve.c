@@ -100,9 +100,6 @@ static void serve_one(int fd, const NodeArgs *a, const BundleKey *key)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &stream_tv, sizeof(stream_tv));
 		apply_stream(&n, key, fd, "the socket's bundle", &res);
 		fprintf(stderr, "kcc-update serve: %s\n", res.line);
-		/* To the SIEM (docs/events.md); never blocks, a missing forwarder is a drop. */
-		if (res.code == 0)
-			(void)event_sendf(EV_UPDATE_APPLIED, "kcc-update", NULL, "%.500s", res.line);
 		(void)answer(fd, res.code, res.line);
 		if (node_reload(&n, err, sizeof(err)) >= 0) {
 			(void)condition_write(&n);

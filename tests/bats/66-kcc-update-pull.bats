@@ -170,6 +170,14 @@ pull() {
 	run "$UPD" condition --file "$cond"
 	[ "$status" -eq 1 ] # node-problem-detector's NonOK
 	[ "$output" = "$V2 was rolled back: its boot entry is marked bad, the node runs $V1 again" ]
+	# the next poll of the same boot says it no more (one KCC-UPDATE-ROLLED-BACK a rollback, not
+	# one a poll); the condition still does
+	run pull
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'ROLLED BACK' <<<"$output")" -eq 0 ]
+	grep -qxF "pull: $V2 rolled back on this node (its boot entry is marked bad): not applied again; publish a newer version" <<<"$output"
+	jq -e --arg v "$V2" '.status == "True" and .rolled_back == $v' "$cond"
 }
 
 @test "condition: no rollback is OK (0), no file is Unknown (2)" {

@@ -16,14 +16,10 @@
 #      one for the panic's pstore dump. The variable store holds neither any more.
 load ../helper
 
-VERIFY=$TOP/build/bin/kcc-verify
-PCR=$TOP/build/bin/kcc-pcr
-COLLECTOR=$TOP/tests/bats/collector.sh
 LIVE=$TOP/tests/vm/efi-var-live.py
 VAR=KccFailedBoot
 NODE=failed-boot-node-1
-. "$TOP/tests/attest-env.sh"
-. "$TOP/tests/free-port.sh"
+. "$TOP/tests/vm/events-harness.bash"
 
 # esp_uki DISK UKI: the ESP's one UKI replaced by UKI, under the image version's name without a
 # try counter (a boot the loader does not count: no mark-bad, no fallback).
@@ -76,15 +72,7 @@ setup_file() {
 		head -n1 | sed 's/.*boot=//' >"$S/failed-boot-id"
 	# Boot 2: the image's UKI, with the verifier and the collector.
 	esp_uki "$S/node.raw" "$IMAGE/kcc-node.efi"
-	start_verifier --ek-roots "$S/ekca.pem" --reference "$IMAGE/reference-values.json" \
-		--reference-key "$TOP/build/keys/reference-values-test-public-key.pem" --policy test
-	CPORT=$(free_port)
-	COLLECTOR_CLIENT_CA=$S/issuer.pem COLLECTOR_PEER=system:node:$NODE "$COLLECTOR" "$C" start "$CPORT"
-	jq -n --rawfile vca "$S/tlsca.pem" --rawfile sca "$C/pki/ca.pem" --arg node "$NODE" '{version: 1,
-		hostname: $node,
-		network: {mode: "static", interface: "eth0", address: "10.0.2.15/24", gateway: "10.0.2.2"},
-		verifier: {url: "https://10.0.2.100:8443", ca: $vca},
-		siem: {destination: "10.0.2.100:6514", ca: $sca}}' >"$S/node.json"
+	events_harness_start '{}'
 	setsid "$RUN_VM" --image "$IMAGE" --log "$S/good.log" --mode uefi --vars "$S/vars.fd" --vars-keep \
 		--disk "$S/node.raw" --tpm-state "$S/tpm" --timeout 600 --fw-cfg "$S/node.json" \
 		--guest-forward "8443:${URL##*:}" --guest-forward "6514:$CPORT" \
