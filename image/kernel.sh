@@ -76,9 +76,15 @@ source_tree() {
 # Paths of this machine stay out of the debug information (and so out of the build id, which the
 # bzImage carries): the source tree becomes /usr/src/linux, the build directory (the compiler's
 # working directory, named without a trailing slash) /usr/src/linux-obj.
+# pahole encodes BTF with the kernel's flags but one thread: with -j (pahole 1.22 and later) the
+# order of the types, and so vmlinux's .BTF, .BTF_ids, the build id and the bzImage, change from
+# one build to the next (two cold builds of the same inputs differed there, nowhere else).
 kmake() {
 	local map="-fdebug-prefix-map=$src/=/usr/src/linux/ -fdebug-prefix-map=$1=/usr/src/linux-obj"
+	local btf
+	btf=$(PAHOLE=pahole "$src/scripts/pahole-flags.sh" | sed 's/\(^\| \)-j\( \|$\)/ /g')
 	nice -n 10 make -s -C "$src" O="$1" ARCH=x86_64 LOCALVERSION= KCFLAGS="$map" KAFLAGS="$map" \
+		PAHOLE_FLAGS="$btf" \
 		KBUILD_BUILD_TIMESTAMP="$(cat "$src/.kcc-timestamp")" \
 		KBUILD_BUILD_USER=kcc-node KBUILD_BUILD_HOST=kcc-node KBUILD_BUILD_VERSION=1 "${@:2}"
 }
