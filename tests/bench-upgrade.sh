@@ -44,7 +44,11 @@ tests/vm/run-vm.sh --image "$I" --mode uefi --timeout 900 --reboots 1 --disk "$b
 	--guest-forward "8081:$HTTP_PORT" --guest-forward "8082:$LOCK_PORT" \
 	--smbios-11 io.kcc-node.test.shutdown=none \
 	--until "pull: steady: ${V2//./\\.} blessed|boot marked bad|boot stopped" >/dev/null 2>&1 || true
-sleep 1 # the stamper's last lines
+# the stamper has stamped every line of the serial log (bounded: 5 s)
+for _ in $(seq 50); do
+	[ "$(wc -l <"$b/stamped.log")" -ge "$(wc -l <"$b/upgrade.log")" ] && break
+	sleep 0.1
+done
 { pkill -P "$stamper"; wait "$stamper"; } 2>/dev/null || true
 
 # at REGEX [N]: the host time (ms) of the Nth (default first) serial line matching REGEX
